@@ -1,0 +1,2 @@
+//! `mamori`: audit pinning configurations and produce evidence.
+fn main() {}

@@ -1,0 +1,16 @@
+//! Mamori: the device-layer security core for FinTech mobile apps.
+//!
+//! Every check cites the item of the FinTech security guideline it serves
+//! ([`guideline::GuidelineId`]): certificate pinning (DEV-4, BP-5), the device
+//! OS security level (DEV-2) and hardware-keystore-backed local encryption
+//! (DEV-1, NEW-1, DATA-2, DEV-3).
+//!
+//! The crate is pure Rust with no FFI: the uniffi layer lives in `mamori-ffi`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
+pub mod guideline;
+pub mod pinning;

@@ -1,0 +1,1 @@
+//! TLS certificate pinning (guideline DEV-4, BP-5).

@@ -1,0 +1,1 @@
+//! Shared helpers for Mamori's end-to-end tests.
