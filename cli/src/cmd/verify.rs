@@ -163,10 +163,17 @@ pub fn run(args: VerifyArgs) -> u8 {
                 );
             }
             if let Some(r) = &d.report {
+                let mut v = serde_json::to_value(r).expect("reports serialise");
+                for key in ["validated-certificate-chain", "served-certificate-chain"] {
+                    let n = v[key].as_array().map_or(0, Vec::len);
+                    v[key] = serde_json::Value::String(format!(
+                        "<{n} PEM certificate(s); see --format json>"
+                    ));
+                }
                 crate::outln!("failure report (TrustKit format):");
                 crate::outln!(
                     "{}",
-                    serde_json::to_string_pretty(r).expect("reports serialise")
+                    serde_json::to_string_pretty(&v).expect("reports serialise")
                 );
             }
         }
