@@ -189,8 +189,12 @@ public class MamoriTrustManager private constructor(
                 ?: error("the platform has no X509TrustManager")
         }
 
-        /** The host the client asked for: the session's peer host, else the SNI host name. */
-        internal fun hostOf(session: SSLSession?): String? {
+        /**
+         * The host the client asked for in a handshake: the session's peer host (what the
+         * client connected to), else the SNI host name; null when neither is known.
+         */
+        @JvmStatic
+        public fun hostOf(session: SSLSession?): String? {
             if (session == null) return null
             session.peerHost?.takeIf { it.isNotEmpty() }?.let { return it }
             return (session as? ExtendedSSLSession)?.requestedServerNames
