@@ -11,6 +11,7 @@
 //!   multi-module project (`bindings/kotlin`) against the freshly built cdylib.
 //! - `cargo xtask swift-check`: `bindings`, then parse every Swift file with tree-sitter-swift
 //!   (no Swift toolchain exists on the build machines) and fail on any syntax error.
+//! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   kotlin-test, swift-check.
 
@@ -37,6 +38,9 @@ enum Task {
     KotlinTest(BuildOpts),
     /// Generate bindings, then parse every Swift file with tree-sitter-swift.
     SwiftCheck,
+    /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
+    /// loopback HTTPS request. Prints figures; not part of `test`.
+    KotlinBench,
     /// Everything CI runs: fmt, clippy, cargo test, kotlin-test, swift-check (fail-fast).
     Test,
 }
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Task::Bindings(opts) => bindings(opts).map(|_| ()),
         Task::KotlinTest(opts) => kotlin_test(opts),
         Task::SwiftCheck => swift_check_task(),
+        Task::KotlinBench => kotlin_bench(),
         Task::Test => test_all(),
     };
     match result {
@@ -240,6 +245,26 @@ fn kotlin_test(opts: BuildOpts) -> Result {
         "Kotlin build and tests (mvn verify in bindings/kotlin)",
         &mut mvn,
     )
+}
+
+fn kotlin_bench() -> Result {
+    let generated = bindings(BuildOpts { release: true })?;
+    let root = repo_root();
+    let mut mvn = Command::new("mvn");
+    mvn.current_dir(root.join("bindings/kotlin"))
+        .args(["-B", "-q", "-pl", "jvm", "test-compile", "exec:java"])
+        .arg("-Dexec.mainClass=jp.mamori.bench.PinningBenchmarkKt")
+        .arg("-Dexec.classpathScope=test")
+        .arg(format!("-Dmamori.repo.root={}", root.display()))
+        .arg(format!(
+            "-Djna.library.path={}",
+            generated.lib_dir.display()
+        ))
+        .arg(format!(
+            "-Duniffi.kotlin.dir={}",
+            generated.kotlin.display()
+        ));
+    run("JVM pinning benchmark (bindings/kotlin/jvm)", &mut mvn)
 }
 
 fn swift_check_task() -> Result {
