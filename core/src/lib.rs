@@ -14,3 +14,4 @@ uniffi::setup_scaffolding!();
 
 pub mod guideline;
 pub mod pinning;
+pub mod storage;
