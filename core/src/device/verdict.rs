@@ -627,6 +627,22 @@ fn class_eval(
                 e,
                 Vec::new(),
             );
+        } else if cov.unknown > 0 {
+            // Partly checked and nothing found: recorded for the audit trail,
+            // without changing the decision.
+            let unknown: Vec<&Observation> = obs
+                .iter()
+                .copied()
+                .filter(|o| o.state == Tri::Unknown)
+                .collect();
+            let (e, ids) = gather(&unknown);
+            let crit = format!(
+                "no {} indicator (none found; {} of {} checks could not be completed)",
+                class.as_str(),
+                cov.unknown,
+                cov.unknown + cov.absent
+            );
+            ev.push(&name, &r, Decision::Allow, crit, e, ids);
         }
     }
     if !allowed.is_empty() {
