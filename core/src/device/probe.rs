@@ -246,7 +246,7 @@ fn read_properties(ctx: &Ctx<'_>, files: &[String]) -> Props {
                     }
                 }
             }
-            Err(e) => last_err = e,
+            Err(e) => last_err = format!("no property file readable (last: {f}: {e})"),
         }
     }
     if any { Ok(map) } else { Err(last_err) }
@@ -308,8 +308,11 @@ fn probe_property(props: &Props, ind: &Indicator) -> (Tri, Evidence) {
 type Lines = (Result<String, String>, String);
 
 fn lines_of(ctx: &Ctx<'_>, rel: &str) -> Lines {
-    let path = ctx.cfg.proc_root.join(rel);
-    (ctx.read(&path), path.display().to_string())
+    // Evidence names the logical path, not where a test tree happens to live.
+    (
+        ctx.read(&ctx.cfg.proc_root.join(rel)),
+        format!("/proc/{rel}"),
+    )
 }
 
 fn probe_lines(lines: &Lines, _what: &str, hit: impl Fn(&str) -> bool) -> (Tri, Evidence) {
@@ -409,7 +412,7 @@ pub fn observe_packages(installed: Option<&[String]>) -> Vec<Observation> {
                 .value(i.target.clone());
             let (state, ev) = match installed {
                 None => (Tri::Unknown, ev.detail("package visibility not granted")),
-                Some(list) if list.iter().any(|p| *p == i.target) => (Tri::Present, ev),
+                Some(list) if list.contains(&i.target) => (Tri::Present, ev),
                 Some(_) => (Tri::Absent, ev),
             };
             Observation {

@@ -230,10 +230,9 @@ impl Eval<'_> {
             decision,
             guideline: rule.guideline,
             criterion: format!(
-                "{} {}: {}",
+                "{}: {} Policy: {criterion}.",
                 rule.guideline,
-                rule.guideline.criterion(),
-                criterion
+                rule.guideline.criterion()
             ),
             risk: rule.risk.to_owned(),
             evidence,
