@@ -28,6 +28,8 @@ enum Command {
     /// Inspect and validate pin policies.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Device OS security level: evaluate facts against a policy, or probe this machine.
+    Device(cmd::device::DeviceArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Pin(args) => cmd::pin::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Config(c) => cmd::config::run(c),
+        Command::Device(args) => cmd::device::run(args),
     };
     ExitCode::from(code)
 }
