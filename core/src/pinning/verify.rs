@@ -363,7 +363,7 @@ impl PinVerifier {
             ders.push((Position::Intermediate, c.der().as_ref().to_vec()));
         }
         if self.policy.profile == Profile::Strict {
-            strict_checks(&ders)?;
+            strict_checks(host, &ders)?;
         }
         let mut entries: Vec<ChainEntry> = ders
             .iter()
@@ -499,7 +499,7 @@ const OID_DSA: &str = "1.2.840.10040.4.1";
 const OID_P192: &str = "1.2.840.10045.3.1.1";
 
 /// The strict profile (FinTech hardening beyond the Web PKI baseline).
-fn strict_checks(path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
+fn strict_checks(host: &Host, path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
     use x509_parser::public_key::PublicKey;
     for (pos, der) in path {
         let (_, cert) = x509_parser::parse_x509_certificate(der)
@@ -536,18 +536,51 @@ fn strict_checks(path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
             }
             Err(e) => return Err(Failure::Strict(format!("leaf EKU unreadable: {e}"))),
         }
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for name in &san.value.general_names {
-                if let x509_parser::extensions::GeneralName::DNSName(dns) = name {
-                    if let Some(base) = dns.strip_prefix("*.") {
-                        if is_public_suffix(&base.to_ascii_lowercase()) {
-                            return Err(Failure::Strict(format!(
-                                "leaf wildcard {dns} sits directly under a public suffix"
-                            )));
-                        }
-                    }
-                }
-            }
+        if let Host::Dns(name) = host {
+            relies_on_public_suffix_wildcard(&cert, name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a connection to `host` that is only covered by a leaf wildcard
+/// sitting directly under a public suffix (`*.co.uk`, `*.s3.amazonaws.com`):
+/// such a name spans many unrelated owners, so CAs must not issue it (CABF BR
+/// 3.2.2.6). The name the connection relies on is what is judged: a
+/// certificate that also carries such a wildcard but names `host` exactly
+/// (Amazon's own `s3.amazonaws.com` certificate) is not refused for it.
+fn relies_on_public_suffix_wildcard(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    host: &str,
+) -> Result<(), Failure> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Ok(());
+    };
+    let dns_names: Vec<String> = san
+        .value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    if dns_names.iter().any(|d| d.trim_end_matches('.') == host) {
+        return Ok(());
+    }
+    let Some((_, parent)) = host.split_once('.') else {
+        return Ok(());
+    };
+    for dns in &dns_names {
+        if dns
+            .strip_prefix("*.")
+            .is_some_and(|base| base.trim_end_matches('.') == parent)
+            && is_public_suffix(parent)
+        {
+            return Err(Failure::Strict(format!(
+                "the leaf covers {host} only through the wildcard {dns}, which sits directly under a public suffix"
+            )));
         }
     }
     Ok(())
