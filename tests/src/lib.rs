@@ -197,6 +197,8 @@ pub struct LeafSpec {
     /// Make the leaf from a public key only (for keys ring cannot sign
     /// with, such as RSA-1024); such a leaf can be verified but not served.
     pub public_key_only: bool,
+    /// Last changes to the leaf's parameters before it is signed.
+    pub tweak: fn(&mut CertificateParams),
 }
 
 impl LeafSpec {
@@ -209,6 +211,7 @@ impl LeafSpec {
             not_before: rcgen::date_time_ymd(2024, 1, 1),
             not_after: rcgen::date_time_ymd(2040, 1, 1),
             public_key_only: false,
+            tweak: |_| {},
         }
     }
 }
@@ -224,6 +227,7 @@ pub fn leaf_cert(spec: &LeafSpec, issuer: &Cert) -> Cert {
     }
     params.not_before = spec.not_before;
     params.not_after = spec.not_after;
+    (spec.tweak)(&mut params);
     let (cert, key) = if spec.public_key_only {
         let KeyKind::Rsa(bits) = spec.key else {
             panic!("public_key_only is for RSA keys ring cannot sign with");

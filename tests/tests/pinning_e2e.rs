@@ -677,3 +677,35 @@ fn wildcard_directly_under_a_public_suffix_is_refused_only_by_strict() {
     let [_, strict] = both_profiles(&fine);
     assert_allowed(&strict, "shop.example.co.uk", &server);
 }
+
+/// Strict-profile refusal of a leaf shaped by `tweak`, which the default
+/// profile (the Web PKI baseline) accepts; returns the strict failure text.
+fn strict_only_refuses(name: &str, tweak: fn(&mut rcgen::CertificateParams)) -> String {
+    let mut spec = LeafSpec::new(&["api.example.com"]);
+    spec.tweak = tweak;
+    let pki = Pki::with_leaf(name, KeyKind::P256, &spec);
+    let server = pki.serve();
+    let [default, strict] = both_profiles(&pki);
+    assert_allowed(&default, "api.example.com", &server);
+    match assert_pinning_blocked(&strict, "api.example.com", &server) {
+        Failure::Strict(msg) => msg,
+        other => panic!("expected a strict-profile failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn leaf_with_any_extended_key_usage_is_refused_only_by_strict() {
+    let msg = strict_only_refuses("AnyEku", |p| {
+        p.extended_key_usages
+            .push(rcgen::ExtendedKeyUsagePurpose::Any)
+    });
+    assert!(msg.contains("anyExtendedKeyUsage"), "{msg}");
+}
+
+#[test]
+fn leaf_that_may_sign_certificates_is_refused_only_by_strict() {
+    let msg = strict_only_refuses("KeyCertSign", |p| {
+        p.key_usages.push(rcgen::KeyUsagePurpose::KeyCertSign)
+    });
+    assert!(msg.contains("keyCertSign"), "{msg}");
+}

@@ -528,6 +528,13 @@ fn strict_checks(host: &Host, path: &[(Position, Vec<u8>)]) -> Result<(), Failur
             continue;
         }
         match cert.extended_key_usage() {
+            // CABF BR 7.1.2.7.10: a server certificate must not allow every
+            // usage; anyExtendedKeyUsage next to serverAuth defeats the EKU.
+            Ok(Some(eku)) if eku.value.any => {
+                return Err(Failure::Strict(
+                    "leaf allows any extended key usage (anyExtendedKeyUsage)".into(),
+                ));
+            }
             Ok(Some(eku)) if eku.value.server_auth => {}
             Ok(_) => {
                 return Err(Failure::Strict(
@@ -535,6 +542,16 @@ fn strict_checks(host: &Host, path: &[(Position, Vec<u8>)]) -> Result<(), Failur
                 ));
             }
             Err(e) => return Err(Failure::Strict(format!("leaf EKU unreadable: {e}"))),
+        }
+        // RFC 5280 4.2.1.3: keyCertSign is for CA certificates only. A leaf
+        // that may sign certificates is one key compromise away from a
+        // private CA for any name. (webpki already refuses CA:TRUE leaves.)
+        if let Ok(Some(ku)) = cert.key_usage() {
+            if ku.value.key_cert_sign() {
+                return Err(Failure::Strict(
+                    "leaf may sign certificates (keyUsage keyCertSign)".into(),
+                ));
+            }
         }
         if let Host::Dns(name) = host {
             relies_on_public_suffix_wildcard(&cert, name)?;
