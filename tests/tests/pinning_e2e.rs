@@ -611,22 +611,36 @@ fn both_profiles(pki: &Pki) -> [Arc<rustls::ClientConfig>; 2] {
     })
 }
 
-#[test]
-fn strict_profile_refuses_a_1024_bit_rsa_leaf() {
+/// A leaf with an RSA key of `bits` (ring cannot sign with it, so it is
+/// checked with `verify` rather than served): allowed by the default profile,
+/// refused by strict with a message naming the size.
+fn strict_refuses_rsa_leaf_of(bits: u32) -> String {
     let mut spec = LeafSpec::new(&["api.example.com"]);
-    spec.key = KeyKind::Rsa(1024);
-    spec.public_key_only = true; // ring will not sign with it, so no server
-    let pki = Pki::with_leaf("Rsa1024", KeyKind::P256, &spec);
+    spec.key = KeyKind::Rsa(bits);
+    spec.public_key_only = true;
+    let pki = Pki::with_leaf(&format!("Rsa{bits}"), KeyKind::P256, &spec);
     let lenient = PinVerifier::new(policy(Profile::Default, &[&pki.root], vec![]));
     let strict = PinVerifier::new(policy(Profile::Strict, &[&pki.root], vec![]));
     let d = lenient.verify("api.example.com", 443, &pki.chain(), now());
     assert_eq!(d.decision, Outcome::Allow, "{}", d.reason);
     let d = strict.verify("api.example.com", 443, &pki.chain(), now());
     assert_eq!(d.decision, Outcome::Block);
-    match &d.failure {
-        Some(Failure::Strict(msg)) => assert!(msg.contains("1024"), "{msg}"),
+    match d.failure {
+        Some(Failure::Strict(msg)) => msg,
         other => panic!("expected a strict-profile failure, got {other:?}"),
     }
+}
+
+#[test]
+fn strict_profile_refuses_a_1024_bit_rsa_leaf() {
+    let msg = strict_refuses_rsa_leaf_of(1024);
+    assert!(msg.contains("1024 bits (minimum 2048)"), "{msg}");
+}
+
+#[test]
+fn strict_profile_refuses_an_rsa_key_that_is_not_whole_bytes() {
+    let msg = strict_refuses_rsa_leaf_of(2052);
+    assert!(msg.contains("2052 bits"), "{msg}");
 }
 
 #[test]

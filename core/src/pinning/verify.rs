@@ -362,8 +362,10 @@ impl PinVerifier {
         for c in path.intermediate_certificates() {
             ders.push((Position::Intermediate, c.der().as_ref().to_vec()));
         }
+        let anchor = path.anchor();
+        let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
         if self.policy.profile == Profile::Strict {
-            strict_checks(host, &ders)?;
+            strict_checks(host, &ders, &anchor_spki)?;
         }
         let mut entries: Vec<ChainEntry> = ders
             .iter()
@@ -379,8 +381,7 @@ impl PinVerifier {
                 }
             })
             .collect();
-        let anchor = path.anchor();
-        let spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
+        let spki = anchor_spki;
         let subject = name_to_string(&wrap_der_sequence(anchor.subject.as_ref()));
         entries.push(ChainEntry {
             position: Position::Anchor,
@@ -499,31 +500,27 @@ const OID_DSA: &str = "1.2.840.10040.4.1";
 const OID_P192: &str = "1.2.840.10045.3.1.1";
 
 /// The strict profile (FinTech hardening beyond the Web PKI baseline).
-fn strict_checks(host: &Host, path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
-    use x509_parser::public_key::PublicKey;
+///
+/// Runs after webpki accepted the path, on the verified path (leaf,
+/// intermediates) and its anchor's key:
+/// - keys: no DSA, no P-192, RSA of at least 2048 bits and a whole number
+///   of bytes, for every key of the path including the anchor's;
+/// - the leaf names serverAuth and not anyExtendedKeyUsage, may not sign
+///   certificates, and does not cover the host only through a wildcard
+///   directly under a public suffix.
+fn strict_checks(
+    host: &Host,
+    path: &[(Position, Vec<u8>)],
+    anchor_spki: &[u8],
+) -> Result<(), Failure> {
+    use x509_parser::prelude::FromDer;
+    let (_, anchor_key) = x509_parser::x509::SubjectPublicKeyInfo::from_der(anchor_spki)
+        .map_err(|e| Failure::Strict(format!("anchor key unreadable: {e}")))?;
+    check_key(Position::Anchor, &anchor_key)?;
     for (pos, der) in path {
         let (_, cert) = x509_parser::parse_x509_certificate(der)
             .map_err(|e| Failure::Strict(format!("unparseable certificate: {e}")))?;
-        let spki = &cert.tbs_certificate.subject_pki;
-        let alg = spki.algorithm.algorithm.to_id_string();
-        if alg == OID_DSA {
-            return Err(Failure::Strict(format!("{pos:?} has a DSA key")));
-        }
-        if let Some(params) = &spki.algorithm.parameters {
-            if let Ok(oid) = params.as_oid() {
-                if oid.to_id_string() == OID_P192 {
-                    return Err(Failure::Strict(format!("{pos:?} has a P-192 key")));
-                }
-            }
-        }
-        if let Ok(PublicKey::RSA(rsa)) = spki.parsed() {
-            let bits = rsa.key_size();
-            if bits < 2048 {
-                return Err(Failure::Strict(format!(
-                    "{pos:?} has an RSA key of {bits} bits (minimum 2048)"
-                )));
-            }
-        }
+        check_key(*pos, &cert.tbs_certificate.subject_pki)?;
         if *pos != Position::Leaf {
             continue;
         }
@@ -558,6 +555,52 @@ fn strict_checks(host: &Host, path: &[(Position, Vec<u8>)]) -> Result<(), Failur
         }
     }
     Ok(())
+}
+
+/// Key strength for one key of the path. RSA moduli must be at least 2048
+/// bits and a multiple of 8 bits (CABF BR 6.1.5): odd sizes come from broken
+/// or hand-rolled key generation.
+fn check_key(
+    pos: Position,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+) -> Result<(), Failure> {
+    use x509_parser::public_key::PublicKey;
+    let alg = spki.algorithm.algorithm.to_id_string();
+    if alg == OID_DSA {
+        return Err(Failure::Strict(format!("{pos:?} has a DSA key")));
+    }
+    if let Some(params) = &spki.algorithm.parameters {
+        if let Ok(oid) = params.as_oid() {
+            if oid.to_id_string() == OID_P192 {
+                return Err(Failure::Strict(format!("{pos:?} has a P-192 key")));
+            }
+        }
+    }
+    if let Ok(PublicKey::RSA(rsa)) = spki.parsed() {
+        let bits = rsa_modulus_bits(rsa.modulus);
+        if bits < 2048 {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has an RSA key of {bits} bits (minimum 2048)"
+            )));
+        }
+        if bits % 8 != 0 {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has an RSA key of {bits} bits, not a whole number of bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The bit length of an RSA modulus given as a DER INTEGER's content bytes.
+/// (x509-parser's `RSAPublicKey::key_size` counts whole bytes after one
+/// assumed sign byte, so it reports a 2052-bit modulus as 2048 bits.)
+fn rsa_modulus_bits(modulus: &[u8]) -> usize {
+    let significant: &[u8] = match modulus.iter().position(|b| *b != 0) {
+        Some(i) => &modulus[i..],
+        None => return 0,
+    };
+    significant.len() * 8 - significant[0].leading_zeros() as usize
 }
 
 /// Refuses a connection to `host` that is only covered by a leaf wildcard
@@ -601,4 +644,24 @@ fn relies_on_public_suffix_wildcard(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rsa_modulus_bits;
+
+    #[test]
+    fn rsa_modulus_bits_counts_significant_bits() {
+        // DER content of a 2048-bit modulus: a sign byte then 256 bytes.
+        let mut m2048 = vec![0u8];
+        m2048.extend([0x80; 256]);
+        assert_eq!(rsa_modulus_bits(&m2048), 2048);
+        // 2052 bits: 257 bytes, the first holding 4 bits, no sign byte.
+        let mut m2052 = vec![0x0f];
+        m2052.extend([0xff; 256]);
+        assert_eq!(rsa_modulus_bits(&m2052), 2052);
+        assert_eq!(rsa_modulus_bits(&[0x00, 0x01]), 1);
+        assert_eq!(rsa_modulus_bits(&[]), 0);
+        assert_eq!(rsa_modulus_bits(&[0, 0]), 0);
+    }
 }
