@@ -723,3 +723,28 @@ fn leaf_that_may_sign_certificates_is_refused_only_by_strict() {
     });
     assert!(msg.contains("keyCertSign"), "{msg}");
 }
+
+#[test]
+fn leaf_with_a_zero_serial_number_is_refused_only_by_strict() {
+    let msg = strict_only_refuses("SerialZero", |p| {
+        p.serial_number = Some(rcgen::SerialNumber::from_slice(&[0]))
+    });
+    assert!(msg.contains("serial number"), "{msg}");
+}
+
+#[test]
+fn leaf_with_a_malformed_extension_is_refused_only_by_strict() {
+    // authorityInfoAccess (1.3.6.1.5.5.7.1.1) whose content is not a
+    // SEQUENCE of AccessDescription.
+    let msg = strict_only_refuses("MalformedAia", |p| {
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                vec![0x04, 0x02, 0xde, 0xad],
+            ))
+    });
+    assert!(
+        msg.contains("malformed extension 1.3.6.1.5.5.7.1.1"),
+        "{msg}"
+    );
+}

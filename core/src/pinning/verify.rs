@@ -507,7 +507,9 @@ const OID_P192: &str = "1.2.840.10045.3.1.1";
 ///   of bytes, for every key of the path including the anchor's;
 /// - the leaf names serverAuth and not anyExtendedKeyUsage, may not sign
 ///   certificates, and does not cover the host only through a wildcard
-///   directly under a public suffix.
+///   directly under a public suffix;
+/// - every leaf and intermediate is well formed: all extensions parse, and
+///   the serial number is positive and at most 20 octets.
 fn strict_checks(
     host: &Host,
     path: &[(Position, Vec<u8>)],
@@ -521,6 +523,7 @@ fn strict_checks(
         let (_, cert) = x509_parser::parse_x509_certificate(der)
             .map_err(|e| Failure::Strict(format!("unparseable certificate: {e}")))?;
         check_key(*pos, &cert.tbs_certificate.subject_pki)?;
+        well_formed(*pos, &cert)?;
         if *pos != Position::Leaf {
             continue;
         }
@@ -601,6 +604,34 @@ fn rsa_modulus_bits(modulus: &[u8]) -> usize {
         None => return 0,
     };
     significant.len() * 8 - significant[0].leading_zeros() as usize
+}
+
+/// Well-formedness webpki tolerates: every extension of a path certificate
+/// must parse (a malformed extension is one that another stack, such as the
+/// platform verifier running beside Mamori, may read differently), and the
+/// serial number must be positive and at most 20 octets (RFC 5280 4.1.2.2).
+fn well_formed(
+    pos: Position,
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+) -> Result<(), Failure> {
+    for ext in cert.extensions() {
+        if let x509_parser::extensions::ParsedExtension::ParseError { error } =
+            ext.parsed_extension()
+        {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has a malformed extension {}: {error}",
+                ext.oid.to_id_string()
+            )));
+        }
+    }
+    let serial = cert.raw_serial();
+    let positive = serial.first().is_some_and(|b| b & 0x80 == 0) && serial.iter().any(|b| *b != 0);
+    if !positive || serial.len() > 20 {
+        return Err(Failure::Strict(format!(
+            "{pos:?} has a serial number that is not a positive integer of at most 20 octets"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a connection to `host` that is only covered by a leaf wildcard
