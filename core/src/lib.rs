@@ -12,5 +12,6 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod audit;
 pub mod guideline;
 pub mod pinning;
