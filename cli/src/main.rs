@@ -28,6 +28,12 @@ enum Command {
     /// Inspect and validate pin policies.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Convert a pinning configuration (NSC, TrustKit, ATS, OkHttp, Mamori).
+    Convert(cmd::convert::ConvertArgs),
+    /// Audit pinning configurations: findings as text, JSON or SARIF.
+    Audit(cmd::audit::AuditArgs),
+    /// Render the evidence report (Markdown or HTML) for partner banks.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
         Command::Pin(args) => cmd::pin::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Config(c) => cmd::config::run(c),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     ExitCode::from(code)
 }

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod config;
+pub mod convert;
 pub mod pin;
+pub mod report;
 pub mod verify;

@@ -1,1 +1,1 @@
-//! TODO
+//! Evidence report.
