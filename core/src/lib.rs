@@ -13,6 +13,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod device;
+pub mod audit;
 pub mod guideline;
 pub mod pinning;
 pub mod storage;
