@@ -2,8 +2,8 @@
 
 pub mod audit;
 pub mod config;
-pub mod device;
 pub mod convert;
+pub mod device;
 pub mod pin;
 pub mod report;
 pub mod verify;
