@@ -1,2 +1,51 @@
-//! `mamori`: audit pinning configurations and produce evidence.
-fn main() {}
+//! `mamori`: audit pinning configurations, verify chains and produce evidence
+//! for partner banks (guideline DEV-4 and related items).
+//!
+//! Exit status: 0 success (allow / report / valid), 1 a blocking result,
+//! 2 bad usage or bad input; subcommands document any other codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod output;
+
+/// Mamori: TLS pinning, device security level and evidence for FinTech apps.
+#[derive(Parser, Debug)]
+#[command(name = "mamori", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the SPKI pin of every certificate in PEM or DER files.
+    Pin(cmd::pin::PinArgs),
+    /// Verify a certificate chain for a host against a pin policy.
+    Verify(cmd::verify::VerifyArgs),
+    /// Inspect and validate pin policies.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
+    /// Device OS security level: evaluate facts against a policy, or probe this machine.
+    Device(cmd::device::DeviceArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Pin(args) => cmd::pin::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Config(c) => cmd::config::run(c),
+        Command::Device(args) => cmd::device::run(args),
+    };
+    ExitCode::from(code)
+}

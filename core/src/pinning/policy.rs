@@ -1,0 +1,562 @@
+//! The pin policy document: schema, loading and validation.
+//!
+//! A policy is validated completely when it is loaded and is immutable
+//! afterwards: an app never runs with half of a configuration. Every problem
+//! is reported at once, each naming the file, the domain and the field, so a
+//! security team fixes a policy in one round (the lesson of TrustKit apps that
+//! crashed at start-up on one bad pin, TrustKit#228).
+//!
+//! ```toml
+//! profile = "default"          # or "strict"
+//! on_expiry = "fail-open"      # or "enforce"; the default for every domain
+//!
+//! [trust]
+//! mozilla_roots = true         # default: true unless custom anchors are given
+//! anchor_files = ["private-ca.pem"]   # relative to the policy file
+//!
+//! [[domain]]
+//! host = "api.example.com"     # exact; "*.example.com"; "**.example.com"; an IP
+//! include_subdomains = false
+//! pins = ["sha256/…", "sha256/…"]
+//! expires = "2027-06-30"       # optional; pins stop applying at 00:00 UTC that day
+//! report_only = false
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use super::host::{HostError, HostPattern, is_public_suffix};
+use super::pin::{Pin, PinParseError};
+
+/// Which validation rules apply beyond pin matching.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// The Web PKI baseline as rustls-webpki implements it.
+    #[default]
+    Default,
+    /// FinTech hardening: also refuse leaf RSA keys under 2048 bits, P-192 and
+    /// DSA keys anywhere in the path, a leaf without the serverAuth EKU, and a
+    /// leaf wildcard directly under a public suffix.
+    Strict,
+}
+
+/// What happens to a domain's pins after its `expires` date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiryMode {
+    /// Like Android NSC and TrustKit: a mismatch is no longer blocked, but
+    /// unlike them it is still reported, so the expiry is never silent.
+    #[default]
+    FailOpen,
+    /// Keep enforcing the pins after the date (the app must ship new pins).
+    Enforce,
+}
+
+/// One domain rule of a validated policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainRule {
+    /// The host as written in the policy (for messages and reports).
+    pub host: String,
+    /// The parsed pattern.
+    pub pattern: HostPattern,
+    /// Whether subdomains are covered (`include_subdomains` or `**.`).
+    pub include_subdomains: bool,
+    /// The distinct pins, in policy order.
+    pub pins: Vec<Pin>,
+    /// Instant from which the pins are expired, if any.
+    pub expires: Option<OffsetDateTime>,
+    /// The expiry text as written.
+    pub expires_text: Option<String>,
+    /// Behaviour after expiry.
+    pub on_expiry: ExpiryMode,
+    /// Report mismatches but do not block.
+    pub report_only: bool,
+    /// Where the app should send failure reports (informational for the SDK,
+    /// checked by audits).
+    pub report_uris: Vec<String>,
+}
+
+impl DomainRule {
+    /// Whether the pin set is expired at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires.is_some_and(|e| now >= e)
+    }
+}
+
+/// Where trust anchors come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustConfig {
+    /// Trust the Mozilla root program (webpki-roots).
+    pub mozilla_roots: bool,
+    /// DER certificates of custom anchors (private PKI), already loaded.
+    pub custom_anchors: Vec<Vec<u8>>,
+    /// Where the custom anchors came from (for messages).
+    pub anchor_sources: Vec<String>,
+}
+
+/// A validated pin policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinPolicy {
+    /// The validation profile.
+    pub profile: Profile,
+    /// The trust anchors.
+    pub trust: TrustConfig,
+    /// The domain rules, in policy order.
+    pub domains: Vec<DomainRule>,
+}
+
+/// One problem found in a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The domain rule concerned (its `host`, or `domain[i]`), if any.
+    pub domain: Option<String>,
+    /// The field concerned, if any.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with a policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The document is not valid TOML/JSON or does not follow the schema.
+    #[error("{0}")]
+    Syntax(String),
+    /// A host is not acceptable.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// A pin is not acceptable.
+    #[error("{pin:?}: {error}")]
+    Pin {
+        /// The pin as written.
+        pin: String,
+        /// Why.
+        error: PinParseError,
+    },
+    /// Two rules cover the same host pattern.
+    #[error("duplicate domain: {0} is already configured (rule {1})")]
+    DuplicateDomain(String, usize),
+    /// `include_subdomains` (or a wildcard) on a public suffix such as `com`.
+    #[error("{0} is a public suffix: pinning all of its subdomains would pin unrelated sites")]
+    PublicSuffix(String),
+    /// An enforced domain lacks a backup pin.
+    #[error(
+        "an enforced domain needs at least two distinct pins (a backup pin for a spare key; BP-5), found {0}"
+    )]
+    NoBackupPin(usize),
+    /// A domain rule without any pin.
+    #[error("a domain rule needs pins")]
+    NoPins,
+    /// The same pin is listed twice.
+    #[error("pin {0} is listed twice")]
+    DuplicatePin(String),
+    /// A date could not be parsed.
+    #[error("{0:?} is not a date (YYYY-MM-DD) or an RFC 3339 date-time")]
+    Date(String),
+    /// A report URI is not an http(s) URL.
+    #[error("{0:?} is not an http(s) URL")]
+    ReportUri(String),
+    /// An anchor file could not be read or holds no certificate.
+    #[error("trust anchor {0}: {1}")]
+    Anchor(String, String),
+    /// No trust anchors at all.
+    #[error("no trust anchors: enable mozilla_roots or give anchor_files / anchors_pem")]
+    NoAnchors,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.domain, &self.field) {
+            (Some(d), Some(field)) => write!(f, "domain {d:?}, field `{field}`: {}", self.kind),
+            (Some(d), None) => write!(f, "domain {d:?}: {}", self.kind),
+            (None, Some(field)) => write!(f, "field `{field}`: {}", self.kind),
+            (None, None) => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+/// A policy was refused. Lists every problem found.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    /// The file (or `<inline>`) the policy came from.
+    pub origin: String,
+    /// Every problem, in document order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid pin policy {}:", self.origin)?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The policy document as written (before validation). Public so that
+/// importers and exporters (NSC, TrustKit, OkHttp) can build one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    /// Schema version; 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// Validation profile.
+    #[serde(default)]
+    pub profile: Profile,
+    /// Default expiry behaviour for every domain.
+    #[serde(default)]
+    pub on_expiry: ExpiryMode,
+    /// Trust anchors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<TrustDocument>,
+    /// Domain rules.
+    #[serde(default, rename = "domain")]
+    pub domains: Vec<DomainDocument>,
+}
+
+/// The `[trust]` table as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustDocument {
+    /// Trust the Mozilla roots; defaults to true unless custom anchors are given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mozilla_roots: Option<bool>,
+    /// PEM or DER files of custom anchors, relative to the policy file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchor_files: Vec<String>,
+    /// Inline PEM of custom anchors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchors_pem: Option<String>,
+}
+
+/// One `[[domain]]` as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainDocument {
+    /// Host or host pattern.
+    pub host: String,
+    /// Cover subdomains.
+    #[serde(default)]
+    pub include_subdomains: bool,
+    /// `sha256/…` pins.
+    #[serde(default)]
+    pub pins: Vec<String>,
+    /// `YYYY-MM-DD` (00:00 UTC) or RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Overrides the document's `on_expiry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_expiry: Option<ExpiryMode>,
+    /// Report but do not block.
+    #[serde(default)]
+    pub report_only: bool,
+    /// Report endpoints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_uris: Vec<String>,
+}
+
+/// The format of a policy document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// Guesses the format from the text: JSON documents start with `{`.
+    pub fn detect(text: &str) -> Self {
+        if text.trim_start().starts_with('{') {
+            Self::Json
+        } else {
+            Self::Toml
+        }
+    }
+}
+
+impl PolicyDocument {
+    /// Parses a document without validating it.
+    pub fn parse(text: &str, format: Format, origin: &str) -> Result<Self, PolicyError> {
+        let res = match format {
+            Format::Toml => toml::from_str::<Self>(text).map_err(|e| e.to_string()),
+            Format::Json => serde_json::from_str::<Self>(text).map_err(|e| e.to_string()),
+        };
+        res.map_err(|msg| PolicyError {
+            origin: origin.to_owned(),
+            problems: vec![Problem {
+                domain: None,
+                field: None,
+                kind: ProblemKind::Syntax(msg.trim().to_owned()),
+            }],
+        })
+    }
+
+    /// Renders the document as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("policy documents always serialise")
+    }
+
+    /// Renders the document as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("policy documents always serialise")
+    }
+
+    /// Validates the document. `base_dir` resolves relative anchor files.
+    pub fn validate(
+        &self,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<PinPolicy, PolicyError> {
+        let mut problems = Vec::new();
+        let mut push = |domain: Option<String>, field: Option<&str>, kind: ProblemKind| {
+            problems.push(Problem {
+                domain,
+                field: field.map(str::to_owned),
+                kind,
+            })
+        };
+
+        let trust = self.trust.clone().unwrap_or_default();
+        let mut anchors = TrustConfig::default();
+        let mut add_anchors = |field: &str, label: String, bytes: Result<Vec<u8>, String>| {
+            let loaded = bytes
+                .and_then(|b| super::certs::certificates_from_bytes(&b).map_err(|e| e.to_string()));
+            match loaded {
+                Ok(certs) if !certs.is_empty() => {
+                    anchors.custom_anchors.extend(certs);
+                    anchors.anchor_sources.push(label);
+                }
+                Ok(_) => push(
+                    None,
+                    Some(field),
+                    ProblemKind::Anchor(label, "no certificate found".into()),
+                ),
+                Err(e) => push(None, Some(field), ProblemKind::Anchor(label, e)),
+            }
+        };
+        for file in &trust.anchor_files {
+            let path = match base_dir {
+                Some(dir) => dir.join(file),
+                None => PathBuf::from(file),
+            };
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string());
+            add_anchors("trust.anchor_files", path.display().to_string(), bytes);
+        }
+        if let Some(pem) = &trust.anchors_pem {
+            add_anchors(
+                "trust.anchors_pem",
+                "anchors_pem".into(),
+                Ok(pem.as_bytes().to_vec()),
+            );
+        }
+        let has_custom = !trust.anchor_files.is_empty() || trust.anchors_pem.is_some();
+        anchors.mozilla_roots = trust.mozilla_roots.unwrap_or(!has_custom);
+        if !anchors.mozilla_roots && !has_custom {
+            push(None, Some("trust"), ProblemKind::NoAnchors);
+        }
+
+        let mut domains = Vec::with_capacity(self.domains.len());
+        let mut seen: BTreeMap<HostPattern, usize> = BTreeMap::new();
+        for (i, d) in self.domains.iter().enumerate() {
+            let name = if d.host.trim().is_empty() {
+                format!("domain[{i}]")
+            } else {
+                d.host.clone()
+            };
+            let dom = Some(name.clone());
+            let pattern = match HostPattern::parse(&d.host, d.include_subdomains) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    push(dom.clone(), Some("host"), e.into());
+                    None
+                }
+            };
+            if let Some(p) = &pattern {
+                if let Some(first) = seen.get(p) {
+                    push(
+                        dom.clone(),
+                        Some("host"),
+                        ProblemKind::DuplicateDomain(p.to_string(), *first),
+                    );
+                } else {
+                    seen.insert(p.clone(), i);
+                }
+                if p.covers_subdomains() && is_public_suffix(&p.base()) {
+                    let field = if d.include_subdomains {
+                        "include_subdomains"
+                    } else {
+                        "host"
+                    };
+                    push(
+                        dom.clone(),
+                        Some(field),
+                        ProblemKind::PublicSuffix(p.base()),
+                    );
+                }
+            }
+            let mut pins = Vec::new();
+            let mut distinct = BTreeSet::new();
+            for raw in &d.pins {
+                match Pin::parse(raw) {
+                    Ok(pin) => {
+                        if distinct.insert(pin) {
+                            pins.push(pin);
+                        } else {
+                            push(
+                                dom.clone(),
+                                Some("pins"),
+                                ProblemKind::DuplicatePin(pin.to_string()),
+                            );
+                        }
+                    }
+                    Err(error) => push(
+                        dom.clone(),
+                        Some("pins"),
+                        ProblemKind::Pin {
+                            pin: raw.clone(),
+                            error,
+                        },
+                    ),
+                }
+            }
+            if d.pins.is_empty() {
+                push(dom.clone(), Some("pins"), ProblemKind::NoPins);
+            } else if !d.report_only && distinct.len() < 2 {
+                push(
+                    dom.clone(),
+                    Some("pins"),
+                    ProblemKind::NoBackupPin(distinct.len()),
+                );
+            }
+            let expires = match &d.expires {
+                None => None,
+                Some(text) => match parse_expiry(text) {
+                    Some(t) => Some(t),
+                    None => {
+                        push(
+                            dom.clone(),
+                            Some("expires"),
+                            ProblemKind::Date(text.clone()),
+                        );
+                        None
+                    }
+                },
+            };
+            for uri in &d.report_uris {
+                let lower = uri.to_ascii_lowercase();
+                let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
+                    && uri.len() > "https://".len();
+                if !ok {
+                    push(
+                        dom.clone(),
+                        Some("report_uris"),
+                        ProblemKind::ReportUri(uri.clone()),
+                    );
+                }
+            }
+            if let Some(pattern) = pattern {
+                domains.push(DomainRule {
+                    host: d.host.clone(),
+                    include_subdomains: pattern.covers_subdomains(),
+                    pattern,
+                    pins,
+                    expires,
+                    expires_text: d.expires.clone(),
+                    on_expiry: d.on_expiry.unwrap_or(self.on_expiry),
+                    report_only: d.report_only,
+                    report_uris: d.report_uris.clone(),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(PolicyError {
+                origin: origin.to_owned(),
+                problems,
+            });
+        }
+        Ok(PinPolicy {
+            profile: self.profile,
+            trust: anchors,
+            domains,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` means 00:00 UTC of that day (TrustKit's reading; Android NSC
+/// uses device-local midnight, which audits flag). RFC 3339 is taken as is.
+fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
+    let t = text.trim();
+    if let Ok(dt) = OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+        return Some(dt);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(t, &fmt)
+        .ok()
+        .map(|d| d.midnight().assume_offset(UtcOffset::UTC))
+}
+
+impl PinPolicy {
+    /// Parses and validates TOML.
+    pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
+        PolicyDocument::parse(text, Format::Toml, "<inline>")?.validate("<inline>", None)
+    }
+
+    /// Parses and validates JSON.
+    pub fn from_json(text: &str) -> Result<Self, PolicyError> {
+        PolicyDocument::parse(text, Format::Json, "<inline>")?.validate("<inline>", None)
+    }
+
+    /// Parses and validates text whose format is detected from its content.
+    pub fn from_text(
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Self, PolicyError> {
+        PolicyDocument::parse(text, Format::detect(text), origin)?.validate(origin, base_dir)
+    }
+
+    /// Loads a policy file (TOML or JSON, detected from the content); anchor
+    /// files are resolved relative to the policy's directory.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+            origin: origin.clone(),
+            problems: vec![Problem {
+                domain: None,
+                field: None,
+                kind: ProblemKind::Syntax(format!("cannot read file: {e}")),
+            }],
+        })?;
+        Self::from_text(&text, &origin, path.parent())
+    }
+
+    /// An empty policy: no pins, Mozilla roots, default profile.
+    pub fn unpinned() -> Self {
+        Self {
+            profile: Profile::Default,
+            trust: TrustConfig {
+                mozilla_roots: true,
+                ..TrustConfig::default()
+            },
+            domains: Vec::new(),
+        }
+    }
+
+    /// The rule that applies to `host`: an exact rule first, else the most
+    /// specific wildcard (longest base); `None` when the host is not pinned.
+    pub fn rule_for(&self, host: &super::host::Host) -> Option<&DomainRule> {
+        self.domains
+            .iter()
+            .filter(|r| r.pattern.matches(host))
+            .max_by_key(|r| r.pattern.specificity())
+    }
+}
