@@ -69,7 +69,8 @@ pub trait KeyEncryptionKey: Send + Sync {
     /// Unwraps a data key.
     fn unwrap(&self, wrapped: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError>;
     /// Deletes the key (crypto-shredding); returns false if the key cannot be deleted.
-    fn destroy(&self) -> Result<bool, KekError>;
+    /// (Not `destroy`: uniffi's generated Kotlin classes already have `destroy()`.)
+    fn delete_key(&self) -> Result<bool, KekError>;
 }
 
 /// Adapts a foreign KEK to the core trait.
@@ -116,7 +117,7 @@ impl core::Kek for ForeignKek {
     }
 
     fn destroy(&self) -> Result<(), core::KekError> {
-        match self.0.destroy()? {
+        match self.0.delete_key()? {
             true => Ok(()),
             false => Err(core::KekError::Unsupported {
                 operation: "destroy",
@@ -504,7 +505,7 @@ mod tests {
                     reason: "tag".into(),
                 })
         }
-        fn destroy(&self) -> Result<bool, KekError> {
+        fn delete_key(&self) -> Result<bool, KekError> {
             Ok(false)
         }
     }
@@ -571,7 +572,7 @@ mod tests {
             fn unwrap(&self, _: Vec<u8>, _: Vec<u8>) -> Result<Vec<u8>, KekError> {
                 Ok(vec![0; 16])
             }
-            fn destroy(&self) -> Result<bool, KekError> {
+            fn delete_key(&self) -> Result<bool, KekError> {
                 Ok(false)
             }
         }
