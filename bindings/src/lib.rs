@@ -5,6 +5,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod pinning;
+mod storage;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///
