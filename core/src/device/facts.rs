@@ -429,6 +429,9 @@ impl DeviceFacts {
 
     /// Canonical JSON (compact, normalised) used for hashing and export.
     pub fn canonical_json(&self) -> Vec<u8> {
+        if self.is_normalized() {
+            return serde_json::to_vec(self).expect("facts always serialise");
+        }
         let mut c = self.clone();
         c.normalize();
         serde_json::to_vec(&c).expect("facts always serialise")
@@ -436,7 +439,19 @@ impl DeviceFacts {
 
     /// SHA-256 of [`Self::canonical_json`], lowercase hex.
     pub fn sha256(&self) -> String {
-        super::sha256_hex(&self.canonical_json())
+        if self.is_normalized() {
+            super::json_sha256_hex(self)
+        } else {
+            let mut c = self.clone();
+            c.normalize();
+            super::json_sha256_hex(&c)
+        }
+    }
+
+    /// Whether the snapshot is already in canonical form (indicator ids
+    /// strictly increasing).
+    pub fn is_normalized(&self) -> bool {
+        self.indicators.windows(2).all(|w| w[0].id < w[1].id)
     }
 
     /// Parses a facts snapshot (JSON), normalising it.
@@ -502,6 +517,30 @@ mod tests {
         let mut b = Fact::known("34", Evidence::platform());
         b.merge(Fact::known("34", Evidence::probe()));
         assert_eq!((b.state, b.value.as_deref()), (Tri::Present, Some("34")));
+    }
+
+    #[test]
+    fn streamed_hash_is_sha256_of_canonical_json() {
+        let mut f = DeviceFacts::new(Platform::Android);
+        f.screen_lock = Fact::flag(Tri::Present, Evidence::platform());
+        for id in ["b", "a"] {
+            f.indicators.push(Observation {
+                id: id.into(),
+                class: IndicatorClass::Root,
+                strength: Strength::Weak,
+                state: Tri::Absent,
+                evidence: Vec::new(),
+            });
+        }
+        assert!(!f.is_normalized());
+        let bytes = f.canonical_json();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.find("\"id\":\"a\"").unwrap() < text.find("\"id\":\"b\"").unwrap());
+        let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        let want: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(f.sha256(), want);
+        f.normalize();
+        assert_eq!(f.sha256(), want);
     }
 
     #[test]

@@ -349,7 +349,7 @@ impl DevicePolicy {
 
     /// SHA-256 of [`Self::canonical_json`], lowercase hex.
     pub fn sha256(&self) -> String {
-        super::sha256_hex(&self.canonical_json())
+        super::json_sha256_hex(self)
     }
 }
 

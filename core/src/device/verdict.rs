@@ -288,8 +288,15 @@ impl Eval<'_> {
 
 /// Evaluates `policy` over `facts` as of `at`. Pure and deterministic.
 pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict {
-    let mut facts = facts.clone();
-    facts.normalize();
+    let owned;
+    let facts = if facts.is_normalized() {
+        facts
+    } else {
+        let mut f = facts.clone();
+        f.normalize();
+        owned = f;
+        &owned
+    };
     let mut ev = Eval {
         policy,
         findings: Vec::new(),
