@@ -3,3 +3,4 @@
 //! The core crate stays pure Rust; this crate adds the FFI surface that Kotlin
 //! and Swift see. Generated bindings are build output (`cargo xtask bindings`).
 uniffi::setup_scaffolding!();
+mod device;

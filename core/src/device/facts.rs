@@ -60,15 +60,19 @@ pub struct Evidence {
     pub source: Source,
     /// File or directory looked at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub path: Option<String>,
     /// System property or API looked at (e.g. `ro.debuggable`, `KeyguardManager.isDeviceSecure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub property: Option<String>,
     /// The value seen (a property value, a matching line, a port).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// Why the state is what it is, e.g. the error that made it unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub detail: Option<String>,
 }
 
@@ -126,9 +130,11 @@ pub struct Fact {
     /// The value, for valued facts (OS version, API level, patch level,
     /// keystore level, installer, certificate digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// How it was established.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub evidence: Vec<Evidence>,
 }
 
