@@ -109,8 +109,12 @@ fn bench(c: &mut Criterion) {
         evaluate(&facts, &policy, date!(2026 - 11 - 25)).decision,
         Decision::Allow
     );
-    c.bench_function("device/facts_sha256", |b| b.iter(|| black_box(black_box(&facts).sha256())));
-    c.bench_function("device/policy_sha256", |b| b.iter(|| black_box(black_box(&policy).sha256())));
+    c.bench_function("device/facts_sha256", |b| {
+        b.iter(|| black_box(black_box(&facts).sha256()))
+    });
+    c.bench_function("device/policy_sha256", |b| {
+        b.iter(|| black_box(black_box(&policy).sha256()))
+    });
     c.bench_function("device/evaluate", |b| {
         b.iter(|| black_box(evaluate(black_box(&facts), &policy, date!(2026 - 11 - 25))))
     });

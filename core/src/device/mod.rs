@@ -45,10 +45,12 @@ use time::macros::format_description;
 
 fn hex(d: ring::digest::Digest) -> String {
     use std::fmt::Write as _;
-    d.as_ref().iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    d.as_ref()
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Lowercase hex SHA-256 of `value`'s compact JSON, streamed into the digest
@@ -70,7 +72,9 @@ pub(crate) fn json_sha256_hex(value: &impl serde::Serialize) -> String {
         Sink(ring::digest::Context::new(&ring::digest::SHA256)),
     );
     serde_json::to_writer(&mut w, value).expect("values serialise");
-    let sink = w.into_inner().unwrap_or_else(|_| unreachable!("the sink never fails"));
+    let sink = w
+        .into_inner()
+        .unwrap_or_else(|_| unreachable!("the sink never fails"));
     hex(sink.0.finish())
 }
 

@@ -414,7 +414,7 @@ pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict
 
     let mut coverage = Vec::new();
     for class in IndicatorClass::ALL {
-        if let Some(c) = class_eval(&mut ev, &facts, class) {
+        if let Some(c) = class_eval(&mut ev, facts, class) {
             coverage.push(c);
         }
     }

@@ -327,52 +327,36 @@ impl PolicyDocument {
 
         let trust = self.trust.clone().unwrap_or_default();
         let mut anchors = TrustConfig::default();
+        let mut add_anchors = |field: &str, label: String, bytes: Result<Vec<u8>, String>| {
+            let loaded = bytes
+                .and_then(|b| super::certs::certificates_from_bytes(&b).map_err(|e| e.to_string()));
+            match loaded {
+                Ok(certs) if !certs.is_empty() => {
+                    anchors.custom_anchors.extend(certs);
+                    anchors.anchor_sources.push(label);
+                }
+                Ok(_) => push(
+                    None,
+                    Some(field),
+                    ProblemKind::Anchor(label, "no certificate found".into()),
+                ),
+                Err(e) => push(None, Some(field), ProblemKind::Anchor(label, e)),
+            }
+        };
         for file in &trust.anchor_files {
             let path = match base_dir {
                 Some(dir) => dir.join(file),
                 None => PathBuf::from(file),
             };
-            match std::fs::read(&path) {
-                Ok(bytes) => match super::certs::certificates_from_bytes(&bytes) {
-                    Ok(certs) if !certs.is_empty() => {
-                        anchors.custom_anchors.extend(certs);
-                        anchors.anchor_sources.push(path.display().to_string());
-                    }
-                    Ok(_) => push(
-                        None,
-                        Some("trust.anchor_files"),
-                        ProblemKind::Anchor(file.clone(), "no certificate found".into()),
-                    ),
-                    Err(e) => push(
-                        None,
-                        Some("trust.anchor_files"),
-                        ProblemKind::Anchor(file.clone(), e.to_string()),
-                    ),
-                },
-                Err(e) => push(
-                    None,
-                    Some("trust.anchor_files"),
-                    ProblemKind::Anchor(path.display().to_string(), e.to_string()),
-                ),
-            }
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string());
+            add_anchors("trust.anchor_files", path.display().to_string(), bytes);
         }
         if let Some(pem) = &trust.anchors_pem {
-            match super::certs::certificates_from_bytes(pem.as_bytes()) {
-                Ok(certs) if !certs.is_empty() => {
-                    anchors.custom_anchors.extend(certs);
-                    anchors.anchor_sources.push("anchors_pem".into());
-                }
-                Ok(_) => push(
-                    None,
-                    Some("trust.anchors_pem"),
-                    ProblemKind::Anchor("anchors_pem".into(), "no certificate found".into()),
-                ),
-                Err(e) => push(
-                    None,
-                    Some("trust.anchors_pem"),
-                    ProblemKind::Anchor("anchors_pem".into(), e.to_string()),
-                ),
-            }
+            add_anchors(
+                "trust.anchors_pem",
+                "anchors_pem".into(),
+                Ok(pem.as_bytes().to_vec()),
+            );
         }
         let has_custom = !trust.anchor_files.is_empty() || trust.anchors_pem.is_some();
         anchors.mozilla_roots = trust.mozilla_roots.unwrap_or(!has_custom);

@@ -127,13 +127,16 @@ impl<F: Fn(&PinFailureReport) + Send + Sync> ReportListener for F {
 pub const DEDUP_WINDOW_SECS: u64 = 24 * 60 * 60;
 const MAX_TRACKED: usize = 4096;
 
+/// (hash of the served chain, host, result).
+type DedupKey = ([u8; 32], String, ValidationResult);
+
 /// Deduplicates reports per (host, served chain, result) per 24 h and hands
 /// the rest to the listener.
 #[derive(Default)]
 pub struct Reporter {
     listener: Option<Arc<dyn ReportListener>>,
     app: AppInfo,
-    seen: Mutex<HashMap<([u8; 32], String, ValidationResult), u64>>,
+    seen: Mutex<HashMap<DedupKey, u64>>,
 }
 
 impl core::fmt::Debug for Reporter {
