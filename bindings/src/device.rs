@@ -22,16 +22,16 @@ use mamori::device::{
 #[non_exhaustive]
 pub enum DeviceError {
     /// The policy text is invalid; the message names the field.
-    #[error("invalid device policy: {message}")]
+    #[error("invalid device policy: {detail}")]
     Policy {
         /// What is wrong, e.g. `android.max_patch_age_days: must be between 1 and 3650 days`.
-        message: String,
+        detail: String,
     },
     /// The facts JSON is invalid.
-    #[error("invalid device facts: {message}")]
+    #[error("invalid device facts: {detail}")]
     Facts {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// The evaluation date is not `YYYY-MM-DD`.
     #[error("invalid date {value:?}: expected YYYY-MM-DD")]
@@ -40,10 +40,10 @@ pub enum DeviceError {
         value: String,
     },
     /// The worker thread stopped without a result.
-    #[error("device evaluation failed: {message}")]
+    #[error("device evaluation failed: {detail}")]
     Internal {
         /// What happened.
-        message: String,
+        detail: String,
     },
 }
 
@@ -71,7 +71,7 @@ fn parse_policy(text: &str) -> Result<DevicePolicy, DeviceError> {
         PolicyFormat::Toml
     };
     DevicePolicy::parse(text, format, "policy").map_err(|e| DeviceError::Policy {
-        message: e.to_string(),
+        detail: e.to_string(),
     })
 }
 
@@ -120,10 +120,10 @@ async fn off_thread<T: Send + 'static>(
             let _ = tx.send(f());
         })
         .map_err(|e| DeviceError::Internal {
-            message: e.to_string(),
+            detail: e.to_string(),
         })?;
     rx.await.map_err(|_| DeviceError::Internal {
-        message: "worker thread stopped".into(),
+        detail: "worker thread stopped".into(),
     })
 }
 
@@ -169,7 +169,7 @@ pub fn device_facts_to_json(facts: &DeviceFacts) -> String {
 #[uniffi::export]
 pub fn device_facts_from_json(json: String) -> Result<DeviceFacts, DeviceError> {
     DeviceFacts::from_json(&json).map_err(|e| DeviceError::Facts {
-        message: e.to_string(),
+        detail: e.to_string(),
     })
 }
 

@@ -19,6 +19,7 @@ pub const FACTS_SCHEMA: u32 = 1;
 /// Tri-state outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "FactState"))]
 #[serde(rename_all = "snake_case")]
 pub enum Tri {
     /// The check ran and found the thing (or the value is known).
@@ -44,6 +45,7 @@ impl Tri {
 /// Who observed a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "EvidenceSource"))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A Rust probe in this crate (files, /proc, loopback ports).
@@ -55,6 +57,7 @@ pub enum Source {
 /// What was looked at and what was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
 pub struct Evidence {
     /// Who looked.
     pub source: Source,
@@ -124,6 +127,7 @@ impl Evidence {
 /// One fact: its state, its value when it has one, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
 pub struct Fact {
     /// Present / absent / unknown.
     pub state: Tri,
@@ -203,6 +207,7 @@ impl Fact {
 /// Operating system family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DevicePlatform"))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Android.
@@ -263,6 +268,7 @@ impl KeystoreLevel {
 /// One indicator from the table, as observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
 pub struct Observation {
     /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
     /// platform-defined id (`platform.*`).
