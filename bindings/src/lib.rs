@@ -6,6 +6,7 @@ uniffi::setup_scaffolding!();
 
 pub mod pinning;
 mod storage;
+mod device;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///
