@@ -629,3 +629,120 @@ fn live_silent_server_times_out() {
     );
     handle.join().unwrap();
 }
+
+// --- mamori report ---
+
+fn report_inputs(dir: &Path) {
+    write(
+        dir,
+        "device.toml",
+        "min_android_api = 29\nblock_rooted = true\n[attestation]\napi_token = \"s3cr3t-value\"\n",
+    );
+    write(
+        dir,
+        "storage.json",
+        "{\"keystore\": \"hardware\", \"envelope_encryption\": true}\n",
+    );
+    write(dir, "nsc.xml", &one_pin_nsc());
+}
+
+#[test]
+fn report_markdown_is_reproducible_and_walks_the_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    report_inputs(tmp.path());
+    let args = [
+        "report",
+        "--at",
+        "2026-06-01",
+        "--app",
+        "Example",
+        "--device",
+        "device.toml",
+        "--storage",
+        "storage.json",
+        "nsc.xml",
+    ];
+    let a = mamori(tmp.path(), &args);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    let b = mamori(tmp.path(), &args);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same inputs and --at give byte-identical output"
+    );
+    let md = stdout(&a);
+    assert!(
+        md.starts_with("# Device-layer security evidence: Example\n\nDate: 2026-06-01."),
+        "{md}"
+    );
+    for item in [
+        "DEV-1", "DEV-2", "DEV-3", "DEV-4", "DATA-1", "NEW-1", "BP-5", "LOG-2",
+    ] {
+        assert!(md.contains(&format!("\n## {item}\n")), "{item}");
+    }
+    assert!(md.contains("| DEV-4 | Met | 0 |"), "{md}");
+    assert!(md.contains("| BP-5 | Not met | 2 |"), "{md}");
+    assert!(
+        md.contains(
+            "| high | PIN-BACKUP-MISSING | `nsc.xml:4` | a.example.com is pinned to a single key |"
+        ),
+        "{md}"
+    );
+    // The device policy's secret is not in the report (LOG-2), its name is.
+    assert!(!md.contains("s3cr3t-value"));
+    assert!(md.contains("`attestation.api_token` = `(redacted)`"));
+    // Inputs are identified by SHA-256 (of the exact bytes written above).
+    let digest = ring::digest::digest(&ring::digest::SHA256, one_pin_nsc().as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        md.contains(&format!("| `nsc.xml` | pinning configuration | `{hex}` |")),
+        "{md}"
+    );
+    // Changing an input changes the document.
+    write(tmp.path(), "device.toml", "min_android_api = 30\n");
+    assert_ne!(mamori(tmp.path(), &args).stdout, a.stdout);
+}
+
+#[test]
+fn report_html_and_japanese() {
+    let tmp = tempfile::tempdir().unwrap();
+    report_inputs(tmp.path());
+    let o = mamori(
+        tmp.path(),
+        &[
+            "report",
+            "--format",
+            "html",
+            "--lang",
+            "ja",
+            "--at",
+            "2026-06-01",
+            "--device",
+            "device.toml",
+            "nsc.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = stdout(&o);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"ja\">"));
+    assert!(
+        html.contains("<h1>端末層セキュリティ対応状況報告書</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("<h2>DEV-4</h2>"));
+    assert!(
+        html.contains("<td>DEV-1</td><td>未評価 (対象の入力なし)</td><td>0</td>"),
+        "{html}"
+    );
+    assert!(html.contains("a.example.com は単一の鍵にピン留めされています"));
+    assert!(html.trim_end().ends_with("</html>"));
+    // Nothing to report on, or a bad settings file: exit 2.
+    assert_eq!(mamori(tmp.path(), &["report"]).status.code(), Some(2));
+    write(tmp.path(), "bad.toml", "this is = = not toml");
+    let o = mamori(tmp.path(), &["report", "--device", "bad.toml", "nsc.xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml: not valid TOML"),
+        "{}",
+        stderr(&o)
+    );
+}
