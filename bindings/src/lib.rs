@@ -3,3 +3,20 @@
 //! The core crate stays pure Rust; this crate adds the FFI surface that Kotlin
 //! and Swift see. Generated bindings are build output (`cargo xtask bindings`).
 uniffi::setup_scaffolding!();
+
+/// The version of the native Mamori library (the `mamori-ffi` crate version).
+///
+/// Apps log it next to their own version so a report can name the exact SDK
+/// build; the Kotlin and Swift tests use it to prove the FFI round trip works.
+#[uniffi::export]
+pub fn mamori_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_is_the_crate_version() {
+        assert_eq!(super::mamori_version(), env!("CARGO_PKG_VERSION"));
+    }
+}

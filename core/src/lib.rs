@@ -13,5 +13,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod audit;
+pub mod device;
 pub mod guideline;
 pub mod pinning;
+pub mod storage;

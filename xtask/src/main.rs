@@ -1,2 +1,336 @@
 //! `cargo xtask`: project automation.
-fn main() {}
+//!
+//! One place that knows how the pieces fit together, so the README, CI (`.ci/run`) and a
+//! developer run exactly the same steps:
+//!
+//! - `cargo xtask bindings [--release]`: build the `mamori-ffi` cdylib and generate the Kotlin
+//!   and Swift bindings from it (uniffi library mode) into `target/uniffi/{kotlin,swift}`;
+//!   the Swift source is also copied into the Swift package (`bindings/swift/Sources/MamoriFFI/`).
+//!   Generated code is build output and never committed.
+//! - `cargo xtask kotlin-test [--release]`: `bindings`, then `mvn verify` of the Kotlin
+//!   multi-module project (`bindings/kotlin`) against the freshly built cdylib.
+//! - `cargo xtask swift-check`: `bindings`, then parse every Swift file with tree-sitter-swift
+//!   (no Swift toolchain exists on the build machines) and fail on any syntax error.
+//! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
+//!   kotlin-test, swift-check.
+
+mod swift_check;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Mamori project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the mamori-ffi cdylib and generate Kotlin and Swift bindings from it.
+    Bindings(BuildOpts),
+    /// Generate bindings, then run `mvn verify` on bindings/kotlin (JVM tests + Android compile).
+    KotlinTest(BuildOpts),
+    /// Generate bindings, then parse every Swift file with tree-sitter-swift.
+    SwiftCheck,
+    /// Everything CI runs: fmt, clippy, cargo test, kotlin-test, swift-check (fail-fast).
+    Test,
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct BuildOpts {
+    /// Build the cdylib with the release profile (default: debug, faster to build).
+    #[arg(long)]
+    release: bool,
+}
+
+/// A failed step: what was being done, and why it failed.
+#[derive(Debug)]
+struct Failure(String);
+
+type Result<T = ()> = std::result::Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Bindings(opts) => bindings(opts).map(|_| ()),
+        Task::KotlinTest(opts) => kotlin_test(opts),
+        Task::SwiftCheck => swift_check_task(),
+        Task::Test => test_all(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("\nxtask: FAILED: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the parent of this crate's directory).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+        .to_path_buf()
+}
+
+/// The Cargo target directory (honours `CARGO_TARGET_DIR`).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                repo_root().join(dir)
+            }
+        }
+        None => repo_root().join("target"),
+    }
+}
+
+/// The cargo that runs us (so `cargo +nightly xtask` stays on nightly).
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(repo_root());
+    command
+}
+
+/// Runs `command`, echoing it first; a non-zero exit (or a missing program) is a [`Failure`].
+fn run(what: &str, command: &mut Command) -> Result {
+    eprintln!("xtask: $ {}", render(command));
+    let status = command.status().map_err(|e| {
+        Failure(format!(
+            "{what}: cannot start `{}`: {e}",
+            command.get_program().to_string_lossy()
+        ))
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "{what}: `{}` exited with {status}",
+            render(command)
+        )))
+    }
+}
+
+fn render(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where the generated bindings go (all under the target dir: build output, not committed).
+struct Generated {
+    /// Directory holding `lib mamori_ffi` (the JNA library path).
+    lib_dir: PathBuf,
+    /// Generated Kotlin source root (`jp/mamori/ffi/mamori_ffi.kt`).
+    kotlin: PathBuf,
+    /// Generated Swift source, C header and modulemap.
+    swift: PathBuf,
+}
+
+fn bindings(opts: BuildOpts) -> Result<Generated> {
+    let profile = if opts.release { "release" } else { "debug" };
+    let mut build = cargo();
+    build.args(["build", "-p", "mamori-ffi"]);
+    if opts.release {
+        build.arg("--release");
+    }
+    run("building the mamori-ffi cdylib", &mut build)?;
+
+    let lib_dir = target_dir().join(profile);
+    let library = lib_dir.join(format!(
+        "{}mamori_ffi{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    if !library.is_file() {
+        return Err(Failure(format!(
+            "cargo build succeeded but {} does not exist",
+            library.display()
+        )));
+    }
+
+    let out = target_dir().join("uniffi");
+    let generated = Generated {
+        lib_dir,
+        kotlin: out.join("kotlin"),
+        swift: out.join("swift"),
+    };
+    for (language, dir) in [("kotlin", &generated.kotlin), ("swift", &generated.swift)] {
+        // Start empty: a type removed from the Rust side must not linger in stale output.
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)
+                .map_err(|e| Failure(format!("cannot clear {}: {e}", dir.display())))?;
+        }
+        // The per-crate bindings/uniffi.toml (Kotlin package jp.mamori.ffi, Swift module
+        // MamoriFFI, omit_checksums) is found by uniffi through cargo metadata.
+        run(
+            &format!("generating {language} bindings"),
+            cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "-p",
+                    "xtask",
+                    "--bin",
+                    "uniffi-bindgen",
+                    "--",
+                ])
+                .args([
+                    "generate",
+                    "--no-format",
+                    "--language",
+                    language,
+                    "--out-dir",
+                ])
+                .arg(dir)
+                .arg(&library),
+        )?;
+    }
+
+    // SwiftPM only compiles sources inside the package: copy the generated Swift next to the
+    // facade (git-ignored). The header and modulemap go into the xcframework on a Mac.
+    let swift_package_dir = repo_root().join("bindings/swift/Sources/MamoriFFI");
+    std::fs::create_dir_all(&swift_package_dir).map_err(|e| {
+        Failure(format!(
+            "cannot create {}: {e}",
+            swift_package_dir.display()
+        ))
+    })?;
+    let generated_swift = generated.swift.join("MamoriFFI.swift");
+    std::fs::copy(&generated_swift, swift_package_dir.join("MamoriFFI.swift")).map_err(|e| {
+        Failure(format!(
+            "cannot copy {} into the Swift package: {e}",
+            generated_swift.display()
+        ))
+    })?;
+
+    eprintln!(
+        "xtask: bindings generated: Kotlin in {}, Swift in {}",
+        generated.kotlin.display(),
+        generated.swift.display()
+    );
+    Ok(generated)
+}
+
+fn kotlin_test(opts: BuildOpts) -> Result {
+    let generated = bindings(opts)?;
+    let root = repo_root();
+    let mut mvn = Command::new("mvn");
+    mvn.current_dir(root.join("bindings/kotlin"))
+        .args(["-B", "verify"])
+        .arg(format!("-Dmamori.repo.root={}", root.display()))
+        .arg(format!(
+            "-Djna.library.path={}",
+            generated.lib_dir.display()
+        ))
+        .arg(format!(
+            "-Duniffi.kotlin.dir={}",
+            generated.kotlin.display()
+        ));
+    run(
+        "Kotlin build and tests (mvn verify in bindings/kotlin)",
+        &mut mvn,
+    )
+}
+
+fn swift_check_task() -> Result {
+    let generated = bindings(BuildOpts { release: false })?;
+    let root = repo_root();
+    let mut files = Vec::new();
+    for dir in [root.join("bindings/swift"), root.join("ios-example")] {
+        swift_check::collect_swift_files(&dir, &mut files)
+            .map_err(|e| Failure(format!("cannot list Swift files in {}: {e}", dir.display())))?;
+    }
+    // The generated bindings are parsed through their copy in the package
+    // (bindings/swift/Sources/MamoriFFI/MamoriFFI.swift, refreshed by `bindings` above).
+    let generated_copy = root.join("bindings/swift/Sources/MamoriFFI/MamoriFFI.swift");
+    if !files.contains(&generated_copy) {
+        return Err(Failure(format!(
+            "generated Swift bindings missing at {} (from {})",
+            generated_copy.display(),
+            generated.swift.display()
+        )));
+    }
+    files.sort();
+    files.dedup();
+    let report = swift_check::check_files(&files).map_err(Failure)?;
+    for error in &report.errors {
+        eprintln!("{error}");
+    }
+    eprintln!(
+        "xtask: swift-check: {} file(s) parsed, {} syntax error(s)",
+        report.files,
+        report.errors.len()
+    );
+    if report.files == 0 {
+        return Err(Failure("swift-check found no Swift files".into()));
+    }
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "swift-check: {} syntax error(s) in Swift sources",
+            report.errors.len()
+        )))
+    }
+}
+
+fn test_all() -> Result {
+    let started = Instant::now();
+    let mut timings = Vec::new();
+    let mut step = |name: &str, f: &mut dyn FnMut() -> Result| -> Result {
+        eprintln!("\n==== xtask test: {name} ====");
+        let t = Instant::now();
+        f().map_err(|Failure(m)| Failure(format!("step `{name}` failed: {m}")))?;
+        timings.push((name.to_owned(), t.elapsed()));
+        Ok(())
+    };
+    step("cargo fmt --all --check", &mut || {
+        run(
+            "formatting check (fix with `cargo fmt --all`)",
+            cargo().args(["fmt", "--all", "--check"]),
+        )
+    })?;
+    step("cargo clippy", &mut || {
+        run(
+            "clippy",
+            cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )
+    })?;
+    step("cargo test --workspace", &mut || {
+        run("Rust tests", cargo().args(["test", "--workspace"]))
+    })?;
+    step("kotlin-test", &mut || {
+        kotlin_test(BuildOpts { release: false })
+    })?;
+    step("swift-check", &mut swift_check_task)?;
+
+    eprintln!("\n==== xtask test: all steps passed ====");
+    for (name, elapsed) in &timings {
+        eprintln!("  {name:<28} {:>7.1} s", elapsed.as_secs_f64());
+    }
+    eprintln!(
+        "  {:<28} {:>7.1} s",
+        "total",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod config;
 pub mod convert;
+pub mod device;
 pub mod pin;
 pub mod report;
 pub mod verify;

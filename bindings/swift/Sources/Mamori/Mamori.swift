@@ -1,0 +1,12 @@
+import Foundation
+import MamoriFFI
+
+/// Facts about the native Mamori library linked into the app.
+public enum Mamori {
+    /// The version of the native library (the `mamori-ffi` crate version).
+    ///
+    /// Log it next to the app version so that a pinning report names the exact SDK build.
+    public static var nativeVersion: String {
+        mamoriVersion()
+    }
+}
