@@ -5,6 +5,8 @@
 uniffi::setup_scaffolding!();
 
 pub mod pinning;
+mod storage;
+mod device;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///

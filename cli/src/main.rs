@@ -28,6 +28,14 @@ enum Command {
     /// Inspect and validate pin policies.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Device OS security level: evaluate facts against a policy, or probe this machine.
+    Device(cmd::device::DeviceArgs),
+    /// Convert a pinning configuration (NSC, TrustKit, ATS, OkHttp, Mamori).
+    Convert(cmd::convert::ConvertArgs),
+    /// Audit pinning configurations: findings as text, JSON or SARIF.
+    Audit(cmd::audit::AuditArgs),
+    /// Render the evidence report (Markdown or HTML) for partner banks.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +51,10 @@ fn main() -> ExitCode {
         Command::Pin(args) => cmd::pin::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Config(c) => cmd::config::run(c),
+        Command::Device(args) => cmd::device::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     ExitCode::from(code)
 }

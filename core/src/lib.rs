@@ -12,5 +12,8 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod audit;
+pub mod device;
 pub mod guideline;
 pub mod pinning;
+pub mod storage;

@@ -148,6 +148,7 @@ pub struct PinVerifier {
     policy: Arc<PinPolicy>,
     anchors: Vec<TrustAnchor<'static>>,
     reporter: Reporter,
+    names: NameCache,
 }
 
 impl core::fmt::Debug for PinVerifier {
@@ -177,6 +178,7 @@ impl PinVerifier {
             policy: Arc::new(policy),
             anchors,
             reporter: Reporter::default(),
+            names: NameCache::default(),
         }
     }
 
@@ -358,34 +360,35 @@ impl PinVerifier {
         ee.verify_is_valid_for_subject_name(&server_name)
             .map_err(|e| Failure::Name(describe_webpki(&e)))?;
 
-        let mut ders: Vec<(Position, Vec<u8>)> = vec![(Position::Leaf, chain[0].as_ref().to_vec())];
-        for c in path.intermediate_certificates() {
-            ders.push((Position::Intermediate, c.der().as_ref().to_vec()));
-        }
+        // Describe the path from webpki's own parse of it: re-parsing each
+        // certificate with x509-parser would cost more than the pin check
+        // itself (about 10 µs per certificate against 0.5 µs per SHA-256).
+        let mut path_certs: Vec<(Position, &webpki::Cert<'_>)> = vec![(Position::Leaf, &*ee)];
+        path_certs.extend(
+            path.intermediate_certificates()
+                .map(|c| (Position::Intermediate, c)),
+        );
+        let anchor = path.anchor();
+        let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
         if self.policy.profile == Profile::Strict {
-            strict_checks(&ders)?;
+            let ders: Vec<(Position, Vec<u8>)> = path_certs
+                .iter()
+                .map(|(pos, c)| (*pos, c.der().as_ref().to_vec()))
+                .collect();
+            strict_checks(host, &ders, &anchor_spki)?;
         }
-        let mut entries: Vec<ChainEntry> = ders
+        let mut entries: Vec<ChainEntry> = path_certs
             .iter()
-            .map(|(pos, der)| {
-                let summary = CertificateSummary::of(der);
-                ChainEntry {
-                    position: *pos,
-                    subject: summary
-                        .as_ref()
-                        .map(|s| s.subject.clone())
-                        .unwrap_or_default(),
-                    pin: summary.map(|s| s.pin).unwrap_or_else(|_| Pin::of_spki(&[])),
-                }
+            .map(|(pos, c)| ChainEntry {
+                position: *pos,
+                subject: self.names.describe(c.subject()),
+                pin: Pin::of_spki(c.subject_public_key_info().as_ref()),
             })
             .collect();
-        let anchor = path.anchor();
-        let spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
-        let subject = name_to_string(&wrap_der_sequence(anchor.subject.as_ref()));
         entries.push(ChainEntry {
             position: Position::Anchor,
-            subject,
-            pin: Pin::of_spki(&spki),
+            subject: self.names.describe(anchor.subject.as_ref()),
+            pin: Pin::of_spki(&anchor_spki),
         });
         Ok(entries)
     }
@@ -454,6 +457,33 @@ fn served_path_pems(served: &[CertificateDer<'_>], path: &[ChainEntry]) -> Vec<S
     out
 }
 
+/// Subject names as text, memoised by their DER contents. Formatting a Name
+/// (RFC 4514) costs about 1.5 µs, three times the SHA-256 of a key, and a
+/// client meets the same few names on every connection; without the memo
+/// the decision record would cost more than the pin check it explains.
+/// Bounded: cleared when full.
+#[derive(Default)]
+struct NameCache(std::sync::Mutex<std::collections::HashMap<Vec<u8>, String>>);
+
+impl NameCache {
+    const MAX: usize = 256;
+
+    /// The text of a Name given as the contents of its SEQUENCE (webpki's
+    /// representation).
+    fn describe(&self, contents: &[u8]) -> String {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get(contents) {
+            return s.clone();
+        }
+        let text = name_to_string(&wrap_der_sequence(contents));
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(contents.to_vec(), text.clone());
+        text
+    }
+}
+
 fn name_to_string(der: &[u8]) -> String {
     use x509_parser::prelude::FromDer;
     x509_parser::x509::X509Name::from_der(der)
@@ -499,35 +529,41 @@ const OID_DSA: &str = "1.2.840.10040.4.1";
 const OID_P192: &str = "1.2.840.10045.3.1.1";
 
 /// The strict profile (FinTech hardening beyond the Web PKI baseline).
-fn strict_checks(path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
-    use x509_parser::public_key::PublicKey;
+///
+/// Runs after webpki accepted the path, on the verified path (leaf,
+/// intermediates) and its anchor's key:
+/// - keys: no DSA, no P-192, RSA of at least 2048 bits and a whole number
+///   of bytes, for every key of the path including the anchor's;
+/// - the leaf names serverAuth and not anyExtendedKeyUsage, may not sign
+///   certificates, and does not cover the host only through a wildcard
+///   directly under a public suffix;
+/// - every leaf and intermediate is well formed: all extensions parse, and
+///   the serial number is positive and at most 20 octets.
+fn strict_checks(
+    host: &Host,
+    path: &[(Position, Vec<u8>)],
+    anchor_spki: &[u8],
+) -> Result<(), Failure> {
+    use x509_parser::prelude::FromDer;
+    let (_, anchor_key) = x509_parser::x509::SubjectPublicKeyInfo::from_der(anchor_spki)
+        .map_err(|e| Failure::Strict(format!("anchor key unreadable: {e}")))?;
+    check_key(Position::Anchor, &anchor_key)?;
     for (pos, der) in path {
         let (_, cert) = x509_parser::parse_x509_certificate(der)
             .map_err(|e| Failure::Strict(format!("unparseable certificate: {e}")))?;
-        let spki = &cert.tbs_certificate.subject_pki;
-        let alg = spki.algorithm.algorithm.to_id_string();
-        if alg == OID_DSA {
-            return Err(Failure::Strict(format!("{pos:?} has a DSA key")));
-        }
-        if let Some(params) = &spki.algorithm.parameters {
-            if let Ok(oid) = params.as_oid() {
-                if oid.to_id_string() == OID_P192 {
-                    return Err(Failure::Strict(format!("{pos:?} has a P-192 key")));
-                }
-            }
-        }
-        if let Ok(PublicKey::RSA(rsa)) = spki.parsed() {
-            let bits = rsa.key_size();
-            if bits < 2048 {
-                return Err(Failure::Strict(format!(
-                    "{pos:?} has an RSA key of {bits} bits (minimum 2048)"
-                )));
-            }
-        }
+        check_key(*pos, &cert.tbs_certificate.subject_pki)?;
+        well_formed(*pos, &cert)?;
         if *pos != Position::Leaf {
             continue;
         }
         match cert.extended_key_usage() {
+            // CABF BR 7.1.2.7.10: a server certificate must not allow every
+            // usage; anyExtendedKeyUsage next to serverAuth defeats the EKU.
+            Ok(Some(eku)) if eku.value.any => {
+                return Err(Failure::Strict(
+                    "leaf allows any extended key usage (anyExtendedKeyUsage)".into(),
+                ));
+            }
             Ok(Some(eku)) if eku.value.server_auth => {}
             Ok(_) => {
                 return Err(Failure::Strict(
@@ -536,19 +572,156 @@ fn strict_checks(path: &[(Position, Vec<u8>)]) -> Result<(), Failure> {
             }
             Err(e) => return Err(Failure::Strict(format!("leaf EKU unreadable: {e}"))),
         }
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for name in &san.value.general_names {
-                if let x509_parser::extensions::GeneralName::DNSName(dns) = name {
-                    if let Some(base) = dns.strip_prefix("*.") {
-                        if is_public_suffix(&base.to_ascii_lowercase()) {
-                            return Err(Failure::Strict(format!(
-                                "leaf wildcard {dns} sits directly under a public suffix"
-                            )));
-                        }
-                    }
-                }
+        // RFC 5280 4.2.1.3: keyCertSign is for CA certificates only. A leaf
+        // that may sign certificates is one key compromise away from a
+        // private CA for any name. (webpki already refuses CA:TRUE leaves.)
+        if let Ok(Some(ku)) = cert.key_usage() {
+            if ku.value.key_cert_sign() {
+                return Err(Failure::Strict(
+                    "leaf may sign certificates (keyUsage keyCertSign)".into(),
+                ));
             }
+        }
+        if let Host::Dns(name) = host {
+            relies_on_public_suffix_wildcard(&cert, name)?;
         }
     }
     Ok(())
+}
+
+/// Key strength for one key of the path. RSA moduli must be at least 2048
+/// bits and a multiple of 8 bits (CABF BR 6.1.5): odd sizes come from broken
+/// or hand-rolled key generation.
+fn check_key(
+    pos: Position,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+) -> Result<(), Failure> {
+    use x509_parser::public_key::PublicKey;
+    let alg = spki.algorithm.algorithm.to_id_string();
+    if alg == OID_DSA {
+        return Err(Failure::Strict(format!("{pos:?} has a DSA key")));
+    }
+    if let Some(params) = &spki.algorithm.parameters {
+        if let Ok(oid) = params.as_oid() {
+            if oid.to_id_string() == OID_P192 {
+                return Err(Failure::Strict(format!("{pos:?} has a P-192 key")));
+            }
+        }
+    }
+    if let Ok(PublicKey::RSA(rsa)) = spki.parsed() {
+        let bits = rsa_modulus_bits(rsa.modulus);
+        if bits < 2048 {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has an RSA key of {bits} bits (minimum 2048)"
+            )));
+        }
+        if bits % 8 != 0 {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has an RSA key of {bits} bits, not a whole number of bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The bit length of an RSA modulus given as a DER INTEGER's content bytes.
+/// (x509-parser's `RSAPublicKey::key_size` counts whole bytes after one
+/// assumed sign byte, so it reports a 2052-bit modulus as 2048 bits.)
+fn rsa_modulus_bits(modulus: &[u8]) -> usize {
+    let significant: &[u8] = match modulus.iter().position(|b| *b != 0) {
+        Some(i) => &modulus[i..],
+        None => return 0,
+    };
+    significant.len() * 8 - significant[0].leading_zeros() as usize
+}
+
+/// Well-formedness webpki tolerates: every extension of a path certificate
+/// must parse (a malformed extension is one that another stack, such as the
+/// platform verifier running beside Mamori, may read differently), and the
+/// serial number must be positive and at most 20 octets (RFC 5280 4.1.2.2).
+fn well_formed(
+    pos: Position,
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+) -> Result<(), Failure> {
+    for ext in cert.extensions() {
+        if let x509_parser::extensions::ParsedExtension::ParseError { error } =
+            ext.parsed_extension()
+        {
+            return Err(Failure::Strict(format!(
+                "{pos:?} has a malformed extension {}: {error}",
+                ext.oid.to_id_string()
+            )));
+        }
+    }
+    let serial = cert.raw_serial();
+    let positive = serial.first().is_some_and(|b| b & 0x80 == 0) && serial.iter().any(|b| *b != 0);
+    if !positive || serial.len() > 20 {
+        return Err(Failure::Strict(format!(
+            "{pos:?} has a serial number that is not a positive integer of at most 20 octets"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a connection to `host` that is only covered by a leaf wildcard
+/// sitting directly under a public suffix (`*.co.uk`, `*.s3.amazonaws.com`):
+/// such a name spans many unrelated owners, so CAs must not issue it (CABF BR
+/// 3.2.2.6). The name the connection relies on is what is judged: a
+/// certificate that also carries such a wildcard but names `host` exactly
+/// (Amazon's own `s3.amazonaws.com` certificate) is not refused for it.
+fn relies_on_public_suffix_wildcard(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    host: &str,
+) -> Result<(), Failure> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Ok(());
+    };
+    let dns_names: Vec<String> = san
+        .value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    if dns_names.iter().any(|d| d.trim_end_matches('.') == host) {
+        return Ok(());
+    }
+    let Some((_, parent)) = host.split_once('.') else {
+        return Ok(());
+    };
+    for dns in &dns_names {
+        if dns
+            .strip_prefix("*.")
+            .is_some_and(|base| base.trim_end_matches('.') == parent)
+            && is_public_suffix(parent)
+        {
+            return Err(Failure::Strict(format!(
+                "the leaf covers {host} only through the wildcard {dns}, which sits directly under a public suffix"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rsa_modulus_bits;
+
+    #[test]
+    fn rsa_modulus_bits_counts_significant_bits() {
+        // DER content of a 2048-bit modulus: a sign byte then 256 bytes.
+        let mut m2048 = vec![0u8];
+        m2048.extend([0x80; 256]);
+        assert_eq!(rsa_modulus_bits(&m2048), 2048);
+        // 2052 bits: 257 bytes, the first holding 4 bits, no sign byte.
+        let mut m2052 = vec![0x0f];
+        m2052.extend([0xff; 256]);
+        assert_eq!(rsa_modulus_bits(&m2052), 2052);
+        assert_eq!(rsa_modulus_bits(&[0x00, 0x01]), 1);
+        assert_eq!(rsa_modulus_bits(&[]), 0);
+        assert_eq!(rsa_modulus_bits(&[0, 0]), 0);
+    }
 }

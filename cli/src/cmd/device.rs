@@ -1,0 +1,287 @@
+//! `mamori device`: evaluate a device facts snapshot against a policy, or
+//! probe this machine.
+//!
+//! `check` is what a security team or a partner bank runs on a facts file
+//! exported from a phone: the same facts, policy and date give the same
+//! verdict (and the same hashes) as on the device.
+//!
+//! Exit status of `check`: 0 allow, 3 warn, 1 block, 2 bad input.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use mamori::device::{
+    DEFAULT_POLICY_TOML, Decision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
+    ProbeConfig, Tri, Verdict, evaluate, parse_date, run_probes,
+};
+
+/// Arguments of `mamori device`.
+#[derive(Args, Debug)]
+pub struct DeviceArgs {
+    #[command(subcommand)]
+    command: DeviceCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCommand {
+    /// Evaluate a facts snapshot (JSON) against a device policy (TOML or JSON).
+    ///
+    /// Exit status: 0 allow, 3 warn, 1 block, 2 bad input.
+    Check {
+        /// Facts snapshot, as written by `mamori device probe --format json`
+        /// or exported by the SDK.
+        #[arg(long)]
+        facts: PathBuf,
+        /// Device policy; `.json` is read as JSON, anything else as TOML.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Evaluation date (YYYY-MM-DD, UTC); default: today.
+        #[arg(long, value_parser = parse_at)]
+        at: Option<time::Date>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Run the Rust probes on this machine and print the facts.
+    ///
+    /// The JSON output is valid `--facts` input for `check`.
+    Probe {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Platform whose indicators are checked (default: this build's).
+        #[arg(long, value_enum)]
+        platform: Option<PlatformArg>,
+        /// Filesystem root to probe (default `/`).
+        #[arg(long, default_value = "/")]
+        fs_root: PathBuf,
+        /// Proc root to probe (default `/proc`).
+        #[arg(long, default_value = "/proc")]
+        proc_root: PathBuf,
+        /// Skip the loopback port probes.
+        #[arg(long)]
+        no_ports: bool,
+        /// Total time budget in milliseconds.
+        #[arg(long, default_value_t = 250)]
+        budget_ms: u64,
+    },
+    /// Print the shipped FinTech default policy (TOML).
+    DefaultPolicy,
+}
+
+/// Text for people, JSON for tools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// JSON on stdout.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PlatformArg {
+    Android,
+    Ios,
+    Other,
+}
+
+fn parse_at(s: &str) -> Result<time::Date, String> {
+    parse_date(s).ok_or_else(|| format!("{s:?} is not a date like 2026-11-25"))
+}
+
+fn bad_input(msg: impl std::fmt::Display) -> u8 {
+    eprintln!("mamori: {msg}");
+    2
+}
+
+fn out(text: &str) {
+    // A closed stdout (`| head`) is not a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Runs `mamori device`; returns the exit status.
+pub fn run(args: DeviceArgs) -> u8 {
+    match args.command {
+        DeviceCommand::Check {
+            facts,
+            policy,
+            at,
+            format,
+        } => check(facts, policy, at, format),
+        DeviceCommand::Probe {
+            format,
+            platform,
+            fs_root,
+            proc_root,
+            no_ports,
+            budget_ms,
+        } => {
+            let mut cfg = ProbeConfig::system();
+            cfg.fs_root = fs_root;
+            cfg.proc_root = proc_root;
+            cfg.probe_ports = !no_ports;
+            cfg.budget = Duration::from_millis(budget_ms);
+            if let Some(p) = platform {
+                cfg.platform = match p {
+                    PlatformArg::Android => Platform::Android,
+                    PlatformArg::Ios => Platform::Ios,
+                    PlatformArg::Other => Platform::Other,
+                };
+            }
+            if !cfg.fs_root.is_dir() {
+                return bad_input(format!("{}: not a directory", cfg.fs_root.display()));
+            }
+            let facts = run_probes(&cfg);
+            match format {
+                Format::Json => {
+                    out(&serde_json::to_string_pretty(&facts).expect("facts serialise"))
+                }
+                Format::Text => print_facts(&facts),
+            }
+            0
+        }
+        DeviceCommand::DefaultPolicy => {
+            out(DEFAULT_POLICY_TOML.trim_end());
+            0
+        }
+    }
+}
+
+fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format) -> u8 {
+    let text = match std::fs::read_to_string(&facts) {
+        Ok(t) => t,
+        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+    };
+    let f = match DeviceFacts::from_json(&text) {
+        Ok(f) => f,
+        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+    };
+    let p = match DevicePolicy::load(&policy) {
+        Ok(p) => p,
+        Err(e) => return bad_input(e),
+    };
+    // The only clock read: evaluation itself takes the date as input.
+    let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let v = evaluate(&f, &p, at);
+    match format {
+        Format::Json => out(&v.to_json()),
+        Format::Text => print_verdict(&v),
+    }
+    match v.decision {
+        Decision::Allow => 0,
+        Decision::Block => 1,
+        Decision::Warn => 3,
+    }
+}
+
+fn upper(d: Decision) -> String {
+    d.as_str().to_uppercase()
+}
+
+fn evidence_line(e: &Evidence) -> String {
+    let mut parts = vec![format!(
+        "[{}]",
+        if e.source == mamori::device::Source::Probe {
+            "probe"
+        } else {
+            "platform"
+        }
+    )];
+    for (k, v) in [
+        ("path", &e.path),
+        ("property", &e.property),
+        ("value", &e.value),
+        ("detail", &e.detail),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{k}={v}"));
+        }
+    }
+    parts.join(" ")
+}
+
+fn print_verdict(v: &Verdict) {
+    out(&format!(
+        "verdict: {}  (policy {}, evaluated {}, indicators {})",
+        upper(v.decision),
+        v.policy_name,
+        v.evaluated_at,
+        v.indicator_table
+    ));
+    out(&format!("facts sha256:  {}", v.facts_sha256));
+    out(&format!("policy sha256: {}", v.policy_sha256));
+    for f in &v.findings {
+        out("");
+        let mut refs = vec![f.guideline.to_string()];
+        refs.extend(f.masvs.iter().cloned());
+        refs.extend(f.maswe.iter().cloned());
+        out(&format!(
+            "{} {} [{}]",
+            upper(f.decision),
+            f.rule,
+            refs.join(", ")
+        ));
+        out(&format!("  criterion:   {}", f.criterion));
+        out(&format!("  risk:        {}", f.risk));
+        for e in &f.evidence {
+            out(&format!("  evidence:    {}", evidence_line(e)));
+        }
+        out(&format!("  remediation: {}", f.remediation));
+    }
+    out("");
+    for c in &v.coverage {
+        out(&format!(
+            "coverage {:<9} present {:>3}  absent {:>3}  unknown {:>3}  allow-listed {}",
+            c.class.as_str(),
+            c.present,
+            c.absent,
+            c.unknown,
+            c.allowlisted
+        ));
+    }
+}
+
+fn print_facts(f: &DeviceFacts) {
+    let show = |name: &str, fact: &Fact| {
+        let state = match fact.state {
+            Tri::Present => "present",
+            Tri::Absent => "absent",
+            Tri::Unknown => "unknown",
+        };
+        let value = fact
+            .value
+            .as_deref()
+            .map(|v| format!(" = {v}"))
+            .unwrap_or_default();
+        out(&format!("{name:<20} {state}{value}"));
+    };
+    out(&format!("platform             {:?}", f.platform).to_lowercase());
+    show("os_version", &f.os_version);
+    show("android_api_level", &f.android_api_level);
+    show("security_patch", &f.security_patch);
+    let mut present = 0;
+    let mut unknown = 0;
+    for o in &f.indicators {
+        match o.state {
+            Tri::Present => {
+                present += 1;
+                out(&format!(
+                    "indicator present    {} ({}, {:?}) {}",
+                    o.id,
+                    o.class.as_str(),
+                    o.strength,
+                    o.evidence.first().map(evidence_line).unwrap_or_default()
+                ));
+            }
+            Tri::Unknown => unknown += 1,
+            Tri::Absent => {}
+        }
+    }
+    out(&format!(
+        "indicators: {} checked, {present} present, {unknown} unknown",
+        f.indicators.len()
+    ));
+}

@@ -1,0 +1,567 @@
+//! The cross-platform fact schema: what is known about a device, and how.
+//!
+//! Every fact is tri-state ([`Tri`]): a check that could not run (a path the
+//! sandbox refuses, a property file that is not there, a time budget spent)
+//! says [`Tri::Unknown`], never "absent". RootBeer-style booleans read
+//! "could not check" as "clean"; here the policy decides what unknown means.
+//!
+//! Each fact carries its [`Evidence`] (path, property, value and whether a
+//! Rust probe or the platform collector saw it), so a verdict can be explained
+//! to an auditor and re-evaluated from an exported snapshot.
+
+use serde::{Deserialize, Serialize};
+
+use super::indicators::{IndicatorClass, Strength};
+
+/// Version of the facts JSON schema written by this crate.
+pub const FACTS_SCHEMA: u32 = 1;
+
+/// Tri-state outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "FactState"))]
+#[serde(rename_all = "snake_case")]
+pub enum Tri {
+    /// The check ran and found the thing (or the value is known).
+    Present,
+    /// The check ran and did not find it.
+    Absent,
+    /// The check could not run or could not be read: never "clean".
+    Unknown,
+}
+
+impl Tri {
+    /// Combines two observations of the same thing: present wins over absent,
+    /// absent over unknown (one source that could look beats one that could not).
+    pub fn combine(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::Present, _) | (_, Tri::Present) => Tri::Present,
+            (Tri::Absent, _) | (_, Tri::Absent) => Tri::Absent,
+            _ => Tri::Unknown,
+        }
+    }
+}
+
+/// Who observed a fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "EvidenceSource"))]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A Rust probe in this crate (files, /proc, loopback ports).
+    Probe,
+    /// The Kotlin or Swift collector (OS APIs only the platform can call).
+    Platform,
+}
+
+/// What was looked at and what was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
+pub struct Evidence {
+    /// Who looked.
+    pub source: Source,
+    /// File or directory looked at, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub path: Option<String>,
+    /// System property or API looked at (e.g. `ro.debuggable`, `KeyguardManager.isDeviceSecure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub property: Option<String>,
+    /// The value seen (a property value, a matching line, a port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub value: Option<String>,
+    /// Why the state is what it is, e.g. the error that made it unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub detail: Option<String>,
+}
+
+impl Evidence {
+    /// Evidence from a Rust probe.
+    pub fn probe() -> Self {
+        Self {
+            source: Source::Probe,
+            path: None,
+            property: None,
+            value: None,
+            detail: None,
+        }
+    }
+
+    /// Evidence from the platform collector.
+    pub fn platform() -> Self {
+        Self {
+            source: Source::Platform,
+            ..Self::probe()
+        }
+    }
+
+    /// Sets the path.
+    pub fn path(mut self, p: impl Into<String>) -> Self {
+        self.path = Some(p.into());
+        self
+    }
+
+    /// Sets the property.
+    pub fn property(mut self, p: impl Into<String>) -> Self {
+        self.property = Some(p.into());
+        self
+    }
+
+    /// Sets the value.
+    pub fn value(mut self, v: impl Into<String>) -> Self {
+        self.value = Some(v.into());
+        self
+    }
+
+    /// Sets the detail.
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = Some(d.into());
+        self
+    }
+}
+
+/// One fact: its state, its value when it has one, and the evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
+pub struct Fact {
+    /// Present / absent / unknown.
+    pub state: Tri,
+    /// The value, for valued facts (OS version, API level, patch level,
+    /// keystore level, installer, certificate digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub value: Option<String>,
+    /// How it was established.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub evidence: Vec<Evidence>,
+}
+
+impl Default for Fact {
+    fn default() -> Self {
+        Self::unknown()
+    }
+}
+
+impl Fact {
+    /// Nothing is known.
+    pub fn unknown() -> Self {
+        Self {
+            state: Tri::Unknown,
+            value: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// A boolean fact.
+    pub fn flag(state: Tri, evidence: Evidence) -> Self {
+        Self {
+            state,
+            value: None,
+            evidence: vec![evidence],
+        }
+    }
+
+    /// A valued fact that is known.
+    pub fn known(value: impl Into<String>, evidence: Evidence) -> Self {
+        Self {
+            state: Tri::Present,
+            value: Some(value.into()),
+            evidence: vec![evidence],
+        }
+    }
+
+    /// Merges a second observation of the same fact into this one.
+    ///
+    /// States combine with [`Tri::combine`]. For valued facts, two sources
+    /// that report *different* values make the fact unknown: a property file
+    /// that disagrees with the OS API is a sign of spoofing (Magisk
+    /// `resetprop`), and the policy must not pick the convenient one.
+    pub fn merge(&mut self, other: Fact) {
+        let state = self.state.combine(other.state);
+        let value = match (self.value.take(), other.value) {
+            (Some(a), Some(b)) if a != b => {
+                self.evidence.extend(other.evidence);
+                self.evidence.push(
+                    Evidence::probe()
+                        .value(format!("{a} != {b}"))
+                        .detail("sources disagree; value treated as unknown"),
+                );
+                self.state = Tri::Unknown;
+                self.value = None;
+                return;
+            }
+            (a, b) => a.or(b),
+        };
+        self.evidence.extend(other.evidence);
+        self.state = state;
+        self.value = value;
+    }
+}
+
+/// Operating system family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DevicePlatform"))]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Android.
+    Android,
+    /// iOS / iPadOS.
+    Ios,
+    /// Anything else (a desktop running `mamori device probe`).
+    Other,
+}
+
+/// Hardware keystore level, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeystoreLevel {
+    /// Software keys only.
+    None,
+    /// Android Keystore in the TEE.
+    Tee,
+    /// Android StrongBox (discrete secure element).
+    Strongbox,
+    /// Apple Secure Enclave.
+    SecureEnclave,
+}
+
+impl KeystoreLevel {
+    /// Strength rank: a StrongBox or Secure Enclave key satisfies a TEE requirement.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Tee => 1,
+            Self::Strongbox | Self::SecureEnclave => 2,
+        }
+    }
+
+    /// The schema name (`"tee"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Tee => "tee",
+            Self::Strongbox => "strongbox",
+            Self::SecureEnclave => "secure_enclave",
+        }
+    }
+
+    /// Parses a schema name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Self::None,
+            "tee" => Self::Tee,
+            "strongbox" => Self::Strongbox,
+            "secure_enclave" => Self::SecureEnclave,
+            _ => return None,
+        })
+    }
+}
+
+/// One indicator from the table, as observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
+pub struct Observation {
+    /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
+    /// platform-defined id (`platform.*`).
+    pub id: String,
+    /// Indicator class.
+    pub class: IndicatorClass,
+    /// Strong signals decide alone; weak ones need corroboration.
+    pub strength: Strength,
+    /// What was seen.
+    pub state: Tri,
+    /// How.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+/// Everything known about one device at one moment.
+///
+/// Produced by [`super::probe::run_probes`] (Rust side), by the platform
+/// collectors (Kotlin/Swift), and merged with [`DeviceFacts::merge`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFacts {
+    /// Schema version ([`FACTS_SCHEMA`]).
+    pub schema: u32,
+    /// OS family.
+    pub platform: Platform,
+    /// OS version string (`"15"`, `"18.1.1"`).
+    #[serde(default)]
+    pub os_version: Fact,
+    /// Android API level (`Build.VERSION.SDK_INT`).
+    #[serde(default)]
+    pub android_api_level: Fact,
+    /// Android security patch level, `YYYY-MM-DD` (unparseable = unknown).
+    #[serde(default)]
+    pub security_patch: Fact,
+    /// A screen lock (PIN, pattern, password, passcode) is set.
+    #[serde(default)]
+    pub screen_lock: Fact,
+    /// Strong biometrics are enrolled.
+    #[serde(default)]
+    pub biometrics_enrolled: Fact,
+    /// Best hardware keystore level available (value: `none`, `tee`, `strongbox`, `secure_enclave`).
+    #[serde(default)]
+    pub keystore_level: Fact,
+    /// A debugger is attached to the app process.
+    #[serde(default)]
+    pub debugger_attached: Fact,
+    /// Running on an emulator or simulator.
+    #[serde(default)]
+    pub emulator: Fact,
+    /// Developer options are enabled.
+    #[serde(default)]
+    pub developer_options: Fact,
+    /// ADB (USB or wireless) is enabled.
+    #[serde(default)]
+    pub adb_enabled: Fact,
+    /// Package that installed the app (value), absent when sideloaded.
+    #[serde(default)]
+    pub installer: Fact,
+    /// SHA-256 of the app signing certificate, lowercase hex (value).
+    #[serde(default)]
+    pub signing_cert_sha256: Fact,
+    /// Root, jailbreak, hooking, emulator and debugger indicators, sorted by id.
+    #[serde(default)]
+    pub indicators: Vec<Observation>,
+}
+
+impl DeviceFacts {
+    /// Nothing known yet about a device of this platform.
+    pub fn new(platform: Platform) -> Self {
+        Self {
+            schema: FACTS_SCHEMA,
+            platform,
+            os_version: Fact::unknown(),
+            android_api_level: Fact::unknown(),
+            security_patch: Fact::unknown(),
+            screen_lock: Fact::unknown(),
+            biometrics_enrolled: Fact::unknown(),
+            keystore_level: Fact::unknown(),
+            debugger_attached: Fact::unknown(),
+            emulator: Fact::unknown(),
+            developer_options: Fact::unknown(),
+            adb_enabled: Fact::unknown(),
+            installer: Fact::unknown(),
+            signing_cert_sha256: Fact::unknown(),
+            indicators: Vec::new(),
+        }
+    }
+
+    fn facts_mut(&mut self) -> [&mut Fact; 12] {
+        [
+            &mut self.os_version,
+            &mut self.android_api_level,
+            &mut self.security_patch,
+            &mut self.screen_lock,
+            &mut self.biometrics_enrolled,
+            &mut self.keystore_level,
+            &mut self.debugger_attached,
+            &mut self.emulator,
+            &mut self.developer_options,
+            &mut self.adb_enabled,
+            &mut self.installer,
+            &mut self.signing_cert_sha256,
+        ]
+    }
+
+    /// Merges another snapshot of the same device (typically platform facts
+    /// into probe facts). Facts merge with [`Fact::merge`]; indicators with the
+    /// same id combine their states and evidence. The result is normalised.
+    pub fn merge(mut self, other: DeviceFacts) -> DeviceFacts {
+        if self.platform == Platform::Other {
+            self.platform = other.platform;
+        }
+        let DeviceFacts {
+            os_version,
+            android_api_level,
+            security_patch,
+            screen_lock,
+            biometrics_enrolled,
+            keystore_level,
+            debugger_attached,
+            emulator,
+            developer_options,
+            adb_enabled,
+            installer,
+            signing_cert_sha256,
+            indicators,
+            ..
+        } = other;
+        let theirs = [
+            os_version,
+            android_api_level,
+            security_patch,
+            screen_lock,
+            biometrics_enrolled,
+            keystore_level,
+            debugger_attached,
+            emulator,
+            developer_options,
+            adb_enabled,
+            installer,
+            signing_cert_sha256,
+        ];
+        for (mine, theirs) in self.facts_mut().into_iter().zip(theirs) {
+            mine.merge(theirs);
+        }
+        self.indicators.extend(indicators);
+        self.normalize();
+        self
+    }
+
+    /// Puts the snapshot in canonical form: indicators sorted by id, duplicate
+    /// ids folded together. Hashing and evaluation always see this form, so
+    /// the order in which sources reported does not change a verdict.
+    pub fn normalize(&mut self) {
+        self.indicators.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut out: Vec<Observation> = Vec::with_capacity(self.indicators.len());
+        for o in self.indicators.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.id == o.id => {
+                    last.state = last.state.combine(o.state);
+                    last.evidence.extend(o.evidence);
+                }
+                _ => out.push(o),
+            }
+        }
+        self.indicators = out;
+    }
+
+    /// Canonical JSON (compact, normalised) used for hashing and export.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        if self.is_normalized() {
+            return serde_json::to_vec(self).expect("facts always serialise");
+        }
+        let mut c = self.clone();
+        c.normalize();
+        serde_json::to_vec(&c).expect("facts always serialise")
+    }
+
+    /// SHA-256 of [`Self::canonical_json`], lowercase hex.
+    pub fn sha256(&self) -> String {
+        if self.is_normalized() {
+            super::json_sha256_hex(self)
+        } else {
+            let mut c = self.clone();
+            c.normalize();
+            super::json_sha256_hex(&c)
+        }
+    }
+
+    /// Whether the snapshot is already in canonical form (indicator ids
+    /// strictly increasing).
+    pub fn is_normalized(&self) -> bool {
+        self.indicators.windows(2).all(|w| w[0].id < w[1].id)
+    }
+
+    /// Parses a facts snapshot (JSON), normalising it.
+    pub fn from_json(json: &str) -> Result<Self, FactsError> {
+        let mut f: DeviceFacts = serde_json::from_str(json).map_err(|e| FactsError::Parse {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if f.schema != FACTS_SCHEMA {
+            return Err(FactsError::Schema { found: f.schema });
+        }
+        f.normalize();
+        Ok(f)
+    }
+}
+
+/// A facts snapshot that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FactsError {
+    /// Not valid facts JSON.
+    #[error("facts JSON invalid at line {line} column {column}: {message}")]
+    Parse {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What serde said.
+        message: String,
+    },
+    /// A schema version this build does not read.
+    #[error("facts schema {found} is not supported (expected {FACTS_SCHEMA})")]
+    Schema {
+        /// The version in the file.
+        found: u32,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combine_prefers_present_then_absent() {
+        use Tri::*;
+        assert_eq!(Present.combine(Unknown), Present);
+        assert_eq!(Unknown.combine(Absent), Absent);
+        assert_eq!(Absent.combine(Present), Present);
+        assert_eq!(Unknown.combine(Unknown), Unknown);
+    }
+
+    #[test]
+    fn conflicting_values_become_unknown() {
+        let mut a = Fact::known("34", Evidence::platform().property("Build.VERSION.SDK_INT"));
+        a.merge(Fact::known(
+            "35",
+            Evidence::probe().property("ro.build.version.sdk"),
+        ));
+        assert_eq!(a.state, Tri::Unknown);
+        assert_eq!(a.value, None);
+        assert_eq!(a.evidence.len(), 3);
+        let mut b = Fact::known("34", Evidence::platform());
+        b.merge(Fact::known("34", Evidence::probe()));
+        assert_eq!((b.state, b.value.as_deref()), (Tri::Present, Some("34")));
+    }
+
+    #[test]
+    fn streamed_hash_is_sha256_of_canonical_json() {
+        let mut f = DeviceFacts::new(Platform::Android);
+        f.screen_lock = Fact::flag(Tri::Present, Evidence::platform());
+        for id in ["b", "a"] {
+            f.indicators.push(Observation {
+                id: id.into(),
+                class: IndicatorClass::Root,
+                strength: Strength::Weak,
+                state: Tri::Absent,
+                evidence: Vec::new(),
+            });
+        }
+        assert!(!f.is_normalized());
+        let bytes = f.canonical_json();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.find("\"id\":\"a\"").unwrap() < text.find("\"id\":\"b\"").unwrap());
+        let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        let want: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(f.sha256(), want);
+        f.normalize();
+        assert_eq!(f.sha256(), want);
+    }
+
+    #[test]
+    fn unknown_fields_and_schema_are_rejected() {
+        let e = DeviceFacts::from_json(r#"{"schema":1,"platform":"android","rooted":true}"#)
+            .unwrap_err();
+        assert!(matches!(e, FactsError::Parse { .. }), "{e}");
+        assert!(e.to_string().contains("rooted"), "{e}");
+        let e = DeviceFacts::from_json(r#"{"schema":9,"platform":"ios"}"#).unwrap_err();
+        assert_eq!(e, FactsError::Schema { found: 9 });
+    }
+}

@@ -1,0 +1,439 @@
+//! The app-defined device policy (TOML or JSON), validated at load.
+//!
+//! RootBeer and IOSSecuritySuite hard-code their verdicts; freeRASP has no
+//! thresholds at all. Here the app (or its partner bank) states which OS
+//! floors, patch age, indicator classes, allow-lists and corroboration
+//! thresholds apply, and the policy's SHA-256 travels with every verdict.
+//!
+//! A policy is checked completely when it is loaded: unknown keys, missing
+//! classes, impossible thresholds and unknown allow-listed indicator ids are
+//! errors naming the field, never silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::facts::KeystoreLevel;
+use super::indicators::{IndicatorClass, IndicatorTable};
+
+/// What a rule does to the verdict when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceDecision"))]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Let the app proceed.
+    Allow,
+    /// Proceed, but tell the app (step-up auth, limited features, server flag).
+    Warn,
+    /// Refuse sensitive operations on this device.
+    Block,
+}
+
+impl Decision {
+    /// `"allow"`, `"warn"` or `"block"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Warn => "warn",
+            Self::Block => "block",
+        }
+    }
+}
+
+/// Android floors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AndroidPolicy {
+    /// Lowest accepted API level (`Build.VERSION.SDK_INT`); below it: block.
+    pub min_api_level: u32,
+    /// Oldest accepted security patch, in days before the evaluation date; older: block.
+    pub max_patch_age_days: u32,
+    /// Patch older than this (but within the maximum): warn.
+    #[serde(default)]
+    pub warn_patch_age_days: Option<u32>,
+}
+
+/// iOS floors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IosPolicy {
+    /// Lowest accepted iOS version (`"18.0"`); below it: block.
+    pub min_version: String,
+}
+
+/// Device-wide requirements: the decision taken when each is not met.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequirements {
+    /// No screen lock / passcode set.
+    pub screen_lock: Decision,
+    /// No strong biometrics enrolled.
+    pub biometrics: Decision,
+    /// Weakest accepted hardware keystore level.
+    pub min_keystore: KeystoreLevel,
+    /// Keystore weaker than `min_keystore`.
+    pub keystore: Decision,
+    /// Developer options enabled.
+    pub developer_options: Decision,
+    /// ADB enabled.
+    pub adb_enabled: Decision,
+}
+
+/// Rule for one indicator class.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassRule {
+    /// Decision when the class is detected (one strong indicator, or
+    /// `weak_threshold` weak ones agreeing).
+    pub action: Decision,
+    /// Weak indicators needed to corroborate; fewer give at most `warn`.
+    pub weak_threshold: u32,
+}
+
+/// App identity checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppRequirements {
+    /// Accepted installer packages (`com.android.vending`); empty: not checked.
+    #[serde(default)]
+    pub installers: Vec<String>,
+    /// Decision when the installer is not in `installers`.
+    #[serde(default = "block")]
+    pub untrusted_installer: Decision,
+    /// Accepted signing-certificate SHA-256 digests (lowercase hex); empty: not checked.
+    #[serde(default)]
+    pub signing_cert_sha256: Vec<String>,
+    /// Decision when the signing certificate is not in the list.
+    #[serde(default = "block")]
+    pub signature_mismatch: Decision,
+}
+
+fn block() -> Decision {
+    Decision::Block
+}
+
+impl Default for AppRequirements {
+    fn default() -> Self {
+        Self {
+            installers: Vec::new(),
+            untrusted_installer: Decision::Block,
+            signing_cert_sha256: Vec::new(),
+            signature_mismatch: Decision::Block,
+        }
+    }
+}
+
+/// Allow-lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowLists {
+    /// Indicator ids that never count (e.g. busybox an OEM ships).
+    #[serde(default)]
+    pub indicators: Vec<String>,
+}
+
+/// A validated device policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePolicy {
+    /// Policy format (1).
+    pub format: u32,
+    /// Name shown in verdicts.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Decision when a fact a rule needs is unknown.
+    pub unknown: Decision,
+    /// Android floors.
+    pub android: AndroidPolicy,
+    /// iOS floors.
+    pub ios: IosPolicy,
+    /// Device requirements.
+    pub device: DeviceRequirements,
+    /// One rule per indicator class (all classes required).
+    pub indicators: BTreeMap<IndicatorClass, ClassRule>,
+    /// App identity.
+    #[serde(default)]
+    pub app: AppRequirements,
+    /// Allow-lists.
+    #[serde(default)]
+    pub allow: AllowLists,
+}
+
+/// Policy text format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyFormat {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+/// A policy that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("{origin}: cannot read policy: {message}")]
+    Read {
+        /// File name.
+        origin: String,
+        /// The I/O error.
+        message: String,
+    },
+    /// Not valid TOML/JSON for the policy schema (unknown key, wrong type...).
+    #[error("{origin}: {message}")]
+    Parse {
+        /// File name or `<inline>`.
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// Well-formed, but a value is not acceptable.
+    #[error("{origin}: {field}: {reason}")]
+    Invalid {
+        /// File name or `<inline>`.
+        origin: String,
+        /// Dotted field path, e.g. `android.max_patch_age_days`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl DevicePolicy {
+    /// The FinTech default shipped with the crate (`default-policy.toml`).
+    pub fn fintech_default() -> DevicePolicy {
+        Self::parse(
+            DEFAULT_POLICY_TOML,
+            PolicyFormat::Toml,
+            "default-policy.toml",
+        )
+        .expect("shipped default policy is valid (checked by tests)")
+    }
+
+    /// Loads a policy file; `.json` is JSON, anything else TOML.
+    pub fn load(path: &Path) -> Result<DevicePolicy, PolicyError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+            origin: origin.clone(),
+            message: e.to_string(),
+        })?;
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => PolicyFormat::Json,
+            _ => PolicyFormat::Toml,
+        };
+        Self::parse(&text, format, &origin)
+    }
+
+    /// Parses and validates policy text. `origin` names it in errors.
+    pub fn parse(
+        text: &str,
+        format: PolicyFormat,
+        origin: &str,
+    ) -> Result<DevicePolicy, PolicyError> {
+        let parsed: Result<DevicePolicy, String> = match format {
+            PolicyFormat::Toml => toml::from_str(text).map_err(|e| e.to_string()),
+            PolicyFormat::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        };
+        let p = parsed.map_err(|message| PolicyError::Parse {
+            origin: origin.to_owned(),
+            message: message.trim_end().to_owned(),
+        })?;
+        p.validate()
+            .map_err(|(field, reason)| PolicyError::Invalid {
+                origin: origin.to_owned(),
+                field,
+                reason,
+            })?;
+        Ok(p)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, r: String| Err((f.to_owned(), r));
+        if self.format != 1 {
+            return bad(
+                "format",
+                format!("unsupported policy format {} (expected 1)", self.format),
+            );
+        }
+        if self.name.trim().is_empty() {
+            return bad("name", "must not be empty".into());
+        }
+        let a = &self.android;
+        if !(21..=100).contains(&a.min_api_level) {
+            return bad(
+                "android.min_api_level",
+                format!(
+                    "{} is not a plausible API level (21..=100)",
+                    a.min_api_level
+                ),
+            );
+        }
+        if !(1..=3650).contains(&a.max_patch_age_days) {
+            return bad(
+                "android.max_patch_age_days",
+                format!("{} must be between 1 and 3650 days", a.max_patch_age_days),
+            );
+        }
+        if let Some(w) = a.warn_patch_age_days
+            && w >= a.max_patch_age_days
+        {
+            return bad(
+                "android.warn_patch_age_days",
+                format!(
+                    "{w} must be lower than max_patch_age_days ({})",
+                    a.max_patch_age_days
+                ),
+            );
+        }
+        if super::parse_ios_version(&self.ios.min_version).is_none() {
+            return bad(
+                "ios.min_version",
+                format!("{:?} is not a version like \"18.0\"", self.ios.min_version),
+            );
+        }
+        for class in IndicatorClass::ALL {
+            match self.indicators.get(&class) {
+                None => {
+                    return bad(
+                        &format!("indicators.{}", class.as_str()),
+                        "missing: every indicator class needs a rule".into(),
+                    );
+                }
+                Some(r) if r.weak_threshold == 0 => {
+                    return bad(
+                        &format!("indicators.{}.weak_threshold", class.as_str()),
+                        "must be at least 1".into(),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let table = IndicatorTable::builtin();
+        for (i, id) in self.allow.indicators.iter().enumerate() {
+            if table.get(id).is_none() {
+                return bad(
+                    &format!("allow.indicators[{i}]"),
+                    format!("unknown indicator id {id:?} (table {})", table.version),
+                );
+            }
+        }
+        for (i, s) in self.app.installers.iter().enumerate() {
+            if s.trim().is_empty() {
+                return bad(&format!("app.installers[{i}]"), "must not be empty".into());
+            }
+        }
+        for (i, d) in self.app.signing_cert_sha256.iter().enumerate() {
+            if d.len() != 64
+                || !d
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return bad(
+                    &format!("app.signing_cert_sha256[{i}]"),
+                    "must be 64 lowercase hex digits (SHA-256)".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical JSON of the validated policy: the same policy in TOML or
+    /// JSON, with any key order or comments, has the same bytes.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("policy always serialises")
+    }
+
+    /// SHA-256 of [`Self::canonical_json`], lowercase hex.
+    pub fn sha256(&self) -> String {
+        super::json_sha256_hex(self)
+    }
+}
+
+/// The shipped FinTech default policy text.
+pub const DEFAULT_POLICY_TOML: &str = include_str!("default-policy.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(text: &str) -> (String, String) {
+        match DevicePolicy::parse(text, PolicyFormat::Toml, "p.toml") {
+            Err(PolicyError::Invalid { field, reason, .. }) => (field, reason),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    fn default_with(from: &str, to: &str) -> String {
+        assert!(DEFAULT_POLICY_TOML.contains(from), "{from}");
+        DEFAULT_POLICY_TOML.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn default_policy_loads() {
+        let p = DevicePolicy::fintech_default();
+        assert_eq!(p.android.min_api_level, 34);
+        assert_eq!(p.indicators.len(), IndicatorClass::ALL.len());
+    }
+
+    #[test]
+    fn invalid_values_name_the_field() {
+        let (f, r) = invalid(&default_with(
+            "max_patch_age_days = 365",
+            "max_patch_age_days = 0",
+        ));
+        assert_eq!(f, "android.max_patch_age_days");
+        assert!(r.contains("between 1 and 3650"), "{r}");
+        let (f, _) = invalid(&default_with(
+            "warn_patch_age_days = 120",
+            "warn_patch_age_days = 400",
+        ));
+        assert_eq!(f, "android.warn_patch_age_days");
+        let (f, _) = invalid(&default_with(
+            "min_version = \"18.0\"",
+            "min_version = \"eighteen\"",
+        ));
+        assert_eq!(f, "ios.min_version");
+        let (f, r) = invalid(&default_with(
+            "indicators = [\"android.bin.busybox.system_xbin\"",
+            "indicators = [\"android.bin.busybox.system_xbin\", \"no.such\"",
+        ));
+        assert_eq!(f, "allow.indicators[1]");
+        assert!(r.contains("no.such"), "{r}");
+        let (f, _) = invalid(&default_with(
+            "[indicators.emulator]\naction = \"block\"\nweak_threshold = 3",
+            "",
+        ));
+        assert_eq!(f, "indicators.emulator");
+    }
+
+    #[test]
+    fn unknown_key_is_a_parse_error_with_position() {
+        let text = default_with("[android]\n", "[android]\nmin_sdk = 30\n");
+        match DevicePolicy::parse(&text, PolicyFormat::Toml, "p.toml") {
+            Err(e @ PolicyError::Parse { .. }) => {
+                let s = e.to_string();
+                assert!(s.starts_with("p.toml: "), "{s}");
+                assert!(s.contains("min_sdk"), "{s}");
+                assert!(s.contains("line"), "{s}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn toml_and_json_forms_hash_the_same() {
+        let p = DevicePolicy::fintech_default();
+        let json = serde_json::to_string_pretty(&p).unwrap();
+        let q = DevicePolicy::parse(&json, PolicyFormat::Json, "p.json").unwrap();
+        assert_eq!(p, q);
+        assert_eq!(p.sha256(), q.sha256());
+        let mut r = p.clone();
+        r.android.max_patch_age_days += 1;
+        assert_ne!(p.sha256(), r.sha256());
+    }
+}

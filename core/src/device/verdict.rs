@@ -1,0 +1,672 @@
+//! Evaluation: facts + policy + date -> an explained, reproducible verdict.
+//!
+//! Evaluation is a pure function: it reads no clock (the date is an input),
+//! no files and no globals other than the compiled-in indicator table, and it
+//! walks rules in a fixed order over normalised facts. The verdict carries the
+//! SHA-256 of the canonical facts and of the canonical policy, so a server
+//! holding the exported facts and the same policy gets byte-identical JSON.
+//!
+//! Findings follow the guideline's four-part shape (criterion with its
+//! [`GuidelineId`], risk, evidence, remediation) and name the OWASP MASVS
+//! control and MASWE weakness they serve.
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::guideline::GuidelineId;
+
+use super::facts::{DeviceFacts, Evidence, Fact, KeystoreLevel, Observation, Platform, Tri};
+use super::indicators::{IndicatorClass, IndicatorTable, Strength};
+use super::policy::{Decision, DevicePolicy};
+
+/// Version of the verdict JSON format.
+pub const VERDICT_FORMAT: u32 = 1;
+
+/// One reason for the verdict, in the guideline's four-part shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFinding"))]
+pub struct Finding {
+    /// Policy rule that produced it (`android.max_patch_age_days`, `indicators.root`).
+    pub rule: String,
+    /// What this finding contributes to the verdict.
+    pub decision: Decision,
+    /// Guideline item served.
+    pub guideline: GuidelineId,
+    /// The criterion: the guideline item and the policy's concrete threshold.
+    pub criterion: String,
+    /// The risk if ignored.
+    pub risk: String,
+    /// What was seen, and by whom.
+    pub evidence: Vec<Evidence>,
+    /// Indicator ids involved (indicator rules only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<String>,
+    /// What the user or the app team can do.
+    pub remediation: String,
+    /// OWASP MASVS controls (`MASVS-RESILIENCE-1`).
+    pub masvs: Vec<String>,
+    /// OWASP MASWE weaknesses (`MASWE-0097`).
+    pub maswe: Vec<String>,
+}
+
+/// How much of one indicator class could be checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorCoverage"))]
+pub struct ClassCoverage {
+    /// The class.
+    pub class: IndicatorClass,
+    /// Indicators found.
+    pub present: u32,
+    /// Indicators checked and not found.
+    pub absent: u32,
+    /// Indicators that could not be checked.
+    pub unknown: u32,
+    /// Present indicators ignored because the policy allow-lists them.
+    pub allowlisted: u32,
+}
+
+/// The result of evaluating a policy over a facts snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceVerdict"))]
+pub struct Verdict {
+    /// Verdict format ([`VERDICT_FORMAT`]).
+    pub format: u32,
+    /// Allow, warn or block: the strictest finding.
+    pub decision: Decision,
+    /// Platform evaluated.
+    pub platform: Platform,
+    /// Evaluation date (`YYYY-MM-DD`), an input.
+    pub evaluated_at: String,
+    /// Policy name.
+    pub policy_name: String,
+    /// SHA-256 of the canonical policy JSON.
+    pub policy_sha256: String,
+    /// SHA-256 of the canonical facts JSON.
+    pub facts_sha256: String,
+    /// Indicator table version.
+    pub indicator_table: String,
+    /// Findings, in rule order.
+    pub findings: Vec<Finding>,
+    /// Per-class coverage, in class order.
+    pub coverage: Vec<ClassCoverage>,
+}
+
+impl Verdict {
+    /// Pretty JSON; identical inputs give identical bytes.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("verdict always serialises")
+    }
+}
+
+struct Rule {
+    guideline: GuidelineId,
+    masvs: &'static [&'static str],
+    maswe: &'static [&'static str],
+    risk: &'static str,
+    remediation: &'static str,
+}
+
+const OS_FLOOR: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-CODE-1"],
+    maswe: &["MASWE-0077"],
+    risk: "Known, publicly documented OS vulnerabilities remain exploitable on this device.",
+    remediation: "Update the device to a supported OS release, or use a supported device.",
+};
+const PATCH: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-CODE-1"],
+    maswe: &["MASWE-0077"],
+    risk: "Vulnerabilities fixed in later monthly security bulletins are exploitable on this device.",
+    remediation: "Install the latest system update (Settings > System > Software update).",
+};
+const SCREEN_LOCK: Rule = Rule {
+    guideline: GuidelineId::Dev3,
+    masvs: &["MASVS-RESILIENCE-1", "MASVS-AUTH-2"],
+    maswe: &["MASWE-0008"],
+    risk: "Anyone holding the phone can open it and the app; keystore keys bound to user authentication cannot be used.",
+    remediation: "Set a screen lock (PIN, password or passcode) in the device settings.",
+};
+const BIOMETRICS: Rule = Rule {
+    guideline: GuidelineId::Dev3,
+    masvs: &["MASVS-AUTH-2"],
+    maswe: &["MASWE-0044"],
+    risk: "App-level step-up authentication must fall back to weaker factors.",
+    remediation: "Enrol a fingerprint or face in the device settings, or use the app passcode.",
+};
+const KEYSTORE: Rule = Rule {
+    guideline: GuidelineId::Dev1,
+    masvs: &["MASVS-CRYPTO-2", "MASVS-STORAGE-1"],
+    maswe: &[],
+    risk: "Keys protecting data on the device can be extracted from a compromised OS.",
+    remediation: "Use a device with a hardware-backed keystore (TEE, StrongBox or Secure Enclave).",
+};
+const DEV_SETTINGS: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-4"],
+    maswe: &["MASWE-0101"],
+    risk: "Debugging interfaces let a connected computer inspect or drive the app.",
+    remediation: "Turn off developer options and USB/wireless debugging in the device settings.",
+};
+const PLATFORM: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-1"],
+    maswe: &[],
+    risk: "The device's security level cannot be assessed.",
+    remediation: "Run on a supported Android or iOS device.",
+};
+const INSTALLER: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-2"],
+    maswe: &["MASWE-0106"],
+    risk: "A repackaged or modified app from an unofficial source may be running.",
+    remediation: "Uninstall the app and install it from the official store.",
+};
+const SIGNATURE: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-2"],
+    maswe: &["MASWE-0104"],
+    risk: "The app was re-signed by someone else: its code may have been modified.",
+    remediation: "Uninstall the app and install it from the official store.",
+};
+
+fn class_rule(c: IndicatorClass) -> Rule {
+    match c {
+        IndicatorClass::Root => Rule {
+            guideline: GuidelineId::Dev2,
+            masvs: &["MASVS-RESILIENCE-1"],
+            maswe: &["MASWE-0097"],
+            risk: "With root, any app or user can read the app's data and keys in use, and bypass its protections.",
+            remediation: "Use an unmodified device (remove Magisk/KernelSU/APatch and re-lock the bootloader).",
+        },
+        IndicatorClass::Jailbreak => Rule {
+            guideline: GuidelineId::Dev2,
+            masvs: &["MASVS-RESILIENCE-1"],
+            maswe: &["MASWE-0097"],
+            risk: "A jailbreak disables iOS code signing and sandboxing the app relies on.",
+            remediation: "Restore the device with the official iOS firmware.",
+        },
+        IndicatorClass::Hooking => Rule {
+            guideline: GuidelineId::Dev2,
+            masvs: &["MASVS-RESILIENCE-4"],
+            maswe: &["MASWE-0102"],
+            risk: "An instrumentation framework can read and alter the app's logic and data at run time.",
+            remediation: "Remove instrumentation tools (Frida, Xposed/LSPosed, Substrate/ElleKit) from the device.",
+        },
+        IndicatorClass::Emulator => Rule {
+            guideline: GuidelineId::Dev2,
+            masvs: &["MASVS-RESILIENCE-1"],
+            maswe: &["MASWE-0099"],
+            risk: "Emulators give an attacker full control of the OS and are used for automated abuse.",
+            remediation: "Use the app on a physical device.",
+        },
+        IndicatorClass::Debugger => Rule {
+            guideline: GuidelineId::Dev2,
+            masvs: &["MASVS-RESILIENCE-4"],
+            maswe: &["MASWE-0101"],
+            risk: "A debugger can read memory and change the app's control flow.",
+            remediation: "Detach the debugger; release builds must not be debuggable.",
+        },
+    }
+}
+
+struct Eval<'a> {
+    policy: &'a DevicePolicy,
+    findings: Vec<Finding>,
+}
+
+impl Eval<'_> {
+    fn push(
+        &mut self,
+        rule_name: &str,
+        rule: &Rule,
+        decision: Decision,
+        criterion: String,
+        evidence: Vec<Evidence>,
+        indicators: Vec<String>,
+    ) {
+        self.findings.push(Finding {
+            rule: rule_name.to_owned(),
+            decision,
+            guideline: rule.guideline,
+            criterion: format!(
+                "{}: {} Policy: {criterion}.",
+                rule.guideline,
+                rule.guideline.criterion()
+            ),
+            risk: rule.risk.to_owned(),
+            evidence,
+            indicators,
+            remediation: rule.remediation.to_owned(),
+            masvs: rule.masvs.iter().map(|s| (*s).to_owned()).collect(),
+            maswe: rule.maswe.iter().map(|s| (*s).to_owned()).collect(),
+        });
+    }
+
+    fn unknown(&mut self, rule_name: &str, rule: &Rule, criterion: String, fact: &Fact) {
+        let d = self.policy.unknown;
+        self.push(
+            rule_name,
+            rule,
+            d,
+            format!(
+                "{criterion} (could not be established: treated as {})",
+                d.as_str()
+            ),
+            fact.evidence.clone(),
+            Vec::new(),
+        );
+    }
+
+    /// A boolean requirement: `bad_state` of `fact` triggers `action`.
+    fn flag(
+        &mut self,
+        name: &str,
+        rule: &Rule,
+        fact: &Fact,
+        bad: Tri,
+        action: Decision,
+        criterion: &str,
+    ) {
+        if action == Decision::Allow {
+            return;
+        }
+        match fact.state {
+            Tri::Unknown => self.unknown(name, rule, criterion.to_owned(), fact),
+            s if s == bad => self.push(
+                name,
+                rule,
+                action,
+                criterion.to_owned(),
+                fact.evidence.clone(),
+                Vec::new(),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Evaluates `policy` over `facts` as of `at`. Pure and deterministic.
+pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict {
+    let owned;
+    let facts = if facts.is_normalized() {
+        facts
+    } else {
+        let mut f = facts.clone();
+        f.normalize();
+        owned = f;
+        &owned
+    };
+    let mut ev = Eval {
+        policy,
+        findings: Vec::new(),
+    };
+    let p = policy;
+
+    match facts.platform {
+        Platform::Android => {
+            let crit = format!("Android API level >= {}", p.android.min_api_level);
+            let f = &facts.android_api_level;
+            match f.value.as_deref().and_then(|v| v.parse::<u32>().ok()) {
+                _ if f.state != Tri::Present => {
+                    ev.unknown("android.min_api_level", &OS_FLOOR, crit, f)
+                }
+                None => ev.unknown("android.min_api_level", &OS_FLOOR, crit, f),
+                Some(api) if api < p.android.min_api_level => ev.push(
+                    "android.min_api_level",
+                    &OS_FLOOR,
+                    Decision::Block,
+                    format!("{crit}; device has {api}"),
+                    f.evidence.clone(),
+                    Vec::new(),
+                ),
+                Some(_) => {}
+            }
+            patch_rule(&mut ev, &facts.security_patch, at);
+        }
+        Platform::Ios => {
+            let crit = format!("iOS version >= {}", p.ios.min_version);
+            let f = &facts.os_version;
+            let min = super::parse_ios_version(&p.ios.min_version).expect("validated at load");
+            match f.value.as_deref().and_then(super::parse_ios_version) {
+                Some(v) if f.state == Tri::Present => {
+                    if v < min {
+                        ev.push(
+                            "ios.min_version",
+                            &OS_FLOOR,
+                            Decision::Block,
+                            format!(
+                                "{crit}; device has {}",
+                                f.value.as_deref().unwrap_or_default()
+                            ),
+                            f.evidence.clone(),
+                            Vec::new(),
+                        );
+                    }
+                }
+                _ => ev.unknown("ios.min_version", &OS_FLOOR, crit, f),
+            }
+        }
+        Platform::Other => ev.push(
+            "platform",
+            &PLATFORM,
+            p.unknown,
+            "a mobile platform (Android or iOS) whose security level can be assessed".into(),
+            Vec::new(),
+            Vec::new(),
+        ),
+    }
+
+    let d = &p.device;
+    ev.flag(
+        "device.screen_lock",
+        &SCREEN_LOCK,
+        &facts.screen_lock,
+        Tri::Absent,
+        d.screen_lock,
+        "a screen lock is set",
+    );
+    ev.flag(
+        "device.biometrics",
+        &BIOMETRICS,
+        &facts.biometrics_enrolled,
+        Tri::Absent,
+        d.biometrics,
+        "strong biometrics are enrolled",
+    );
+    if d.keystore != Decision::Allow {
+        let crit = format!("hardware keystore level >= {}", d.min_keystore.as_str());
+        let f = &facts.keystore_level;
+        match f.value.as_deref().and_then(KeystoreLevel::parse) {
+            Some(l) if f.state == Tri::Present => {
+                if l.rank() < d.min_keystore.rank() {
+                    ev.push(
+                        "device.keystore",
+                        &KEYSTORE,
+                        d.keystore,
+                        format!("{crit}; device has {}", l.as_str()),
+                        f.evidence.clone(),
+                        Vec::new(),
+                    );
+                }
+            }
+            _ => ev.unknown("device.keystore", &KEYSTORE, crit, f),
+        }
+    }
+    if facts.platform == Platform::Android {
+        ev.flag(
+            "device.developer_options",
+            &DEV_SETTINGS,
+            &facts.developer_options,
+            Tri::Present,
+            d.developer_options,
+            "developer options are off",
+        );
+        ev.flag(
+            "device.adb_enabled",
+            &DEV_SETTINGS,
+            &facts.adb_enabled,
+            Tri::Present,
+            d.adb_enabled,
+            "ADB debugging is off",
+        );
+    }
+
+    let mut coverage = Vec::new();
+    for class in IndicatorClass::ALL {
+        if let Some(c) = class_eval(&mut ev, facts, class) {
+            coverage.push(c);
+        }
+    }
+
+    let a = &p.app;
+    if !a.installers.is_empty() && a.untrusted_installer != Decision::Allow {
+        let crit = format!("installed by one of [{}]", a.installers.join(", "));
+        let f = &facts.installer;
+        match (f.state, f.value.as_deref()) {
+            (Tri::Unknown, _) => ev.unknown("app.installers", &INSTALLER, crit, f),
+            (Tri::Present, Some(i)) if a.installers.iter().any(|x| x == i) => {}
+            (_, v) => ev.push(
+                "app.installers",
+                &INSTALLER,
+                a.untrusted_installer,
+                format!("{crit}; installer is {}", v.unwrap_or("none (sideloaded)")),
+                f.evidence.clone(),
+                Vec::new(),
+            ),
+        }
+    }
+    if !a.signing_cert_sha256.is_empty() && a.signature_mismatch != Decision::Allow {
+        let crit = "signed with an accepted certificate".to_owned();
+        let f = &facts.signing_cert_sha256;
+        match (f.state, f.value.as_deref().map(str::to_ascii_lowercase)) {
+            (Tri::Present, Some(v)) if a.signing_cert_sha256.contains(&v) => {}
+            (Tri::Present, Some(_)) => ev.push(
+                "app.signing_cert_sha256",
+                &SIGNATURE,
+                a.signature_mismatch,
+                crit,
+                f.evidence.clone(),
+                Vec::new(),
+            ),
+            _ => ev.unknown("app.signing_cert_sha256", &SIGNATURE, crit, f),
+        }
+    }
+
+    let decision = ev
+        .findings
+        .iter()
+        .map(|f| f.decision)
+        .max()
+        .unwrap_or(Decision::Allow);
+    Verdict {
+        format: VERDICT_FORMAT,
+        decision,
+        platform: facts.platform,
+        evaluated_at: super::format_date(at),
+        policy_name: p.name.clone(),
+        policy_sha256: p.sha256(),
+        facts_sha256: facts.sha256(),
+        indicator_table: IndicatorTable::builtin().version.clone(),
+        findings: ev.findings,
+        coverage,
+    }
+}
+
+fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
+    let a = &ev.policy.android;
+    let crit = format!(
+        "security patch level at most {} days old",
+        a.max_patch_age_days
+    );
+    let Some(patch) = f
+        .value
+        .as_deref()
+        .filter(|_| f.state == Tri::Present)
+        .and_then(super::parse_patch_level)
+    else {
+        return ev.unknown("android.max_patch_age_days", &PATCH, crit, f);
+    };
+    let age = (at - patch).whole_days();
+    if age < -31 {
+        let mut e = f.evidence.clone();
+        e.push(
+            Evidence::probe()
+                .value(age.to_string())
+                .detail("patch level is later than the evaluation date"),
+        );
+        let fact = Fact {
+            state: Tri::Unknown,
+            value: None,
+            evidence: e,
+        };
+        return ev.unknown("android.max_patch_age_days", &PATCH, crit, &fact);
+    }
+    let (decision, crit) = if age > i64::from(a.max_patch_age_days) {
+        (Decision::Block, crit)
+    } else if let Some(w) = a.warn_patch_age_days.filter(|w| age > i64::from(*w)) {
+        (
+            Decision::Warn,
+            format!("security patch level at most {w} days old (warning threshold)"),
+        )
+    } else {
+        return;
+    };
+    ev.push(
+        "android.max_patch_age_days",
+        &PATCH,
+        decision,
+        format!(
+            "{crit}; patch {patch} is {age} days old on {}",
+            super::format_date(at)
+        ),
+        f.evidence.clone(),
+        Vec::new(),
+    );
+}
+
+fn class_eval(
+    ev: &mut Eval<'_>,
+    facts: &DeviceFacts,
+    class: IndicatorClass,
+) -> Option<ClassCoverage> {
+    let policy = ev.policy;
+    let rule = &policy.indicators[&class];
+    let table = IndicatorTable::builtin();
+    // The top-level platform facts count as strong indicators of their class.
+    let top = match class {
+        IndicatorClass::Debugger => Some(("platform.debugger_attached", &facts.debugger_attached)),
+        IndicatorClass::Emulator => Some(("platform.emulator", &facts.emulator)),
+        _ => None,
+    };
+    let top_obs = top
+        .filter(|(_, f)| f.state != Tri::Unknown || !f.evidence.is_empty())
+        .map(|(id, f)| Observation {
+            id: id.to_owned(),
+            class,
+            strength: Strength::Strong,
+            state: f.state,
+            evidence: f.evidence.clone(),
+        });
+    let obs: Vec<&Observation> = facts
+        .indicators
+        .iter()
+        .filter(|o| o.class == class)
+        .chain(top_obs.as_ref())
+        .collect();
+    let expected = table.for_platform(facts.platform).any(|i| i.class == class) || top.is_some();
+    if obs.is_empty() && !expected {
+        return None;
+    }
+    let mut cov = ClassCoverage {
+        class,
+        present: 0,
+        absent: 0,
+        unknown: 0,
+        allowlisted: 0,
+    };
+    let (mut strong, mut weak, mut allowed) = (Vec::new(), Vec::new(), Vec::new());
+    for o in &obs {
+        match o.state {
+            Tri::Present if policy.allow.indicators.contains(&o.id) => {
+                cov.allowlisted += 1;
+                allowed.push(*o);
+            }
+            Tri::Present => {
+                cov.present += 1;
+                match o.strength {
+                    Strength::Strong => strong.push(*o),
+                    Strength::Weak => weak.push(*o),
+                }
+            }
+            Tri::Absent => cov.absent += 1,
+            Tri::Unknown => cov.unknown += 1,
+        }
+    }
+    let name = format!("indicators.{}", class.as_str());
+    let r = class_rule(class);
+    let gather = |list: &[&Observation]| -> (Vec<Evidence>, Vec<String>) {
+        (
+            list.iter()
+                .flat_map(|o| o.evidence.iter().cloned())
+                .collect(),
+            list.iter().map(|o| o.id.clone()).collect(),
+        )
+    };
+    if rule.action != Decision::Allow {
+        if !strong.is_empty() || weak.len() as u32 >= rule.weak_threshold {
+            let all: Vec<&Observation> = strong.iter().chain(weak.iter()).copied().collect();
+            let (e, ids) = gather(&all);
+            let crit = format!(
+                "no {} indicator ({} strong, {} weak found; {} weak needed to corroborate)",
+                class.as_str(),
+                strong.len(),
+                weak.len(),
+                rule.weak_threshold
+            );
+            ev.push(&name, &r, rule.action, crit, e, ids);
+        } else if !weak.is_empty() {
+            let (e, ids) = gather(&weak);
+            let crit = format!(
+                "no {} indicator ({} weak found, {} needed to corroborate: uncorroborated)",
+                class.as_str(),
+                weak.len(),
+                rule.weak_threshold
+            );
+            ev.push(&name, &r, rule.action.min(Decision::Warn), crit, e, ids);
+        } else if cov.absent == 0 {
+            let crit = format!(
+                "no {} indicator (none of {} checks could be completed)",
+                class.as_str(),
+                cov.unknown
+            );
+            let d = policy.unknown;
+            let e: Vec<Evidence> = obs
+                .iter()
+                .flat_map(|o| o.evidence.iter().cloned())
+                .collect();
+            ev.push(
+                &name,
+                &r,
+                d,
+                format!("{crit}: treated as {}", d.as_str()),
+                e,
+                Vec::new(),
+            );
+        } else if cov.unknown > 0 {
+            // Partly checked and nothing found: recorded for the audit trail,
+            // without changing the decision.
+            let unknown: Vec<&Observation> = obs
+                .iter()
+                .copied()
+                .filter(|o| o.state == Tri::Unknown)
+                .collect();
+            let (e, ids) = gather(&unknown);
+            let crit = format!(
+                "no {} indicator (none found; {} of {} checks could not be completed)",
+                class.as_str(),
+                cov.unknown,
+                cov.unknown + cov.absent
+            );
+            ev.push(&name, &r, Decision::Allow, crit, e, ids);
+        }
+    }
+    if !allowed.is_empty() {
+        let (e, ids) = gather(&allowed);
+        ev.push(
+            &format!("{name}.allow"),
+            &r,
+            Decision::Allow,
+            format!(
+                "allow-listed {} indicator(s) present, ignored by policy",
+                class.as_str()
+            ),
+            e,
+            ids,
+        );
+    }
+    Some(cov)
+}

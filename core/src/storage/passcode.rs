@@ -1,0 +1,293 @@
+//! A local passcode verifier (DEV-3, APP-1) kept inside the secure store.
+//!
+//! The passcode itself is never stored: only a PBKDF2-HMAC-SHA256 hash (ring) with
+//! a random salt and a configurable iteration count, and ring's verification
+//! compares in constant time. The verifier state, including the failure counter,
+//! lives in the store (sealed like any item), so it is protected by the KEK and
+//! written atomically.
+//!
+//! The failure counter is incremented and persisted *before* the (slow) hash is
+//! checked and reset only after a success, so killing the app during a wrong
+//! attempt does not erase the attempt. After `free_attempts` failures each further
+//! failure doubles the lock-out, up to `max_delay`; optionally the whole store is
+//! wiped after `wipe_after` failures. Time is an input (`now`), which keeps the
+//! policy testable; the app should pass wall-clock time. Limits: an attacker who
+//! can roll the store directory back to an older copy also rolls back the counter
+//! (only a hardware counter prevents that), and moving the clock forward shortens
+//! a lock-out.
+
+use std::num::NonZeroU32;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ring::pbkdf2;
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use super::error::{KekError, StorageError};
+use super::store::SecureStore;
+
+const KDF_NAME: &str = "pbkdf2-hmac-sha256";
+const SALT_LEN: usize = 16;
+const HASH_LEN: usize = 32;
+
+/// Parameters of the passcode verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasscodePolicy {
+    /// PBKDF2-HMAC-SHA256 iterations (OWASP 2023: 600,000).
+    pub iterations: NonZeroU32,
+    /// Shortest passcode accepted by [`SecureStore::set_passcode`], in characters.
+    pub min_length: usize,
+    /// Failures allowed before the back-off starts.
+    pub free_attempts: u32,
+    /// Lock-out after the first failure past `free_attempts`; doubles each time.
+    pub base_delay: Duration,
+    /// Longest lock-out.
+    pub max_delay: Duration,
+    /// Wipe the store after this many consecutive failures.
+    pub wipe_after: Option<NonZeroU32>,
+}
+
+impl Default for PasscodePolicy {
+    /// 600,000 iterations, at least 6 characters, 3 free attempts, then 30 s
+    /// doubling up to 1 h, no wipe.
+    fn default() -> Self {
+        Self {
+            iterations: NonZeroU32::new(600_000).expect("non-zero"),
+            min_length: 6,
+            free_attempts: 3,
+            base_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(3600),
+            wipe_after: None,
+        }
+    }
+}
+
+impl PasscodePolicy {
+    /// The lock-out after `failures` consecutive failures.
+    pub fn delay_after(&self, failures: u32) -> Duration {
+        if failures <= self.free_attempts {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free_attempts - 1).min(63);
+        self.base_delay
+            .checked_mul(1u32.checked_shl(doublings).unwrap_or(u32::MAX))
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+}
+
+/// The outcome of a passcode check that was allowed to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PasscodeCheck {
+    /// The passcode is right; the failure counter was reset.
+    Verified,
+    /// The passcode is wrong.
+    Rejected {
+        /// Consecutive failures so far.
+        failures: u32,
+        /// How long until the next attempt is accepted.
+        retry_after: Duration,
+        /// Failures left before the store is wiped, if a wipe is configured.
+        attempts_before_wipe: Option<u32>,
+    },
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct State {
+    kdf: String,
+    iterations: u32,
+    salt: String,
+    hash: String,
+    failures: u32,
+    locked_until_ms: u64,
+    min_length: usize,
+    free_attempts: u32,
+    base_delay_ms: u64,
+    max_delay_ms: u64,
+    wipe_after: Option<u32>,
+}
+
+impl State {
+    fn policy(&self) -> PasscodePolicy {
+        PasscodePolicy {
+            iterations: NonZeroU32::new(self.iterations).unwrap_or(NonZeroU32::MIN),
+            min_length: self.min_length,
+            free_attempts: self.free_attempts,
+            base_delay: Duration::from_millis(self.base_delay_ms),
+            max_delay: Duration::from_millis(self.max_delay_ms),
+            wipe_after: self.wipe_after.and_then(NonZeroU32::new),
+        }
+    }
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl SecureStore {
+    fn load_passcode(&self) -> Result<Option<State>, StorageError> {
+        let path = self.passcode_path();
+        let Some(bytes) = self.read_sealed(&path, "passcode", "", "passcode verifier")? else {
+            return Ok(None);
+        };
+        let state: State = serde_json::from_slice(&bytes).map_err(|_| StorageError::Corrupted {
+            what: "passcode verifier".into(),
+            reason: "state does not parse",
+        })?;
+        if state.kdf != KDF_NAME || state.iterations == 0 {
+            return Err(StorageError::Corrupted {
+                what: "passcode verifier".into(),
+                reason: "unknown key-derivation parameters",
+            });
+        }
+        Ok(Some(state))
+    }
+
+    fn save_passcode(&self, state: &State) -> Result<(), StorageError> {
+        let bytes = Zeroizing::new(serde_json::to_vec(state).expect("state serialises"));
+        self.write_sealed(&self.passcode_path(), "passcode", "", &bytes)
+    }
+
+    /// Sets (or replaces) the passcode.
+    pub fn set_passcode(
+        &self,
+        passcode: &str,
+        policy: &PasscodePolicy,
+    ) -> Result<(), StorageError> {
+        if passcode.chars().count() < policy.min_length {
+            return Err(StorageError::InvalidInput {
+                what: "passcode",
+                reason: format!("shorter than {} characters", policy.min_length),
+            });
+        }
+        let _guard = self.passcode_lock();
+        let mut salt = [0u8; SALT_LEN];
+        SystemRandom::new().fill(&mut salt).map_err(|_| {
+            StorageError::Kek(KekError::Backend {
+                reason: "system random generator failed".into(),
+            })
+        })?;
+        let mut hash = Zeroizing::new([0u8; HASH_LEN]);
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            policy.iterations,
+            &salt,
+            passcode.as_bytes(),
+            hash.as_mut(),
+        );
+        let state = State {
+            kdf: KDF_NAME.into(),
+            iterations: policy.iterations.get(),
+            salt: B64.encode(salt),
+            hash: B64.encode(hash.as_ref()),
+            failures: 0,
+            locked_until_ms: 0,
+            min_length: policy.min_length,
+            free_attempts: policy.free_attempts,
+            base_delay_ms: policy.base_delay.as_millis() as u64,
+            max_delay_ms: policy.max_delay.as_millis() as u64,
+            wipe_after: policy.wipe_after.map(NonZeroU32::get),
+        };
+        self.save_passcode(&state)
+    }
+
+    /// Whether a passcode is set.
+    pub fn has_passcode(&self) -> Result<bool, StorageError> {
+        Ok(self.load_passcode()?.is_some())
+    }
+
+    /// Removes the passcode; returns whether one was set.
+    pub fn remove_passcode(&self) -> Result<bool, StorageError> {
+        let _guard = self.passcode_lock();
+        self.remove_file(&self.passcode_path())
+    }
+
+    /// Checks `passcode` at time `now`.
+    ///
+    /// Errors: [`StorageError::LockedOut`] during a back-off (the attempt is not
+    /// counted), [`StorageError::NoPasscode`], and [`StorageError::Wiped`] when this
+    /// failure reached the configured wipe threshold (the store is gone).
+    pub fn verify_passcode(
+        &self,
+        passcode: &str,
+        now: SystemTime,
+    ) -> Result<PasscodeCheck, StorageError> {
+        let _guard = self.passcode_lock();
+        let mut state = self.load_passcode()?.ok_or(StorageError::NoPasscode)?;
+        let now_ms = unix_ms(now);
+        if now_ms < state.locked_until_ms {
+            return Err(StorageError::LockedOut {
+                retry_after: Duration::from_millis(state.locked_until_ms - now_ms),
+            });
+        }
+        let policy = state.policy();
+        // Count the attempt before checking it.
+        state.failures = state.failures.saturating_add(1);
+        let delay = policy.delay_after(state.failures);
+        state.locked_until_ms = now_ms.saturating_add(delay.as_millis() as u64);
+        self.save_passcode(&state)?;
+
+        let salt = B64
+            .decode(&state.salt)
+            .map_err(|_| StorageError::Corrupted {
+                what: "passcode verifier".into(),
+                reason: "salt is not base64",
+            })?;
+        let hash =
+            Zeroizing::new(
+                B64.decode(&state.hash)
+                    .map_err(|_| StorageError::Corrupted {
+                        what: "passcode verifier".into(),
+                        reason: "hash is not base64",
+                    })?,
+            );
+        let ok = pbkdf2::verify(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            policy.iterations,
+            &salt,
+            passcode.as_bytes(),
+            &hash,
+        )
+        .is_ok();
+        if ok {
+            state.failures = 0;
+            state.locked_until_ms = 0;
+            self.save_passcode(&state)?;
+            return Ok(PasscodeCheck::Verified);
+        }
+        if let Some(limit) = policy.wipe_after {
+            if state.failures >= limit.get() {
+                self.wipe()?;
+                return Err(StorageError::Wiped);
+            }
+        }
+        Ok(PasscodeCheck::Rejected {
+            failures: state.failures,
+            retry_after: delay,
+            attempts_before_wipe: policy.wipe_after.map(|l| l.get() - state.failures),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_and_caps() {
+        let p = PasscodePolicy {
+            free_attempts: 2,
+            base_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+            ..PasscodePolicy::default()
+        };
+        let d: Vec<u64> = (0..=8).map(|f| p.delay_after(f).as_secs()).collect();
+        assert_eq!(d, vec![0, 0, 0, 10, 20, 40, 60, 60, 60]);
+        assert_eq!(p.delay_after(u32::MAX).as_secs(), 60);
+    }
+}

@@ -1,0 +1,753 @@
+//! The secure store: an encrypted key-value store in an app directory.
+//!
+//! Layout (see `docs/envelope-format.md`):
+//!
+//! ```text
+//! <dir>/store.json            manifest: format, store id, KEK id, rotation state
+//! <dir>/canary.mme            envelope of a fixed value: tells key loss from corruption
+//! <dir>/items/<hex(name)>.mme one envelope per item
+//! <dir>/passcode.mme          passcode verifier state (see `passcode`)
+//! ```
+//!
+//! **Crash safety.** Every file is replaced atomically (temporary file, fsync,
+//! rename, directory fsync), so after a crash each item holds its old or its new
+//! value. The manifest is the commit record: it is written last when a store is
+//! created, first (with the rotation state) when a KEK rotation starts and last
+//! when it ends. Without a manifest the directory is not a store, and leftovers
+//! (unreadable anyway, since every item's context contains the random store id)
+//! are removed.
+//!
+//! **Key loss is a typed state, never a silent regeneration** (the failure the
+//! Jetpack Security and Tink anchors show). When a data key cannot be unwrapped,
+//! the canary is unwrapped *without the cache*: if the KEK rejects it too, the
+//! store reports [`StorageError::KeyInvalidated`]; if the canary is fine, only the
+//! item is damaged ([`StorageError::Corrupted`]); a missing item is
+//! [`StorageError::NotFound`].
+//!
+//! **Rotation** (DATA-2) re-wraps each file's data key under the new KEK; payloads
+//! are not re-encrypted. The manifest lists every KEK id that files may still be
+//! under, so a rotation interrupted by a crash is finished when the store is next
+//! opened with the new KEK and the old one as a previous key.
+//!
+//! **Wipe** is crypto-shredding: the KEK is destroyed first (where the KEK supports
+//! it), then the files are removed. Flash storage does not reliably overwrite in
+//! place, so destroying the key is what makes remnants unreadable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use zeroize::Zeroizing;
+
+use super::envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader};
+use super::error::{KekError, KeyLossReason, StorageError};
+use super::fsutil::{self, TEMP_PREFIX};
+use super::kek::{Kek, SecurityLevel};
+use super::stream;
+
+const MANIFEST: &str = "store.json";
+const CANARY: &str = "canary.mme";
+const ITEMS: &str = "items";
+pub(crate) const PASSCODE_FILE: &str = "passcode.mme";
+const ITEM_EXT: &str = ".mme";
+const CANARY_VALUE: &[u8] = b"mamori canary v1";
+const STORE_FORMAT: u32 = 1;
+/// Longest item name in bytes (hex-encoded it must fit a 255-byte file name).
+pub const MAX_NAME_LEN: usize = 120;
+
+/// Which KEKs a store accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorePolicy {
+    /// The weakest KEK security level accepted.
+    pub min_security_level: SecurityLevel,
+}
+
+impl Default for StorePolicy {
+    /// Refuses software KEKs: at least the OS keyring (DEV-1).
+    fn default() -> Self {
+        Self {
+            min_security_level: SecurityLevel::OsKeyring,
+        }
+    }
+}
+
+impl StorePolicy {
+    /// Accepts any KEK, including software keys (tests, development).
+    pub fn allow_software() -> Self {
+        Self {
+            min_security_level: SecurityLevel::Software,
+        }
+    }
+
+    /// Checks a KEK against the policy.
+    pub fn check(&self, kek: &dyn Kek) -> Result<(), StorageError> {
+        let offered = kek.security_level();
+        if offered.satisfies(self.min_security_level) {
+            Ok(())
+        } else {
+            Err(StorageError::InsecureKek {
+                kek_id: kek.key_id(),
+                offered,
+                required: self.min_security_level,
+            })
+        }
+    }
+}
+
+/// Options for [`SecureStore::open`].
+#[derive(Clone, Default)]
+pub struct StoreOptions {
+    /// Which KEKs are acceptable.
+    pub policy: StorePolicy,
+    /// DEK reuse bounds.
+    pub cache: CachePolicy,
+    /// KEKs the store may still be under (an earlier key, or both sides of an
+    /// interrupted rotation). Opening with a new KEK and the old one here rotates.
+    pub previous_keks: Vec<Arc<dyn Kek>>,
+}
+
+impl fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<String> = self.previous_keks.iter().map(|k| k.key_id()).collect();
+        f.debug_struct("StoreOptions")
+            .field("policy", &self.policy)
+            .field("cache", &self.cache)
+            .field("previous_keks", &ids)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+struct Manifest {
+    format: u32,
+    store_id: String,
+    kek_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rotating_from: Vec<String>,
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RotationReport {
+    /// Files whose data key was re-wrapped.
+    pub rewrapped: u64,
+    /// Files already under the new KEK (a resumed rotation).
+    pub already_rotated: u64,
+    /// Damaged files that could not be re-wrapped (they read as `Corrupted`).
+    pub skipped_corrupted: u64,
+}
+
+/// What a wipe did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct WipeReport {
+    /// Whether the KEK was destroyed (false if it does not support destruction).
+    pub kek_destroyed: bool,
+    /// How many files were removed.
+    pub files_removed: u64,
+}
+
+struct Inner {
+    store_id: String,
+    cipher: Arc<EnvelopeCipher>,
+    wiped: bool,
+}
+
+/// An encrypted, crash-safe key-value store.
+pub struct SecureStore {
+    dir: PathBuf,
+    options_policy: StorePolicy,
+    cache: CachePolicy,
+    inner: RwLock<Inner>,
+    passcode: Mutex<()>,
+}
+
+impl fmt::Debug for SecureStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        f.debug_struct("SecureStore")
+            .field("dir", &self.dir)
+            .field("kek_id", &inner.cipher.kek_id())
+            .field("wiped", &inner.wiped)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn validate_name(name: &str) -> Result<(), StorageError> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(StorageError::InvalidInput {
+            what: "item name",
+            reason: format!("{} bytes, expected 1..={MAX_NAME_LEN}", name.len()),
+        });
+    }
+    Ok(())
+}
+
+fn context(store_id: &str, kind: &str, name: &str) -> Vec<u8> {
+    let mut c = Vec::with_capacity(24 + store_id.len() + kind.len() + name.len());
+    c.extend_from_slice(b"mamori store v1\0");
+    c.extend_from_slice(store_id.as_bytes());
+    c.push(0);
+    c.extend_from_slice(kind.as_bytes());
+    c.push(0);
+    c.extend_from_slice(name.as_bytes());
+    c
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StorageError::io(path)(e)),
+    }
+}
+
+fn key_loss(kek_id: &str, reason: KeyLossReason) -> StorageError {
+    StorageError::KeyInvalidated {
+        kek_id: kek_id.to_owned(),
+        reason,
+    }
+}
+
+impl SecureStore {
+    /// Opens the store in `dir` (creating it if there is none) under `kek`.
+    ///
+    /// Errors: [`StorageError::InsecureKek`] if the policy refuses a KEK,
+    /// [`StorageError::KeyInvalidated`] if the store belongs to a lost key,
+    /// [`StorageError::RotationIncomplete`] if an interrupted rotation needs a key
+    /// that was not supplied, [`StorageError::Corrupted`] for a damaged manifest
+    /// or canary.
+    pub fn open(
+        dir: impl Into<PathBuf>,
+        kek: Arc<dyn Kek>,
+        options: StoreOptions,
+    ) -> Result<Self, StorageError> {
+        let dir = dir.into();
+        options.policy.check(kek.as_ref())?;
+        for k in &options.previous_keks {
+            options.policy.check(k.as_ref())?;
+        }
+        std::fs::create_dir_all(dir.join(ITEMS)).map_err(StorageError::io(&dir))?;
+        Self::remove_temp_files(&dir)?;
+        Self::remove_temp_files(&dir.join(ITEMS))?;
+
+        let cipher = Arc::new(EnvelopeCipher::new(kek, options.cache)?);
+        let manifest_path = dir.join(MANIFEST);
+        let manifest = match read_optional(&manifest_path)? {
+            Some(bytes) => {
+                serde_json::from_slice::<Manifest>(&bytes).map_err(|_| StorageError::Corrupted {
+                    what: manifest_path.display().to_string(),
+                    reason: "manifest is not valid JSON of the expected shape",
+                })?
+            }
+            None => Self::create(&dir, &cipher)?,
+        };
+        if manifest.format != STORE_FORMAT {
+            return Err(StorageError::Corrupted {
+                what: manifest_path.display().to_string(),
+                reason: "unsupported store format",
+            });
+        }
+        let store = Self {
+            dir,
+            options_policy: options.policy,
+            cache: options.cache,
+            inner: RwLock::new(Inner {
+                store_id: manifest.store_id.clone(),
+                cipher: cipher.clone(),
+                wiped: false,
+            }),
+            passcode: Mutex::new(()),
+        };
+
+        let mut present = vec![manifest.kek_id.clone()];
+        present.extend(manifest.rotating_from.iter().cloned());
+        present.retain(|id| id != cipher.kek_id());
+        if present.is_empty() {
+            store.verify_canary(&manifest.store_id, &cipher)?;
+            return Ok(store);
+        }
+        // The store is (partly) under other keys: rotate to `kek`.
+        let mut from = Vec::new();
+        for id in &present {
+            match options.previous_keks.iter().find(|k| &k.key_id() == id) {
+                Some(k) => from.push(Arc::new(EnvelopeCipher::new(k.clone(), options.cache)?)),
+                None if manifest.rotating_from.is_empty() => {
+                    return Err(key_loss(
+                        &manifest.kek_id,
+                        KeyLossReason::DifferentKeyId {
+                            expected: manifest.kek_id.clone(),
+                            offered: cipher.kek_id().to_owned(),
+                        },
+                    ));
+                }
+                None => {
+                    return Err(StorageError::RotationIncomplete {
+                        from: id.clone(),
+                        to: manifest.kek_id.clone(),
+                    });
+                }
+            }
+        }
+        store.run_rotation(&manifest, &from, &cipher)?;
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The id of the KEK the store is under.
+    pub fn kek_id(&self) -> Result<String, StorageError> {
+        Ok(self.read_inner()?.cipher.kek_id().to_owned())
+    }
+
+    /// The security level of the store's KEK.
+    pub fn security_level(&self) -> Result<SecurityLevel, StorageError> {
+        Ok(self.read_inner()?.cipher.kek().security_level())
+    }
+
+    fn remove_temp_files(dir: &Path) -> Result<(), StorageError> {
+        let rd = std::fs::read_dir(dir).map_err(StorageError::io(dir))?;
+        for entry in rd {
+            let entry = entry.map_err(StorageError::io(dir))?;
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                std::fs::remove_file(entry.path()).map_err(StorageError::io(entry.path()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a new store: random id, canary, then the manifest (commit point).
+    fn create(dir: &Path, cipher: &EnvelopeCipher) -> Result<Manifest, StorageError> {
+        // Leftovers without a manifest are unreadable (their context holds a store
+        // id that no longer exists): an interrupted creation or wipe.
+        let items = dir.join(ITEMS);
+        for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {
+            let entry = entry.map_err(StorageError::io(&items))?;
+            std::fs::remove_file(entry.path()).map_err(StorageError::io(entry.path()))?;
+        }
+        for f in [CANARY, PASSCODE_FILE] {
+            fsutil::remove_durably(&dir.join(f))?;
+        }
+        let mut id = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id).map_err(
+            |_| {
+                StorageError::Kek(KekError::Backend {
+                    reason: "system random generator failed".into(),
+                })
+            },
+        )?;
+        let manifest = Manifest {
+            format: STORE_FORMAT,
+            store_id: hex(&id),
+            kek_id: cipher.kek_id().to_owned(),
+            rotating_from: Vec::new(),
+        };
+        let canary = cipher.seal(&context(&manifest.store_id, "canary", ""), CANARY_VALUE)?;
+        fsutil::write_bytes_atomically(&dir.join(CANARY), &canary)?;
+        Self::write_manifest(dir, &manifest)?;
+        Ok(manifest)
+    }
+
+    fn write_manifest(dir: &Path, m: &Manifest) -> Result<(), StorageError> {
+        let bytes = serde_json::to_vec_pretty(m).expect("manifest serialises");
+        fsutil::write_bytes_atomically(&dir.join(MANIFEST), &bytes)
+    }
+
+    /// Opens the canary. With `uncached`, the KEK itself is asked (used to decide
+    /// between key loss and item corruption).
+    fn check_canary(
+        &self,
+        store_id: &str,
+        cipher: &EnvelopeCipher,
+        uncached: bool,
+    ) -> Result<(), StorageError> {
+        let path = self.dir.join(CANARY);
+        let bytes = read_optional(&path)?.ok_or(StorageError::Corrupted {
+            what: path.display().to_string(),
+            reason: "canary missing",
+        })?;
+        let corrupted = |reason| StorageError::Corrupted {
+            what: path.display().to_string(),
+            reason,
+        };
+        let header = EnvelopeHeader::parse(&bytes).map_err(|_| corrupted("canary unreadable"))?;
+        if header.key.kek_id != cipher.kek_id() {
+            return Err(key_loss(
+                cipher.kek_id(),
+                KeyLossReason::DifferentKeyId {
+                    expected: header.key.kek_id,
+                    offered: cipher.kek_id().to_owned(),
+                },
+            ));
+        }
+        let result = if uncached {
+            cipher.open_uncached(&context(store_id, "canary", ""), &bytes)
+        } else {
+            cipher.open(&context(store_id, "canary", ""), &bytes)
+        };
+        match result {
+            Ok(v) if v.as_slice() == CANARY_VALUE => Ok(()),
+            Ok(_) => Err(corrupted("canary has the wrong value")),
+            Err(StorageError::Kek(KekError::UnwrapFailed)) => {
+                Err(key_loss(cipher.kek_id(), KeyLossReason::CanaryRejected))
+            }
+            Err(StorageError::Kek(KekError::KeyInvalidated)) => {
+                Err(key_loss(cipher.kek_id(), KeyLossReason::ReportedByKek))
+            }
+            Err(StorageError::AuthenticationFailed | StorageError::Malformed { .. }) => {
+                Err(corrupted("canary failed authentication"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_canary(&self, store_id: &str, cipher: &EnvelopeCipher) -> Result<(), StorageError> {
+        self.check_canary(store_id, cipher, false)
+    }
+
+    fn read_inner(&self) -> Result<RwLockReadGuard<'_, Inner>, StorageError> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        if inner.wiped {
+            return Err(StorageError::Wiped);
+        }
+        Ok(inner)
+    }
+
+    fn item_path(&self, name: &str) -> PathBuf {
+        self.dir
+            .join(ITEMS)
+            .join(format!("{}{ITEM_EXT}", hex(name.as_bytes())))
+    }
+
+    /// Seals `value` under the store's KEK and writes it to `path`, atomically.
+    pub(crate) fn write_sealed(
+        &self,
+        path: &Path,
+        kind: &str,
+        name: &str,
+        value: &[u8],
+    ) -> Result<(), StorageError> {
+        let inner = self.read_inner()?;
+        let sealed = inner
+            .cipher
+            .seal(&context(&inner.store_id, kind, name), value)?;
+        fsutil::write_bytes_atomically(path, &sealed)
+    }
+
+    /// Reads and opens a sealed file, classifying failures (see the module docs).
+    pub(crate) fn read_sealed(
+        &self,
+        path: &Path,
+        kind: &str,
+        name: &str,
+        what: &str,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> {
+        let inner = self.read_inner()?;
+        let Some(bytes) = read_optional(path)? else {
+            return Ok(None);
+        };
+        let corrupted = |reason| StorageError::Corrupted {
+            what: what.to_owned(),
+            reason,
+        };
+        let header = EnvelopeHeader::parse(&bytes).map_err(|e| match e {
+            StorageError::Malformed { reason } => corrupted(reason),
+            other => other,
+        })?;
+        if header.key.kek_id != inner.cipher.kek_id() {
+            return Err(corrupted("the header names a key this store does not use"));
+        }
+        match inner
+            .cipher
+            .open(&context(&inner.store_id, kind, name), &bytes)
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(StorageError::AuthenticationFailed) => Err(corrupted(
+                "authentication failed: altered, or moved from another item",
+            )),
+            Err(StorageError::Kek(KekError::UnwrapFailed)) => {
+                self.check_canary(&inner.store_id, &inner.cipher, true)?;
+                Err(corrupted(
+                    "its wrapped data key was rejected while the store key is fine",
+                ))
+            }
+            Err(StorageError::Kek(KekError::KeyInvalidated)) => Err(key_loss(
+                inner.cipher.kek_id(),
+                KeyLossReason::ReportedByKek,
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores `value` under `name`, replacing any previous value atomically.
+    pub fn put(&self, name: &str, value: &[u8]) -> Result<(), StorageError> {
+        validate_name(name)?;
+        self.write_sealed(&self.item_path(name), "item", name, value)
+    }
+
+    /// Reads the value stored under `name`.
+    pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+        validate_name(name)?;
+        self.read_sealed(&self.item_path(name), "item", name, name)?
+            .ok_or_else(|| StorageError::NotFound {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Whether an item named `name` exists (without decrypting it).
+    pub fn contains(&self, name: &str) -> Result<bool, StorageError> {
+        validate_name(name)?;
+        let _inner = self.read_inner()?;
+        Ok(self.item_path(name).exists())
+    }
+
+    /// Deletes `name`; returns whether it existed.
+    pub fn delete(&self, name: &str) -> Result<bool, StorageError> {
+        validate_name(name)?;
+        let _inner = self.read_inner()?;
+        fsutil::remove_durably(&self.item_path(name))
+    }
+
+    /// The names of all items, sorted. Names are not secret (they are file names).
+    pub fn list(&self) -> Result<Vec<String>, StorageError> {
+        let _inner = self.read_inner()?;
+        let mut names = Vec::new();
+        for (_, name) in self.item_files()? {
+            names.push(name);
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn item_files(&self) -> Result<Vec<(PathBuf, String)>, StorageError> {
+        let items = self.dir.join(ITEMS);
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {
+            let entry = entry.map_err(StorageError::io(&items))?;
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            let Some(stem) = file.strip_suffix(ITEM_EXT) else {
+                continue;
+            };
+            if let Some(name) = unhex(stem).and_then(|b| String::from_utf8(b).ok()) {
+                out.push((entry.path(), name));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Encrypts the file `src` into `dst` in constant memory, bound to this store
+    /// and to `label` (the same label must be given to decrypt).
+    pub fn encrypt_file(&self, label: &str, src: &Path, dst: &Path) -> Result<u64, StorageError> {
+        let inner = self.read_inner()?;
+        stream::encrypt_file(
+            &inner.cipher,
+            &context(&inner.store_id, "stream", label),
+            src,
+            dst,
+        )
+    }
+
+    /// Decrypts a file written by [`SecureStore::encrypt_file`] with the same label;
+    /// `dst` appears only if the whole stream authenticated.
+    pub fn decrypt_file(&self, label: &str, src: &Path, dst: &Path) -> Result<u64, StorageError> {
+        let inner = self.read_inner()?;
+        stream::decrypt_file(
+            &inner.cipher,
+            &context(&inner.store_id, "stream", label),
+            src,
+            dst,
+        )
+    }
+
+    /// Drops cached plaintext data keys now (e.g. when the app goes to background).
+    pub fn clear_key_cache(&self) {
+        if let Ok(inner) = self.read_inner() {
+            inner.cipher.clear_cache();
+        }
+    }
+
+    /// Rotates the store to `new_kek`: every data key is re-wrapped, no payload is
+    /// re-encrypted. Crash-safe: an interrupted rotation is finished by
+    /// [`SecureStore::open`] with `new_kek` and the old KEK in `previous_keks`.
+    pub fn rotate_kek(&self, new_kek: Arc<dyn Kek>) -> Result<RotationReport, StorageError> {
+        self.options_policy.check(new_kek.as_ref())?;
+        let new = Arc::new(EnvelopeCipher::new(new_kek, self.cache)?);
+        let (manifest, old) = {
+            let inner = self.read_inner()?;
+            if inner.cipher.kek_id() == new.kek_id() {
+                return Ok(RotationReport::default());
+            }
+            self.verify_canary(&inner.store_id, &inner.cipher)?;
+            let m = Manifest {
+                format: STORE_FORMAT,
+                store_id: inner.store_id.clone(),
+                kek_id: inner.cipher.kek_id().to_owned(),
+                rotating_from: Vec::new(),
+            };
+            (m, inner.cipher.clone())
+        };
+        self.run_rotation(&manifest, &[old], &new)
+    }
+
+    fn run_rotation(
+        &self,
+        manifest: &Manifest,
+        from: &[Arc<EnvelopeCipher>],
+        to: &Arc<EnvelopeCipher>,
+    ) -> Result<RotationReport, StorageError> {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if inner.wiped {
+            return Err(StorageError::Wiped);
+        }
+        let store_id = manifest.store_id.clone();
+        // 1. Record every key files may be under, before touching any file.
+        let mut rotating_from: Vec<String> = from.iter().map(|c| c.kek_id().to_owned()).collect();
+        rotating_from.sort();
+        rotating_from.dedup();
+        Self::write_manifest(
+            &self.dir,
+            &Manifest {
+                format: STORE_FORMAT,
+                store_id: store_id.clone(),
+                kek_id: to.kek_id().to_owned(),
+                rotating_from,
+            },
+        )?;
+        let mut report = RotationReport::default();
+        // Re-wrapped DEKs by old wrapped bytes: a DEK shared by many items is
+        // unwrapped and wrapped once.
+        let mut memo: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+        // 2. The canary first, then prove the new KEK opens what it wrapped.
+        let canary = self.dir.join(CANARY);
+        self.rewrap_file(&canary, from, to, &mut memo, &mut report)?;
+        self.check_canary(&store_id, to, true)?;
+        // 3. Items and the passcode file.
+        let mut files: Vec<PathBuf> = self.item_files()?.into_iter().map(|(p, _)| p).collect();
+        files.push(self.dir.join(PASSCODE_FILE));
+        for f in files {
+            self.rewrap_file(&f, from, to, &mut memo, &mut report)?;
+        }
+        // 4. Commit.
+        Self::write_manifest(
+            &self.dir,
+            &Manifest {
+                format: STORE_FORMAT,
+                store_id,
+                kek_id: to.kek_id().to_owned(),
+                rotating_from: Vec::new(),
+            },
+        )?;
+        for c in from {
+            c.clear_cache();
+        }
+        inner.cipher = to.clone();
+        Ok(report)
+    }
+
+    fn rewrap_file(
+        &self,
+        path: &Path,
+        from: &[Arc<EnvelopeCipher>],
+        to: &EnvelopeCipher,
+        memo: &mut HashMap<Vec<u8>, Vec<u8>>,
+        report: &mut RotationReport,
+    ) -> Result<(), StorageError> {
+        let Some(bytes) = read_optional(path)? else {
+            return Ok(());
+        };
+        let Ok(header) = EnvelopeHeader::parse(&bytes) else {
+            report.skipped_corrupted += 1;
+            return Ok(());
+        };
+        if header.key.kek_id == to.kek_id() {
+            report.already_rotated += 1;
+            return Ok(());
+        }
+        let Some(old) = from.iter().find(|c| c.kek_id() == header.key.kek_id) else {
+            report.skipped_corrupted += 1;
+            return Ok(());
+        };
+        let new_wrapped = match memo.get(&header.key.wrapped_dek) {
+            Some(w) => w.clone(),
+            None => match old.rewrap_key_part(&header.key, to) {
+                Ok(w) => {
+                    memo.insert(header.key.wrapped_dek.clone(), w.clone());
+                    w
+                }
+                Err(StorageError::Kek(KekError::UnwrapFailed)) => {
+                    report.skipped_corrupted += 1;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let rewrapped =
+            super::envelope::replace_key_part(&bytes, &header, to.kek_id(), &new_wrapped);
+        fsutil::write_bytes_atomically(path, &rewrapped)?;
+        report.rewrapped += 1;
+        Ok(())
+    }
+
+    /// Wipes the store (crypto-shredding): destroys the KEK where supported, then
+    /// removes every file. The object refuses all further use with
+    /// [`StorageError::Wiped`].
+    pub fn wipe(&self) -> Result<WipeReport, StorageError> {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.wiped = true;
+        inner.cipher.clear_cache();
+        let kek_destroyed = match inner.cipher.kek().destroy() {
+            Ok(()) => true,
+            Err(KekError::Unsupported { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        let mut files_removed = 0;
+        // The manifest goes first: without it nothing left behind is a store.
+        for f in [MANIFEST, CANARY, PASSCODE_FILE] {
+            files_removed += fsutil::remove_durably(&self.dir.join(f))? as u64;
+        }
+        let items = self.dir.join(ITEMS);
+        for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {
+            let entry = entry.map_err(StorageError::io(&items))?;
+            std::fs::remove_file(entry.path()).map_err(StorageError::io(entry.path()))?;
+            files_removed += 1;
+        }
+        fsutil::sync_dir(&items)?;
+        Ok(WipeReport {
+            kek_destroyed,
+            files_removed,
+        })
+    }
+
+    pub(crate) fn passcode_lock(&self) -> MutexGuard<'_, ()> {
+        self.passcode.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn passcode_path(&self) -> PathBuf {
+        self.dir.join(PASSCODE_FILE)
+    }
+
+    pub(crate) fn remove_file(&self, path: &Path) -> Result<bool, StorageError> {
+        let _inner = self.read_inner()?;
+        fsutil::remove_durably(path)
+    }
+}

@@ -1,0 +1,153 @@
+//! The passcode verifier: hashing, back-off with time as an input, the counter
+//! persisted in the store before the check, and wipe after N failures.
+
+mod storage_common;
+
+use std::num::NonZeroU32;
+use std::time::{Duration, SystemTime};
+
+use mamori::storage::{PasscodeCheck, PasscodePolicy, SecureStore, StorageError};
+use storage_common::{fixed_kek, soft_options};
+
+fn policy() -> PasscodePolicy {
+    PasscodePolicy {
+        iterations: NonZeroU32::new(2000).unwrap(),
+        min_length: 4,
+        free_attempts: 2,
+        base_delay: Duration::from_secs(30),
+        max_delay: Duration::from_secs(300),
+        wipe_after: None,
+    }
+}
+
+fn t(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+#[test]
+fn verifies_and_never_stores_the_passcode() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    assert!(matches!(
+        s.verify_passcode("1234", t(0)),
+        Err(StorageError::NoPasscode)
+    ));
+    assert!(!s.has_passcode().unwrap());
+    assert!(matches!(
+        s.set_passcode("123", &policy()),
+        Err(StorageError::InvalidInput {
+            what: "passcode",
+            ..
+        })
+    ));
+    s.set_passcode("2468", &policy()).unwrap();
+    assert!(s.has_passcode().unwrap());
+    assert_eq!(
+        s.verify_passcode("2468", t(0)).unwrap(),
+        PasscodeCheck::Verified
+    );
+    let raw = std::fs::read(dir.path().join("passcode.mme")).unwrap();
+    assert!(!raw.windows(4).any(|w| w == b"2468"));
+    assert!(
+        !raw.windows(10).any(|w| w == b"pbkdf2-hma"),
+        "state is sealed"
+    );
+    assert!(s.remove_passcode().unwrap());
+    assert!(!s.has_passcode().unwrap());
+}
+
+#[test]
+fn back_off_grows_and_uses_the_given_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    s.set_passcode("2468", &policy()).unwrap();
+    let rejected = |f, secs| PasscodeCheck::Rejected {
+        failures: f,
+        retry_after: Duration::from_secs(secs),
+        attempts_before_wipe: None,
+    };
+    assert_eq!(s.verify_passcode("0000", t(0)).unwrap(), rejected(1, 0));
+    assert_eq!(s.verify_passcode("0000", t(1)).unwrap(), rejected(2, 0));
+    assert_eq!(s.verify_passcode("0000", t(2)).unwrap(), rejected(3, 30));
+    // Locked: even the right passcode is refused, and the attempt is not counted.
+    match s.verify_passcode("2468", t(20)) {
+        Err(StorageError::LockedOut { retry_after }) => {
+            assert_eq!(retry_after, Duration::from_secs(12))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.verify_passcode("0000", t(32)).unwrap(), rejected(4, 60));
+    assert!(matches!(
+        s.verify_passcode("0000", t(91)),
+        Err(StorageError::LockedOut { .. })
+    ));
+    assert_eq!(s.verify_passcode("0000", t(92)).unwrap(), rejected(5, 120));
+    // The counter survives a restart (it is in the store).
+    drop(s);
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    assert!(matches!(
+        s.verify_passcode("2468", t(100)),
+        Err(StorageError::LockedOut { .. })
+    ));
+    assert_eq!(
+        s.verify_passcode("2468", t(212)).unwrap(),
+        PasscodeCheck::Verified
+    );
+    // Success resets the counter.
+    assert_eq!(s.verify_passcode("0000", t(213)).unwrap(), rejected(1, 0));
+}
+
+#[test]
+fn the_attempt_is_persisted_before_the_check() {
+    // The failure counter and lock-out are written to the store as part of the
+    // attempt: a second store object (a restarted app) sees the lock at once.
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    let p = PasscodePolicy {
+        free_attempts: 0,
+        ..policy()
+    };
+    s.set_passcode("2468", &p).unwrap();
+    let before = std::fs::read(dir.path().join("passcode.mme")).unwrap();
+    s.verify_passcode("0000", t(0)).unwrap();
+    let after = std::fs::read(dir.path().join("passcode.mme")).unwrap();
+    assert_ne!(before, after);
+    let s2 = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    assert!(matches!(
+        s2.verify_passcode("2468", t(1)),
+        Err(StorageError::LockedOut { .. })
+    ));
+}
+
+#[test]
+fn wipes_the_store_after_n_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    s.put("account", b"secret").unwrap();
+    let p = PasscodePolicy {
+        free_attempts: 10,
+        wipe_after: NonZeroU32::new(3),
+        ..policy()
+    };
+    s.set_passcode("2468", &p).unwrap();
+    match s.verify_passcode("0000", t(0)).unwrap() {
+        PasscodeCheck::Rejected {
+            attempts_before_wipe,
+            ..
+        } => assert_eq!(attempts_before_wipe, Some(2)),
+        other => panic!("{other:?}"),
+    }
+    s.verify_passcode("0000", t(1)).unwrap();
+    assert!(matches!(
+        s.verify_passcode("0000", t(2)),
+        Err(StorageError::Wiped)
+    ));
+    assert!(matches!(s.get("account"), Err(StorageError::Wiped)));
+    assert!(!dir.path().join("store.json").exists());
+    assert!(
+        std::fs::read_dir(dir.path().join("items"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
