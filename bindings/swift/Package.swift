@@ -7,8 +7,11 @@
 //                 (cargo build for aarch64-apple-ios, aarch64-apple-ios-sim, aarch64-apple-darwin,
 //                 then `xcodebuild -create-xcframework` with the header and modulemap that
 //                 `cargo xtask bindings` writes to target/uniffi/swift/).
-//   MamoriFFI     the generated Swift (copied to Sources/MamoriFFI/ by `cargo xtask bindings`;
-//                 build output, not committed).
+//   MamoriFFI     the generated Swift of every crate (MamoriFFI.swift and the core's
+//                 MamoriCore.swift, copied to Sources/MamoriFFI/ by `cargo xtask bindings`; build
+//                 output, not committed). They share one module because uniffi's Swift refers to
+//                 another crate's types without importing it. The xcframework must then carry
+//                 both headers and modulemaps (MamoriFFIFFI, MamoriCoreFFI).
 //   Mamori        the hand-written facade (PinningDelegate, ...).
 //
 // No Swift toolchain exists on the Linux build machines: there, `cargo xtask swift-check`

@@ -202,21 +202,36 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
     }
 
     // SwiftPM only compiles sources inside the package: copy the generated Swift next to the
-    // facade (git-ignored). The header and modulemap go into the xcframework on a Mac.
+    // facade (git-ignored). Every crate's file goes into the one MamoriFFI module: uniffi's Swift
+    // refers to another crate's types without an import, so they must share a module. The
+    // headers and modulemaps go into the xcframework on a Mac.
     let swift_package_dir = repo_root().join("bindings/swift/Sources/MamoriFFI");
+    if swift_package_dir.exists() {
+        std::fs::remove_dir_all(&swift_package_dir)
+            .map_err(|e| Failure(format!("cannot clear {}: {e}", swift_package_dir.display())))?;
+    }
     std::fs::create_dir_all(&swift_package_dir).map_err(|e| {
         Failure(format!(
             "cannot create {}: {e}",
             swift_package_dir.display()
         ))
     })?;
-    let generated_swift = generated.swift.join("MamoriFFI.swift");
-    std::fs::copy(&generated_swift, swift_package_dir.join("MamoriFFI.swift")).map_err(|e| {
-        Failure(format!(
-            "cannot copy {} into the Swift package: {e}",
-            generated_swift.display()
-        ))
-    })?;
+    let entries = std::fs::read_dir(&generated.swift)
+        .map_err(|e| Failure(format!("cannot list {}: {e}", generated.swift.display())))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Failure(format!("cannot list {}: {e}", generated.swift.display())))?
+            .path();
+        if path.extension().is_some_and(|ext| ext == "swift") {
+            let target = swift_package_dir.join(path.file_name().expect("a file name"));
+            std::fs::copy(&path, &target).map_err(|e| {
+                Failure(format!(
+                    "cannot copy {} into the Swift package: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
 
     eprintln!(
         "xtask: bindings generated: Kotlin in {}, Swift in {}",
