@@ -4,9 +4,9 @@
 //! and Swift see. Generated bindings are build output (`cargo xtask bindings`).
 uniffi::setup_scaffolding!();
 
+mod device;
 pub mod pinning;
 mod storage;
-mod device;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///

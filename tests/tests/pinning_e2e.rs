@@ -95,7 +95,11 @@ pins = ["{}", "{}"]
         let subjects: Vec<_> = d.chain.iter().map(|e| e.subject.as_str()).collect();
         assert_eq!(
             subjects,
-            ["CN=api.example.com", "CN=Leaf Issuing CA", "CN=Leaf Root CA"]
+            [
+                "CN=api.example.com",
+                "CN=Leaf Issuing CA",
+                "CN=Leaf Root CA"
+            ]
         );
     }
 }
