@@ -144,6 +144,7 @@ fn ats_pinned_domains() {
     assert_eq!(cfg.format, SourceFormat::Ats);
     let d = &cfg.domains[0];
     assert_eq!(d.host, "api.example.com");
+    assert_eq!(d.location.line, Some(9));
     assert_eq!(
         d.pins
             .iter()
