@@ -517,6 +517,13 @@ pub fn import_plist(
         Some(SourceFormat::TrustKit) => import_trustkit(&dict, file, text),
         Some(SourceFormat::Ats) => import_ats(&dict, file, text),
         _ => {
+            let info_plist = dict.keys().any(|k| k.starts_with("CFBundle"));
+            if !has_tk && !has_ats && info_plist {
+                // An app's Info.plist without ATS keys: ATS defaults, no pins.
+                let mut cfg = AuditConfig::new(file, SourceFormat::Ats);
+                cfg.ats = Some(AtsSettings::default());
+                return Ok(cfg);
+            }
             if !has_tk && !has_ats {
                 return Err(ImportError::UnknownFormat {
                     file: file.to_owned(),
