@@ -6,7 +6,10 @@ use mamori::audit::{self, ExportFormat, NscOptions};
 use mamori::pinning::Pin;
 use proptest::prelude::*;
 
-fn domain() -> impl Strategy<Value = (String, bool, Vec<[u8; 32]>, Option<(i32, u8, u8)>)> {
+/// host, include_subdomains, pin digests, expiry (y, m, d).
+type Gen = (String, bool, Vec<[u8; 32]>, Option<(i32, u8, u8)>);
+
+fn domain() -> impl Strategy<Value = Gen> {
     (
         "[a-z]{1,8}(\\.[a-z]{1,8}){0,2}\\.example\\.com",
         any::<bool>(),
@@ -15,10 +18,7 @@ fn domain() -> impl Strategy<Value = (String, bool, Vec<[u8; 32]>, Option<(i32, 
     )
 }
 
-fn build(
-    format: SourceFormat,
-    domains: Vec<(String, bool, Vec<[u8; 32]>, Option<(i32, u8, u8)>)>,
-) -> AuditConfig {
+fn build(format: SourceFormat, domains: Vec<Gen>) -> AuditConfig {
     let mut cfg = AuditConfig::new("p", format);
     let mut seen = std::collections::HashSet::new();
     for (i, (host, sub, pins, exp)) in domains.into_iter().enumerate() {
