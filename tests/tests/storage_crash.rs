@@ -64,7 +64,11 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
         // (which may itself be finishing or performing a rotation).
         if next() % 5 != 0 {
             let opened = rx.recv_timeout(Duration::from_secs(30));
-            assert_eq!(opened.as_deref(), Ok("O"), "iteration {iteration}: child did not open the store");
+            assert_eq!(
+                opened.as_deref(),
+                Ok("O"),
+                "iteration {iteration}: child did not open the store"
+            );
             std::thread::sleep(Duration::from_micros(next() % 50_000));
         } else {
             std::thread::sleep(Duration::from_micros(next() % 30_000));
