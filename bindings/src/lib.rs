@@ -4,7 +4,9 @@
 //! and Swift see. Generated bindings are build output (`cargo xtask bindings`).
 uniffi::setup_scaffolding!();
 
+pub mod pinning;
 mod storage;
+mod device;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///

@@ -30,6 +30,12 @@ enum Command {
     Config(cmd::config::ConfigCommand),
     /// Device OS security level: evaluate facts against a policy, or probe this machine.
     Device(cmd::device::DeviceArgs),
+    /// Convert a pinning configuration (NSC, TrustKit, ATS, OkHttp, Mamori).
+    Convert(cmd::convert::ConvertArgs),
+    /// Audit pinning configurations: findings as text, JSON or SARIF.
+    Audit(cmd::audit::AuditArgs),
+    /// Render the evidence report (Markdown or HTML) for partner banks.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +52,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(args),
         Command::Config(c) => cmd::config::run(c),
         Command::Device(args) => cmd::device::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     ExitCode::from(code)
 }

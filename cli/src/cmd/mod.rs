@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod config;
+pub mod convert;
 pub mod device;
 pub mod pin;
+pub mod report;
 pub mod verify;

@@ -19,6 +19,7 @@ pub const FACTS_SCHEMA: u32 = 1;
 /// Tri-state outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "FactState"))]
 #[serde(rename_all = "snake_case")]
 pub enum Tri {
     /// The check ran and found the thing (or the value is known).
@@ -44,6 +45,7 @@ impl Tri {
 /// Who observed a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "EvidenceSource"))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A Rust probe in this crate (files, /proc, loopback ports).
@@ -55,20 +57,25 @@ pub enum Source {
 /// What was looked at and what was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
 pub struct Evidence {
     /// Who looked.
     pub source: Source,
     /// File or directory looked at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub path: Option<String>,
     /// System property or API looked at (e.g. `ro.debuggable`, `KeyguardManager.isDeviceSecure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub property: Option<String>,
     /// The value seen (a property value, a matching line, a port).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// Why the state is what it is, e.g. the error that made it unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub detail: Option<String>,
 }
 
@@ -120,15 +127,18 @@ impl Evidence {
 /// One fact: its state, its value when it has one, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
 pub struct Fact {
     /// Present / absent / unknown.
     pub state: Tri,
     /// The value, for valued facts (OS version, API level, patch level,
     /// keystore level, installer, certificate digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// How it was established.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub evidence: Vec<Evidence>,
 }
 
@@ -197,6 +207,7 @@ impl Fact {
 /// Operating system family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DevicePlatform"))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Android.
@@ -257,6 +268,7 @@ impl KeystoreLevel {
 /// One indicator from the table, as observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
 pub struct Observation {
     /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
     /// platform-defined id (`platform.*`).
@@ -429,6 +441,9 @@ impl DeviceFacts {
 
     /// Canonical JSON (compact, normalised) used for hashing and export.
     pub fn canonical_json(&self) -> Vec<u8> {
+        if self.is_normalized() {
+            return serde_json::to_vec(self).expect("facts always serialise");
+        }
         let mut c = self.clone();
         c.normalize();
         serde_json::to_vec(&c).expect("facts always serialise")
@@ -436,7 +451,19 @@ impl DeviceFacts {
 
     /// SHA-256 of [`Self::canonical_json`], lowercase hex.
     pub fn sha256(&self) -> String {
-        super::sha256_hex(&self.canonical_json())
+        if self.is_normalized() {
+            super::json_sha256_hex(self)
+        } else {
+            let mut c = self.clone();
+            c.normalize();
+            super::json_sha256_hex(&c)
+        }
+    }
+
+    /// Whether the snapshot is already in canonical form (indicator ids
+    /// strictly increasing).
+    pub fn is_normalized(&self) -> bool {
+        self.indicators.windows(2).all(|w| w[0].id < w[1].id)
     }
 
     /// Parses a facts snapshot (JSON), normalising it.
@@ -502,6 +529,30 @@ mod tests {
         let mut b = Fact::known("34", Evidence::platform());
         b.merge(Fact::known("34", Evidence::probe()));
         assert_eq!((b.state, b.value.as_deref()), (Tri::Present, Some("34")));
+    }
+
+    #[test]
+    fn streamed_hash_is_sha256_of_canonical_json() {
+        let mut f = DeviceFacts::new(Platform::Android);
+        f.screen_lock = Fact::flag(Tri::Present, Evidence::platform());
+        for id in ["b", "a"] {
+            f.indicators.push(Observation {
+                id: id.into(),
+                class: IndicatorClass::Root,
+                strength: Strength::Weak,
+                state: Tri::Absent,
+                evidence: Vec::new(),
+            });
+        }
+        assert!(!f.is_normalized());
+        let bytes = f.canonical_json();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.find("\"id\":\"a\"").unwrap() < text.find("\"id\":\"b\"").unwrap());
+        let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        let want: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(f.sha256(), want);
+        f.normalize();
+        assert_eq!(f.sha256(), want);
     }
 
     #[test]

@@ -43,10 +43,39 @@ pub use verdict::{ClassCoverage, Finding, VERDICT_FORMAT, Verdict, evaluate};
 use time::Date;
 use time::macros::format_description;
 
-/// Lowercase hex SHA-256 (ring).
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+fn hex(d: ring::digest::Digest) -> String {
+    use std::fmt::Write as _;
+    d.as_ref()
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Lowercase hex SHA-256 of `value`'s compact JSON, streamed into the digest
+/// (no intermediate buffer: evaluation hashes facts on every call).
+pub(crate) fn json_sha256_hex(value: &impl serde::Serialize) -> String {
+    struct Sink(ring::digest::Context);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // serde_json writes token by token: buffer so the digest sees large blocks.
+    let mut w = std::io::BufWriter::with_capacity(
+        16 * 1024,
+        Sink(ring::digest::Context::new(&ring::digest::SHA256)),
+    );
+    serde_json::to_writer(&mut w, value).expect("values serialise");
+    let sink = w
+        .into_inner()
+        .unwrap_or_else(|_| unreachable!("the sink never fails"));
+    hex(sink.0.finish())
 }
 
 /// Parses an Android security patch level, strictly `YYYY-MM-DD`.

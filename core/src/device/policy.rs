@@ -20,6 +20,7 @@ use super::indicators::{IndicatorClass, IndicatorTable};
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceDecision"))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Let the app proceed.
@@ -349,7 +350,7 @@ impl DevicePolicy {
 
     /// SHA-256 of [`Self::canonical_json`], lowercase hex.
     pub fn sha256(&self) -> String {
-        super::sha256_hex(&self.canonical_json())
+        super::json_sha256_hex(self)
     }
 }
 

@@ -25,6 +25,7 @@ pub const VERDICT_FORMAT: u32 = 1;
 /// One reason for the verdict, in the guideline's four-part shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFinding"))]
 pub struct Finding {
     /// Policy rule that produced it (`android.max_patch_age_days`, `indicators.root`).
     pub rule: String,
@@ -52,6 +53,7 @@ pub struct Finding {
 /// How much of one indicator class could be checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorCoverage"))]
 pub struct ClassCoverage {
     /// The class.
     pub class: IndicatorClass,
@@ -68,6 +70,7 @@ pub struct ClassCoverage {
 /// The result of evaluating a policy over a facts snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceVerdict"))]
 pub struct Verdict {
     /// Verdict format ([`VERDICT_FORMAT`]).
     pub format: u32,
@@ -288,8 +291,15 @@ impl Eval<'_> {
 
 /// Evaluates `policy` over `facts` as of `at`. Pure and deterministic.
 pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict {
-    let mut facts = facts.clone();
-    facts.normalize();
+    let owned;
+    let facts = if facts.is_normalized() {
+        facts
+    } else {
+        let mut f = facts.clone();
+        f.normalize();
+        owned = f;
+        &owned
+    };
     let mut ev = Eval {
         policy,
         findings: Vec::new(),
@@ -407,7 +417,7 @@ pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict
 
     let mut coverage = Vec::new();
     for class in IndicatorClass::ALL {
-        if let Some(c) = class_eval(&mut ev, &facts, class) {
+        if let Some(c) = class_eval(&mut ev, facts, class) {
             coverage.push(c);
         }
     }

@@ -1,0 +1,208 @@
+//! `mamori audit`: audit pinning configurations (Android NSC, TrustKit, ATS,
+//! OkHttp, Mamori), optionally against real certificate chains, and gate CI.
+//!
+//! Exit status:
+//! - 0: no finding at or above `--fail-on` (default `high`; `never` disables);
+//! - 1: at least one finding at or above `--fail-on`;
+//! - 2: bad usage or bad input (a configuration the platform would refuse,
+//!   an unreadable chain file, a bad date);
+//! - 3: a `--live` chain could not be fetched (name resolution, connection
+//!   refused, timeout, TLS failure).
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use mamori::audit::chain::{self, SuppliedChain};
+use mamori::audit::output::{self, AuditResult};
+use mamori::audit::rules::{self, AuditOptions, Lang, Severity};
+use mamori::audit::{self, NscOptions};
+
+use super::convert::From;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// A table for people (colour when stdout is a terminal).
+    Text,
+    /// JSON for tools.
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+/// Output languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// Japanese (日本語).
+    Ja,
+}
+
+impl LangArg {
+    pub(crate) fn lang(self) -> Lang {
+        match self {
+            Self::En => Lang::En,
+            Self::Ja => Lang::Ja,
+        }
+    }
+}
+
+/// Arguments of `mamori audit`.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AuditFormat,
+    /// Language of titles and messages.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
+    /// Audit date, YYYY-MM-DD or RFC 3339 (default: now), for reproducible output.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Exit 1 when a finding has this severity or higher
+    /// (info, low, medium, high, critical, or never).
+    #[arg(long, default_value = "high")]
+    pub fail_on: String,
+    /// A certificate chain for a host (PEM, leaf first): host=FILE.pem. Repeatable.
+    #[arg(long = "chain", value_name = "HOST=FILE")]
+    pub chains: Vec<String>,
+    /// Fetch the chain a server presents: host[:port]. Repeatable.
+    #[arg(long = "live", value_name = "HOST[:PORT]")]
+    pub live: Vec<String>,
+    /// Connect and read timeout for --live, in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub live_timeout: u64,
+    /// Warn about pin sets expiring within this many days.
+    #[arg(long, default_value_t = 30)]
+    pub expiry_days: i64,
+    /// The Android app's target SDK, for the platform-default rules.
+    #[arg(long)]
+    pub android_target_sdk: Option<u32>,
+    /// Read every CONFIG as this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// Read NSC files as a debuggable app would.
+    #[arg(long)]
+    pub debuggable: bool,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Configuration files (an Android and an iOS configuration may be audited together).
+    #[arg(required = true, value_name = "CONFIG")]
+    pub configs: Vec<PathBuf>,
+}
+
+/// Parses `--at`: `YYYY-MM-DD` (00:00 UTC) or RFC 3339.
+pub(crate) fn parse_at(text: Option<&str>) -> Result<time::OffsetDateTime, String> {
+    let Some(t) = text else {
+        return Ok(time::OffsetDateTime::now_utc());
+    };
+    if let Ok(dt) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+        return Ok(dt);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(t, &fmt)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| format!("--at {t:?} is not YYYY-MM-DD or an RFC 3339 date-time"))
+}
+
+/// Runs `mamori audit`.
+pub fn run(args: AuditArgs) -> u8 {
+    let threshold = if args.fail_on.eq_ignore_ascii_case("never") {
+        None
+    } else {
+        match args.fail_on.parse::<Severity>() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("mamori audit: --fail-on: {e} (or never)");
+                return 2;
+            }
+        }
+    };
+    let at = match parse_at(args.at.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mamori audit: {e}");
+            return 2;
+        }
+    };
+    let mut configs = Vec::new();
+    for path in &args.configs {
+        match audit::load(
+            path,
+            args.from.map(From::format),
+            NscOptions {
+                debuggable: args.debuggable,
+            },
+        ) {
+            Ok(c) => configs.push(c),
+            Err(e) => {
+                eprintln!("mamori audit: {e}");
+                return 2;
+            }
+        }
+    }
+    let mut chains = Vec::new();
+    for c in &args.chains {
+        match SuppliedChain::from_arg(c) {
+            Ok(ch) => chains.push(ch),
+            Err(e) => {
+                eprintln!("mamori audit: --chain: {e}");
+                return 2;
+            }
+        }
+    }
+    for l in &args.live {
+        match chain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
+            Ok(ch) => chains.push(ch),
+            Err(e) => {
+                eprintln!("mamori audit: --live: {e}");
+                return 3;
+            }
+        }
+    }
+    let lang = args.lang.lang();
+    let opts = AuditOptions {
+        at,
+        expiry_days: args.expiry_days,
+        android_target_sdk: args.android_target_sdk,
+        chains: chains.clone(),
+        lang,
+    };
+    let findings = rules::audit(&configs, &opts);
+    let result = AuditResult {
+        configs: &configs,
+        chains: &chains,
+        findings: &findings,
+        at: at.date().to_string(),
+        lang,
+    };
+    let text = match args.format {
+        AuditFormat::Text => {
+            let colour = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            output::text(&result, colour)
+        }
+        AuditFormat::Json => output::json(&result),
+        AuditFormat::Sarif => output::sarif(&result),
+    };
+    match &args.output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, text) {
+                eprintln!("mamori audit: cannot write {}: {e}", p.display());
+                return 2;
+            }
+        }
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    match threshold {
+        Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
+        _ => 0,
+    }
+}

@@ -1,0 +1,114 @@
+//! `mamori convert`: translate a pinning configuration between Android NSC,
+//! TrustKit, Apple ATS, OkHttp and Mamori policies.
+//!
+//! Exit status: 0 converted (notes about meaning that changed go to stderr),
+//! 2 bad usage or an input the source platform would refuse (the error names
+//! the file, line and the platform's reason).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use mamori::audit::{self, ExportFormat, NscOptions, SourceFormat};
+
+/// Input formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum From {
+    /// Android network_security_config.xml.
+    Nsc,
+    /// TrustKit (Info.plist TSKConfiguration or a JSON dictionary).
+    Trustkit,
+    /// Apple ATS NSPinnedDomains (Info.plist).
+    Ats,
+    /// OkHttp pins (`pattern pin` lines or Kotlin/Java .add calls).
+    Okhttp,
+    /// Mamori policy (TOML or JSON).
+    Mamori,
+}
+
+impl From {
+    pub(crate) fn format(self) -> SourceFormat {
+        match self {
+            Self::Nsc => SourceFormat::Nsc,
+            Self::Trustkit => SourceFormat::TrustKit,
+            Self::Ats => SourceFormat::Ats,
+            Self::Okhttp => SourceFormat::OkHttp,
+            Self::Mamori => SourceFormat::Mamori,
+        }
+    }
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum To {
+    /// Mamori policy, TOML.
+    Mamori,
+    /// Mamori policy, JSON.
+    Json,
+    /// Android network_security_config.xml.
+    Nsc,
+    /// OkHttp `pattern pin` list.
+    Okhttp,
+    /// TrustKit Info.plist fragment (TSKConfiguration).
+    Trustkit,
+}
+
+/// Arguments of `mamori convert`.
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Input format (detected from the content when omitted).
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: To,
+    /// Read an NSC file as a debuggable app would (debug-overrides and the
+    /// `_debug.xml` companion must then be valid).
+    #[arg(long)]
+    pub debuggable: bool,
+    /// Write here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// The configuration file.
+    pub file: PathBuf,
+}
+
+/// Runs `mamori convert`.
+pub fn run(args: ConvertArgs) -> u8 {
+    let cfg = match audit::load(
+        &args.file,
+        args.from.map(From::format),
+        NscOptions {
+            debuggable: args.debuggable,
+        },
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mamori convert: {e}");
+            return 2;
+        }
+    };
+    let to = match args.to {
+        To::Mamori => ExportFormat::MamoriToml,
+        To::Json => ExportFormat::MamoriJson,
+        To::Nsc => ExportFormat::Nsc,
+        To::Okhttp => ExportFormat::OkHttp,
+        To::Trustkit => ExportFormat::TrustKit,
+    };
+    let (text, notes) = audit::export(&cfg, to);
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("mamori convert: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    0
+}

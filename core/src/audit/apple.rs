@@ -1,0 +1,592 @@
+//! iOS configurations: TrustKit (`TSKConfiguration`) and App Transport
+//! Security (`NSAppTransportSecurity`, including `NSPinnedDomains`), read from
+//! an Info.plist (XML or binary, via the `plist` crate) or from a JSON
+//! dictionary with the same keys.
+//!
+//! TrustKit's own refusals at initialisation (`parse_configuration.m`) are
+//! reproduced: a pin that is not 32 bytes, fewer than two distinct pins on an
+//! enforced domain, `kTSKIncludeSubdomains` on a public suffix, a bad
+//! `kTSKExpirationDate`.
+//!
+//! Property lists carry no positions; for XML plists the line of a domain is
+//! found by searching the text for its `<key>` (first occurrence).
+
+use std::collections::BTreeSet;
+
+use plist::{Dictionary, Value};
+use time::{Date, Month};
+
+use super::error::ImportError;
+use super::model::{
+    AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone, Location,
+    PinEntry, PinScope, SourceFormat,
+};
+use crate::pinning::Pin;
+use crate::pinning::host::is_public_suffix;
+
+/// TrustKit's default report endpoint (used unless `kTSKDisableDefaultReportUri`).
+pub const TRUSTKIT_DEFAULT_REPORT_URI: &str = "https://overmind.datatheorem.com/trustkit/report";
+
+/// Parses a property list (XML or binary) or a JSON object into a dictionary.
+pub fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, ImportError> {
+    let trimmed = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &bytes[i..])
+        .unwrap_or(&[]);
+    if trimmed.first() == Some(&b'{') {
+        let json: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ImportError::Syntax {
+                location: Location::new(file, Some(e.line() as u32)),
+                what: "JSON",
+                reason: e.to_string(),
+            })?;
+        return match json_to_plist(json) {
+            Value::Dictionary(d) => Ok(d),
+            _ => unreachable!("a JSON object converts to a dictionary"),
+        };
+    }
+    let value =
+        Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Syntax {
+            location: Location::new(file, None),
+            what: "property list",
+            reason: e.to_string(),
+        })?;
+    match value {
+        Value::Dictionary(d) => Ok(d),
+        _ => Err(ImportError::Syntax {
+            location: Location::new(file, None),
+            what: "property list",
+            reason: "the top level is not a dictionary".into(),
+        }),
+    }
+}
+
+fn json_to_plist(v: serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::String(String::new()),
+        serde_json::Value::Bool(b) => Value::Boolean(b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i.into()),
+            None => Value::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::String(s),
+        serde_json::Value::Array(a) => Value::Array(a.into_iter().map(json_to_plist).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Dictionary(o.into_iter().map(|(k, v)| (k, json_to_plist(v))).collect())
+        }
+    }
+}
+
+/// Finds the TrustKit configuration: `TSKConfiguration` in an Info.plist, or a
+/// dictionary that itself has `TSKPinnedDomains`.
+pub fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
+    if let Some(Value::Dictionary(c)) = d.get("TSKConfiguration") {
+        return Some(c);
+    }
+    d.contains_key("TSKPinnedDomains").then_some(d)
+}
+
+/// Finds `NSAppTransportSecurity` (or a dictionary that has `NSPinnedDomains`).
+pub fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
+    if let Some(Value::Dictionary(c)) = d.get("NSAppTransportSecurity") {
+        return Some(c);
+    }
+    d.contains_key("NSPinnedDomains").then_some(d)
+}
+
+struct Lines<'a> {
+    text: Option<&'a str>,
+    file: &'a str,
+}
+
+impl Lines<'_> {
+    fn of_key(&self, key: &str) -> Location {
+        let line = self.text.and_then(|t| {
+            let needle = format!("<key>{key}</key>");
+            t.find(&needle)
+                .map(|pos| t[..pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
+        });
+        Location::new(self.file, line)
+    }
+}
+
+fn bool_of(
+    v: Option<&Value>,
+    key: &str,
+    loc: &Location,
+    platform: &'static str,
+) -> Result<Option<bool>, ImportError> {
+    match v {
+        None => Ok(None),
+        Some(Value::Boolean(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("yes") || s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("no") || s == "false" => Ok(Some(false)),
+        Some(_) => Err(ImportError::refused(
+            loc.clone(),
+            platform,
+            format!("{key} must be a boolean"),
+        )),
+    }
+}
+
+fn string_list(
+    v: Option<&Value>,
+    key: &str,
+    loc: &Location,
+    platform: &'static str,
+) -> Result<Vec<String>, ImportError> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(ImportError::refused(
+                    loc.clone(),
+                    platform,
+                    format!("{key} must be an array of strings"),
+                )),
+            })
+            .collect(),
+        Some(_) => Err(ImportError::refused(
+            loc.clone(),
+            platform,
+            format!("{key} must be an array"),
+        )),
+    }
+}
+
+/// Imports a TrustKit configuration. `text` is the file's text when it is an
+/// XML plist (for line numbers).
+pub fn import_trustkit(
+    root: &Dictionary,
+    file: &str,
+    text: Option<&str>,
+) -> Result<AuditConfig, ImportError> {
+    let mut cfg = AuditConfig::new(file, SourceFormat::TrustKit);
+    add_trustkit(&mut cfg, root, file, text)?;
+    Ok(cfg)
+}
+
+fn add_trustkit(
+    cfg: &mut AuditConfig,
+    root: &Dictionary,
+    file: &str,
+    text: Option<&str>,
+) -> Result<(), ImportError> {
+    let lines = Lines { text, file };
+    let tk = trustkit_root(root).ok_or_else(|| {
+        ImportError::refused(
+            Location::new(file, None),
+            "TrustKit",
+            "no TSKConfiguration / TSKPinnedDomains dictionary",
+        )
+    })?;
+    let loc = lines.of_key("TSKPinnedDomains");
+    let Some(Value::Dictionary(domains)) = tk.get("TSKPinnedDomains") else {
+        return Err(ImportError::refused(
+            loc,
+            "TrustKit",
+            "TSKPinnedDomains must be a dictionary",
+        ));
+    };
+    for (host, v) in domains {
+        let loc = lines.of_key(host);
+        let Value::Dictionary(dc) = v else {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!("the entry for {host} must be a dictionary"),
+            ));
+        };
+        let name = host.trim().to_lowercase();
+        let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
+        d.group = cfg.domains.len();
+        d.include_subdomains = bool_of(
+            dc.get("kTSKIncludeSubdomains"),
+            "kTSKIncludeSubdomains",
+            &loc,
+            "TrustKit",
+        )?
+        .unwrap_or(false);
+        if d.include_subdomains && is_public_suffix(&name) {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!(
+                    "TrustKit was initialized with includeSubdomains for a domain suffix {name}"
+                ),
+            ));
+        }
+        d.enforce = bool_of(
+            dc.get("kTSKEnforcePinning"),
+            "kTSKEnforcePinning",
+            &loc,
+            "TrustKit",
+        )?
+        .unwrap_or(true);
+        let hashes = string_list(
+            dc.get("kTSKPublicKeyHashes"),
+            "kTSKPublicKeyHashes",
+            &loc,
+            "TrustKit",
+        )?;
+        if !dc.contains_key("kTSKPublicKeyHashes") {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!(
+                    "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}"
+                ),
+            ));
+        }
+        let mut distinct = BTreeSet::new();
+        for h in &hashes {
+            let pin = Pin::parse_base64(h).map_err(|e| {
+                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {name}: {e}"))
+            })?;
+            distinct.insert(pin);
+            d.pins.push(PinEntry {
+                pin,
+                scope: PinScope::Any,
+                location: loc.clone(),
+            });
+        }
+        d.has_pin_set = true;
+        if d.enforce && distinct.len() < 2 {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!(
+                    "TrustKit was initialized with less than two pins (ie. no backup pins) for domain {name}. This might brick your App"
+                ),
+            ));
+        }
+        if let Some(v) = dc.get("kTSKExpirationDate") {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Date(dt) => {
+                    let st: std::time::SystemTime = (*dt).into();
+                    let odt = time::OffsetDateTime::from(st);
+                    format!("{}", odt.date())
+                }
+                _ => String::new(),
+            };
+            let date = parse_ymd(&text).ok_or_else(|| {
+                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: {text:?} is not yyyy-MM-dd"))
+            })?;
+            d.expiry = Some(Expiry {
+                text,
+                at: date.midnight().assume_utc(),
+                zone: ExpiryZone::Utc,
+                after: AfterExpiry::FailOpenSilent,
+            });
+        }
+        d.report_uris = string_list(dc.get("kTSKReportUris"), "kTSKReportUris", &loc, "TrustKit")?;
+        let disable_default = bool_of(
+            dc.get("kTSKDisableDefaultReportUri"),
+            "kTSKDisableDefaultReportUri",
+            &loc,
+            "TrustKit",
+        )?
+        .unwrap_or(false);
+        d.default_report_uri = !disable_default;
+        for key in dc.keys() {
+            if !matches!(
+                key.as_str(),
+                "kTSKPublicKeyHashes"
+                    | "kTSKIncludeSubdomains"
+                    | "kTSKEnforcePinning"
+                    | "kTSKExpirationDate"
+                    | "kTSKReportUris"
+                    | "kTSKDisableDefaultReportUri"
+                    | "kTSKExcludeSubdomainFromParentPolicy"
+                    | "kTSKPublicKeyAlgorithms"
+            ) {
+                cfg.ignored.push(super::model::Ignored {
+                    name: format!("{name}: {key}"),
+                    location: loc.clone(),
+                });
+            }
+        }
+        cfg.domains.push(d);
+    }
+    Ok(())
+}
+
+/// `yyyy-MM-dd`.
+pub(crate) fn parse_ymd(text: &str) -> Option<Date> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i32 = t[0..4].parse().ok()?;
+    let m: u8 = t[5..7].parse().ok()?;
+    let d: u8 = t[8..10].parse().ok()?;
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+/// Imports App Transport Security settings and `NSPinnedDomains`.
+pub fn import_ats(
+    root: &Dictionary,
+    file: &str,
+    text: Option<&str>,
+) -> Result<AuditConfig, ImportError> {
+    let mut cfg = AuditConfig::new(file, SourceFormat::Ats);
+    add_ats(&mut cfg, root, file, text)?;
+    Ok(cfg)
+}
+
+fn add_ats(
+    cfg: &mut AuditConfig,
+    root: &Dictionary,
+    file: &str,
+    text: Option<&str>,
+) -> Result<(), ImportError> {
+    let lines = Lines { text, file };
+    let ats = ats_root(root).ok_or_else(|| {
+        ImportError::refused(
+            Location::new(file, None),
+            "ATS",
+            "no NSAppTransportSecurity dictionary",
+        )
+    })?;
+    let mut settings = AtsSettings::default();
+    for key in [
+        "NSAllowsArbitraryLoads",
+        "NSAllowsArbitraryLoadsForMedia",
+        "NSAllowsArbitraryLoadsInWebContent",
+        "NSAllowsLocalNetworking",
+    ] {
+        let loc = lines.of_key(key);
+        if bool_of(ats.get(key), key, &loc, "ATS")? == Some(true) {
+            if key == "NSAllowsArbitraryLoads" {
+                cfg.base.cleartext_permitted = Some(true);
+                cfg.base_location = Some(loc.clone());
+            }
+            settings.global_exceptions.push((key.to_owned(), loc));
+        }
+    }
+    if let Some(Value::Dictionary(ex)) = ats.get("NSExceptionDomains") {
+        for (host, v) in ex {
+            let loc = lines.of_key(host);
+            let Value::Dictionary(e) = v else { continue };
+            let b = |k: &str| bool_of(e.get(k), k, &loc, "ATS");
+            let insecure = b("NSExceptionAllowsInsecureHTTPLoads")? == Some(true)
+                || b("NSThirdPartyExceptionAllowsInsecureHTTPLoads")? == Some(true);
+            let no_fs = b("NSExceptionRequiresForwardSecrecy")? == Some(false)
+                || b("NSThirdPartyExceptionRequiresForwardSecrecy")? == Some(false);
+            let min_tls = match e
+                .get("NSExceptionMinimumTLSVersion")
+                .or(e.get("NSThirdPartyExceptionMinimumTLSVersion"))
+            {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            };
+            settings.exception_domains.push(AtsException {
+                host: host.trim().to_lowercase(),
+                include_subdomains: b("NSIncludesSubdomains")?.unwrap_or(false),
+                allows_insecure_http: insecure,
+                minimum_tls: min_tls,
+                no_forward_secrecy: no_fs,
+                location: loc,
+            });
+        }
+    }
+    if let Some(v) = ats.get("NSPinnedDomains") {
+        let loc = lines.of_key("NSPinnedDomains");
+        let Value::Dictionary(domains) = v else {
+            return Err(ImportError::refused(
+                loc,
+                "ATS",
+                "NSPinnedDomains must be a dictionary",
+            ));
+        };
+        for (host, v) in domains {
+            let loc = lines.of_key(host);
+            let Value::Dictionary(dc) = v else {
+                return Err(ImportError::refused(
+                    loc,
+                    "ATS",
+                    format!("the NSPinnedDomains entry for {host} must be a dictionary"),
+                ));
+            };
+            let name = host.trim().to_lowercase();
+            let mut d = DomainEntry::new(&name, SourceFormat::Ats, loc.clone());
+            d.group = cfg.domains.len();
+            d.include_subdomains = bool_of(
+                dc.get("NSIncludesSubdomains"),
+                "NSIncludesSubdomains",
+                &loc,
+                "ATS",
+            )?
+            .unwrap_or(false);
+            for (key, scope) in [
+                ("NSPinnedCAIdentities", PinScope::Ca),
+                ("NSPinnedLeafIdentities", PinScope::Leaf),
+            ] {
+                let Some(list) = dc.get(key) else { continue };
+                let Value::Array(items) = list else {
+                    return Err(ImportError::refused(
+                        loc,
+                        "ATS",
+                        format!("{key} must be an array"),
+                    ));
+                };
+                for item in items {
+                    let b64 = match item {
+                        Value::Dictionary(i) => match i.get("SPKI-SHA256-BASE64") {
+                            Some(Value::String(s)) => s.clone(),
+                            _ => {
+                                return Err(ImportError::refused(
+                                    loc,
+                                    "ATS",
+                                    format!(
+                                        "an entry of {key} for {name} lacks SPKI-SHA256-BASE64"
+                                    ),
+                                ));
+                            }
+                        },
+                        _ => {
+                            return Err(ImportError::refused(
+                                loc,
+                                "ATS",
+                                format!("{key} entries must be dictionaries"),
+                            ));
+                        }
+                    };
+                    let pin = Pin::parse_base64(&b64).map_err(|e| {
+                        ImportError::refused(
+                            loc.clone(),
+                            "ATS",
+                            format!("SPKI-SHA256-BASE64 {b64:?} for {name}: {e}"),
+                        )
+                    })?;
+                    d.pins.push(PinEntry {
+                        pin,
+                        scope,
+                        location: loc.clone(),
+                    });
+                }
+            }
+            if d.pins.is_empty() {
+                return Err(ImportError::refused(
+                    loc,
+                    "ATS",
+                    format!(
+                        "{name}: a pinned domain needs NSPinnedCAIdentities or NSPinnedLeafIdentities"
+                    ),
+                ));
+            }
+            d.has_pin_set = true;
+            cfg.domains.push(d);
+        }
+    }
+    cfg.ats = Some(settings);
+    Ok(())
+}
+
+/// Imports an Info.plist that may hold TrustKit, ATS or both; `only` restricts
+/// it to one of them.
+pub fn import_plist(
+    bytes: &[u8],
+    file: &str,
+    only: Option<SourceFormat>,
+) -> Result<AuditConfig, ImportError> {
+    let dict = parse_dictionary(bytes, file)?;
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.contains("<plist"));
+    let has_tk = trustkit_root(&dict).is_some();
+    let has_ats = ats_root(&dict).is_some();
+    match only {
+        Some(SourceFormat::TrustKit) => import_trustkit(&dict, file, text),
+        Some(SourceFormat::Ats) => import_ats(&dict, file, text),
+        _ => {
+            if !has_tk && !has_ats {
+                return Err(ImportError::UnknownFormat {
+                    file: file.to_owned(),
+                    reason: "a dictionary without TSKConfiguration, TSKPinnedDomains or NSAppTransportSecurity".into(),
+                });
+            }
+            let mut cfg = AuditConfig::new(
+                file,
+                if has_tk {
+                    SourceFormat::TrustKit
+                } else {
+                    SourceFormat::Ats
+                },
+            );
+            if has_tk {
+                add_trustkit(&mut cfg, &dict, file, text)?;
+            }
+            if has_ats {
+                add_ats(&mut cfg, &dict, file, text)?;
+            }
+            Ok(cfg)
+        }
+    }
+}
+
+/// Renders the pinned domains as a TrustKit configuration (an XML plist with
+/// `TSKConfiguration`). Returns the plist and notes on what was lost.
+pub fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut domains = Dictionary::new();
+    for d in cfg.domains.iter().filter(|d| !d.pins.is_empty()) {
+        let mut e = Dictionary::new();
+        let (host, include) = match (d.host.strip_prefix("**."), d.host.strip_prefix("*.")) {
+            (Some(r), _) => (r.to_owned(), true),
+            (None, Some(r)) => {
+                notes.push(format!("{}: TrustKit cannot express \"exactly one label\"; written as {r} with kTSKIncludeSubdomains", d.host));
+                (r.to_owned(), true)
+            }
+            _ => (d.host.clone(), d.include_subdomains),
+        };
+        e.insert(
+            "kTSKPublicKeyHashes".into(),
+            Value::Array(
+                d.distinct_pins()
+                    .iter()
+                    .map(|p| Value::String(p.base64()))
+                    .collect(),
+            ),
+        );
+        e.insert("kTSKIncludeSubdomains".into(), Value::Boolean(include));
+        e.insert("kTSKEnforcePinning".into(), Value::Boolean(d.enforce));
+        if let Some(x) = &d.expiry {
+            if x.zone == ExpiryZone::DeviceLocal {
+                notes.push(format!(
+                    "{host}: expiry {} was device-local (NSC); TrustKit reads it as UTC",
+                    x.text
+                ));
+            }
+            e.insert(
+                "kTSKExpirationDate".into(),
+                Value::String(x.at.date().to_string()),
+            );
+        }
+        if !d.report_uris.is_empty() {
+            e.insert(
+                "kTSKReportUris".into(),
+                Value::Array(d.report_uris.iter().cloned().map(Value::String).collect()),
+            );
+        }
+        e.insert("kTSKDisableDefaultReportUri".into(), Value::Boolean(true));
+        domains.insert(host, Value::Dictionary(e));
+    }
+    let mut tk = Dictionary::new();
+    tk.insert("TSKSwizzleNetworkDelegates".into(), Value::Boolean(false));
+    tk.insert("TSKPinnedDomains".into(), Value::Dictionary(domains));
+    let mut root = Dictionary::new();
+    root.insert("TSKConfiguration".into(), Value::Dictionary(tk));
+    let mut buf = Vec::new();
+    Value::Dictionary(root)
+        .to_writer_xml(&mut buf)
+        .expect("writing to memory");
+    let mut s = String::from_utf8(buf).expect("plist XML is UTF-8");
+    s.push('\n');
+    (s, notes)
+}

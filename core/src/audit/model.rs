@@ -1,0 +1,527 @@
+//! The audit model: one description of a pinning configuration that every
+//! importer produces and every rule reads.
+//!
+//! Each platform words pinning differently (NSC XML, TrustKit and ATS
+//! dictionaries, OkHttp code). The model keeps what the platform *declared*
+//! (so a round trip and the AOSP expectations can be checked exactly) and the
+//! platform's semantics that rules need: whether an expiry is device-local or
+//! UTC, whether report-only exists, which anchors override pins.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::pinning::Pin;
+
+/// The configuration formats Mamori reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    /// Android `network_security_config.xml`.
+    Nsc,
+    /// TrustKit (`TSKConfiguration` in Info.plist, or a JSON dictionary).
+    TrustKit,
+    /// Apple App Transport Security (`NSAppTransportSecurity`, `NSPinnedDomains`).
+    Ats,
+    /// OkHttp `CertificatePinner` pins (a list or Kotlin/Java `.add` calls).
+    OkHttp,
+    /// A Mamori pin policy (TOML or JSON).
+    Mamori,
+}
+
+impl SourceFormat {
+    /// The name used on the command line (`nsc`, `trustkit`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nsc => "nsc",
+            Self::TrustKit => "trustkit",
+            Self::Ats => "ats",
+            Self::OkHttp => "okhttp",
+            Self::Mamori => "mamori",
+        }
+    }
+
+    /// The platform a format configures.
+    pub fn platform(self) -> Platform {
+        match self {
+            Self::Nsc | Self::OkHttp => Platform::Android,
+            Self::TrustKit | Self::Ats => Platform::Ios,
+            Self::Mamori => Platform::Any,
+        }
+    }
+
+    /// How the format interprets an expiry date.
+    pub fn expiry_zone(self) -> ExpiryZone {
+        match self {
+            Self::Nsc => ExpiryZone::DeviceLocal,
+            _ => ExpiryZone::Utc,
+        }
+    }
+}
+
+impl core::str::FromStr for SourceFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "nsc" | "android" => Ok(Self::Nsc),
+            "trustkit" => Ok(Self::TrustKit),
+            "ats" => Ok(Self::Ats),
+            "okhttp" => Ok(Self::OkHttp),
+            "mamori" | "toml" | "json" => Ok(Self::Mamori),
+            other => Err(format!(
+                "unknown format {other:?}; expected nsc, trustkit, ats, okhttp or mamori"
+            )),
+        }
+    }
+}
+
+/// The platform a configuration applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Android (NSC, OkHttp).
+    Android,
+    /// iOS (TrustKit, ATS).
+    Ios,
+    /// Both (a Mamori policy runs in the shared Rust core).
+    Any,
+}
+
+impl Platform {
+    /// `android`, `ios` or `any`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Android => "android",
+            Self::Ios => "ios",
+            Self::Any => "any",
+        }
+    }
+}
+
+/// Where something was written: file and 1-based line, when known.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// The file, as given on the command line.
+    pub file: String,
+    /// 1-based line, when the format has lines (XML, code, XML plists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl Location {
+    /// A location in `file` at `line`.
+    pub fn new(file: &str, line: Option<u32>) -> Self {
+        Self {
+            file: file.to_owned(),
+            line,
+        }
+    }
+}
+
+impl core::fmt::Display for Location {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}", self.file),
+            None => f.write_str(&self.file),
+        }
+    }
+}
+
+/// How a platform reads an expiry date without a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiryZone {
+    /// Midnight in the device's time zone (Android NSC: `SimpleDateFormat`
+    /// without a zone). Devices disagree by up to 26 hours.
+    DeviceLocal,
+    /// Midnight UTC (TrustKit, Mamori).
+    Utc,
+    /// The date carried its own offset (RFC 3339 in a Mamori policy).
+    Explicit,
+}
+
+/// What happens when an expiry date passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AfterExpiry {
+    /// Pins are silently skipped (NSC, TrustKit).
+    FailOpenSilent,
+    /// Pins are skipped but mismatches are still reported (Mamori fail-open).
+    FailOpenReported,
+    /// Pins keep being enforced (Mamori `on_expiry = "enforce"`).
+    Enforce,
+}
+
+/// A pin-set expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expiry {
+    /// The date as written.
+    pub text: String,
+    /// The instant, read as midnight UTC when the zone is not explicit; for a
+    /// device-local expiry the real instant varies by ±14 h around it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// How the date is interpreted.
+    pub zone: ExpiryZone,
+    /// What the platform does afterwards.
+    pub after: AfterExpiry,
+}
+
+/// Which certificate of the chain a pin is meant for (ATS distinguishes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinScope {
+    /// Any certificate in the chain (NSC, TrustKit, OkHttp, Mamori).
+    Any,
+    /// A CA certificate (ATS `NSPinnedCAIdentities`).
+    Ca,
+    /// The leaf only (ATS `NSPinnedLeafIdentities`).
+    Leaf,
+}
+
+/// One pin as configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PinEntry {
+    /// The SPKI SHA-256 pin.
+    pub pin: Pin,
+    /// Which certificate it may match.
+    pub scope: PinScope,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// Where trust anchors come from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+pub enum AnchorSource {
+    /// The platform's system CA store.
+    System,
+    /// CAs the user installed.
+    User,
+    /// Certificates bundled with the app (`@raw/name` in NSC, a file in Mamori).
+    Bundled(String),
+}
+
+impl AnchorSource {
+    /// The NSC `src` attribute value.
+    pub fn nsc_src(&self) -> String {
+        match self {
+            Self::System => "system".into(),
+            Self::User => "user".into(),
+            Self::Bundled(n) => n.clone(),
+        }
+    }
+}
+
+/// One `<certificates>` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustAnchor {
+    /// Where the anchors come from.
+    pub source: AnchorSource,
+    /// `overridePins` as declared (`None` when the attribute is absent).
+    pub override_pins: Option<bool>,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// The settings that a block of configuration declares (NSC `base-config`,
+/// `domain-config`, `debug-overrides`; ATS global keys and exception domains).
+/// `None` means "not declared, inherited".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Declared {
+    /// `cleartextTrafficPermitted`.
+    pub cleartext_permitted: Option<bool>,
+    /// `hstsEnforced`.
+    pub hsts_enforced: Option<bool>,
+    /// `<trust-anchors>`: `Some(vec![])` for an empty element.
+    pub trust_anchors: Option<Vec<TrustAnchor>>,
+    /// `<certificateTransparency enabled>`.
+    pub certificate_transparency: Option<bool>,
+}
+
+/// ATS transport settings beyond pinning (what MobSF checks).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AtsSettings {
+    /// `NSAllowsArbitraryLoads`, `…ForMedia`, `…InWebContent`,
+    /// `NSAllowsLocalNetworking` keys set to true.
+    pub global_exceptions: Vec<(String, Location)>,
+    /// Exception domains and their weakening keys.
+    pub exception_domains: Vec<AtsException>,
+}
+
+/// One `NSExceptionDomains` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AtsException {
+    /// The domain.
+    pub host: String,
+    /// `NSIncludesSubdomains`.
+    pub include_subdomains: bool,
+    /// `NSExceptionAllowsInsecureHTTPLoads` (or the third-party variant).
+    pub allows_insecure_http: bool,
+    /// `NSExceptionMinimumTLSVersion`, when set.
+    pub minimum_tls: Option<String>,
+    /// `NSExceptionRequiresForwardSecrecy = NO`.
+    pub no_forward_secrecy: bool,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// One domain (one name) of a configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DomainEntry {
+    /// The host pattern as the platform reads it (lower case, trimmed;
+    /// OkHttp `*.` / `**.` prefixes kept).
+    pub host: String,
+    /// Whether subdomains are covered.
+    pub include_subdomains: bool,
+    /// Which mechanism declared it (an Info.plist may hold TrustKit and ATS).
+    pub mechanism: SourceFormat,
+    /// Whether a pin set was declared (an NSC `domain-config` may have none).
+    pub has_pin_set: bool,
+    /// The pins, in order, duplicates kept (rules look for them).
+    pub pins: Vec<PinEntry>,
+    /// Pin-set expiry.
+    pub expiry: Option<Expiry>,
+    /// Whether mismatches block (false: report-only).
+    pub enforce: bool,
+    /// Report URIs.
+    pub report_uris: Vec<String>,
+    /// TrustKit's vendor default report URI is active.
+    pub default_report_uri: bool,
+    /// Settings declared on this domain's block (NSC).
+    pub declared: Declared,
+    /// Index (in the configuration's domain list) of the first domain of the
+    /// enclosing NSC `domain-config`, for nested configs.
+    pub parent: Option<usize>,
+    /// Identifies the NSC `domain-config` (or dictionary entry) the domain
+    /// belongs to: domains sharing one block share one group.
+    pub group: usize,
+    /// Where the domain was written.
+    pub location: Location,
+}
+
+impl DomainEntry {
+    /// A domain with no pins and default settings.
+    pub fn new(host: &str, mechanism: SourceFormat, location: Location) -> Self {
+        Self {
+            host: host.to_owned(),
+            include_subdomains: false,
+            mechanism,
+            has_pin_set: false,
+            pins: Vec::new(),
+            expiry: None,
+            enforce: true,
+            report_uris: Vec::new(),
+            default_report_uri: false,
+            declared: Declared::default(),
+            parent: None,
+            group: 0,
+            location,
+        }
+    }
+
+    /// The distinct pins, in order.
+    pub fn distinct_pins(&self) -> Vec<Pin> {
+        let mut out: Vec<Pin> = Vec::new();
+        for p in &self.pins {
+            if !out.contains(&p.pin) {
+                out.push(p.pin);
+            }
+        }
+        out
+    }
+}
+
+/// NSC `debug-overrides` (from the file or its `_debug.xml` companion).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DebugOverrides {
+    /// What the block declares (anchors default to `overridePins=true`).
+    pub declared: Declared,
+    /// Where it was written.
+    pub location: Location,
+    /// Whether it came from the `<name>_debug.xml` companion resource.
+    pub from_companion: bool,
+}
+
+/// An element or attribute the platform ignores (usually a typo).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The element or attribute name.
+    pub name: String,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// One imported configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditConfig {
+    /// The file it came from.
+    pub file: String,
+    /// The format it was read as.
+    pub format: SourceFormat,
+    /// The platform it configures.
+    pub platform: Platform,
+    /// Base settings (NSC `base-config`; ATS global keys).
+    pub base: Declared,
+    /// Where the base block was written, if declared.
+    pub base_location: Option<Location>,
+    /// The domains, in document order (one entry per name).
+    pub domains: Vec<DomainEntry>,
+    /// NSC debug overrides.
+    pub debug_overrides: Option<DebugOverrides>,
+    /// ATS transport settings.
+    pub ats: Option<AtsSettings>,
+    /// Elements and attributes the platform ignores.
+    pub ignored: Vec<Ignored>,
+    /// Custom trust anchors of a Mamori policy (file names).
+    pub anchor_files: Vec<String>,
+}
+
+impl AuditConfig {
+    /// An empty configuration of `format` read from `file`.
+    pub fn new(file: &str, format: SourceFormat) -> Self {
+        Self {
+            file: file.to_owned(),
+            format,
+            platform: format.platform(),
+            base: Declared::default(),
+            base_location: None,
+            domains: Vec::new(),
+            debug_overrides: None,
+            ats: None,
+            ignored: Vec::new(),
+            anchor_files: Vec::new(),
+        }
+    }
+
+    /// Whether any domain has pins.
+    pub fn has_pins(&self) -> bool {
+        self.domains.iter().any(|d| !d.pins.is_empty())
+    }
+
+    /// The effective cleartext setting of a domain (NSC inheritance: the
+    /// domain, its enclosing configs, base-config, then the platform default
+    /// for a current target SDK: not permitted).
+    pub fn effective_cleartext(&self, idx: usize) -> bool {
+        let mut cur = Some(idx);
+        while let Some(i) = cur {
+            if let Some(v) = self.domains[i].declared.cleartext_permitted {
+                return v;
+            }
+            cur = self.domains[i].parent;
+        }
+        self.base.cleartext_permitted.unwrap_or(false)
+    }
+
+    /// The effective trust anchors of a domain, without debug overrides:
+    /// the nearest declared `trust-anchors`, else base-config's, else the
+    /// platform default (system).
+    pub fn effective_anchors(&self, idx: usize) -> Vec<TrustAnchor> {
+        let mut cur = Some(idx);
+        while let Some(i) = cur {
+            if let Some(v) = &self.domains[i].declared.trust_anchors {
+                return v.clone();
+            }
+            cur = self.domains[i].parent;
+        }
+        match &self.base.trust_anchors {
+            Some(v) => v.clone(),
+            None => vec![TrustAnchor {
+                source: AnchorSource::System,
+                override_pins: None,
+                location: Location::new(&self.file, None),
+            }],
+        }
+    }
+
+    /// The effective anchors of a debuggable build: the release anchors plus
+    /// the debug-override anchors (`overridePins` defaulting to true); an
+    /// anchor source present in both keeps the overriding copy (AOSP
+    /// `override_dedup`). `idx = None` means the default config.
+    pub fn effective_debug_anchors(&self, idx: Option<usize>) -> Vec<(AnchorSource, bool)> {
+        let base: Vec<TrustAnchor> = match idx {
+            Some(i) => self.effective_anchors(i),
+            None => self.base.trust_anchors.clone().unwrap_or_else(|| {
+                vec![TrustAnchor {
+                    source: AnchorSource::System,
+                    override_pins: None,
+                    location: Location::default(),
+                }]
+            }),
+        };
+        let mut out: Vec<(AnchorSource, bool)> = base
+            .iter()
+            .map(|a| (a.source.clone(), a.override_pins.unwrap_or(false)))
+            .collect();
+        if let Some(d) = &self.debug_overrides {
+            for a in d.declared.trust_anchors.iter().flatten() {
+                let ov = a.override_pins.unwrap_or(true);
+                if let Some(existing) = out.iter_mut().find(|(s, _)| *s == a.source) {
+                    existing.1 |= ov;
+                } else {
+                    out.push((a.source.clone(), ov));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl AuditConfig {
+    /// The domain entry that applies to `host` the way Android chooses it:
+    /// an exact name first, else the longest name covering it through
+    /// `includeSubdomains` (OkHttp-style `*.`/`**.` patterns are honoured too).
+    pub fn domain_for(&self, host: &str) -> Option<usize> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(i) = self.domains.iter().position(|d| d.host == host) {
+            return Some(i);
+        }
+        self.domains
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| covers(d, &host))
+            .max_by_key(|(_, d)| d.host.len())
+            .map(|(i, _)| i)
+    }
+}
+
+/// Whether a domain entry covers `host` (lower case).
+pub fn covers(d: &DomainEntry, host: &str) -> bool {
+    let below = |base: &str| {
+        host.len() > base.len() + 1
+            && host.ends_with(base)
+            && host.as_bytes()[host.len() - base.len() - 1] == b'.'
+    };
+    if let Some(base) = d.host.strip_prefix("**.") {
+        return host == base || below(base);
+    }
+    if let Some(base) = d.host.strip_prefix("*.") {
+        return below(base) && !host[..host.len() - base.len() - 1].contains('.');
+    }
+    host == d.host || (d.include_subdomains && below(&d.host))
+}
+
+impl AuditConfig {
+    /// Whether certificate transparency is required for a domain (`None`:
+    /// the default config), per AOSP's rule: a declared
+    /// `<certificateTransparency>` on the domain or an enclosing config wins;
+    /// otherwise base-config's setting is inherited only when the domain's
+    /// trust anchors are all system anchors (user or bundled anchors are not
+    /// in CT logs).
+    pub fn ct_required(&self, idx: Option<usize>) -> bool {
+        let Some(idx) = idx else {
+            return self.base.certificate_transparency.unwrap_or(false);
+        };
+        let mut cur = Some(idx);
+        while let Some(i) = cur {
+            if let Some(v) = self.domains[i].declared.certificate_transparency {
+                return v;
+            }
+            cur = self.domains[i].parent;
+        }
+        self.base.certificate_transparency.unwrap_or(false)
+            && self
+                .effective_anchors(idx)
+                .iter()
+                .all(|a| a.source == AnchorSource::System)
+    }
+}

@@ -1,0 +1,700 @@
+//! Android `network_security_config.xml`: import with Android's semantics and
+//! refusals (AOSP `XmlConfigSource`), and export.
+//!
+//! What Android refuses is refused here with Android's own message: an
+//! unsupported pin digest, a digest that is not 32 bytes, a duplicate domain,
+//! a second `pin-set`/`trust-anchors`/`base-config`/`debug-overrides`, a
+//! `domain` or `pin-set` outside `domain-config`, a `domain-config` without a
+//! domain, a bad `expiration` date, `certificates` without a known `src`.
+//! What Android silently ignores (unknown elements and attributes, usually
+//! typos) is kept in [`AuditConfig::ignored`] so an audit can flag it.
+//!
+//! `debug-overrides` is read from the file, or, when the file has none, from
+//! the `<name>_debug.xml` companion resource next to it, as Android does for
+//! debuggable apps. A release build never parses either, so a broken
+//! debug-overrides only refuses the file when [`NscOptions::debuggable`] is set.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use roxmltree::{Document, Node};
+use time::{Date, Month};
+
+use super::error::ImportError;
+use super::model::{
+    AfterExpiry, AnchorSource, AuditConfig, DebugOverrides, Declared, DomainEntry, Expiry,
+    ExpiryZone, Ignored, Location, PinEntry, PinScope, SourceFormat, TrustAnchor,
+};
+use crate::pinning::{Pin, PinParseError};
+
+/// How to read an NSC file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NscOptions {
+    /// Read it as a debuggable app would: `debug-overrides` (and the
+    /// `_debug.xml` companion) must then be valid.
+    pub debuggable: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Base,
+    Domain,
+    Debug,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Base => "base-config",
+            Kind::Domain => "domain-config",
+            Kind::Debug => "debug-overrides",
+        }
+    }
+}
+
+struct Parser<'a> {
+    doc: &'a Document<'a>,
+    file: &'a str,
+    cfg: AuditConfig,
+    seen_domains: HashSet<String>,
+    next_group: usize,
+}
+
+fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
+    ImportError::refused(loc, "Android", reason)
+}
+
+fn parse_xml<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ImportError> {
+    Document::parse(text).map_err(|e| {
+        let pos = e.pos();
+        ImportError::Syntax {
+            location: Location::new(file, Some(pos.row)),
+            what: "XML",
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// Reads NSC XML text. `file` names it in locations and errors. The
+/// `_debug.xml` companion is not consulted (see [`import_file`]).
+pub fn import_str(text: &str, file: &str, opts: NscOptions) -> Result<AuditConfig, ImportError> {
+    import_with_companion(text, file, None, opts)
+}
+
+/// Reads an NSC file and, when it declares no `debug-overrides`, its
+/// `<name>_debug.xml` companion.
+pub fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, ImportError> {
+    let file = path.display().to_string();
+    let text = read(path)?;
+    let companion = companion_path(path).filter(|p| p.is_file());
+    let comp = match &companion {
+        Some(p) => Some((p.display().to_string(), read(p)?)),
+        None => None,
+    };
+    import_with_companion(
+        &text,
+        &file,
+        comp.as_ref().map(|(f, t)| (f.as_str(), t.as_str())),
+        opts,
+    )
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
+    std::fs::read_to_string(path).map_err(|e| ImportError::Io {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// `res/xml/foo.xml` → `res/xml/foo_debug.xml` (not for a file that is
+/// itself a companion).
+pub fn companion_path(path: &Path) -> Option<std::path::PathBuf> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem.ends_with("_debug") {
+        return None;
+    }
+    Some(path.with_file_name(format!("{stem}_debug.xml")))
+}
+
+fn import_with_companion(
+    text: &str,
+    file: &str,
+    companion: Option<(&str, &str)>,
+    opts: NscOptions,
+) -> Result<AuditConfig, ImportError> {
+    let doc = parse_xml(text, file)?;
+    let mut p = Parser {
+        doc: &doc,
+        file,
+        cfg: AuditConfig::new(file, SourceFormat::Nsc),
+        seen_domains: HashSet::new(),
+        next_group: 0,
+    };
+    let root = doc.root_element();
+    if root.tag_name().name() != "network-security-config" {
+        return Err(refuse(
+            p.loc(root),
+            format!(
+                "unexpected start tag: found {}, expected network-security-config",
+                root.tag_name().name()
+            ),
+        ));
+    }
+    p.check_attrs(root, &[]);
+    let mut seen_base = false;
+    let mut seen_debug = false;
+    for child in root.children().filter(Node::is_element) {
+        match child.tag_name().name() {
+            "base-config" => {
+                if seen_base {
+                    return Err(refuse(p.loc(child), "Only one base-config allowed"));
+                }
+                seen_base = true;
+                p.cfg.base_location = Some(p.loc(child));
+                p.cfg.base = p.entry(child, Kind::Base, None)?;
+            }
+            "domain-config" => {
+                p.entry(child, Kind::Domain, None)?;
+            }
+            "debug-overrides" => {
+                if seen_debug {
+                    return Err(refuse(p.loc(child), "Only one debug-overrides allowed"));
+                }
+                seen_debug = true;
+                p.debug_overrides(child, false, opts)?;
+            }
+            other => p.ignore(other, child),
+        }
+    }
+    if let (false, Some((cfile, ctext))) = (seen_debug, companion) {
+        match companion_overrides(ctext, cfile) {
+            Ok(Some(d)) => p.cfg.debug_overrides = Some(d),
+            Ok(None) => {}
+            Err(e) if opts.debuggable => return Err(e),
+            Err(e) => p.cfg.ignored.push(Ignored {
+                name: format!("{cfile} (read only by debuggable builds: {e})"),
+                location: Location::new(cfile, None),
+            }),
+        }
+    }
+    Ok(p.cfg)
+}
+
+/// Parses a `_debug.xml` companion: a `network-security-config` whose only
+/// meaningful child is one `debug-overrides`.
+fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>, ImportError> {
+    let doc = parse_xml(text, file)?;
+    let mut p = Parser {
+        doc: &doc,
+        file,
+        cfg: AuditConfig::new(file, SourceFormat::Nsc),
+        seen_domains: HashSet::new(),
+        next_group: 0,
+    };
+    let root = doc.root_element();
+    if root.tag_name().name() != "network-security-config" {
+        return Err(refuse(
+            p.loc(root),
+            format!(
+                "unexpected start tag: found {}, expected network-security-config",
+                root.tag_name().name()
+            ),
+        ));
+    }
+    let mut seen = false;
+    for child in root.children().filter(Node::is_element) {
+        if child.tag_name().name() == "debug-overrides" {
+            if seen {
+                return Err(refuse(p.loc(child), "Only one debug-overrides allowed"));
+            }
+            seen = true;
+            p.debug_overrides(child, true, NscOptions { debuggable: true })?;
+        }
+    }
+    Ok(p.cfg.debug_overrides)
+}
+
+impl<'a> Parser<'a> {
+    fn loc(&self, n: Node) -> Location {
+        let pos = self.doc.text_pos_at(n.range().start);
+        Location::new(self.file, Some(pos.row))
+    }
+
+    fn ignore(&mut self, name: &str, n: Node) {
+        let location = self.loc(n);
+        self.cfg.ignored.push(Ignored {
+            name: format!("<{name}>"),
+            location,
+        });
+    }
+
+    fn check_attrs(&mut self, n: Node, known: &[&str]) {
+        for a in n.attributes() {
+            if a.namespace().is_some() {
+                continue; // tools:ignore and friends
+            }
+            if !known.contains(&a.name()) {
+                let location = self.loc(n);
+                self.cfg.ignored.push(Ignored {
+                    name: format!("{}@{}", n.tag_name().name(), a.name()),
+                    location,
+                });
+            }
+        }
+    }
+
+    fn bool_attr(&self, n: Node, name: &str) -> Result<Option<bool>, ImportError> {
+        match n.attribute(name) {
+            None => Ok(None),
+            Some(v) if v.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(refuse(
+                self.loc(n),
+                format!("{name}=\"{v}\" is not a boolean (true or false)"),
+            )),
+        }
+    }
+
+    fn debug_overrides(
+        &mut self,
+        n: Node,
+        from_companion: bool,
+        opts: NscOptions,
+    ) -> Result<(), ImportError> {
+        let location = self.loc(n);
+        let saved = self.cfg.ignored.len();
+        match self.entry(n, Kind::Debug, None) {
+            Ok(declared) => {
+                self.cfg.debug_overrides = Some(DebugOverrides {
+                    declared,
+                    location,
+                    from_companion,
+                });
+                Ok(())
+            }
+            Err(e) if opts.debuggable => Err(e),
+            Err(e) => {
+                self.cfg.ignored.truncate(saved);
+                self.cfg.ignored.push(Ignored {
+                    name: format!("<debug-overrides> (read only by debuggable builds: {e})"),
+                    location,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Parses a base-config, domain-config or debug-overrides element. For a
+    /// domain-config, pushes its domains (and nested configs) into the config.
+    fn entry(
+        &mut self,
+        n: Node,
+        kind: Kind,
+        parent: Option<usize>,
+    ) -> Result<Declared, ImportError> {
+        let mut declared = Declared::default();
+        match kind {
+            Kind::Debug => self.check_attrs(n, &[]),
+            _ => self.check_attrs(n, &["cleartextTrafficPermitted", "hstsEnforced"]),
+        }
+        if kind != Kind::Debug {
+            declared.cleartext_permitted = self.bool_attr(n, "cleartextTrafficPermitted")?;
+            declared.hsts_enforced = self.bool_attr(n, "hstsEnforced")?;
+        }
+        let mut names: Vec<(String, bool, Location)> = Vec::new();
+        let mut pins: Option<(Vec<PinEntry>, Option<Expiry>)> = None;
+        let mut nested: Vec<Node> = Vec::new();
+        let mut trustkit: Option<(bool, Vec<String>)> = None;
+        for c in n.children().filter(Node::is_element) {
+            let name = c.tag_name().name();
+            match name {
+                "domain" => {
+                    if kind != Kind::Domain {
+                        return Err(refuse(
+                            self.loc(c),
+                            format!("domain element not allowed in {}", kind.name()),
+                        ));
+                    }
+                    names.push(self.domain(c)?);
+                }
+                "trust-anchors" => {
+                    if declared.trust_anchors.is_some() {
+                        return Err(refuse(
+                            self.loc(c),
+                            "Multiple trust-anchor elements not allowed",
+                        ));
+                    }
+                    declared.trust_anchors = Some(self.anchors(c)?);
+                }
+                "pin-set" => {
+                    if kind != Kind::Domain {
+                        return Err(refuse(
+                            self.loc(c),
+                            format!("pin-set element not allowed in {}", kind.name()),
+                        ));
+                    }
+                    if pins.is_some() {
+                        return Err(refuse(self.loc(c), "Multiple pin-set elements not allowed"));
+                    }
+                    pins = Some(self.pin_set(c)?);
+                }
+                "domain-config" => {
+                    if kind != Kind::Domain {
+                        return Err(refuse(
+                            self.loc(c),
+                            format!("Nested domain-config not allowed in {}", kind.name()),
+                        ));
+                    }
+                    nested.push(c);
+                }
+                "certificateTransparency" => {
+                    self.check_attrs(c, &["enabled"]);
+                    declared.certificate_transparency = self.bool_attr(c, "enabled")?;
+                }
+                "trustkit-config" if kind == Kind::Domain => {
+                    self.check_attrs(c, &["enforcePinning", "disableDefaultReportUri"]);
+                    let disable = self
+                        .bool_attr(c, "disableDefaultReportUri")?
+                        .unwrap_or(false);
+                    let uris = c
+                        .children()
+                        .filter(|u| u.has_tag_name("report-uri"))
+                        .filter_map(|u| u.text().map(|t| t.trim().to_owned()))
+                        .collect();
+                    trustkit = Some((!disable, uris));
+                }
+                other => self.ignore(other, c),
+            }
+        }
+        if kind != Kind::Domain {
+            return Ok(declared);
+        }
+        if names.is_empty() {
+            return Err(refuse(self.loc(n), "No domain elements in domain-config"));
+        }
+        let group = self.next_group;
+        self.next_group += 1;
+        let first = self.cfg.domains.len();
+        for (host, include_subdomains, location) in names {
+            let mut d = DomainEntry::new(&host, SourceFormat::Nsc, location);
+            d.include_subdomains = include_subdomains;
+            d.declared = declared.clone();
+            d.parent = parent;
+            d.group = group;
+            if let Some((p, e)) = &pins {
+                d.has_pin_set = true;
+                d.pins = p.clone();
+                d.expiry = e.clone();
+            }
+            if let Some((default_uri, uris)) = &trustkit {
+                d.default_report_uri = *default_uri;
+                d.report_uris = uris.clone();
+            }
+            self.cfg.domains.push(d);
+        }
+        for c in nested {
+            self.entry(c, Kind::Domain, Some(first))?;
+        }
+        Ok(declared)
+    }
+
+    fn domain(&mut self, n: Node) -> Result<(String, bool, Location), ImportError> {
+        self.check_attrs(n, &["includeSubdomains"]);
+        let loc = self.loc(n);
+        if n.children().any(|c| c.is_element()) {
+            return Err(refuse(loc, "domain contains additional elements"));
+        }
+        let name = n.text().unwrap_or("").trim().to_lowercase();
+        if name.is_empty() {
+            return Err(refuse(loc, "Domain name missing"));
+        }
+        if !self.seen_domains.insert(name.clone()) {
+            return Err(refuse(loc, format!("Duplicate domain name {name}")));
+        }
+        let include = self.bool_attr(n, "includeSubdomains")?.unwrap_or(false);
+        Ok((name, include, loc))
+    }
+
+    fn anchors(&mut self, n: Node) -> Result<Vec<TrustAnchor>, ImportError> {
+        self.check_attrs(n, &[]);
+        let mut out = Vec::new();
+        for c in n.children().filter(Node::is_element) {
+            if c.tag_name().name() != "certificates" {
+                self.ignore(c.tag_name().name(), c);
+                continue;
+            }
+            self.check_attrs(c, &["src", "overridePins"]);
+            let loc = self.loc(c);
+            let override_pins = self.bool_attr(c, "overridePins")?;
+            let source = match c.attribute("src").map(str::trim) {
+                None => return Err(refuse(loc, "certificates element missing src attribute")),
+                Some("system") => AnchorSource::System,
+                Some("user") => AnchorSource::User,
+                Some(s) if s.starts_with('@') && s.len() > 1 => AnchorSource::Bundled(s.to_owned()),
+                Some(other) => {
+                    return Err(refuse(
+                        loc,
+                        format!(
+                            "Unknown certificates src {other:?}. Should be one of system|user|@resourceVal"
+                        ),
+                    ));
+                }
+            };
+            out.push(TrustAnchor {
+                source,
+                override_pins,
+                location: loc,
+            });
+        }
+        Ok(out)
+    }
+
+    fn pin_set(&mut self, n: Node) -> Result<(Vec<PinEntry>, Option<Expiry>), ImportError> {
+        self.check_attrs(n, &["expiration"]);
+        let loc = self.loc(n);
+        let expiry = match n.attribute("expiration") {
+            None => None,
+            Some(text) => {
+                let at = parse_android_date(text)
+                    .ok_or_else(|| refuse(loc.clone(), "Invalid expiration date in pin-set"))?;
+                Some(Expiry {
+                    text: text.to_owned(),
+                    at: at.midnight().assume_utc(),
+                    zone: ExpiryZone::DeviceLocal,
+                    after: AfterExpiry::FailOpenSilent,
+                })
+            }
+        };
+        let mut pins = Vec::new();
+        for c in n.children().filter(Node::is_element) {
+            if c.tag_name().name() != "pin" {
+                self.ignore(c.tag_name().name(), c);
+                continue;
+            }
+            self.check_attrs(c, &["digest"]);
+            let loc = self.loc(c);
+            let digest = c.attribute("digest");
+            if !digest.is_some_and(|d| d.eq_ignore_ascii_case("SHA-256")) {
+                return Err(refuse(
+                    loc,
+                    format!(
+                        "Unsupported pin digest algorithm: {}",
+                        digest.unwrap_or("null")
+                    ),
+                ));
+            }
+            if c.children().any(|x| x.is_element()) {
+                return Err(refuse(loc, "pin contains additional elements"));
+            }
+            let text = c.text().unwrap_or("");
+            if text.is_empty() {
+                return Err(refuse(loc, "Missing pin digest"));
+            }
+            let pin = Pin::parse_base64(text).map_err(|e| match e {
+                PinParseError::Length(n) => refuse(
+                    loc.clone(),
+                    format!("digest length {n} does not match expected length for SHA-256 of 32"),
+                ),
+                _ => refuse(loc.clone(), "Invalid pin digest"),
+            })?;
+            pins.push(PinEntry {
+                pin,
+                scope: PinScope::Any,
+                location: loc,
+            });
+        }
+        Ok((pins, expiry))
+    }
+}
+
+/// `SimpleDateFormat("yyyy-MM-dd")` with `setLenient(false)`: numeric year,
+/// month and day separated by `-`, month and day in range. (Java would ignore
+/// trailing text after the day; Mamori refuses it, as Lint does.)
+fn parse_android_date(text: &str) -> Option<Date> {
+    let mut parts = text.trim().split('-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u8 = parts.next()?.parse().ok()?;
+    let d: u8 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+/// Renders a configuration as NSC XML. Domains keep their `domain-config`
+/// grouping and nesting; declared settings are written as declared. Returns
+/// the XML and notes about anything NSC cannot express.
+pub fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n");
+    if cfg.base != Declared::default() {
+        out.push_str("    <base-config");
+        attrs(&mut out, &cfg.base);
+        out.push_str(">\n");
+        body(&mut out, &cfg.base, 2);
+        out.push_str("    </base-config>\n");
+    }
+    // Groups in order of first appearance.
+    let mut groups: Vec<usize> = Vec::new();
+    for d in &cfg.domains {
+        if !groups.contains(&d.group) {
+            groups.push(d.group);
+        }
+    }
+    for g in &groups {
+        let first = cfg
+            .domains
+            .iter()
+            .position(|d| d.group == *g)
+            .expect("group exists");
+        if cfg.domains[first].parent.is_none() {
+            write_group(cfg, *g, 1, &mut out, &mut notes);
+        }
+    }
+    if let Some(d) = &cfg.debug_overrides {
+        out.push_str("    <debug-overrides>\n");
+        body(&mut out, &d.declared, 2);
+        out.push_str("    </debug-overrides>\n");
+    }
+    out.push_str("</network-security-config>\n");
+    (out, notes)
+}
+
+fn indent(n: usize) -> String {
+    "    ".repeat(n)
+}
+
+fn attrs(out: &mut String, d: &Declared) {
+    if let Some(v) = d.cleartext_permitted {
+        out.push_str(&format!(" cleartextTrafficPermitted=\"{v}\""));
+    }
+    if let Some(v) = d.hsts_enforced {
+        out.push_str(&format!(" hstsEnforced=\"{v}\""));
+    }
+}
+
+fn body(out: &mut String, d: &Declared, depth: usize) {
+    if let Some(ct) = d.certificate_transparency {
+        out.push_str(&format!(
+            "{}<certificateTransparency enabled=\"{ct}\" />\n",
+            indent(depth)
+        ));
+    }
+    if let Some(anchors) = &d.trust_anchors {
+        out.push_str(&format!("{}<trust-anchors>\n", indent(depth)));
+        for a in anchors {
+            out.push_str(&format!(
+                "{}<certificates src=\"{}\"",
+                indent(depth + 1),
+                xml_escape(&a.source.nsc_src())
+            ));
+            if let Some(o) = a.override_pins {
+                out.push_str(&format!(" overridePins=\"{o}\""));
+            }
+            out.push_str(" />\n");
+        }
+        out.push_str(&format!("{}</trust-anchors>\n", indent(depth)));
+    }
+}
+
+fn write_group(
+    cfg: &AuditConfig,
+    g: usize,
+    depth: usize,
+    out: &mut String,
+    notes: &mut Vec<String>,
+) {
+    let members: Vec<(usize, &DomainEntry)> = cfg
+        .domains
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.group == g)
+        .collect();
+    let head = members[0].1;
+    out.push_str(&format!("{}<domain-config", indent(depth)));
+    attrs(out, &head.declared);
+    out.push_str(">\n");
+    for (_, d) in &members {
+        let (host, include) = nsc_host(d, notes);
+        out.push_str(&format!(
+            "{}<domain includeSubdomains=\"{include}\">{}</domain>\n",
+            indent(depth + 1),
+            xml_escape(&host)
+        ));
+    }
+    body(out, &head.declared, depth + 1);
+    if head.has_pin_set || !head.pins.is_empty() {
+        if !head.enforce {
+            notes.push(format!(
+                "{}: NSC has no report-only mode; the pins are written and Android will enforce them",
+                head.host
+            ));
+        }
+        if !head.report_uris.is_empty() {
+            notes.push(format!(
+                "{}: NSC has no failure reporting; report URIs dropped",
+                head.host
+            ));
+        }
+        if head.pins.iter().any(|p| p.scope == PinScope::Leaf) {
+            notes.push(format!(
+                "{}: NSC pins match any certificate in the chain; ATS leaf-only scope is lost",
+                head.host
+            ));
+        }
+        out.push_str(&format!("{}<pin-set", indent(depth + 1)));
+        if let Some(e) = &head.expiry {
+            let date = e.at.date();
+            out.push_str(&format!(" expiration=\"{date}\""));
+            if e.zone != ExpiryZone::DeviceLocal {
+                notes.push(format!(
+                    "{}: expiry {} was UTC; NSC reads {date} in the device's time zone",
+                    head.host, e.text
+                ));
+            }
+        }
+        out.push_str(">\n");
+        for p in &head.pins {
+            out.push_str(&format!(
+                "{}<pin digest=\"SHA-256\">{}</pin>\n",
+                indent(depth + 2),
+                p.pin.base64()
+            ));
+        }
+        out.push_str(&format!("{}</pin-set>\n", indent(depth + 1)));
+    }
+    let member_idx: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
+    let mut child_groups: Vec<usize> = Vec::new();
+    for d in &cfg.domains {
+        if d.parent.is_some_and(|p| member_idx.contains(&p)) && !child_groups.contains(&d.group) {
+            child_groups.push(d.group);
+        }
+    }
+    for c in child_groups {
+        write_group(cfg, c, depth + 1, out, notes);
+    }
+    out.push_str(&format!("{}</domain-config>\n", indent(depth)));
+}
+
+/// NSC has only exact names and `includeSubdomains`.
+fn nsc_host(d: &DomainEntry, notes: &mut Vec<String>) -> (String, bool) {
+    if let Some(rest) = d.host.strip_prefix("**.") {
+        return (rest.to_owned(), true);
+    }
+    if let Some(rest) = d.host.strip_prefix("*.") {
+        notes.push(format!(
+            "{}: NSC cannot express \"exactly one label\"; written as {rest} with includeSubdomains, which also covers {rest} itself and deeper names",
+            d.host
+        ));
+        return (rest.to_owned(), true);
+    }
+    (d.host.clone(), d.include_subdomains)
+}
+
+pub(crate) fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

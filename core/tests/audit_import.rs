@@ -1,0 +1,337 @@
+//! TrustKit, ATS, OkHttp and Mamori importers, format detection, refusals
+//! and round trips through every exporter.
+
+use std::path::{Path, PathBuf};
+
+use mamori::audit::model::{AuditConfig, ExpiryZone, PinScope, SourceFormat};
+use mamori::audit::{self, ExportFormat, ImportError, NscOptions};
+
+const K87: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
+const PL1: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
+const NDC: &str = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/audit")
+        .join(name)
+}
+
+fn load(name: &str) -> Result<AuditConfig, ImportError> {
+    audit::load(&fixture(name), None, NscOptions::default())
+}
+
+/// (host, include_subdomains, pins as base64, enforce, expiry date)
+type Summary = (String, bool, Vec<String>, bool, Option<String>);
+
+fn summary(cfg: &AuditConfig) -> Vec<Summary> {
+    cfg.domains
+        .iter()
+        .map(|d| {
+            (
+                d.host.clone(),
+                d.include_subdomains,
+                d.distinct_pins().iter().map(|p| p.base64()).collect(),
+                d.enforce,
+                d.expiry.as_ref().map(|e| e.at.date().to_string()),
+            )
+        })
+        .collect()
+}
+
+fn s(x: &str) -> String {
+    x.to_owned()
+}
+
+#[test]
+fn trustkit_info_plist() {
+    let cfg = load("trustkit-info.plist").unwrap();
+    assert_eq!(cfg.format, SourceFormat::TrustKit);
+    // plist dictionaries are kept in key order of the file.
+    assert_eq!(
+        summary(&cfg),
+        vec![
+            (
+                s("www.good.com"),
+                true,
+                vec![
+                    s("TwyNzy19zZi7cKfPsucs1E+h8ODOCPMrT8681sFWJvw="),
+                    s("S5z3Fz5ZfZAGJOBZjK6TYBquyLLKO+BndKXBlL3nPjo=")
+                ],
+                true,
+                Some(s("2030-01-15"))
+            ),
+            (s("www.globalsign.com"), false, vec![s(NDC)], false, None),
+        ]
+    );
+    let good = &cfg.domains[0];
+    assert_eq!(good.expiry.as_ref().unwrap().zone, ExpiryZone::Utc);
+    assert_eq!(good.report_uris, vec![s("https://reports.good.com/pin")]);
+    assert!(!good.default_report_uri);
+    assert!(cfg.domains[1].default_report_uri);
+    // Line of the domain's <key> in the XML plist.
+    assert_eq!(good.location.line, Some(11));
+}
+
+#[test]
+fn trustkit_binary_plist_and_json_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = plist::Value::from_file(fixture("trustkit-info.plist")).unwrap();
+    let bin = dir.path().join("Info.plist");
+    value.to_file_binary(&bin).unwrap();
+    let from_bin = audit::load(&bin, None, NscOptions::default()).unwrap();
+    let from_xml = load("trustkit-info.plist").unwrap();
+    assert_eq!(summary(&from_bin), summary(&from_xml));
+    assert_eq!(from_bin.domains[0].location.line, None);
+
+    let json = load("trustkit.json").unwrap();
+    assert_eq!(json.format, SourceFormat::TrustKit);
+    assert_eq!(
+        summary(&json),
+        vec![(
+            s("api.example.com"),
+            false,
+            vec![s(K87), s(PL1)],
+            true,
+            None
+        )]
+    );
+}
+
+#[test]
+fn trustkit_refusals_use_trustkits_reasons() {
+    let err = load("trustkit-one-pin.json").unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "TrustKit refuses this configuration: TrustKit was initialized with less than two pins"
+        ),
+        "{err}"
+    );
+    let err = load("trustkit-suffix.json").unwrap_err().to_string();
+    assert!(
+        err.contains("includeSubdomains for a domain suffix co.jp"),
+        "{err}"
+    );
+    let bad = br#"{"TSKPinnedDomains":{"a.example.com":{"kTSKPublicKeyHashes":["AAAA","BBBB"]}}}"#;
+    let err = audit::import_bytes(bad, "bad.json", None, NscOptions::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid Public Key Hash \"AAAA\""), "{err}");
+    let bad = format!(
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKExpirationDate":"30/06/2027"}}}}}}"#
+    );
+    let err = audit::import_bytes(
+        bad.as_bytes(),
+        "bad.json",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("kTSKExpirationDate"), "{err}");
+    // Report-only domains may have a single pin (TrustKit requires two only when enforcing).
+    let ok = format!(
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}"],"kTSKEnforcePinning":false}}}}}}"#
+    );
+    assert!(
+        audit::import_bytes(ok.as_bytes(), "ok.json", None, NscOptions::default(), None).is_ok()
+    );
+}
+
+#[test]
+fn ats_pinned_domains() {
+    let cfg = load("ats-pinned.plist").unwrap();
+    assert_eq!(cfg.format, SourceFormat::Ats);
+    let d = &cfg.domains[0];
+    assert_eq!(d.host, "api.example.com");
+    assert_eq!(
+        d.pins
+            .iter()
+            .map(|p| (p.pin.base64(), p.scope))
+            .collect::<Vec<_>>(),
+        vec![(s(K87), PinScope::Ca), (s(NDC), PinScope::Leaf)]
+    );
+    let bad = br#"{"NSAppTransportSecurity":{"NSPinnedDomains":{"a.example.com":{"NSIncludesSubdomains":true}}}}"#;
+    let err = audit::import_bytes(bad, "ats.json", None, NscOptions::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ATS refuses") && err.contains("NSPinnedCAIdentities"),
+        "{err}"
+    );
+}
+
+#[test]
+fn okhttp_list_and_kotlin() {
+    let cfg = load("okhttp-pins.txt").unwrap();
+    assert_eq!(cfg.format, SourceFormat::OkHttp);
+    assert_eq!(
+        summary(&cfg),
+        vec![
+            (
+                s("api.example.com"),
+                false,
+                vec![s(K87), s(PL1)],
+                true,
+                None
+            ),
+            (
+                s("**.cdn.example.com"),
+                true,
+                vec![s(NDC), s(K87)],
+                true,
+                None
+            ),
+        ]
+    );
+    assert_eq!(cfg.domains[1].location.line, Some(4));
+    let kt = load("Pinning.kt").unwrap();
+    assert_eq!(
+        summary(&kt),
+        vec![
+            (
+                s("api.example.com"),
+                false,
+                vec![s(K87), s(PL1)],
+                true,
+                None
+            ),
+            (s("*.static.example.com"), false, vec![s(NDC)], true, None)
+        ]
+    );
+    assert_eq!(kt.domains[0].location.line, Some(8));
+    assert_eq!(kt.domains[1].location.line, Some(13));
+    let err = audit::load(
+        &fixture("okhttp-bad-pattern.txt"),
+        Some(SourceFormat::OkHttp),
+        NscOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("okhttp-bad-pattern.txt:1: OkHttp refuses this configuration: Invalid pattern: https://api.example.com/v1"), "{err}");
+    let err = audit::import_bytes(
+        b"a.example.com md5/AAAA\n",
+        "p.txt",
+        Some(SourceFormat::OkHttp),
+        NscOptions::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("pins must start with 'sha256/' or 'sha1/': md5/AAAA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mamori_policy() {
+    let cfg = load("policy.toml").unwrap();
+    assert_eq!(cfg.format, SourceFormat::Mamori);
+    assert_eq!(
+        summary(&cfg),
+        vec![(
+            s("api.example.com"),
+            false,
+            vec![s(K87), s(PL1)],
+            true,
+            Some(s("2030-06-30"))
+        )]
+    );
+    assert_eq!(cfg.domains[0].location.line, Some(4));
+    let err = audit::import_bytes(b"[[domain]]\nhost = \"a.example.com\"\npins = [\"sha256/K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=\"]\n", "one.toml", None, NscOptions::default(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Mamori refuses") && err.contains("backup pin"),
+        "{err}"
+    );
+}
+
+#[test]
+fn detection_and_unknown_formats() {
+    for (name, f) in [
+        ("trustkit-info.plist", SourceFormat::TrustKit),
+        ("trustkit.json", SourceFormat::TrustKit),
+        ("ats-pinned.plist", SourceFormat::Ats),
+        ("okhttp-pins.txt", SourceFormat::OkHttp),
+        ("Pinning.kt", SourceFormat::OkHttp),
+        ("policy.toml", SourceFormat::Mamori),
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        assert_eq!(audit::detect(&bytes, name).unwrap(), f, "{name}");
+    }
+    let err = audit::detect(b"hello world\n", "x.txt").unwrap_err();
+    assert!(matches!(err, ImportError::UnknownFormat { .. }));
+    assert!(err.to_string().contains("pass --from"));
+}
+
+fn roundtrip(cfg: &AuditConfig, to: ExportFormat, name: &str) -> AuditConfig {
+    let (text, _) = audit::export(cfg, to);
+    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
+}
+
+#[test]
+fn round_trips() {
+    // TrustKit -> Mamori -> TrustKit keeps hosts, pins, enforcement and expiry.
+    let tk = load("trustkit-info.plist").unwrap();
+    // www.globalsign.com is report-only with one pin: Mamori accepts it as report-only.
+    let m = roundtrip(&tk, ExportFormat::MamoriToml, "tk.toml");
+    assert_eq!(summary(&m), summary(&tk));
+    let back = roundtrip(&m, ExportFormat::TrustKit, "tk.plist");
+    assert_eq!(summary(&back), summary(&tk));
+    let j = roundtrip(&tk, ExportFormat::MamoriJson, "tk.json");
+    assert_eq!(summary(&j), summary(&tk));
+
+    // OkHttp -> OkHttp and OkHttp -> Mamori -> OkHttp.
+    let ok = load("okhttp-pins.txt").unwrap();
+    assert_eq!(
+        summary(&roundtrip(&ok, ExportFormat::OkHttp, "o.txt")),
+        summary(&ok)
+    );
+    let m = roundtrip(&ok, ExportFormat::MamoriToml, "o.toml");
+    assert_eq!(
+        summary(&roundtrip(&m, ExportFormat::OkHttp, "o2.txt")),
+        summary(&ok)
+    );
+
+    // Mamori -> NSC -> Mamori: the date survives, its zone changes (noted).
+    let pol = load("policy.toml").unwrap();
+    let (xml, notes) = audit::export(&pol, ExportFormat::Nsc);
+    assert!(
+        notes.iter().any(|n| n.contains("device's time zone")),
+        "{notes:?}"
+    );
+    let nsc =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let mut expect = summary(&pol);
+    expect[0].4 = Some(s("2030-06-30"));
+    assert_eq!(summary(&nsc), expect);
+    assert_eq!(
+        nsc.domains[0].expiry.as_ref().unwrap().zone,
+        ExpiryZone::DeviceLocal
+    );
+}
+
+#[test]
+fn export_notes_what_cannot_be_carried() {
+    let ok = load("Pinning.kt").unwrap();
+    let (xml, notes) = audit::export(&ok, ExportFormat::Nsc);
+    assert!(
+        xml.contains("<domain includeSubdomains=\"true\">static.example.com</domain>"),
+        "{xml}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("exactly one label")),
+        "{notes:?}"
+    );
+    let (_, notes) = audit::export(&ok, ExportFormat::MamoriToml);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("Mamori would refuse the result")
+                && n.contains("*.static.example.com")),
+        "{notes:?}"
+    );
+}
