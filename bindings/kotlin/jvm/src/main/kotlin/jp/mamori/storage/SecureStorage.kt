@@ -5,10 +5,10 @@ import jp.mamori.ffi.StorageException
 import jp.mamori.ffi.StoreConfig
 import jp.mamori.ffi.SecureStore
 import jp.mamori.ffi.defaultPasscodePolicy
-import uniffi.mamori.PasscodeCheck
-import uniffi.mamori.RotationReport
-import uniffi.mamori.SecurityLevel
-import uniffi.mamori.WipeReport
+import jp.mamori.core.PasscodeCheck
+import jp.mamori.core.RotationReport
+import jp.mamori.core.SecurityLevel
+import jp.mamori.core.WipeReport
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.mamori.KeyLossReason
-import uniffi.mamori.PasscodeCheck
-import uniffi.mamori.SecurityLevel
+import jp.mamori.core.KeyLossReason
+import jp.mamori.core.PasscodeCheck
+import jp.mamori.core.SecurityLevel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
