@@ -505,3 +505,33 @@ fn store_debug_and_errors_hold_no_secrets() {
         );
     }
 }
+
+#[test]
+fn concurrent_rotations_leave_a_consistent_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(dir.path(), fixed_kek(1)).unwrap());
+    for i in 0..20 {
+        s.put(&format!("i{i}"), b"v").unwrap();
+    }
+    let threads: Vec<_> = [2u8, 3]
+        .into_iter()
+        .map(|b| {
+            let s = s.clone();
+            std::thread::spawn(move || s.rotate_kek(fixed_kek(b)).unwrap())
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let last = s.kek_id().unwrap();
+    drop(s);
+    let kek = if last == fixed_kek(2).key_id() {
+        fixed_kek(2)
+    } else {
+        fixed_kek(3)
+    };
+    let s = open(dir.path(), kek).unwrap();
+    for i in 0..20 {
+        assert_eq!(s.get(&format!("i{i}")).unwrap().as_slice(), b"v");
+    }
+}

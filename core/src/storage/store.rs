@@ -305,7 +305,10 @@ impl SecureStore {
                 }
             }
         }
-        store.run_rotation(&manifest, &from, &cipher)?;
+        {
+            let mut inner = store.inner.write().unwrap_or_else(|p| p.into_inner());
+            store.run_rotation(&mut inner, &manifest, &from, &cipher)?;
+        }
         Ok(store)
     }
 
@@ -592,33 +595,34 @@ impl SecureStore {
     pub fn rotate_kek(&self, new_kek: Arc<dyn Kek>) -> Result<RotationReport, StorageError> {
         self.options_policy.check(new_kek.as_ref())?;
         let new = Arc::new(EnvelopeCipher::new(new_kek, self.cache)?);
-        let (manifest, old) = {
-            let inner = self.read_inner()?;
-            if inner.cipher.kek_id() == new.kek_id() {
-                return Ok(RotationReport::default());
-            }
-            self.verify_canary(&inner.store_id, &inner.cipher)?;
-            let m = Manifest {
-                format: STORE_FORMAT,
-                store_id: inner.store_id.clone(),
-                kek_id: inner.cipher.kek_id().to_owned(),
-                rotating_from: Vec::new(),
-            };
-            (m, inner.cipher.clone())
-        };
-        self.run_rotation(&manifest, &[old], &new)
-    }
-
-    fn run_rotation(
-        &self,
-        manifest: &Manifest,
-        from: &[Arc<EnvelopeCipher>],
-        to: &Arc<EnvelopeCipher>,
-    ) -> Result<RotationReport, StorageError> {
+        // One lock for the whole rotation: a concurrent rotation waits and then starts
+        // from the key this one rotated to.
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if inner.wiped {
             return Err(StorageError::Wiped);
         }
+        if inner.cipher.kek_id() == new.kek_id() {
+            return Ok(RotationReport::default());
+        }
+        self.verify_canary(&inner.store_id, &inner.cipher)?;
+        let manifest = Manifest {
+            format: STORE_FORMAT,
+            store_id: inner.store_id.clone(),
+            kek_id: inner.cipher.kek_id().to_owned(),
+            rotating_from: Vec::new(),
+        };
+        let old = inner.cipher.clone();
+        self.run_rotation(&mut inner, &manifest, &[old], &new)
+    }
+
+    /// Rotates every file to `to`; the caller holds the write lock.
+    fn run_rotation(
+        &self,
+        inner: &mut Inner,
+        manifest: &Manifest,
+        from: &[Arc<EnvelopeCipher>],
+        to: &Arc<EnvelopeCipher>,
+    ) -> Result<RotationReport, StorageError> {
         let store_id = manifest.store_id.clone();
         // 1. Record every key files may be under, before touching any file.
         let mut rotating_from: Vec<String> = from.iter().map(|c| c.kek_id().to_owned()).collect();
