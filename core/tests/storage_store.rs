@@ -535,3 +535,36 @@ fn concurrent_rotations_leave_a_consistent_store() {
         assert_eq!(s.get(&format!("i{i}")).unwrap().as_slice(), b"v");
     }
 }
+
+#[test]
+fn encrypted_files_are_rewrapped_after_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path().join("store").as_path(), fixed_kek(1)).unwrap();
+    let src = dir.path().join("in.bin");
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&src, &data).unwrap();
+    let enc = dir.path().join("in.enc");
+    s.encrypt_file("doc", &src, &enc).unwrap();
+    let before = std::fs::read(&enc).unwrap();
+    s.rotate_kek(fixed_kek(2)).unwrap();
+    let out = dir.path().join("out.bin");
+    assert!(matches!(
+        s.decrypt_file("doc", &enc, &out),
+        Err(StorageError::WrongKek { .. })
+    ));
+    // The wrong previous key is refused and the file is left alone.
+    assert!(s.rewrap_file(&enc, fixed_kek(9)).is_err());
+    assert_eq!(std::fs::read(&enc).unwrap(), before);
+    assert!(s.rewrap_file(&enc, fixed_kek(1)).unwrap());
+    assert!(
+        !s.rewrap_file(&enc, fixed_kek(1)).unwrap(),
+        "already under the current key"
+    );
+    let after = std::fs::read(&enc).unwrap();
+    // Same fixed header and segments: only the key part changed.
+    assert_eq!(before[..30], after[..30]);
+    let tail = data.len() + 16 * data.len().div_ceil(1 << 16);
+    assert_eq!(before[before.len() - tail..], after[after.len() - tail..]);
+    s.decrypt_file("doc", &enc, &out).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+}

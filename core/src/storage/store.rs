@@ -582,6 +582,17 @@ impl SecureStore {
         )
     }
 
+    /// Re-wraps a file written by [`SecureStore::encrypt_file`] under an earlier
+    /// KEK (`previous`) so that it opens under the store's current KEK. A store
+    /// rotation only covers the store directory: apps that keep encrypted files
+    /// elsewhere call this for each of them while they still hold the old key.
+    /// Returns `false` if the file was already under the current KEK.
+    pub fn rewrap_file(&self, path: &Path, previous: Arc<dyn Kek>) -> Result<bool, StorageError> {
+        let inner = self.read_inner()?;
+        let from = EnvelopeCipher::new(previous, CachePolicy::disabled())?;
+        stream::rewrap_file(&from, &inner.cipher, path)
+    }
+
     /// Drops cached plaintext data keys now (e.g. when the app goes to background).
     pub fn clear_key_cache(&self) {
         if let Ok(inner) = self.read_inner() {
@@ -643,13 +654,13 @@ impl SecureStore {
         let mut memo: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
         // 2. The canary first, then prove the new KEK opens what it wrapped.
         let canary = self.dir.join(CANARY);
-        self.rewrap_file(&canary, from, to, &mut memo, &mut report)?;
+        self.rewrap_envelope_file(&canary, from, to, &mut memo, &mut report)?;
         self.check_canary(&store_id, to, true)?;
         // 3. Items and the passcode file.
         let mut files: Vec<PathBuf> = self.item_files()?.into_iter().map(|(p, _)| p).collect();
         files.push(self.dir.join(PASSCODE_FILE));
         for f in files {
-            self.rewrap_file(&f, from, to, &mut memo, &mut report)?;
+            self.rewrap_envelope_file(&f, from, to, &mut memo, &mut report)?;
         }
         // 4. Commit.
         Self::write_manifest(
@@ -668,7 +679,7 @@ impl SecureStore {
         Ok(report)
     }
 
-    fn rewrap_file(
+    fn rewrap_envelope_file(
         &self,
         path: &Path,
         from: &[Arc<EnvelopeCipher>],
