@@ -2,7 +2,7 @@ package jp.mamori.storage
 
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
-import uniffi.mamori.SecurityLevel
+import jp.mamori.core.SecurityLevel
 import java.security.GeneralSecurityException
 import java.security.MessageDigest
 import java.security.SecureRandom

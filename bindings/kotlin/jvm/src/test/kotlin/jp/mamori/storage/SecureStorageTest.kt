@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.mamori.KeyLossReason
-import uniffi.mamori.PasscodeCheck
-import uniffi.mamori.SecurityLevel
+import jp.mamori.core.KeyLossReason
+import jp.mamori.core.PasscodeCheck
+import jp.mamori.core.SecurityLevel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
@@ -175,6 +175,15 @@ class SecureStorageTest {
             assertFalse(Files.exists(out))
             s.decryptFile("statement", enc, out)
             assertArrayEquals(data, Files.readAllBytes(out))
+
+            // After a rotation the file is re-wrapped, not re-encrypted.
+            val newKek = JvmAesGcmKek.generate()
+            s.rotate(newKek)
+            assertThrows<StorageException.WrongKek> { s.decryptFile("statement", enc, dir.resolve("x")) }
+            assertTrue(s.rewrapFile(enc, kek))
+            val again = dir.resolve("again.pdf")
+            s.decryptFile("statement", enc, again)
+            assertArrayEquals(data, Files.readAllBytes(again))
         }
     }
 

@@ -9,7 +9,7 @@ import android.security.keystore.StrongBoxUnavailableException
 import android.security.keystore.UserNotAuthenticatedException
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
-import uniffi.mamori.SecurityLevel
+import jp.mamori.core.SecurityLevel
 import java.security.GeneralSecurityException
 import java.security.KeyStore
 import javax.crypto.AEADBadTagException
