@@ -5,6 +5,8 @@
 uniffi::setup_scaffolding!();
 
 mod device;
+pub mod pinning;
+mod storage;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///

@@ -20,8 +20,10 @@ fn load(name: &str) -> Result<AuditConfig, ImportError> {
     audit::load(&fixture(name), None, NscOptions::default())
 }
 
-/// (host, include_subdomains, pins as base64, enforce, expiry text)
-fn summary(cfg: &AuditConfig) -> Vec<(String, bool, Vec<String>, bool, Option<String>)> {
+/// (host, include_subdomains, pins as base64, enforce, expiry date)
+type Summary = (String, bool, Vec<String>, bool, Option<String>);
+
+fn summary(cfg: &AuditConfig) -> Vec<Summary> {
     cfg.domains
         .iter()
         .map(|d| {

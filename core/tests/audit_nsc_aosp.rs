@@ -330,3 +330,32 @@ fn every_accepted_file_round_trips_through_nsc_export() {
         assert_eq!(strip(&back), strip(&cfg), "{file}\n{xml}");
     }
 }
+
+#[test]
+fn certificate_transparency_requirement_matches_ct_tests() {
+    let expected: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data().join("expected.json")).unwrap())
+            .unwrap();
+    let mut checked = 0;
+    for e in &expected {
+        let Some(ct) = e["expected"].get("ctRequired") else {
+            continue;
+        };
+        let file = e["file"].as_str().unwrap();
+        let cfg = load(file, false).unwrap();
+        for (host, want) in ct.as_object().unwrap() {
+            let idx = if host.is_empty() {
+                None
+            } else {
+                Some(cfg.domain_for(host).unwrap())
+            };
+            assert_eq!(
+                cfg.ct_required(idx),
+                want.as_bool().unwrap(),
+                "{file} {host:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9);
+}

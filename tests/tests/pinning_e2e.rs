@@ -89,6 +89,19 @@ pins = ["{}", "{}"]
         d.chain_pins(),
         [pki.leaf.pin(), pki.intermediate.pin(), pki.root.pin()]
     );
+    // Subjects are named, the same on a repeat (memoised) verification.
+    for _ in 0..2 {
+        let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
+        let subjects: Vec<_> = d.chain.iter().map(|e| e.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "CN=api.example.com",
+                "CN=Leaf Issuing CA",
+                "CN=Leaf Root CA"
+            ]
+        );
+    }
 }
 
 #[test]

@@ -173,7 +173,8 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
                 .map_err(|e| Failure(format!("cannot clear {}: {e}", dir.display())))?;
         }
         // The per-crate bindings/uniffi.toml (Kotlin package jp.mamori.ffi, Swift module
-        // MamoriFFI, omit_checksums) is found by uniffi through cargo metadata.
+        // MamoriFFI, omit_checksums) is found by uniffi through cargo metadata; the global
+        // bindings/uniffi-crates.toml names the other crates' bindings (the core's).
         run(
             &format!("generating {language} bindings"),
             cargo()
@@ -186,13 +187,10 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
                     "uniffi-bindgen",
                     "--",
                 ])
-                .args([
-                    "generate",
-                    "--no-format",
-                    "--language",
-                    language,
-                    "--out-dir",
-                ])
+                .args(["generate", "--no-format", "--language", language])
+                .arg("--config")
+                .arg(repo_root().join("bindings/uniffi-crates.toml"))
+                .arg("--out-dir")
                 .arg(dir)
                 .arg(&library),
         )?;
@@ -247,19 +245,24 @@ fn kotlin_test(opts: BuildOpts) -> Result {
 fn swift_check_task() -> Result {
     let generated = bindings(BuildOpts { release: false })?;
     let root = repo_root();
+    // The package's copy of the generated bindings is skipped in favour of the generated
+    // directory itself, which also holds the Swift of every other crate (the core's MamoriCore).
+    let copy_dir = root.join("bindings/swift/Sources/MamoriFFI");
     let mut files = Vec::new();
-    for dir in [root.join("bindings/swift"), root.join("ios-example")] {
+    for dir in [
+        root.join("bindings/swift"),
+        root.join("ios-example"),
+        generated.swift.clone(),
+    ] {
         swift_check::collect_swift_files(&dir, &mut files)
             .map_err(|e| Failure(format!("cannot list Swift files in {}: {e}", dir.display())))?;
     }
-    // The generated bindings are parsed through their copy in the package
-    // (bindings/swift/Sources/MamoriFFI/MamoriFFI.swift, refreshed by `bindings` above).
-    let generated_copy = root.join("bindings/swift/Sources/MamoriFFI/MamoriFFI.swift");
-    if !files.contains(&generated_copy) {
+    files.retain(|f| !f.starts_with(&copy_dir));
+    let generated_main = generated.swift.join("MamoriFFI.swift");
+    if !files.contains(&generated_main) {
         return Err(Failure(format!(
-            "generated Swift bindings missing at {} (from {})",
-            generated_copy.display(),
-            generated.swift.display()
+            "generated Swift bindings missing: {}",
+            generated_main.display()
         )));
     }
     files.sort();

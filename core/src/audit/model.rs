@@ -499,3 +499,29 @@ pub fn covers(d: &DomainEntry, host: &str) -> bool {
     }
     host == d.host || (d.include_subdomains && below(&d.host))
 }
+
+impl AuditConfig {
+    /// Whether certificate transparency is required for a domain (`None`:
+    /// the default config), per AOSP's rule: a declared
+    /// `<certificateTransparency>` on the domain or an enclosing config wins;
+    /// otherwise base-config's setting is inherited only when the domain's
+    /// trust anchors are all system anchors (user or bundled anchors are not
+    /// in CT logs).
+    pub fn ct_required(&self, idx: Option<usize>) -> bool {
+        let Some(idx) = idx else {
+            return self.base.certificate_transparency.unwrap_or(false);
+        };
+        let mut cur = Some(idx);
+        while let Some(i) = cur {
+            if let Some(v) = self.domains[i].declared.certificate_transparency {
+                return v;
+            }
+            cur = self.domains[i].parent;
+        }
+        self.base.certificate_transparency.unwrap_or(false)
+            && self
+                .effective_anchors(idx)
+                .iter()
+                .all(|a| a.source == AnchorSource::System)
+    }
+}

@@ -683,6 +683,9 @@ fn platform_name(p: Platform, lang: Lang) -> &'static str {
     }
 }
 
+/// A pinned host on one side: host, pins, expiry (date, zone), location.
+type PinnedEntry = (String, Vec<Pin>, Option<(String, ExpiryZone)>, Location);
+
 fn cross_platform(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<Finding>) {
     let lang = opts.lang;
     let android: Vec<&AuditConfig> = configs
@@ -708,27 +711,26 @@ fn cross_platform(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<Fi
         });
     };
     // Pinned entries per side: (host, pins, expiry, location, platform).
-    let pinned =
-        |side: &[&AuditConfig]| -> Vec<(String, Vec<Pin>, Option<(String, ExpiryZone)>, Location)> {
-            let mut v = Vec::new();
-            for c in side {
-                for (i, d) in c.domains.iter().enumerate() {
-                    let (pi, has) = effective_pins(c, i);
-                    let pd = &c.domains[pi];
-                    if has && !pd.pins.is_empty() {
-                        v.push((
-                            d.host.clone(),
-                            pd.distinct_pins(),
-                            pd.expiry
-                                .as_ref()
-                                .map(|e| (e.at.date().to_string(), e.zone)),
-                            d.location.clone(),
-                        ));
-                    }
+    let pinned = |side: &[&AuditConfig]| -> Vec<PinnedEntry> {
+        let mut v = Vec::new();
+        for c in side {
+            for (i, d) in c.domains.iter().enumerate() {
+                let (pi, has) = effective_pins(c, i);
+                let pd = &c.domains[pi];
+                if has && !pd.pins.is_empty() {
+                    v.push((
+                        d.host.clone(),
+                        pd.distinct_pins(),
+                        pd.expiry
+                            .as_ref()
+                            .map(|e| (e.at.date().to_string(), e.zone)),
+                        d.location.clone(),
+                    ));
                 }
             }
-            v
-        };
+        }
+        v
+    };
     let a = pinned(&android);
     let i = pinned(&ios);
     let covered = |side: &[&AuditConfig], host: &str| -> Option<Vec<Pin>> {

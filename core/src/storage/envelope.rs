@@ -149,6 +149,18 @@ impl KeyPart {
 
     /// Parses a key part at the start of `bytes`; returns it and its length.
     pub(crate) fn parse(bytes: &[u8]) -> Result<(Self, usize), StorageError> {
+        let (kek_id, wrapped, len) = Self::parse_ref(bytes)?;
+        Ok((
+            Self {
+                kek_id: kek_id.to_owned(),
+                wrapped_dek: wrapped.to_vec(),
+            },
+            len,
+        ))
+    }
+
+    /// Borrowing parse: `(kek_id, wrapped_dek, length of the key part)`.
+    pub(crate) fn parse_ref(bytes: &[u8]) -> Result<(&str, &[u8], usize), StorageError> {
         let k = *bytes.first().ok_or(StorageError::Malformed {
             reason: "truncated before the key id length",
         })? as usize;
@@ -160,11 +172,9 @@ impl KeyPart {
         let id = bytes.get(1..1 + k).ok_or(StorageError::Malformed {
             reason: "truncated key id",
         })?;
-        let kek_id = std::str::from_utf8(id)
-            .map_err(|_| StorageError::Malformed {
-                reason: "key id is not UTF-8",
-            })?
-            .to_owned();
+        let kek_id = std::str::from_utf8(id).map_err(|_| StorageError::Malformed {
+            reason: "key id is not UTF-8",
+        })?;
         let w = bytes.get(1 + k..3 + k).ok_or(StorageError::Malformed {
             reason: "truncated before the wrapped key length",
         })?;
@@ -174,19 +184,10 @@ impl KeyPart {
                 reason: "wrapped key length out of range",
             });
         }
-        let wrapped_dek = bytes
-            .get(3 + k..3 + k + w)
-            .ok_or(StorageError::Malformed {
-                reason: "truncated wrapped key",
-            })?
-            .to_vec();
-        Ok((
-            Self {
-                kek_id,
-                wrapped_dek,
-            },
-            3 + k + w,
-        ))
+        let wrapped = bytes.get(3 + k..3 + k + w).ok_or(StorageError::Malformed {
+            reason: "truncated wrapped key",
+        })?;
+        Ok((kek_id, wrapped, 3 + k + w))
     }
 }
 
@@ -204,6 +205,28 @@ pub struct EnvelopeHeader {
 impl EnvelopeHeader {
     /// Parses the header of an envelope without using any key.
     pub fn parse(envelope: &[u8]) -> Result<Self, StorageError> {
+        let h = HeaderRef::parse(envelope)?;
+        Ok(Self {
+            nonce: h.nonce,
+            key: KeyPart {
+                kek_id: h.kek_id.to_owned(),
+                wrapped_dek: h.wrapped.to_vec(),
+            },
+            body_offset: h.body_offset,
+        })
+    }
+}
+
+/// A parsed header borrowing from the envelope (no allocation on the hot path).
+pub(crate) struct HeaderRef<'a> {
+    pub(crate) nonce: [u8; NONCE_SIZE],
+    pub(crate) kek_id: &'a str,
+    pub(crate) wrapped: &'a [u8],
+    pub(crate) body_offset: usize,
+}
+
+impl<'a> HeaderRef<'a> {
+    pub(crate) fn parse(envelope: &'a [u8]) -> Result<Self, StorageError> {
         if envelope.len() < FIXED_HEADER_LEN {
             return Err(StorageError::Malformed {
                 reason: "shorter than the fixed header",
@@ -231,7 +254,7 @@ impl EnvelopeHeader {
         }
         let mut nonce = [0u8; NONCE_SIZE];
         nonce.copy_from_slice(&envelope[7..FIXED_HEADER_LEN]);
-        let (key, len) = KeyPart::parse(&envelope[FIXED_HEADER_LEN..])?;
+        let (kek_id, wrapped, len) = KeyPart::parse_ref(&envelope[FIXED_HEADER_LEN..])?;
         let body_offset = FIXED_HEADER_LEN + len;
         if envelope.len() < body_offset + TAG_LEN {
             return Err(StorageError::Malformed {
@@ -240,7 +263,8 @@ impl EnvelopeHeader {
         }
         Ok(Self {
             nonce,
-            key,
+            kek_id,
+            wrapped,
             body_offset,
         })
     }
@@ -415,6 +439,11 @@ impl EnvelopeCipher {
         let now = Instant::now();
         if self.policy.enabled() {
             let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = &st.sealing {
+                if &*s.wrapped == wrapped && now.duration_since(s.created) < self.policy.max_age {
+                    return Ok(s.dek.clone());
+                }
+            }
             if let Some((dek, t)) = st.opened.get(wrapped) {
                 if now.duration_since(*t) < self.policy.max_age {
                     return Ok(dek.clone());
@@ -443,11 +472,11 @@ impl EnvelopeCipher {
     }
 
     /// Checks that a header names this cipher's KEK.
-    pub(crate) fn check_kek(&self, key: &KeyPart) -> Result<(), StorageError> {
-        if key.kek_id != self.kek_id {
+    pub(crate) fn check_kek(&self, kek_id: &str) -> Result<(), StorageError> {
+        if kek_id != self.kek_id {
             return Err(StorageError::WrongKek {
                 expected: self.kek_id.clone(),
-                found: key.kek_id.clone(),
+                found: kek_id.to_owned(),
             });
         }
         Ok(())
@@ -455,8 +484,21 @@ impl EnvelopeCipher {
 
     /// Encrypts `plaintext`, binding `context` (e.g. the item name) to it.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StorageError> {
+        let mut out = Vec::new();
+        self.seal_into(context, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`EnvelopeCipher::seal`] appending the envelope to `out` (reuse a buffer).
+    pub fn seal_into(
+        &self,
+        context: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), StorageError> {
         self.with_sealing_dek(|dek, wrapped, nonce| {
-            let mut out = Vec::with_capacity(
+            let start = out.len();
+            out.reserve(
                 FIXED_HEADER_LEN
                     + 3
                     + self.kek_id.len()
@@ -467,16 +509,16 @@ impl EnvelopeCipher {
             out.extend_from_slice(&ENVELOPE_MAGIC);
             out.extend_from_slice(&[FORMAT_VERSION, ALG_AES256_GCM, 0]);
             out.extend_from_slice(&nonce);
-            let aad = payload_aad(&out[..FIXED_HEADER_LEN], context);
-            KeyPart::encode_into(&self.kek_id, wrapped, &mut out);
+            let aad = payload_aad(&out[start..start + FIXED_HEADER_LEN], context);
+            KeyPart::encode_into(&self.kek_id, wrapped, out);
             let body = out.len();
             out.extend_from_slice(plaintext);
-            dek.key.seal_in_place_from(&nonce, &aad, &mut out, body)?;
-            Ok(out)
+            dek.key.seal_in_place_from(&nonce, &aad, out, body)
         })
     }
 
-    /// Decrypts an envelope sealed with the same `context`.
+    /// Decrypts an envelope sealed with the same `context` into a new, zeroizing
+    /// buffer.
     ///
     /// Errors: [`StorageError::Malformed`] before any key is used,
     /// [`StorageError::WrongKek`] if the envelope names another KEK,
@@ -487,7 +529,23 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
-        self.open_impl(context, envelope, false)
+        let mut buf = Zeroizing::new(envelope.to_vec());
+        let (offset, len) = self.open_in_place_impl(context, &mut buf, false)?;
+        buf.truncate(offset + len);
+        buf.drain(..offset);
+        Ok(buf)
+    }
+
+    /// Decrypts in the caller's buffer (no allocation, no copy); returns the
+    /// plaintext, a sub-slice of `envelope`. The caller owns the buffer and its
+    /// zeroization. Same errors as [`EnvelopeCipher::open`].
+    pub fn open_in_place<'a>(
+        &self,
+        context: &[u8],
+        envelope: &'a mut [u8],
+    ) -> Result<&'a mut [u8], StorageError> {
+        let (offset, len) = self.open_in_place_impl(context, envelope, false)?;
+        Ok(&mut envelope[offset..offset + len])
     }
 
     /// [`EnvelopeCipher::open`] that asks the KEK even if the DEK is cached.
@@ -496,29 +554,36 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
-        self.open_impl(context, envelope, true)
+        let mut buf = Zeroizing::new(envelope.to_vec());
+        let (offset, len) = self.open_in_place_impl(context, &mut buf, true)?;
+        buf.truncate(offset + len);
+        buf.drain(..offset);
+        Ok(buf)
     }
 
-    fn open_impl(
+    /// Opens in place; returns (plaintext offset, plaintext length).
+    fn open_in_place_impl(
         &self,
         context: &[u8],
-        envelope: &[u8],
+        envelope: &mut [u8],
         uncached: bool,
-    ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
-        let header = EnvelopeHeader::parse(envelope)?;
-        self.check_kek(&header.key)?;
-        let dek = if uncached {
-            Arc::new(Dek::new(
-                self.kek.unwrap(&header.key.wrapped_dek, &self.wrap_aad)?,
-            ))
-        } else {
-            self.unwrap_dek(&header.key.wrapped_dek)?
+    ) -> Result<(usize, usize), StorageError> {
+        let (nonce, offset, dek) = {
+            let header = HeaderRef::parse(envelope)?;
+            self.check_kek(header.kek_id)?;
+            let dek = if uncached {
+                Arc::new(Dek::new(self.kek.unwrap(header.wrapped, &self.wrap_aad)?))
+            } else {
+                self.unwrap_dek(header.wrapped)?
+            };
+            (header.nonce, header.body_offset, dek)
         };
         let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
-        let mut buf = Zeroizing::new(envelope[header.body_offset..].to_vec());
-        let len = dek.key.open_in_place(&header.nonce, &aad, &mut buf)?.len();
-        buf.truncate(len);
-        Ok(buf)
+        let len = dek
+            .key
+            .open_in_place(&nonce, &aad, &mut envelope[offset..])?
+            .len();
+        Ok((offset, len))
     }
 
     /// Re-wraps the envelope's DEK under `to`'s KEK. The fixed part and the
@@ -540,7 +605,7 @@ impl EnvelopeCipher {
         key: &KeyPart,
         to: &EnvelopeCipher,
     ) -> Result<Vec<u8>, StorageError> {
-        self.check_kek(key)?;
+        self.check_kek(&key.kek_id)?;
         let dek = self.unwrap_dek(&key.wrapped_dek)?;
         to.wrap_dek(&dek)
     }

@@ -129,22 +129,24 @@ struct Manifest {
 
 /// What a rotation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RotationReport {
     /// Files whose data key was re-wrapped.
-    pub rewrapped: usize,
+    pub rewrapped: u64,
     /// Files already under the new KEK (a resumed rotation).
-    pub already_rotated: usize,
+    pub already_rotated: u64,
     /// Damaged files that could not be re-wrapped (they read as `Corrupted`).
-    pub skipped_corrupted: usize,
+    pub skipped_corrupted: u64,
 }
 
 /// What a wipe did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WipeReport {
     /// Whether the KEK was destroyed (false if it does not support destruction).
     pub kek_destroyed: bool,
     /// How many files were removed.
-    pub files_removed: usize,
+    pub files_removed: u64,
 }
 
 struct Inner {
@@ -721,7 +723,7 @@ impl SecureStore {
         let mut files_removed = 0;
         // The manifest goes first: without it nothing left behind is a store.
         for f in [MANIFEST, CANARY, PASSCODE_FILE] {
-            files_removed += fsutil::remove_durably(&self.dir.join(f))? as usize;
+            files_removed += fsutil::remove_durably(&self.dir.join(f))? as u64;
         }
         let items = self.dir.join(ITEMS);
         for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {

@@ -313,7 +313,7 @@ fn decrypt_impl(
     labels: &Labels<'_>,
 ) -> Result<u64, StorageError> {
     let header = StreamHeader::read_labelled(&mut reader, labels.input)?;
-    cipher.check_kek(&header.key)?;
+    cipher.check_kek(&header.key.kek_id)?;
     let dek = cipher.unwrap_dek(&header.key.wrapped_dek)?;
     let key = StreamKey::derive(&dek, &header.fixed, context);
     drop(dek);

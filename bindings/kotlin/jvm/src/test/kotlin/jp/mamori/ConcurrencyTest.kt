@@ -1,0 +1,46 @@
+package jp.mamori
+
+import jp.mamori.ffi.PinOutcome
+import jp.mamori.ffi.PinReport
+import jp.mamori.ffi.PinReportListener
+import jp.mamori.ffi.PinningEngine
+import jp.mamori.ffi.ReportAppInfo
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Test
+import java.util.concurrent.atomic.AtomicInteger
+
+/** One engine shared by many threads, as an app shares it across its HTTP clients. */
+class ConcurrencyTest {
+    private val pki = TestPki()
+
+    @Test
+    fun `concurrent verifications agree and a repeated failure is reported once`() = runBlocking {
+        val engine = PinningEngine.fromToml(pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.spare2))))
+        val delivered = AtomicInteger()
+        engine.setReportListener(
+            object : PinReportListener {
+                override fun onReport(report: PinReport) {
+                    delivered.incrementAndGet()
+                }
+            },
+            ReportAppInfo(platform = "JVM"),
+        )
+        val chain = pki.presentedChain.map { it.encoded }
+        val outcomes = (1..64).map { i ->
+            async(Dispatchers.Default) {
+                val host = if (i % 2 == 0) PINNED_HOST else UNPINNED_HOST
+                host to engine.verify(host, 443u, chain).outcome
+            }
+        }.awaitAll()
+
+        outcomes.forEach { (host, outcome) ->
+            assertEquals(if (host == PINNED_HOST) PinOutcome.BLOCK else PinOutcome.ALLOW, outcome, host)
+        }
+        // 32 identical failures (same host, chain, result) within 24 h: one report (dedup).
+        assertEquals(1, delivered.get())
+    }
+}

@@ -1,0 +1,449 @@
+//! The pinning engine across the FFI (guideline DEV-4, BP-1, BP-5).
+//!
+//! Kotlin and Swift get one object, [`PinningEngine`]: built from a policy (TOML, JSON or a
+//! file, validated once, at construction), asked `verify(host, port, chain)` once per TLS
+//! handshake by the platform facade (`MamoriTrustManager` on the JVM/Android,
+//! `MamoriPinningDelegate` on iOS), after the platform's own trust evaluation.
+//!
+//! The records here are flat copies of the core's [`Decision`] and [`PinFailureReport`]: the
+//! core types carry `Pin`, `OffsetDateTime` and typed failures that have no FFI shape, and the
+//! core stays free of FFI concerns. Each record has exactly one `From` conversion from its core
+//! type, so the two cannot drift apart silently.
+//!
+//! One FFI call per handshake costs ~17 µs through JNA (NOTES-bindings.md), negligible next to a
+//! handshake; the chain crosses as `Vec<Vec<u8>>` (a few KiB).
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use mamori::pinning::{
+    AppInfo, Decision, Failure, Outcome, PinFailureReport, PinPolicy, PinVerifier, PolicyError,
+    Position, ReportListener,
+};
+use rustls_pki_types::{CertificateDer, UnixTime};
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
+pub enum PinningError {
+    /// The policy was refused: every problem found, each naming the domain and field.
+    #[error("{summary}")]
+    InvalidPolicy {
+        /// The file (or `<inline>`) the policy came from.
+        origin: String,
+        /// One line per problem, e.g. `domain "api.example.com", field `pins`: …`.
+        problems: Vec<String>,
+        /// The whole error as one text (origin and every problem).
+        summary: String,
+    },
+}
+
+impl From<PolicyError> for PinningError {
+    fn from(error: PolicyError) -> Self {
+        Self::InvalidPolicy {
+            summary: error.to_string(),
+            problems: error.problems.iter().map(ToString::to_string).collect(),
+            origin: error.origin,
+        }
+    }
+}
+
+/// What to do with the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinOutcome {
+    /// Proceed.
+    Allow,
+    /// Abort the connection.
+    Block,
+    /// Proceed, but a pin check failed and was reported (report-only rule, or an expired pin
+    /// set in fail-open mode).
+    Report,
+}
+
+impl From<Outcome> for PinOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Allow => Self::Allow,
+            Outcome::Block => Self::Block,
+            Outcome::Report => Self::Report,
+        }
+    }
+}
+
+/// Which check failed, when one did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinFailureKind {
+    /// The host name given by the TLS stack is not a host.
+    InvalidHost,
+    /// The server presented no certificate.
+    EmptyChain,
+    /// The chain does not validate against the policy's anchors.
+    UntrustedChain,
+    /// The leaf is not valid for the host.
+    NameMismatch,
+    /// The strict profile refused a certificate.
+    StrictProfile,
+    /// No pin of the rule matched the verified path.
+    PinMismatch,
+    /// A failure kind newer than these bindings.
+    Other,
+}
+
+impl From<&Failure> for PinFailureKind {
+    fn from(failure: &Failure) -> Self {
+        match failure {
+            Failure::InvalidHost(_) => Self::InvalidHost,
+            Failure::EmptyChain => Self::EmptyChain,
+            Failure::Chain(_) => Self::UntrustedChain,
+            Failure::Name(_) => Self::NameMismatch,
+            Failure::Strict(_) => Self::StrictProfile,
+            Failure::PinMismatch { .. } => Self::PinMismatch,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Where a certificate sits in a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CertificatePosition {
+    /// The server's own certificate.
+    Leaf,
+    /// An intermediate CA.
+    Intermediate,
+    /// The trust anchor that ended the verified path.
+    Anchor,
+}
+
+/// One certificate of the chain a decision looked at.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChainCertificate {
+    /// Leaf, intermediate or anchor.
+    pub position: CertificatePosition,
+    /// Its subject, e.g. `CN=api.example.com`.
+    pub subject: String,
+    /// Its SPKI pin, `sha256/<base64>`.
+    pub pin: String,
+}
+
+/// The verdict on one connection, with everything needed to debug it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinDecision {
+    /// Allow, block or report.
+    pub outcome: PinOutcome,
+    /// The normalised host.
+    pub host: String,
+    /// Whether the chain validated against the policy's anchors (path, time, EKU, name).
+    pub chain_valid: bool,
+    /// Whether a pin rule applies to the host.
+    pub pinned: bool,
+    /// Whether a configured pin matched the verified path.
+    pub pin_matched: bool,
+    /// The pin that matched.
+    pub matched_pin: Option<String>,
+    /// The host of the rule that applied.
+    pub rule: Option<String>,
+    /// Whether the rule's pin set is expired.
+    pub pin_set_expired: bool,
+    /// A sentence a developer can act on.
+    pub reason: String,
+    /// Which check failed, if any.
+    pub failure: Option<PinFailureKind>,
+    /// The verified path (leaf to anchor) when the chain validated, else the presented chain.
+    pub chain: Vec<ChainCertificate>,
+    /// Whether `chain` is the verified path.
+    pub chain_verified: bool,
+    /// The rule's pins.
+    pub known_pins: Vec<String>,
+    /// The failure report, when the decision produced one (also when it was deduplicated and
+    /// therefore not sent to the listener again).
+    pub report: Option<PinReport>,
+}
+
+impl From<Decision> for PinDecision {
+    fn from(d: Decision) -> Self {
+        Self {
+            outcome: d.decision.into(),
+            chain: d
+                .chain
+                .iter()
+                .map(|entry| ChainCertificate {
+                    position: match entry.position {
+                        Position::Leaf => CertificatePosition::Leaf,
+                        Position::Intermediate => CertificatePosition::Intermediate,
+                        Position::Anchor => CertificatePosition::Anchor,
+                    },
+                    subject: entry.subject.clone(),
+                    pin: entry.pin.to_string(),
+                })
+                .collect(),
+            failure: d.failure.as_ref().map(PinFailureKind::from),
+            host: d.host,
+            chain_valid: d.chain_valid,
+            pinned: d.pinned,
+            pin_matched: d.pin_matched,
+            matched_pin: d.matched_pin.map(|p| p.to_string()),
+            rule: d.rule,
+            pin_set_expired: d.pin_set_expired,
+            reason: d.reason,
+            chain_verified: d.chain_verified,
+            known_pins: d.known_pins.iter().map(ToString::to_string).collect(),
+            report: d.report.as_ref().map(PinReport::from),
+        }
+    }
+}
+
+/// A pin validation failure report (TrustKit's fields), plus the same report as JSON in
+/// TrustKit's shape, ready to upload.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinReport {
+    /// The host connected to.
+    pub hostname: String,
+    /// The port connected to (0 when the TLS stack did not say).
+    pub port: u16,
+    /// The policy's host that matched.
+    pub noted_hostname: String,
+    /// Whether the rule covers subdomains.
+    pub include_subdomains: bool,
+    /// Whether the connection was blocked.
+    pub enforce_pinning: bool,
+    /// The verified path as PEM, leaf first (empty when it did not verify).
+    pub validated_certificate_chain: Vec<String>,
+    /// The chain as the server presented it, as PEM.
+    pub served_certificate_chain: Vec<String>,
+    /// The configured pins, as `pin-sha256="…"`.
+    pub known_pins: Vec<String>,
+    /// TrustKit's result code: 1 pin mismatch, 2 invalid chain.
+    pub validation_result: u8,
+    /// When the validation happened, RFC 3339 UTC.
+    pub date_time: String,
+    /// Expiry of the pin set, when it has one.
+    pub expiration_date: Option<String>,
+    /// Mamori's explanation of the decision.
+    pub reason: String,
+    /// The whole report as JSON, in TrustKit's shape (kebab-case keys).
+    pub json: String,
+}
+
+impl From<&PinFailureReport> for PinReport {
+    fn from(r: &PinFailureReport) -> Self {
+        Self {
+            hostname: r.hostname.clone(),
+            port: r.port,
+            noted_hostname: r.noted_hostname.clone(),
+            include_subdomains: r.include_subdomains,
+            enforce_pinning: r.enforce_pinning,
+            validated_certificate_chain: r.validated_certificate_chain.clone(),
+            served_certificate_chain: r.served_certificate_chain.clone(),
+            known_pins: r.known_pins.clone(),
+            validation_result: r.validation_result,
+            date_time: r.date_time.clone(),
+            expiration_date: r.expiration_date.clone(),
+            reason: r.mamori_reason.clone(),
+            json: r.to_json(),
+        }
+    }
+}
+
+/// Facts about the app that reports carry. All optional; Mamori never adds a device
+/// identifier by itself (LOG-2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ReportAppInfo {
+    /// `app-bundle-id`, e.g. the Android application id.
+    #[uniffi(default = None)]
+    pub bundle_id: Option<String>,
+    /// `app-version`.
+    #[uniffi(default = None)]
+    pub version: Option<String>,
+    /// `app-platform`, e.g. `ANDROID`, `IOS`, `JVM`.
+    #[uniffi(default = None)]
+    pub platform: Option<String>,
+    /// `app-platform-version`.
+    #[uniffi(default = None)]
+    pub platform_version: Option<String>,
+}
+
+impl From<ReportAppInfo> for AppInfo {
+    fn from(app: ReportAppInfo) -> Self {
+        Self {
+            bundle_id: app.bundle_id,
+            version: app.version,
+            platform: app.platform,
+            platform_version: app.platform_version,
+            ..AppInfo::default()
+        }
+    }
+}
+
+/// Receives pin failure reports; implemented in Kotlin or Swift.
+///
+/// Called on the TLS handshake thread, at most once per (host, served chain, result) per 24 h:
+/// queue the upload and return. An implementation must not throw.
+#[uniffi::export(with_foreign)]
+pub trait PinReportListener: Send + Sync {
+    /// One new report.
+    fn on_report(&self, report: PinReport);
+}
+
+/// Adapts a foreign listener to the core's [`ReportListener`].
+struct ForeignListener(Arc<dyn PinReportListener>);
+
+impl ReportListener for ForeignListener {
+    fn on_report(&self, report: &PinFailureReport) {
+        self.0.on_report(PinReport::from(report));
+    }
+}
+
+/// A validated pin policy and the verifier built from it. Thread-safe: share one per app.
+#[derive(Debug, uniffi::Object)]
+pub struct PinningEngine {
+    policy: PinPolicy,
+    verifier: RwLock<Arc<PinVerifier>>,
+}
+
+impl PinningEngine {
+    fn new(policy: PinPolicy) -> Arc<Self> {
+        Arc::new(Self {
+            verifier: RwLock::new(Arc::new(PinVerifier::new(policy.clone()))),
+            policy,
+        })
+    }
+
+    fn current(&self) -> Arc<PinVerifier> {
+        // A poisoned lock only means a listener panicked mid-swap; the verifier is still whole.
+        Arc::clone(&self.verifier.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[uniffi::export]
+impl PinningEngine {
+    /// An engine for a TOML policy.
+    #[uniffi::constructor]
+    pub fn from_toml(text: String) -> Result<Arc<Self>, PinningError> {
+        Ok(Self::new(PinPolicy::from_toml(&text)?))
+    }
+
+    /// An engine for a JSON policy.
+    #[uniffi::constructor]
+    pub fn from_json(text: String) -> Result<Arc<Self>, PinningError> {
+        Ok(Self::new(PinPolicy::from_json(&text)?))
+    }
+
+    /// An engine for a policy file (TOML or JSON, detected from the content); relative
+    /// `anchor_files` are resolved against the file's directory.
+    #[uniffi::constructor]
+    pub fn from_file(path: String) -> Result<Arc<Self>, PinningError> {
+        Ok(Self::new(PinPolicy::load(Path::new(&path))?))
+    }
+
+    /// Registers the listener for failure reports (replacing any previous one) and the app
+    /// facts the reports carry. Resets the 24 h deduplication.
+    pub fn set_report_listener(&self, listener: Arc<dyn PinReportListener>, app: ReportAppInfo) {
+        let verifier = PinVerifier::new(self.policy.clone())
+            .with_listener(Arc::new(ForeignListener(listener)), app.into());
+        *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(verifier);
+    }
+
+    /// Verifies `chain` (DER certificates, leaf first, then the intermediates the server sent)
+    /// for a connection to `host:port`, now. Call it after the platform's own trust check.
+    pub fn verify(&self, host: String, port: u16, chain: Vec<Vec<u8>>) -> PinDecision {
+        self.verify_at(host, port, chain, UnixTime::now().as_secs())
+    }
+
+    /// [`Self::verify`] at a given time (seconds since the Unix epoch), for tests and replays.
+    pub fn verify_at(
+        &self,
+        host: String,
+        port: u16,
+        chain: Vec<Vec<u8>>,
+        unix_seconds: u64,
+    ) -> PinDecision {
+        let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix_seconds));
+        self.current().verify(&host, port, &chain, now).into()
+    }
+
+    /// Whether a pin rule applies to `host` (false for hosts that are not valid host names).
+    pub fn is_pinned(&self, host: String) -> bool {
+        mamori::pinning::Host::parse(&host).is_ok_and(|h| self.policy.rule_for(&h).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    const BAD_POLICY: &str = r#"
+[[domain]]
+host = "api.example.com"
+pins = ["sha256/AAAA"]
+"#;
+
+    #[test]
+    fn invalid_policy_names_domain_and_field() {
+        let err = PinningEngine::from_toml(BAD_POLICY.into()).unwrap_err();
+        let PinningError::InvalidPolicy {
+            origin,
+            problems,
+            summary,
+        } = err;
+        assert_eq!(origin, "<inline>");
+        assert!(!problems.is_empty());
+        assert!(
+            problems.iter().any(|p| p.contains("api.example.com")),
+            "{problems:?}"
+        );
+        assert!(summary.contains("invalid pin policy"), "{summary}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error_naming_the_file() {
+        let err = PinningEngine::from_file("/nonexistent/pins.toml".into()).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/pins.toml"), "{err}");
+    }
+
+    #[test]
+    fn empty_chain_blocks_with_its_kind() {
+        let engine = PinningEngine::from_toml("[trust]\nmozilla_roots = true\n".into()).unwrap();
+        let d = engine.verify("api.example.com".into(), 443, vec![]);
+        assert_eq!(d.outcome, PinOutcome::Block);
+        assert_eq!(d.failure, Some(PinFailureKind::EmptyChain));
+        assert!(!d.pinned);
+    }
+
+    #[test]
+    fn foreign_listener_adapter_forwards_reports() {
+        struct Collect(Mutex<Vec<PinReport>>);
+        impl PinReportListener for Collect {
+            fn on_report(&self, report: PinReport) {
+                self.0.lock().unwrap().push(report);
+            }
+        }
+        let collect = Arc::new(Collect(Mutex::new(Vec::new())));
+        let adapter = ForeignListener(collect.clone());
+        let report = PinFailureReport {
+            app: AppInfo::default(),
+            mamori_version: "0".into(),
+            hostname: "h.example".into(),
+            port: 443,
+            noted_hostname: "h.example".into(),
+            include_subdomains: false,
+            enforce_pinning: true,
+            validated_certificate_chain: vec![],
+            served_certificate_chain: vec![],
+            known_pins: vec![],
+            validation_result: 1,
+            date_time: "2026-11-25T00:00:00Z".into(),
+            expiration_date: None,
+            mamori_reason: "why".into(),
+        };
+        ReportListener::on_report(&adapter, &report);
+        let got = collect.0.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].hostname, "h.example");
+        assert_eq!(got[0].reason, "why");
+        let json: serde_json::Value = serde_json::from_str(&got[0].json).unwrap();
+        assert_eq!(json["noted-hostname"], "h.example");
+        assert_eq!(json["validation-result"], 1);
+    }
+}

@@ -1,0 +1,591 @@
+//! The secure store, streaming and passcode over the FFI (DEV-1, NEW-1, DATA-2, DEV-3).
+//!
+//! The key-encryption key is a *foreign trait*: Kotlin implements
+//! [`KeyEncryptionKey`] with the Android Keystore, Swift with the Secure Enclave,
+//! and Rust calls it only to wrap or unwrap a 32-byte data key, about once per
+//! session (the core's DEK cache). Everything else runs in Rust. Bulk data never
+//! crosses the FFI: files are encrypted by path.
+//!
+//! One known limit: the plaintext DEK handed to a foreign KEK travels as a uniffi
+//! byte buffer, which uniffi frees without zeroizing; the Kotlin and Swift KEKs
+//! wipe their copies after use.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use mamori::storage as core;
+use mamori::storage::{KeyLossReason, PasscodeCheck, RotationReport, SecurityLevel, WipeReport};
+use zeroize::Zeroizing;
+
+/// A failure thrown by a foreign KEK (`KekException` in Kotlin, `KekError` in Swift).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KekError {
+    /// The key is permanently gone (deleted alias, new biometric enrolment,
+    /// lock screen removed; Android `KeyPermanentlyInvalidatedException`).
+    #[error("key invalidated: {reason}")]
+    KeyInvalidated {
+        /// The platform's description.
+        reason: String,
+    },
+    /// The key cannot be used now (device locked, user authentication required).
+    #[error("key unavailable: {reason}")]
+    Unavailable {
+        /// The platform's description.
+        reason: String,
+    },
+    /// Unwrapping failed authentication (Android `AEADBadTagException`).
+    #[error("unwrap failed: {reason}")]
+    UnwrapFailed {
+        /// The platform's description.
+        reason: String,
+    },
+    /// Any other keystore failure.
+    #[error("keystore failure: {reason}")]
+    Backend {
+        /// The platform's description.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KekError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KekError::Backend { reason: e.reason }
+    }
+}
+
+/// A key-encryption key implemented on the platform side.
+///
+/// `wrap` must be authenticated encryption binding `aad`; `unwrap` must fail
+/// (`UnwrapFailed`) for anything `wrap` did not produce with the same `aad`.
+#[uniffi::export(foreign)]
+pub trait KeyEncryptionKey: Send + Sync {
+    /// A stable id of the key: the same across restarts, new for a regenerated key.
+    fn key_id(&self) -> String;
+    /// Where the key lives, as read back from the platform (e.g. Android `KeyInfo`).
+    fn security_level(&self) -> SecurityLevel;
+    /// Wraps a 32-byte data key.
+    fn wrap(&self, dek: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError>;
+    /// Unwraps a data key.
+    fn unwrap(&self, wrapped: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError>;
+    /// Deletes the key (crypto-shredding); returns false if the key cannot be deleted.
+    /// (Not `destroy`: uniffi's generated Kotlin classes already have `destroy()`.)
+    fn delete_key(&self) -> Result<bool, KekError>;
+}
+
+/// Adapts a foreign KEK to the core trait.
+struct ForeignKek(Arc<dyn KeyEncryptionKey>);
+
+impl From<KekError> for core::KekError {
+    fn from(e: KekError) -> Self {
+        match e {
+            KekError::KeyInvalidated { .. } => core::KekError::KeyInvalidated,
+            KekError::Unavailable { reason } => core::KekError::Unavailable { reason },
+            KekError::UnwrapFailed { .. } => core::KekError::UnwrapFailed,
+            KekError::Backend { reason } => core::KekError::Backend { reason },
+        }
+    }
+}
+
+impl core::Kek for ForeignKek {
+    fn key_id(&self) -> String {
+        self.0.key_id()
+    }
+
+    fn security_level(&self) -> SecurityLevel {
+        self.0.security_level()
+    }
+
+    fn wrap(&self, dek: &[u8; core::DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, core::KekError> {
+        Ok(self.0.wrap(dek.to_vec(), aad.to_vec())?)
+    }
+
+    fn unwrap(
+        &self,
+        wrapped: &[u8],
+        aad: &[u8],
+    ) -> Result<Zeroizing<[u8; core::DEK_LEN]>, core::KekError> {
+        let plain = Zeroizing::new(self.0.unwrap(wrapped.to_vec(), aad.to_vec())?);
+        if plain.len() != core::DEK_LEN {
+            return Err(core::KekError::InvalidInput {
+                reason: format!("the KEK returned a {}-byte data key", plain.len()),
+            });
+        }
+        let mut dek = Zeroizing::new([0u8; core::DEK_LEN]);
+        dek.copy_from_slice(&plain);
+        Ok(dek)
+    }
+
+    fn destroy(&self) -> Result<(), core::KekError> {
+        match self.0.delete_key()? {
+            true => Ok(()),
+            false => Err(core::KekError::Unsupported {
+                operation: "destroy",
+            }),
+        }
+    }
+}
+
+/// A storage failure (`StorageException` in Kotlin, `StorageError` in Swift).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum StorageError {
+    /// No item with this name.
+    #[error("no item named {name:?}")]
+    NotFound {
+        /// The item name.
+        name: String,
+    },
+    /// The store's KEK is lost: re-provision (wipe and recreate).
+    #[error("key {kek_id:?} lost: {reason:?}")]
+    KeyInvalidated {
+        /// The key id the store expected.
+        kek_id: String,
+        /// How the loss was detected.
+        reason: KeyLossReason,
+    },
+    /// The item or file is damaged, tampered with or moved; the key is fine.
+    #[error("{what} is corrupted: {reason}")]
+    Corrupted {
+        /// Item name or path.
+        what: String,
+        /// The check that failed.
+        reason: String,
+    },
+    /// The ciphertext is under another KEK.
+    #[error("wrapped under {found:?}, expected {expected:?}")]
+    WrongKek {
+        /// The KEK in use.
+        expected: String,
+        /// The KEK named by the ciphertext.
+        found: String,
+    },
+    /// The KEK is temporarily unavailable (locked device, authentication needed).
+    #[error("key unavailable: {reason}")]
+    KekUnavailable {
+        /// The platform's reason.
+        reason: String,
+    },
+    /// Another KEK failure.
+    #[error("key-encryption key failure: {reason}")]
+    KekFailure {
+        /// What failed.
+        reason: String,
+    },
+    /// The store policy refuses the KEK's security level.
+    #[error("KEK {kek_id:?} offers {offered:?}, policy requires {required:?}")]
+    InsecureKek {
+        /// The KEK's id.
+        kek_id: String,
+        /// The level the KEK reports.
+        offered: SecurityLevel,
+        /// The minimum required.
+        required: SecurityLevel,
+    },
+    /// An argument was refused.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// The argument.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// An interrupted rotation needs the old key too.
+    #[error("rotation from {from:?} to {to:?} incomplete")]
+    RotationIncomplete {
+        /// The old key id.
+        from: String,
+        /// The new key id.
+        to: String,
+    },
+    /// Passcode attempts are locked for a while.
+    #[error("locked for {retry_after:?}")]
+    LockedOut {
+        /// Time until the next attempt is accepted.
+        retry_after: Duration,
+    },
+    /// No passcode is set.
+    #[error("no passcode set")]
+    NoPasscode,
+    /// The store was wiped.
+    #[error("the store has been wiped")]
+    Wiped,
+    /// A file-system error.
+    #[error("I/O error on {path}: {detail}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The OS error.
+        detail: String,
+    },
+}
+
+impl From<core::StorageError> for StorageError {
+    fn from(e: core::StorageError) -> Self {
+        use core::StorageError as E;
+        match e {
+            E::NotFound { name } => Self::NotFound { name },
+            E::KeyInvalidated { kek_id, reason } => Self::KeyInvalidated { kek_id, reason },
+            E::Corrupted { what, reason } => Self::Corrupted {
+                what,
+                reason: reason.into(),
+            },
+            E::Malformed { reason } => Self::Corrupted {
+                what: "ciphertext".into(),
+                reason: reason.into(),
+            },
+            E::AuthenticationFailed => Self::Corrupted {
+                what: "ciphertext".into(),
+                reason: "authentication failed".into(),
+            },
+            E::WrongKek { expected, found } => Self::WrongKek { expected, found },
+            E::KekUnavailable { reason } => Self::KekUnavailable { reason },
+            E::InsecureKek {
+                kek_id,
+                offered,
+                required,
+            } => Self::InsecureKek {
+                kek_id,
+                offered,
+                required,
+            },
+            E::InvalidInput { what, reason } => Self::InvalidInput {
+                what: what.into(),
+                reason,
+            },
+            E::RotationIncomplete { from, to } => Self::RotationIncomplete { from, to },
+            E::LockedOut { retry_after } => Self::LockedOut { retry_after },
+            E::NoPasscode => Self::NoPasscode,
+            E::Wiped => Self::Wiped,
+            E::Io { path, source } => Self::Io {
+                path: path.display().to_string(),
+                detail: source.to_string(),
+            },
+            other => Self::KekFailure {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct StoreConfig {
+    /// The weakest KEK accepted. Production apps: `Tee` or better.
+    pub min_security_level: SecurityLevel,
+    /// How long a plaintext data key stays cached (0 disables caching).
+    pub key_cache_seconds: u64,
+}
+
+/// Passcode verifier parameters.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PasscodePolicy {
+    /// PBKDF2-HMAC-SHA256 iterations (default 600,000).
+    pub iterations: u32,
+    /// Shortest passcode accepted.
+    pub min_length: u32,
+    /// Failures before the back-off starts.
+    pub free_attempts: u32,
+    /// First lock-out; doubles with each further failure.
+    pub base_delay: Duration,
+    /// Longest lock-out.
+    pub max_delay: Duration,
+    /// Wipe the store after this many consecutive failures (0: never).
+    pub wipe_after: u32,
+}
+
+/// The defaults of the core passcode policy.
+#[uniffi::export]
+pub fn default_passcode_policy() -> PasscodePolicy {
+    let p = core::PasscodePolicy::default();
+    PasscodePolicy {
+        iterations: p.iterations.get(),
+        min_length: p.min_length as u32,
+        free_attempts: p.free_attempts,
+        base_delay: p.base_delay,
+        max_delay: p.max_delay,
+        wipe_after: p.wipe_after.map_or(0, |n| n.get()),
+    }
+}
+
+impl TryFrom<PasscodePolicy> for core::PasscodePolicy {
+    type Error = StorageError;
+    fn try_from(p: PasscodePolicy) -> Result<Self, StorageError> {
+        Ok(core::PasscodePolicy {
+            iterations: std::num::NonZeroU32::new(p.iterations).ok_or(
+                StorageError::InvalidInput {
+                    what: "iterations".into(),
+                    reason: "must be at least 1".into(),
+                },
+            )?,
+            min_length: p.min_length as usize,
+            free_attempts: p.free_attempts,
+            base_delay: p.base_delay,
+            max_delay: p.max_delay,
+            wipe_after: std::num::NonZeroU32::new(p.wipe_after),
+        })
+    }
+}
+
+/// An encrypted, crash-safe key-value store in an app directory.
+#[derive(uniffi::Object)]
+pub struct SecureStore {
+    inner: core::SecureStore,
+}
+
+#[uniffi::export]
+impl SecureStore {
+    /// Opens (or creates) the store in `dir` under `kek`. `previous_keks` are keys
+    /// the store may still be under: opening with a new key and the old one here
+    /// rotates, and finishes a rotation a crash interrupted.
+    #[uniffi::constructor]
+    pub fn open(
+        dir: String,
+        kek: Arc<dyn KeyEncryptionKey>,
+        previous_keks: Vec<Arc<dyn KeyEncryptionKey>>,
+        config: StoreConfig,
+    ) -> Result<Arc<Self>, StorageError> {
+        let options = core::StoreOptions {
+            policy: core::StorePolicy {
+                min_security_level: config.min_security_level,
+            },
+            cache: if config.key_cache_seconds == 0 {
+                core::CachePolicy::disabled()
+            } else {
+                core::CachePolicy {
+                    max_age: Duration::from_secs(config.key_cache_seconds),
+                    ..core::CachePolicy::default()
+                }
+            },
+            previous_keks: previous_keks
+                .into_iter()
+                .map(|k| Arc::new(ForeignKek(k)) as Arc<dyn core::Kek>)
+                .collect(),
+        };
+        let inner = core::SecureStore::open(dir, Arc::new(ForeignKek(kek)), options)?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// Stores `value` under `name` (atomic replace).
+    pub fn put(&self, name: String, value: Vec<u8>) -> Result<(), StorageError> {
+        let value = Zeroizing::new(value);
+        Ok(self.inner.put(&name, &value)?)
+    }
+
+    /// Reads `name`.
+    pub fn get(&self, name: String) -> Result<Vec<u8>, StorageError> {
+        Ok(self.inner.get(&name)?.to_vec())
+    }
+
+    /// Whether `name` exists.
+    pub fn contains(&self, name: String) -> Result<bool, StorageError> {
+        Ok(self.inner.contains(&name)?)
+    }
+
+    /// Deletes `name`; returns whether it existed.
+    pub fn delete(&self, name: String) -> Result<bool, StorageError> {
+        Ok(self.inner.delete(&name)?)
+    }
+
+    /// All item names, sorted.
+    pub fn list(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.inner.list()?)
+    }
+
+    /// The id of the KEK the store is under.
+    pub fn kek_id(&self) -> Result<String, StorageError> {
+        Ok(self.inner.kek_id()?)
+    }
+
+    /// The security level of the store's KEK.
+    pub fn security_level(&self) -> Result<SecurityLevel, StorageError> {
+        Ok(self.inner.security_level()?)
+    }
+
+    /// Re-wraps every data key under `new_kek` (no payload is re-encrypted).
+    pub fn rotate_kek(
+        &self,
+        new_kek: Arc<dyn KeyEncryptionKey>,
+    ) -> Result<RotationReport, StorageError> {
+        Ok(self.inner.rotate_kek(Arc::new(ForeignKek(new_kek)))?)
+    }
+
+    /// Crypto-shreds the store: destroys the KEK, removes the files.
+    pub fn wipe(&self) -> Result<WipeReport, StorageError> {
+        Ok(self.inner.wipe()?)
+    }
+
+    /// Drops cached plaintext data keys (call when the app goes to background).
+    pub fn clear_key_cache(&self) {
+        self.inner.clear_key_cache();
+    }
+
+    /// Encrypts the file at `src` into `dst` in constant memory; returns the
+    /// plaintext size. `label` binds the file to its purpose (give it to decrypt).
+    pub fn encrypt_file(
+        &self,
+        label: String,
+        src: String,
+        dst: String,
+    ) -> Result<u64, StorageError> {
+        Ok(self
+            .inner
+            .encrypt_file(&label, Path::new(&src), Path::new(&dst))?)
+    }
+
+    /// Decrypts a file from [`SecureStore::encrypt_file`]; `dst` appears only if
+    /// the whole file authenticated.
+    pub fn decrypt_file(
+        &self,
+        label: String,
+        src: String,
+        dst: String,
+    ) -> Result<u64, StorageError> {
+        Ok(self
+            .inner
+            .decrypt_file(&label, Path::new(&src), Path::new(&dst))?)
+    }
+
+    /// Sets or replaces the app passcode.
+    pub fn set_passcode(
+        &self,
+        passcode: String,
+        policy: PasscodePolicy,
+    ) -> Result<(), StorageError> {
+        let passcode = Zeroizing::new(passcode);
+        Ok(self.inner.set_passcode(&passcode, &policy.try_into()?)?)
+    }
+
+    /// Checks the passcode at time `now` (pass the current time; tests pass others).
+    pub fn verify_passcode(
+        &self,
+        passcode: String,
+        now: SystemTime,
+    ) -> Result<PasscodeCheck, StorageError> {
+        let passcode = Zeroizing::new(passcode);
+        Ok(self.inner.verify_passcode(&passcode, now)?)
+    }
+
+    /// Whether a passcode is set.
+    pub fn has_passcode(&self) -> Result<bool, StorageError> {
+        Ok(self.inner.has_passcode()?)
+    }
+
+    /// Removes the passcode; returns whether one was set.
+    pub fn remove_passcode(&self) -> Result<bool, StorageError> {
+        Ok(self.inner.remove_passcode()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Rust implementation of the foreign trait (what Kotlin/Swift do).
+    struct TestKek(core::SoftwareKek);
+
+    impl KeyEncryptionKey for TestKek {
+        fn key_id(&self) -> String {
+            core::Kek::key_id(&self.0)
+        }
+        fn security_level(&self) -> SecurityLevel {
+            SecurityLevel::Tee
+        }
+        fn wrap(&self, dek: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError> {
+            let dek: [u8; 32] = dek.try_into().map_err(|_| KekError::Backend {
+                reason: "len".into(),
+            })?;
+            core::Kek::wrap(&self.0, &dek, &aad).map_err(|e| KekError::Backend {
+                reason: e.to_string(),
+            })
+        }
+        fn unwrap(&self, wrapped: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError> {
+            core::Kek::unwrap(&self.0, &wrapped, &aad)
+                .map(|d| d.to_vec())
+                .map_err(|_| KekError::UnwrapFailed {
+                    reason: "tag".into(),
+                })
+        }
+        fn delete_key(&self) -> Result<bool, KekError> {
+            Ok(false)
+        }
+    }
+
+    fn kek() -> Arc<dyn KeyEncryptionKey> {
+        Arc::new(TestKek(core::SoftwareKek::generate().unwrap()))
+    }
+
+    fn config() -> StoreConfig {
+        StoreConfig {
+            min_security_level: SecurityLevel::Tee,
+            key_cache_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn store_through_the_ffi_surface() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_owned();
+        let (k1, k2) = (kek(), kek());
+        let s = SecureStore::open(d.clone(), k1.clone(), vec![], config()).unwrap();
+        s.put("a".into(), b"1".to_vec()).unwrap();
+        assert_eq!(s.get("a".into()).unwrap(), b"1");
+        assert!(matches!(
+            s.get("b".into()),
+            Err(StorageError::NotFound { .. })
+        ));
+        let r = s.rotate_kek(k2.clone()).unwrap();
+        assert_eq!(r.rewrapped, 2);
+        assert_eq!(s.kek_id().unwrap(), k2.key_id());
+        drop(s);
+        assert!(matches!(
+            SecureStore::open(d.clone(), k1, vec![], config()),
+            Err(StorageError::KeyInvalidated { .. })
+        ));
+        let strict = StoreConfig {
+            min_security_level: SecurityLevel::StrongBox,
+            ..config()
+        };
+        assert!(matches!(
+            SecureStore::open(d.clone(), k2.clone(), vec![], strict),
+            Err(StorageError::InsecureKek { .. })
+        ));
+        let s = SecureStore::open(d, k2, vec![], config()).unwrap();
+        assert_eq!(s.get("a".into()).unwrap(), b"1");
+        let w = s.wipe().unwrap();
+        assert!(!w.kek_destroyed);
+        assert!(matches!(s.get("a".into()), Err(StorageError::Wiped)));
+    }
+
+    #[test]
+    fn a_wrong_length_key_from_the_platform_is_refused() {
+        struct Short;
+        impl KeyEncryptionKey for Short {
+            fn key_id(&self) -> String {
+                "short".into()
+            }
+            fn security_level(&self) -> SecurityLevel {
+                SecurityLevel::Tee
+            }
+            fn wrap(&self, _: Vec<u8>, _: Vec<u8>) -> Result<Vec<u8>, KekError> {
+                Ok(vec![1; 40])
+            }
+            fn unwrap(&self, _: Vec<u8>, _: Vec<u8>) -> Result<Vec<u8>, KekError> {
+                Ok(vec![0; 16])
+            }
+            fn delete_key(&self) -> Result<bool, KekError> {
+                Ok(false)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_owned();
+        // Creation seals the canary (wrap works), reopening unwraps it (16 bytes: refused).
+        drop(SecureStore::open(d.clone(), Arc::new(Short), vec![], config()).unwrap());
+        match SecureStore::open(d, Arc::new(Short), vec![], config()) {
+            Err(StorageError::KekFailure { reason }) => {
+                assert!(reason.contains("16-byte"), "{reason}")
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted a 16-byte data key"),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import MamoriFFI
+
+/// An encrypted, crash-safe key-value store in an app directory (guideline DEV-1, NEW-1, DATA-2).
+///
+/// Values are sealed in Rust (AES-256-GCM) under data keys that only the ``KeyEncryptionKey``
+/// (e.g. ``SecureEnclaveKek``) can unwrap; the enclave is asked about once per session. Every
+/// failure is a typed `StorageError`: `.NotFound`, `.KeyInvalidated` (the key is lost:
+/// re-provision), `.Corrupted` (this item only), `.KekUnavailable` (locked, retry later),
+/// `.InsecureKek`, `.Wiped`, `.LockedOut`, ...
+///
+/// Put the directory under Application Support with `isExcludedFromBackup`: the key cannot follow a
+/// backup to another device.
+public final class SecureStorage: @unchecked Sendable {
+    private let store: SecureStore
+
+    /// Opens or creates the store in `directory` under `kek`.
+    ///
+    /// - Parameters:
+    ///   - previousKeks: keys the store may still be under; opening with a new key and the old one
+    ///     here rotates (and finishes a rotation a crash interrupted).
+    ///   - minSecurityLevel: the weakest key accepted (tests pass `.software`).
+    ///   - keyCacheSeconds: how long an unwrapped data key stays cached (0: ask the key every time).
+    public init(
+        directory: URL,
+        kek: KeyEncryptionKey,
+        previousKeks: [KeyEncryptionKey] = [],
+        minSecurityLevel: SecurityLevel = .tee,
+        keyCacheSeconds: UInt64 = 600
+    ) throws {
+        let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCacheSeconds: keyCacheSeconds)
+        store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
+    }
+
+    /// Opens the store off the calling thread (the first unwrap may prompt or take a while).
+    public static func open(
+        directory: URL,
+        kek: KeyEncryptionKey,
+        previousKeks: [KeyEncryptionKey] = [],
+        minSecurityLevel: SecurityLevel = .tee
+    ) async throws -> SecureStorage {
+        try await Task.detached {
+            try SecureStorage(directory: directory, kek: kek, previousKeks: previousKeks, minSecurityLevel: minSecurityLevel)
+        }.value
+    }
+
+    /// Stores `value` under `name`, replacing any previous value atomically.
+    public func set(_ value: Data, for name: String) throws {
+        try store.put(name: name, value: value)
+    }
+
+    /// Stores a UTF-8 string.
+    public func set(_ value: String, for name: String) throws {
+        try set(Data(value.utf8), for: name)
+    }
+
+    /// Reads `name`; throws `StorageError.NotFound` if there is no such item.
+    public func data(for name: String) throws -> Data {
+        try store.get(name: name)
+    }
+
+    /// Reads a UTF-8 string.
+    public func string(for name: String) throws -> String {
+        String(decoding: try data(for: name), as: UTF8.self)
+    }
+
+    /// Deletes `name`; returns whether it existed.
+    @discardableResult
+    public func delete(_ name: String) throws -> Bool {
+        try store.delete(name: name)
+    }
+
+    /// Whether `name` exists.
+    public func contains(_ name: String) throws -> Bool {
+        try store.contains(name: name)
+    }
+
+    /// All item names, sorted.
+    public func names() throws -> [String] {
+        try store.list()
+    }
+
+    /// The id of the key the store is under.
+    public func kekId() throws -> String {
+        try store.kekId()
+    }
+
+    /// Re-wraps every data key under `newKek` (payloads are not re-encrypted).
+    @discardableResult
+    public func rotate(to newKek: KeyEncryptionKey) async throws -> RotationReport {
+        let store = self.store
+        return try await Task.detached { try store.rotateKek(newKek: newKek) }.value
+    }
+
+    /// Crypto-shreds the store: deletes the key, removes the files.
+    @discardableResult
+    public func wipe() throws -> WipeReport {
+        try store.wipe()
+    }
+
+    /// Drops cached plaintext data keys (call when the app enters the background).
+    public func clearKeyCache() {
+        store.clearKeyCache()
+    }
+
+    /// Encrypts the file at `source` into `destination` in constant memory.
+    @discardableResult
+    public func encryptFile(label: String, from source: URL, to destination: URL) throws -> UInt64 {
+        try store.encryptFile(label: label, src: source.path, dst: destination.path)
+    }
+
+    /// Decrypts a file from ``encryptFile(label:from:to:)``; `destination` appears only if the
+    /// whole file authenticated.
+    @discardableResult
+    public func decryptFile(label: String, from source: URL, to destination: URL) throws -> UInt64 {
+        try store.decryptFile(label: label, src: source.path, dst: destination.path)
+    }
+
+    /// Sets the app passcode (DEV-3); `policy` defaults to 600,000 PBKDF2 iterations.
+    public func setPasscode(_ passcode: String, policy: PasscodePolicy = defaultPasscodePolicy()) throws {
+        try store.setPasscode(passcode: passcode, policy: policy)
+    }
+
+    /// Checks the passcode at `now`; throws `StorageError.LockedOut` during a back-off and
+    /// `StorageError.Wiped` when the failure limit wiped the store.
+    public func verifyPasscode(_ passcode: String, now: Date = Date()) throws -> PasscodeCheck {
+        try store.verifyPasscode(passcode: passcode, now: now)
+    }
+}

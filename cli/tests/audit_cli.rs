@@ -1,0 +1,748 @@
+//! `mamori convert` and `mamori audit`, run as a real process on real files,
+//! with real TLS on loopback for `--live`.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const A: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
+const B: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn mamori(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("mamori runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn one_pin_nsc() -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n  <domain-config>\n    <domain>a.example.com</domain>\n    <pin-set>\n      <pin digest=\"SHA-256\">{A}</pin>\n    </pin-set>\n  </domain-config>\n</network-security-config>\n"
+    )
+}
+
+#[test]
+fn convert_okhttp_to_mamori_json() {
+    let dir = repo();
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "json",
+            "tests/data/audit/okhttp-pins.txt",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let expected = json!({
+        "version": 1,
+        "profile": "default",
+        "on_expiry": "fail-open",
+        "domain": [
+            {
+                "host": "api.example.com",
+                "include_subdomains": false,
+                "pins": [format!("sha256/{A}"), format!("sha256/{B}")],
+                "report_only": false
+            },
+            {
+                "host": "**.cdn.example.com",
+                "include_subdomains": false,
+                "pins": ["sha256/NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=", format!("sha256/{A}")],
+                "report_only": false
+            }
+        ]
+    });
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "nsc.xml",
+        &format!(
+            "<network-security-config><domain-config><domain includeSubdomains=\"true\">api.example.com</domain><pin-set expiration=\"2027-06-30\"><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config></network-security-config>"
+        ),
+    );
+    let o = mamori(
+        tmp.path(),
+        &["convert", "--from", "nsc", "--to", "mamori", "nsc.xml"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got: toml::Value = toml::from_str(&stdout(&o)).unwrap();
+    let expected: toml::Value = toml::from_str(&format!(
+        "version = 1\nprofile = \"default\"\non_expiry = \"fail-open\"\n[[domain]]\nhost = \"api.example.com\"\ninclude_subdomains = true\npins = [\"sha256/{A}\", \"sha256/{B}\"]\nexpires = \"2027-06-30\"\nreport_only = false\n"
+    ))
+    .unwrap();
+    assert_eq!(got, expected);
+    assert!(stderr(&o).contains("note: api.example.com: expiry 2027-06-30 was device-local midnight (NSC); Mamori reads it as 00:00 UTC"), "{}", stderr(&o));
+    // And back to NSC.
+    let o = mamori(tmp.path(), &["convert", "--to", "nsc", "nsc.xml"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains(&format!("<pin digest=\"SHA-256\">{B}</pin>")));
+    assert!(stdout(&o).contains("<pin-set expiration=\"2027-06-30\">"));
+}
+
+#[test]
+fn convert_refuses_what_the_platform_refuses() {
+    let dir = repo();
+    let bad3 = "../shared/testdata/nsc-aosp/xml/bad_config3.xml";
+    let o = mamori(&dir, &["convert", "--to", "mamori", bad3]);
+    assert_eq!(o.status.code(), Some(2));
+    let line = std::fs::read_to_string(dir.join(bad3))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("<domain>android.com"))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "mamori convert: {bad3}:{line}: Android refuses this configuration: Duplicate domain name android.com"
+        )
+    );
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "nsc",
+            "tests/data/audit/trustkit-one-pin.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("TrustKit refuses this configuration"));
+    let o = mamori(&dir, &["convert", "--to", "nsc", "no-such-file.xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no-such-file.xml: cannot read"));
+    let o = mamori(
+        &dir,
+        &["convert", "--to", "yaml", "tests/data/audit/policy.toml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+#[test]
+fn audit_text_table_golden() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    let o = mamori(tmp.path(), &["audit", "--at", "2026-06-01", "nsc.xml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let expected = "\
+SEVERITY  RULE                GUIDELINE  LOCATION   MESSAGE
+high      PIN-BACKUP-MISSING  BP-5       nsc.xml:4  a.example.com is pinned to a single key
+info      PIN-NO-EXPIRY       BP-5       nsc.xml:4  a.example.com: pins never expire
+2 findings (1 high, 1 info) in 1 configuration, 1 domain, 0 chains checked, at 2026-06-01
+";
+    assert_eq!(stdout(&o), expected);
+    let o = mamori(
+        tmp.path(),
+        &["audit", "--lang", "ja", "--at", "2026-06-01", "nsc.xml"],
+    );
+    let ja = stdout(&o);
+    assert!(
+        ja.contains("a.example.com は単一の鍵にピン留めされています"),
+        "{ja}"
+    );
+    assert!(ja.ends_with("指摘 2 件 (1 高, 1 情報): 設定 1 件、ドメイン 1 件、チェーン 0 件を確認 (監査日 2026-06-01)\n"), "{ja}");
+}
+
+#[test]
+fn audit_exit_codes_follow_fail_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    let code = |args: &[&str]| mamori(tmp.path(), args).status.code();
+    assert_eq!(
+        code(&[
+            "audit",
+            "--at",
+            "2026-06-01",
+            "--fail-on",
+            "high",
+            "nsc.xml"
+        ]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&[
+            "audit",
+            "--at",
+            "2026-06-01",
+            "--fail-on",
+            "critical",
+            "nsc.xml"
+        ]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&[
+            "audit",
+            "--at",
+            "2026-06-01",
+            "--fail-on",
+            "never",
+            "nsc.xml"
+        ]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&[
+            "audit",
+            "--at",
+            "2026-06-01",
+            "--fail-on",
+            "info",
+            "nsc.xml"
+        ]),
+        Some(1)
+    );
+    assert_eq!(code(&["audit", "--fail-on", "severe", "nsc.xml"]), Some(2));
+    assert_eq!(code(&["audit", "--at", "June", "nsc.xml"]), Some(2));
+    assert_eq!(code(&["audit", "--chain", "nohost", "nsc.xml"]), Some(2));
+    assert_eq!(code(&["audit"]), Some(2));
+    write(
+        tmp.path(),
+        "bad.xml",
+        "<network-security-config><base-config><domain>x.com</domain></base-config></network-security-config>",
+    );
+    let o = mamori(tmp.path(), &["audit", "bad.xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "mamori audit: bad.xml:1: Android refuses this configuration: domain element not allowed in base-config"
+    );
+}
+
+#[test]
+fn audit_json_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    let o = mamori(
+        tmp.path(),
+        &["audit", "--format", "json", "--at", "2026-06-01", "nsc.xml"],
+    );
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["at"], "2026-06-01");
+    assert_eq!(
+        v["summary"],
+        json!({"critical": 0, "high": 1, "medium": 0, "low": 0, "info": 1, "total": 2})
+    );
+    assert_eq!(
+        v["findings"][0],
+        json!({
+            "rule": "PIN-BACKUP-MISSING",
+            "severity": "high",
+            "guideline": "BP-5",
+            "mastg": null,
+            "maswe": "MASWE-0047",
+            "file": "nsc.xml",
+            "line": 4,
+            "host": "a.example.com",
+            "title": "No backup pin",
+            "message": "a.example.com is pinned to a single key"
+        })
+    );
+    assert_eq!(
+        v["configs"][0],
+        json!({"file": "nsc.xml", "format": "nsc", "platform": "android", "domains": 1, "pinned_domains": 1})
+    );
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/data/audit/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let validator = sarif_validator();
+    let dir = repo();
+    for lang in ["en", "ja"] {
+        let o = mamori(
+            &dir,
+            &[
+                "audit",
+                "--format",
+                "sarif",
+                "--lang",
+                lang,
+                "--at",
+                "2026-11-25",
+                "examples/audit/network_security_config.xml",
+                "examples/audit/Info.plist",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 36);
+        for r in results {
+            let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[idx]["id"], r["ruleId"]);
+        }
+        let backup = results
+            .iter()
+            .find(|r| r["ruleId"] == "PIN-BACKUP-MISSING")
+            .unwrap();
+        assert_eq!(backup["level"], "error");
+        assert_eq!(
+            backup["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "examples/audit/network_security_config.xml"
+        );
+        assert_eq!(
+            backup["locations"][0]["physicalLocation"]["region"]["startLine"],
+            23
+        );
+    }
+    // The validator does reject a broken log (so the check above can fail).
+    let broken = json!({"version": "2.0.0", "runs": []});
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn audit_of_an_android_ios_pair_flags_cross_platform_gaps() {
+    let dir = repo();
+    let o = mamori(
+        &dir,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-25",
+            "examples/audit/network_security_config.xml",
+            "examples/audit/Info.plist",
+        ],
+    );
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rules: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["host"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("XPLAT-UNPINNED", "pay.example-bank.co.jp")),
+        "{rules:?}"
+    );
+    assert!(rules.contains(&("EXPIRY-TIMEZONE", "api.example-bank.co.jp")));
+    assert!(rules.contains(&("REPORT-URI-INSECURE", "api.example-bank.co.jp")));
+    assert!(rules.contains(&("TRUST-USER-CA", "campaign.example-bank.co.jp")));
+}
+
+// --- chains: offline and live ---
+
+struct Pki {
+    ca_pin: String,
+    leaf_der: Vec<u8>,
+    ca_der: Vec<u8>,
+    leaf_key: Vec<u8>,
+}
+
+fn pki(host: &str) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Audit Test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec![host.to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    Pki {
+        ca_pin: mamori::pinning::Pin::of_certificate(ca.der())
+            .unwrap()
+            .base64(),
+        leaf_der: leaf.der().to_vec(),
+        ca_der: ca.der().to_vec(),
+        leaf_key: leaf_key.serialize_der(),
+    }
+}
+
+fn pem(ders: &[&[u8]]) -> String {
+    ders.iter()
+        .map(|d| mamori::pinning::certs::to_pem(d))
+        .collect()
+}
+
+fn nsc_for(host: &str, pins: &[&str]) -> String {
+    let p: String = pins
+        .iter()
+        .map(|p| format!("<pin digest=\"SHA-256\">{p}</pin>"))
+        .collect();
+    format!(
+        "<network-security-config><domain-config><domain>{host}</domain><pin-set>{p}</pin-set></domain-config></network-security-config>"
+    )
+}
+
+#[test]
+fn offline_chain_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki("a.example.com");
+    write(tmp.path(), "chain.pem", &pem(&[&pki.leaf_der, &pki.ca_der]));
+    write(
+        tmp.path(),
+        "good.xml",
+        &nsc_for("a.example.com", &[&pki.ca_pin, B]),
+    );
+    write(tmp.path(), "stale.xml", &nsc_for("a.example.com", &[A, B]));
+    let o = mamori(
+        tmp.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--chain",
+            "a.example.com=chain.pem",
+            "good.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = mamori(
+        tmp.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--chain",
+            "a.example.com=chain.pem",
+            "stale.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "PIN-CHAIN-MISMATCH");
+    assert_eq!(
+        v["findings"][0]["message"],
+        "a.example.com: no configured pin matches the chain from chain.pem"
+    );
+    let o = mamori(
+        tmp.path(),
+        &["audit", "--chain", "a.example.com=missing.pem", "good.xml"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.pem"), "{}", stderr(&o));
+}
+
+/// A loopback TLS server that serves `leaf, ca` to one client, on a thread.
+fn tls_server(pki: &Pki) -> u16 {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![
+                CertificateDer::from(pki.leaf_der.clone()),
+                CertificateDer::from(pki.ca_der.clone()),
+            ],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.leaf_key.clone())),
+        )
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            let Ok((mut sock, _)) = listener.accept() else {
+                return;
+            };
+            sock.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut sock).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn live_chain_over_loopback_tls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki("localhost");
+    let port = tls_server(&pki);
+    let live = format!("127.0.0.1:{port}");
+    // The chain is fetched for host 127.0.0.1; pin the config on that name.
+    write(
+        tmp.path(),
+        "good.xml",
+        &nsc_for("127.0.0.1", &[&pki.ca_pin, B]),
+    );
+    write(tmp.path(), "stale.xml", &nsc_for("127.0.0.1", &[A, B]));
+    let o = mamori(
+        tmp.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--live",
+            &live,
+            "good.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["chains"][0]["source"], format!("live 127.0.0.1:{port}"));
+    assert_eq!(v["chains"][0]["pins"][1], format!("sha256/{}", pki.ca_pin));
+    let o = mamori(
+        tmp.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "--live",
+            &live,
+            "stale.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "PIN-CHAIN-MISMATCH");
+}
+
+#[test]
+fn live_closed_port_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "c.xml", &nsc_for("127.0.0.1", &[A, B]));
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // closed again
+    let start = Instant::now();
+    let o = mamori(
+        tmp.path(),
+        &["audit", "--live", &format!("127.0.0.1:{port}"), "c.xml"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "mamori audit: --live: 127.0.0.1:{port}: cannot connect:"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn live_silent_server_times_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "c.xml", &nsc_for("127.0.0.1", &[A, B]));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts, reads the ClientHello, never answers.
+    let handle = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            std::thread::sleep(Duration::from_secs(3));
+            let _ = s.write_all(b"");
+        }
+    });
+    let start = Instant::now();
+    let o = mamori(
+        tmp.path(),
+        &[
+            "audit",
+            "--live-timeout",
+            "1",
+            "--live",
+            &format!("127.0.0.1:{port}"),
+            "c.xml",
+        ],
+    );
+    let took = start.elapsed();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "mamori audit: --live: 127.0.0.1:{port}: timed out after 1 s waiting for the TLS handshake"
+        )
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    handle.join().unwrap();
+}
+
+// --- mamori report ---
+
+fn report_inputs(dir: &Path) {
+    write(
+        dir,
+        "device.toml",
+        "min_android_api = 29\nblock_rooted = true\n[attestation]\napi_token = \"s3cr3t-value\"\n",
+    );
+    write(
+        dir,
+        "storage.json",
+        "{\"keystore\": \"hardware\", \"envelope_encryption\": true}\n",
+    );
+    write(dir, "nsc.xml", &one_pin_nsc());
+}
+
+#[test]
+fn report_markdown_is_reproducible_and_walks_the_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    report_inputs(tmp.path());
+    let args = [
+        "report",
+        "--at",
+        "2026-06-01",
+        "--app",
+        "Example",
+        "--device",
+        "device.toml",
+        "--storage",
+        "storage.json",
+        "nsc.xml",
+    ];
+    let a = mamori(tmp.path(), &args);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    let b = mamori(tmp.path(), &args);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same inputs and --at give byte-identical output"
+    );
+    let md = stdout(&a);
+    assert!(
+        md.starts_with("# Device-layer security evidence: Example\n\nDate: 2026-06-01."),
+        "{md}"
+    );
+    for item in [
+        "DEV-1", "DEV-2", "DEV-3", "DEV-4", "DATA-1", "NEW-1", "BP-5", "LOG-2",
+    ] {
+        assert!(md.contains(&format!("\n## {item}\n")), "{item}");
+    }
+    assert!(md.contains("| DEV-4 | Met | 0 |"), "{md}");
+    assert!(md.contains("| BP-5 | Not met | 2 |"), "{md}");
+    assert!(
+        md.contains(
+            "| high | PIN-BACKUP-MISSING | `nsc.xml:4` | a.example.com is pinned to a single key |"
+        ),
+        "{md}"
+    );
+    // The device policy's secret is not in the report (LOG-2), its name is.
+    assert!(!md.contains("s3cr3t-value"));
+    assert!(md.contains("`attestation.api_token` = `(redacted)`"));
+    // Inputs are identified by SHA-256 (of the exact bytes written above).
+    let digest = ring::digest::digest(&ring::digest::SHA256, one_pin_nsc().as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        md.contains(&format!("| `nsc.xml` | pinning configuration | `{hex}` |")),
+        "{md}"
+    );
+    // Changing an input changes the document.
+    write(tmp.path(), "device.toml", "min_android_api = 30\n");
+    assert_ne!(mamori(tmp.path(), &args).stdout, a.stdout);
+}
+
+#[test]
+fn report_html_and_japanese() {
+    let tmp = tempfile::tempdir().unwrap();
+    report_inputs(tmp.path());
+    let o = mamori(
+        tmp.path(),
+        &[
+            "report",
+            "--format",
+            "html",
+            "--lang",
+            "ja",
+            "--at",
+            "2026-06-01",
+            "--device",
+            "device.toml",
+            "nsc.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = stdout(&o);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"ja\">"));
+    assert!(
+        html.contains("<h1>端末層セキュリティ対応状況報告書</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("<h2>DEV-4</h2>"));
+    assert!(
+        html.contains("<td>DEV-1</td><td>未評価 (対象の入力なし)</td><td>0</td>"),
+        "{html}"
+    );
+    assert!(html.contains("a.example.com は単一の鍵にピン留めされています"));
+    assert!(html.trim_end().ends_with("</html>"));
+    // Nothing to report on, or a bad settings file: exit 2.
+    assert_eq!(mamori(tmp.path(), &["report"]).status.code(), Some(2));
+    write(tmp.path(), "bad.toml", "this is = = not toml");
+    let o = mamori(tmp.path(), &["report", "--device", "bad.toml", "nsc.xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml: not valid TOML"),
+        "{}",
+        stderr(&o)
+    );
+}
