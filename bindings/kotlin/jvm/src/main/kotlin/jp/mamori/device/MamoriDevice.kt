@@ -12,13 +12,13 @@ import jp.mamori.ffi.deviceKnownPackages
 import jp.mamori.ffi.evaluateDevice
 import jp.mamori.ffi.evaluateDeviceFacts
 import jp.mamori.ffi.validateDevicePolicy
-import uniffi.mamori.DeviceEvidence
-import uniffi.mamori.DeviceFact
-import uniffi.mamori.DeviceFacts
-import uniffi.mamori.DevicePlatform
-import uniffi.mamori.DeviceVerdict
-import uniffi.mamori.EvidenceSource
-import uniffi.mamori.FactState
+import jp.mamori.core.DeviceEvidence
+import jp.mamori.core.DeviceFact
+import jp.mamori.core.DeviceFacts
+import jp.mamori.core.DevicePlatform
+import jp.mamori.core.DeviceVerdict
+import jp.mamori.core.EvidenceSource
+import jp.mamori.core.FactState
 
 /** Hardware keystore levels, as the device policy names them. */
 public enum class KeystoreLevel(internal val wire: String) {

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-import uniffi.mamori.DeviceDecision
-import uniffi.mamori.DevicePlatform
-import uniffi.mamori.EvidenceSource
-import uniffi.mamori.FactState
+import jp.mamori.core.DeviceDecision
+import jp.mamori.core.DevicePlatform
+import jp.mamori.core.EvidenceSource
+import jp.mamori.core.FactState
 
 /** Kotlin -> Rust -> Kotlin: platform facts in, a typed verdict out, asynchronously. */
 class DeviceTest {
@@ -38,7 +38,7 @@ class DeviceTest {
         .build()
 
     /** Probes of this JVM host are switched off: the verdict depends on the facts given only. */
-    private suspend fun verdictOf(facts: uniffi.mamori.DeviceFacts, packages: List<String> = emptyList()) =
+    private suspend fun verdictOf(facts: jp.mamori.core.DeviceFacts, packages: List<String> = emptyList()) =
         MamoriDevice.evaluate(facts, at = day, installedPackages = packages, runProbes = false)
 
     @Test

@@ -15,9 +15,9 @@ import jp.mamori.device.MamoriDevice
 import jp.mamori.device.PlatformFactsBuilder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
-import uniffi.mamori.DeviceFacts
-import uniffi.mamori.DevicePlatform
-import uniffi.mamori.DeviceVerdict
+import jp.mamori.core.DeviceFacts
+import jp.mamori.core.DevicePlatform
+import jp.mamori.core.DeviceVerdict
 
 /**
  * Collects the device facts only Android APIs know and hands them to the Mamori core, which adds
