@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Shows Mamori's main job on the bundled examples: a pin policy is checked, a
-# legitimate chain is allowed, and a mis-issued certificate from the same
-# trusted root is blocked with a TrustKit-style failure report.
+# Shows Mamori's main job on the bundled examples:
+# 1. pinning (DEV-4): a pin policy is checked, a legitimate chain is allowed,
+#    and a mis-issued certificate from the same trusted root is blocked with a
+#    TrustKit-style failure report;
+# 2. audit: an Android + iOS pinning configuration pair is audited together;
+# 3. device (DEV-2): an exported facts snapshot of a rooted phone is judged by
+#    a bank's device policy.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p mamori-cli || exit 2
@@ -15,4 +19,8 @@ step $m verify --config examples/pinning/policy.toml --host api.example.com \
   --chain examples/pinning/chain.pem --at $at
 step $m verify --config examples/pinning/policy.toml --host api.example.com \
   --chain examples/pinning/misissued-chain.pem --at $at
+step $m audit --at 2027-01-01 --fail-on never \
+  examples/audit/network_security_config.xml examples/audit/Info.plist
+step $m device check --facts examples/device/pixel-magisk.json \
+  --policy examples/device/bank-policy.toml --at 2026-11-25
 exit 0

@@ -445,6 +445,19 @@ impl SecureStore {
             .decrypt_file(&label, Path::new(&src), Path::new(&dst))?)
     }
 
+    /// Re-wraps a file from [`SecureStore::encrypt_file`] written under
+    /// `previous_kek` so it opens under the current key (call for each such file
+    /// when rotating, while the old key still exists). False if already current.
+    pub fn rewrap_file(
+        &self,
+        path: String,
+        previous_kek: Arc<dyn KeyEncryptionKey>,
+    ) -> Result<bool, StorageError> {
+        Ok(self
+            .inner
+            .rewrap_file(Path::new(&path), Arc::new(ForeignKek(previous_kek)))?)
+    }
+
     /// Sets or replaces the app passcode.
     pub fn set_passcode(
         &self,

@@ -746,3 +746,35 @@ fn report_html_and_japanese() {
         stderr(&o)
     );
 }
+
+#[test]
+fn report_validates_a_mamori_device_policy() {
+    let dir = repo();
+    let o = mamori(
+        &dir,
+        &[
+            "report",
+            "--at",
+            "2026-06-01",
+            "--device",
+            "examples/device/bank-policy.toml",
+            "examples/audit/network_security_config.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("- Validated as a Mamori device policy: the SDK evaluates it on the device at run time (mamori device).\n- `android.max_patch_age_days` = `180`"), "{}", stdout(&o));
+    // Shaped like a device policy but invalid: refused with the device module's reason.
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "policy.toml",
+        "format = 1\nname = \"x\"\n[android]\nmin_api_level = \"thirty\"\n",
+    );
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    let o = mamori(
+        tmp.path(),
+        &["report", "--device", "policy.toml", "nsc.xml"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("policy.toml"), "{}", stderr(&o));
+}

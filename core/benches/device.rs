@@ -115,6 +115,16 @@ fn bench(c: &mut Criterion) {
     c.bench_function("device/policy_sha256", |b| {
         b.iter(|| black_box(black_box(&policy).sha256()))
     });
+    let snapshot = FactsSnapshot::new(facts.clone());
+    c.bench_function("device/evaluate_snapshot", |b| {
+        b.iter(|| {
+            black_box(evaluate_snapshot(
+                black_box(&snapshot),
+                &policy,
+                date!(2026 - 11 - 25),
+            ))
+        })
+    });
     c.bench_function("device/evaluate", |b| {
         b.iter(|| black_box(evaluate(black_box(&facts), &policy, date!(2026 - 11 - 25))))
     });

@@ -144,6 +144,7 @@ fn ats_pinned_domains() {
     assert_eq!(cfg.format, SourceFormat::Ats);
     let d = &cfg.domains[0];
     assert_eq!(d.host, "api.example.com");
+    assert_eq!(d.location.line, Some(9));
     assert_eq!(
         d.pins
             .iter()
@@ -334,4 +335,32 @@ fn export_notes_what_cannot_be_carried() {
                 && n.contains("*.static.example.com")),
         "{notes:?}"
     );
+}
+
+#[test]
+fn plain_info_plist_is_ats_defaults_without_pins() {
+    let plist = br#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict><key>CFBundleIdentifier</key><string>jp.example.app</string></dict></plist>"#;
+    let cfg = audit::import_bytes(plist, "Info.plist", None, NscOptions::default(), None).unwrap();
+    assert_eq!(cfg.format, SourceFormat::Ats);
+    assert!(cfg.domains.is_empty());
+    // A dictionary that is not an Info.plist is still unknown.
+    let other = br#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict><key>Colour</key><string>blue</string></dict></plist>"#;
+    assert!(matches!(
+        audit::import_bytes(other, "x.plist", None, NscOptions::default(), None),
+        Err(ImportError::UnknownFormat { .. })
+    ));
+}
+
+#[test]
+fn trustkit_android_config_in_nsc() {
+    let xml = format!(
+        r#"<network-security-config><domain-config><domain>a.example.com</domain><pin-set><pin digest="SHA-256">{K87}</pin><pin digest="SHA-256">{PL1}</pin></pin-set><trustkit-config enforcePinning="true"><report-uri>http://r.example.com/</report-uri></trustkit-config></domain-config></network-security-config>"#
+    );
+    let cfg =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    assert_eq!(cfg.domains[0].report_uris, vec![s("http://r.example.com/")]);
+    assert!(cfg.domains[0].default_report_uri);
+    assert!(cfg.ignored.is_empty());
 }

@@ -255,6 +255,10 @@ fn verdict_json_is_byte_identical_and_hashes_bind_inputs() {
     assert_eq!(v.facts_sha256, f.sha256());
     assert_eq!(v.facts_sha256.len(), 64);
     assert_eq!(v.policy_sha256, p.sha256());
+    // A sealed snapshot evaluates to the same bytes without re-hashing.
+    let snapshot = FactsSnapshot::new(f.clone());
+    assert_eq!(snapshot.sha256(), v.facts_sha256);
+    assert_eq!(evaluate_snapshot(&snapshot, &p, AT).to_json(), a);
     // Any change of facts changes the facts hash.
     set(&mut f, "android.magisk.magisk_db", Tri::Unknown);
     assert_ne!(evaluate(&f, &p, AT).facts_sha256, v.facts_sha256);

@@ -287,3 +287,22 @@ fn malformed_headers_get_typed_errors() {
         }
     }
 }
+
+#[test]
+fn open_in_place_decrypts_in_the_callers_buffer() {
+    let c = cipher();
+    let mut env = c.seal(b"ctx", b"in place").unwrap();
+    let mut bad = env.clone();
+    assert_eq!(c.open_in_place(b"ctx", &mut env).unwrap(), b"in place");
+    bad[FIXED_HEADER_LEN - 1] ^= 4; // the nonce
+    assert!(matches!(
+        c.open_in_place(b"ctx", &mut bad),
+        Err(StorageError::AuthenticationFailed)
+    ));
+    let mut reused = Vec::new();
+    c.seal_into(b"ctx", b"one", &mut reused).unwrap();
+    let first = reused.len();
+    c.seal_into(b"ctx", b"two", &mut reused).unwrap();
+    assert_eq!(c.open(b"ctx", &reused[first..]).unwrap().as_slice(), b"two");
+    assert_eq!(c.open(b"ctx", &reused[..first]).unwrap().as_slice(), b"one");
+}

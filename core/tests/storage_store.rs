@@ -505,3 +505,66 @@ fn store_debug_and_errors_hold_no_secrets() {
         );
     }
 }
+
+#[test]
+fn concurrent_rotations_leave_a_consistent_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(dir.path(), fixed_kek(1)).unwrap());
+    for i in 0..20 {
+        s.put(&format!("i{i}"), b"v").unwrap();
+    }
+    let threads: Vec<_> = [2u8, 3]
+        .into_iter()
+        .map(|b| {
+            let s = s.clone();
+            std::thread::spawn(move || s.rotate_kek(fixed_kek(b)).unwrap())
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let last = s.kek_id().unwrap();
+    drop(s);
+    let kek = if last == fixed_kek(2).key_id() {
+        fixed_kek(2)
+    } else {
+        fixed_kek(3)
+    };
+    let s = open(dir.path(), kek).unwrap();
+    for i in 0..20 {
+        assert_eq!(s.get(&format!("i{i}")).unwrap().as_slice(), b"v");
+    }
+}
+
+#[test]
+fn encrypted_files_are_rewrapped_after_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path().join("store").as_path(), fixed_kek(1)).unwrap();
+    let src = dir.path().join("in.bin");
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&src, &data).unwrap();
+    let enc = dir.path().join("in.enc");
+    s.encrypt_file("doc", &src, &enc).unwrap();
+    let before = std::fs::read(&enc).unwrap();
+    s.rotate_kek(fixed_kek(2)).unwrap();
+    let out = dir.path().join("out.bin");
+    assert!(matches!(
+        s.decrypt_file("doc", &enc, &out),
+        Err(StorageError::WrongKek { .. })
+    ));
+    // The wrong previous key is refused and the file is left alone.
+    assert!(s.rewrap_file(&enc, fixed_kek(9)).is_err());
+    assert_eq!(std::fs::read(&enc).unwrap(), before);
+    assert!(s.rewrap_file(&enc, fixed_kek(1)).unwrap());
+    assert!(
+        !s.rewrap_file(&enc, fixed_kek(1)).unwrap(),
+        "already under the current key"
+    );
+    let after = std::fs::read(&enc).unwrap();
+    // Same fixed header and segments: only the key part changed.
+    assert_eq!(before[..30], after[..30]);
+    let tail = data.len() + 16 * data.len().div_ceil(1 << 16);
+    assert_eq!(before[before.len() - tail..], after[after.len() - tail..]);
+    s.decrypt_file("doc", &enc, &out).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+}

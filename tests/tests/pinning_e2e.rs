@@ -22,6 +22,31 @@ fn now() -> UnixTime {
     UnixTime::now()
 }
 
+/// A PKI, a loopback server presenting its chain, and a default-profile
+/// pinning client (with a report listener) whose rules `rules` makes from
+/// the PKI.
+struct Setup {
+    pki: Pki,
+    server: TlsServer,
+    verifier: Arc<PinVerifier>,
+    config: Arc<rustls::ClientConfig>,
+    listener: Arc<CollectingListener>,
+}
+
+fn setup(name: &str, names: &[&str], rules: impl FnOnce(&Pki) -> Vec<DomainDocument>) -> Setup {
+    let pki = Pki::new(name, names);
+    let server = pki.serve();
+    let (verifier, config, listener) =
+        pinned_client_with_listener(policy(Profile::Default, &[&pki.root], rules(&pki)));
+    Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        listener,
+    }
+}
+
 /// Handshake must succeed.
 fn assert_allowed(config: &Arc<rustls::ClientConfig>, host: &str, server: &TlsServer) {
     if let Err(e) = handshake(config, host, server.addr) {
@@ -95,23 +120,29 @@ pins = ["{}", "{}"]
         let subjects: Vec<_> = d.chain.iter().map(|e| e.subject.as_str()).collect();
         assert_eq!(
             subjects,
-            ["CN=api.example.com", "CN=Leaf Issuing CA", "CN=Leaf Root CA"]
+            [
+                "CN=api.example.com",
+                "CN=Leaf Issuing CA",
+                "CN=Leaf Root CA"
+            ]
         );
     }
 }
 
 #[test]
 fn intermediate_pin_allows() {
-    let pki = Pki::new("Inter", &["api.example.com"]);
-    let server = pki.serve();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup("Inter", &["api.example.com"], |pki| {
         vec![domain(
             "api.example.com",
             &[pki.intermediate.pin(), spare_pin()],
-        )],
-    ));
+        )]
+    });
     assert_allowed(&config, "api.example.com", &server);
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
     assert_eq!(d.matched_pin.unwrap().to_string(), pki.intermediate.pin());
@@ -136,14 +167,16 @@ fn root_pin_matches_the_anchor_even_though_the_server_does_not_send_it() {
 
 #[test]
 fn backup_pin_allows_when_the_first_pin_is_wrong() {
-    let pki = Pki::new("Backup", &["api.example.com"]);
-    let server = pki.serve();
     let first = spare_pin();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![domain("api.example.com", &[first.clone(), pki.leaf.pin()])],
-    ));
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup("Backup", &["api.example.com"], |pki| {
+        vec![domain("api.example.com", &[first.clone(), pki.leaf.pin()])]
+    });
     assert_allowed(&config, "api.example.com", &server);
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
     assert_eq!(d.matched_pin.unwrap().to_string(), pki.leaf.pin());
@@ -152,13 +185,14 @@ fn backup_pin_allows_when_the_first_pin_is_wrong() {
 
 #[test]
 fn wrong_pins_block_with_a_typed_error_listing_the_chain_pins() {
-    let pki = Pki::new("Wrong", &["api.example.com"]);
-    let server = pki.serve();
-    let (_, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![domain("api.example.com", &[spare_pin(), spare_pin()])],
-    ));
+    let Setup {
+        pki,
+        server,
+        config,
+        ..
+    } = setup("Wrong", &["api.example.com"], |_| {
+        vec![domain("api.example.com", &[spare_pin(), spare_pin()])]
+    });
     let err = handshake(&config, "api.example.com", server.addr).unwrap_err();
     let pe = pinning_error(&err).expect("PinningError inside CertificateError::Other");
     assert_eq!(pe.host, "api.example.com");
@@ -216,13 +250,15 @@ fn pinned_certificate_injected_into_the_presented_chain_does_not_satisfy_the_pin
 
 #[test]
 fn hostname_mismatch_blocks_pinned_and_unpinned_hosts() {
-    let pki = Pki::new("Name", &["api.example.com"]);
-    let server = pki.serve();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![domain("**.example.net", &[pki.leaf.pin(), spare_pin()])],
-    ));
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup("Name", &["api.example.com"], |pki| {
+        vec![domain("**.example.net", &[pki.leaf.pin(), spare_pin()])]
+    });
     for host in ["www.example.net", "unpinned.example.org"] {
         let err = handshake(&config, host, server.addr).unwrap_err();
         assert_eq!(
@@ -289,17 +325,20 @@ fn expired_rule(host: &str, pins: &[String], mode: ExpiryMode) -> DomainDocument
 
 #[test]
 fn expired_pin_set_fail_open_allows_and_reports() {
-    let pki = Pki::new("FailOpen", &["api.example.com"]);
-    let server = pki.serve();
-    let (verifier, config, listener) = pinned_client_with_listener(policy(
-        Profile::Default,
-        &[&pki.root],
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        listener,
+        ..
+    } = setup("FailOpen", &["api.example.com"], |_| {
         vec![expired_rule(
             "api.example.com",
             &[spare_pin(), spare_pin()],
             ExpiryMode::FailOpen,
-        )],
-    ));
+        )]
+    });
     assert_allowed(&config, "api.example.com", &server);
     let reports = listener.reports();
     assert_eq!(reports.len(), 1, "fail-open expiry is never silent");
@@ -333,17 +372,18 @@ fn expired_pin_set_fail_open_allows_and_reports() {
 
 #[test]
 fn expired_pin_set_in_enforce_mode_still_blocks() {
-    let pki = Pki::new("Enforce", &["api.example.com"]);
-    let server = pki.serve();
-    let (_, config, listener) = pinned_client_with_listener(policy(
-        Profile::Default,
-        &[&pki.root],
+    let Setup {
+        server,
+        config,
+        listener,
+        ..
+    } = setup("Enforce", &["api.example.com"], |_| {
         vec![expired_rule(
             "api.example.com",
             &[spare_pin(), spare_pin()],
             ExpiryMode::Enforce,
-        )],
-    ));
+        )]
+    });
     let failure = assert_pinning_blocked(&config, "api.example.com", &server);
     assert!(matches!(failure, Failure::PinMismatch { .. }));
     let reports = listener.reports();
@@ -353,17 +393,20 @@ fn expired_pin_set_in_enforce_mode_still_blocks() {
 
 #[test]
 fn expired_pin_set_with_matching_pins_allows_silently() {
-    let pki = Pki::new("ExpiredOk", &["api.example.com"]);
-    let server = pki.serve();
-    let (verifier, config, listener) = pinned_client_with_listener(policy(
-        Profile::Default,
-        &[&pki.root],
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        listener,
+        ..
+    } = setup("ExpiredOk", &["api.example.com"], |pki| {
         vec![expired_rule(
             "api.example.com",
             &[pki.leaf.pin(), spare_pin()],
             ExpiryMode::Enforce,
-        )],
-    ));
+        )]
+    });
     assert_allowed(&config, "api.example.com", &server);
     assert!(listener.reports().is_empty());
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
@@ -372,18 +415,24 @@ fn expired_pin_set_with_matching_pins_allows_silently() {
 
 #[test]
 fn report_only_allows_delivers_a_trustkit_report_and_deduplicates() {
-    let pki = Pki::new("ReportOnly", &["api.example.com", "www.example.com"]);
-    let server = pki.serve();
     let pins = [spare_pin(), spare_pin()];
-    let (_, config, listener) = pinned_client_with_listener(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![DomainDocument {
-            report_only: true,
-            include_subdomains: true,
-            ..domain("example.com", &pins)
-        }],
-    ));
+    let Setup {
+        pki,
+        server,
+        config,
+        listener,
+        ..
+    } = setup(
+        "ReportOnly",
+        &["api.example.com", "www.example.com"],
+        |_| {
+            vec![DomainDocument {
+                report_only: true,
+                include_subdomains: true,
+                ..domain("example.com", &pins)
+            }]
+        },
+    );
     assert_allowed(&config, "api.example.com", &server);
     assert_allowed(&config, "api.example.com", &server);
     let reports = listener.reports();
@@ -543,24 +592,27 @@ fn subdomain_and_wildcard_matrix() {
 
 #[test]
 fn longest_match_wins_and_names_are_normalised() {
-    let pki = Pki::new(
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup(
         "Longest",
         &[
             "api.example.com",
             "www.example.com",
             "xn--bcher-kva.example",
         ],
+        |pki| {
+            vec![
+                domain("**.example.com", &[spare_pin(), spare_pin()]),
+                domain("api.example.com", &[pki.leaf.pin(), spare_pin()]),
+                domain("bücher.example", &[spare_pin(), spare_pin()]),
+            ]
+        },
     );
-    let server = pki.serve();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![
-            domain("**.example.com", &[spare_pin(), spare_pin()]),
-            domain("api.example.com", &[pki.leaf.pin(), spare_pin()]),
-            domain("bücher.example", &[spare_pin(), spare_pin()]),
-        ],
-    ));
     assert_allowed(&config, "api.example.com", &server);
     assert_pinning_blocked(&config, "www.example.com", &server);
     assert_pinning_blocked(&config, "xn--bcher-kva.example", &server);
@@ -576,13 +628,15 @@ fn longest_match_wins_and_names_are_normalised() {
 
 #[test]
 fn ip_address_host_is_pinned_by_its_ip_rule() {
-    let pki = Pki::new("Ip", &["127.0.0.1"]);
-    let server = pki.serve();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![domain("127.0.0.1", &[pki.intermediate.pin(), spare_pin()])],
-    ));
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup("Ip", &["127.0.0.1"], |pki| {
+        vec![domain("127.0.0.1", &[pki.intermediate.pin(), spare_pin()])]
+    });
     assert_allowed(&config, "127.0.0.1", &server);
     let d = verifier.verify("127.0.0.1", 443, &pki.chain(), now());
     assert_eq!(d.rule.as_deref(), Some("127.0.0.1"));
@@ -598,13 +652,15 @@ fn ip_address_host_is_pinned_by_its_ip_rule() {
 
 #[test]
 fn unpinned_host_passes_on_a_valid_chain() {
-    let pki = Pki::new("Unpinned", &["cdn.example.org"]);
-    let server = pki.serve();
-    let (verifier, config) = pinned_client(policy(
-        Profile::Default,
-        &[&pki.root],
-        vec![domain("api.example.com", &[spare_pin(), spare_pin()])],
-    ));
+    let Setup {
+        pki,
+        server,
+        verifier,
+        config,
+        ..
+    } = setup("Unpinned", &["cdn.example.org"], |_| {
+        vec![domain("api.example.com", &[spare_pin(), spare_pin()])]
+    });
     assert_allowed(&config, "cdn.example.org", &server);
     let d = verifier.verify("cdn.example.org", 443, &pki.chain(), now());
     assert!(!d.pinned && d.chain_valid && d.report.is_none());

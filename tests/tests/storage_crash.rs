@@ -50,13 +50,29 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line.clone());
+                lines.push(line);
+            }
+            lines
         });
-        std::thread::sleep(Duration::from_micros(2_000 + next() % 40_000));
+        // Most kills land in the write/rotate loop: wait until the child has opened the
+        // store, then a random delay. One in five lands anywhere, including inside open
+        // (which may itself be finishing or performing a rotation).
+        if next() % 5 != 0 {
+            let opened = rx.recv_timeout(Duration::from_secs(30));
+            assert_eq!(
+                opened.as_deref(),
+                Ok("O"),
+                "iteration {iteration}: child did not open the store"
+            );
+            std::thread::sleep(Duration::from_micros(next() % 50_000));
+        } else {
+            std::thread::sleep(Duration::from_micros(next() % 30_000));
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         let lines = reader.join().unwrap();

@@ -52,6 +52,10 @@ impl LangArg {
 
 /// Arguments of `mamori audit`.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 no finding at or above --fail-on; 1 findings at or above --fail-on; \
+2 bad usage or input (a configuration the platform would refuse); 3 a --live chain could not be fetched."
+)]
 pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]

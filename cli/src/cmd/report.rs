@@ -125,6 +125,23 @@ fn build(args: &ReportArgs) -> Result<String, String> {
             .map_err(|e| e.to_string())
     };
     let device = settings(&args.device, "device", &mut files)?;
+    // A file shaped like a Mamori device policy must be a valid one.
+    let device_validated = match (&args.device, &device) {
+        (Some(p), Some(s)) => {
+            let shaped = s.entries.iter().any(|(k, _)| k == "format")
+                && s.entries.iter().any(|(k, _)| {
+                    k.starts_with("android.")
+                        || k.starts_with("ios.")
+                        || k.starts_with("indicators.")
+                });
+            match mamori::device::DevicePolicy::load(p) {
+                Ok(_) => true,
+                Err(e) if shaped => return Err(e.to_string()),
+                Err(_) => false,
+            }
+        }
+        _ => false,
+    };
     let storage = settings(&args.storage, "storage", &mut files)?;
     let mut chains = Vec::new();
     for c in &args.chains {
@@ -156,6 +173,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
         device,
         storage,
         chains: chains.len(),
+        device_validated,
     };
     Ok(match args.format {
         ReportFormat::Markdown => report::markdown(&input),

@@ -102,10 +102,22 @@ struct Lines<'a> {
 
 impl Lines<'_> {
     fn of_key(&self, key: &str) -> Location {
+        self.of_key_in("", key)
+    }
+
+    /// The line of `<key>key</key>` after the first `<key>section</key>`
+    /// (a host may appear both under TSKPinnedDomains and NSExceptionDomains).
+    fn of_key_in(&self, section: &str, key: &str) -> Location {
         let line = self.text.and_then(|t| {
+            let start = if section.is_empty() {
+                0
+            } else {
+                t.find(&format!("<key>{section}</key>")).unwrap_or(0)
+            };
             let needle = format!("<key>{key}</key>");
-            t.find(&needle)
-                .map(|pos| t[..pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
+            t[start..]
+                .find(&needle)
+                .map(|pos| t[..start + pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
         });
         Location::new(self.file, line)
     }
@@ -192,7 +204,7 @@ fn add_trustkit(
         ));
     };
     for (host, v) in domains {
-        let loc = lines.of_key(host);
+        let loc = lines.of_key_in("TSKPinnedDomains", host);
         let Value::Dictionary(dc) = v else {
             return Err(ImportError::refused(
                 loc,
@@ -371,7 +383,7 @@ fn add_ats(
     }
     if let Some(Value::Dictionary(ex)) = ats.get("NSExceptionDomains") {
         for (host, v) in ex {
-            let loc = lines.of_key(host);
+            let loc = lines.of_key_in("NSExceptionDomains", host);
             let Value::Dictionary(e) = v else { continue };
             let b = |k: &str| bool_of(e.get(k), k, &loc, "ATS");
             let insecure = b("NSExceptionAllowsInsecureHTTPLoads")? == Some(true)
@@ -405,7 +417,7 @@ fn add_ats(
             ));
         };
         for (host, v) in domains {
-            let loc = lines.of_key(host);
+            let loc = lines.of_key_in("NSPinnedDomains", host);
             let Value::Dictionary(dc) = v else {
                 return Err(ImportError::refused(
                     loc,
@@ -505,6 +517,13 @@ pub fn import_plist(
         Some(SourceFormat::TrustKit) => import_trustkit(&dict, file, text),
         Some(SourceFormat::Ats) => import_ats(&dict, file, text),
         _ => {
+            let info_plist = dict.keys().any(|k| k.starts_with("CFBundle"));
+            if !has_tk && !has_ats && info_plist {
+                // An app's Info.plist without ATS keys: ATS defaults, no pins.
+                let mut cfg = AuditConfig::new(file, SourceFormat::Ats);
+                cfg.ats = Some(AtsSettings::default());
+                return Ok(cfg);
+            }
             if !has_tk && !has_ats {
                 return Err(ImportError::UnknownFormat {
                     file: file.to_owned(),

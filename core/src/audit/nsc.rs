@@ -53,11 +53,19 @@ impl Kind {
 }
 
 struct Parser<'a> {
-    doc: &'a Document<'a>,
     file: &'a str,
     cfg: AuditConfig,
     seen_domains: HashSet<String>,
     next_group: usize,
+    /// Byte offsets where lines start (roxmltree's `text_pos_at` rescans the
+    /// text on every call, which is quadratic on large files).
+    line_starts: Vec<usize>,
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
@@ -124,11 +132,11 @@ fn import_with_companion(
 ) -> Result<AuditConfig, ImportError> {
     let doc = parse_xml(text, file)?;
     let mut p = Parser {
-        doc: &doc,
         file,
         cfg: AuditConfig::new(file, SourceFormat::Nsc),
         seen_domains: HashSet::new(),
         next_group: 0,
+        line_starts: line_starts(doc.input_text()),
     };
     let root = doc.root_element();
     if root.tag_name().name() != "network-security-config" {
@@ -185,11 +193,11 @@ fn import_with_companion(
 fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>, ImportError> {
     let doc = parse_xml(text, file)?;
     let mut p = Parser {
-        doc: &doc,
         file,
         cfg: AuditConfig::new(file, SourceFormat::Nsc),
         seen_domains: HashSet::new(),
         next_group: 0,
+        line_starts: line_starts(doc.input_text()),
     };
     let root = doc.root_element();
     if root.tag_name().name() != "network-security-config" {
@@ -216,8 +224,8 @@ fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>,
 
 impl<'a> Parser<'a> {
     fn loc(&self, n: Node) -> Location {
-        let pos = self.doc.text_pos_at(n.range().start);
-        Location::new(self.file, Some(pos.row))
+        let line = self.line_starts.partition_point(|s| *s <= n.range().start);
+        Location::new(self.file, Some(line as u32))
     }
 
     fn ignore(&mut self, name: &str, n: Node) {

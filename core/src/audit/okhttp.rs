@@ -149,7 +149,15 @@ fn scan_code(
             }
         }
         from = i.min(text.len());
-        if !literal_only || args.len() < 2 {
+        // Only CertificatePinner calls: every argument after the pattern is a
+        // pin (`headers.add("Accept", "application/json")` is not).
+        let pin_like = |a: &String| {
+            a.contains('/')
+                && a.split('/')
+                    .next()
+                    .is_some_and(|alg| alg.starts_with("sha"))
+        };
+        if !literal_only || args.len() < 2 || !args[1..].iter().all(pin_like) {
             continue;
         }
         let loc = Location::new(file, Some(line));

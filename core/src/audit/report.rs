@@ -142,6 +142,9 @@ pub struct ReportInput<'a> {
     pub storage: Option<Settings>,
     /// Number of certificate chains the pins were checked against.
     pub chains: usize,
+    /// The device policy was validated as a Mamori device policy
+    /// (`mamori::device`), which the SDK enforces at run time.
+    pub device_validated: bool,
 }
 
 /// Whether an item is met.
@@ -331,7 +334,13 @@ fn build(r: &ReportInput) -> Vec<Block> {
                 };
                 (status_from_findings(&fs), ev)
             }
-            "device" => settings_evidence(&r.device, &[], lang),
+            "device" => {
+                let (status, mut ev) = settings_evidence(&r.device, &[], lang);
+                if r.device_validated {
+                    ev.insert(0, t(lang, "Validated as a Mamori device policy: the SDK evaluates it on the device at run time (mamori device).", "Mamori の端末ポリシーとして検証済み: SDK が実行時に端末上で評価します (mamori device)。"));
+                }
+                (status, ev)
+            }
             "auth" => {
                 let (s1, mut e1) = settings_evidence(
                     &r.storage,

@@ -542,7 +542,7 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
                 out.push("REPORT-URI-INSECURE", loc, Some(host), u.clone());
             }
         }
-        if d.mechanism == SourceFormat::TrustKit && d.default_report_uri {
+        if d.default_report_uri {
             out.push("REPORT-URI-VENDOR-DEFAULT", loc, Some(host), "");
         }
         match &d.expiry {

@@ -58,6 +58,7 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
+#[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// Who looked.
     pub source: Source,
@@ -128,6 +129,7 @@ impl Evidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
+#[serde(deny_unknown_fields)]
 pub struct Fact {
     /// Present / absent / unknown.
     pub state: Tri,
@@ -269,6 +271,7 @@ impl KeystoreLevel {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
+#[serde(deny_unknown_fields)]
 pub struct Observation {
     /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
     /// platform-defined id (`platform.*`).

@@ -38,7 +38,9 @@ pub use policy::{
 pub use probe::{
     ProbeConfig, observe_loaded_images, observe_packages, run_probes, run_probes_with,
 };
-pub use verdict::{ClassCoverage, Finding, VERDICT_FORMAT, Verdict, evaluate};
+pub use verdict::{
+    ClassCoverage, FactsSnapshot, Finding, VERDICT_FORMAT, Verdict, evaluate, evaluate_snapshot,
+};
 
 use time::Date;
 use time::macros::format_description;

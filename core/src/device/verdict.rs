@@ -290,16 +290,60 @@ impl Eval<'_> {
 }
 
 /// Evaluates `policy` over `facts` as of `at`. Pure and deterministic.
+///
+/// Hashes the facts on every call (most of the cost); to evaluate one
+/// snapshot repeatedly (several policies, several actions), seal it once with
+/// [`FactsSnapshot::new`] and use [`evaluate_snapshot`].
 pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict {
-    let owned;
-    let facts = if facts.is_normalized() {
-        facts
+    if facts.is_normalized() {
+        evaluate_normalized(facts, facts.sha256(), policy, at)
     } else {
-        let mut f = facts.clone();
-        f.normalize();
-        owned = f;
-        &owned
-    };
+        let snapshot = FactsSnapshot::new(facts.clone());
+        evaluate_snapshot(&snapshot, policy, at)
+    }
+}
+
+/// A normalised facts snapshot whose SHA-256 is computed once.
+///
+/// The facts cannot change behind the hash: the snapshot only hands out a
+/// shared reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactsSnapshot {
+    facts: DeviceFacts,
+    sha256: String,
+}
+
+impl FactsSnapshot {
+    /// Normalises `facts` and hashes their canonical JSON.
+    pub fn new(mut facts: DeviceFacts) -> Self {
+        facts.normalize();
+        let sha256 = facts.sha256();
+        Self { facts, sha256 }
+    }
+
+    /// The normalised facts.
+    pub fn facts(&self) -> &DeviceFacts {
+        &self.facts
+    }
+
+    /// SHA-256 of the canonical facts JSON, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// Evaluates `policy` over a sealed snapshot as of `at`: same verdict as
+/// [`evaluate`] on the same facts, without re-hashing them.
+pub fn evaluate_snapshot(snapshot: &FactsSnapshot, policy: &DevicePolicy, at: Date) -> Verdict {
+    evaluate_normalized(&snapshot.facts, snapshot.sha256.clone(), policy, at)
+}
+
+fn evaluate_normalized(
+    facts: &DeviceFacts,
+    facts_sha256: String,
+    policy: &DevicePolicy,
+    at: Date,
+) -> Verdict {
     let mut ev = Eval {
         policy,
         findings: Vec::new(),
@@ -469,7 +513,7 @@ pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict
         evaluated_at: super::format_date(at),
         policy_name: p.name.clone(),
         policy_sha256: p.sha256(),
-        facts_sha256: facts.sha256(),
+        facts_sha256,
         indicator_table: IndicatorTable::builtin().version.clone(),
         findings: ev.findings,
         coverage,

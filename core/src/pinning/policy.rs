@@ -39,9 +39,12 @@ pub enum Profile {
     /// The Web PKI baseline as rustls-webpki implements it.
     #[default]
     Default,
-    /// FinTech hardening: also refuse leaf RSA keys under 2048 bits, P-192 and
-    /// DSA keys anywhere in the path, a leaf without the serverAuth EKU, and a
-    /// leaf wildcard directly under a public suffix.
+    /// FinTech hardening on top of the baseline: no DSA or P-192 keys and RSA
+    /// keys of at least 2048 bits anywhere in the path (anchor included); a
+    /// leaf that names serverAuth (not anyExtendedKeyUsage), cannot sign
+    /// certificates, and does not cover the host only through a wildcard
+    /// directly under a public suffix; well-formed extensions and serial
+    /// numbers (see `verify::strict_checks`).
     Strict,
 }
 

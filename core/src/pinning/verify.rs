@@ -147,6 +147,9 @@ impl Decision {
 pub struct PinVerifier {
     policy: Arc<PinPolicy>,
     anchors: Vec<TrustAnchor<'static>>,
+    /// The pin of each anchor, same order: anchors are fixed, so their
+    /// SPKI hashes are taken once rather than on every verification.
+    anchor_pins: Vec<Pin>,
     reporter: Reporter,
     names: NameCache,
 }
@@ -174,9 +177,14 @@ impl PinVerifier {
                 anchors.push(a.to_owned());
             }
         }
+        let anchor_pins = anchors
+            .iter()
+            .map(|a| Pin::of_spki(&wrap_der_sequence(a.subject_public_key_info.as_ref())))
+            .collect();
         Self {
             policy: Arc::new(policy),
             anchors,
+            anchor_pins,
             reporter: Reporter::default(),
             names: NameCache::default(),
         }
@@ -369,12 +377,12 @@ impl PinVerifier {
                 .map(|c| (Position::Intermediate, c)),
         );
         let anchor = path.anchor();
-        let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
         if self.policy.profile == Profile::Strict {
             let ders: Vec<(Position, Vec<u8>)> = path_certs
                 .iter()
                 .map(|(pos, c)| (*pos, c.der().as_ref().to_vec()))
                 .collect();
+            let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
             strict_checks(host, &ders, &anchor_spki)?;
         }
         let mut entries: Vec<ChainEntry> = path_certs
@@ -388,7 +396,11 @@ impl PinVerifier {
         entries.push(ChainEntry {
             position: Position::Anchor,
             subject: self.names.describe(anchor.subject.as_ref()),
-            pin: Pin::of_spki(&anchor_spki),
+            // webpki returns a reference into `self.anchors`.
+            pin: match self.anchors.iter().position(|a| core::ptr::eq(a, anchor)) {
+                Some(i) => self.anchor_pins[i],
+                None => Pin::of_spki(&wrap_der_sequence(anchor.subject_public_key_info.as_ref())),
+            },
         });
         Ok(entries)
     }

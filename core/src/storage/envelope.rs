@@ -529,11 +529,7 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
-        let mut buf = Zeroizing::new(envelope.to_vec());
-        let (offset, len) = self.open_in_place_impl(context, &mut buf, false)?;
-        buf.truncate(offset + len);
-        buf.drain(..offset);
-        Ok(buf)
+        self.open_copy(context, envelope, false)
     }
 
     /// Decrypts in the caller's buffer (no allocation, no copy); returns the
@@ -544,8 +540,9 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &'a mut [u8],
     ) -> Result<&'a mut [u8], StorageError> {
-        let (offset, len) = self.open_in_place_impl(context, envelope, false)?;
-        Ok(&mut envelope[offset..offset + len])
+        let (nonce, offset, dek) = self.prepare_open(envelope, false)?;
+        let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
+        dek.key.open_in_place(&nonce, &aad, &mut envelope[offset..])
     }
 
     /// [`EnvelopeCipher::open`] that asks the KEK even if the DEK is cached.
@@ -554,36 +551,38 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
-        let mut buf = Zeroizing::new(envelope.to_vec());
-        let (offset, len) = self.open_in_place_impl(context, &mut buf, true)?;
-        buf.truncate(offset + len);
-        buf.drain(..offset);
+        self.open_copy(context, envelope, true)
+    }
+
+    /// Copies only the ciphertext into a zeroizing buffer and decrypts it there.
+    fn open_copy(
+        &self,
+        context: &[u8],
+        envelope: &[u8],
+        uncached: bool,
+    ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+        let (nonce, offset, dek) = self.prepare_open(envelope, uncached)?;
+        let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
+        let mut buf = Zeroizing::new(envelope[offset..].to_vec());
+        let len = dek.key.open_in_place(&nonce, &aad, &mut buf)?.len();
+        buf.truncate(len);
         Ok(buf)
     }
 
-    /// Opens in place; returns (plaintext offset, plaintext length).
-    fn open_in_place_impl(
+    /// Parses the header, checks the KEK id and gets the DEK (cached unless `uncached`).
+    fn prepare_open(
         &self,
-        context: &[u8],
-        envelope: &mut [u8],
+        envelope: &[u8],
         uncached: bool,
-    ) -> Result<(usize, usize), StorageError> {
-        let (nonce, offset, dek) = {
-            let header = HeaderRef::parse(envelope)?;
-            self.check_kek(header.kek_id)?;
-            let dek = if uncached {
-                Arc::new(Dek::new(self.kek.unwrap(header.wrapped, &self.wrap_aad)?))
-            } else {
-                self.unwrap_dek(header.wrapped)?
-            };
-            (header.nonce, header.body_offset, dek)
+    ) -> Result<([u8; NONCE_SIZE], usize, Arc<Dek>), StorageError> {
+        let header = HeaderRef::parse(envelope)?;
+        self.check_kek(header.kek_id)?;
+        let dek = if uncached {
+            Arc::new(Dek::new(self.kek.unwrap(header.wrapped, &self.wrap_aad)?))
+        } else {
+            self.unwrap_dek(header.wrapped)?
         };
-        let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
-        let len = dek
-            .key
-            .open_in_place(&nonce, &aad, &mut envelope[offset..])?
-            .len();
-        Ok((offset, len))
+        Ok((header.nonce, header.body_offset, dek))
     }
 
     /// Re-wraps the envelope's DEK under `to`'s KEK. The fixed part and the

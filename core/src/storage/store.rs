@@ -305,7 +305,10 @@ impl SecureStore {
                 }
             }
         }
-        store.run_rotation(&manifest, &from, &cipher)?;
+        {
+            let mut inner = store.inner.write().unwrap_or_else(|p| p.into_inner());
+            store.run_rotation(&mut inner, &manifest, &from, &cipher)?;
+        }
         Ok(store)
     }
 
@@ -579,6 +582,17 @@ impl SecureStore {
         )
     }
 
+    /// Re-wraps a file written by [`SecureStore::encrypt_file`] under an earlier
+    /// KEK (`previous`) so that it opens under the store's current KEK. A store
+    /// rotation only covers the store directory: apps that keep encrypted files
+    /// elsewhere call this for each of them while they still hold the old key.
+    /// Returns `false` if the file was already under the current KEK.
+    pub fn rewrap_file(&self, path: &Path, previous: Arc<dyn Kek>) -> Result<bool, StorageError> {
+        let inner = self.read_inner()?;
+        let from = EnvelopeCipher::new(previous, CachePolicy::disabled())?;
+        stream::rewrap_file(&from, &inner.cipher, path)
+    }
+
     /// Drops cached plaintext data keys now (e.g. when the app goes to background).
     pub fn clear_key_cache(&self) {
         if let Ok(inner) = self.read_inner() {
@@ -592,33 +606,34 @@ impl SecureStore {
     pub fn rotate_kek(&self, new_kek: Arc<dyn Kek>) -> Result<RotationReport, StorageError> {
         self.options_policy.check(new_kek.as_ref())?;
         let new = Arc::new(EnvelopeCipher::new(new_kek, self.cache)?);
-        let (manifest, old) = {
-            let inner = self.read_inner()?;
-            if inner.cipher.kek_id() == new.kek_id() {
-                return Ok(RotationReport::default());
-            }
-            self.verify_canary(&inner.store_id, &inner.cipher)?;
-            let m = Manifest {
-                format: STORE_FORMAT,
-                store_id: inner.store_id.clone(),
-                kek_id: inner.cipher.kek_id().to_owned(),
-                rotating_from: Vec::new(),
-            };
-            (m, inner.cipher.clone())
-        };
-        self.run_rotation(&manifest, &[old], &new)
-    }
-
-    fn run_rotation(
-        &self,
-        manifest: &Manifest,
-        from: &[Arc<EnvelopeCipher>],
-        to: &Arc<EnvelopeCipher>,
-    ) -> Result<RotationReport, StorageError> {
+        // One lock for the whole rotation: a concurrent rotation waits and then starts
+        // from the key this one rotated to.
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if inner.wiped {
             return Err(StorageError::Wiped);
         }
+        if inner.cipher.kek_id() == new.kek_id() {
+            return Ok(RotationReport::default());
+        }
+        self.verify_canary(&inner.store_id, &inner.cipher)?;
+        let manifest = Manifest {
+            format: STORE_FORMAT,
+            store_id: inner.store_id.clone(),
+            kek_id: inner.cipher.kek_id().to_owned(),
+            rotating_from: Vec::new(),
+        };
+        let old = inner.cipher.clone();
+        self.run_rotation(&mut inner, &manifest, &[old], &new)
+    }
+
+    /// Rotates every file to `to`; the caller holds the write lock.
+    fn run_rotation(
+        &self,
+        inner: &mut Inner,
+        manifest: &Manifest,
+        from: &[Arc<EnvelopeCipher>],
+        to: &Arc<EnvelopeCipher>,
+    ) -> Result<RotationReport, StorageError> {
         let store_id = manifest.store_id.clone();
         // 1. Record every key files may be under, before touching any file.
         let mut rotating_from: Vec<String> = from.iter().map(|c| c.kek_id().to_owned()).collect();
@@ -639,13 +654,13 @@ impl SecureStore {
         let mut memo: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
         // 2. The canary first, then prove the new KEK opens what it wrapped.
         let canary = self.dir.join(CANARY);
-        self.rewrap_file(&canary, from, to, &mut memo, &mut report)?;
+        self.rewrap_envelope_file(&canary, from, to, &mut memo, &mut report)?;
         self.check_canary(&store_id, to, true)?;
         // 3. Items and the passcode file.
         let mut files: Vec<PathBuf> = self.item_files()?.into_iter().map(|(p, _)| p).collect();
         files.push(self.dir.join(PASSCODE_FILE));
         for f in files {
-            self.rewrap_file(&f, from, to, &mut memo, &mut report)?;
+            self.rewrap_envelope_file(&f, from, to, &mut memo, &mut report)?;
         }
         // 4. Commit.
         Self::write_manifest(
@@ -664,7 +679,7 @@ impl SecureStore {
         Ok(report)
     }
 
-    fn rewrap_file(
+    fn rewrap_envelope_file(
         &self,
         path: &Path,
         from: &[Arc<EnvelopeCipher>],

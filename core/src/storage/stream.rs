@@ -394,3 +394,29 @@ pub fn decrypt_file(
         )
     })
 }
+
+/// Re-wraps the data key of the stream file at `path` from `from`'s KEK to `to`'s,
+/// in place and atomically; the segments are copied unchanged (nothing is
+/// re-encrypted, memory stays constant). Returns `false` if the file is already
+/// under `to`.
+pub fn rewrap_file(
+    from: &EnvelopeCipher,
+    to: &EnvelopeCipher,
+    path: &Path,
+) -> Result<bool, StorageError> {
+    let mut input = BufReader::new(File::open(path).map_err(StorageError::io(path))?);
+    let header = StreamHeader::read_labelled(&mut input, path)?;
+    if header.key.kek_id == to.kek_id() {
+        return Ok(false);
+    }
+    let wrapped = from.rewrap_key_part(&header.key, to)?;
+    fsutil::write_atomically(path, |out| {
+        let mut out = BufWriter::new(out);
+        let mut head = header.fixed.to_vec();
+        KeyPart::encode_into(to.kek_id(), &wrapped, &mut head);
+        out.write_all(&head).map_err(StorageError::io(path))?;
+        io::copy(&mut input, &mut out).map_err(StorageError::io(path))?;
+        out.flush().map_err(StorageError::io(path))
+    })?;
+    Ok(true)
+}

@@ -116,6 +116,13 @@ public final class SecureStorage: @unchecked Sendable {
         try store.decryptFile(label: label, src: source.path, dst: destination.path)
     }
 
+    /// Re-wraps a file from ``encryptFile(label:from:to:)`` written under `previousKek` so that it
+    /// opens under the current key (a rotation covers only the store directory).
+    @discardableResult
+    public func rewrapFile(at url: URL, previousKek: KeyEncryptionKey) throws -> Bool {
+        try store.rewrapFile(path: url.path, previousKek: previousKek)
+    }
+
     /// Sets the app passcode (DEV-3); `policy` defaults to 600,000 PBKDF2 iterations.
     public func setPasscode(_ passcode: String, policy: PasscodePolicy = defaultPasscodePolicy()) throws {
         try store.setPasscode(passcode: passcode, policy: policy)

@@ -106,6 +106,12 @@ public class SecureStorage private constructor(private val store: SecureStore) :
     /** Decrypts a file from [encryptFile]; [dst] appears only if the whole file authenticated. */
     public fun decryptFile(label: String, src: Path, dst: Path): Long = store.decryptFile(label, src.toString(), dst.toString()).toLong()
 
+    /**
+     * Re-wraps a file from [encryptFile] that was written under [previousKek] so it opens under
+     * the current key; [rotate] covers only the store directory. Returns false if already current.
+     */
+    public fun rewrapFile(path: Path, previousKek: KeyEncryptionKey): Boolean = store.rewrapFile(path.toString(), previousKek)
+
     /** The local passcode (DEV-3). */
     public val passcode: Passcode = Passcode()
 

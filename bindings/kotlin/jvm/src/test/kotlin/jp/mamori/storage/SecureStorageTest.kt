@@ -175,6 +175,15 @@ class SecureStorageTest {
             assertFalse(Files.exists(out))
             s.decryptFile("statement", enc, out)
             assertArrayEquals(data, Files.readAllBytes(out))
+
+            // After a rotation the file is re-wrapped, not re-encrypted.
+            val newKek = JvmAesGcmKek.generate()
+            s.rotate(newKek)
+            assertThrows<StorageException.WrongKek> { s.decryptFile("statement", enc, dir.resolve("x")) }
+            assertTrue(s.rewrapFile(enc, kek))
+            val again = dir.resolve("again.pdf")
+            s.decryptFile("statement", enc, again)
+            assertArrayEquals(data, Files.readAllBytes(again))
         }
     }
 
