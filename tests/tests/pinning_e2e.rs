@@ -454,7 +454,12 @@ fn report_only_allows_delivers_a_trustkit_report_and_deduplicates() {
         .iter()
         .map(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM certificate"))
         .collect();
-    assert_eq!(validated, pki.chain());
+    // The verified path as TrustKit reports it: leaf, intermediate, and the
+    // (custom) anchor, which the server did not present.
+    let mut expected = pki.chain();
+    expected.push(pki.root.der.clone());
+    assert_eq!(validated, expected);
+    assert_eq!(r.served_certificate_chain.len(), 2);
     // Another host of the same rule is a different report.
     assert_allowed(&config, "www.example.com", &server);
     assert_eq!(listener.reports().len(), 2);

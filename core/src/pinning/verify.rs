@@ -150,6 +150,8 @@ pub struct PinVerifier {
     /// The pin of each anchor, same order: anchors are fixed, so their
     /// SPKI hashes are taken once rather than on every verification.
     anchor_pins: Vec<Pin>,
+    /// The PEM of each anchor whose certificate is known (custom anchors).
+    anchor_certs: Vec<Option<String>>,
     reporter: Reporter,
     names: NameCache,
 }
@@ -171,10 +173,14 @@ impl PinVerifier {
         if policy.trust.mozilla_roots {
             anchors.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
+        // Mozilla anchors come without their certificates; custom ones keep
+        // theirs so reports can show the whole validated chain, as TrustKit does.
+        let mut anchor_certs: Vec<Option<String>> = vec![None; anchors.len()];
         for der in &policy.trust.custom_anchors {
             // Validated at load, so parsing cannot fail here; skip defensively.
             if let Ok(a) = webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())) {
                 anchors.push(a.to_owned());
+                anchor_certs.push(Some(to_pem(der)));
             }
         }
         let anchor_pins = anchors
@@ -185,6 +191,7 @@ impl PinVerifier {
             policy: Arc::new(policy),
             anchors,
             anchor_pins,
+            anchor_certs,
             reporter: Reporter::default(),
             names: NameCache::default(),
         }
@@ -423,10 +430,22 @@ impl PinVerifier {
             include_subdomains: rule.include_subdomains,
             enforce_pinning: d.decision == Outcome::Block,
             validated_certificate_chain: if d.chain_verified {
-                // The anchor may not be in the presented chain; its PEM is
-                // only known for custom anchors, so list the certificates we
-                // hold: leaf and intermediates of the verified path.
-                served_path_pems(served, &d.chain)
+                // Leaf and intermediates as served, then the anchor when its
+                // certificate is known (custom anchors; the Mozilla roots
+                // carry only a name and a key).
+                let mut pems = served_path_pems(served, &d.chain);
+                let anchor_pem = d
+                    .chain
+                    .iter()
+                    .filter(|e| e.position == Position::Anchor)
+                    .find_map(|e| {
+                        self.anchor_pins
+                            .iter()
+                            .zip(&self.anchor_certs)
+                            .find_map(|(pin, pem)| (*pin == e.pin).then_some(pem.clone())?)
+                    });
+                pems.extend(anchor_pem);
+                pems
             } else {
                 Vec::new()
             },

@@ -94,8 +94,9 @@ class MamoriTrustManagerTest {
         assertEquals(PINNED_HOST, report.notedHostname)
         assertTrue(report.enforcePinning)
         assertEquals(1, report.validationResult.toInt())
-        // The core lists the verified path's certificates it holds (leaf, intermediate), not the anchor.
-        assertEquals(2, report.validatedCertificateChain.size)
+        // The verified path as TrustKit reports it: leaf, intermediate and the policy's custom anchor
+        // (the root), which the server did not present.
+        assertEquals(3, report.validatedCertificateChain.size)
         assertEquals(2, report.servedCertificateChain.size)
         assertTrue(report.validatedCertificateChain[0].startsWith("-----BEGIN CERTIFICATE-----"))
         assertTrue(report.knownPins.contains("pin-sha256=\"${pin(pki.spare1).removePrefix("sha256/")}\""))
