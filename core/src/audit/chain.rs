@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use crate::pinning::Pin;
 use crate::pinning::pin::wrap_der_sequence;
+use crate::pinning::tls::HandshakeSignatures;
 
 /// One certificate of a chain, as the rules need it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,7 +188,7 @@ impl SuppliedChain {
 #[derive(Debug)]
 struct Capture {
     chain: Mutex<Option<Vec<Vec<u8>>>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
+    signatures: HandshakeSignatures,
 }
 
 impl ServerCertVerifier for Capture {
@@ -211,12 +212,7 @@ impl ServerCertVerifier for Capture {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -225,18 +221,11 @@ impl ServerCertVerifier for Capture {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
@@ -316,7 +305,7 @@ pub fn fetch_live(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let capture = Arc::new(Capture {
         chain: Mutex::new(None),
-        provider: provider.clone(),
+        signatures: HandshakeSignatures::ring(),
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

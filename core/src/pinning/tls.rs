@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
 
@@ -32,8 +32,46 @@ pub struct PinningError {
 #[derive(Debug)]
 pub struct PinningServerVerifier {
     verifier: Arc<PinVerifier>,
-    provider: Arc<CryptoProvider>,
+    signatures: HandshakeSignatures,
     port: u16,
+}
+
+/// Handshake-signature checks with ring's algorithms. Every Mamori
+/// `ServerCertVerifier` (this one, and the audit's chain capture) differs only
+/// in how it judges certificates; the signatures are checked this one way.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HandshakeSignatures(WebPkiSupportedAlgorithms);
+
+impl HandshakeSignatures {
+    /// ring's signature verification algorithms, as rustls's ring provider has them.
+    pub(crate) fn ring() -> Self {
+        Self(rustls::crypto::ring::default_provider().signature_verification_algorithms)
+    }
+
+    /// For `ServerCertVerifier::verify_tls12_signature`.
+    pub(crate) fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    /// For `ServerCertVerifier::verify_tls13_signature`.
+    pub(crate) fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    /// For `ServerCertVerifier::supported_verify_schemes`.
+    pub(crate) fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
 }
 
 impl PinningServerVerifier {
@@ -41,7 +79,7 @@ impl PinningServerVerifier {
     pub fn new(verifier: Arc<PinVerifier>) -> Self {
         Self {
             verifier,
-            provider: Arc::new(rustls::crypto::ring::default_provider()),
+            signatures: HandshakeSignatures::ring(),
             port: 443,
         }
     }
@@ -103,12 +141,7 @@ impl ServerCertVerifier for PinningServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -117,18 +150,11 @@ impl ServerCertVerifier for PinningServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
