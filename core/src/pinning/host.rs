@@ -63,11 +63,6 @@ impl Host {
         }
         Ok(Self::Dns(normalize_dns(s)?))
     }
-
-    /// The textual form (ASCII DNS name or IP address).
-    pub fn as_string(&self) -> String {
-        self.to_string()
-    }
 }
 
 impl fmt::Display for Host {
