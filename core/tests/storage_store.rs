@@ -8,10 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use mamori::storage::envelope::EnvelopeHeader;
 use mamori::storage::{
-    Kek, KeyLossReason, OsKeyringKek, SecureStore, SecurityLevel, StorageError, StoreOptions,
-    StorePolicy,
+    EnvelopeHeader, Kek, KeyLossReason, OsKeyringKek, SecureStore, SecurityLevel, StorageError,
+    StoreOptions, StorePolicy,
 };
 use storage_common::{CountingKek, fixed_kek, soft_options};
 

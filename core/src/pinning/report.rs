@@ -133,7 +133,7 @@ type DedupKey = ([u8; 32], String, ValidationResult);
 /// Deduplicates reports per (host, served chain, result) per 24 h and hands
 /// the rest to the listener.
 #[derive(Default)]
-pub struct Reporter {
+pub(super) struct Reporter {
     listener: Option<Arc<dyn ReportListener>>,
     app: AppInfo,
     seen: Mutex<HashMap<DedupKey, u64>>,
@@ -149,7 +149,7 @@ impl core::fmt::Debug for Reporter {
 
 impl Reporter {
     /// A reporter delivering to `listener`.
-    pub fn new(listener: Option<Arc<dyn ReportListener>>, app: AppInfo) -> Self {
+    pub(super) fn new(listener: Option<Arc<dyn ReportListener>>, app: AppInfo) -> Self {
         Self {
             listener,
             app,
@@ -158,12 +158,12 @@ impl Reporter {
     }
 
     /// The app facts attached to every report.
-    pub fn app_info(&self) -> &AppInfo {
+    pub(super) fn app_info(&self) -> &AppInfo {
         &self.app
     }
 
     /// Whether a report for this key at `now_secs` is new; records it if so.
-    pub fn should_send(
+    pub(super) fn should_send(
         &self,
         host: &str,
         served_chain: &[impl AsRef<[u8]>],
@@ -195,14 +195,14 @@ impl Reporter {
     }
 
     /// Delivers a report (after deduplication, see [`Reporter::should_send`]).
-    pub fn deliver(&self, report: &PinFailureReport) {
+    pub(super) fn deliver(&self, report: &PinFailureReport) {
         if let Some(l) = &self.listener {
             l.on_report(report);
         }
     }
 
     /// Whether a listener is registered.
-    pub fn has_listener(&self) -> bool {
+    pub(super) fn has_listener(&self) -> bool {
         self.listener.is_some()
     }
 }
