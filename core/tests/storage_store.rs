@@ -207,6 +207,32 @@ fn key_loss_is_told_apart_from_corruption() {
     ));
 }
 
+/// A write under a KEK the platform reports invalidated is the same typed
+/// key loss as a read, not a generic KEK failure.
+#[test]
+fn put_under_an_invalidated_kek_is_key_invalidated() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = CountingKek::new(fixed_kek(1));
+    let s = open(dir.path(), k.clone()).unwrap();
+    s.clear_key_cache();
+    k.invalidated.store(true, Ordering::SeqCst);
+    let put = s.put("b", b"value");
+    assert!(
+        matches!(
+            put,
+            Err(StorageError::KeyInvalidated {
+                reason: KeyLossReason::ReportedByKek,
+                ..
+            })
+        ),
+        "{put:?}"
+    );
+    assert!(matches!(
+        s.get("b"),
+        Err(StorageError::NotFound { .. }) | Err(StorageError::KeyInvalidated { .. })
+    ));
+}
+
 #[test]
 fn rotation_rewraps_without_reencrypting() {
     let dir = tempfile::tempdir().unwrap();
