@@ -8,14 +8,248 @@
 //! block a caller on the main thread. The future here only waits for the
 //! worker's result.
 //!
-//! The records (`DeviceFacts`, `Verdict`, ...) are the core's own types,
-//! derived for uniffi behind the core's `uniffi` feature: one definition each.
+//! The records (`DeviceFacts`, `DeviceVerdict`, ...) are the core's own types,
+//! declared here as uniffi *remote types*: each `#[uniffi::remote(...)]` item below
+//! is a field-for-field mirror of the core definition, and the compiler refuses the
+//! crate if the two differ, so no conversion code can drift. `#[uniffi(name)]`
+//! gives Kotlin and Swift a name that cannot clash in their one flat namespace
+//! (`Platform` there would be ambiguous).
 
 use mamori::device::{
     DEFAULT_POLICY_TOML, DeviceFacts, DevicePolicy, IndicatorKind, IndicatorTable, PolicyFormat,
     ProbeConfig, Verdict, evaluate, observe_loaded_images, observe_packages, parse_date,
     run_probes,
 };
+
+use mamori::device::{
+    ClassCoverage, Decision, Evidence, Fact, Finding, IndicatorClass, Observation, Platform,
+    Source, Strength, Tri,
+};
+use mamori::guideline::GuidelineId;
+
+/// What a rule does to the verdict when it fires.
+#[uniffi::remote(Enum)]
+#[uniffi(name = "DeviceDecision")]
+pub enum Decision {
+    /// Let the app proceed.
+    Allow,
+    /// Proceed, but tell the app (step-up auth, limited features, server flag).
+    Warn,
+    /// Refuse sensitive operations on this device.
+    Block,
+}
+
+/// A tri-state fact: present, absent, or not determinable.
+#[uniffi::remote(Enum)]
+#[uniffi(name = "FactState")]
+pub enum Tri {
+    /// Seen.
+    Present,
+    /// Checked and not seen.
+    Absent,
+    /// Could not be checked.
+    Unknown,
+}
+
+/// Who observed a fact.
+#[uniffi::remote(Enum)]
+#[uniffi(name = "EvidenceSource")]
+pub enum Source {
+    /// A Rust probe (files, /proc, sockets).
+    Probe,
+    /// The platform collector (OS APIs).
+    Platform,
+}
+
+/// How a fact was established.
+#[uniffi::remote(Record)]
+#[uniffi(name = "DeviceEvidence")]
+pub struct Evidence {
+    /// Who observed it.
+    pub source: Source,
+    /// The path looked at.
+    #[uniffi(default)]
+    pub path: Option<String>,
+    /// The property or API read.
+    #[uniffi(default)]
+    pub property: Option<String>,
+    /// The value seen.
+    #[uniffi(default)]
+    pub value: Option<String>,
+    /// Anything else worth knowing.
+    #[uniffi(default)]
+    pub detail: Option<String>,
+}
+
+/// One fact with its evidence.
+#[uniffi::remote(Record)]
+#[uniffi(name = "DeviceFact")]
+pub struct Fact {
+    /// Present, absent or unknown.
+    pub state: Tri,
+    /// The value, for valued facts (API level, patch date).
+    #[uniffi(default)]
+    pub value: Option<String>,
+    /// How it was established.
+    #[uniffi(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// The OS family.
+#[uniffi::remote(Enum)]
+#[uniffi(name = "DevicePlatform")]
+pub enum Platform {
+    /// Android.
+    Android,
+    /// iOS or iPadOS.
+    Ios,
+    /// Anything else (desktop JVM, tests).
+    Other,
+}
+
+/// What an indicator says about the device when present.
+#[uniffi::remote(Enum)]
+pub enum IndicatorClass {
+    /// Android root.
+    Root,
+    /// iOS jailbreak.
+    Jailbreak,
+    /// Instrumentation or hooking frameworks.
+    Hooking,
+    /// Emulator or simulator.
+    Emulator,
+    /// A debugger is tracing the process.
+    Debugger,
+}
+
+/// How much one indicator proves on its own.
+#[uniffi::remote(Enum)]
+#[uniffi(name = "IndicatorStrength")]
+pub enum Strength {
+    /// Decides alone.
+    Strong,
+    /// Needs corroboration.
+    Weak,
+}
+
+/// One root, jailbreak, hooking, emulator or debugger indicator as observed.
+#[uniffi::remote(Record)]
+#[uniffi(name = "IndicatorObservation")]
+pub struct Observation {
+    /// Indicator id from the table, or a platform-defined id (`platform.*`).
+    pub id: String,
+    /// Indicator class.
+    pub class: IndicatorClass,
+    /// Strong signals decide alone; weak ones need corroboration.
+    pub strength: Strength,
+    /// What was seen.
+    pub state: Tri,
+    /// How.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Everything known about one device at one moment.
+#[uniffi::remote(Record)]
+pub struct DeviceFacts {
+    /// Schema version.
+    pub schema: u32,
+    /// OS family.
+    pub platform: Platform,
+    /// OS version string.
+    pub os_version: Fact,
+    /// Android API level.
+    pub android_api_level: Fact,
+    /// Android security patch level, `YYYY-MM-DD`.
+    pub security_patch: Fact,
+    /// A screen lock is set.
+    pub screen_lock: Fact,
+    /// Strong biometrics are enrolled.
+    pub biometrics_enrolled: Fact,
+    /// Best hardware keystore level available.
+    pub keystore_level: Fact,
+    /// A debugger is attached to the app process.
+    pub debugger_attached: Fact,
+    /// Running on an emulator or simulator.
+    pub emulator: Fact,
+    /// Developer options are enabled.
+    pub developer_options: Fact,
+    /// ADB is enabled.
+    pub adb_enabled: Fact,
+    /// Package that installed the app.
+    pub installer: Fact,
+    /// SHA-256 of the app signing certificate, lowercase hex.
+    pub signing_cert_sha256: Fact,
+    /// Indicators, sorted by id.
+    pub indicators: Vec<Observation>,
+}
+
+/// One reason for the verdict, in the guideline's four-part shape.
+#[uniffi::remote(Record)]
+#[uniffi(name = "DeviceFinding")]
+pub struct Finding {
+    /// Policy rule that produced it.
+    pub rule: String,
+    /// What this finding contributes to the verdict.
+    pub decision: Decision,
+    /// Guideline item served.
+    pub guideline: GuidelineId,
+    /// The criterion.
+    pub criterion: String,
+    /// The risk if ignored.
+    pub risk: String,
+    /// What was seen, and by whom.
+    pub evidence: Vec<Evidence>,
+    /// Indicator ids involved.
+    pub indicators: Vec<String>,
+    /// What the user or the app team can do.
+    pub remediation: String,
+    /// OWASP MASVS controls.
+    pub masvs: Vec<String>,
+    /// OWASP MASWE weaknesses.
+    pub maswe: Vec<String>,
+}
+
+/// How much of one indicator class could be checked.
+#[uniffi::remote(Record)]
+#[uniffi(name = "IndicatorCoverage")]
+pub struct ClassCoverage {
+    /// The class.
+    pub class: IndicatorClass,
+    /// Indicators found.
+    pub present: u32,
+    /// Indicators checked and not found.
+    pub absent: u32,
+    /// Indicators that could not be checked.
+    pub unknown: u32,
+    /// Present indicators ignored because the policy allow-lists them.
+    pub allowlisted: u32,
+}
+
+/// The result of evaluating a policy over a facts snapshot.
+#[uniffi::remote(Record)]
+#[uniffi(name = "DeviceVerdict")]
+pub struct Verdict {
+    /// Verdict format.
+    pub format: u32,
+    /// Allow, warn or block: the strictest finding.
+    pub decision: Decision,
+    /// Platform evaluated.
+    pub platform: Platform,
+    /// Evaluation date (`YYYY-MM-DD`).
+    pub evaluated_at: String,
+    /// Policy name.
+    pub policy_name: String,
+    /// SHA-256 of the canonical policy JSON.
+    pub policy_sha256: String,
+    /// SHA-256 of the canonical facts JSON.
+    pub facts_sha256: String,
+    /// Indicator table version.
+    pub indicator_table: String,
+    /// Findings, in rule order.
+    pub findings: Vec<Finding>,
+    /// Per-class coverage, in class order.
+    pub coverage: Vec<ClassCoverage>,
+}
 
 /// Why a device evaluation could not be made.
 #[derive(Debug, thiserror::Error, uniffi::Error)]

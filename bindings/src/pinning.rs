@@ -14,7 +14,7 @@
 //! handshake; the chain crosses as `Vec<Vec<u8>>` (a few KiB).
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use mamori::pinning::{
     AppInfo, Decision, Failure, Outcome, PinFailureReport, PinPolicy, PinVerifier, PolicyError,
@@ -294,23 +294,23 @@ impl ReportListener for ForeignListener {
 }
 
 /// A validated pin policy and the verifier built from it. Thread-safe: share one per app.
+///
+/// An engine is immutable. [`PinningEngine::with_report_listener`] returns a *new* engine for
+/// the same policy whose reports go to that listener only, so each trust manager or URLSession
+/// delegate owns its listener and its 24 h deduplication: registering one never redirects
+/// another's reports.
 #[derive(Debug, uniffi::Object)]
 pub struct PinningEngine {
     policy: PinPolicy,
-    verifier: RwLock<Arc<PinVerifier>>,
+    verifier: PinVerifier,
 }
 
 impl PinningEngine {
     fn new(policy: PinPolicy) -> Arc<Self> {
         Arc::new(Self {
-            verifier: RwLock::new(Arc::new(PinVerifier::new(policy.clone()))),
+            verifier: PinVerifier::new(policy.clone()),
             policy,
         })
-    }
-
-    fn current(&self) -> Arc<PinVerifier> {
-        // A poisoned lock only means a listener panicked mid-swap; the verifier is still whole.
-        Arc::clone(&self.verifier.read().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -335,12 +335,18 @@ impl PinningEngine {
         Ok(Self::new(PinPolicy::load(Path::new(&path))?))
     }
 
-    /// Registers the listener for failure reports (replacing any previous one) and the app
-    /// facts the reports carry. Resets the 24 h deduplication.
-    pub fn set_report_listener(&self, listener: Arc<dyn PinReportListener>, app: ReportAppInfo) {
-        let verifier = PinVerifier::new(self.policy.clone())
-            .with_listener(Arc::new(ForeignListener(listener)), app.into());
-        *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(verifier);
+    /// A new engine for the same policy that sends its failure reports to `listener`, with
+    /// the app facts the reports carry, and a deduplication of its own. `self` is unchanged.
+    pub fn with_report_listener(
+        &self,
+        listener: Arc<dyn PinReportListener>,
+        app: ReportAppInfo,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            verifier: PinVerifier::new(self.policy.clone())
+                .with_listener(Arc::new(ForeignListener(listener)), app.into()),
+            policy: self.policy.clone(),
+        })
     }
 
     /// Verifies `chain` (DER certificates, leaf first, then the intermediates the server sent)
@@ -359,7 +365,7 @@ impl PinningEngine {
     ) -> PinDecision {
         let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix_seconds));
-        self.current().verify(&host, port, &chain, now).into()
+        self.verifier.verify(&host, port, &chain, now).into()
     }
 
     /// Whether a pin rule applies to `host` (false for hosts that are not valid host names).

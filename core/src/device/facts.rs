@@ -18,8 +18,6 @@ pub const FACTS_SCHEMA: u32 = 1;
 
 /// Tri-state outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "FactState"))]
 #[serde(rename_all = "snake_case")]
 pub enum Tri {
     /// The check ran and found the thing (or the value is known).
@@ -44,8 +42,6 @@ impl Tri {
 
 /// Who observed a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "EvidenceSource"))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A Rust probe in this crate (files, /proc, loopback ports).
@@ -56,27 +52,21 @@ pub enum Source {
 
 /// What was looked at and what was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// Who looked.
     pub source: Source,
     /// File or directory looked at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub path: Option<String>,
     /// System property or API looked at (e.g. `ro.debuggable`, `KeyguardManager.isDeviceSecure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub property: Option<String>,
     /// The value seen (a property value, a matching line, a port).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// Why the state is what it is, e.g. the error that made it unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub detail: Option<String>,
 }
 
@@ -127,8 +117,6 @@ impl Evidence {
 
 /// One fact: its state, its value when it has one, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     /// Present / absent / unknown.
@@ -136,11 +124,9 @@ pub struct Fact {
     /// The value, for valued facts (OS version, API level, patch level,
     /// keystore level, installer, certificate digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// How it was established.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub evidence: Vec<Evidence>,
 }
 
@@ -208,8 +194,6 @@ impl Fact {
 
 /// Operating system family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DevicePlatform"))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Android.
@@ -269,8 +253,6 @@ impl KeystoreLevel {
 
 /// One indicator from the table, as observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
 #[serde(deny_unknown_fields)]
 pub struct Observation {
     /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
@@ -292,7 +274,6 @@ pub struct Observation {
 /// Produced by [`super::probe::run_probes`] (Rust side), by the platform
 /// collectors (Kotlin/Swift), and merged with [`DeviceFacts::merge`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceFacts {
     /// Schema version ([`FACTS_SCHEMA`]).

@@ -16,7 +16,6 @@ use super::facts::Platform;
 
 /// What an indicator says about the device when present.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorClass {
     /// Android root (su, Magisk, KernelSU, APatch, rw system).
@@ -55,8 +54,6 @@ impl IndicatorClass {
 
 /// How much one indicator proves on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorStrength"))]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
     /// Decides alone (a Magisk database, frida-agent mapped in the process).

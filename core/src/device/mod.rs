@@ -113,19 +113,6 @@ pub fn parse_ios_version(s: &str) -> Option<(u32, u32, u32)> {
     (n > 0).then_some((parts[0], parts[1], parts[2]))
 }
 
-// Findings cross the FFI with their guideline ID as its stable string ("DEV-2").
-#[cfg(feature = "uniffi")]
-use crate::guideline::GuidelineId;
-#[cfg(feature = "uniffi")]
-uniffi::custom_type!(GuidelineId, String, {
-    lower: |g| g.as_str().to_owned(),
-    try_lift: |s| GuidelineId::ALL
-        .iter()
-        .copied()
-        .find(|g| g.as_str() == s)
-        .ok_or_else(|| uniffi::deps::anyhow::anyhow!("unknown guideline id {s}")),
-});
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,8 +19,6 @@ use super::indicators::{IndicatorClass, IndicatorTable};
 
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceDecision"))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Let the app proceed.

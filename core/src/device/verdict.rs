@@ -24,8 +24,6 @@ pub const VERDICT_FORMAT: u32 = 1;
 
 /// One reason for the verdict, in the guideline's four-part shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFinding"))]
 pub struct Finding {
     /// Policy rule that produced it (`android.max_patch_age_days`, `indicators.root`).
     pub rule: String,
@@ -52,8 +50,6 @@ pub struct Finding {
 
 /// How much of one indicator class could be checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorCoverage"))]
 pub struct ClassCoverage {
     /// The class.
     pub class: IndicatorClass,
@@ -69,8 +65,6 @@ pub struct ClassCoverage {
 
 /// The result of evaluating a policy over a facts snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceVerdict"))]
 pub struct Verdict {
     /// Verdict format ([`VERDICT_FORMAT`]).
     pub format: u32,
