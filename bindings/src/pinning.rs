@@ -418,6 +418,45 @@ pins = ["sha256/AAAA"]
     }
 
     #[test]
+    fn each_derived_engine_reports_to_its_own_listener() {
+        struct Count(Mutex<u32>);
+        impl PinReportListener for Count {
+            fn on_report(&self, _report: PinReport) {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+        let policy = r#"
+[trust]
+mozilla_roots = true
+
+[[domain]]
+host = "api.example.com"
+pins = ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="]
+"#;
+        let base = PinningEngine::from_toml(policy.into()).unwrap();
+        let (one, two) = (
+            Arc::new(Count(Mutex::new(0))),
+            Arc::new(Count(Mutex::new(0))),
+        );
+        let first = base.with_report_listener(one.clone(), ReportAppInfo::default());
+        let second = base.with_report_listener(two.clone(), ReportAppInfo::default());
+        // A chain that does not validate for a pinned host produces a report.
+        let junk = vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]];
+        assert!(
+            first
+                .verify("api.example.com".into(), 443, junk.clone())
+                .report
+                .is_some()
+        );
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 0));
+        second.verify("api.example.com".into(), 443, junk.clone());
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 1));
+        // The base engine has no listener, and deriving did not give it one.
+        base.verify("api.example.com".into(), 443, junk);
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 1));
+    }
+
+    #[test]
     fn foreign_listener_adapter_forwards_reports() {
         struct Collect(Mutex<Vec<PinReport>>);
         impl PinReportListener for Collect {
