@@ -246,32 +246,23 @@ impl From<&PinFailureReport> for PinReport {
 
 /// Facts about the app that reports carry. All optional; Mamori never adds a device
 /// identifier by itself (LOG-2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct ReportAppInfo {
-    /// `app-bundle-id`, e.g. the Android application id.
-    #[uniffi(default = None)]
+#[uniffi::remote(Record)]
+pub struct AppInfo {
+    /// `app-bundle-id`.
+    #[uniffi(default)]
     pub bundle_id: Option<String>,
     /// `app-version`.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub version: Option<String>,
     /// `app-platform`, e.g. `ANDROID`, `IOS`, `JVM`.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub platform: Option<String>,
     /// `app-platform-version`.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub platform_version: Option<String>,
-}
-
-impl From<ReportAppInfo> for AppInfo {
-    fn from(app: ReportAppInfo) -> Self {
-        Self {
-            bundle_id: app.bundle_id,
-            version: app.version,
-            platform: app.platform,
-            platform_version: app.platform_version,
-            ..AppInfo::default()
-        }
-    }
+    /// Anything else the app adds (e.g. its own pseudonymous installation id).
+    #[uniffi(default)]
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// Receives pin failure reports; implemented in Kotlin or Swift.
@@ -340,11 +331,11 @@ impl PinningEngine {
     pub fn with_report_listener(
         &self,
         listener: Arc<dyn PinReportListener>,
-        app: ReportAppInfo,
+        app: AppInfo,
     ) -> Arc<Self> {
         Arc::new(Self {
             verifier: PinVerifier::new(self.policy.clone())
-                .with_listener(Arc::new(ForeignListener(listener)), app.into()),
+                .with_listener(Arc::new(ForeignListener(listener)), app),
             policy: self.policy.clone(),
         })
     }
@@ -438,8 +429,8 @@ pins = ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256/BBBBBBBBB
             Arc::new(Count(Mutex::new(0))),
             Arc::new(Count(Mutex::new(0))),
         );
-        let first = base.with_report_listener(one.clone(), ReportAppInfo::default());
-        let second = base.with_report_listener(two.clone(), ReportAppInfo::default());
+        let first = base.with_report_listener(one.clone(), AppInfo::default());
+        let second = base.with_report_listener(two.clone(), AppInfo::default());
         // A chain that does not validate for a pinned host produces a report.
         let junk = vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]];
         assert!(

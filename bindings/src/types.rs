@@ -16,3 +16,11 @@ uniffi::custom_type!(GuidelineId, String, {
         .find(|g| g.as_str() == s)
         .ok_or_else(|| uniffi::deps::anyhow::anyhow!("unknown guideline id {s}")),
 });
+
+// Core keeps string maps ordered (deterministic JSON); Kotlin and Swift get a plain map.
+type StringMap = std::collections::BTreeMap<String, String>;
+uniffi::custom_type!(StringMap, std::collections::HashMap<String, String>, {
+    remote,
+    lower: |m| m.into_iter().collect(),
+    try_lift: |m| Ok(m.into_iter().collect()),
+});

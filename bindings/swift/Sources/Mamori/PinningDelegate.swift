@@ -60,7 +60,7 @@ public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @uncheck
     ///     other delegates built from the same engine keep their own.
     public init(
         engine: PinningEngine,
-        appInfo: ReportAppInfo = ReportAppInfo(),
+        appInfo: AppInfo = AppInfo(),
         onReport: (@Sendable (PinReport) -> Void)? = nil
     ) {
         if let onReport {

@@ -5,7 +5,7 @@ import jp.mamori.ffi.PinOutcome
 import jp.mamori.ffi.PinReport
 import jp.mamori.ffi.PinReportListener
 import jp.mamori.ffi.PinningEngine
-import jp.mamori.ffi.ReportAppInfo
+import jp.mamori.ffi.AppInfo
 import java.net.Socket
 import java.security.KeyStore
 import java.security.cert.CertificateException
@@ -70,7 +70,7 @@ public class MamoriTrustManager private constructor(
         private var engine: PinningEngine? = null
         private var platform: X509TrustManager? = null
         private var listener: ((PinReport) -> Unit)? = null
-        private var appInfo: ReportAppInfo = ReportAppInfo()
+        private var appInfo: AppInfo = AppInfo()
         private var platformCheck: PlatformTrustCheck? = null
 
         /** The pinning engine (its policy). Required. */
@@ -106,7 +106,7 @@ public class MamoriTrustManager private constructor(
         public fun reportListener(listener: (PinReport) -> Unit): Builder = apply { this.listener = listener }
 
         /** App facts reports carry (bundle id, version, platform). None by default (LOG-2). */
-        public fun appInfo(appInfo: ReportAppInfo): Builder = apply { this.appInfo = appInfo }
+        public fun appInfo(appInfo: AppInfo): Builder = apply { this.appInfo = appInfo }
 
         /** The trust manager. */
         public fun build(): MamoriTrustManager {

@@ -4,7 +4,7 @@ import jp.mamori.ffi.PinOutcome
 import jp.mamori.ffi.PinReport
 import jp.mamori.ffi.PinReportListener
 import jp.mamori.ffi.PinningEngine
-import jp.mamori.ffi.ReportAppInfo
+import jp.mamori.ffi.AppInfo
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -28,7 +28,7 @@ class ConcurrencyTest {
                     delivered.incrementAndGet()
                 }
             },
-            ReportAppInfo(platform = "JVM"),
+            AppInfo(platform = "JVM"),
         )
         val chain = pki.presentedChain.map { it.encoded }
         val outcomes = (1..64).map { i ->
