@@ -8,13 +8,235 @@
 //! block a caller on the main thread. The future here only waits for the
 //! worker's result.
 //!
-//! The records (`DeviceFacts`, `Verdict`, ...) are the core's own types,
-//! derived for uniffi behind the core's `uniffi` feature: one definition each.
+//! The records (`DeviceFacts`, `DeviceVerdict`, ...) are the core's own types,
+//! declared here as uniffi *remote types*: each `#[uniffi::remote(...)]` item below
+//! is a field-for-field mirror of the core definition, and the compiler refuses the
+//! crate if the two differ, so no conversion code can drift. The Rust names are
+//! the Kotlin and Swift names: one name per concept in every language.
 
 use mamori::device::{
-    DEFAULT_POLICY_TOML, DeviceFacts, DevicePolicy, IndicatorKind, IndicatorTable, ProbeConfig,
-    Verdict, evaluate, observe_loaded_images, observe_packages, parse_date, run_probes,
+    DEFAULT_POLICY_TOML, DeviceFacts, DevicePolicy, DeviceVerdict, IndicatorKind, IndicatorTable,
+    ProbeConfig, evaluate, observe_loaded_images, observe_packages, parse_date, run_probes,
 };
+
+use mamori::device::{
+    DeviceDecision, DeviceEvidence, DeviceFact, DeviceFinding, DevicePlatform, EvidenceSource,
+    FactState, IndicatorClass, IndicatorCoverage, IndicatorObservation, IndicatorStrength,
+};
+use mamori::guideline::GuidelineId;
+
+/// What a rule does to the verdict when it fires.
+#[uniffi::remote(Enum)]
+pub enum DeviceDecision {
+    /// Let the app proceed.
+    Allow,
+    /// Proceed, but tell the app (step-up auth, limited features, server flag).
+    Warn,
+    /// Refuse sensitive operations on this device.
+    Block,
+}
+
+/// A tri-state fact: present, absent, or not determinable.
+#[uniffi::remote(Enum)]
+pub enum FactState {
+    /// Seen.
+    Present,
+    /// Checked and not seen.
+    Absent,
+    /// Could not be checked.
+    Unknown,
+}
+
+/// Who observed a fact.
+#[uniffi::remote(Enum)]
+pub enum EvidenceSource {
+    /// A Rust probe (files, /proc, sockets).
+    Probe,
+    /// The platform collector (OS APIs).
+    Platform,
+}
+
+/// How a fact was established.
+#[uniffi::remote(Record)]
+pub struct DeviceEvidence {
+    /// Who observed it.
+    pub source: EvidenceSource,
+    /// The path looked at.
+    #[uniffi(default)]
+    pub path: Option<String>,
+    /// The property or API read.
+    #[uniffi(default)]
+    pub property: Option<String>,
+    /// The value seen.
+    #[uniffi(default)]
+    pub value: Option<String>,
+    /// Anything else worth knowing.
+    #[uniffi(default)]
+    pub detail: Option<String>,
+}
+
+/// One fact with its evidence.
+#[uniffi::remote(Record)]
+pub struct DeviceFact {
+    /// Present, absent or unknown.
+    pub state: FactState,
+    /// The value, for valued facts (API level, patch date).
+    #[uniffi(default)]
+    pub value: Option<String>,
+    /// How it was established.
+    #[uniffi(default)]
+    pub evidence: Vec<DeviceEvidence>,
+}
+
+/// The OS family.
+#[uniffi::remote(Enum)]
+pub enum DevicePlatform {
+    /// Android.
+    Android,
+    /// iOS or iPadOS.
+    Ios,
+    /// Anything else (desktop JVM, tests).
+    Other,
+}
+
+/// What an indicator says about the device when present.
+#[uniffi::remote(Enum)]
+pub enum IndicatorClass {
+    /// Android root.
+    Root,
+    /// iOS jailbreak.
+    Jailbreak,
+    /// Instrumentation or hooking frameworks.
+    Hooking,
+    /// Emulator or simulator.
+    Emulator,
+    /// A debugger is tracing the process.
+    Debugger,
+}
+
+/// How much one indicator proves on its own.
+#[uniffi::remote(Enum)]
+pub enum IndicatorStrength {
+    /// Decides alone.
+    Strong,
+    /// Needs corroboration.
+    Weak,
+}
+
+/// One root, jailbreak, hooking, emulator or debugger indicator as observed.
+#[uniffi::remote(Record)]
+pub struct IndicatorObservation {
+    /// Indicator id from the table, or a platform-defined id (`platform.*`).
+    pub id: String,
+    /// Indicator class.
+    pub class: IndicatorClass,
+    /// Strong signals decide alone; weak ones need corroboration.
+    pub strength: IndicatorStrength,
+    /// What was seen.
+    pub state: FactState,
+    /// How.
+    pub evidence: Vec<DeviceEvidence>,
+}
+
+/// Everything known about one device at one moment.
+#[uniffi::remote(Record)]
+pub struct DeviceFacts {
+    /// Schema version.
+    pub schema: u32,
+    /// OS family.
+    pub platform: DevicePlatform,
+    /// OS version string.
+    pub os_version: DeviceFact,
+    /// Android API level.
+    pub android_api_level: DeviceFact,
+    /// Android security patch level, `YYYY-MM-DD`.
+    pub security_patch: DeviceFact,
+    /// A screen lock is set.
+    pub screen_lock: DeviceFact,
+    /// Strong biometrics are enrolled.
+    pub biometrics_enrolled: DeviceFact,
+    /// Best hardware keystore level available.
+    pub keystore_level: DeviceFact,
+    /// A debugger is attached to the app process.
+    pub debugger_attached: DeviceFact,
+    /// Running on an emulator or simulator.
+    pub emulator: DeviceFact,
+    /// Developer options are enabled.
+    pub developer_options: DeviceFact,
+    /// ADB is enabled.
+    pub adb_enabled: DeviceFact,
+    /// Package that installed the app.
+    pub installer: DeviceFact,
+    /// SHA-256 of the app signing certificate, lowercase hex.
+    pub signing_cert_sha256: DeviceFact,
+    /// Indicators, sorted by id.
+    pub indicators: Vec<IndicatorObservation>,
+}
+
+/// One reason for the verdict, in the guideline's four-part shape.
+#[uniffi::remote(Record)]
+pub struct DeviceFinding {
+    /// Policy rule that produced it.
+    pub rule: String,
+    /// What this finding contributes to the verdict.
+    pub decision: DeviceDecision,
+    /// Guideline item served.
+    pub guideline: GuidelineId,
+    /// The criterion.
+    pub criterion: String,
+    /// The risk if ignored.
+    pub risk: String,
+    /// What was seen, and by whom.
+    pub evidence: Vec<DeviceEvidence>,
+    /// Indicator ids involved.
+    pub indicators: Vec<String>,
+    /// What the user or the app team can do.
+    pub remediation: String,
+    /// OWASP MASVS controls.
+    pub masvs: Vec<String>,
+    /// OWASP MASWE weaknesses.
+    pub maswe: Vec<String>,
+}
+
+/// How much of one indicator class could be checked.
+#[uniffi::remote(Record)]
+pub struct IndicatorCoverage {
+    /// The class.
+    pub class: IndicatorClass,
+    /// Indicators found.
+    pub present: u32,
+    /// Indicators checked and not found.
+    pub absent: u32,
+    /// Indicators that could not be checked.
+    pub unknown: u32,
+    /// Present indicators ignored because the policy allow-lists them.
+    pub allowlisted: u32,
+}
+
+/// The result of evaluating a policy over a facts snapshot.
+#[uniffi::remote(Record)]
+pub struct DeviceVerdict {
+    /// Verdict format.
+    pub format: u32,
+    /// Allow, warn or block: the strictest finding.
+    pub decision: DeviceDecision,
+    /// Platform evaluated.
+    pub platform: DevicePlatform,
+    /// Evaluation date (`YYYY-MM-DD`).
+    pub evaluated_at: String,
+    /// Policy name.
+    pub policy_name: String,
+    /// SHA-256 of the canonical policy JSON.
+    pub policy_sha256: String,
+    /// SHA-256 of the canonical facts JSON.
+    pub facts_sha256: String,
+    /// Indicator table version.
+    pub indicator_table: String,
+    /// Findings, in rule order.
+    pub findings: Vec<DeviceFinding>,
+    /// Per-class coverage, in class order.
+    pub coverage: Vec<IndicatorCoverage>,
+}
 
 /// Why a device evaluation could not be made.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -87,7 +309,7 @@ fn collect(inputs: PlatformInputs) -> DeviceFacts {
             .indicators
             .extend(observe_loaded_images(&loaded_images));
     }
-    if facts.platform == mamori::device::Platform::Android {
+    if facts.platform == mamori::device::DevicePlatform::Android {
         facts
             .indicators
             .extend(observe_packages(installed_packages.as_deref()));
@@ -135,7 +357,7 @@ pub async fn evaluate_device(
     inputs: PlatformInputs,
     policy: String,
     at: String,
-) -> Result<Verdict, DeviceError> {
+) -> Result<DeviceVerdict, DeviceError> {
     let policy = parse_policy(&policy)?;
     let at = parse_at(&at)?;
     off_thread(move || evaluate(&collect(inputs), &policy, at)).await
@@ -147,7 +369,7 @@ pub async fn evaluate_device_facts(
     facts: DeviceFacts,
     policy: String,
     at: String,
-) -> Result<Verdict, DeviceError> {
+) -> Result<DeviceVerdict, DeviceError> {
     let policy = parse_policy(&policy)?;
     let at = parse_at(&at)?;
     off_thread(move || evaluate(&facts, &policy, at)).await
@@ -194,7 +416,7 @@ pub fn device_known_packages() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mamori::device::{DeviceDecision, Evidence, Fact, Platform, Tri};
+    use mamori::device::{DeviceDecision, DeviceEvidence, DeviceFact, DevicePlatform, FactState};
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         // A minimal executor: poll, park until woken.
@@ -218,14 +440,17 @@ mod tests {
     }
 
     fn pixel() -> PlatformInputs {
-        let mut f = DeviceFacts::new(Platform::Android);
-        let e = Evidence::platform;
-        f.android_api_level = Fact::known("35", e());
-        f.security_patch = Fact::known("2026-10-05", e());
-        f.screen_lock = Fact::flag(Tri::Absent, e().property("KeyguardManager.isDeviceSecure"));
-        f.keystore_level = Fact::known("tee", e());
-        f.debugger_attached = Fact::flag(Tri::Absent, e());
-        f.emulator = Fact::flag(Tri::Absent, e());
+        let mut f = DeviceFacts::new(DevicePlatform::Android);
+        let e = DeviceEvidence::platform;
+        f.android_api_level = DeviceFact::known("35", e());
+        f.security_patch = DeviceFact::known("2026-10-05", e());
+        f.screen_lock = DeviceFact::flag(
+            FactState::Absent,
+            e().property("KeyguardManager.isDeviceSecure"),
+        );
+        f.keystore_level = DeviceFact::known("tee", e());
+        f.debugger_attached = DeviceFact::flag(FactState::Absent, e());
+        f.emulator = DeviceFact::flag(FactState::Absent, e());
         PlatformInputs {
             facts: f,
             loaded_images: Vec::new(),

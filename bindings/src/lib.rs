@@ -7,6 +7,7 @@ uniffi::setup_scaffolding!();
 mod device;
 pub mod pinning;
 mod storage;
+mod types;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).
 ///

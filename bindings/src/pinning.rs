@@ -5,27 +5,33 @@
 //! handshake by the platform facade (`MamoriTrustManager` on the JVM/Android,
 //! `MamoriPinningDelegate` on iOS), after the platform's own trust evaluation.
 //!
-//! The records here are flat copies of the core's [`CoreDecision`] and [`PinFailureReport`]: the
-//! core types carry `Pin`, `OffsetDateTime` and typed failures that have no FFI shape, and the
-//! core stays free of FFI concerns. Each record has exactly one `From` conversion from its core
-//! type, so the two cannot drift apart silently.
+//! The records are the core's own ([`PinDecision`], [`PinFailure`], [`PinFailureReport`], ...),
+//! declared below as uniffi remote types: field-for-field mirrors that the compiler checks
+//! against the core definitions, so no conversion code can drift. `Pin` crosses as its
+//! `sha256/…` text (`types.rs`). Only the error is hand-written: a policy error carries typed
+//! problems with source positions, and Kotlin/Swift get a small, stable shape instead.
 //!
 //! One FFI call per handshake costs ~17 µs through JNA (NOTES-bindings.md), negligible next to a
 //! handshake; the chain crosses as `Vec<Vec<u8>>` (a few KiB).
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use mamori::pinning::{
-    AppInfo, Failure, Outcome, PinDecision as CoreDecision, PinFailureReport, PinPolicy,
-    PinVerifier, PolicyError, Position, ReportListener,
+    AppInfo, CertificatePosition, ChainCertificate, ChainError, NameError, Pin, PinDecision,
+    PinFailure, PinFailureReport, PinOutcome, PinPolicy, PinVerifier, PolicyError, ReportListener,
+    StrictViolation,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-/// Why an engine could not be built.
+/// Why an engine could not be built (`PinPolicyException` in Kotlin, `PinPolicyError` in Swift).
+///
+/// Hand-written: the core's `PolicyError` holds typed problems with file positions; across the
+/// FFI each problem is its sentence, which names the domain and field.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[non_exhaustive]
-pub enum PinningError {
+pub enum PinPolicyError {
     /// The policy was refused: every problem found, each naming the domain and field.
     #[error("{summary}")]
     InvalidPolicy {
@@ -38,7 +44,7 @@ pub enum PinningError {
     },
 }
 
-impl From<PolicyError> for PinningError {
+impl From<PolicyError> for PinPolicyError {
     fn from(error: PolicyError) -> Self {
         Self::InvalidPolicy {
             summary: error.to_string(),
@@ -49,7 +55,7 @@ impl From<PolicyError> for PinningError {
 }
 
 /// What to do with the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum PinOutcome {
     /// Proceed.
     Allow,
@@ -60,51 +66,8 @@ pub enum PinOutcome {
     Report,
 }
 
-impl From<Outcome> for PinOutcome {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Allow => Self::Allow,
-            Outcome::Block => Self::Block,
-            Outcome::Report => Self::Report,
-        }
-    }
-}
-
-/// Which check failed, when one did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum PinFailureKind {
-    /// The host name given by the TLS stack is not a host.
-    InvalidHost,
-    /// The server presented no certificate.
-    EmptyChain,
-    /// The chain does not validate against the policy's anchors.
-    UntrustedChain,
-    /// The leaf is not valid for the host.
-    NameMismatch,
-    /// The strict profile refused a certificate.
-    StrictProfile,
-    /// No pin of the rule matched the verified path.
-    PinMismatch,
-    /// A failure kind newer than these bindings.
-    Other,
-}
-
-impl From<&Failure> for PinFailureKind {
-    fn from(failure: &Failure) -> Self {
-        match failure {
-            Failure::InvalidHost(_) => Self::InvalidHost,
-            Failure::EmptyChain => Self::EmptyChain,
-            Failure::Chain(_) => Self::UntrustedChain,
-            Failure::Name(_) => Self::NameMismatch,
-            Failure::Strict(_) => Self::StrictProfile,
-            Failure::PinMismatch { .. } => Self::PinMismatch,
-            _ => Self::Other,
-        }
-    }
-}
-
 /// Where a certificate sits in a chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum CertificatePosition {
     /// The server's own certificate.
     Leaf,
@@ -115,87 +78,182 @@ pub enum CertificatePosition {
 }
 
 /// One certificate of the chain a decision looked at.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct ChainCertificate {
     /// Leaf, intermediate or anchor.
     pub position: CertificatePosition,
     /// Its subject, e.g. `CN=api.example.com`.
     pub subject: String,
     /// Its SPKI pin, `sha256/<base64>`.
-    pub pin: String,
+    pub pin: Pin,
 }
 
-/// The verdict on one connection, with everything needed to debug it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PinDecision {
-    /// Allow, block or report.
-    pub outcome: PinOutcome,
-    /// The normalised host.
-    pub host: String,
-    /// Whether the chain validated against the policy's anchors (path, time, EKU, name).
-    pub chain_valid: bool,
-    /// Whether a pin rule applies to the host.
-    pub pinned: bool,
-    /// Whether a configured pin matched the verified path.
-    pub pin_matched: bool,
-    /// The pin that matched.
-    pub matched_pin: Option<String>,
-    /// The host of the rule that applied.
-    pub rule: Option<String>,
-    /// Whether the rule's pin set is expired.
-    pub pin_set_expired: bool,
-    /// A sentence a developer can act on.
-    pub reason: String,
-    /// Which check failed, if any.
-    pub failure: Option<PinFailureKind>,
-    /// The verified path (leaf to anchor) when the chain validated, else the presented chain.
-    pub chain: Vec<ChainCertificate>,
-    /// Whether `chain` is the verified path.
-    pub chain_verified: bool,
-    /// The rule's pins.
-    pub known_pins: Vec<String>,
-    /// The failure report, when the decision produced one (also when it was deduplicated and
-    /// therefore not sent to the listener again).
-    pub report: Option<PinReport>,
+/// Why the chain did not validate against the policy's anchors.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// A certificate is expired.
+    Expired,
+    /// A certificate is not valid yet.
+    NotYetValid,
+    /// No path to a configured trust anchor.
+    UnknownIssuer,
+    /// A certificate signature does not verify.
+    BadSignature,
+    /// A certificate is revoked.
+    Revoked,
+    /// The leaf lacks the serverAuth extended key usage.
+    MissingServerAuth,
+    /// The leaf is unusable.
+    BadLeaf {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Any other path-validation failure.
+    Other {
+        /// webpki's description.
+        detail: String,
+    },
 }
 
-impl From<CoreDecision> for PinDecision {
-    fn from(d: CoreDecision) -> Self {
-        Self {
-            outcome: d.outcome.into(),
-            chain: d
-                .chain
-                .iter()
-                .map(|entry| ChainCertificate {
-                    position: match entry.position {
-                        Position::Leaf => CertificatePosition::Leaf,
-                        Position::Intermediate => CertificatePosition::Intermediate,
-                        Position::Anchor => CertificatePosition::Anchor,
-                    },
-                    subject: entry.subject.clone(),
-                    pin: entry.pin.to_string(),
-                })
-                .collect(),
-            failure: d.failure.as_ref().map(PinFailureKind::from),
-            host: d.host,
-            chain_valid: d.chain_valid,
-            pinned: d.pinned,
-            pin_matched: d.pin_matched,
-            matched_pin: d.matched_pin.map(|p| p.to_string()),
-            rule: d.rule,
-            pin_set_expired: d.pin_set_expired,
-            reason: d.reason,
-            chain_verified: d.chain_verified,
-            known_pins: d.known_pins.iter().map(ToString::to_string).collect(),
-            report: d.report.as_ref().map(PinReport::from),
-        }
-    }
+/// Why the leaf is not valid for the host.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The leaf names other hosts.
+    NotValidForName {
+        /// The names the leaf carries.
+        presented: Vec<String>,
+    },
+    /// Any other name failure.
+    Other {
+        /// webpki's description.
+        detail: String,
+    },
 }
 
-/// A pin validation failure report (TrustKit's fields), plus the same report as JSON in
-/// TrustKit's shape, ready to upload.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PinReport {
+/// The strict-profile rule a certificate broke.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum StrictViolation {
+    /// The anchor's key cannot be read.
+    AnchorKeyUnreadable {
+        /// Why.
+        detail: String,
+    },
+    /// A certificate cannot be parsed.
+    Unparseable {
+        /// Why.
+        detail: String,
+    },
+    /// A DSA key.
+    DsaKey {
+        /// Where.
+        position: CertificatePosition,
+    },
+    /// A P-192 key.
+    P192Key {
+        /// Where.
+        position: CertificatePosition,
+    },
+    /// An RSA key under 2048 bits.
+    RsaKeyTooShort {
+        /// Where.
+        position: CertificatePosition,
+        /// Its size.
+        bits: u32,
+    },
+    /// An RSA key that is not a whole number of bytes.
+    RsaKeyOddLength {
+        /// Where.
+        position: CertificatePosition,
+        /// Its size.
+        bits: u32,
+    },
+    /// The leaf allows any extended key usage.
+    AnyExtendedKeyUsage,
+    /// The leaf has no serverAuth extended key usage.
+    NoServerAuth,
+    /// The leaf's EKU cannot be read.
+    EkuUnreadable {
+        /// Why.
+        detail: String,
+    },
+    /// The leaf may sign certificates.
+    LeafSignsCertificates,
+    /// A malformed extension.
+    MalformedExtension {
+        /// Where.
+        position: CertificatePosition,
+        /// The extension's OID.
+        oid: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A serial number that is not a positive integer of at most 20 octets.
+    BadSerialNumber {
+        /// Where.
+        position: CertificatePosition,
+    },
+    /// The host is covered only by a wildcard directly under a public suffix.
+    PublicSuffixWildcard {
+        /// The host.
+        host: String,
+        /// The wildcard name.
+        wildcard: String,
+    },
+}
+
+/// Which check failed, with its typed detail.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum PinFailure {
+    /// The host name given by the TLS stack is not a host.
+    InvalidHost(String),
+    /// The server presented no certificate.
+    EmptyChain,
+    /// The chain does not validate against the policy's anchors.
+    Chain(ChainError),
+    /// The leaf is not valid for the host.
+    Name(NameError),
+    /// The strict profile refused a certificate.
+    Strict(StrictViolation),
+    /// No pin of the rule matched the verified path.
+    PinMismatch {
+        /// The rule's host.
+        rule: String,
+    },
+}
+
+/// Facts about the app that reports carry. All optional; Mamori never adds a device
+/// identifier by itself (LOG-2).
+#[uniffi::remote(Record)]
+pub struct AppInfo {
+    /// `app-bundle-id`, e.g. the Android application id.
+    #[uniffi(default)]
+    pub bundle_id: Option<String>,
+    /// `app-version`.
+    #[uniffi(default)]
+    pub version: Option<String>,
+    /// `app-platform`, e.g. `ANDROID`, `IOS`, `JVM`.
+    #[uniffi(default)]
+    pub platform: Option<String>,
+    /// `app-platform-version`.
+    #[uniffi(default)]
+    pub platform_version: Option<String>,
+    /// Anything else the app adds (e.g. its own pseudonymous installation id).
+    #[uniffi(default)]
+    pub extra: HashMap<String, String>,
+}
+
+/// A pin validation failure report, with TrustKit's fields. Its JSON, in TrustKit's shape and
+/// ready to upload, is [`pin_failure_report_json`].
+#[uniffi::remote(Record)]
+pub struct PinFailureReport {
+    /// What the app registered about itself.
+    pub app: AppInfo,
+    /// The Mamori version that produced the report.
+    pub mamori_version: String,
     /// The host connected to.
     pub hostname: String,
     /// The port connected to (0 when the TLS stack did not say).
@@ -219,59 +277,47 @@ pub struct PinReport {
     /// Expiry of the pin set, when it has one.
     pub expiration_date: Option<String>,
     /// Mamori's explanation of the decision.
+    pub mamori_reason: String,
+}
+
+/// The verdict on one connection, with everything needed to debug it.
+#[uniffi::remote(Record)]
+pub struct PinDecision {
+    /// Allow, block or report.
+    pub outcome: PinOutcome,
+    /// The normalised host.
+    pub host: String,
+    /// Whether the chain validated against the policy's anchors (path, time, EKU, name).
+    pub chain_valid: bool,
+    /// Whether a pin rule applies to the host.
+    pub pinned: bool,
+    /// Whether a configured pin matched the verified path.
+    pub pin_matched: bool,
+    /// The pin that matched.
+    pub matched_pin: Option<Pin>,
+    /// The host of the rule that applied.
+    pub rule: Option<String>,
+    /// Whether the rule's pin set is expired.
+    pub pin_set_expired: bool,
+    /// A sentence a developer can act on.
     pub reason: String,
-    /// The whole report as JSON, in TrustKit's shape (kebab-case keys).
-    pub json: String,
+    /// Which check failed, if any.
+    pub failure: Option<PinFailure>,
+    /// The verified path (leaf to anchor) when the chain validated, else the presented chain.
+    pub chain: Vec<ChainCertificate>,
+    /// Whether `chain` is the verified path.
+    pub chain_verified: bool,
+    /// The rule's pins.
+    pub known_pins: Vec<Pin>,
+    /// The failure report, when the decision produced one (also when it was deduplicated and
+    /// therefore not sent to the listener again).
+    pub report: Option<PinFailureReport>,
 }
 
-impl From<&PinFailureReport> for PinReport {
-    fn from(r: &PinFailureReport) -> Self {
-        Self {
-            hostname: r.hostname.clone(),
-            port: r.port,
-            noted_hostname: r.noted_hostname.clone(),
-            include_subdomains: r.include_subdomains,
-            enforce_pinning: r.enforce_pinning,
-            validated_certificate_chain: r.validated_certificate_chain.clone(),
-            served_certificate_chain: r.served_certificate_chain.clone(),
-            known_pins: r.known_pins.clone(),
-            validation_result: r.validation_result,
-            date_time: r.date_time.clone(),
-            expiration_date: r.expiration_date.clone(),
-            reason: r.mamori_reason.clone(),
-            json: r.to_json(),
-        }
-    }
-}
-
-/// Facts about the app that reports carry. All optional; Mamori never adds a device
-/// identifier by itself (LOG-2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct ReportAppInfo {
-    /// `app-bundle-id`, e.g. the Android application id.
-    #[uniffi(default = None)]
-    pub bundle_id: Option<String>,
-    /// `app-version`.
-    #[uniffi(default = None)]
-    pub version: Option<String>,
-    /// `app-platform`, e.g. `ANDROID`, `IOS`, `JVM`.
-    #[uniffi(default = None)]
-    pub platform: Option<String>,
-    /// `app-platform-version`.
-    #[uniffi(default = None)]
-    pub platform_version: Option<String>,
-}
-
-impl From<ReportAppInfo> for AppInfo {
-    fn from(app: ReportAppInfo) -> Self {
-        Self {
-            bundle_id: app.bundle_id,
-            version: app.version,
-            platform: app.platform,
-            platform_version: app.platform_version,
-            ..AppInfo::default()
-        }
-    }
+/// The report as JSON in TrustKit's shape (kebab-case keys), ready to upload.
+#[uniffi::export]
+pub fn pin_failure_report_json(report: PinFailureReport) -> String {
+    report.to_json()
 }
 
 /// Receives pin failure reports; implemented in Kotlin or Swift.
@@ -281,7 +327,7 @@ impl From<ReportAppInfo> for AppInfo {
 #[uniffi::export(with_foreign)]
 pub trait PinReportListener: Send + Sync {
     /// One new report.
-    fn on_report(&self, report: PinReport);
+    fn on_report(&self, report: PinFailureReport);
 }
 
 /// Adapts a foreign listener to the core's [`ReportListener`].
@@ -289,28 +335,28 @@ struct ForeignListener(Arc<dyn PinReportListener>);
 
 impl ReportListener for ForeignListener {
     fn on_report(&self, report: &PinFailureReport) {
-        self.0.on_report(PinReport::from(report));
+        self.0.on_report(report.clone());
     }
 }
 
 /// A validated pin policy and the verifier built from it. Thread-safe: share one per app.
+///
+/// An engine is immutable. [`PinningEngine::with_report_listener`] returns a *new* engine for
+/// the same policy whose reports go to that listener only, so each trust manager or URLSession
+/// delegate owns its listener and its 24 h deduplication: registering one never redirects
+/// another's reports.
 #[derive(Debug, uniffi::Object)]
 pub struct PinningEngine {
     policy: PinPolicy,
-    verifier: RwLock<Arc<PinVerifier>>,
+    verifier: PinVerifier,
 }
 
 impl PinningEngine {
     fn new(policy: PinPolicy) -> Arc<Self> {
         Arc::new(Self {
-            verifier: RwLock::new(Arc::new(PinVerifier::new(policy.clone()))),
+            verifier: PinVerifier::new(policy.clone()),
             policy,
         })
-    }
-
-    fn current(&self) -> Arc<PinVerifier> {
-        // A poisoned lock only means a listener panicked mid-swap; the verifier is still whole.
-        Arc::clone(&self.verifier.read().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -318,29 +364,35 @@ impl PinningEngine {
 impl PinningEngine {
     /// An engine for a TOML policy.
     #[uniffi::constructor]
-    pub fn from_toml(text: String) -> Result<Arc<Self>, PinningError> {
+    pub fn from_toml(text: String) -> Result<Arc<Self>, PinPolicyError> {
         Ok(Self::new(PinPolicy::from_toml(&text)?))
     }
 
     /// An engine for a JSON policy.
     #[uniffi::constructor]
-    pub fn from_json(text: String) -> Result<Arc<Self>, PinningError> {
+    pub fn from_json(text: String) -> Result<Arc<Self>, PinPolicyError> {
         Ok(Self::new(PinPolicy::from_json(&text)?))
     }
 
     /// An engine for a policy file (TOML or JSON, detected from the content); relative
     /// `anchor_files` are resolved against the file's directory.
     #[uniffi::constructor]
-    pub fn from_file(path: String) -> Result<Arc<Self>, PinningError> {
+    pub fn from_file(path: String) -> Result<Arc<Self>, PinPolicyError> {
         Ok(Self::new(PinPolicy::load(Path::new(&path))?))
     }
 
-    /// Registers the listener for failure reports (replacing any previous one) and the app
-    /// facts the reports carry. Resets the 24 h deduplication.
-    pub fn set_report_listener(&self, listener: Arc<dyn PinReportListener>, app: ReportAppInfo) {
-        let verifier = PinVerifier::new(self.policy.clone())
-            .with_listener(Arc::new(ForeignListener(listener)), app.into());
-        *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(verifier);
+    /// A new engine for the same policy that sends its failure reports to `listener`, with
+    /// the app facts the reports carry, and a deduplication of its own. `self` is unchanged.
+    pub fn with_report_listener(
+        &self,
+        listener: Arc<dyn PinReportListener>,
+        app: AppInfo,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            verifier: PinVerifier::new(self.policy.clone())
+                .with_listener(Arc::new(ForeignListener(listener)), app),
+            policy: self.policy.clone(),
+        })
     }
 
     /// Verifies `chain` (DER certificates, leaf first, then the intermediates the server sent)
@@ -359,7 +411,7 @@ impl PinningEngine {
     ) -> PinDecision {
         let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix_seconds));
-        self.current().verify(&host, port, &chain, now).into()
+        self.verifier.verify(&host, port, &chain, now)
     }
 
     /// Whether a pin rule applies to `host` (false for hosts that are not valid host names).
@@ -382,7 +434,7 @@ pins = ["sha256/AAAA"]
     #[test]
     fn invalid_policy_names_domain_and_field() {
         let err = PinningEngine::from_toml(BAD_POLICY.into()).unwrap_err();
-        let PinningError::InvalidPolicy {
+        let PinPolicyError::InvalidPolicy {
             origin,
             problems,
             summary,
@@ -407,15 +459,54 @@ pins = ["sha256/AAAA"]
         let engine = PinningEngine::from_toml("[trust]\nmozilla_roots = true\n".into()).unwrap();
         let d = engine.verify("api.example.com".into(), 443, vec![]);
         assert_eq!(d.outcome, PinOutcome::Block);
-        assert_eq!(d.failure, Some(PinFailureKind::EmptyChain));
+        assert_eq!(d.failure, Some(PinFailure::EmptyChain));
         assert!(!d.pinned);
     }
 
     #[test]
+    fn each_derived_engine_reports_to_its_own_listener() {
+        struct Count(Mutex<u32>);
+        impl PinReportListener for Count {
+            fn on_report(&self, _report: PinFailureReport) {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+        let policy = r#"
+[trust]
+mozilla_roots = true
+
+[[domain]]
+host = "api.example.com"
+pins = ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="]
+"#;
+        let base = PinningEngine::from_toml(policy.into()).unwrap();
+        let (one, two) = (
+            Arc::new(Count(Mutex::new(0))),
+            Arc::new(Count(Mutex::new(0))),
+        );
+        let first = base.with_report_listener(one.clone(), AppInfo::default());
+        let second = base.with_report_listener(two.clone(), AppInfo::default());
+        // A chain that does not validate for a pinned host produces a report.
+        let junk = vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]];
+        assert!(
+            first
+                .verify("api.example.com".into(), 443, junk.clone())
+                .report
+                .is_some()
+        );
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 0));
+        second.verify("api.example.com".into(), 443, junk.clone());
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 1));
+        // The base engine has no listener, and deriving did not give it one.
+        base.verify("api.example.com".into(), 443, junk);
+        assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 1));
+    }
+
+    #[test]
     fn foreign_listener_adapter_forwards_reports() {
-        struct Collect(Mutex<Vec<PinReport>>);
+        struct Collect(Mutex<Vec<PinFailureReport>>);
         impl PinReportListener for Collect {
-            fn on_report(&self, report: PinReport) {
+            fn on_report(&self, report: PinFailureReport) {
                 self.0.lock().unwrap().push(report);
             }
         }
@@ -441,8 +532,9 @@ pins = ["sha256/AAAA"]
         let got = collect.0.lock().unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].hostname, "h.example");
-        assert_eq!(got[0].reason, "why");
-        let json: serde_json::Value = serde_json::from_str(&got[0].json).unwrap();
+        assert_eq!(got[0].mamori_reason, "why");
+        let json: serde_json::Value =
+            serde_json::from_str(&pin_failure_report_json(got[0].clone())).unwrap();
         assert_eq!(json["noted-hostname"], "h.example");
         assert_eq!(json["validation-result"], 1);
     }

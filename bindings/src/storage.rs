@@ -18,6 +18,74 @@ use mamori::storage as core;
 use mamori::storage::{KeyLossReason, PasscodeCheck, RotationReport, SecurityLevel, WipeReport};
 use zeroize::Zeroizing;
 
+/// Where a key-encryption key lives, from weakest to strongest.
+#[uniffi::remote(Enum)]
+pub enum SecurityLevel {
+    /// Key bytes in process memory (tests, or a key from a KDF).
+    Software,
+    /// The OS credential store.
+    OsKeyring,
+    /// A trusted execution environment (Android Keystore/KeyMint in the TEE).
+    Tee,
+    /// Android StrongBox (a dedicated secure element).
+    StrongBox,
+    /// The Apple Secure Enclave.
+    SecureEnclave,
+}
+
+/// Why the store concluded that its key-encryption key is lost.
+#[uniffi::remote(Enum)]
+#[non_exhaustive]
+pub enum KeyLossReason {
+    /// The KEK itself reported that it was invalidated or deleted.
+    ReportedByKek,
+    /// The KEK could not unwrap the store's canary: it is not the key that created the store.
+    CanaryRejected,
+    /// The store was created under a KEK with another id, not offered as a previous key.
+    DifferentKeyId {
+        /// The key id recorded in the store.
+        expected: String,
+        /// The key id of the KEK that was offered.
+        offered: String,
+    },
+}
+
+/// The outcome of a passcode check that was allowed to run.
+#[uniffi::remote(Enum)]
+pub enum PasscodeCheck {
+    /// The passcode is right; the failure counter was reset.
+    Verified,
+    /// The passcode is wrong.
+    Rejected {
+        /// Consecutive failures so far.
+        failures: u32,
+        /// How long until the next attempt is accepted.
+        retry_after: Duration,
+        /// Failures left before the store is wiped, if a wipe is configured.
+        attempts_before_wipe: Option<u32>,
+    },
+}
+
+/// What a rotation did.
+#[uniffi::remote(Record)]
+pub struct RotationReport {
+    /// Files whose data key was re-wrapped.
+    pub rewrapped: u64,
+    /// Files already under the new KEK (a resumed rotation).
+    pub already_rotated: u64,
+    /// Damaged files that could not be re-wrapped.
+    pub skipped_corrupted: u64,
+}
+
+/// What a wipe did.
+#[uniffi::remote(Record)]
+pub struct WipeReport {
+    /// Whether the KEK was destroyed.
+    pub kek_destroyed: bool,
+    /// How many files were removed.
+    pub files_removed: u64,
+}
+
 /// A failure thrown by a foreign KEK (`KekException` in Kotlin, `KekError` in Swift).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KekError {
@@ -268,15 +336,24 @@ impl From<core::StorageError> for StorageError {
 }
 
 /// How a store is opened.
+///
+/// Hand-written rather than a mirror of the core's `StorePolicy`/`CachePolicy`: the
+/// core models "no cache" as an enum variant, the FFI as a zero duration, which is what
+/// `java.time.Duration` / `TimeInterval` callers pass.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct StoreConfig {
     /// The weakest KEK accepted. Production apps: `Tee` or better.
     pub min_security_level: SecurityLevel,
-    /// How long a plaintext data key stays cached (0 disables caching).
-    pub key_cache_seconds: u64,
+    /// How long a plaintext data key stays cached, to the nanosecond (zero disables
+    /// caching; sub-second values are kept, never rounded down to zero).
+    pub key_cache: Duration,
 }
 
 /// Passcode verifier parameters.
+///
+/// Hand-written rather than a mirror of the core's `PasscodePolicy`: the core uses
+/// `NonZeroU32` (iterations, wipe threshold), which has no FFI shape; zero is refused
+/// for `iterations` and means "never" for `wipe_after`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PasscodePolicy {
     /// PBKDF2-HMAC-SHA256 iterations (default 600,000).
@@ -348,11 +425,11 @@ impl SecureStore {
             policy: core::StorePolicy {
                 min_security_level: config.min_security_level,
             },
-            cache: if config.key_cache_seconds == 0 {
+            cache: if config.key_cache.is_zero() {
                 core::CachePolicy::disabled()
             } else {
                 core::CachePolicy {
-                    max_age: Duration::from_secs(config.key_cache_seconds),
+                    max_age: config.key_cache,
                     ..core::CachePolicy::default()
                 }
             },
@@ -530,7 +607,7 @@ mod tests {
     fn config() -> StoreConfig {
         StoreConfig {
             min_security_level: SecurityLevel::Tee,
-            key_cache_seconds: 60,
+            key_cache: Duration::from_secs(60),
         }
     }
 

@@ -7,11 +7,10 @@
 //                 (cargo build for aarch64-apple-ios, aarch64-apple-ios-sim, aarch64-apple-darwin,
 //                 then `xcodebuild -create-xcframework` with the header and modulemap that
 //                 `cargo xtask bindings` writes to target/uniffi/swift/).
-//   MamoriFFI     the generated Swift of every crate (MamoriFFI.swift and the core's
-//                 MamoriCore.swift, copied to Sources/MamoriFFI/ by `cargo xtask bindings`; build
-//                 output, not committed). They share one module because uniffi's Swift refers to
-//                 another crate's types without importing it. The xcframework must then carry
-//                 both headers and modulemaps (MamoriFFIFFI, MamoriCoreFFI).
+//   MamoriFFI     the generated Swift of the one uniffi component, mamori-ffi (MamoriFFI.swift,
+//                 copied to Sources/MamoriFFI/ by `cargo xtask bindings`; build output, not
+//                 committed). One component means one Swift file, one header (MamoriFFIFFI.h)
+//                 and one modulemap: nothing to merge, no duplicate `RustBuffer`.
 //   Mamori        the hand-written facade (PinningDelegate, ...).
 //
 // No Swift toolchain exists on the Linux build machines: there, `cargo xtask swift-check`

@@ -78,16 +78,16 @@ fn realistic_tree() -> tempfile::TempDir {
 }
 
 fn platform_facts() -> DeviceFacts {
-    let mut f = DeviceFacts::new(Platform::Android);
-    let e = || Evidence::platform();
-    f.android_api_level = Fact::known("36", e());
-    f.security_patch = Fact::known("2026-10-05", e());
-    f.screen_lock = Fact::flag(Tri::Present, e());
-    f.keystore_level = Fact::known("strongbox", e());
-    f.debugger_attached = Fact::flag(Tri::Absent, e());
-    f.emulator = Fact::flag(Tri::Absent, e());
-    f.developer_options = Fact::flag(Tri::Absent, e());
-    f.adb_enabled = Fact::flag(Tri::Absent, e());
+    let mut f = DeviceFacts::new(DevicePlatform::Android);
+    let e = || DeviceEvidence::platform();
+    f.android_api_level = DeviceFact::known("36", e());
+    f.security_patch = DeviceFact::known("2026-10-05", e());
+    f.screen_lock = DeviceFact::flag(FactState::Present, e());
+    f.keystore_level = DeviceFact::known("strongbox", e());
+    f.debugger_attached = DeviceFact::flag(FactState::Absent, e());
+    f.emulator = DeviceFact::flag(FactState::Absent, e());
+    f.developer_options = DeviceFact::flag(FactState::Absent, e());
+    f.adb_enabled = DeviceFact::flag(FactState::Absent, e());
     f.indicators = observe_packages(Some(&[]));
     f
 }
@@ -95,7 +95,7 @@ fn platform_facts() -> DeviceFacts {
 fn bench(c: &mut Criterion) {
     let tree = realistic_tree();
     let cfg = ProbeConfig::at(
-        Platform::Android,
+        DevicePlatform::Android,
         tree.path().join("root"),
         tree.path().join("proc"),
     );

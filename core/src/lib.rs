@@ -5,13 +5,14 @@
 //! OS security level (DEV-2) and hardware-keystore-backed local encryption
 //! (DEV-1, NEW-1, DATA-2, DEV-3).
 //!
-//! The crate is pure Rust with no FFI: the uniffi layer lives in `mamori-ffi`.
+//! The crate is pure Rust with no FFI and no uniffi dependency: `mamori-ffi` is the one
+//! uniffi component, and it exposes these types to Kotlin and Swift as uniffi *remote types*
+//! (field-for-field mirrors declared there and checked by the compiler). Keep the records
+//! that cross the FFI plain data: public fields of strings, numbers, options, vectors and
+//! other such records.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
-
-#[cfg(feature = "uniffi")]
-uniffi::setup_scaffolding!();
 
 pub mod audit;
 pub mod device;

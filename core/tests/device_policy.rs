@@ -5,40 +5,40 @@ use proptest::prelude::*;
 use time::Date;
 use time::macros::date;
 
-fn ev() -> Evidence {
-    Evidence::platform()
+fn ev() -> DeviceEvidence {
+    DeviceEvidence::platform()
 }
 
 /// A healthy Android snapshot, as exported by the collector + probes.
 fn healthy(patch: &str) -> DeviceFacts {
-    let mut f = DeviceFacts::new(Platform::Android);
-    f.android_api_level = Fact::known("35", ev().property("Build.VERSION.SDK_INT"));
-    f.os_version = Fact::known("15", ev());
-    f.security_patch = Fact::known(
+    let mut f = DeviceFacts::new(DevicePlatform::Android);
+    f.android_api_level = DeviceFact::known("35", ev().property("Build.VERSION.SDK_INT"));
+    f.os_version = DeviceFact::known("15", ev());
+    f.security_patch = DeviceFact::known(
         patch,
         ev().property("Build.VERSION.SECURITY_PATCH").value(patch),
     );
-    f.screen_lock = Fact::flag(Tri::Present, ev());
-    f.biometrics_enrolled = Fact::flag(Tri::Present, ev());
-    f.keystore_level = Fact::known("tee", ev());
-    f.debugger_attached = Fact::flag(Tri::Absent, ev());
-    f.emulator = Fact::flag(Tri::Absent, ev());
-    f.developer_options = Fact::flag(Tri::Absent, ev());
-    f.adb_enabled = Fact::flag(Tri::Absent, ev());
-    f.installer = Fact::known("com.android.vending", ev());
-    for i in IndicatorTable::builtin().for_platform(Platform::Android) {
-        f.indicators.push(Observation {
+    f.screen_lock = DeviceFact::flag(FactState::Present, ev());
+    f.biometrics_enrolled = DeviceFact::flag(FactState::Present, ev());
+    f.keystore_level = DeviceFact::known("tee", ev());
+    f.debugger_attached = DeviceFact::flag(FactState::Absent, ev());
+    f.emulator = DeviceFact::flag(FactState::Absent, ev());
+    f.developer_options = DeviceFact::flag(FactState::Absent, ev());
+    f.adb_enabled = DeviceFact::flag(FactState::Absent, ev());
+    f.installer = DeviceFact::known("com.android.vending", ev());
+    for i in IndicatorTable::builtin().for_platform(DevicePlatform::Android) {
+        f.indicators.push(IndicatorObservation {
             id: i.id.clone(),
             class: i.class,
             strength: i.strength,
-            state: Tri::Absent,
-            evidence: vec![Evidence::probe().path(i.target.clone())],
+            state: FactState::Absent,
+            evidence: vec![DeviceEvidence::probe().path(i.target.clone())],
         });
     }
     f
 }
 
-fn set(f: &mut DeviceFacts, id: &str, state: Tri) {
+fn set(f: &mut DeviceFacts, id: &str, state: FactState) {
     f.indicators
         .iter_mut()
         .find(|o| o.id == id)
@@ -46,7 +46,7 @@ fn set(f: &mut DeviceFacts, id: &str, state: Tri) {
         .state = state;
 }
 
-fn rules(v: &Verdict) -> Vec<(&str, DeviceDecision)> {
+fn rules(v: &DeviceVerdict) -> Vec<(&str, DeviceDecision)> {
     v.findings
         .iter()
         .map(|f| (f.rule.as_str(), f.decision))
@@ -118,7 +118,7 @@ fn unknown_or_unparseable_patch_never_passes() {
         assert!(v.findings[0].criterion.contains("could not be established"));
     }
     let mut f = healthy("2026-11-05");
-    f.security_patch = Fact::unknown();
+    f.security_patch = DeviceFact::unknown();
     let mut strict = policy();
     strict.unknown = DeviceDecision::Block;
     assert_eq!(evaluate(&f, &strict, AT).decision, DeviceDecision::Block);
@@ -133,7 +133,7 @@ fn unknown_or_unparseable_patch_never_passes() {
 #[test]
 fn old_api_level_blocks() {
     let mut f = healthy("2026-11-05");
-    f.android_api_level = Fact::known("33", ev());
+    f.android_api_level = DeviceFact::known("33", ev());
     let v = evaluate(&f, &policy(), AT);
     assert_eq!(
         rules(&v),
@@ -145,8 +145,12 @@ fn old_api_level_blocks() {
 #[test]
 fn allow_listed_busybox_does_not_count() {
     let mut f = healthy("2026-11-05");
-    set(&mut f, "android.bin.busybox.system_xbin", Tri::Present);
-    set(&mut f, "android.prop.ro_debuggable", Tri::Present);
+    set(
+        &mut f,
+        "android.bin.busybox.system_xbin",
+        FactState::Present,
+    );
+    set(&mut f, "android.prop.ro_debuggable", FactState::Present);
     // Default policy allow-lists /system/xbin/busybox: one weak indicator left -> warn.
     let v = evaluate(&f, &policy(), AT);
     assert_eq!(
@@ -175,7 +179,7 @@ fn allow_listed_busybox_does_not_count() {
         ]
     );
     // Allow-listed busybox alone: allowed, and the audit trail says why.
-    set(&mut f, "android.prop.ro_debuggable", Tri::Absent);
+    set(&mut f, "android.prop.ro_debuggable", FactState::Absent);
     let v = evaluate(&f, &policy(), AT);
     assert_eq!(v.decision, DeviceDecision::Allow);
     assert_eq!(
@@ -187,17 +191,17 @@ fn allow_listed_busybox_does_not_count() {
 #[test]
 fn screen_lock_keystore_installer_and_signature() {
     let mut f = healthy("2026-11-05");
-    f.screen_lock = Fact::flag(
-        Tri::Absent,
+    f.screen_lock = DeviceFact::flag(
+        FactState::Absent,
         ev().property("KeyguardManager.isDeviceSecure")
             .value("false"),
     );
-    f.keystore_level = Fact::known("none", ev());
-    f.developer_options = Fact::flag(Tri::Present, ev());
+    f.keystore_level = DeviceFact::known("none", ev());
+    f.developer_options = DeviceFact::flag(FactState::Present, ev());
     let mut p = policy();
     p.app.installers = vec!["com.android.vending".into()];
     p.app.signing_cert_sha256 = vec!["ab".repeat(32)];
-    f.signing_cert_sha256 = Fact::known("CD".repeat(32), ev());
+    f.signing_cert_sha256 = DeviceFact::known("CD".repeat(32), ev());
     let v = evaluate(&f, &p, AT);
     assert_eq!(
         rules(&v),
@@ -219,11 +223,11 @@ fn screen_lock_keystore_installer_and_signature() {
         mamori::guideline::GuidelineId::Dev1
     );
     // Upper-case digest of the right certificate matches; sideloading blocks.
-    f.signing_cert_sha256 = Fact::known("AB".repeat(32), ev());
-    f.installer = Fact::flag(Tri::Absent, ev());
-    f.screen_lock = Fact::flag(Tri::Present, ev());
-    f.keystore_level = Fact::known("strongbox", ev());
-    f.developer_options = Fact::flag(Tri::Absent, ev());
+    f.signing_cert_sha256 = DeviceFact::known("AB".repeat(32), ev());
+    f.installer = DeviceFact::flag(FactState::Absent, ev());
+    f.screen_lock = DeviceFact::flag(FactState::Present, ev());
+    f.keystore_level = DeviceFact::known("strongbox", ev());
+    f.developer_options = DeviceFact::flag(FactState::Absent, ev());
     let v = evaluate(&f, &p, AT);
     assert_eq!(rules(&v), [("app.installers", DeviceDecision::Block)]);
     assert!(v.findings[0].criterion.contains("none (sideloaded)"));
@@ -261,7 +265,7 @@ fn invalid_policy_file_is_rejected_with_file_and_field() {
 #[test]
 fn verdict_json_is_byte_identical_and_hashes_bind_inputs() {
     let mut f = healthy("2026-03-01");
-    set(&mut f, "android.magisk.magisk_db", Tri::Present);
+    set(&mut f, "android.magisk.magisk_db", FactState::Present);
     let p = policy();
     let a = evaluate(&f, &p, AT).to_json();
     let b = evaluate(&f, &p, AT).to_json();
@@ -279,14 +283,14 @@ fn verdict_json_is_byte_identical_and_hashes_bind_inputs() {
     assert_eq!(snapshot.sha256(), v.facts_sha256);
     assert_eq!(evaluate_snapshot(&snapshot, &p, AT).to_json(), a);
     // Any change of facts changes the facts hash.
-    set(&mut f, "android.magisk.magisk_db", Tri::Unknown);
+    set(&mut f, "android.magisk.magisk_db", FactState::Unknown);
     assert_ne!(evaluate(&f, &p, AT).facts_sha256, v.facts_sha256);
 }
 
 fn weak_ids(class: IndicatorClass) -> Vec<String> {
     IndicatorTable::builtin()
-        .for_platform(Platform::Android)
-        .filter(|i| i.class == class && i.strength == Strength::Weak)
+        .for_platform(DevicePlatform::Android)
+        .filter(|i| i.class == class && i.strength == IndicatorStrength::Weak)
         .map(|i| i.id.clone())
         .collect()
 }
@@ -302,7 +306,7 @@ proptest! {
         prop_assume!(n <= ids.len());
         let mut f = healthy("2026-11-05");
         for id in &ids[..n] {
-            set(&mut f, id, Tri::Present);
+            set(&mut f, id, FactState::Present);
         }
         let mut p = policy();
         p.indicators.get_mut(&IndicatorClass::Emulator).unwrap().weak_threshold = threshold;
@@ -322,7 +326,7 @@ proptest! {
     fn indicator_order_does_not_change_the_verdict(seed in any::<u64>(), present in 0usize..20) {
         let mut f = healthy("2026-06-05");
         let n = f.indicators.len();
-        f.indicators[present * 7 % n].state = Tri::Present;
+        f.indicators[present * 7 % n].state = FactState::Present;
         let base = evaluate(&f, &policy(), AT).to_json();
         let mut g = f.clone();
         // Deterministic shuffle from the seed.

@@ -67,12 +67,12 @@ impl Tree {
         fs::write(p, s).unwrap();
         self
     }
-    fn cfg(&self, platform: Platform) -> ProbeConfig {
+    fn cfg(&self, platform: DevicePlatform) -> ProbeConfig {
         let mut c = ProbeConfig::at(platform, self.fs(), self.proc());
         c.probe_ports = false; // hermetic: ports have their own test
         c
     }
-    fn probe(&self, platform: Platform) -> DeviceFacts {
+    fn probe(&self, platform: DevicePlatform) -> DeviceFacts {
         run_probes(&self.cfg(platform))
     }
 }
@@ -125,31 +125,35 @@ fn clean_android() -> Tree {
 
 /// What the Kotlin collector reports on a healthy Pixel.
 fn pixel_platform() -> DeviceFacts {
-    let mut f = DeviceFacts::new(Platform::Android);
-    let p = |prop: &str, v: &str| Evidence::platform().property(prop).value(v);
-    f.android_api_level = Fact::known("35", p("Build.VERSION.SDK_INT", "35"));
-    f.os_version = Fact::known("15", p("Build.VERSION.RELEASE", "15"));
-    f.security_patch = Fact::known(
+    let mut f = DeviceFacts::new(DevicePlatform::Android);
+    let p = |prop: &str, v: &str| DeviceEvidence::platform().property(prop).value(v);
+    f.android_api_level = DeviceFact::known("35", p("Build.VERSION.SDK_INT", "35"));
+    f.os_version = DeviceFact::known("15", p("Build.VERSION.RELEASE", "15"));
+    f.security_patch = DeviceFact::known(
         "2026-10-05",
         p("Build.VERSION.SECURITY_PATCH", "2026-10-05"),
     );
-    f.screen_lock = Fact::flag(Tri::Present, p("KeyguardManager.isDeviceSecure", "true"));
-    f.biometrics_enrolled = Fact::flag(
-        Tri::Present,
+    f.screen_lock = DeviceFact::flag(
+        FactState::Present,
+        p("KeyguardManager.isDeviceSecure", "true"),
+    );
+    f.biometrics_enrolled = DeviceFact::flag(
+        FactState::Present,
         p("BiometricManager.canAuthenticate", "BIOMETRIC_SUCCESS"),
     );
-    f.keystore_level = Fact::known("strongbox", p("FEATURE_STRONGBOX_KEYSTORE", "true"));
-    f.debugger_attached = Fact::flag(Tri::Absent, p("Debug.isDebuggerConnected", "false"));
-    f.emulator = Fact::flag(
-        Tri::Absent,
+    f.keystore_level = DeviceFact::known("strongbox", p("FEATURE_STRONGBOX_KEYSTORE", "true"));
+    f.debugger_attached =
+        DeviceFact::flag(FactState::Absent, p("Debug.isDebuggerConnected", "false"));
+    f.emulator = DeviceFact::flag(
+        FactState::Absent,
         p("Build.FINGERPRINT", "google/shiba/shiba:15/..."),
     );
-    f.developer_options = Fact::flag(
-        Tri::Absent,
+    f.developer_options = DeviceFact::flag(
+        FactState::Absent,
         p("Settings.Global.DEVELOPMENT_SETTINGS_ENABLED", "0"),
     );
-    f.adb_enabled = Fact::flag(Tri::Absent, p("Settings.Global.ADB_ENABLED", "0"));
-    f.installer = Fact::known(
+    f.adb_enabled = DeviceFact::flag(FactState::Absent, p("Settings.Global.ADB_ENABLED", "0"));
+    f.installer = DeviceFact::known(
         "com.android.vending",
         p("PackageManager.getInstallSourceInfo", "com.android.vending"),
     );
@@ -157,18 +161,18 @@ fn pixel_platform() -> DeviceFacts {
     f
 }
 
-fn obs<'a>(f: &'a DeviceFacts, id: &str) -> &'a Observation {
+fn obs<'a>(f: &'a DeviceFacts, id: &str) -> &'a IndicatorObservation {
     f.indicators
         .iter()
         .find(|o| o.id == id)
         .unwrap_or_else(|| panic!("no observation {id}"))
 }
 
-fn verdict(f: &DeviceFacts) -> Verdict {
+fn verdict(f: &DeviceFacts) -> DeviceVerdict {
     evaluate(f, &DevicePolicy::fintech_default(), date!(2026 - 11 - 25))
 }
 
-fn rules(v: &Verdict) -> Vec<(&str, DeviceDecision)> {
+fn rules(v: &DeviceVerdict) -> Vec<(&str, DeviceDecision)> {
     v.findings
         .iter()
         .map(|f| (f.rule.as_str(), f.decision))
@@ -178,11 +182,11 @@ fn rules(v: &Verdict) -> Vec<(&str, DeviceDecision)> {
 #[test]
 fn clean_android_is_allowed() {
     let t = clean_android();
-    let probed = t.probe(Platform::Android);
+    let probed = t.probe(DevicePlatform::Android);
     assert_eq!(probed.android_api_level.value.as_deref(), Some("35"));
     assert_eq!(probed.security_patch.value.as_deref(), Some("2026-10-05"));
     let ev = &probed.security_patch.evidence[0];
-    assert_eq!(ev.source, Source::Probe);
+    assert_eq!(ev.source, EvidenceSource::Probe);
     assert_eq!(ev.path.as_deref(), Some("/system/build.prop"));
     // Every root indicator could be checked and none is there.
     for o in probed
@@ -190,9 +194,9 @@ fn clean_android_is_allowed() {
         .iter()
         .filter(|o| o.class == IndicatorClass::Root)
     {
-        assert_eq!(o.state, Tri::Absent, "{} {:?}", o.id, o.evidence);
+        assert_eq!(o.state, FactState::Absent, "{} {:?}", o.id, o.evidence);
     }
-    assert_eq!(obs(&probed, "android.tracer_pid").state, Tri::Absent);
+    assert_eq!(obs(&probed, "android.tracer_pid").state, FactState::Absent);
     let merged = probed.merge(pixel_platform());
     let v = verdict(&merged);
     assert_eq!(v.decision, DeviceDecision::Allow, "{:#?}", v.findings);
@@ -216,10 +220,16 @@ fn magisk_device_is_blocked_with_evidence() {
             "/proc/self/mountinfo",
             "812 30 0:45 / /system/bin/magisk rw,relatime - tmpfs magisk rw,seclabel\n",
         );
-    let f = t.probe(Platform::Android).merge(pixel_platform());
-    assert_eq!(obs(&f, "android.magisk.magisk_db").state, Tri::Present);
-    assert_eq!(obs(&f, "android.mountinfo.magisk").state, Tri::Present);
-    assert_eq!(obs(&f, "android.kernelsu.ksu").state, Tri::Absent);
+    let f = t.probe(DevicePlatform::Android).merge(pixel_platform());
+    assert_eq!(
+        obs(&f, "android.magisk.magisk_db").state,
+        FactState::Present
+    );
+    assert_eq!(
+        obs(&f, "android.mountinfo.magisk").state,
+        FactState::Present
+    );
+    assert_eq!(obs(&f, "android.kernelsu.ksu").state, FactState::Absent);
     let v = verdict(&f);
     assert_eq!(v.decision, DeviceDecision::Block);
     let root = v
@@ -237,7 +247,8 @@ fn magisk_device_is_blocked_with_evidence() {
     assert!(
         root.evidence
             .iter()
-            .any(|e| e.path.as_deref() == Some("/data/adb/magisk.db") && e.source == Source::Probe)
+            .any(|e| e.path.as_deref() == Some("/data/adb/magisk.db")
+                && e.source == EvidenceSource::Probe)
     );
     assert!(root.evidence.iter().any(|e| {
         e.value
@@ -257,7 +268,7 @@ fn kernelsu_device_is_blocked() {
     let t = clean_android();
     t.file("/data/adb/ksud", "\x7fELF")
         .dir("/data/adb/ksu/modules");
-    let v = verdict(&t.probe(Platform::Android).merge(pixel_platform()));
+    let v = verdict(&t.probe(DevicePlatform::Android).merge(pixel_platform()));
     assert_eq!(v.decision, DeviceDecision::Block);
     let root = v
         .findings
@@ -271,20 +282,24 @@ fn kernelsu_device_is_blocked() {
 }
 
 fn iphone_platform(version: &str) -> DeviceFacts {
-    let mut f = DeviceFacts::new(Platform::Ios);
-    let p = |prop: &str, v: &str| Evidence::platform().property(prop).value(v);
-    f.os_version = Fact::known(version, p("ProcessInfo.operatingSystemVersion", version));
-    f.screen_lock = Fact::flag(
-        Tri::Present,
+    let mut f = DeviceFacts::new(DevicePlatform::Ios);
+    let p = |prop: &str, v: &str| DeviceEvidence::platform().property(prop).value(v);
+    f.os_version = DeviceFact::known(version, p("ProcessInfo.operatingSystemVersion", version));
+    f.screen_lock = DeviceFact::flag(
+        FactState::Present,
         p(
             "LAContext.canEvaluatePolicy(.deviceOwnerAuthentication)",
             "true",
         ),
     );
-    f.biometrics_enrolled = Fact::flag(Tri::Present, p("LAContext.biometryType", "faceID"));
-    f.keystore_level = Fact::known("secure_enclave", p("SecureEnclave.isAvailable", "true"));
-    f.debugger_attached = Fact::flag(Tri::Absent, p("sysctl P_TRACED", "0"));
-    f.emulator = Fact::flag(Tri::Absent, p("targetEnvironment(simulator)", "false"));
+    f.biometrics_enrolled =
+        DeviceFact::flag(FactState::Present, p("LAContext.biometryType", "faceID"));
+    f.keystore_level = DeviceFact::known("secure_enclave", p("SecureEnclave.isAvailable", "true"));
+    f.debugger_attached = DeviceFact::flag(FactState::Absent, p("sysctl P_TRACED", "0"));
+    f.emulator = DeviceFact::flag(
+        FactState::Absent,
+        p("targetEnvironment(simulator)", "false"),
+    );
     f
 }
 
@@ -310,19 +325,19 @@ fn rootless_jailbroken_iphone_is_blocked() {
             "/var/mobile/Library/Preferences/com.samiiau.loader.plist",
             "",
         );
-    let probed = t.probe(Platform::Ios);
-    assert_eq!(obs(&probed, "ios.path.var_jb").state, Tri::Present);
+    let probed = t.probe(DevicePlatform::Ios);
+    assert_eq!(obs(&probed, "ios.path.var_jb").state, FactState::Present);
     assert_eq!(
         obs(&probed, "ios.path.var_jb").evidence[0].value.as_deref(),
         Some("symlink")
     );
     assert_eq!(
         obs(&probed, "ios.path.var_jb_usr_lib_libellekit_dylib").state,
-        Tri::Present
+        FactState::Present
     );
     assert_eq!(
         obs(&probed, "ios.path.applications_cydia_app").state,
-        Tri::Absent
+        FactState::Absent
     );
     // No Android indicator is checked on iOS.
     assert!(
@@ -337,7 +352,10 @@ fn rootless_jailbroken_iphone_is_blocked() {
         "/private/preboot/1A2B3C/dopamine-Xy12/procursus/usr/lib/libellekit.dylib".into(),
     ]);
     let f = probed.merge(platform);
-    assert_eq!(obs(&f, "ios.image.libellekit_dylib").state, Tri::Present);
+    assert_eq!(
+        obs(&f, "ios.image.libellekit_dylib").state,
+        FactState::Present
+    );
     let v = verdict(&f);
     assert_eq!(v.decision, DeviceDecision::Block);
     let jb = v
@@ -367,11 +385,11 @@ fn clean_iphone_is_allowed_and_old_ios_is_blocked() {
         .dir("/var/mobile/Library/Preferences");
     let mut platform = iphone_platform("18.1");
     platform.indicators = observe_loaded_images(&["/usr/lib/libSystem.B.dylib".into()]);
-    let f = t.probe(Platform::Ios).merge(platform);
+    let f = t.probe(DevicePlatform::Ios).merge(platform);
     let v = verdict(&f);
     assert_eq!(v.decision, DeviceDecision::Allow, "{:#?}", v.findings);
     let mut old = f.clone();
-    old.os_version = Fact::known("17.7.2", Evidence::platform());
+    old.os_version = DeviceFact::known("17.7.2", DeviceEvidence::platform());
     let v = verdict(&old);
     assert_eq!(rules(&v), [("ios.min_version", DeviceDecision::Block)]);
 }
@@ -383,8 +401,11 @@ fn frida_instrumented_process_is_blocked() {
         "/proc/self/maps",
         "7b00000000-7b01000000 r-xp 00000000 fd:05 99 /data/local/tmp/re.frida.server/frida-agent-64.so\n",
     );
-    let f = t.probe(Platform::Android).merge(pixel_platform());
-    assert_eq!(obs(&f, "android.maps.frida_agent").state, Tri::Present);
+    let f = t.probe(DevicePlatform::Android).merge(pixel_platform());
+    assert_eq!(
+        obs(&f, "android.maps.frida_agent").state,
+        FactState::Present
+    );
     let v = verdict(&f);
     let hook = v
         .findings
@@ -410,11 +431,11 @@ fn traced_process_is_blocked() {
         "/proc/self/status",
         "Name:\tjp.example.bank\nTracerPid:\t4242\n",
     );
-    let f = t.probe(Platform::Android).merge(pixel_platform());
+    let f = t.probe(DevicePlatform::Android).merge(pixel_platform());
     let o = obs(&f, "android.tracer_pid");
     assert_eq!(
         (o.state, o.evidence[0].value.as_deref()),
-        (Tri::Present, Some("4242"))
+        (FactState::Present, Some("4242"))
     );
     assert_eq!(
         rules(&verdict(&f)),
@@ -435,9 +456,12 @@ fn emulator_props_are_detected_and_weak_ones_need_corroboration() {
     .file("/proc/self/maps", MAPS_CLEAN)
     .file("/proc/self/mountinfo", MOUNTINFO_CLEAN);
     let mut platform = pixel_platform();
-    platform.emulator = Fact::unknown();
-    let f = t.probe(Platform::Android).merge(platform.clone());
-    assert_eq!(obs(&f, "android.prop.ro_kernel_qemu").state, Tri::Present);
+    platform.emulator = DeviceFact::unknown();
+    let f = t.probe(DevicePlatform::Android).merge(platform.clone());
+    assert_eq!(
+        obs(&f, "android.prop.ro_kernel_qemu").state,
+        FactState::Present
+    );
     let v = verdict(&f);
     let emu = v
         .findings
@@ -458,12 +482,12 @@ fn emulator_props_are_detected_and_weak_ones_need_corroboration() {
         &PIXEL_PROPS.replace("ro.hardware=shiba", "ro.hardware=goldfish"),
     )
     .file("/dev/qemu_pipe", "");
-    let f = t.probe(Platform::Android).merge(platform.clone());
+    let f = t.probe(DevicePlatform::Android).merge(platform.clone());
     let v = verdict(&f);
     assert_eq!(rules(&v), [("indicators.emulator", DeviceDecision::Warn)]);
     // A third weak one corroborates -> block.
     t.file("/system/lib/libc_malloc_debug_qemu.so", "");
-    let v = verdict(&t.probe(Platform::Android).merge(platform));
+    let v = verdict(&t.probe(DevicePlatform::Android).merge(platform));
     assert_eq!(rules(&v), [("indicators.emulator", DeviceDecision::Block)]);
 }
 
@@ -489,7 +513,7 @@ fn unreadable_paths_are_unknown_not_clean() {
     t.link("/proc/self/mountinfo", "mountinfo");
 
     let start = Instant::now();
-    let f = t.probe(Platform::Android);
+    let f = t.probe(DevicePlatform::Android);
     assert!(
         start.elapsed() < Duration::from_secs(1),
         "a probe blocked: {:?}",
@@ -497,7 +521,7 @@ fn unreadable_paths_are_unknown_not_clean() {
     );
 
     let magisk = obs(&f, "android.magisk.magisk_db");
-    assert_eq!(magisk.state, Tri::Unknown);
+    assert_eq!(magisk.state, FactState::Unknown);
     assert!(
         magisk.evidence[0]
             .detail
@@ -506,19 +530,25 @@ fn unreadable_paths_are_unknown_not_clean() {
             .contains("unreadable"),
         "{magisk:?}"
     );
-    assert_eq!(obs(&f, "android.kernelsu.ksud").state, Tri::Unknown);
+    assert_eq!(obs(&f, "android.kernelsu.ksud").state, FactState::Unknown);
     let maps = obs(&f, "android.maps.frida_agent");
     assert_eq!(
         (maps.state, maps.evidence[0].detail.as_deref()),
-        (Tri::Unknown, Some("not a regular file"))
+        (FactState::Unknown, Some("not a regular file"))
     );
-    assert_eq!(obs(&f, "android.tracer_pid").state, Tri::Unknown);
-    assert_eq!(obs(&f, "android.mountinfo.magisk").state, Tri::Unknown);
+    assert_eq!(obs(&f, "android.tracer_pid").state, FactState::Unknown);
+    assert_eq!(
+        obs(&f, "android.mountinfo.magisk").state,
+        FactState::Unknown
+    );
     // Readable indicators are still checked.
-    assert_eq!(obs(&f, "android.bin.su.system_xbin").state, Tri::Absent);
+    assert_eq!(
+        obs(&f, "android.bin.su.system_xbin").state,
+        FactState::Absent
+    );
 
     let mut platform = pixel_platform();
-    platform.debugger_attached = Fact::unknown();
+    platform.debugger_attached = DeviceFact::unknown();
     let v = verdict(&f.merge(platform));
     // The debugger could not be checked at all: warn (the policy's
     // `unknown`), never allow. Root and hooking were partly checked (su paths,
@@ -556,10 +586,13 @@ fn unreadable_property_files_leave_os_facts_unknown() {
     fs::remove_file(t.p("/system/build.prop")).unwrap();
     fs::remove_file(t.p("/vendor/build.prop")).unwrap();
     t.dir("/system/build.prop");
-    let f = t.probe(Platform::Android);
-    assert_eq!(f.android_api_level.state, Tri::Unknown);
-    assert_eq!(f.security_patch.state, Tri::Unknown);
-    assert_eq!(obs(&f, "android.prop.ro_debuggable").state, Tri::Unknown);
+    let f = t.probe(DevicePlatform::Android);
+    assert_eq!(f.android_api_level.state, FactState::Unknown);
+    assert_eq!(f.security_patch.state, FactState::Unknown);
+    assert_eq!(
+        obs(&f, "android.prop.ro_debuggable").state,
+        FactState::Unknown
+    );
     let v = verdict(&f);
     assert!(rules(&v).contains(&("android.min_api_level", DeviceDecision::Warn)));
     assert!(rules(&v).contains(&("android.max_patch_age_days", DeviceDecision::Warn)));
@@ -569,12 +602,12 @@ fn unreadable_property_files_leave_os_facts_unknown() {
 fn spent_budget_makes_everything_unknown() {
     let t = clean_android();
     t.file("/data/adb/magisk.db", "");
-    let mut cfg = t.cfg(Platform::Android);
+    let mut cfg = t.cfg(DevicePlatform::Android);
     cfg.budget = Duration::ZERO;
     let f = run_probes(&cfg);
     assert!(!f.indicators.is_empty());
     for o in &f.indicators {
-        assert_eq!(o.state, Tri::Unknown, "{}", o.id);
+        assert_eq!(o.state, FactState::Unknown, "{}", o.id);
     }
     assert!(
         f.indicators
@@ -592,7 +625,7 @@ fn loopback_port_probe_sees_listeners_and_is_bounded() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut cfg = t.cfg(Platform::Android);
+    let mut cfg = t.cfg(DevicePlatform::Android);
     cfg.probe_ports = true;
     cfg.port_overrides.insert("any.port.frida".into(), open);
     cfg.port_overrides.insert("any.port.needle".into(), closed);
@@ -602,9 +635,9 @@ fn loopback_port_probe_sees_listeners_and_is_bounded() {
     let frida = obs(&f, "any.port.frida");
     assert_eq!(
         (frida.state, frida.evidence[0].value.clone()),
-        (Tri::Present, Some(open.to_string()))
+        (FactState::Present, Some(open.to_string()))
     );
-    assert_eq!(obs(&f, "any.port.needle").state, Tri::Absent);
+    assert_eq!(obs(&f, "any.port.needle").state, FactState::Absent);
     let v = verdict(&f.merge(pixel_platform()));
     assert_eq!(rules(&v), [("indicators.hooking", DeviceDecision::Block)]);
 }
@@ -616,14 +649,14 @@ fn probes_of_this_machine_finish_within_budget() {
     assert!(start.elapsed() < Duration::from_secs(1));
     // We are not being traced by a debugger in CI.
     if cfg!(target_os = "linux") {
-        assert_eq!(obs(&f, "android.tracer_pid").state, Tri::Absent);
+        assert_eq!(obs(&f, "android.tracer_pid").state, FactState::Absent);
     }
 }
 
 #[test]
 fn package_visibility_denied_is_unknown() {
     let unknown = observe_packages(None);
-    assert!(unknown.iter().all(|o| o.state == Tri::Unknown));
+    assert!(unknown.iter().all(|o| o.state == FactState::Unknown));
     let seen = observe_packages(Some(&["com.topjohnwu.magisk".to_owned()]));
     let m = seen
         .iter()
@@ -631,6 +664,6 @@ fn package_visibility_denied_is_unknown() {
         .unwrap();
     assert_eq!(
         (m.state, m.evidence[0].source),
-        (Tri::Present, Source::Platform)
+        (FactState::Present, EvidenceSource::Platform)
     );
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use mamori::pinning::DomainDocument;
 use mamori::pinning::{
-    AppInfo, ChainError, ExpiryMode, Failure, NameError, Outcome, PinPolicy, PinVerifier, Position,
-    Profile, StrictViolation, client_config,
+    AppInfo, CertificatePosition, ChainError, ExpiryMode, NameError, PinFailure, PinOutcome,
+    PinPolicy, PinVerifier, Profile, StrictViolation, client_config,
 };
 use mamori_tests::*;
 use rustls::CertificateError;
@@ -62,11 +62,11 @@ fn assert_pinning_blocked(
     config: &Arc<rustls::ClientConfig>,
     host: &str,
     server: &TlsServer,
-) -> Failure {
+) -> PinFailure {
     let err = handshake(config, host, server.addr).expect_err("handshake should be refused");
     let pe =
         pinning_error(&err).unwrap_or_else(|| panic!("expected a HandshakeBlocked inside {err:?}"));
-    assert_eq!(pe.decision.outcome, Outcome::Block);
+    assert_eq!(pe.decision.outcome, PinOutcome::Block);
     pe.decision
         .failure
         .clone()
@@ -102,7 +102,7 @@ pins = ["{}", "{}"]
     assert_allowed(&config, "api.example.com", &server);
 
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.outcome, Outcome::Allow);
+    assert_eq!(d.outcome, PinOutcome::Allow);
     assert!(d.chain_valid && d.pinned && d.pin_matched && d.chain_verified);
     assert_eq!(d.matched_pin.unwrap().to_string(), pki.leaf.pin());
     assert!(d.reason.contains("of the leaf"), "{}", d.reason);
@@ -110,7 +110,11 @@ pins = ["{}", "{}"]
     let positions: Vec<_> = d.chain.iter().map(|e| e.position).collect();
     assert_eq!(
         positions,
-        [Position::Leaf, Position::Intermediate, Position::Anchor]
+        [
+            CertificatePosition::Leaf,
+            CertificatePosition::Intermediate,
+            CertificatePosition::Anchor
+        ]
     );
     assert_eq!(
         d.chain_pins(),
@@ -201,7 +205,7 @@ fn wrong_pins_block_with_a_typed_error_listing_the_chain_pins() {
     let d = &pe.decision;
     assert_eq!(
         d.failure,
-        Some(Failure::PinMismatch {
+        Some(PinFailure::PinMismatch {
             rule: "api.example.com".into()
         })
     );
@@ -232,7 +236,7 @@ fn pinned_certificate_injected_into_the_presented_chain_does_not_satisfy_the_pin
         )],
     ));
     let failure = assert_pinning_blocked(&config, "api.example.com", &server);
-    assert!(matches!(failure, Failure::PinMismatch { .. }));
+    assert!(matches!(failure, PinFailure::PinMismatch { .. }));
 
     let d = verifier.verify("api.example.com", 443, &chain, now());
     assert!(d.chain_valid && d.chain_verified);
@@ -247,7 +251,7 @@ fn pinned_certificate_injected_into_the_presented_chain_does_not_satisfy_the_pin
     );
     // Control: the same presented list with the genuine chain passes.
     let d = verifier.verify("api.example.com", 443, &genuine.chain(), now());
-    assert_eq!(d.outcome, Outcome::Allow);
+    assert_eq!(d.outcome, PinOutcome::Allow);
 }
 
 #[test]
@@ -272,7 +276,7 @@ fn hostname_mismatch_blocks_pinned_and_unpinned_hosts() {
         assert!(
             matches!(
                 &d.failure,
-                Some(Failure::Name(NameError::NotValidForName { presented }))
+                Some(PinFailure::Name(NameError::NotValidForName { presented }))
                     if presented == &["api.example.com"]
             ),
             "{d:?}"
@@ -281,7 +285,7 @@ fn hostname_mismatch_blocks_pinned_and_unpinned_hosts() {
     }
     // A mismatching host is blocked even though the pin itself matches.
     let d = verifier.verify("www.example.net", 443, &pki.chain(), now());
-    assert_eq!(d.outcome, Outcome::Block);
+    assert_eq!(d.outcome, PinOutcome::Block);
 }
 
 #[test]
@@ -308,7 +312,7 @@ fn expired_leaf_blocks_even_when_pinned() {
         &pki.chain(),
         UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_600_000_000)),
     );
-    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, PinOutcome::Allow, "{}", d.reason);
 }
 
 #[test]
@@ -325,7 +329,10 @@ fn untrusted_root_blocks_with_unknown_issuer() {
     // The explanation names the anchors that were tried (the policy's
     // `anchor_sources`): the usual cause is a CA the policy does not list.
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.failure, Some(Failure::Chain(ChainError::UnknownIssuer)));
+    assert_eq!(
+        d.failure,
+        Some(PinFailure::Chain(ChainError::UnknownIssuer))
+    );
     assert!(d.reason.ends_with("; trusted: anchors_pem"), "{}", d.reason);
 }
 
@@ -360,7 +367,7 @@ fn expired_pin_set_fail_open_allows_and_reports() {
     assert_eq!(reports[0].expiration_date.as_deref(), Some("2020-01-01"));
 
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.outcome, Outcome::Report);
+    assert_eq!(d.outcome, PinOutcome::Report);
     assert!(d.pin_set_expired && !d.pin_matched);
     assert!(d.reason.contains("fail-open"), "{}", d.reason);
     // Before the expiry date the same rule blocks.
@@ -380,7 +387,7 @@ fn expired_pin_set_fail_open_allows_and_reports() {
     assert_eq!(
         v2.verify("api.example.com", 443, &old.chain(), before)
             .outcome,
-        Outcome::Block
+        PinOutcome::Block
     );
 }
 
@@ -399,7 +406,7 @@ fn expired_pin_set_in_enforce_mode_still_blocks() {
         )]
     });
     let failure = assert_pinning_blocked(&config, "api.example.com", &server);
-    assert!(matches!(failure, Failure::PinMismatch { .. }));
+    assert!(matches!(failure, PinFailure::PinMismatch { .. }));
     let reports = listener.reports();
     assert_eq!(reports.len(), 1);
     assert!(reports[0].enforce_pinning);
@@ -600,7 +607,7 @@ fn subdomain_and_wildcard_matrix() {
                 let pe = pinning_error(&err).expect("HandshakeBlocked");
                 assert!(matches!(
                     pe.decision.failure,
-                    Some(Failure::PinMismatch { .. })
+                    Some(PinFailure::PinMismatch { .. })
                 ));
             } else if let Err(e) = result {
                 panic!(
@@ -640,11 +647,11 @@ fn longest_match_wins_and_names_are_normalised() {
     // Case, trailing dot and Unicode forms reach the same rules.
     let chain = pki.chain();
     let d = verifier.verify("API.Example.COM.", 443, &chain, now());
-    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, PinOutcome::Allow, "{}", d.reason);
     assert_eq!(d.rule.as_deref(), Some("api.example.com"));
     let d = verifier.verify("BÜCHER.example", 443, &chain, now());
     assert_eq!(d.rule.as_deref(), Some("bücher.example"));
-    assert_eq!(d.outcome, Outcome::Block);
+    assert_eq!(d.outcome, PinOutcome::Block);
 }
 
 #[test]
@@ -707,11 +714,11 @@ fn strict_refuses_rsa_leaf_of(bits: u32) -> StrictViolation {
     let lenient = PinVerifier::new(policy(Profile::Default, &[&pki.root], vec![]));
     let strict = PinVerifier::new(policy(Profile::Strict, &[&pki.root], vec![]));
     let d = lenient.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, PinOutcome::Allow, "{}", d.reason);
     let d = strict.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.outcome, Outcome::Block);
+    assert_eq!(d.outcome, PinOutcome::Block);
     match d.failure {
-        Some(Failure::Strict(v)) => v,
+        Some(PinFailure::Strict(v)) => v,
         other => panic!("expected a strict-profile failure, got {other:?}"),
     }
 }
@@ -722,7 +729,7 @@ fn strict_profile_refuses_a_1024_bit_rsa_leaf() {
     assert_eq!(
         v,
         StrictViolation::RsaKeyTooShort {
-            position: Position::Leaf,
+            position: CertificatePosition::Leaf,
             bits: 1024
         }
     );
@@ -735,7 +742,7 @@ fn strict_profile_refuses_an_rsa_key_that_is_not_whole_bytes() {
     assert_eq!(
         v,
         StrictViolation::RsaKeyOddLength {
-            position: Position::Leaf,
+            position: CertificatePosition::Leaf,
             bits: 2052
         }
     );
@@ -762,7 +769,7 @@ fn leaf_without_server_auth_eku_is_refused_only_by_strict() {
     assert_allowed(&default, "api.example.com", &server);
     let failure = assert_pinning_blocked(&strict, "api.example.com", &server);
     assert!(
-        matches!(&failure, Failure::Strict(StrictViolation::NoServerAuth)),
+        matches!(&failure, PinFailure::Strict(StrictViolation::NoServerAuth)),
         "{failure:?}"
     );
 }
@@ -777,7 +784,7 @@ fn wildcard_directly_under_a_public_suffix_is_refused_only_by_strict() {
     assert!(
         matches!(
             &failure,
-            Failure::Strict(StrictViolation::PublicSuffixWildcard { wildcard, .. })
+            PinFailure::Strict(StrictViolation::PublicSuffixWildcard { wildcard, .. })
                 if wildcard == "*.co.uk"
         ),
         "{failure:?}"
@@ -804,7 +811,7 @@ fn strict_only_refuses(name: &str, tweak: fn(&mut rcgen::CertificateParams)) -> 
     let [default, strict] = both_profiles(&pki);
     assert_allowed(&default, "api.example.com", &server);
     match assert_pinning_blocked(&strict, "api.example.com", &server) {
-        Failure::Strict(v) => v,
+        PinFailure::Strict(v) => v,
         other => panic!("expected a strict-profile failure, got {other:?}"),
     }
 }
@@ -834,7 +841,7 @@ fn leaf_with_a_zero_serial_number_is_refused_only_by_strict() {
     assert_eq!(
         msg,
         StrictViolation::BadSerialNumber {
-            position: Position::Leaf
+            position: CertificatePosition::Leaf
         }
     );
 }
@@ -853,7 +860,7 @@ fn leaf_with_a_malformed_extension_is_refused_only_by_strict() {
     assert!(
         matches!(
             &msg,
-            StrictViolation::MalformedExtension { position: Position::Leaf, oid, .. }
+            StrictViolation::MalformedExtension { position: CertificatePosition::Leaf, oid, .. }
                 if oid == "1.3.6.1.5.5.7.1.1"
         ),
         "{msg:?}"

@@ -177,9 +177,9 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
             std::fs::remove_dir_all(dir)
                 .map_err(|e| Failure(format!("cannot clear {}: {e}", dir.display())))?;
         }
-        // The per-crate bindings/uniffi.toml (Kotlin package jp.mamori.ffi, Swift module
-        // MamoriFFI, omit_checksums) is found by uniffi through cargo metadata; the global
-        // bindings/uniffi-crates.toml names the other crates' bindings (the core's).
+        // bindings/uniffi.toml (Kotlin package jp.mamori.ffi, Swift module MamoriFFI,
+        // omit_checksums) is found by uniffi through cargo metadata. mamori-ffi is the only
+        // uniffi component: core types cross as remote types declared in bindings/src.
         run(
             &format!("generating {language} bindings"),
             cargo()
@@ -193,18 +193,16 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
                     "--",
                 ])
                 .args(["generate", "--no-format", "--language", language])
-                .arg("--config")
-                .arg(repo_root().join("bindings/uniffi-crates.toml"))
                 .arg("--out-dir")
                 .arg(dir)
                 .arg(&library),
         )?;
     }
 
+    check_one_component(&generated)?;
+
     // SwiftPM only compiles sources inside the package: copy the generated Swift next to the
-    // facade (git-ignored). Every crate's file goes into the one MamoriFFI module: uniffi's Swift
-    // refers to another crate's types without an import, so they must share a module. The
-    // headers and modulemaps go into the xcframework on a Mac.
+    // facade (git-ignored). The header and modulemap go into the xcframework on a Mac.
     let swift_package_dir = repo_root().join("bindings/swift/Sources/MamoriFFI");
     if swift_package_dir.exists() {
         std::fs::remove_dir_all(&swift_package_dir)
@@ -239,6 +237,52 @@ fn bindings(opts: BuildOpts) -> Result<Generated> {
         generated.swift.display()
     );
     Ok(generated)
+}
+
+/// One uniffi component means one generated Kotlin file, and one Swift file, one C header
+/// and one modulemap: two components would give Swift two modules that each define
+/// `RustBuffer`, which does not compile (uniffi-rs issues 2557, 2653).
+fn check_one_component(generated: &Generated) -> Result {
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                files(&path, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut all = Vec::new();
+    for dir in [&generated.kotlin, &generated.swift] {
+        files(dir, &mut all).map_err(|e| Failure(format!("cannot list {}: {e}", dir.display())))?;
+    }
+    let expected = [
+        generated.kotlin.join("jp/mamori/ffi/mamori_ffi.kt"),
+        generated.swift.join("MamoriFFI.swift"),
+        generated.swift.join("MamoriFFIFFI.h"),
+        generated.swift.join("MamoriFFIFFI.modulemap"),
+    ];
+    all.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    if all != want {
+        return Err(Failure(format!(
+            "expected exactly one uniffi component's bindings ({}), found: {}",
+            render_paths(&want),
+            render_paths(&all)
+        )));
+    }
+    Ok(())
+}
+
+fn render_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn kotlin_test(opts: BuildOpts) -> Result {
@@ -286,7 +330,7 @@ fn swift_check_task() -> Result {
     let generated = bindings(BuildOpts { release: false })?;
     let root = repo_root();
     // The package's copy of the generated bindings is skipped in favour of the generated
-    // directory itself, which also holds the Swift of every other crate (the core's MamoriCore).
+    // directory itself (the same file).
     let copy_dir = root.join("bindings/swift/Sources/MamoriFFI");
     let mut files = Vec::new();
     for dir in [

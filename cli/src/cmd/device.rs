@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
-    DEFAULT_POLICY_TOML, DeviceDecision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
-    ProbeConfig, Tri, Verdict, evaluate, parse_date, run_probes,
+    DEFAULT_POLICY_TOML, DeviceDecision, DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform,
+    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, parse_date, run_probes,
 };
 
 /// Arguments of `mamori device`.
@@ -126,9 +126,9 @@ pub fn run(args: DeviceArgs) -> u8 {
             cfg.budget = Duration::from_millis(budget_ms);
             if let Some(p) = platform {
                 cfg.platform = match p {
-                    PlatformArg::Android => Platform::Android,
-                    PlatformArg::Ios => Platform::Ios,
-                    PlatformArg::Other => Platform::Other,
+                    PlatformArg::Android => DevicePlatform::Android,
+                    PlatformArg::Ios => DevicePlatform::Ios,
+                    PlatformArg::Other => DevicePlatform::Other,
                 };
             }
             if !cfg.fs_root.is_dir() {
@@ -181,10 +181,10 @@ fn upper(d: DeviceDecision) -> String {
     d.as_str().to_uppercase()
 }
 
-fn evidence_line(e: &Evidence) -> String {
+fn evidence_line(e: &DeviceEvidence) -> String {
     let mut parts = vec![format!(
         "[{}]",
-        if e.source == mamori::device::Source::Probe {
+        if e.source == mamori::device::EvidenceSource::Probe {
             "probe"
         } else {
             "platform"
@@ -203,7 +203,7 @@ fn evidence_line(e: &Evidence) -> String {
     parts.join(" ")
 }
 
-fn print_verdict(v: &Verdict) {
+fn print_verdict(v: &DeviceVerdict) {
     out(&format!(
         "verdict: {}  (policy {}, evaluated {}, indicators {})",
         upper(v.decision),
@@ -245,11 +245,11 @@ fn print_verdict(v: &Verdict) {
 }
 
 fn print_facts(f: &DeviceFacts) {
-    let show = |name: &str, fact: &Fact| {
+    let show = |name: &str, fact: &DeviceFact| {
         let state = match fact.state {
-            Tri::Present => "present",
-            Tri::Absent => "absent",
-            Tri::Unknown => "unknown",
+            FactState::Present => "present",
+            FactState::Absent => "absent",
+            FactState::Unknown => "unknown",
         };
         let value = fact
             .value
@@ -266,7 +266,7 @@ fn print_facts(f: &DeviceFacts) {
     let mut unknown = 0;
     for o in &f.indicators {
         match o.state {
-            Tri::Present => {
+            FactState::Present => {
                 present += 1;
                 out(&format!(
                     "indicator present    {} ({}, {:?}) {}",
@@ -276,8 +276,8 @@ fn print_facts(f: &DeviceFacts) {
                     o.evidence.first().map(evidence_line).unwrap_or_default()
                 ));
             }
-            Tri::Unknown => unknown += 1,
-            Tri::Absent => {}
+            FactState::Unknown => unknown += 1,
+            FactState::Absent => {}
         }
     }
     out(&format!(

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use clap::Args;
 use mamori::pinning::certificates_from_bytes;
-use mamori::pinning::{Outcome, PinPolicy, PinVerifier, Profile, TrustConfig};
+use mamori::pinning::{PinOutcome, PinPolicy, PinVerifier, Profile, TrustConfig};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
@@ -175,5 +175,5 @@ pub fn run(args: VerifyArgs) -> u8 {
             }
         }
     }
-    if d.outcome == Outcome::Block { 1 } else { 0 }
+    if d.outcome == PinOutcome::Block { 1 } else { 0 }
 }

@@ -1,27 +1,25 @@
 //! The cross-platform fact schema: what is known about a device, and how.
 //!
-//! Every fact is tri-state ([`Tri`]): a check that could not run (a path the
+//! Every fact is tri-state ([`FactState`]): a check that could not run (a path the
 //! sandbox refuses, a property file that is not there, a time budget spent)
-//! says [`Tri::Unknown`], never "absent". RootBeer-style booleans read
+//! says [`FactState::Unknown`], never "absent". RootBeer-style booleans read
 //! "could not check" as "clean"; here the policy decides what unknown means.
 //!
-//! Each fact carries its [`Evidence`] (path, property, value and whether a
+//! Each fact carries its [`DeviceEvidence`] (path, property, value and whether a
 //! Rust probe or the platform collector saw it), so a verdict can be explained
 //! to an auditor and re-evaluated from an exported snapshot.
 
 use serde::{Deserialize, Serialize};
 
-use super::indicators::{IndicatorClass, Strength};
+use super::indicators::{IndicatorClass, IndicatorStrength};
 
 /// Version of the facts JSON schema written by this crate.
 pub const FACTS_SCHEMA: u32 = 1;
 
 /// Tri-state outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "FactState"))]
 #[serde(rename_all = "snake_case")]
-pub enum Tri {
+pub enum FactState {
     /// The check ran and found the thing (or the value is known).
     Present,
     /// The check ran and did not find it.
@@ -30,24 +28,22 @@ pub enum Tri {
     Unknown,
 }
 
-impl Tri {
+impl FactState {
     /// Combines two observations of the same thing: present wins over absent,
     /// absent over unknown (one source that could look beats one that could not).
-    pub fn combine(self, other: Tri) -> Tri {
+    pub fn combine(self, other: FactState) -> FactState {
         match (self, other) {
-            (Tri::Present, _) | (_, Tri::Present) => Tri::Present,
-            (Tri::Absent, _) | (_, Tri::Absent) => Tri::Absent,
-            _ => Tri::Unknown,
+            (FactState::Present, _) | (_, FactState::Present) => FactState::Present,
+            (FactState::Absent, _) | (_, FactState::Absent) => FactState::Absent,
+            _ => FactState::Unknown,
         }
     }
 }
 
 /// Who observed a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "EvidenceSource"))]
 #[serde(rename_all = "snake_case")]
-pub enum Source {
+pub enum EvidenceSource {
     /// A Rust probe in this crate (files, /proc, loopback ports).
     Probe,
     /// The Kotlin or Swift collector (OS APIs only the platform can call).
@@ -56,35 +52,29 @@ pub enum Source {
 
 /// What was looked at and what was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceEvidence"))]
 #[serde(deny_unknown_fields)]
-pub struct Evidence {
+pub struct DeviceEvidence {
     /// Who looked.
-    pub source: Source,
+    pub source: EvidenceSource,
     /// File or directory looked at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub path: Option<String>,
     /// System property or API looked at (e.g. `ro.debuggable`, `KeyguardManager.isDeviceSecure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub property: Option<String>,
     /// The value seen (a property value, a matching line, a port).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// Why the state is what it is, e.g. the error that made it unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub detail: Option<String>,
 }
 
-impl Evidence {
+impl DeviceEvidence {
     /// Evidence from a Rust probe.
     pub fn probe() -> Self {
         Self {
-            source: Source::Probe,
+            source: EvidenceSource::Probe,
             path: None,
             property: None,
             value: None,
@@ -95,7 +85,7 @@ impl Evidence {
     /// Evidence from the platform collector.
     pub fn platform() -> Self {
         Self {
-            source: Source::Platform,
+            source: EvidenceSource::Platform,
             ..Self::probe()
         }
     }
@@ -127,41 +117,37 @@ impl Evidence {
 
 /// One fact: its state, its value when it has one, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFact"))]
 #[serde(deny_unknown_fields)]
-pub struct Fact {
+pub struct DeviceFact {
     /// Present / absent / unknown.
-    pub state: Tri,
+    pub state: FactState,
     /// The value, for valued facts (OS version, API level, patch level,
     /// keystore level, installer, certificate digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub value: Option<String>,
     /// How it was established.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<DeviceEvidence>,
 }
 
-impl Default for Fact {
+impl Default for DeviceFact {
     fn default() -> Self {
         Self::unknown()
     }
 }
 
-impl Fact {
+impl DeviceFact {
     /// Nothing is known.
     pub fn unknown() -> Self {
         Self {
-            state: Tri::Unknown,
+            state: FactState::Unknown,
             value: None,
             evidence: Vec::new(),
         }
     }
 
     /// A boolean fact.
-    pub fn flag(state: Tri, evidence: Evidence) -> Self {
+    pub fn flag(state: FactState, evidence: DeviceEvidence) -> Self {
         Self {
             state,
             value: None,
@@ -170,9 +156,9 @@ impl Fact {
     }
 
     /// A valued fact that is known.
-    pub fn known(value: impl Into<String>, evidence: Evidence) -> Self {
+    pub fn known(value: impl Into<String>, evidence: DeviceEvidence) -> Self {
         Self {
-            state: Tri::Present,
+            state: FactState::Present,
             value: Some(value.into()),
             evidence: vec![evidence],
         }
@@ -180,21 +166,21 @@ impl Fact {
 
     /// Merges a second observation of the same fact into this one.
     ///
-    /// States combine with [`Tri::combine`]. For valued facts, two sources
+    /// States combine with [`FactState::combine`]. For valued facts, two sources
     /// that report *different* values make the fact unknown: a property file
     /// that disagrees with the OS API is a sign of spoofing (Magisk
     /// `resetprop`), and the policy must not pick the convenient one.
-    pub fn merge(&mut self, other: Fact) {
+    pub fn merge(&mut self, other: DeviceFact) {
         let state = self.state.combine(other.state);
         let value = match (self.value.take(), other.value) {
             (Some(a), Some(b)) if a != b => {
                 self.evidence.extend(other.evidence);
                 self.evidence.push(
-                    Evidence::probe()
+                    DeviceEvidence::probe()
                         .value(format!("{a} != {b}"))
                         .detail("sources disagree; value treated as unknown"),
                 );
-                self.state = Tri::Unknown;
+                self.state = FactState::Unknown;
                 self.value = None;
                 return;
             }
@@ -208,10 +194,8 @@ impl Fact {
 
 /// Operating system family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DevicePlatform"))]
 #[serde(rename_all = "snake_case")]
-pub enum Platform {
+pub enum DevicePlatform {
     /// Android.
     Android,
     /// iOS / iPadOS.
@@ -271,22 +255,20 @@ impl KeystoreLevel {
 
 /// One indicator from the table, as observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorObservation"))]
 #[serde(deny_unknown_fields)]
-pub struct Observation {
+pub struct IndicatorObservation {
     /// Indicator id from the table (e.g. `android.magisk.magisk`), or a
     /// platform-defined id (`platform.*`).
     pub id: String,
     /// Indicator class.
     pub class: IndicatorClass,
     /// Strong signals decide alone; weak ones need corroboration.
-    pub strength: Strength,
+    pub strength: IndicatorStrength,
     /// What was seen.
-    pub state: Tri,
+    pub state: FactState,
     /// How.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<DeviceEvidence>,
 }
 
 /// Everything known about one device at one moment.
@@ -294,77 +276,76 @@ pub struct Observation {
 /// Produced by [`super::probe::run_probes`] (Rust side), by the platform
 /// collectors (Kotlin/Swift), and merged with [`DeviceFacts::merge`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceFacts {
     /// Schema version ([`FACTS_SCHEMA`]).
     pub schema: u32,
     /// OS family.
-    pub platform: Platform,
+    pub platform: DevicePlatform,
     /// OS version string (`"15"`, `"18.1.1"`).
     #[serde(default)]
-    pub os_version: Fact,
+    pub os_version: DeviceFact,
     /// Android API level (`Build.VERSION.SDK_INT`).
     #[serde(default)]
-    pub android_api_level: Fact,
+    pub android_api_level: DeviceFact,
     /// Android security patch level, `YYYY-MM-DD` (unparseable = unknown).
     #[serde(default)]
-    pub security_patch: Fact,
+    pub security_patch: DeviceFact,
     /// A screen lock (PIN, pattern, password, passcode) is set.
     #[serde(default)]
-    pub screen_lock: Fact,
+    pub screen_lock: DeviceFact,
     /// Strong biometrics are enrolled.
     #[serde(default)]
-    pub biometrics_enrolled: Fact,
+    pub biometrics_enrolled: DeviceFact,
     /// Best hardware keystore level available (value: `none`, `tee`, `strongbox`, `secure_enclave`).
     #[serde(default)]
-    pub keystore_level: Fact,
+    pub keystore_level: DeviceFact,
     /// A debugger is attached to the app process.
     #[serde(default)]
-    pub debugger_attached: Fact,
+    pub debugger_attached: DeviceFact,
     /// Running on an emulator or simulator.
     #[serde(default)]
-    pub emulator: Fact,
+    pub emulator: DeviceFact,
     /// Developer options are enabled.
     #[serde(default)]
-    pub developer_options: Fact,
+    pub developer_options: DeviceFact,
     /// ADB (USB or wireless) is enabled.
     #[serde(default)]
-    pub adb_enabled: Fact,
+    pub adb_enabled: DeviceFact,
     /// Package that installed the app (value), absent when sideloaded.
     #[serde(default)]
-    pub installer: Fact,
+    pub installer: DeviceFact,
     /// SHA-256 of the app signing certificate, lowercase hex (value).
     #[serde(default)]
-    pub signing_cert_sha256: Fact,
+    pub signing_cert_sha256: DeviceFact,
     /// Root, jailbreak, hooking, emulator and debugger indicators, sorted by id.
     #[serde(default)]
-    pub indicators: Vec<Observation>,
+    pub indicators: Vec<IndicatorObservation>,
 }
 
 impl DeviceFacts {
     /// Nothing known yet about a device of this platform.
-    pub fn new(platform: Platform) -> Self {
+    pub fn new(platform: DevicePlatform) -> Self {
         Self {
             schema: FACTS_SCHEMA,
             platform,
-            os_version: Fact::unknown(),
-            android_api_level: Fact::unknown(),
-            security_patch: Fact::unknown(),
-            screen_lock: Fact::unknown(),
-            biometrics_enrolled: Fact::unknown(),
-            keystore_level: Fact::unknown(),
-            debugger_attached: Fact::unknown(),
-            emulator: Fact::unknown(),
-            developer_options: Fact::unknown(),
-            adb_enabled: Fact::unknown(),
-            installer: Fact::unknown(),
-            signing_cert_sha256: Fact::unknown(),
+            os_version: DeviceFact::unknown(),
+            android_api_level: DeviceFact::unknown(),
+            security_patch: DeviceFact::unknown(),
+            screen_lock: DeviceFact::unknown(),
+            biometrics_enrolled: DeviceFact::unknown(),
+            keystore_level: DeviceFact::unknown(),
+            debugger_attached: DeviceFact::unknown(),
+            emulator: DeviceFact::unknown(),
+            developer_options: DeviceFact::unknown(),
+            adb_enabled: DeviceFact::unknown(),
+            installer: DeviceFact::unknown(),
+            signing_cert_sha256: DeviceFact::unknown(),
             indicators: Vec::new(),
         }
     }
 
-    fn facts_mut(&mut self) -> [&mut Fact; 12] {
+    fn facts_mut(&mut self) -> [&mut DeviceFact; 12] {
         [
             &mut self.os_version,
             &mut self.android_api_level,
@@ -382,10 +363,10 @@ impl DeviceFacts {
     }
 
     /// Merges another snapshot of the same device (typically platform facts
-    /// into probe facts). Facts merge with [`Fact::merge`]; indicators with the
+    /// into probe facts). Facts merge with [`DeviceFact::merge`]; indicators with the
     /// same id combine their states and evidence. The result is normalised.
     pub fn merge(mut self, other: DeviceFacts) -> DeviceFacts {
-        if self.platform == Platform::Other {
+        if self.platform == DevicePlatform::Other {
             self.platform = other.platform;
         }
         let DeviceFacts {
@@ -431,7 +412,7 @@ impl DeviceFacts {
     /// the order in which sources reported does not change a verdict.
     pub fn normalize(&mut self) {
         self.indicators.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut out: Vec<Observation> = Vec::with_capacity(self.indicators.len());
+        let mut out: Vec<IndicatorObservation> = Vec::with_capacity(self.indicators.len());
         for o in self.indicators.drain(..) {
             match out.last_mut() {
                 Some(last) if last.id == o.id => {
@@ -514,7 +495,7 @@ mod tests {
 
     #[test]
     fn combine_prefers_present_then_absent() {
-        use Tri::*;
+        use FactState::*;
         assert_eq!(Present.combine(Unknown), Present);
         assert_eq!(Unknown.combine(Absent), Absent);
         assert_eq!(Absent.combine(Present), Present);
@@ -523,29 +504,35 @@ mod tests {
 
     #[test]
     fn conflicting_values_become_unknown() {
-        let mut a = Fact::known("34", Evidence::platform().property("Build.VERSION.SDK_INT"));
-        a.merge(Fact::known(
+        let mut a = DeviceFact::known(
+            "34",
+            DeviceEvidence::platform().property("Build.VERSION.SDK_INT"),
+        );
+        a.merge(DeviceFact::known(
             "35",
-            Evidence::probe().property("ro.build.version.sdk"),
+            DeviceEvidence::probe().property("ro.build.version.sdk"),
         ));
-        assert_eq!(a.state, Tri::Unknown);
+        assert_eq!(a.state, FactState::Unknown);
         assert_eq!(a.value, None);
         assert_eq!(a.evidence.len(), 3);
-        let mut b = Fact::known("34", Evidence::platform());
-        b.merge(Fact::known("34", Evidence::probe()));
-        assert_eq!((b.state, b.value.as_deref()), (Tri::Present, Some("34")));
+        let mut b = DeviceFact::known("34", DeviceEvidence::platform());
+        b.merge(DeviceFact::known("34", DeviceEvidence::probe()));
+        assert_eq!(
+            (b.state, b.value.as_deref()),
+            (FactState::Present, Some("34"))
+        );
     }
 
     #[test]
     fn streamed_hash_is_sha256_of_canonical_json() {
-        let mut f = DeviceFacts::new(Platform::Android);
-        f.screen_lock = Fact::flag(Tri::Present, Evidence::platform());
+        let mut f = DeviceFacts::new(DevicePlatform::Android);
+        f.screen_lock = DeviceFact::flag(FactState::Present, DeviceEvidence::platform());
         for id in ["b", "a"] {
-            f.indicators.push(Observation {
+            f.indicators.push(IndicatorObservation {
                 id: id.into(),
                 class: IndicatorClass::Root,
-                strength: Strength::Weak,
-                state: Tri::Absent,
+                strength: IndicatorStrength::Weak,
+                state: FactState::Absent,
                 evidence: Vec::new(),
             });
         }

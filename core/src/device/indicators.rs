@@ -12,11 +12,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::Platform;
+use super::facts::DevicePlatform;
 
 /// What an indicator says about the device when present.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorClass {
     /// Android root (su, Magisk, KernelSU, APatch, rw system).
@@ -55,10 +54,8 @@ impl IndicatorClass {
 
 /// How much one indicator proves on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorStrength"))]
 #[serde(rename_all = "snake_case")]
-pub enum Strength {
+pub enum IndicatorStrength {
     /// Decides alone (a Magisk database, frida-agent mapped in the process).
     Strong,
     /// Known false positives (OEM busybox, `ro.debuggable` on custom ROMs,
@@ -106,14 +103,17 @@ pub enum IndicatorPlatform {
 }
 
 impl IndicatorPlatform {
-    /// Whether this indicator is checked on `p`. `Platform::Other` (a desktop
+    /// Whether this indicator is checked on `p`. `DevicePlatform::Other` (a desktop
     /// running the CLI) runs the Android set: same kernel interfaces.
-    pub fn applies_to(self, p: Platform) -> bool {
+    pub fn applies_to(self, p: DevicePlatform) -> bool {
         matches!(
             (self, p),
             (Self::Any, _)
-                | (Self::Android, Platform::Android | Platform::Other)
-                | (Self::Ios, Platform::Ios)
+                | (
+                    Self::Android,
+                    DevicePlatform::Android | DevicePlatform::Other
+                )
+                | (Self::Ios, DevicePlatform::Ios)
         )
     }
 }
@@ -129,7 +129,7 @@ pub struct Indicator {
     /// Platform.
     pub platform: IndicatorPlatform,
     /// Strength.
-    pub strength: Strength,
+    pub strength: IndicatorStrength,
     /// Where to look.
     pub kind: IndicatorKind,
     /// Path, property name, substring or port.
@@ -173,7 +173,7 @@ impl IndicatorTable {
     }
 
     /// Indicators checked on `platform`.
-    pub fn for_platform(&self, platform: Platform) -> impl Iterator<Item = &Indicator> {
+    pub fn for_platform(&self, platform: DevicePlatform) -> impl Iterator<Item = &Indicator> {
         self.indicators
             .iter()
             .filter(move |i| i.platform.applies_to(platform))
@@ -221,7 +221,7 @@ mod tests {
         }
         assert_eq!(
             t.get("android.bin.busybox.system_xbin").unwrap().strength,
-            Strength::Weak
+            IndicatorStrength::Weak
         );
     }
 }

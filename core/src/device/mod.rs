@@ -27,11 +27,11 @@ mod probe;
 mod verdict;
 
 pub use facts::{
-    DeviceFacts, Evidence, FACTS_SCHEMA, Fact, FactsError, KeystoreLevel, Observation, Platform,
-    Source, Tri,
+    DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform, EvidenceSource, FACTS_SCHEMA,
+    FactState, FactsError, IndicatorObservation, KeystoreLevel,
 };
 pub use indicators::{
-    Indicator, IndicatorClass, IndicatorKind, IndicatorPlatform, IndicatorTable, Strength,
+    Indicator, IndicatorClass, IndicatorKind, IndicatorPlatform, IndicatorStrength, IndicatorTable,
 };
 pub use policy::{
     AllowLists, AndroidPolicy, AppRequirements, ClassRule, DEFAULT_POLICY_TOML, DeviceDecision,
@@ -41,7 +41,7 @@ pub use probe::{
     ProbeConfig, observe_loaded_images, observe_packages, run_probes, run_probes_with,
 };
 pub use verdict::{
-    ClassCoverage, DeviceFinding, FactsSnapshot, VERDICT_FORMAT, Verdict, evaluate,
+    DeviceFinding, DeviceVerdict, FactsSnapshot, IndicatorCoverage, VERDICT_FORMAT, evaluate,
     evaluate_snapshot,
 };
 
@@ -115,19 +115,6 @@ pub fn parse_ios_version(s: &str) -> Option<(u32, u32, u32)> {
     }
     (n > 0).then_some((parts[0], parts[1], parts[2]))
 }
-
-// Findings cross the FFI with their guideline ID as its stable string ("DEV-2").
-#[cfg(feature = "uniffi")]
-use crate::guideline::GuidelineId;
-#[cfg(feature = "uniffi")]
-uniffi::custom_type!(GuidelineId, String, {
-    lower: |g| g.as_str().to_owned(),
-    try_lift: |s| GuidelineId::ALL
-        .iter()
-        .copied()
-        .find(|g| g.as_str() == s)
-        .ok_or_else(|| uniffi::deps::anyhow::anyhow!("unknown guideline id {s}")),
-});
 
 #[cfg(test)]
 mod tests {

@@ -22,8 +22,6 @@ use crate::policy_format::write_problems;
 
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceDecision"))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceDecision {
     /// Let the app proceed.

@@ -10,11 +10,11 @@
 //!   planted where `/proc/self/maps` should be cannot block `open()`, and reads
 //!   are capped at [`ProbeConfig::max_file_bytes`];
 //! * port probes use `connect_timeout` bounded by the remaining budget;
-//! * once the budget is spent, the remaining checks say [`Tri::Unknown`]
+//! * once the budget is spent, the remaining checks say [`FactState::Unknown`]
 //!   ("time budget exhausted"): an unfinished check is never "clean".
 //!
 //! Any error other than "not found" (permission denied, a symlink loop, a
-//! directory where a file was expected) gives [`Tri::Unknown`] with the error
+//! directory where a file was expected) gives [`FactState::Unknown`] with the error
 //! kind as evidence. On Android `/data/adb` is unreadable to apps by design,
 //! so "cannot see Magisk's directory" must not read as "no Magisk".
 //!
@@ -30,14 +30,16 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::facts::{DeviceFacts, Evidence, Fact, Observation, Platform, Tri};
+use super::facts::{
+    DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform, FactState, IndicatorObservation,
+};
 use super::indicators::{Indicator, IndicatorKind, IndicatorTable};
 
 /// Where and how long the probes look.
 #[derive(Clone, Debug)]
 pub struct ProbeConfig {
     /// Platform whose indicators are checked.
-    pub platform: Platform,
+    pub platform: DevicePlatform,
     /// Filesystem root (`/` on a device; a temp dir in tests).
     pub fs_root: PathBuf,
     /// Proc root (`/proc` on a device); the probes read `<proc_root>/self/...`.
@@ -59,18 +61,18 @@ impl ProbeConfig {
     /// binary was built for.
     pub fn system() -> Self {
         let platform = if cfg!(target_os = "android") {
-            Platform::Android
+            DevicePlatform::Android
         } else if cfg!(target_os = "ios") {
-            Platform::Ios
+            DevicePlatform::Ios
         } else {
-            Platform::Other
+            DevicePlatform::Other
         };
         Self::at(platform, "/", "/proc")
     }
 
     /// Probes of a tree rooted at `fs_root`, with `/proc` at `proc_root`.
     pub fn at(
-        platform: Platform,
+        platform: DevicePlatform,
         fs_root: impl Into<PathBuf>,
         proc_root: impl Into<PathBuf>,
     ) -> Self {
@@ -144,7 +146,7 @@ pub fn run_probes_with(cfg: &ProbeConfig, table: &IndicatorTable) -> DeviceFacts
     let mut facts = DeviceFacts::new(cfg.platform);
     let rows: Vec<&Indicator> = table.for_platform(cfg.platform).collect();
 
-    let props = if cfg.platform == Platform::Ios {
+    let props = if cfg.platform == DevicePlatform::Ios {
         None
     } else {
         let p = read_properties(&ctx, &table.property_files);
@@ -188,7 +190,7 @@ pub fn run_probes_with(cfg: &ProbeConfig, table: &IndicatorTable) -> DeviceFacts
             // Seen only by the platform collectors.
             IndicatorKind::LoadedImage | IndicatorKind::Package => continue,
         };
-        out.push(Observation {
+        out.push(IndicatorObservation {
             id: ind.id.clone(),
             class: ind.class,
             strength: ind.strength,
@@ -201,10 +203,10 @@ pub fn run_probes_with(cfg: &ProbeConfig, table: &IndicatorTable) -> DeviceFacts
     facts
 }
 
-fn probe_path(ctx: &Ctx<'_>, abs: &str) -> (Tri, Evidence) {
-    let ev = Evidence::probe().path(abs);
+fn probe_path(ctx: &Ctx<'_>, abs: &str) -> (FactState, DeviceEvidence) {
+    let ev = DeviceEvidence::probe().path(abs);
     if ctx.remaining().is_none() {
-        return (Tri::Unknown, ev.detail(BUDGET));
+        return (FactState::Unknown, ev.detail(BUDGET));
     }
     match fs::symlink_metadata(ctx.under(&ctx.cfg.fs_root, abs)) {
         Ok(m) => {
@@ -215,12 +217,12 @@ fn probe_path(ctx: &Ctx<'_>, abs: &str) -> (Tri, Evidence) {
             } else {
                 "file"
             };
-            (Tri::Present, ev.value(t))
+            (FactState::Present, ev.value(t))
         }
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            (Tri::Absent, ev)
+            (FactState::Absent, ev)
         }
-        Err(e) => (Tri::Unknown, ev.detail(kind_name(e.kind()))),
+        Err(e) => (FactState::Unknown, ev.detail(kind_name(e.kind()))),
     }
 }
 
@@ -252,22 +254,25 @@ fn read_properties(ctx: &Ctx<'_>, files: &[String]) -> Props {
     if any { Ok(map) } else { Err(last_err) }
 }
 
-fn prop_fact(props: &Props, key: &str, check: impl Fn(&str) -> bool) -> Fact {
+fn prop_fact(props: &Props, key: &str, check: impl Fn(&str) -> bool) -> DeviceFact {
     match props {
-        Err(e) => Fact::flag(Tri::Unknown, Evidence::probe().property(key).detail(e)),
+        Err(e) => DeviceFact::flag(
+            FactState::Unknown,
+            DeviceEvidence::probe().property(key).detail(e),
+        ),
         Ok(map) => match map.get(key) {
-            None => Fact::flag(
-                Tri::Unknown,
-                Evidence::probe()
+            None => DeviceFact::flag(
+                FactState::Unknown,
+                DeviceEvidence::probe()
                     .property(key)
                     .detail("not set in the property files read"),
             ),
             Some((v, file)) if check(v) => {
-                Fact::known(v, Evidence::probe().property(key).path(file).value(v))
+                DeviceFact::known(v, DeviceEvidence::probe().property(key).path(file).value(v))
             }
-            Some((v, file)) => Fact::flag(
-                Tri::Unknown,
-                Evidence::probe()
+            Some((v, file)) => DeviceFact::flag(
+                FactState::Unknown,
+                DeviceEvidence::probe()
                     .property(key)
                     .path(file)
                     .value(v)
@@ -286,20 +291,30 @@ fn props_to_facts(props: &Props, facts: &mut DeviceFacts) {
     });
 }
 
-fn probe_property(props: &Props, ind: &Indicator) -> (Tri, Evidence) {
-    let ev = Evidence::probe().property(&ind.target);
+fn probe_property(props: &Props, ind: &Indicator) -> (FactState, DeviceEvidence) {
+    let ev = DeviceEvidence::probe().property(&ind.target);
     let want = ind.equals.as_deref().unwrap_or_default();
     match props {
-        Err(e) => (Tri::Unknown, ev.detail(e)),
+        Err(e) => (FactState::Unknown, ev.detail(e)),
         Ok(map) => match map.get(&ind.target) {
-            None => (Tri::Absent, ev.detail("not set in the property files read")),
+            None => (
+                FactState::Absent,
+                ev.detail("not set in the property files read"),
+            ),
             Some((v, file)) => {
                 let hit = match ind.kind {
                     IndicatorKind::PropertyContains => v.contains(want),
                     _ => v == want,
                 };
                 let ev = ev.path(file).value(v);
-                (if hit { Tri::Present } else { Tri::Absent }, ev)
+                (
+                    if hit {
+                        FactState::Present
+                    } else {
+                        FactState::Absent
+                    },
+                    ev,
+                )
             }
         },
     }
@@ -308,21 +323,25 @@ fn probe_property(props: &Props, ind: &Indicator) -> (Tri, Evidence) {
 type Lines = (Result<String, String>, String);
 
 fn lines_of(ctx: &Ctx<'_>, rel: &str) -> Lines {
-    // Evidence names the logical path, not where a test tree happens to live.
+    // DeviceEvidence names the logical path, not where a test tree happens to live.
     (
         ctx.read(&ctx.cfg.proc_root.join(rel)),
         format!("/proc/{rel}"),
     )
 }
 
-fn probe_lines(lines: &Lines, _what: &str, hit: impl Fn(&str) -> bool) -> (Tri, Evidence) {
+fn probe_lines(
+    lines: &Lines,
+    _what: &str,
+    hit: impl Fn(&str) -> bool,
+) -> (FactState, DeviceEvidence) {
     let (text, path) = lines;
-    let ev = Evidence::probe().path(path.clone());
+    let ev = DeviceEvidence::probe().path(path.clone());
     match text {
-        Err(e) => (Tri::Unknown, ev.detail(e.clone())),
+        Err(e) => (FactState::Unknown, ev.detail(e.clone())),
         Ok(t) => match t.lines().find(|l| hit(l)) {
-            Some(l) => (Tri::Present, ev.value(l.trim())),
-            None => (Tri::Absent, ev),
+            Some(l) => (FactState::Present, ev.value(l.trim())),
+            None => (FactState::Absent, ev),
         },
     }
 }
@@ -335,45 +354,47 @@ fn mounted_rw(line: &str, mount_point: &str) -> bool {
     point == Some(mount_point) && opts.is_some_and(|o| o.split(',').any(|x| x == "rw"))
 }
 
-fn probe_tracer(status: &Lines) -> (Tri, Evidence) {
+fn probe_tracer(status: &Lines) -> (FactState, DeviceEvidence) {
     let (text, path) = status;
-    let ev = Evidence::probe().path(path.clone()).property("TracerPid");
+    let ev = DeviceEvidence::probe()
+        .path(path.clone())
+        .property("TracerPid");
     match text {
-        Err(e) => (Tri::Unknown, ev.detail(e.clone())),
+        Err(e) => (FactState::Unknown, ev.detail(e.clone())),
         Ok(t) => {
             let v = t
                 .lines()
                 .find_map(|l| l.strip_prefix("TracerPid:"))
                 .map(str::trim);
             match v.map(|v| (v, v.parse::<u32>())) {
-                Some((v, Ok(0))) => (Tri::Absent, ev.value(v)),
-                Some((v, Ok(_))) => (Tri::Present, ev.value(v)),
-                Some((v, Err(_))) => (Tri::Unknown, ev.value(v).detail("unparseable")),
-                None => (Tri::Unknown, ev.detail("no TracerPid line")),
+                Some((v, Ok(0))) => (FactState::Absent, ev.value(v)),
+                Some((v, Ok(_))) => (FactState::Present, ev.value(v)),
+                Some((v, Err(_))) => (FactState::Unknown, ev.value(v).detail("unparseable")),
+                None => (FactState::Unknown, ev.detail("no TracerPid line")),
             }
         }
     }
 }
 
-fn probe_port(ctx: &Ctx<'_>, port: u16) -> (Tri, Evidence) {
-    let ev = Evidence::probe()
+fn probe_port(ctx: &Ctx<'_>, port: u16) -> (FactState, DeviceEvidence) {
+    let ev = DeviceEvidence::probe()
         .property("tcp 127.0.0.1")
         .value(port.to_string());
     let Some(left) = ctx.remaining() else {
-        return (Tri::Unknown, ev.detail(BUDGET));
+        return (FactState::Unknown, ev.detail(BUDGET));
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     match TcpStream::connect_timeout(&addr, left.min(ctx.cfg.port_timeout)) {
-        Ok(_) => (Tri::Present, ev.detail("listening")),
-        Err(e) if e.kind() == ErrorKind::ConnectionRefused => (Tri::Absent, ev),
-        Err(e) => (Tri::Unknown, ev.detail(kind_name(e.kind()))),
+        Ok(_) => (FactState::Present, ev.detail("listening")),
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => (FactState::Absent, ev),
+        Err(e) => (FactState::Unknown, ev.detail(kind_name(e.kind()))),
     }
 }
 
 /// Observations for the iOS loaded-image list handed in by the Swift
 /// collector (`_dyld_get_image_name`), matched against the table's
 /// `loaded_image` substrings, case-insensitively.
-pub fn observe_loaded_images(images: &[String]) -> Vec<Observation> {
+pub fn observe_loaded_images(images: &[String]) -> Vec<IndicatorObservation> {
     let lower: Vec<String> = images.iter().map(|s| s.to_lowercase()).collect();
     IndicatorTable::builtin()
         .indicators
@@ -381,12 +402,12 @@ pub fn observe_loaded_images(images: &[String]) -> Vec<Observation> {
         .filter(|i| i.kind == IndicatorKind::LoadedImage)
         .map(|i| {
             let hit = lower.iter().position(|l| l.contains(&i.target));
-            let ev = Evidence::platform().property("dyld image list");
+            let ev = DeviceEvidence::platform().property("dyld image list");
             let (state, ev) = match hit {
-                Some(n) => (Tri::Present, ev.value(images[n].clone())),
-                None => (Tri::Absent, ev),
+                Some(n) => (FactState::Present, ev.value(images[n].clone())),
+                None => (FactState::Absent, ev),
             };
-            Observation {
+            IndicatorObservation {
                 id: i.id.clone(),
                 class: i.class,
                 strength: i.strength,
@@ -401,21 +422,24 @@ pub fn observe_loaded_images(images: &[String]) -> Vec<Observation> {
 /// Kotlin collector found installed. `None` (the app cannot see other
 /// packages: Android 11+ package visibility without `<queries>`) makes them
 /// unknown rather than absent.
-pub fn observe_packages(installed: Option<&[String]>) -> Vec<Observation> {
+pub fn observe_packages(installed: Option<&[String]>) -> Vec<IndicatorObservation> {
     IndicatorTable::builtin()
         .indicators
         .iter()
         .filter(|i| i.kind == IndicatorKind::Package)
         .map(|i| {
-            let ev = Evidence::platform()
+            let ev = DeviceEvidence::platform()
                 .property("PackageManager.getPackageInfo")
                 .value(i.target.clone());
             let (state, ev) = match installed {
-                None => (Tri::Unknown, ev.detail("package visibility not granted")),
-                Some(list) if list.contains(&i.target) => (Tri::Present, ev),
-                Some(_) => (Tri::Absent, ev),
+                None => (
+                    FactState::Unknown,
+                    ev.detail("package visibility not granted"),
+                ),
+                Some(list) if list.contains(&i.target) => (FactState::Present, ev),
+                Some(_) => (FactState::Absent, ev),
             };
-            Observation {
+            IndicatorObservation {
                 id: i.id.clone(),
                 class: i.class,
                 strength: i.strength,

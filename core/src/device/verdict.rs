@@ -15,8 +15,11 @@ use time::Date;
 
 use crate::guideline::GuidelineId;
 
-use super::facts::{DeviceFacts, Evidence, Fact, KeystoreLevel, Observation, Platform, Tri};
-use super::indicators::{IndicatorClass, IndicatorTable, Strength};
+use super::facts::{
+    DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform, FactState, IndicatorObservation,
+    KeystoreLevel,
+};
+use super::indicators::{IndicatorClass, IndicatorStrength, IndicatorTable};
 use super::policy::{DeviceDecision, DevicePolicy};
 
 /// Version of the verdict JSON format.
@@ -24,8 +27,6 @@ pub const VERDICT_FORMAT: u32 = 1;
 
 /// One reason for the verdict, in the guideline's four-part shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFinding"))]
 pub struct DeviceFinding {
     /// Policy rule that produced it (`android.max_patch_age_days`, `indicators.root`).
     pub rule: String,
@@ -38,7 +39,7 @@ pub struct DeviceFinding {
     /// The risk if ignored.
     pub risk: String,
     /// What was seen, and by whom.
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<DeviceEvidence>,
     /// Indicator ids involved (indicator rules only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indicators: Vec<String>,
@@ -52,9 +53,7 @@ pub struct DeviceFinding {
 
 /// How much of one indicator class could be checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "IndicatorCoverage"))]
-pub struct ClassCoverage {
+pub struct IndicatorCoverage {
     /// The class.
     pub class: IndicatorClass,
     /// Indicators found.
@@ -69,15 +68,13 @@ pub struct ClassCoverage {
 
 /// The result of evaluating a policy over a facts snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "DeviceVerdict"))]
-pub struct Verdict {
-    /// Verdict format ([`VERDICT_FORMAT`]).
+pub struct DeviceVerdict {
+    /// Verdict format.([`VERDICT_FORMAT`]).
     pub format: u32,
     /// Allow, warn or block: the strictest finding.
     pub decision: DeviceDecision,
     /// Platform evaluated.
-    pub platform: Platform,
+    pub platform: DevicePlatform,
     /// Evaluation date (`YYYY-MM-DD`), an input.
     pub evaluated_at: String,
     /// Policy name.
@@ -91,10 +88,10 @@ pub struct Verdict {
     /// Findings, in rule order.
     pub findings: Vec<DeviceFinding>,
     /// Per-class coverage, in class order.
-    pub coverage: Vec<ClassCoverage>,
+    pub coverage: Vec<IndicatorCoverage>,
 }
 
-impl Verdict {
+impl DeviceVerdict {
     /// Pretty JSON; identical inputs give identical bytes.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("verdict always serialises")
@@ -225,7 +222,7 @@ impl Eval<'_> {
         rule: &Rule,
         decision: DeviceDecision,
         criterion: String,
-        evidence: Vec<Evidence>,
+        evidence: Vec<DeviceEvidence>,
         indicators: Vec<String>,
     ) {
         self.findings.push(DeviceFinding {
@@ -246,7 +243,7 @@ impl Eval<'_> {
         });
     }
 
-    fn unknown(&mut self, rule_name: &str, rule: &Rule, criterion: String, fact: &Fact) {
+    fn unknown(&mut self, rule_name: &str, rule: &Rule, criterion: String, fact: &DeviceFact) {
         let d = self.policy.unknown;
         self.push(
             rule_name,
@@ -266,8 +263,8 @@ impl Eval<'_> {
         &mut self,
         name: &str,
         rule: &Rule,
-        fact: &Fact,
-        bad: Tri,
+        fact: &DeviceFact,
+        bad: FactState,
         action: DeviceDecision,
         criterion: &str,
     ) {
@@ -275,7 +272,7 @@ impl Eval<'_> {
             return;
         }
         match fact.state {
-            Tri::Unknown => self.unknown(name, rule, criterion.to_owned(), fact),
+            FactState::Unknown => self.unknown(name, rule, criterion.to_owned(), fact),
             s if s == bad => self.push(
                 name,
                 rule,
@@ -294,7 +291,7 @@ impl Eval<'_> {
 /// Hashes the facts on every call (most of the cost); to evaluate one
 /// snapshot repeatedly (several policies, several actions), seal it once with
 /// [`FactsSnapshot::new`] and use [`evaluate_snapshot`].
-pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> Verdict {
+pub fn evaluate(facts: &DeviceFacts, policy: &DevicePolicy, at: Date) -> DeviceVerdict {
     if facts.is_normalized() {
         evaluate_normalized(facts, facts.sha256(), policy, at)
     } else {
@@ -334,7 +331,11 @@ impl FactsSnapshot {
 
 /// Evaluates `policy` over a sealed snapshot as of `at`: same verdict as
 /// [`evaluate`] on the same facts, without re-hashing them.
-pub fn evaluate_snapshot(snapshot: &FactsSnapshot, policy: &DevicePolicy, at: Date) -> Verdict {
+pub fn evaluate_snapshot(
+    snapshot: &FactsSnapshot,
+    policy: &DevicePolicy,
+    at: Date,
+) -> DeviceVerdict {
     evaluate_normalized(&snapshot.facts, snapshot.sha256.clone(), policy, at)
 }
 
@@ -343,7 +344,7 @@ fn evaluate_normalized(
     facts_sha256: String,
     policy: &DevicePolicy,
     at: Date,
-) -> Verdict {
+) -> DeviceVerdict {
     let mut ev = Eval {
         policy,
         findings: Vec::new(),
@@ -351,11 +352,11 @@ fn evaluate_normalized(
     let p = policy;
 
     match facts.platform {
-        Platform::Android => {
+        DevicePlatform::Android => {
             let crit = format!("Android API level >= {}", p.android.min_api_level);
             let f = &facts.android_api_level;
             match f.value.as_deref().and_then(|v| v.parse::<u32>().ok()) {
-                _ if f.state != Tri::Present => {
+                _ if f.state != FactState::Present => {
                     ev.unknown("android.min_api_level", &OS_FLOOR, crit, f)
                 }
                 None => ev.unknown("android.min_api_level", &OS_FLOOR, crit, f),
@@ -371,12 +372,12 @@ fn evaluate_normalized(
             }
             patch_rule(&mut ev, &facts.security_patch, at);
         }
-        Platform::Ios => {
+        DevicePlatform::Ios => {
             let crit = format!("iOS version >= {}", p.ios.min_version);
             let f = &facts.os_version;
             let min = super::parse_ios_version(&p.ios.min_version).expect("validated at load");
             match f.value.as_deref().and_then(super::parse_ios_version) {
-                Some(v) if f.state == Tri::Present => {
+                Some(v) if f.state == FactState::Present => {
                     if v < min {
                         ev.push(
                             "ios.min_version",
@@ -394,7 +395,7 @@ fn evaluate_normalized(
                 _ => ev.unknown("ios.min_version", &OS_FLOOR, crit, f),
             }
         }
-        Platform::Other => ev.push(
+        DevicePlatform::Other => ev.push(
             "platform",
             &PLATFORM,
             p.unknown,
@@ -409,7 +410,7 @@ fn evaluate_normalized(
         "device.screen_lock",
         &SCREEN_LOCK,
         &facts.screen_lock,
-        Tri::Absent,
+        FactState::Absent,
         d.screen_lock,
         "a screen lock is set",
     );
@@ -417,7 +418,7 @@ fn evaluate_normalized(
         "device.biometrics",
         &BIOMETRICS,
         &facts.biometrics_enrolled,
-        Tri::Absent,
+        FactState::Absent,
         d.biometrics,
         "strong biometrics are enrolled",
     );
@@ -425,7 +426,7 @@ fn evaluate_normalized(
         let crit = format!("hardware keystore level >= {}", d.min_keystore.as_str());
         let f = &facts.keystore_level;
         match f.value.as_deref().and_then(KeystoreLevel::parse) {
-            Some(l) if f.state == Tri::Present => {
+            Some(l) if f.state == FactState::Present => {
                 if l.rank() < d.min_keystore.rank() {
                     ev.push(
                         "device.keystore",
@@ -440,12 +441,12 @@ fn evaluate_normalized(
             _ => ev.unknown("device.keystore", &KEYSTORE, crit, f),
         }
     }
-    if facts.platform == Platform::Android {
+    if facts.platform == DevicePlatform::Android {
         ev.flag(
             "device.developer_options",
             &DEV_SETTINGS,
             &facts.developer_options,
-            Tri::Present,
+            FactState::Present,
             d.developer_options,
             "developer options are off",
         );
@@ -453,7 +454,7 @@ fn evaluate_normalized(
             "device.adb_enabled",
             &DEV_SETTINGS,
             &facts.adb_enabled,
-            Tri::Present,
+            FactState::Present,
             d.adb_enabled,
             "ADB debugging is off",
         );
@@ -471,8 +472,8 @@ fn evaluate_normalized(
         let crit = format!("installed by one of [{}]", a.installers.join(", "));
         let f = &facts.installer;
         match (f.state, f.value.as_deref()) {
-            (Tri::Unknown, _) => ev.unknown("app.installers", &INSTALLER, crit, f),
-            (Tri::Present, Some(i)) if a.installers.iter().any(|x| x == i) => {}
+            (FactState::Unknown, _) => ev.unknown("app.installers", &INSTALLER, crit, f),
+            (FactState::Present, Some(i)) if a.installers.iter().any(|x| x == i) => {}
             (_, v) => ev.push(
                 "app.installers",
                 &INSTALLER,
@@ -487,8 +488,8 @@ fn evaluate_normalized(
         let crit = "signed with an accepted certificate".to_owned();
         let f = &facts.signing_cert_sha256;
         match (f.state, f.value.as_deref().map(str::to_ascii_lowercase)) {
-            (Tri::Present, Some(v)) if a.signing_cert_sha256.contains(&v) => {}
-            (Tri::Present, Some(_)) => ev.push(
+            (FactState::Present, Some(v)) if a.signing_cert_sha256.contains(&v) => {}
+            (FactState::Present, Some(_)) => ev.push(
                 "app.signing_cert_sha256",
                 &SIGNATURE,
                 a.signature_mismatch,
@@ -506,7 +507,7 @@ fn evaluate_normalized(
         .map(|f| f.decision)
         .max()
         .unwrap_or(DeviceDecision::Allow);
-    Verdict {
+    DeviceVerdict {
         format: VERDICT_FORMAT,
         decision,
         platform: facts.platform,
@@ -520,7 +521,7 @@ fn evaluate_normalized(
     }
 }
 
-fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
+fn patch_rule(ev: &mut Eval<'_>, f: &DeviceFact, at: Date) {
     let a = &ev.policy.android;
     let crit = format!(
         "security patch level at most {} days old",
@@ -529,7 +530,7 @@ fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
     let Some(patch) = f
         .value
         .as_deref()
-        .filter(|_| f.state == Tri::Present)
+        .filter(|_| f.state == FactState::Present)
         .and_then(super::parse_patch_level)
     else {
         return ev.unknown("android.max_patch_age_days", &PATCH, crit, f);
@@ -538,12 +539,12 @@ fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
     if age < -31 {
         let mut e = f.evidence.clone();
         e.push(
-            Evidence::probe()
+            DeviceEvidence::probe()
                 .value(age.to_string())
                 .detail("patch level is later than the evaluation date"),
         );
-        let fact = Fact {
-            state: Tri::Unknown,
+        let fact = DeviceFact {
+            state: FactState::Unknown,
             value: None,
             evidence: e,
         };
@@ -576,7 +577,7 @@ fn class_eval(
     ev: &mut Eval<'_>,
     facts: &DeviceFacts,
     class: IndicatorClass,
-) -> Option<ClassCoverage> {
+) -> Option<IndicatorCoverage> {
     let policy = ev.policy;
     let rule = &policy.indicators[&class];
     let table = IndicatorTable::builtin();
@@ -587,15 +588,15 @@ fn class_eval(
         _ => None,
     };
     let top_obs = top
-        .filter(|(_, f)| f.state != Tri::Unknown || !f.evidence.is_empty())
-        .map(|(id, f)| Observation {
+        .filter(|(_, f)| f.state != FactState::Unknown || !f.evidence.is_empty())
+        .map(|(id, f)| IndicatorObservation {
             id: id.to_owned(),
             class,
-            strength: Strength::Strong,
+            strength: IndicatorStrength::Strong,
             state: f.state,
             evidence: f.evidence.clone(),
         });
-    let obs: Vec<&Observation> = facts
+    let obs: Vec<&IndicatorObservation> = facts
         .indicators
         .iter()
         .filter(|o| o.class == class)
@@ -605,7 +606,7 @@ fn class_eval(
     if obs.is_empty() && !expected {
         return None;
     }
-    let mut cov = ClassCoverage {
+    let mut cov = IndicatorCoverage {
         class,
         present: 0,
         absent: 0,
@@ -615,24 +616,24 @@ fn class_eval(
     let (mut strong, mut weak, mut allowed) = (Vec::new(), Vec::new(), Vec::new());
     for o in &obs {
         match o.state {
-            Tri::Present if policy.allow.indicators.contains(&o.id) => {
+            FactState::Present if policy.allow.indicators.contains(&o.id) => {
                 cov.allowlisted += 1;
                 allowed.push(*o);
             }
-            Tri::Present => {
+            FactState::Present => {
                 cov.present += 1;
                 match o.strength {
-                    Strength::Strong => strong.push(*o),
-                    Strength::Weak => weak.push(*o),
+                    IndicatorStrength::Strong => strong.push(*o),
+                    IndicatorStrength::Weak => weak.push(*o),
                 }
             }
-            Tri::Absent => cov.absent += 1,
-            Tri::Unknown => cov.unknown += 1,
+            FactState::Absent => cov.absent += 1,
+            FactState::Unknown => cov.unknown += 1,
         }
     }
     let name = format!("indicators.{}", class.as_str());
     let r = class_rule(class);
-    let gather = |list: &[&Observation]| -> (Vec<Evidence>, Vec<String>) {
+    let gather = |list: &[&IndicatorObservation]| -> (Vec<DeviceEvidence>, Vec<String>) {
         (
             list.iter()
                 .flat_map(|o| o.evidence.iter().cloned())
@@ -642,7 +643,8 @@ fn class_eval(
     };
     if rule.action != DeviceDecision::Allow {
         if !strong.is_empty() || weak.len() as u32 >= rule.weak_threshold {
-            let all: Vec<&Observation> = strong.iter().chain(weak.iter()).copied().collect();
+            let all: Vec<&IndicatorObservation> =
+                strong.iter().chain(weak.iter()).copied().collect();
             let (e, ids) = gather(&all);
             let crit = format!(
                 "no {} indicator ({} strong, {} weak found; {} weak needed to corroborate)",
@@ -675,7 +677,7 @@ fn class_eval(
                 cov.unknown
             );
             let d = policy.unknown;
-            let e: Vec<Evidence> = obs
+            let e: Vec<DeviceEvidence> = obs
                 .iter()
                 .flat_map(|o| o.evidence.iter().cloned())
                 .collect();
@@ -690,10 +692,10 @@ fn class_eval(
         } else if cov.unknown > 0 {
             // Partly checked and nothing found: recorded for the audit trail,
             // without changing the decision.
-            let unknown: Vec<&Observation> = obs
+            let unknown: Vec<&IndicatorObservation> = obs
                 .iter()
                 .copied()
-                .filter(|o| o.state == Tri::Unknown)
+                .filter(|o| o.state == FactState::Unknown)
                 .collect();
             let (e, ids) = gather(&unknown);
             let crit = format!(

@@ -11,13 +11,13 @@
 
 use serde::Serialize;
 
-use super::verify::Position;
+use super::verify::CertificatePosition;
 
 /// Why a check failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 #[non_exhaustive]
-pub enum Failure {
+pub enum PinFailure {
     /// The host name given by the TLS stack is not a host.
     #[error("invalid host: {0}")]
     InvalidHost(String),
@@ -167,19 +167,19 @@ pub enum StrictViolation {
     #[error("{position:?} has a DSA key")]
     DsaKey {
         /// Where the key sits.
-        position: Position,
+        position: CertificatePosition,
     },
     /// A key of the path is on P-192.
     #[error("{position:?} has a P-192 key")]
     P192Key {
         /// Where the key sits.
-        position: Position,
+        position: CertificatePosition,
     },
     /// An RSA key of the path has fewer than 2048 bits.
     #[error("{position:?} has an RSA key of {bits} bits (minimum 2048)")]
     RsaKeyTooShort {
         /// Where the key sits.
-        position: Position,
+        position: CertificatePosition,
         /// The modulus length.
         bits: u32,
     },
@@ -187,7 +187,7 @@ pub enum StrictViolation {
     #[error("{position:?} has an RSA key of {bits} bits, not a whole number of bytes")]
     RsaKeyOddLength {
         /// Where the key sits.
-        position: Position,
+        position: CertificatePosition,
         /// The modulus length.
         bits: u32,
     },
@@ -210,7 +210,7 @@ pub enum StrictViolation {
     #[error("{position:?} has a malformed extension {oid}: {detail}")]
     MalformedExtension {
         /// Where the certificate sits.
-        position: Position,
+        position: CertificatePosition,
         /// The extension's OID, dotted.
         oid: String,
         /// The parser's message.
@@ -221,7 +221,7 @@ pub enum StrictViolation {
     #[error("{position:?} has a serial number that is not a positive integer of at most 20 octets")]
     BadSerialNumber {
         /// Where the certificate sits.
-        position: Position,
+        position: CertificatePosition,
     },
     /// The leaf covers the host only through a wildcard directly under a
     /// public suffix (CABF BR 3.2.2.6).

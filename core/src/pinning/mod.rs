@@ -11,7 +11,7 @@
 //! - `verify`: webpki path validation, then pins on the verified path
 //!   ([`PinVerifier`], [`PinDecision`]).
 //! - `strict`: the strict profile's extra rules on a verified path.
-//! - `failure`: why a check failed, typed ([`Failure`]).
+//! - `failure`: why a check failed, typed ([`PinFailure`]).
 //! - `tls`: a rustls `ServerCertVerifier` for Rust clients.
 //! - `report`: TrustKit-shaped failure reports, deduplicated.
 //! - `certs`: reading and describing certificates.
@@ -27,7 +27,7 @@ pub(crate) mod tls;
 mod verify;
 
 pub use certs::{CertParseError, CertificateSummary, certificates_from_bytes, to_pem};
-pub use failure::{ChainError, Failure, NameError, StrictViolation};
+pub use failure::{ChainError, NameError, PinFailure, StrictViolation};
 pub use host::{Host, HostError, HostPattern};
 pub use pin::{Pin, PinParseError};
 pub use policy::{
@@ -36,7 +36,7 @@ pub use policy::{
 };
 pub use report::{AppInfo, DEDUP_WINDOW_SECS, PinFailureReport, ReportListener, ValidationResult};
 pub use tls::{HandshakeBlocked, PinningServerVerifier, client_config};
-pub use verify::{ChainEntry, Outcome, PinDecision, PinVerifier, Position};
+pub use verify::{CertificatePosition, ChainCertificate, PinDecision, PinOutcome, PinVerifier};
 
 #[cfg(test)]
 mod policy_tests;

@@ -9,7 +9,7 @@
 
 use super::failure::StrictViolation;
 use super::host::{Host, is_public_suffix};
-use super::verify::Position;
+use super::verify::CertificatePosition;
 
 // OIDs the strict profile refuses.
 const OID_DSA: &str = "1.2.840.10040.4.1";
@@ -28,7 +28,7 @@ const OID_P192: &str = "1.2.840.10045.3.1.1";
 ///   the serial number is positive and at most 20 octets.
 pub(super) fn check_path(
     host: &Host,
-    path: &[(Position, Vec<u8>)],
+    path: &[(CertificatePosition, Vec<u8>)],
     anchor_spki: &[u8],
 ) -> Result<(), StrictViolation> {
     use x509_parser::prelude::FromDer;
@@ -38,7 +38,7 @@ pub(super) fn check_path(
                 detail: e.to_string(),
             }
         })?;
-    check_key(Position::Anchor, &anchor_key)?;
+    check_key(CertificatePosition::Anchor, &anchor_key)?;
     for (pos, der) in path {
         let (_, cert) =
             x509_parser::parse_x509_certificate(der).map_err(|e| StrictViolation::Unparseable {
@@ -46,7 +46,7 @@ pub(super) fn check_path(
             })?;
         check_key(*pos, &cert.tbs_certificate.subject_pki)?;
         well_formed(*pos, &cert)?;
-        if *pos != Position::Leaf {
+        if *pos != CertificatePosition::Leaf {
             continue;
         }
         match cert.extended_key_usage() {
@@ -84,7 +84,7 @@ pub(super) fn check_path(
 /// bits and a multiple of 8 bits (CABF BR 6.1.5): odd sizes come from broken
 /// or hand-rolled key generation.
 fn check_key(
-    pos: Position,
+    pos: CertificatePosition,
     spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
 ) -> Result<(), StrictViolation> {
     use x509_parser::public_key::PublicKey;
@@ -136,7 +136,7 @@ fn rsa_modulus_bits(modulus: &[u8]) -> u32 {
 /// platform verifier running beside Mamori, may read differently), and the
 /// serial number must be positive and at most 20 octets (RFC 5280 4.1.2.2).
 fn well_formed(
-    pos: Position,
+    pos: CertificatePosition,
     cert: &x509_parser::certificate::X509Certificate<'_>,
 ) -> Result<(), StrictViolation> {
     for ext in cert.extensions() {

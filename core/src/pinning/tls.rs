@@ -13,7 +13,7 @@ use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_t
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
 
-use super::failure::{ChainError, Failure};
+use super::failure::{ChainError, PinFailure};
 use super::verify::{PinDecision, PinVerifier};
 
 /// A handshake Mamori blocked, as rustls carries it (inside
@@ -124,10 +124,10 @@ impl ServerCertVerifier for PinningServerVerifier {
             return Ok(ServerCertVerified::assertion());
         }
         let err = match &decision.failure {
-            Some(Failure::Chain(ChainError::Expired)) => CertificateError::Expired,
-            Some(Failure::Chain(ChainError::NotYetValid)) => CertificateError::NotValidYet,
-            Some(Failure::Chain(ChainError::UnknownIssuer)) => CertificateError::UnknownIssuer,
-            Some(Failure::Name(_)) => CertificateError::NotValidForName,
+            Some(PinFailure::Chain(ChainError::Expired)) => CertificateError::Expired,
+            Some(PinFailure::Chain(ChainError::NotYetValid)) => CertificateError::NotValidYet,
+            Some(PinFailure::Chain(ChainError::UnknownIssuer)) => CertificateError::UnknownIssuer,
+            Some(PinFailure::Name(_)) => CertificateError::NotValidForName,
             _ => CertificateError::Other(OtherError(Arc::new(HandshakeBlocked {
                 host: decision.host.clone(),
                 reason: decision.reason.clone(),

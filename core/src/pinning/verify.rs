@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
 
 use super::certs::{CertificateSummary, to_pem};
-use super::failure::{ChainError, Failure, NameError};
+use super::failure::{ChainError, NameError, PinFailure};
 use super::host::Host;
 use super::pin::{Pin, wrap_der_sequence};
 use super::policy::{DomainRule, ExpiryMode, PinPolicy, Profile};
@@ -25,7 +25,7 @@ use super::report::{AppInfo, PinFailureReport, ReportListener, Reporter, Validat
 /// What to do with the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum PinOutcome {
     /// Proceed.
     Allow,
     /// Abort the connection.
@@ -35,7 +35,7 @@ pub enum Outcome {
     Report,
 }
 
-impl Outcome {
+impl PinOutcome {
     /// `allow`, `block` or `report`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,7 +49,7 @@ impl Outcome {
 /// Where a certificate sits in a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Position {
+pub enum CertificatePosition {
     /// The server's own certificate.
     Leaf,
     /// An intermediate CA.
@@ -60,9 +60,9 @@ pub enum Position {
 
 /// One certificate of a chain, described.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ChainEntry {
+pub struct ChainCertificate {
     /// Leaf, intermediate or anchor.
-    pub position: Position,
+    pub position: CertificatePosition,
     /// Its subject.
     pub subject: String,
     /// Its SPKI pin.
@@ -75,7 +75,7 @@ pub struct PinDecision {
     /// Allow, block or report. (Serialised as `decision`, the key of the
     /// CLI's JSON output.)
     #[serde(rename = "decision")]
-    pub outcome: Outcome,
+    pub outcome: PinOutcome,
     /// The normalised host.
     pub host: String,
     /// Whether the chain validated (path, time, EKU, name, profile).
@@ -93,10 +93,10 @@ pub struct PinDecision {
     /// A sentence a developer can act on.
     pub reason: String,
     /// The typed failure, if any.
-    pub failure: Option<Failure>,
+    pub failure: Option<PinFailure>,
     /// The verified path (leaf to anchor) when the chain validated, else the
     /// presented chain.
-    pub chain: Vec<ChainEntry>,
+    pub chain: Vec<ChainCertificate>,
     /// Whether `chain` is the verified path.
     pub chain_verified: bool,
     /// The rule's pins.
@@ -109,7 +109,7 @@ pub struct PinDecision {
 impl PinDecision {
     /// Whether the connection may proceed.
     pub fn is_allowed(&self) -> bool {
-        self.outcome != Outcome::Block
+        self.outcome != PinOutcome::Block
     }
 
     /// The pins of `chain` as strings, leaf first.
@@ -198,13 +198,13 @@ impl PinVerifier {
         let parsed_host = match Host::parse(host) {
             Ok(h) => h,
             Err(e) => {
-                return self.blocked_early(host, Failure::InvalidHost(e.to_string()), chain);
+                return self.blocked_early(host, PinFailure::InvalidHost(e.to_string()), chain);
             }
         };
         let host_s = parsed_host.to_string();
         let rule = self.policy.rule_for(&parsed_host);
         if chain.is_empty() {
-            let mut d = self.blocked_early(&host_s, Failure::EmptyChain, chain);
+            let mut d = self.blocked_early(&host_s, PinFailure::EmptyChain, chain);
             d.pinned = rule.is_some();
             d.rule = rule.map(|r| r.host().to_owned());
             return d;
@@ -222,7 +222,7 @@ impl PinVerifier {
         };
 
         let mut d = PinDecision {
-            outcome: Outcome::Allow,
+            outcome: PinOutcome::Allow,
             host: host_s.clone(),
             chain_valid,
             pinned: rule.is_some(),
@@ -239,11 +239,11 @@ impl PinVerifier {
         };
 
         if let Some(f) = failure {
-            d.outcome = Outcome::Block;
+            d.outcome = PinOutcome::Block;
             d.reason = match &f {
                 // Say which anchors were tried: the usual cause is a chain
                 // from a CA the policy does not list.
-                Failure::Chain(ChainError::UnknownIssuer) => {
+                PinFailure::Chain(ChainError::UnknownIssuer) => {
                     format!("{f}; trusted: {}", self.policy.trust().describe())
                 }
                 _ => f.to_string(),
@@ -266,9 +266,9 @@ impl PinVerifier {
                 "pin {} of the {} ({}) matched rule {}{}",
                 entry.pin,
                 match entry.position {
-                    Position::Leaf => "leaf",
-                    Position::Intermediate => "intermediate",
-                    Position::Anchor => "anchor",
+                    CertificatePosition::Leaf => "leaf",
+                    CertificatePosition::Intermediate => "intermediate",
+                    CertificatePosition::Anchor => "anchor",
                 },
                 entry.subject,
                 rule.host(),
@@ -280,22 +280,22 @@ impl PinVerifier {
             );
             return d;
         }
-        let failure = Failure::PinMismatch {
+        let failure = PinFailure::PinMismatch {
             rule: rule.host().to_owned(),
         };
         let pins = d.chain_pins().join(", ");
         if rule.report_only() {
-            d.outcome = Outcome::Report;
+            d.outcome = PinOutcome::Report;
             d.reason =
                 format!("{failure} (report-only rule: allowed and reported); chain pins: {pins}");
         } else if d.pin_set_expired && rule.on_expiry() == ExpiryMode::FailOpen {
-            d.outcome = Outcome::Report;
+            d.outcome = PinOutcome::Report;
             d.reason = format!(
                 "{failure}, but the pin set expired on {} (fail-open: allowed and reported); chain pins: {pins}",
                 rule.expires_text().unwrap_or("?")
             );
         } else {
-            d.outcome = Outcome::Block;
+            d.outcome = PinOutcome::Block;
             d.reason = format!("{failure}; chain pins: {pins}");
         }
         d.failure = Some(failure);
@@ -306,11 +306,11 @@ impl PinVerifier {
     fn blocked_early(
         &self,
         host: &str,
-        failure: Failure,
+        failure: PinFailure,
         chain: &[CertificateDer<'_>],
     ) -> PinDecision {
         PinDecision {
-            outcome: Outcome::Block,
+            outcome: PinOutcome::Block,
             host: host.to_owned(),
             chain_valid: false,
             pinned: false,
@@ -334,9 +334,9 @@ impl PinVerifier {
         host: &Host,
         chain: &[CertificateDer<'_>],
         now: UnixTime,
-    ) -> Result<Vec<ChainEntry>, Failure> {
+    ) -> Result<Vec<ChainCertificate>, PinFailure> {
         let ee = EndEntityCert::try_from(&chain[0]).map_err(|e| {
-            Failure::Chain(ChainError::BadLeaf {
+            PinFailure::Chain(ChainError::BadLeaf {
                 detail: e.to_string(),
             })
         })?;
@@ -350,11 +350,11 @@ impl PinVerifier {
                 None,
                 None,
             )
-            .map_err(|e| Failure::Chain(ChainError::from_webpki(&e)))?;
+            .map_err(|e| PinFailure::Chain(ChainError::from_webpki(&e)))?;
         let server_name = match host {
             Host::Dns(d) => ServerName::try_from(d.as_str())
                 .map_err(|e| {
-                    Failure::Name(NameError::Other {
+                    PinFailure::Name(NameError::Other {
                         detail: e.to_string(),
                     })
                 })?
@@ -362,35 +362,36 @@ impl PinVerifier {
             Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
         };
         ee.verify_is_valid_for_subject_name(&server_name)
-            .map_err(|e| Failure::Name(NameError::from_webpki(&e)))?;
+            .map_err(|e| PinFailure::Name(NameError::from_webpki(&e)))?;
 
         // Describe the path from webpki's own parse of it: re-parsing each
         // certificate with x509-parser would cost more than the pin check
         // itself (about 10 µs per certificate against 0.5 µs per SHA-256).
-        let mut path_certs: Vec<(Position, &webpki::Cert<'_>)> = vec![(Position::Leaf, &*ee)];
+        let mut path_certs: Vec<(CertificatePosition, &webpki::Cert<'_>)> =
+            vec![(CertificatePosition::Leaf, &*ee)];
         path_certs.extend(
             path.intermediate_certificates()
-                .map(|c| (Position::Intermediate, c)),
+                .map(|c| (CertificatePosition::Intermediate, c)),
         );
         let anchor = path.anchor();
         if self.policy.profile() == Profile::Strict {
-            let ders: Vec<(Position, Vec<u8>)> = path_certs
+            let ders: Vec<(CertificatePosition, Vec<u8>)> = path_certs
                 .iter()
                 .map(|(pos, c)| (*pos, c.der().as_ref().to_vec()))
                 .collect();
             let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
-            super::strict::check_path(host, &ders, &anchor_spki).map_err(Failure::Strict)?;
+            super::strict::check_path(host, &ders, &anchor_spki).map_err(PinFailure::Strict)?;
         }
-        let mut entries: Vec<ChainEntry> = path_certs
+        let mut entries: Vec<ChainCertificate> = path_certs
             .iter()
-            .map(|(pos, c)| ChainEntry {
+            .map(|(pos, c)| ChainCertificate {
                 position: *pos,
                 subject: self.names.describe(c.subject()),
                 pin: Pin::of_spki(c.subject_public_key_info().as_ref()),
             })
             .collect();
-        entries.push(ChainEntry {
-            position: Position::Anchor,
+        entries.push(ChainCertificate {
+            position: CertificatePosition::Anchor,
             subject: self.names.describe(anchor.subject.as_ref()),
             // webpki returns a reference into `self.anchors`.
             pin: match self.anchors.iter().position(|a| core::ptr::eq(a, anchor)) {
@@ -417,7 +418,7 @@ impl PinVerifier {
             port,
             noted_hostname: rule.pattern().to_string(),
             include_subdomains: rule.include_subdomains(),
-            enforce_pinning: d.outcome == Outcome::Block,
+            enforce_pinning: d.outcome == PinOutcome::Block,
             validated_certificate_chain: if d.chain_verified {
                 // Leaf and intermediates as served, then the anchor when its
                 // certificate is known (custom anchors; the Mozilla roots
@@ -426,7 +427,7 @@ impl PinVerifier {
                 let anchor_pem = d
                     .chain
                     .iter()
-                    .filter(|e| e.position == Position::Anchor)
+                    .filter(|e| e.position == CertificatePosition::Anchor)
                     .find_map(|e| {
                         self.anchor_pins
                             .iter()
@@ -464,9 +465,12 @@ impl PinVerifier {
 
 /// PEMs of the presented certificates that are in the verified path, in path
 /// order.
-fn served_path_pems(served: &[CertificateDer<'_>], path: &[ChainEntry]) -> Vec<String> {
+fn served_path_pems(served: &[CertificateDer<'_>], path: &[ChainCertificate]) -> Vec<String> {
     let mut out = Vec::new();
-    for entry in path.iter().filter(|e| e.position != Position::Anchor) {
+    for entry in path
+        .iter()
+        .filter(|e| e.position != CertificatePosition::Anchor)
+    {
         if let Some(c) = served
             .iter()
             .find(|c| Pin::of_certificate(c.as_ref()).ok() == Some(entry.pin))
@@ -511,17 +515,17 @@ fn name_to_string(der: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-fn describe_presented(chain: &[CertificateDer<'_>]) -> Vec<ChainEntry> {
+fn describe_presented(chain: &[CertificateDer<'_>]) -> Vec<ChainCertificate> {
     chain
         .iter()
         .enumerate()
         .filter_map(|(i, c)| {
             let s = CertificateSummary::of(c.as_ref()).ok()?;
-            Some(ChainEntry {
+            Some(ChainCertificate {
                 position: if i == 0 {
-                    Position::Leaf
+                    CertificatePosition::Leaf
                 } else {
-                    Position::Intermediate
+                    CertificatePosition::Intermediate
                 },
                 subject: s.subject,
                 pin: s.pin,

@@ -59,7 +59,6 @@ pub enum KekError {
 
 /// Why the store concluded that its key-encryption key is lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[non_exhaustive]
 pub enum KeyLossReason {
     /// The KEK itself reported that it was invalidated or deleted.

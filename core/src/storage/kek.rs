@@ -26,7 +26,6 @@ pub const DEK_LEN: usize = 32;
 /// The order is meaningful: `a >= b` means "at least as strong as". StrongBox and
 /// the Secure Enclave are both dedicated secure elements and rank equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SecurityLevel {
     /// Key bytes in process memory (tests, or a key from a KDF).
     Software,

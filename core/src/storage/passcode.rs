@@ -80,7 +80,6 @@ impl PasscodePolicy {
 
 /// The outcome of a passcode check that was allowed to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PasscodeCheck {
     /// The passcode is right; the failure counter was reset.
     Verified,

@@ -129,7 +129,6 @@ struct Manifest {
 
 /// What a rotation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RotationReport {
     /// Files whose data key was re-wrapped.
     pub rewrapped: u64,
@@ -141,7 +140,6 @@ pub struct RotationReport {
 
 /// What a wipe did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WipeReport {
     /// Whether the KEK was destroyed (false if it does not support destruction).
     pub kek_destroyed: bool,

@@ -9,7 +9,7 @@ import MamoriFFI
 public enum KeystoreLevel: String {
     case none
     case tee
-    case strongbox
+    case strongBox = "strongbox"
     case secureEnclave = "secure_enclave"
 }
 

@@ -10,3 +10,11 @@ public enum Mamori {
         mamoriVersion()
     }
 }
+
+extension PinFailureReport {
+    /// This report as JSON in TrustKit's shape (kebab-case keys such as `noted-hostname` and
+    /// `validation-result`), ready to upload to a report endpoint.
+    public var json: String {
+        pinFailureReportJson(report: self)
+    }
+}

@@ -56,15 +56,17 @@ public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @uncheck
     ///   - appInfo: App facts that reports carry; none by default (LOG-2).
     ///   - onReport: Receives pin failure reports (TrustKit's shape; `report.json` is ready to
     ///     upload), at most once per host, chain and result per 24 hours. Called on the
-    ///     handshake thread: queue the upload and return. Replaces the engine's previous listener.
+    ///     handshake thread: queue the upload and return. The listener belongs to this delegate:
+    ///     other delegates built from the same engine keep their own.
     public init(
         engine: PinningEngine,
-        appInfo: ReportAppInfo = ReportAppInfo(),
-        onReport: (@Sendable (PinReport) -> Void)? = nil
+        appInfo: AppInfo = AppInfo(),
+        onReport: (@Sendable (PinFailureReport) -> Void)? = nil
     ) {
-        self.engine = engine
         if let onReport {
-            engine.setReportListener(listener: ClosureReportListener(onReport), app: appInfo)
+            self.engine = engine.withReportListener(listener: ClosureReportListener(onReport), app: appInfo)
+        } else {
+            self.engine = engine
         }
         super.init()
     }
@@ -136,13 +138,13 @@ public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @uncheck
 
 /// Adapts a Swift closure to the engine's report listener.
 final class ClosureReportListener: PinReportListener, @unchecked Sendable {
-    private let handler: @Sendable (PinReport) -> Void
+    private let handler: @Sendable (PinFailureReport) -> Void
 
-    init(_ handler: @escaping @Sendable (PinReport) -> Void) {
+    init(_ handler: @escaping @Sendable (PinFailureReport) -> Void) {
         self.handler = handler
     }
 
-    func onReport(report: PinReport) {
+    func onReport(report: PinFailureReport) {
         handler(report)
     }
 }

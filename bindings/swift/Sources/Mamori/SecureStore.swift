@@ -20,27 +20,36 @@ public final class SecureStorage: @unchecked Sendable {
     ///   - previousKeks: keys the store may still be under; opening with a new key and the old one
     ///     here rotates (and finishes a rotation a crash interrupted).
     ///   - minSecurityLevel: the weakest key accepted (tests pass `.software`).
-    ///   - keyCacheSeconds: how long an unwrapped data key stays cached (0: ask the key every time).
+    ///   - keyCache: how long an unwrapped data key stays cached, in seconds (fractions kept;
+    ///     0: ask the key every time).
     public init(
         directory: URL,
         kek: KeyEncryptionKey,
         previousKeks: [KeyEncryptionKey] = [],
         minSecurityLevel: SecurityLevel = .tee,
-        keyCacheSeconds: UInt64 = 600
+        keyCache: TimeInterval = 600
     ) throws {
-        let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCacheSeconds: keyCacheSeconds)
+        let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCache: keyCache)
         store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
     }
 
     /// Opens the store off the calling thread (the first unwrap may prompt or take a while).
+    /// The parameters are those of ``init(directory:kek:previousKeks:minSecurityLevel:keyCache:)``.
     public static func open(
         directory: URL,
         kek: KeyEncryptionKey,
         previousKeks: [KeyEncryptionKey] = [],
-        minSecurityLevel: SecurityLevel = .tee
+        minSecurityLevel: SecurityLevel = .tee,
+        keyCache: TimeInterval = 600
     ) async throws -> SecureStorage {
         try await Task.detached {
-            try SecureStorage(directory: directory, kek: kek, previousKeks: previousKeks, minSecurityLevel: minSecurityLevel)
+            try SecureStorage(
+                directory: directory,
+                kek: kek,
+                previousKeks: previousKeks,
+                minSecurityLevel: minSecurityLevel,
+                keyCache: keyCache
+            )
         }.value
     }
 

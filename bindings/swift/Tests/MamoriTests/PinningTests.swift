@@ -53,9 +53,9 @@ final class PinningTests: XCTestCase {
 
     private final class Reports: @unchecked Sendable {
         private let lock = NSLock()
-        private var items: [PinReport] = []
-        func add(_ report: PinReport) { lock.lock(); items.append(report); lock.unlock() }
-        var all: [PinReport] { lock.lock(); defer { lock.unlock() }; return items }
+        private var items: [PinFailureReport] = []
+        func add(_ report: PinFailureReport) { lock.lock(); items.append(report); lock.unlock() }
+        var all: [PinFailureReport] { lock.lock(); defer { lock.unlock() }; return items }
     }
 
     func testPinnedHostWithMatchingPinPasses() throws {
@@ -137,8 +137,8 @@ final class PinningTests: XCTestCase {
             host = "api.example.com"
             pins = ["sha256/ZOrvJdSKzA1pMB/NkuqW3Kyiocce7I5f1cTvodiloww="]
             """)) { error in
-            guard case let .InvalidPolicy(origin, problems, _)? = error as? PinningError else {
-                return XCTFail("expected PinningError.InvalidPolicy, got \(error)")
+            guard case let .InvalidPolicy(origin, problems, _)? = error as? PinPolicyError else {
+                return XCTFail("expected PinPolicyError.InvalidPolicy, got \(error)")
             }
             XCTAssertEqual(origin, "<inline>")
             XCTAssertTrue(problems.contains { $0.contains("api.example.com") && $0.contains("two distinct pins") })

@@ -12,3 +12,10 @@ public object Mamori {
     public val nativeVersion: String
         get() = jp.mamori.ffi.mamoriVersion()
 }
+
+/**
+ * This report as JSON in TrustKit's shape (kebab-case keys such as `noted-hostname` and
+ * `validation-result`), ready to upload to a report endpoint.
+ */
+public val jp.mamori.ffi.PinFailureReport.json: String
+    get() = jp.mamori.ffi.pinFailureReportJson(this)

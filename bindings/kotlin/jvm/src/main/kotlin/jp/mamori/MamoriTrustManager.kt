@@ -2,10 +2,10 @@ package jp.mamori
 
 import jp.mamori.ffi.PinDecision
 import jp.mamori.ffi.PinOutcome
-import jp.mamori.ffi.PinReport
+import jp.mamori.ffi.PinFailureReport
 import jp.mamori.ffi.PinReportListener
 import jp.mamori.ffi.PinningEngine
-import jp.mamori.ffi.ReportAppInfo
+import jp.mamori.ffi.AppInfo
 import java.net.Socket
 import java.security.KeyStore
 import java.security.cert.CertificateException
@@ -48,25 +48,38 @@ import javax.net.ssl.X509TrustManager
  * engine's [PinDecision]: the reason, the chain's pins and the rule's pins.
  */
 public class MamoriTrustManager private constructor(
-    /** The engine deciding on each chain. */
+    /** The engine deciding on each chain (with this trust manager's own report listener, if any). */
     public val engine: PinningEngine,
     private val platform: X509TrustManager,
+    private val platformCheck: PlatformTrustCheck?,
 ) : X509ExtendedTrustManager() {
+
+    /**
+     * The platform's trust evaluation for a host, when the platform offers a host-aware one that
+     * returns the chain it verified (Android's `X509TrustManagerExtensions`, which applies the
+     * app's network security config). Mamori then pins against that verified chain. Throw a
+     * `CertificateException` to refuse the chain.
+     */
+    public fun interface PlatformTrustCheck {
+        /** Checks [chain] for [host]; returns the chain to pin against, leaf first. */
+        public fun verifiedChain(chain: Array<X509Certificate>, authType: String, host: String): List<X509Certificate>
+    }
 
     /** Builds a [MamoriTrustManager]. */
     public class Builder {
         private var engine: PinningEngine? = null
         private var platform: X509TrustManager? = null
-        private var listener: ((PinReport) -> Unit)? = null
-        private var appInfo: ReportAppInfo = ReportAppInfo()
+        private var listener: ((PinFailureReport) -> Unit)? = null
+        private var appInfo: AppInfo = AppInfo()
+        private var platformCheck: PlatformTrustCheck? = null
 
         /** The pinning engine (its policy). Required. */
         public fun policy(engine: PinningEngine): Builder = apply { this.engine = engine }
 
-        /** Loads the policy from a TOML or JSON file. Throws `PinningException` if invalid. */
+        /** Loads the policy from a TOML or JSON file. Throws `PinPolicyException` if invalid. */
         public fun policyFile(path: String): Builder = policy(PinningEngine.fromFile(path))
 
-        /** Parses a TOML policy. Throws `PinningException` if invalid. */
+        /** Parses a TOML policy. Throws `PinPolicyException` if invalid. */
         public fun policyToml(text: String): Builder = policy(PinningEngine.fromToml(text))
 
         /**
@@ -77,21 +90,29 @@ public class MamoriTrustManager private constructor(
             apply { this.platform = trustManager }
 
         /**
+         * A host-aware platform evaluation that returns the verified chain (see
+         * [PlatformTrustCheck]); it replaces the `checkServerTrusted` call on the platform trust
+         * manager. `jp.mamori.android.AndroidPinning` sets Android's.
+         */
+        public fun platformTrustCheck(check: PlatformTrustCheck): Builder = apply { this.platformCheck = check }
+
+        /**
          * Receives pin failure reports (TrustKit's shape; `report.json` is ready to upload),
          * at most once per host, chain and result per 24 h. Called on the handshake thread:
          * queue and return. An exception thrown here is logged and never affects the connection.
-         * Registering a listener replaces the engine's previous one.
+         * The listener belongs to this trust manager: other trust managers built from the same
+         * engine keep their own listeners and deduplication.
          */
-        public fun reportListener(listener: (PinReport) -> Unit): Builder = apply { this.listener = listener }
+        public fun reportListener(listener: (PinFailureReport) -> Unit): Builder = apply { this.listener = listener }
 
         /** App facts reports carry (bundle id, version, platform). None by default (LOG-2). */
-        public fun appInfo(appInfo: ReportAppInfo): Builder = apply { this.appInfo = appInfo }
+        public fun appInfo(appInfo: AppInfo): Builder = apply { this.appInfo = appInfo }
 
         /** The trust manager. */
         public fun build(): MamoriTrustManager {
             val engine = checkNotNull(engine) { "MamoriTrustManager.Builder: policy(...) is required" }
-            listener?.let { engine.setReportListener(SafeListener(it), appInfo) }
-            return MamoriTrustManager(engine, platform ?: defaultPlatformTrustManager())
+            val own = listener?.let { engine.withReportListener(SafeListener(it), appInfo) } ?: engine
+            return MamoriTrustManager(own, platform ?: defaultPlatformTrustManager(), platformCheck)
         }
     }
 
@@ -100,23 +121,25 @@ public class MamoriTrustManager private constructor(
         SSLContext.getInstance(protocol).apply { init(null, arrayOf(this@MamoriTrustManager), null) }
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
-        if (platform is X509ExtendedTrustManager) {
-            platform.checkServerTrusted(chain, authType, socket)
-        } else {
-            platform.checkServerTrusted(chain, authType)
-        }
         val session = (socket as? SSLSocket)?.handshakeSession
-        checkPins(chain, hostOf(session), session?.peerPort ?: 0)
+        check(chain, authType, hostOf(session), session?.peerPort ?: 0) {
+            if (platform is X509ExtendedTrustManager) {
+                platform.checkServerTrusted(chain, authType, socket)
+            } else {
+                platform.checkServerTrusted(chain, authType)
+            }
+        }
     }
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) {
-        if (platform is X509ExtendedTrustManager) {
-            platform.checkServerTrusted(chain, authType, engine)
-        } else {
-            platform.checkServerTrusted(chain, authType)
-        }
         val session = engine?.handshakeSession
-        checkPins(chain, hostOf(session) ?: engine?.peerHost, session?.peerPort ?: engine?.peerPort ?: 0)
+        check(chain, authType, hostOf(session) ?: engine?.peerHost, session?.peerPort ?: engine?.peerPort ?: 0) {
+            if (platform is X509ExtendedTrustManager) {
+                platform.checkServerTrusted(chain, authType, engine)
+            } else {
+                platform.checkServerTrusted(chain, authType)
+            }
+        }
     }
 
     /**
@@ -124,8 +147,7 @@ public class MamoriTrustManager private constructor(
      * the socket/engine variants; other callers use [checkServerTrusted] with a host.
      */
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String) {
-        platform.checkServerTrusted(chain, authType)
-        checkPins(chain, null, 0)
+        check(chain, authType, null, 0) { platform.checkServerTrusted(chain, authType) }
     }
 
     /**
@@ -138,10 +160,7 @@ public class MamoriTrustManager private constructor(
         authType: String,
         host: String,
         port: Int,
-    ): PinDecision {
-        platform.checkServerTrusted(chain, authType)
-        return checkPins(chain, host, port)
-    }
+    ): PinDecision = check(chain, authType, host, port) { platform.checkServerTrusted(chain, authType) }
 
     override fun checkClientTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
         if (platform is X509ExtendedTrustManager) {
@@ -165,14 +184,31 @@ public class MamoriTrustManager private constructor(
 
     override fun getAcceptedIssuers(): Array<X509Certificate> = platform.acceptedIssuers
 
-    private fun checkPins(chain: Array<X509Certificate>, host: String?, port: Int): PinDecision {
+    /**
+     * The one server check of every variant: the platform first ([platformCheck] when set, else
+     * [plainPlatformCheck]), then the pins on the chain the platform verified.
+     */
+    private inline fun check(
+        chain: Array<X509Certificate>,
+        authType: String,
+        host: String?,
+        port: Int,
+        plainPlatformCheck: () -> Unit,
+    ): PinDecision {
         if (host.isNullOrEmpty()) {
+            // Still let the platform refuse first, so its error wins for an untrusted chain.
+            if (platformCheck == null) plainPlatformCheck()
             throw CertificateException(
                 "Mamori: no server host in the handshake, cannot apply the pin policy " +
                     "(use the SSLSocket/SSLEngine variants or checkServerTrusted(chain, authType, host, port))",
             )
         }
-        val decision = engine.verify(host, port.coerceIn(0, 65535).toUShort(), chain.map { it.encoded })
+        val toPin: List<X509Certificate> = platformCheck?.verifiedChain(chain, authType, host)
+            ?: run {
+                plainPlatformCheck()
+                chain.asList()
+            }
+        val decision = engine.verify(host, port.coerceIn(0, 65535).toUShort(), toPin.map { it.encoded })
         if (decision.outcome == PinOutcome.BLOCK) {
             throw PinningFailureException(decision)
         }
@@ -219,8 +255,8 @@ public class PinningFailureException(public val decision: PinDecision) :
     )
 
 /** Shields the TLS handshake from a throwing app listener. */
-private class SafeListener(private val listener: (PinReport) -> Unit) : PinReportListener {
-    override fun onReport(report: PinReport) {
+private class SafeListener(private val listener: (PinFailureReport) -> Unit) : PinReportListener {
+    override fun onReport(report: PinFailureReport) {
         try {
             listener(report)
         } catch (e: Exception) {

@@ -1,6 +1,6 @@
 package jp.mamori
 
-import jp.mamori.ffi.PinReport
+import jp.mamori.ffi.PinFailureReport
 import jp.mamori.ffi.PinningEngine
 import okhttp3.OkHttpClient
 import javax.net.ssl.X509TrustManager
@@ -20,7 +20,7 @@ import javax.net.ssl.X509TrustManager
 public fun OkHttpClient.Builder.mamoriPinning(
     engine: PinningEngine,
     platformTrustManager: X509TrustManager = MamoriTrustManager.defaultPlatformTrustManager(),
-    onReport: ((PinReport) -> Unit)? = null,
+    onReport: ((PinFailureReport) -> Unit)? = null,
 ): OkHttpClient.Builder {
     val builder = MamoriTrustManager.Builder().policy(engine).platformTrustManager(platformTrustManager)
     onReport?.let { builder.reportListener(it) }

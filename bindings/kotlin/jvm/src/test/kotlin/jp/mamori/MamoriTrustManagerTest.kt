@@ -1,10 +1,11 @@
 package jp.mamori
 
-import jp.mamori.ffi.PinFailureKind
+import jp.mamori.ffi.ChainError
+import jp.mamori.ffi.PinFailure
 import jp.mamori.ffi.PinOutcome
-import jp.mamori.ffi.PinReport
+import jp.mamori.ffi.PinFailureReport
 import jp.mamori.ffi.PinningEngine
-import jp.mamori.ffi.PinningException
+import jp.mamori.ffi.PinPolicyException
 import mockwebserver3.MockWebServer
 import okhttp3.ConnectionPool
 import okhttp3.OkHttpClient
@@ -30,7 +31,7 @@ import javax.net.ssl.SSLHandshakeException
  */
 class MamoriTrustManagerTest {
     private val pki = TestPki()
-    private val reports: MutableList<PinReport> = Collections.synchronizedList(mutableListOf())
+    private val reports: MutableList<PinFailureReport> = Collections.synchronizedList(mutableListOf())
     private val servers = mutableListOf<MockWebServer>()
 
     @AfterEach
@@ -55,7 +56,7 @@ class MamoriTrustManagerTest {
         val policy = pki.policy(rule(PINNED_HOST, pin(pki.intermediate), pin(pki.spare1)))
         assertEquals("ok", client(policy).get(server, PINNED_HOST))
         assertEquals(1, server.requestCount)
-        assertEquals(emptyList<PinReport>(), reports)
+        assertEquals(emptyList<PinFailureReport>(), reports)
     }
 
     @Test
@@ -63,7 +64,7 @@ class MamoriTrustManagerTest {
         val server = server()
         val policy = pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.leaf)))
         assertEquals("ok", client(policy).get(server, PINNED_HOST))
-        assertEquals(emptyList<PinReport>(), reports)
+        assertEquals(emptyList<PinFailureReport>(), reports)
     }
 
     @Test
@@ -76,7 +77,7 @@ class MamoriTrustManagerTest {
         val failure = error.causeOfType<PinningFailureException>()
             ?: throw AssertionError("cause chain must hold PinningFailureException", error)
         assertEquals(PinOutcome.BLOCK, failure.decision.outcome)
-        assertEquals(PinFailureKind.PIN_MISMATCH, failure.decision.failure)
+        assertEquals(PinFailure.PinMismatch(PINNED_HOST), failure.decision.failure)
         assertTrue(failure.decision.chainValid)
         assertFalse(failure.decision.pinMatched)
         // The message names the host, says what failed and lists the pins actually served.
@@ -120,7 +121,7 @@ class MamoriTrustManagerTest {
         val server = server()
         val policy = pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.spare2)))
         assertEquals("ok", client(policy).get(server, UNPINNED_HOST))
-        assertEquals(emptyList<PinReport>(), reports)
+        assertEquals(emptyList<PinFailureReport>(), reports)
     }
 
     @Test
@@ -135,7 +136,7 @@ class MamoriTrustManagerTest {
             .build()
         val error = assertThrows<SSLHandshakeException> { client.get(server, PINNED_HOST) }
         assertNull(error.causeOfType<PinningFailureException>(), "the platform must refuse first: $error")
-        assertEquals(emptyList<PinReport>(), reports, "Mamori is not consulted after a platform refusal")
+        assertEquals(emptyList<PinFailureReport>(), reports, "Mamori is not consulted after a platform refusal")
     }
 
     @Test
@@ -145,7 +146,7 @@ class MamoriTrustManagerTest {
         val error = assertThrows<SSLHandshakeException> { client(policy).get(server, UNPINNED_HOST) }
         val failure = error.causeOfType<PinningFailureException>()
         assertNotNull(failure, "$error")
-        assertEquals(PinFailureKind.UNTRUSTED_CHAIN, failure!!.decision.failure)
+        assertEquals(PinFailure.Chain(ChainError.UnknownIssuer), failure!!.decision.failure)
         assertFalse(failure.decision.chainValid)
     }
 
@@ -209,13 +210,13 @@ class MamoriTrustManagerTest {
 
     @Test
     fun `an invalid policy is refused with the domain and field`() {
-        val error = assertThrows<PinningException.InvalidPolicy> {
+        val error = assertThrows<PinPolicyException.InvalidPolicy> {
             PinningEngine.fromToml(pki.policy(rule(PINNED_HOST, pin(pki.spare1))))
         }
         assertEquals("<inline>", error.origin)
         val problem = error.problems.single()
         assertTrue(problem.contains(PINNED_HOST) && problem.contains("two distinct pins"), problem)
-        assertThrows<PinningException.InvalidPolicy> { PinningEngine.fromToml("[[domain]]\nhost = \"https://x.example/\"\n") }
+        assertThrows<PinPolicyException.InvalidPolicy> { PinningEngine.fromToml("[[domain]]\nhost = \"https://x.example/\"\n") }
         assertThrows<IllegalStateException> { MamoriTrustManager.Builder().build() }
     }
 

@@ -1,4 +1,4 @@
-package jp.mamori.storage
+package jp.mamori
 
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import jp.mamori.core.KeyLossReason
-import jp.mamori.core.PasscodeCheck
-import jp.mamori.core.SecurityLevel
+import jp.mamori.ffi.KeyLossReason
+import jp.mamori.ffi.PasscodeCheck
+import jp.mamori.ffi.SecurityLevel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
@@ -158,6 +158,32 @@ class SecureStorageTest {
             assertEquals(1, atOpen, "canary unwrap")
             assertEquals(1, kek.calls.get() - atOpen, "one wrap for 1,000 operations")
         }
+    }
+
+    @Test
+    fun `a sub-second key cache is kept, not truncated to zero`() {
+        val base = JvmAesGcmKek.generate()
+        open(base).close()
+        val kek = CountingKek(base)
+        SecureStorage.builder(dir.resolve("vault"), kek)
+            .minSecurityLevel(SecurityLevel.SOFTWARE)
+            .keyCache(Duration.ofMillis(500))
+            .build()
+            .use { s ->
+                val atOpen = kek.calls.get()
+                // Well inside half a second: one wrap serves every put (a zero cache wraps each time).
+                repeat(20) { s.putString("k$it", "v$it") }
+                assertEquals(1, kek.calls.get() - atOpen, "one wrap within the 500 ms cache")
+            }
+        SecureStorage.builder(dir.resolve("vault"), kek)
+            .minSecurityLevel(SecurityLevel.SOFTWARE)
+            .keyCache(Duration.ZERO)
+            .build()
+            .use { s ->
+                val atOpen = kek.calls.get()
+                repeat(5) { s.putString("z$it", "v$it") }
+                assertEquals(5, kek.calls.get() - atOpen, "no cache: one wrap per put")
+            }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package jp.mamori.device
+package jp.mamori
 
 import java.time.LocalDate
 import java.time.ZoneOffset
@@ -12,19 +12,19 @@ import jp.mamori.ffi.deviceKnownPackages
 import jp.mamori.ffi.evaluateDevice
 import jp.mamori.ffi.evaluateDeviceFacts
 import jp.mamori.ffi.validateDevicePolicy
-import jp.mamori.core.DeviceEvidence
-import jp.mamori.core.DeviceFact
-import jp.mamori.core.DeviceFacts
-import jp.mamori.core.DevicePlatform
-import jp.mamori.core.DeviceVerdict
-import jp.mamori.core.EvidenceSource
-import jp.mamori.core.FactState
+import jp.mamori.ffi.DeviceEvidence
+import jp.mamori.ffi.DeviceFact
+import jp.mamori.ffi.DeviceFacts
+import jp.mamori.ffi.DevicePlatform
+import jp.mamori.ffi.DeviceVerdict
+import jp.mamori.ffi.EvidenceSource
+import jp.mamori.ffi.FactState
 
 /** Hardware keystore levels, as the device policy names them. */
 public enum class KeystoreLevel(internal val wire: String) {
     NONE("none"),
     TEE("tee"),
-    STRONGBOX("strongbox"),
+    STRONG_BOX("strongbox"),
     SECURE_ENCLAVE("secure_enclave"),
 }
 

@@ -1,8 +1,8 @@
-package jp.mamori.storage
+package jp.mamori
 
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
-import jp.mamori.core.SecurityLevel
+import jp.mamori.ffi.SecurityLevel
 import java.security.GeneralSecurityException
 import java.security.MessageDigest
 import java.security.SecureRandom
@@ -17,7 +17,7 @@ import javax.crypto.spec.SecretKeySpec
  * A key-encryption key on `javax.crypto` AES-256-GCM with the key in process memory.
  *
  * For desktop JVM tests and tools: it reports [SecurityLevel.SOFTWARE], which a store refuses
- * unless its `minSecurityLevel` is `SOFTWARE`. On Android use [jp.mamori.android.storage.AndroidKeystoreKek].
+ * unless its `minSecurityLevel` is `SOFTWARE`. On Android use [jp.mamori.android.AndroidKeystoreKek].
  *
  * Wrapped format: `iv(12) ‖ ciphertext(32) ‖ tag(16)`, with the store's associated data bound.
  * The key id is `jvm:` followed by 16 hex digits of SHA-256("mamori kek id v1" ‖ key), so a

@@ -1,4 +1,4 @@
-package jp.mamori.android.device
+package jp.mamori.android
 
 import android.app.KeyguardManager
 import android.content.Context
@@ -10,14 +10,14 @@ import android.provider.Settings
 import java.security.MessageDigest
 import java.time.LocalDate
 import java.time.ZoneOffset
-import jp.mamori.device.KeystoreLevel
-import jp.mamori.device.MamoriDevice
-import jp.mamori.device.PlatformFactsBuilder
+import jp.mamori.KeystoreLevel
+import jp.mamori.MamoriDevice
+import jp.mamori.PlatformFactsBuilder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
-import jp.mamori.core.DeviceFacts
-import jp.mamori.core.DevicePlatform
-import jp.mamori.core.DeviceVerdict
+import jp.mamori.ffi.DeviceFacts
+import jp.mamori.ffi.DevicePlatform
+import jp.mamori.ffi.DeviceVerdict
 
 /**
  * Collects the device facts only Android APIs know and hands them to the Mamori core, which adds
@@ -98,7 +98,7 @@ public class DeviceCollector @JvmOverloads constructor(
 
     private fun keystoreLevel(pm: PackageManager): KeystoreLevel? = when {
         Build.VERSION.SDK_INT >= Build.VERSION_CODES.P &&
-            pm.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE) -> KeystoreLevel.STRONGBOX
+            pm.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE) -> KeystoreLevel.STRONG_BOX
         Build.VERSION.SDK_INT >= Build.VERSION_CODES.S &&
             pm.hasSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE) -> KeystoreLevel.TEE
         Build.VERSION.SDK_INT >= Build.VERSION_CODES.S -> KeystoreLevel.NONE

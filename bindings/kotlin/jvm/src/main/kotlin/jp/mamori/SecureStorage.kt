@@ -1,14 +1,14 @@
-package jp.mamori.storage
+package jp.mamori
 
 import jp.mamori.ffi.KeyEncryptionKey
 import jp.mamori.ffi.StorageException
 import jp.mamori.ffi.StoreConfig
 import jp.mamori.ffi.SecureStore
 import jp.mamori.ffi.defaultPasscodePolicy
-import jp.mamori.core.PasscodeCheck
-import jp.mamori.core.RotationReport
-import jp.mamori.core.SecurityLevel
-import jp.mamori.core.WipeReport
+import jp.mamori.ffi.PasscodeCheck
+import jp.mamori.ffi.RotationReport
+import jp.mamori.ffi.SecurityLevel
+import jp.mamori.ffi.WipeReport
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
@@ -37,7 +37,7 @@ public class SecureStorage private constructor(private val store: SecureStore) :
     public class Builder internal constructor(private val dir: Path, private val kek: KeyEncryptionKey) {
         private val previous = mutableListOf<KeyEncryptionKey>()
         private var minLevel = SecurityLevel.TEE
-        private var cacheSeconds = 600L
+        private var cache: Duration = Duration.ofSeconds(600)
 
         /** A key the store may still be under: opening rotates to the new key (and finishes an interrupted rotation). */
         public fun previousKek(kek: KeyEncryptionKey): Builder = apply { previous += kek }
@@ -45,15 +45,18 @@ public class SecureStorage private constructor(private val store: SecureStore) :
         /** The weakest key accepted (default [SecurityLevel.TEE]; tests use [SecurityLevel.SOFTWARE]). */
         public fun minSecurityLevel(level: SecurityLevel): Builder = apply { minLevel = level }
 
-        /** How long an unwrapped data key stays cached (default 600 s; 0 asks the KEK every time). */
+        /**
+         * How long an unwrapped data key stays cached (default 600 s; [Duration.ZERO] asks the KEK
+         * every time). Kept to the nanosecond: `Duration.ofMillis(500)` caches for half a second.
+         */
         public fun keyCache(duration: Duration): Builder = apply {
             require(!duration.isNegative) { "negative cache duration" }
-            cacheSeconds = duration.seconds
+            cache = duration
         }
 
         /** Opens or creates the store. @throws StorageException */
         public fun build(): SecureStorage =
-            SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, cacheSeconds.toULong())))
+            SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, cache)))
     }
 
     /** Stores [value] under [name], replacing any previous value atomically. */

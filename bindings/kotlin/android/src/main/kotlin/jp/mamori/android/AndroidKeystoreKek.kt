@@ -1,4 +1,4 @@
-package jp.mamori.android.storage
+package jp.mamori.android
 
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
@@ -9,7 +9,7 @@ import android.security.keystore.StrongBoxUnavailableException
 import android.security.keystore.UserNotAuthenticatedException
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
-import jp.mamori.core.SecurityLevel
+import jp.mamori.ffi.SecurityLevel
 import java.security.GeneralSecurityException
 import java.security.KeyStore
 import javax.crypto.AEADBadTagException

@@ -1,4 +1,4 @@
-package jp.mamori.device
+package jp.mamori
 
 import java.nio.file.Files
 import java.time.LocalDate
@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-import jp.mamori.core.DeviceDecision
-import jp.mamori.core.DevicePlatform
-import jp.mamori.core.EvidenceSource
-import jp.mamori.core.FactState
+import jp.mamori.ffi.DeviceDecision
+import jp.mamori.ffi.DevicePlatform
+import jp.mamori.ffi.EvidenceSource
+import jp.mamori.ffi.FactState
 
 /** Kotlin -> Rust -> Kotlin: platform facts in, a typed verdict out, asynchronously. */
 class DeviceTest {
@@ -29,7 +29,7 @@ class DeviceTest {
         .securityPatch("2026-10-05")
         .screenLock(screenLock, "KeyguardManager.isDeviceSecure")
         .biometricsEnrolled(true, "BiometricManager.canAuthenticate(BIOMETRIC_STRONG)", "BIOMETRIC_SUCCESS")
-        .keystore(KeystoreLevel.STRONGBOX, "PackageManager.FEATURE_STRONGBOX_KEYSTORE")
+        .keystore(KeystoreLevel.STRONG_BOX, "PackageManager.FEATURE_STRONGBOX_KEYSTORE")
         .debuggerAttached(false, "Debug.isDebuggerConnected")
         .emulator(false, "Build.FINGERPRINT", "google/tokay/tokay:16/user/release-keys")
         .developerOptions(false, "Settings.Global.DEVELOPMENT_SETTINGS_ENABLED")
@@ -38,7 +38,7 @@ class DeviceTest {
         .build()
 
     /** Probes of this JVM host are switched off: the verdict depends on the facts given only. */
-    private suspend fun verdictOf(facts: jp.mamori.core.DeviceFacts, packages: List<String> = emptyList()) =
+    private suspend fun verdictOf(facts: jp.mamori.ffi.DeviceFacts, packages: List<String> = emptyList()) =
         MamoriDevice.evaluate(facts, at = day, installedPackages = packages, runProbes = false)
 
     @Test
