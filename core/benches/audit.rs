@@ -2,9 +2,9 @@
 //! import of the NSC file, chain parsing and every rule (target: under 1 s).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mamori::audit::chain::SuppliedChain;
-use mamori::audit::rules::{self, AuditOptions};
-use mamori::audit::{NscOptions, nsc};
+use mamori::audit::AuditOptions;
+use mamori::audit::SuppliedChain;
+use mamori::audit::{self, NscOptions, SourceFormat};
 use mamori::pinning::Pin;
 
 const N: usize = 1000;
@@ -42,7 +42,14 @@ fn bench(c: &mut Criterion) {
     let at = time::macros::datetime!(2026-06-01 00:00 UTC);
     c.bench_function("audit 1000 domains x 3 pins with 1000 chains", |b| {
         b.iter(|| {
-            let cfg = nsc::import_str(&xml, "bench.xml", NscOptions::default()).unwrap();
+            let cfg = audit::import_bytes(
+                xml.as_bytes(),
+                "bench.xml",
+                Some(SourceFormat::Nsc),
+                NscOptions::default(),
+                None,
+            )
+            .unwrap();
             let chains: Vec<SuppliedChain> = (0..N)
                 .map(|i| {
                     SuppliedChain::from_der(&format!("h{i}.example.com"), "bench.pem", &chain)
@@ -51,14 +58,23 @@ fn bench(c: &mut Criterion) {
                 .collect();
             let mut opts = AuditOptions::at(at);
             opts.chains = chains;
-            let findings = rules::audit(std::slice::from_ref(&cfg), &opts);
+            let findings = audit::audit(std::slice::from_ref(&cfg), &opts);
             assert!(findings.iter().all(|f| f.rule != "PIN-CHAIN-MISMATCH"));
             findings
         })
     });
     // The parts, for the report: import alone, and chain parsing alone.
     c.bench_function("import NSC with 1000 domains", |b| {
-        b.iter(|| nsc::import_str(&xml, "bench.xml", NscOptions::default()).unwrap())
+        b.iter(|| {
+            audit::import_bytes(
+                xml.as_bytes(),
+                "bench.xml",
+                Some(SourceFormat::Nsc),
+                NscOptions::default(),
+                None,
+            )
+            .unwrap()
+        })
     });
     c.bench_function("parse 1000 supplied chains", |b| {
         b.iter(|| {

@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use mamori::audit::chain::{self, SuppliedChain};
+use mamori::audit::SuppliedChain;
 use mamori::audit::output::{self, AuditResult};
-use mamori::audit::rules::{self, AuditOptions, Lang, Severity};
 use mamori::audit::{self, NscOptions};
+use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
 
@@ -160,7 +160,7 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     }
     for l in &args.live {
-        match chain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
+        match SuppliedChain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
             Ok(ch) => chains.push(ch),
             Err(e) => {
                 eprintln!("mamori audit: --live: {e}");
@@ -176,7 +176,7 @@ pub fn run(args: AuditArgs) -> u8 {
         chains: chains.clone(),
         lang,
     };
-    let findings = rules::audit(&configs, &opts);
+    let findings = audit::audit(&configs, &opts);
     let result = AuditResult {
         configs: &configs,
         chains: &chains,

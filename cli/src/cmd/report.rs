@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use mamori::audit::chain::{self, SuppliedChain};
+use mamori::audit::AuditOptions;
+use mamori::audit::SuppliedChain;
 use mamori::audit::report::{self, InputFile, ReportInput, Settings};
-use mamori::audit::rules::{self, AuditOptions};
 use mamori::audit::{self, NscOptions};
 
 use super::audit::{LangArg, parse_at};
@@ -152,7 +152,9 @@ fn build(args: &ReportArgs) -> Result<String, String> {
         chains.push(ch);
     }
     for l in &args.live {
-        chains.push(chain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?);
+        chains.push(
+            SuppliedChain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?,
+        );
     }
     let lang = args.lang.lang();
     let opts = AuditOptions {
@@ -162,7 +164,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
         chains: chains.clone(),
         lang,
     };
-    let findings = rules::audit(&configs, &opts);
+    let findings = audit::audit(&configs, &opts);
     let input = ReportInput {
         app: args.app.clone(),
         date: at.date().to_string(),

@@ -11,7 +11,7 @@
 use ring::digest;
 
 use super::model::{AuditConfig, Platform};
-use super::rules::{Finding, Lang, Severity};
+use super::rules::{AuditFinding, Lang, Severity};
 use crate::guideline::GuidelineId;
 
 /// One input file, identified by its digest.
@@ -135,7 +135,7 @@ pub struct ReportInput<'a> {
     /// Pinning configurations.
     pub configs: &'a [AuditConfig],
     /// Audit findings.
-    pub findings: &'a [Finding],
+    pub findings: &'a [AuditFinding],
     /// Device policy, if given.
     pub device: Option<Settings>,
     /// Storage settings, if given.
@@ -194,7 +194,7 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
     }
 }
 
-fn status_from_findings(fs: &[&Finding]) -> Status {
+fn status_from_findings(fs: &[&AuditFinding]) -> Status {
     if fs.iter().any(|f| f.severity >= Severity::High) {
         Status::NotMet
     } else if fs.is_empty() {
@@ -323,7 +323,7 @@ fn build(r: &ReportInput) -> Vec<Block> {
     ];
     let mut sections = Vec::new();
     for (id, source) in items {
-        let fs: Vec<&Finding> = r.findings.iter().filter(|f| f.guideline == id).collect();
+        let fs: Vec<&AuditFinding> = r.findings.iter().filter(|f| f.guideline == id).collect();
         let (status, evidence) = match source {
             "pinning" if r.configs.is_empty() => (Status::NotAssessed, Vec::new()),
             "pinning" => {
