@@ -778,3 +778,32 @@ fn report_validates_a_mamori_device_policy() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("policy.toml"), "{}", stderr(&o));
 }
+
+#[test]
+fn audit_and_report_at_take_a_date_or_an_rfc3339_timestamp() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    for cmd in ["audit", "report"] {
+        let run = |at: &str| {
+            let o = mamori(tmp.path(), &[cmd, "--at", at, "nsc.xml"]);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{cmd} --at {at}: {}",
+                stderr(&o)
+            );
+            o.stdout
+        };
+        // The same instant written three ways gives the same output.
+        let day = run("2026-06-01");
+        assert_eq!(run("2026-06-01T00:00:00Z"), day, "{cmd}");
+        assert_eq!(run("2026-06-01T09:00:00+09:00"), day, "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&day).contains("2026-06-01"),
+            "{cmd}"
+        );
+        for bad in ["June", "2026-06-01T00:00:00", "2026-02-30"] {
+            let o = mamori(tmp.path(), &[cmd, "--at", bad, "nsc.xml"]);
+            assert_eq!(o.status.code(), Some(2), "{cmd} --at {bad}");
+        }
+    }
+}

@@ -13,6 +13,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod audit;
+pub mod date;
 pub mod device;
 pub mod guideline;
 pub mod pinning;

@@ -64,8 +64,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
     /// Audit date, YYYY-MM-DD or RFC 3339 (default: now), for reproducible output.
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = crate::args::at)]
+    pub at: Option<time::OffsetDateTime>,
     /// Exit 1 when a finding has this severity or higher
     /// (info, low, medium, high, critical, or never).
     #[arg(long, default_value = "high")]
@@ -99,20 +99,6 @@ pub struct AuditArgs {
     pub configs: Vec<PathBuf>,
 }
 
-/// Parses `--at`: `YYYY-MM-DD` (00:00 UTC) or RFC 3339.
-pub(crate) fn parse_at(text: Option<&str>) -> Result<time::OffsetDateTime, String> {
-    let Some(t) = text else {
-        return Ok(time::OffsetDateTime::now_utc());
-    };
-    if let Ok(dt) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-        return Ok(dt);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(t, &fmt)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| format!("--at {t:?} is not YYYY-MM-DD or an RFC 3339 date-time"))
-}
-
 /// Runs `mamori audit`.
 pub fn run(args: AuditArgs) -> u8 {
     let threshold = if args.fail_on.eq_ignore_ascii_case("never") {
@@ -126,13 +112,7 @@ pub fn run(args: AuditArgs) -> u8 {
             }
         }
     };
-    let at = match parse_at(args.at.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("mamori audit: {e}");
-            return 2;
-        }
-    };
+    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut configs = Vec::new();
     for path in &args.configs {
         match audit::load(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
     DEFAULT_POLICY_TOML, Decision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
-    ProbeConfig, Tri, Verdict, evaluate, parse_date, run_probes,
+    ProbeConfig, Tri, Verdict, evaluate, run_probes,
 };
 
 /// Arguments of `mamori device`.
@@ -37,9 +37,9 @@ enum DeviceCommand {
         /// Device policy; `.json` is read as JSON, anything else as TOML.
         #[arg(long)]
         policy: PathBuf,
-        /// Evaluation date (YYYY-MM-DD, UTC); default: today.
-        #[arg(long, value_parser = parse_at)]
-        at: Option<time::Date>,
+        /// Evaluation date, YYYY-MM-DD or RFC 3339 (its UTC date); default: today.
+        #[arg(long, value_parser = crate::args::at)]
+        at: Option<time::OffsetDateTime>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -88,10 +88,6 @@ enum PlatformArg {
     Other,
 }
 
-fn parse_at(s: &str) -> Result<time::Date, String> {
-    parse_date(s).ok_or_else(|| format!("{s:?} is not a date like 2026-11-25"))
-}
-
 fn bad_input(msg: impl std::fmt::Display) -> u8 {
     eprintln!("mamori: {msg}");
     2
@@ -110,7 +106,7 @@ pub fn run(args: DeviceArgs) -> u8 {
             policy,
             at,
             format,
-        } => check(facts, policy, at, format),
+        } => check(facts, policy, at.map(|t| t.date()), format),
         DeviceCommand::Probe {
             format,
             platform,

@@ -20,7 +20,7 @@ use mamori::audit::SuppliedChain;
 use mamori::audit::report::{self, InputFile, ReportInput, Settings};
 use mamori::audit::{self, NscOptions};
 
-use super::audit::{LangArg, parse_at};
+use super::audit::LangArg;
 
 /// Document formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,8 +41,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
     /// Report date, YYYY-MM-DD or RFC 3339 (default: today, UTC).
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = crate::args::at)]
+    pub at: Option<time::OffsetDateTime>,
     /// App name for the title.
     #[arg(long)]
     pub app: Option<String>,
@@ -103,7 +103,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
             "nothing to report on: give pinning configurations, --device or --storage".into(),
         );
     }
-    let at = parse_at(args.at.as_deref())?;
+    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut files = Vec::new();
     let mut configs = Vec::new();
     for p in &args.configs {

@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 
 use plist::{Dictionary, Value};
-use time::{Date, Month};
+use time::Date;
 
 use super::error::ImportError;
 use super::model::{
@@ -326,17 +326,9 @@ fn add_trustkit(
     Ok(())
 }
 
-/// `yyyy-MM-dd`.
-pub(crate) fn parse_ymd(text: &str) -> Option<Date> {
-    let t = text.trim();
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i32 = t[0..4].parse().ok()?;
-    let m: u8 = t[5..7].parse().ok()?;
-    let d: u8 = t[8..10].parse().ok()?;
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+/// `yyyy-MM-dd`, as TrustKit's formatter reads it (Mamori's own grammar).
+fn parse_ymd(text: &str) -> Option<Date> {
+    crate::date::parse_date(text.trim()).ok()
 }
 
 /// Imports App Transport Security settings and `NSPinnedDomains`.

@@ -510,7 +510,7 @@ fn evaluate_normalized(
         format: VERDICT_FORMAT,
         decision,
         platform: facts.platform,
-        evaluated_at: super::format_date(at),
+        evaluated_at: crate::date::format_date(at),
         policy_name: p.name.clone(),
         policy_sha256: p.sha256(),
         facts_sha256,
@@ -565,7 +565,7 @@ fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
         decision,
         format!(
             "{crit}; patch {patch} is {age} days old on {}",
-            super::format_date(at)
+            crate::date::format_date(at)
         ),
         f.evidence.clone(),
         Vec::new(),
