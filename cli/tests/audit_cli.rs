@@ -692,7 +692,7 @@ fn report_markdown_is_reproducible_and_walks_the_items() {
     assert!(md.contains("`attestation.api_token` = `(redacted)`"));
     // Inputs are identified by SHA-256 (of the exact bytes written above).
     let digest = ring::digest::digest(&ring::digest::SHA256, one_pin_nsc().as_bytes());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(digest);
     assert!(
         md.contains(&format!("| `nsc.xml` | pinning configuration | `{hex}` |")),
         "{md}"

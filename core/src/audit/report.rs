@@ -32,7 +32,7 @@ impl InputFile {
         Self {
             path: path.to_owned(),
             role,
-            sha256: d.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: hex::encode(d),
         }
     }
 }

@@ -552,7 +552,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.find("\"id\":\"a\"").unwrap() < text.find("\"id\":\"b\"").unwrap());
         let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
-        let want: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let want = hex::encode(d);
         assert_eq!(f.sha256(), want);
         f.normalize();
         assert_eq!(f.sha256(), want);

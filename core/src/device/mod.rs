@@ -44,16 +44,6 @@ pub use verdict::{
 
 use time::Date;
 
-fn hex(d: ring::digest::Digest) -> String {
-    use std::fmt::Write as _;
-    d.as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// Lowercase hex SHA-256 of `value`'s compact JSON, streamed into the digest
 /// (no intermediate buffer: evaluation hashes facts on every call).
 pub(crate) fn json_sha256_hex(value: &impl serde::Serialize) -> String {
@@ -76,7 +66,7 @@ pub(crate) fn json_sha256_hex(value: &impl serde::Serialize) -> String {
     let sink = w
         .into_inner()
         .unwrap_or_else(|_| unreachable!("the sink never fails"));
-    hex(sink.0.finish())
+    hex::encode(sink.0.finish())
 }
 
 /// Parses an Android security patch level, strictly `YYYY-MM-DD`.
