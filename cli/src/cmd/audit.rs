@@ -9,7 +9,7 @@
 //! - 3: a `--live` chain could not be fetched (name resolution, connection
 //!   refused, timeout, TLS failure).
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use mamori::audit::{self, NscOptions};
 use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
+use crate::output::write_out;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,16 +175,8 @@ pub fn run(args: AuditArgs) -> u8 {
         AuditFormat::Json => output::json(&result),
         AuditFormat::Sarif => output::sarif(&result),
     };
-    match &args.output {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, text) {
-                eprintln!("mamori audit: cannot write {}: {e}", p.display());
-                return 2;
-            }
-        }
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        }
+    if let Err(status) = write_out("audit", args.output.as_deref(), &text) {
+        return status;
     }
     match threshold {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,

@@ -7,7 +7,6 @@
 //!
 //! Exit status of `check`: 0 allow, 3 warn, 1 block, 2 bad input.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,6 +15,8 @@ use mamori::device::{
     DEFAULT_POLICY_TOML, Decision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
     ProbeConfig, Tri, Verdict, evaluate, run_probes,
 };
+
+use crate::output::{Format, bad_input};
 
 /// Arguments of `mamori device`.
 #[derive(Args, Debug)]
@@ -71,16 +72,6 @@ enum DeviceCommand {
     DefaultPolicy,
 }
 
-/// Text for people, JSON for tools.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Human-readable text.
-    #[default]
-    Text,
-    /// JSON on stdout.
-    Json,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum PlatformArg {
     Android,
@@ -88,14 +79,8 @@ enum PlatformArg {
     Other,
 }
 
-fn bad_input(msg: impl std::fmt::Display) -> u8 {
-    eprintln!("mamori: {msg}");
-    2
-}
-
 fn out(text: &str) {
-    // A closed stdout (`| head`) is not a panic.
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    crate::outln!("{text}");
 }
 
 /// Runs `mamori device`; returns the exit status.

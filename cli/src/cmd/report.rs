@@ -10,7 +10,6 @@
 //!
 //! Exit status: 0 written, 2 bad usage or bad input.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use mamori::audit::report::{self, InputFile, ReportInput, Settings};
 use mamori::audit::{self, NscOptions};
 
 use super::audit::LangArg;
+use crate::output::write_out;
 
 /// Document formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -76,20 +76,10 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 /// Runs `mamori report`.
 pub fn run(args: ReportArgs) -> u8 {
     match build(&args) {
-        Ok(doc) => {
-            match &args.output {
-                Some(p) => {
-                    if let Err(e) = std::fs::write(p, doc) {
-                        eprintln!("mamori report: cannot write {}: {e}", p.display());
-                        return 2;
-                    }
-                }
-                None => {
-                    let _ = std::io::stdout().lock().write_all(doc.as_bytes());
-                }
-            }
-            0
-        }
+        Ok(doc) => match write_out("report", args.output.as_deref(), &doc) {
+            Ok(()) => 0,
+            Err(status) => status,
+        },
         Err(e) => {
             eprintln!("mamori report: {e}");
             2
