@@ -387,27 +387,16 @@ struct Pki {
 }
 
 fn pki(host: &str) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Audit Test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec![host.to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Audit Test CA", KeyKind::P256);
+    let leaf = leaf_cert(&LeafSpec::new(&[host]), &ca);
     Pki {
-        ca_pin: mamori::pinning::Pin::of_certificate(ca.der())
+        ca_pin: mamori::pinning::Pin::of_certificate(&ca.der)
             .unwrap()
             .base64(),
-        leaf_der: leaf.der().to_vec(),
-        ca_der: ca.der().to_vec(),
-        leaf_key: leaf_key.serialize_der(),
+        leaf_der: leaf.der.to_vec(),
+        ca_der: ca.der.to_vec(),
+        leaf_key: leaf.key.as_ref().expect("leaf key").serialize_der(),
     }
 }
 

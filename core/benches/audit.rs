@@ -10,18 +10,10 @@ use mamori::pinning::Pin;
 const N: usize = 1000;
 
 fn setup() -> (String, Vec<Vec<u8>>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["bench.example.com".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    let ca_pin = Pin::of_certificate(ca.der()).unwrap().base64();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Bench CA", KeyKind::P256);
+    let leaf = leaf_cert(&LeafSpec::new(&["bench.example.com"]), &ca);
+    let ca_pin = Pin::of_certificate(&ca.der).unwrap().base64();
     let mut xml = String::from("<network-security-config>\n");
     for i in 0..N {
         let b1 = Pin::from_digest([(i % 251) as u8 + 1; 32]).base64();
@@ -34,7 +26,7 @@ fn setup() -> (String, Vec<Vec<u8>>) {
         ));
     }
     xml.push_str("</network-security-config>\n");
-    (xml, vec![leaf.der().to_vec(), ca.der().to_vec()])
+    (xml, vec![leaf.der.to_vec(), ca.der.to_vec()])
 }
 
 fn bench(c: &mut Criterion) {

@@ -541,25 +541,17 @@ struct Pki {
 }
 
 fn pki(days: i64) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(vec!["a.example.com".to_owned()]).unwrap();
-    p.not_before = time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
-    p.not_after = p.not_before + time::Duration::days(days);
-    let leaf = p.signed_by(&leaf_key, &issuer).unwrap();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Test CA", KeyKind::P256);
+    let mut spec = LeafSpec::new(&["a.example.com"]);
+    spec.not_before = time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+    spec.not_after = spec.not_before + time::Duration::days(days);
+    let leaf = leaf_cert(&spec, &ca);
     let pin = |der: &[u8]| mamori::pinning::Pin::of_certificate(der).unwrap().base64();
     Pki {
-        ca_pin: pin(ca.der()),
-        leaf_pin: pin(leaf.der()),
-        chain: vec![leaf.der().to_vec(), ca.der().to_vec()],
+        ca_pin: pin(&ca.der),
+        leaf_pin: pin(&leaf.der),
+        chain: vec![leaf.der.to_vec(), ca.der.to_vec()],
     }
 }
 
