@@ -34,13 +34,10 @@ fn colour(s: Severity) -> &'static str {
     }
 }
 
-/// Display width: East Asian wide characters take two columns. (A rough
-/// hand-written stand-in for the `unicode-width` crate, enough for the
-/// fixed labels it pads.)
+/// Display width in terminal columns: East Asian wide characters (the
+/// Japanese labels and messages) take two.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 fn pad(s: &str, w: usize) -> String {
