@@ -216,7 +216,7 @@ pub struct IndicatorCoverage {
 /// The result of evaluating a policy over a facts snapshot.
 #[uniffi::remote(Record)]
 pub struct DeviceVerdict {
-    /// Verdict format.
+    /// DeviceVerdict format.
     pub format: u32,
     /// Allow, warn or block: the strictest finding.
     pub decision: DeviceDecision,

@@ -387,27 +387,16 @@ struct Pki {
 }
 
 fn pki(host: &str) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Audit Test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec![host.to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Audit Test CA", KeyKind::P256);
+    let leaf = leaf_cert(&LeafSpec::new(&[host]), &ca);
     Pki {
-        ca_pin: mamori::pinning::Pin::of_certificate(ca.der())
+        ca_pin: mamori::pinning::Pin::of_certificate(&ca.der)
             .unwrap()
             .base64(),
-        leaf_der: leaf.der().to_vec(),
-        ca_der: ca.der().to_vec(),
-        leaf_key: leaf_key.serialize_der(),
+        leaf_der: leaf.der.to_vec(),
+        ca_der: ca.der.to_vec(),
+        leaf_key: leaf.key.as_ref().expect("leaf key").serialize_der(),
     }
 }
 
@@ -690,7 +679,7 @@ fn report_markdown_is_reproducible_and_walks_the_items() {
     assert!(md.contains("`attestation.api_token` = `(redacted)`"));
     // Inputs are identified by SHA-256 (of the exact bytes written above).
     let digest = ring::digest::digest(&ring::digest::SHA256, one_pin_nsc().as_bytes());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(digest);
     assert!(
         md.contains(&format!("| `nsc.xml` | pinning configuration | `{hex}` |")),
         "{md}"
@@ -775,4 +764,33 @@ fn report_validates_a_mamori_device_policy() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("policy.toml"), "{}", stderr(&o));
+}
+
+#[test]
+fn audit_and_report_at_take_a_date_or_an_rfc3339_timestamp() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    for cmd in ["audit", "report"] {
+        let run = |at: &str| {
+            let o = mamori(tmp.path(), &[cmd, "--at", at, "nsc.xml"]);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{cmd} --at {at}: {}",
+                stderr(&o)
+            );
+            o.stdout
+        };
+        // The same instant written three ways gives the same output.
+        let day = run("2026-06-01");
+        assert_eq!(run("2026-06-01T00:00:00Z"), day, "{cmd}");
+        assert_eq!(run("2026-06-01T09:00:00+09:00"), day, "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&day).contains("2026-06-01"),
+            "{cmd}"
+        );
+        for bad in ["June", "2026-06-01T00:00:00", "2026-02-30"] {
+            let o = mamori(tmp.path(), &[cmd, "--at", bad, "nsc.xml"]);
+            assert_eq!(o.status.code(), Some(2), "{cmd} --at {bad}");
+        }
+    }
 }

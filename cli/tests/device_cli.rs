@@ -30,6 +30,10 @@ fn s(p: &Path) -> &str {
 }
 
 fn check(facts: &Path, policy: &Path, extra: &[&str]) -> Output {
+    check_at(facts, policy, "2026-11-25", extra)
+}
+
+fn check_at(facts: &Path, policy: &Path, at: &str, extra: &[&str]) -> Output {
     let mut a = vec![
         "device",
         "check",
@@ -38,7 +42,7 @@ fn check(facts: &Path, policy: &Path, extra: &[&str]) -> Output {
         "--policy",
         s(policy),
         "--at",
-        "2026-11-25",
+        at,
     ];
     a.extend_from_slice(extra);
     mamori(&a)
@@ -104,17 +108,23 @@ fn magisk_pixel_is_blocked_exit_1_with_explained_finding() {
     );
 }
 
-#[test]
-fn old_patch_warns_exit_3_and_later_blocks() {
-    let dir = tempfile::tempdir().unwrap();
+/// The clean Pixel's facts with the 2026-06-05 security patch.
+fn old_patch_facts(dir: &Path) -> PathBuf {
     let mut v: Value =
         serde_json::from_str(&fs::read_to_string(example("pixel-clean.json")).unwrap()).unwrap();
     v["security_patch"] = serde_json::json!({
         "state": "present", "value": "2026-06-05",
         "evidence": [{"source": "platform", "property": "Build.VERSION.SECURITY_PATCH", "value": "2026-06-05"}]
     });
-    let facts = dir.path().join("old-patch.json");
+    let facts = dir.join("old-patch.json");
     fs::write(&facts, v.to_string()).unwrap();
+    facts
+}
+
+#[test]
+fn old_patch_warns_exit_3_and_later_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = old_patch_facts(dir.path());
     let o = check(&facts, &default_policy(), &["--format", "json"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(
@@ -122,16 +132,7 @@ fn old_patch_warns_exit_3_and_later_blocks() {
         "android.max_patch_age_days"
     );
     // A year and a day after the patch: block.
-    let o = mamori(&[
-        "device",
-        "check",
-        "--facts",
-        s(&facts),
-        "--policy",
-        s(&default_policy()),
-        "--at",
-        "2027-06-06",
-    ]);
+    let o = check_at(&facts, &default_policy(), "2027-06-06", &[]);
     assert_eq!(o.status.code(), Some(1));
 }
 
@@ -310,4 +311,33 @@ fn default_policy_command_prints_a_loadable_policy() {
     );
     assert_eq!(a.status.code(), Some(0));
     assert_eq!(json(&a)["policy_sha256"], json(&b)["policy_sha256"]);
+}
+
+#[test]
+fn at_is_a_date_or_an_rfc3339_timestamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = old_patch_facts(dir.path());
+    let run = |when: &str| check_at(&facts, &default_policy(), when, &["--format", "json"]);
+    let at = |when: &str| {
+        let o = run(when);
+        (o.status.code(), json(&o)["evaluated_at"].clone())
+    };
+    // A year and a day after the patch blocks, however the day is written;
+    // a timestamp counts by its UTC day.
+    for when in [
+        "2027-06-06",
+        "2027-06-06T00:00:00Z",
+        "2027-06-06T09:30:00+09:00",
+        "2027-06-05T23:30:00-01:00",
+    ] {
+        assert_eq!(at(when), (Some(1), Value::from("2027-06-06")), "{when}");
+    }
+    // 2027-06-06 08:59 in Tokyo is still 2027-06-05 in UTC: only warns.
+    assert_eq!(
+        at("2027-06-06T08:59:59+09:00"),
+        (Some(3), Value::from("2027-06-05"))
+    );
+    for bad in ["2027-06-06T00:00:00", "2027-02-30", "06/06/2027"] {
+        assert_eq!(run(bad).status.code(), Some(2), "{bad}");
+    }
 }

@@ -35,21 +35,28 @@ fn json(out: &Output) -> serde_json::Value {
 
 const AT: &str = "2027-01-01T00:00:00Z";
 
-#[test]
-fn legitimate_chain_is_allowed_by_its_intermediate_pin() {
-    let out = mamori(&[
+/// `mamori verify` of an example chain for api.example.com under the example
+/// policy, at `at`.
+fn verify_example(chain: &str, at: &str, extra: &[&str]) -> Output {
+    let (policy, chain) = (ex("policy.toml"), ex(chain));
+    let mut args = vec![
         "verify",
         "--config",
-        &ex("policy.toml"),
+        &policy,
         "--host",
         "api.example.com",
         "--chain",
-        &ex("chain.pem"),
+        &chain,
         "--at",
-        AT,
-        "--format",
-        "json",
-    ]);
+        at,
+    ];
+    args.extend_from_slice(extra);
+    mamori(&args)
+}
+
+#[test]
+fn legitimate_chain_is_allowed_by_its_intermediate_pin() {
+    let out = verify_example("chain.pem", AT, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["decision"], "allow");
@@ -68,19 +75,7 @@ fn legitimate_chain_is_allowed_by_its_intermediate_pin() {
 
 #[test]
 fn misissued_chain_is_blocked_with_a_report() {
-    let out = mamori(&[
-        "verify",
-        "--config",
-        &ex("policy.toml"),
-        "--host",
-        "api.example.com",
-        "--chain",
-        &ex("misissued-chain.pem"),
-        "--at",
-        AT,
-        "--format",
-        "json",
-    ]);
+    let out = verify_example("misissued-chain.pem", AT, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["decision"], "block");
@@ -104,21 +99,15 @@ fn misissued_chain_is_blocked_with_a_report() {
 
 #[test]
 fn expired_leaf_blocks_and_text_output_explains() {
-    let out = mamori(&[
-        "verify",
-        "--config",
-        &ex("policy.toml"),
-        "--host",
-        "api.example.com",
-        "--chain",
-        &ex("chain.pem"),
-        "--at",
-        "2040-01-01T00:00:00Z",
-    ]);
+    let out = verify_example("chain.pem", "2040-01-01T00:00:00Z", &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("decision:    block"), "{text}");
     assert!(text.contains("certificate expired"), "{text}");
+    // `--at` also takes a date (00:00 UTC), as every subcommand does.
+    let date = verify_example("chain.pem", "2040-01-01", &[]);
+    assert_eq!(date.status.code(), Some(1));
+    assert_eq!(date.stdout, out.stdout);
 }
 
 #[test]

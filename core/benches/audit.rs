@@ -2,26 +2,18 @@
 //! import of the NSC file, chain parsing and every rule (target: under 1 s).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mamori::audit::chain::SuppliedChain;
-use mamori::audit::rules::{self, AuditOptions};
-use mamori::audit::{NscOptions, nsc};
+use mamori::audit::AuditOptions;
+use mamori::audit::SuppliedChain;
+use mamori::audit::{self, NscOptions, SourceFormat};
 use mamori::pinning::Pin;
 
 const N: usize = 1000;
 
 fn setup() -> (String, Vec<Vec<u8>>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["bench.example.com".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    let ca_pin = Pin::of_certificate(ca.der()).unwrap().base64();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Bench CA", KeyKind::P256);
+    let leaf = leaf_cert(&LeafSpec::new(&["bench.example.com"]), &ca);
+    let ca_pin = Pin::of_certificate(&ca.der).unwrap().base64();
     let mut xml = String::from("<network-security-config>\n");
     for i in 0..N {
         let b1 = Pin::from_digest([(i % 251) as u8 + 1; 32]).base64();
@@ -34,7 +26,7 @@ fn setup() -> (String, Vec<Vec<u8>>) {
         ));
     }
     xml.push_str("</network-security-config>\n");
-    (xml, vec![leaf.der().to_vec(), ca.der().to_vec()])
+    (xml, vec![leaf.der.to_vec(), ca.der.to_vec()])
 }
 
 fn bench(c: &mut Criterion) {
@@ -42,7 +34,14 @@ fn bench(c: &mut Criterion) {
     let at = time::macros::datetime!(2026-06-01 00:00 UTC);
     c.bench_function("audit 1000 domains x 3 pins with 1000 chains", |b| {
         b.iter(|| {
-            let cfg = nsc::import_str(&xml, "bench.xml", NscOptions::default()).unwrap();
+            let cfg = audit::import_bytes(
+                xml.as_bytes(),
+                "bench.xml",
+                Some(SourceFormat::Nsc),
+                NscOptions::default(),
+                None,
+            )
+            .unwrap();
             let chains: Vec<SuppliedChain> = (0..N)
                 .map(|i| {
                     SuppliedChain::from_der(&format!("h{i}.example.com"), "bench.pem", &chain)
@@ -51,14 +50,23 @@ fn bench(c: &mut Criterion) {
                 .collect();
             let mut opts = AuditOptions::at(at);
             opts.chains = chains;
-            let findings = rules::audit(std::slice::from_ref(&cfg), &opts);
+            let findings = audit::audit(std::slice::from_ref(&cfg), &opts);
             assert!(findings.iter().all(|f| f.rule != "PIN-CHAIN-MISMATCH"));
             findings
         })
     });
     // The parts, for the report: import alone, and chain parsing alone.
     c.bench_function("import NSC with 1000 domains", |b| {
-        b.iter(|| nsc::import_str(&xml, "bench.xml", NscOptions::default()).unwrap())
+        b.iter(|| {
+            audit::import_bytes(
+                xml.as_bytes(),
+                "bench.xml",
+                Some(SourceFormat::Nsc),
+                NscOptions::default(),
+                None,
+            )
+            .unwrap()
+        })
     });
     c.bench_function("parse 1000 supplied chains", |b| {
         b.iter(|| {

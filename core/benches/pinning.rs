@@ -5,7 +5,8 @@
 //! run. The difference is what Mamori adds: host normalisation, rule lookup,
 //! the SPKI hash of every path certificate and the decision record.
 //!
-//! `cargo bench -p mamori --bench pinning`. P-256 chains come from rcgen; the
+//! `cargo bench -p mamori --bench pinning`. Chains come from the shared test
+//! PKI builder (`mamori-tests`): P-256 keys from rcgen; the
 //! RSA-2048 chain's keys come from the `openssl` CLI (rcgen's ring backend
 //! cannot generate RSA keys) and is skipped when openssl is not installed.
 
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mamori::pinning::{DomainDocument, TrustDocument};
-use mamori::pinning::{Pin, PinOutcome, PinPolicy, PinVerifier, PolicyDocument, Profile};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use mamori::pinning::{PinOutcome, PinPolicy, PinVerifier, PolicyDocument, Profile};
+use mamori_tests::{KeyKind, LeafSpec, Pki, spare_pin};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 
@@ -28,60 +29,27 @@ struct Chain {
     pins: Vec<String>,
 }
 
-fn ca(cn: &str) -> CertificateParams {
-    let mut p = CertificateParams::default();
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p
-}
-
-fn chain(keys: [KeyPair; 3]) -> Chain {
-    let [root_key, int_key, leaf_key] = keys;
-    let root_params = ca("Bench Root");
-    let root = root_params.self_signed(&root_key).expect("root");
-    let int_params = ca("Bench Issuing CA");
-    let int = int_params
-        .signed_by(&int_key, &Issuer::from_params(&root_params, &root_key))
-        .expect("intermediate");
-    let mut leaf_params = CertificateParams::new(vec![HOST.to_owned()]).expect("SAN");
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, HOST);
-    leaf_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf = leaf_params
-        .signed_by(&leaf_key, &Issuer::from_params(&int_params, &int_key))
-        .expect("leaf");
-    // A backup pin first, so the match is found on the anchor: the worst case.
-    let spare = KeyPair::generate().expect("spare key");
-    let spare_pin = Pin::of_spki(&rcgen::PublicKeyData::subject_public_key_info(&spare));
-    let root_pin = Pin::of_certificate(root.der()).expect("root pin");
+/// Root → intermediate → leaf from the shared test PKI builder, all keys of
+/// `kind`, with the root as the anchor.
+fn chain(kind: KeyKind) -> Chain {
+    let spec = LeafSpec {
+        key: kind,
+        ..LeafSpec::new(&[HOST])
+    };
+    let pki = Pki::with_leaf("Bench", kind, &spec);
     Chain {
-        presented: vec![leaf.der().clone(), int.der().clone()],
-        root_pem: root.pem(),
-        pins: vec![spare_pin.to_string(), root_pin.to_string()],
+        presented: pki.chain(),
+        root_pem: pki.root.pem.clone(),
+        // A backup pin first, so the match is found on the anchor: the worst case.
+        pins: vec![spare_pin(), pki.root.pin()],
     }
 }
 
-fn p256() -> KeyPair {
-    KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("P-256 key")
-}
-
-fn rsa2048() -> Option<KeyPair> {
-    let out = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-        ])
+fn openssl_available() -> bool {
+    Command::new("openssl")
+        .arg("version")
         .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    KeyPair::from_pem(std::str::from_utf8(&out.stdout).ok()?).ok()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn pinned_policy(c: &Chain) -> PinPolicy {
@@ -184,10 +152,11 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn benches(cr: &mut Criterion) {
-    bench_chain(cr, "p256", &chain([p256(), p256(), p256()]));
-    match (rsa2048(), rsa2048(), rsa2048()) {
-        (Some(a), Some(b), Some(c)) => bench_chain(cr, "rsa2048", &chain([a, b, c])),
-        _ => eprintln!("openssl not available: skipping the RSA-2048 chain"),
+    bench_chain(cr, "p256", &chain(KeyKind::P256));
+    if openssl_available() {
+        bench_chain(cr, "rsa2048", &chain(KeyKind::Rsa(2048)));
+    } else {
+        eprintln!("openssl not available: skipping the RSA-2048 chain");
     }
 }
 

@@ -15,6 +15,7 @@
 #![warn(unreachable_pub)]
 
 pub mod audit;
+pub mod date;
 pub mod device;
 pub mod guideline;
 pub mod pinning;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mamori::audit::model::{AuditConfig, ExpiryZone, PinScope, SourceFormat};
 use mamori::audit::{self, ExportFormat, ImportError, NscOptions};
+use mamori::audit::{AuditConfig, ExpiryZone, PinScope, SourceFormat};
 
 const K87: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
 const PL1: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mamori::audit::model::{AnchorSource, AuditConfig, Declared, TrustAnchor};
-use mamori::audit::{ImportError, NscOptions, nsc};
+use mamori::audit::{self, ExportFormat, ImportError, NscOptions, SourceFormat};
+use mamori::audit::{AnchorSource, AuditConfig, Declared, DeclaredAnchor};
 use serde_json::{Value, json};
 
 fn data() -> PathBuf {
@@ -14,10 +14,14 @@ fn data() -> PathBuf {
 }
 
 fn load(name: &str, debuggable: bool) -> Result<AuditConfig, ImportError> {
-    nsc::import_file(&data().join("xml").join(name), NscOptions { debuggable })
+    audit::load(
+        &data().join("xml").join(name),
+        Some(SourceFormat::Nsc),
+        NscOptions { debuggable },
+    )
 }
 
-fn anchors_json(a: &Option<Vec<TrustAnchor>>) -> Value {
+fn anchors_json(a: &Option<Vec<DeclaredAnchor>>) -> Value {
     match a {
         None => Value::Null,
         Some(v) => Value::Array(
@@ -286,7 +290,7 @@ fn expired_pin_keeps_its_pins_and_date() {
     let cfg = load("expired_pin.xml", false).unwrap();
     let e = cfg.domains[0].expiry.as_ref().unwrap();
     assert_eq!(e.text, "2015-01-01");
-    assert_eq!(e.zone, mamori::audit::model::ExpiryZone::DeviceLocal);
+    assert_eq!(e.zone, mamori::audit::ExpiryZone::DeviceLocal);
     assert_eq!(cfg.domains[0].pins.len(), 1);
 }
 
@@ -298,9 +302,15 @@ fn every_accepted_file_round_trips_through_nsc_export() {
     for e in expected.iter().filter(|e| e["parses"] == true) {
         let file = e["file"].as_str().unwrap();
         let cfg = load(file, false).unwrap();
-        let (xml, _notes) = nsc::export(&cfg);
-        let back = nsc::import_str(&xml, file, NscOptions { debuggable: true })
-            .unwrap_or_else(|err| panic!("{file}: {err}\n{xml}"));
+        let (xml, _notes) = audit::export(&cfg, ExportFormat::Nsc);
+        let back = audit::import_bytes(
+            xml.as_bytes(),
+            file,
+            Some(SourceFormat::Nsc),
+            NscOptions { debuggable: true },
+            None,
+        )
+        .unwrap_or_else(|err| panic!("{file}: {err}\n{xml}"));
         let strip = |c: &AuditConfig| {
             let mut c = c.clone();
             c.ignored.clear();

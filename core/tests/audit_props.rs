@@ -1,8 +1,8 @@
 //! Property tests: any configuration the model can hold survives a round trip
 //! through NSC XML, Mamori TOML and OkHttp pin lists (for what each carries).
 
-use mamori::audit::model::{AuditConfig, DomainEntry, Location, PinEntry, PinScope, SourceFormat};
 use mamori::audit::{self, ExportFormat, NscOptions};
+use mamori::audit::{AuditConfig, DomainEntry, Location, PinEntry, PinScope, SourceFormat};
 use mamori::pinning::Pin;
 use proptest::prelude::*;
 
@@ -46,11 +46,11 @@ fn build(format: SourceFormat, domains: Vec<Gen>) -> AuditConfig {
         if let Some((y, m, day)) = exp {
             let date =
                 time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), day).unwrap();
-            d.expiry = Some(mamori::audit::model::Expiry {
+            d.expiry = Some(mamori::audit::Expiry {
                 text: date.to_string(),
                 at: date.midnight().assume_utc(),
                 zone: format.expiry_zone(),
-                after: mamori::audit::model::AfterExpiry::FailOpenSilent,
+                after: mamori::audit::AfterExpiry::FailOpenSilent,
             });
         }
         cfg.domains.push(d);

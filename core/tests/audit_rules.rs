@@ -1,9 +1,9 @@
 //! Golden tests for every audit rule: one minimal configuration that triggers
 //! it (with the message written out by hand) and one that does not.
 
-use mamori::audit::chain::SuppliedChain;
-use mamori::audit::rules::{self, AuditOptions, Finding, Lang};
+use mamori::audit::SuppliedChain;
 use mamori::audit::{self, NscOptions};
+use mamori::audit::{AuditFinding, AuditOptions, Lang};
 use time::macros::datetime;
 
 const A: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
@@ -41,7 +41,7 @@ fn findings(
     files: &[(&str, String)],
     sdk: Option<u32>,
     chains: Vec<SuppliedChain>,
-) -> Vec<Finding> {
+) -> Vec<AuditFinding> {
     let configs: Vec<_> = files
         .iter()
         .map(|(name, text)| {
@@ -52,7 +52,7 @@ fn findings(
     let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
     opts.android_target_sdk = sdk;
     opts.chains = chains;
-    rules::audit(&configs, &opts)
+    audit::audit(&configs, &opts)
 }
 
 struct Case {
@@ -448,7 +448,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
     let cases = cases();
     for c in &cases {
         let got = findings(&c.trigger, c.sdk, Vec::new());
-        let hits: Vec<&Finding> = got.iter().filter(|f| f.rule == c.rule).collect();
+        let hits: Vec<&AuditFinding> = got.iter().filter(|f| f.rule == c.rule).collect();
         assert_eq!(hits.len(), 1, "{}: {:#?}", c.rule, got);
         assert_eq!(hits[0].message(Lang::En), c.message, "{}", c.rule);
         assert!(!hits[0].message(Lang::Ja).is_empty());
@@ -462,7 +462,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
     }
     // Every rule of the table is covered here or by the chain tests below.
     let chain_rules = ["PIN-CHAIN-MISMATCH", "PIN-LEAF-ONLY-SHORT-LIVED"];
-    for r in rules::rules() {
+    for r in audit::rules() {
         assert!(
             cases.iter().any(|c| c.rule == r.id) || chain_rules.contains(&r.id.as_str()),
             "no golden case for {}",
@@ -473,7 +473,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 
 #[test]
 fn rule_table_is_complete_in_both_languages() {
-    let all = rules::rules();
+    let all = audit::rules();
     assert_eq!(all.len(), 36);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
@@ -541,25 +541,17 @@ struct Pki {
 }
 
 fn pki(days: i64) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(vec!["a.example.com".to_owned()]).unwrap();
-    p.not_before = time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
-    p.not_after = p.not_before + time::Duration::days(days);
-    let leaf = p.signed_by(&leaf_key, &issuer).unwrap();
+    use mamori_tests::{KeyKind, LeafSpec, leaf_cert, root_ca};
+    let ca = root_ca("Test CA", KeyKind::P256);
+    let mut spec = LeafSpec::new(&["a.example.com"]);
+    spec.not_before = time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+    spec.not_after = spec.not_before + time::Duration::days(days);
+    let leaf = leaf_cert(&spec, &ca);
     let pin = |der: &[u8]| mamori::pinning::Pin::of_certificate(der).unwrap().base64();
     Pki {
-        ca_pin: pin(ca.der()),
-        leaf_pin: pin(leaf.der()),
-        chain: vec![leaf.der().to_vec(), ca.der().to_vec()],
+        ca_pin: pin(&ca.der),
+        leaf_pin: pin(&leaf.der),
+        chain: vec![leaf.der.to_vec(), ca.der.to_vec()],
     }
 }
 

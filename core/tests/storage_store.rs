@@ -15,8 +15,7 @@ use mamori::storage::{
 use storage_common::{CountingKek, fixed_kek, soft_options};
 
 fn item_file(dir: &Path, name: &str) -> std::path::PathBuf {
-    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
-    dir.join("items").join(format!("{hex}.mme"))
+    dir.join("items").join(format!("{}.mme", hex::encode(name)))
 }
 
 fn open(dir: &Path, kek: Arc<dyn Kek>) -> Result<SecureStore, StorageError> {

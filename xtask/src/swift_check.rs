@@ -175,19 +175,22 @@ pub fn collect_swift_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Resul
     if !dir.is_dir() {
         return Ok(());
     }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if path.is_dir() {
-            if matches!(name, ".build" | "DerivedData" | ".swiftpm") {
-                continue;
-            }
-            collect_swift_files(&path, out)?;
-        } else if name.ends_with(".swift") {
-            out.push(path);
+    let build_dir = |e: &walkdir::DirEntry| {
+        e.depth() > 0
+            && e.file_type().is_dir()
+            && matches!(
+                e.file_name().to_str(),
+                Some(".build" | "DerivedData" | ".swiftpm")
+            )
+    };
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| !build_dir(e))
+    {
+        let entry = entry?;
+        if !entry.file_type().is_dir() && entry.file_name().to_string_lossy().ends_with(".swift") {
+            out.push(entry.into_path());
         }
     }
     Ok(())

@@ -9,17 +9,18 @@
 //! - 3: a `--live` chain could not be fetched (name resolution, connection
 //!   refused, timeout, TLS failure).
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use mamori::audit::chain::{self, SuppliedChain};
+use mamori::audit::SuppliedChain;
 use mamori::audit::output::{self, AuditResult};
-use mamori::audit::rules::{self, AuditOptions, Lang, Severity};
 use mamori::audit::{self, NscOptions};
+use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
+use crate::output::write_out;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -64,8 +65,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
     /// Audit date, YYYY-MM-DD or RFC 3339 (default: now), for reproducible output.
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = crate::args::at)]
+    pub at: Option<time::OffsetDateTime>,
     /// Exit 1 when a finding has this severity or higher
     /// (info, low, medium, high, critical, or never).
     #[arg(long, default_value = "high")]
@@ -99,20 +100,6 @@ pub struct AuditArgs {
     pub configs: Vec<PathBuf>,
 }
 
-/// Parses `--at`: `YYYY-MM-DD` (00:00 UTC) or RFC 3339.
-pub(crate) fn parse_at(text: Option<&str>) -> Result<time::OffsetDateTime, String> {
-    let Some(t) = text else {
-        return Ok(time::OffsetDateTime::now_utc());
-    };
-    if let Ok(dt) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-        return Ok(dt);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(t, &fmt)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| format!("--at {t:?} is not YYYY-MM-DD or an RFC 3339 date-time"))
-}
-
 /// Runs `mamori audit`.
 pub fn run(args: AuditArgs) -> u8 {
     let threshold = if args.fail_on.eq_ignore_ascii_case("never") {
@@ -126,13 +113,7 @@ pub fn run(args: AuditArgs) -> u8 {
             }
         }
     };
-    let at = match parse_at(args.at.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("mamori audit: {e}");
-            return 2;
-        }
-    };
+    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut configs = Vec::new();
     for path in &args.configs {
         match audit::load(
@@ -160,7 +141,7 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     }
     for l in &args.live {
-        match chain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
+        match SuppliedChain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
             Ok(ch) => chains.push(ch),
             Err(e) => {
                 eprintln!("mamori audit: --live: {e}");
@@ -176,7 +157,7 @@ pub fn run(args: AuditArgs) -> u8 {
         chains: chains.clone(),
         lang,
     };
-    let findings = rules::audit(&configs, &opts);
+    let findings = audit::audit(&configs, &opts);
     let result = AuditResult {
         configs: &configs,
         chains: &chains,
@@ -194,16 +175,8 @@ pub fn run(args: AuditArgs) -> u8 {
         AuditFormat::Json => output::json(&result),
         AuditFormat::Sarif => output::sarif(&result),
     };
-    match &args.output {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, text) {
-                eprintln!("mamori audit: cannot write {}: {e}", p.display());
-                return 2;
-            }
-        }
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        }
+    if let Err(status) = write_out("audit", args.output.as_deref(), &text) {
+        return status;
     }
     match threshold {
         Some(t) if findings.iter().any(|f| f.severity >= t) => 1,

@@ -5,11 +5,12 @@
 //! 2 bad usage or an input the source platform would refuse (the error names
 //! the file, line and the platform's reason).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use mamori::audit::{self, ExportFormat, NscOptions, SourceFormat};
+
+use crate::output::write_out;
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -99,16 +100,8 @@ pub fn run(args: ConvertArgs) -> u8 {
     for n in &notes {
         eprintln!("note: {n}");
     }
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("mamori convert: cannot write {}: {e}", path.display());
-                return 2;
-            }
-        }
-        None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        }
+    match write_out("convert", args.output.as_deref(), &text) {
+        Ok(()) => 0,
+        Err(status) => status,
     }
-    0
 }

@@ -7,15 +7,16 @@
 //!
 //! Exit status of `check`: 0 allow, 3 warn, 1 block, 2 bad input.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
     DEFAULT_POLICY_TOML, DeviceDecision, DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform,
-    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, parse_date, run_probes,
+    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, run_probes,
 };
+
+use crate::output::{Format, bad_input};
 
 /// Arguments of `mamori device`.
 #[derive(Args, Debug)]
@@ -37,9 +38,9 @@ enum DeviceCommand {
         /// Device policy; `.json` is read as JSON, anything else as TOML.
         #[arg(long)]
         policy: PathBuf,
-        /// Evaluation date (YYYY-MM-DD, UTC); default: today.
-        #[arg(long, value_parser = parse_at)]
-        at: Option<time::Date>,
+        /// Evaluation date, YYYY-MM-DD or RFC 3339 (its UTC date); default: today.
+        #[arg(long, value_parser = crate::args::at)]
+        at: Option<time::OffsetDateTime>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -71,16 +72,6 @@ enum DeviceCommand {
     DefaultPolicy,
 }
 
-/// Text for people, JSON for tools.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Human-readable text.
-    #[default]
-    Text,
-    /// JSON on stdout.
-    Json,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum PlatformArg {
     Android,
@@ -88,18 +79,8 @@ enum PlatformArg {
     Other,
 }
 
-fn parse_at(s: &str) -> Result<time::Date, String> {
-    parse_date(s).ok_or_else(|| format!("{s:?} is not a date like 2026-11-25"))
-}
-
-fn bad_input(msg: impl std::fmt::Display) -> u8 {
-    eprintln!("mamori: {msg}");
-    2
-}
-
 fn out(text: &str) {
-    // A closed stdout (`| head`) is not a panic.
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    crate::outln!("{text}");
 }
 
 /// Runs `mamori device`; returns the exit status.
@@ -110,7 +91,7 @@ pub fn run(args: DeviceArgs) -> u8 {
             policy,
             at,
             format,
-        } => check(facts, policy, at, format),
+        } => check(facts, policy, at.map(|t| t.date()), format),
         DeviceCommand::Probe {
             format,
             platform,

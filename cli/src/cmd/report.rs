@@ -10,17 +10,17 @@
 //!
 //! Exit status: 0 written, 2 bad usage or bad input.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use mamori::audit::chain::{self, SuppliedChain};
+use mamori::audit::AuditOptions;
+use mamori::audit::SuppliedChain;
 use mamori::audit::report::{self, InputFile, ReportInput, Settings};
-use mamori::audit::rules::{self, AuditOptions};
 use mamori::audit::{self, NscOptions};
 
-use super::audit::{LangArg, parse_at};
+use super::audit::LangArg;
+use crate::output::write_out;
 
 /// Document formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,8 +41,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
     /// Report date, YYYY-MM-DD or RFC 3339 (default: today, UTC).
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = crate::args::at)]
+    pub at: Option<time::OffsetDateTime>,
     /// App name for the title.
     #[arg(long)]
     pub app: Option<String>,
@@ -76,20 +76,10 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 /// Runs `mamori report`.
 pub fn run(args: ReportArgs) -> u8 {
     match build(&args) {
-        Ok(doc) => {
-            match &args.output {
-                Some(p) => {
-                    if let Err(e) = std::fs::write(p, doc) {
-                        eprintln!("mamori report: cannot write {}: {e}", p.display());
-                        return 2;
-                    }
-                }
-                None => {
-                    let _ = std::io::stdout().lock().write_all(doc.as_bytes());
-                }
-            }
-            0
-        }
+        Ok(doc) => match write_out("report", args.output.as_deref(), &doc) {
+            Ok(()) => 0,
+            Err(status) => status,
+        },
         Err(e) => {
             eprintln!("mamori report: {e}");
             2
@@ -103,7 +93,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
             "nothing to report on: give pinning configurations, --device or --storage".into(),
         );
     }
-    let at = parse_at(args.at.as_deref())?;
+    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut files = Vec::new();
     let mut configs = Vec::new();
     for p in &args.configs {
@@ -152,7 +142,9 @@ fn build(args: &ReportArgs) -> Result<String, String> {
         chains.push(ch);
     }
     for l in &args.live {
-        chains.push(chain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?);
+        chains.push(
+            SuppliedChain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?,
+        );
     }
     let lang = args.lang.lang();
     let opts = AuditOptions {
@@ -162,7 +154,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
         chains: chains.clone(),
         lang,
     };
-    let findings = rules::audit(&configs, &opts);
+    let findings = audit::audit(&configs, &opts);
     let input = ReportInput {
         app: args.app.clone(),
         date: at.date().to_string(),

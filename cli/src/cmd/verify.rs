@@ -39,9 +39,9 @@ pub struct VerifyArgs {
     /// the bundled Mozilla roots.
     #[arg(long)]
     roots: Option<PathBuf>,
-    /// Validation time (RFC 3339); default: now.
-    #[arg(long)]
-    at: Option<String>,
+    /// Validation time, YYYY-MM-DD (00:00 UTC) or RFC 3339; default: now.
+    #[arg(long, value_parser = crate::args::at)]
+    at: Option<time::OffsetDateTime>,
     /// Validation profile; default: the policy's.
     #[arg(long, value_enum)]
     profile: Option<ProfileArg>,
@@ -85,19 +85,10 @@ pub fn run(args: VerifyArgs) -> u8 {
         None => {}
     }
     let now = match &args.at {
-        Some(text) => {
-            match time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            {
-                Ok(t) if t.unix_timestamp() >= 0 => UnixTime::since_unix_epoch(
-                    std::time::Duration::from_secs(t.unix_timestamp() as u64),
-                ),
-                _ => {
-                    return bad_input(format!(
-                        "--at {text:?} is not an RFC 3339 date-time after 1970 (e.g. 2027-01-01T00:00:00Z)"
-                    ));
-                }
-            }
-        }
+        Some(t) => match u64::try_from(t.unix_timestamp()) {
+            Ok(secs) => UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
+            Err(_) => return bad_input(format!("--at {t}: validation time is before 1970")),
+        },
         None => UnixTime::since_unix_epoch(
             SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)

@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 
 use plist::{Dictionary, Value};
-use time::{Date, Month};
+use time::Date;
 
 use super::error::ImportError;
 use super::model::{
@@ -24,11 +24,8 @@ use super::model::{
 use crate::pinning::Pin;
 use crate::pinning::host::is_public_suffix;
 
-/// TrustKit's default report endpoint (used unless `kTSKDisableDefaultReportUri`).
-pub const TRUSTKIT_DEFAULT_REPORT_URI: &str = "https://overmind.datatheorem.com/trustkit/report";
-
 /// Parses a property list (XML or binary) or a JSON object into a dictionary.
-pub fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, ImportError> {
+pub(crate) fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, ImportError> {
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -80,7 +77,7 @@ fn json_to_plist(v: serde_json::Value) -> Value {
 
 /// Finds the TrustKit configuration: `TSKConfiguration` in an Info.plist, or a
 /// dictionary that itself has `TSKPinnedDomains`.
-pub fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
+pub(crate) fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
     if let Some(Value::Dictionary(c)) = d.get("TSKConfiguration") {
         return Some(c);
     }
@@ -88,7 +85,7 @@ pub fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
 }
 
 /// Finds `NSAppTransportSecurity` (or a dictionary that has `NSPinnedDomains`).
-pub fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
+pub(crate) fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
     if let Some(Value::Dictionary(c)) = d.get("NSAppTransportSecurity") {
         return Some(c);
     }
@@ -171,7 +168,7 @@ fn string_list(
 
 /// Imports a TrustKit configuration. `text` is the file's text when it is an
 /// XML plist (for line numbers).
-pub fn import_trustkit(
+pub(crate) fn import_trustkit(
     root: &Dictionary,
     file: &str,
     text: Option<&str>,
@@ -303,6 +300,8 @@ fn add_trustkit(
             "TrustKit",
         )?
         .unwrap_or(false);
+        // TrustKit also reports to its vendor's endpoint
+        // (https://overmind.datatheorem.com/trustkit/report) unless disabled.
         d.default_report_uri = !disable_default;
         for key in dc.keys() {
             if !matches!(
@@ -327,21 +326,13 @@ fn add_trustkit(
     Ok(())
 }
 
-/// `yyyy-MM-dd`.
-pub(crate) fn parse_ymd(text: &str) -> Option<Date> {
-    let t = text.trim();
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i32 = t[0..4].parse().ok()?;
-    let m: u8 = t[5..7].parse().ok()?;
-    let d: u8 = t[8..10].parse().ok()?;
-    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+/// `yyyy-MM-dd`, as TrustKit's formatter reads it (Mamori's own grammar).
+fn parse_ymd(text: &str) -> Option<Date> {
+    crate::date::parse_date(text.trim()).ok()
 }
 
 /// Imports App Transport Security settings and `NSPinnedDomains`.
-pub fn import_ats(
+pub(crate) fn import_ats(
     root: &Dictionary,
     file: &str,
     text: Option<&str>,
@@ -502,7 +493,7 @@ fn add_ats(
 
 /// Imports an Info.plist that may hold TrustKit, ATS or both; `only` restricts
 /// it to one of them.
-pub fn import_plist(
+pub(crate) fn import_plist(
     bytes: &[u8],
     file: &str,
     only: Option<SourceFormat>,
@@ -551,7 +542,7 @@ pub fn import_plist(
 
 /// Renders the pinned domains as a TrustKit configuration (an XML plist with
 /// `TSKConfiguration`). Returns the plist and notes on what was lost.
-pub fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
+pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut domains = Dictionary::new();
     for d in cfg.domains.iter().filter(|d| !d.pins.is_empty()) {

@@ -178,6 +178,14 @@ impl SuppliedChain {
         Self::from_der(host, &file, &ders)
     }
 
+    /// `--live host[:port]` (port 443 by default, `[v6]:port` accepted):
+    /// fetches the chain the host serves and describes it.
+    pub fn live(arg: &str, timeout: Duration) -> Result<Self, ChainError> {
+        let (host, port) = split_host_port(arg);
+        let ders = fetch_live(&host, port, None, timeout)?;
+        Self::from_der(&host, &format!("live {host}:{port}"), &ders)
+    }
+
     /// The served leaf.
     pub fn leaf(&self) -> Option<&CertInfo> {
         self.certs.first()
@@ -230,7 +238,7 @@ impl ServerCertVerifier for Capture {
 }
 
 /// Splits `host[:port]` (port 443 by default; `[v6]:port` accepted).
-pub fn split_host_port(arg: &str) -> (String, u16) {
+fn split_host_port(arg: &str) -> (String, u16) {
     if let Some((h, p)) = arg.strip_prefix('[').and_then(|r| r.split_once(']')) {
         let port = p
             .strip_prefix(':')
@@ -249,7 +257,7 @@ pub fn split_host_port(arg: &str) -> (String, u16) {
 
 /// Fetches the chain `host:port` serves. `sni` is the name sent in the
 /// handshake (defaults to `host`), `timeout` bounds connecting and each read.
-pub fn fetch_live(
+fn fetch_live(
     host: &str,
     port: u16,
     sni: Option<&str>,
@@ -382,11 +390,4 @@ pub fn fetch_live(
         host: target,
         reason: "the server sent no certificate".into(),
     })
-}
-
-/// `--live host[:port]`: fetches and describes the chain.
-pub fn live(arg: &str, timeout: Duration) -> Result<SuppliedChain, ChainError> {
-    let (host, port) = split_host_port(arg);
-    let ders = fetch_live(&host, port, None, timeout)?;
-    SuppliedChain::from_der(&host, &format!("live {host}:{port}"), &ders)
 }

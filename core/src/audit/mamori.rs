@@ -9,15 +9,15 @@ use std::path::Path;
 
 use super::error::ImportError;
 use super::model::{
-    AfterExpiry, AnchorSource, AuditConfig, DomainEntry, Expiry, ExpiryZone, Location, PinEntry,
-    PinScope, SourceFormat, TrustAnchor,
+    AfterExpiry, AnchorSource, AuditConfig, DeclaredAnchor, DomainEntry, Expiry, ExpiryZone,
+    Location, PinEntry, PinScope, SourceFormat,
 };
 use crate::PolicyFormat;
 use crate::pinning::policy::{DomainDocument, ExpiryMode, TrustDocument};
 use crate::pinning::{Pin, PolicyDocument};
 
 /// Imports a Mamori policy (TOML or JSON, detected from the content).
-pub fn import_str(
+pub(crate) fn import_str(
     text: &str,
     file: &str,
     base_dir: Option<&Path>,
@@ -48,7 +48,7 @@ pub fn import_str(
     let mut cfg = AuditConfig::new(file, SourceFormat::Mamori);
     let mut anchors = Vec::new();
     if policy.trust().mozilla_roots() {
-        anchors.push(TrustAnchor {
+        anchors.push(DeclaredAnchor {
             source: AnchorSource::System,
             override_pins: None,
             location: Location::new(file, None),
@@ -56,7 +56,7 @@ pub fn import_str(
     }
     if let Some(t) = &doc.trust {
         for f in &t.anchor_files {
-            anchors.push(TrustAnchor {
+            anchors.push(DeclaredAnchor {
                 source: AnchorSource::Bundled(f.clone()),
                 override_pins: None,
                 location: Location::new(file, line_of(text, f)),
@@ -64,7 +64,7 @@ pub fn import_str(
             cfg.anchor_files.push(f.clone());
         }
         if t.anchors_pem.is_some() {
-            anchors.push(TrustAnchor {
+            anchors.push(DeclaredAnchor {
                 source: AnchorSource::Bundled("anchors_pem".into()),
                 override_pins: None,
                 location: Location::new(file, line_of(text, "anchors_pem")),
@@ -118,7 +118,7 @@ pub(crate) fn line_of(text: &str, needle: &str) -> Option<u32> {
 
 /// Builds a Mamori policy document from a configuration. Returns the document
 /// and notes on everything that changed meaning or could not be carried.
-pub fn export(cfg: &AuditConfig) -> (PolicyDocument, Vec<String>) {
+pub(crate) fn export(cfg: &AuditConfig) -> (PolicyDocument, Vec<String>) {
     let mut notes = Vec::new();
     let mut doc = PolicyDocument {
         version: Some(1),

@@ -1,32 +1,44 @@
-// TODO(auditsplit): made private by the audit split
-#![allow(unreachable_pub)]
 //! Pinning-configuration audits (guideline DEV-4, BP-5, DATA-1, LOG-2).
 //!
 //! Security teams audit pinning before every release and must show partner
 //! banks how the app meets the guideline. This module reads every common
-//! pinning configuration into one [`model`] (Android network security config,
-//! TrustKit, Apple ATS `NSPinnedDomains`, OkHttp `CertificatePinner`, Mamori
-//! policies), converts between them, checks them against [`rules`] that
-//! subsume Android Lint, semgrep, MobSF and OWASP MASTG, checks pins against
-//! real certificate chains ([`chain`]), and renders findings as text, JSON or
-//! SARIF ([`output`]) and an evidence document ([`report`]).
+//! pinning configuration into one model, [`AuditConfig`] (Android network
+//! security config, TrustKit, Apple ATS `NSPinnedDomains`, OkHttp
+//! `CertificatePinner`, Mamori policies), converts between them, checks them
+//! against [`rules`] that subsume Android Lint, semgrep, MobSF and OWASP
+//! MASTG, checks pins against real certificate chains ([`SuppliedChain`]),
+//! and renders findings as text, JSON or SARIF ([`output`]) and an evidence document ([`report`]).
+//!
+//! The importers, the model, the rules and the chain capture are private
+//! modules: their API is re-exported here, so each item has one public path.
+//! `output` and `report` stay public namespaces because their functions are
+//! named by what they render (`output::sarif`, `report::html`).
+#![warn(unreachable_pub)]
 
-pub mod apple;
-pub mod chain;
-pub mod error;
-pub mod mamori;
-pub mod model;
-pub mod nsc;
-pub mod okhttp;
+mod apple;
+mod chain;
+mod error;
+mod mamori;
+mod model;
+mod nsc;
+mod okhttp;
 pub mod output;
 pub mod report;
-pub mod rules;
+mod rules;
 
 use std::path::Path;
 
+pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
-pub use model::{AuditConfig, DomainEntry, Location, Platform, SourceFormat};
+pub use model::{
+    AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
+    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope,
+    Platform, SourceFormat,
+};
 pub use nsc::NscOptions;
+pub use rules::{
+    AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, counts, rule, rules,
+};
 
 /// Guesses the format of a configuration from its content.
 pub fn detect(bytes: &[u8], file: &str) -> Result<SourceFormat, ImportError> {

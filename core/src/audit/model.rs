@@ -214,7 +214,7 @@ impl AnchorSource {
 
 /// One `<certificates>` entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TrustAnchor {
+pub struct DeclaredAnchor {
     /// Where the anchors come from.
     pub source: AnchorSource,
     /// `overridePins` as declared (`None` when the attribute is absent).
@@ -233,7 +233,7 @@ pub struct Declared {
     /// `hstsEnforced`.
     pub hsts_enforced: Option<bool>,
     /// `<trust-anchors>`: `Some(vec![])` for an empty element.
-    pub trust_anchors: Option<Vec<TrustAnchor>>,
+    pub trust_anchors: Option<Vec<DeclaredAnchor>>,
     /// `<certificateTransparency enabled>`.
     pub certificate_transparency: Option<bool>,
 }
@@ -415,7 +415,7 @@ impl AuditConfig {
     /// The effective trust anchors of a domain, without debug overrides:
     /// the nearest declared `trust-anchors`, else base-config's, else the
     /// platform default (system).
-    pub fn effective_anchors(&self, idx: usize) -> Vec<TrustAnchor> {
+    pub fn effective_anchors(&self, idx: usize) -> Vec<DeclaredAnchor> {
         let mut cur = Some(idx);
         while let Some(i) = cur {
             if let Some(v) = &self.domains[i].declared.trust_anchors {
@@ -425,7 +425,7 @@ impl AuditConfig {
         }
         match &self.base.trust_anchors {
             Some(v) => v.clone(),
-            None => vec![TrustAnchor {
+            None => vec![DeclaredAnchor {
                 source: AnchorSource::System,
                 override_pins: None,
                 location: Location::new(&self.file, None),
@@ -438,10 +438,10 @@ impl AuditConfig {
     /// anchor source present in both keeps the overriding copy (AOSP
     /// `override_dedup`). `idx = None` means the default config.
     pub fn effective_debug_anchors(&self, idx: Option<usize>) -> Vec<(AnchorSource, bool)> {
-        let base: Vec<TrustAnchor> = match idx {
+        let base: Vec<DeclaredAnchor> = match idx {
             Some(i) => self.effective_anchors(i),
             None => self.base.trust_anchors.clone().unwrap_or_else(|| {
-                vec![TrustAnchor {
+                vec![DeclaredAnchor {
                     source: AnchorSource::System,
                     override_pins: None,
                     location: Location::default(),
@@ -485,7 +485,7 @@ impl AuditConfig {
 }
 
 /// Whether a domain entry covers `host` (lower case).
-pub fn covers(d: &DomainEntry, host: &str) -> bool {
+pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
     let below = |base: &str| {
         host.len() > base.len() + 1
             && host.ends_with(base)

@@ -21,12 +21,12 @@ fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
 }
 
 /// Whether the text looks like Kotlin/Java source with `.add(` calls.
-pub fn looks_like_code(text: &str) -> bool {
+pub(crate) fn looks_like_code(text: &str) -> bool {
     text.contains(".add(") && (text.contains("CertificatePinner") || text.contains("\"sha256/"))
 }
 
 /// Imports a pin list or source code.
-pub fn import_str(text: &str, file: &str) -> Result<AuditConfig, ImportError> {
+pub(crate) fn import_str(text: &str, file: &str) -> Result<AuditConfig, ImportError> {
     let mut entries: Vec<(String, Vec<String>, Location)> = Vec::new();
     if looks_like_code(text) {
         scan_code(text, file, &mut entries)?;
@@ -174,7 +174,7 @@ fn scan_code(
 }
 
 /// Renders the pinned domains as an OkHttp pin list (`pattern pin` lines).
-pub fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
+pub(crate) fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut out = String::from("# OkHttp CertificatePinner pins: one `pattern pin` per line\n");
     for d in cfg.domains.iter().filter(|d| !d.pins.is_empty()) {

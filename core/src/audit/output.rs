@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::chain::SuppliedChain;
 use super::model::AuditConfig;
-use super::rules::{Finding, Lang, Rule, Severity, counts, rules};
+use super::rules::{AuditFinding, Lang, Rule, Severity, counts, rules};
 
 /// Everything an audit produced.
 #[derive(Clone, Debug)]
@@ -15,7 +15,7 @@ pub struct AuditResult<'a> {
     /// Chains checked.
     pub chains: &'a [SuppliedChain],
     /// Findings, sorted.
-    pub findings: &'a [Finding],
+    pub findings: &'a [AuditFinding],
     /// The audit date (`YYYY-MM-DD`).
     pub at: String,
     /// Language of messages.
@@ -34,13 +34,10 @@ fn colour(s: Severity) -> &'static str {
     }
 }
 
-/// Display width: East Asian wide characters take two columns. (A rough
-/// hand-written stand-in for the `unicode-width` crate, enough for the
-/// fixed labels it pads.)
+/// Display width in terminal columns: East Asian wide characters (the
+/// Japanese labels and messages) take two.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 fn pad(s: &str, w: usize) -> String {
@@ -137,7 +134,7 @@ pub fn text(r: &AuditResult, colour_on: bool) -> String {
     out
 }
 
-fn finding_json(f: &Finding, lang: Lang) -> Value {
+fn finding_json(f: &AuditFinding, lang: Lang) -> Value {
     let rule = f.rule();
     json!({
         "rule": f.rule,

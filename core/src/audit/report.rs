@@ -7,11 +7,19 @@
 //! lists inputs with their SHA-256 so an auditor can tie the document to the
 //! exact files, and orders everything deterministically. Values of settings
 //! whose names suggest secrets are redacted (LOG-2).
+//!
+//! The document is written once, as CommonMark with GFM tables; the HTML page
+//! is that Markdown rendered by `pulldown-cmark`, so the two cannot disagree.
+//! Every piece of text that comes from an input (hosts such as
+//! `**.cdn.example.com`, file names, setting values, finding details) and the
+//! rule table's prose go through [`md_text`] or [`md_code`], so none of it is
+//! read as Markdown or HTML; raw HTML is rendered as text in any case.
 
+use pulldown_cmark::{Event, Options, Parser};
 use ring::digest;
 
 use super::model::{AuditConfig, Platform};
-use super::rules::{Finding, Lang, Severity};
+use super::rules::{AuditFinding, Lang, Severity};
 use crate::guideline::GuidelineId;
 
 /// One input file, identified by its digest.
@@ -32,7 +40,7 @@ impl InputFile {
         Self {
             path: path.to_owned(),
             role,
-            sha256: d.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: hex::encode(d),
         }
     }
 }
@@ -135,7 +143,7 @@ pub struct ReportInput<'a> {
     /// Pinning configurations.
     pub configs: &'a [AuditConfig],
     /// Audit findings.
-    pub findings: &'a [Finding],
+    pub findings: &'a [AuditFinding],
     /// Device policy, if given.
     pub device: Option<Settings>,
     /// Storage settings, if given.
@@ -194,7 +202,7 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
     }
 }
 
-fn status_from_findings(fs: &[&Finding]) -> Status {
+fn status_from_findings(fs: &[&AuditFinding]) -> Status {
     if fs.iter().any(|f| f.severity >= Severity::High) {
         Status::NotMet
     } else if fs.is_empty() {
@@ -219,12 +227,13 @@ fn pinning_evidence(r: &ReportInput) -> Vec<String> {
             .filter(|d| !d.pins.is_empty())
             .map(|d| {
                 let n = d.distinct_pins().len();
-                let exp = d.expiry.as_ref().map(|e| e.text.clone());
+                let host = md_text(&d.host);
+                let exp = d.expiry.as_ref().map(|e| md_text(&e.text));
                 match (lang, exp) {
-                    (Lang::En, Some(e)) => format!("{} ({n} pins, expires {e})", d.host),
-                    (Lang::En, None) => format!("{} ({n} pins)", d.host),
-                    (Lang::Ja, Some(e)) => format!("{} (ピン {n} 個、期限 {e})", d.host),
-                    (Lang::Ja, None) => format!("{} (ピン {n} 個)", d.host),
+                    (Lang::En, Some(e)) => format!("{host} ({n} pins, expires {e})"),
+                    (Lang::En, None) => format!("{host} ({n} pins)"),
+                    (Lang::Ja, Some(e)) => format!("{host} (ピン {n} 個、期限 {e})"),
+                    (Lang::Ja, None) => format!("{host} (ピン {n} 個)"),
                 }
             })
             .collect();
@@ -234,8 +243,8 @@ fn pinning_evidence(r: &ReportInput) -> Vec<String> {
             pinned.join(", ")
         };
         out.push(format!(
-            "{platform} — `{}` ({}): {list}",
-            c.file,
+            "{platform} — {} ({}): {list}",
+            md_code(&c.file),
             c.format.as_str()
         ));
     }
@@ -261,14 +270,16 @@ fn settings_evidence(s: &Option<Settings>, prefixes: &[&str], lang: Lang) -> (St
                     prefixes.is_empty()
                         || prefixes.iter().any(|p| k.to_ascii_lowercase().contains(p))
                 })
-                .map(|(k, v)| format!("`{k}` = `{v}` ({})", s.file))
+                .map(|(k, v)| format!("{} = {} ({})", md_code(k), md_code(v), md_text(&s.file)))
                 .collect();
             if rows.is_empty() {
                 (
                     Status::NotAssessed,
                     vec![match lang {
-                        Lang::En => format!("{} has no setting for this item.", s.file),
-                        Lang::Ja => format!("{} にはこの項目の設定がありません。", s.file),
+                        Lang::En => format!("{} has no setting for this item.", md_text(&s.file)),
+                        Lang::Ja => {
+                            format!("{} にはこの項目の設定がありません。", md_text(&s.file))
+                        }
                     }],
                 )
             } else {
@@ -278,16 +289,20 @@ fn settings_evidence(s: &Option<Settings>, prefixes: &[&str], lang: Lang) -> (St
     }
 }
 
-fn build(r: &ReportInput) -> Vec<Block> {
-    let lang = r.lang;
-    let mut b = Vec::new();
-    let title = match (&r.app, lang) {
+/// The document's title, as plain text.
+fn title(r: &ReportInput) -> String {
+    match (&r.app, r.lang) {
         (Some(a), Lang::En) => format!("Device-layer security evidence: {a}"),
         (Some(a), Lang::Ja) => format!("端末層セキュリティ対応状況報告書: {a}"),
         (None, Lang::En) => "Device-layer security evidence".to_owned(),
         (None, Lang::Ja) => "端末層セキュリティ対応状況報告書".to_owned(),
-    };
-    b.push(Block::H(1, title));
+    }
+}
+
+fn build(r: &ReportInput) -> Vec<Block> {
+    let lang = r.lang;
+    let mut b = Vec::new();
+    b.push(Block::H(1, md_text(&title(r))));
     b.push(Block::P(match lang {
         Lang::En => format!("Date: {}. Generated by mamori {} from the inputs below; the same inputs and date give the same document.", r.date, env!("CARGO_PKG_VERSION")),
         Lang::Ja => format!("日付: {}。以下の入力から mamori {} で生成しました。同じ入力と日付からは同じ文書が得られます。", r.date, env!("CARGO_PKG_VERSION")),
@@ -301,13 +316,7 @@ fn build(r: &ReportInput) -> Vec<Block> {
         ],
         r.files
             .iter()
-            .map(|f| {
-                vec![
-                    format!("`{}`", f.path),
-                    role(f.role, lang),
-                    format!("`{}`", f.sha256),
-                ]
-            })
+            .map(|f| vec![md_code(&f.path), role(f.role, lang), md_code(&f.sha256)])
             .collect(),
     ));
     // Summary table.
@@ -323,7 +332,7 @@ fn build(r: &ReportInput) -> Vec<Block> {
     ];
     let mut sections = Vec::new();
     for (id, source) in items {
-        let fs: Vec<&Finding> = r.findings.iter().filter(|f| f.guideline == id).collect();
+        let fs: Vec<&AuditFinding> = r.findings.iter().filter(|f| f.guideline == id).collect();
         let (status, evidence) = match source {
             "pinning" if r.configs.is_empty() => (Status::NotAssessed, Vec::new()),
             "pinning" => {
@@ -386,10 +395,10 @@ fn build(r: &ReportInput) -> Vec<Block> {
         b.push(Block::P(format!(
             "**{}**: {}",
             t(lang, "Criterion", "基準"),
-            criterion(*id, lang)
+            md_text(&criterion(*id, lang))
         )));
         if let Some(risk) = id.risk().filter(|_| lang == Lang::En) {
-            b.push(Block::P(format!("**Risk**: {risk}")));
+            b.push(Block::P(format!("**Risk**: {}", md_text(risk))));
         }
         b.push(Block::P(format!(
             "**{}**: {}",
@@ -420,10 +429,10 @@ fn build(r: &ReportInput) -> Vec<Block> {
                     .map(|f| {
                         vec![
                             f.severity.label(lang).to_owned(),
-                            f.rule.clone(),
-                            format!("`{}`", f.location),
-                            f.message(lang),
-                            f.rule().text(lang).remediation.clone(),
+                            md_text(&f.rule),
+                            md_code(&f.location.to_string()),
+                            md_text(&f.message(lang)),
+                            md_text(&f.rule().text(lang).remediation),
                         ]
                     })
                     .collect(),
@@ -436,12 +445,12 @@ fn build(r: &ReportInput) -> Vec<Block> {
             t(lang, "Settings as supplied", "提出された設定"),
         ));
         for s in [&r.device, &r.storage].into_iter().flatten() {
-            b.push(Block::H(3, format!("`{}`", s.file)));
+            b.push(Block::H(3, md_code(&s.file)));
             b.push(Block::Table(
                 vec![t(lang, "Setting", "設定"), t(lang, "Value", "値")],
                 s.entries
                     .iter()
-                    .map(|(k, v)| vec![format!("`{k}`"), format!("`{v}`")])
+                    .map(|(k, v)| vec![md_code(k), md_code(v)])
                     .collect(),
             ));
         }
@@ -514,77 +523,58 @@ pub fn markdown(r: &ReportInput) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Inline Markdown used by the blocks: `**bold**` and `` `code` ``.
-fn inline(s: &str) -> String {
-    let mut out = String::new();
-    let mut bold = false;
-    let mut code = false;
-    let mut rest = s;
-    while !rest.is_empty() {
-        if !code && rest.starts_with("**") {
-            out.push_str(if bold { "</strong>" } else { "<strong>" });
-            bold = !bold;
-            rest = &rest[2..];
-        } else if rest.starts_with('`') {
-            out.push_str(if code { "</code>" } else { "<code>" });
-            code = !code;
-            rest = &rest[1..];
-        } else {
-            let c = rest.chars().next().expect("non-empty");
-            out.push_str(&esc(&c.to_string()));
-            rest = &rest[c.len_utf8()..];
+/// Plain text as Markdown: the characters that CommonMark could read as
+/// emphasis, code, links, HTML, entities or headings are backslash-escaped,
+/// and line breaks become spaces (a cell or list item is one line). `|` is
+/// left to the table writer, which escapes it in cells.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
         }
     }
     out
 }
 
-/// Renders the report as a self-contained HTML page.
-pub fn html(r: &ReportInput) -> String {
-    let blocks = build(r);
-    let title = match blocks.first() {
-        Some(Block::H(_, s)) => s.clone(),
-        _ => String::new(),
+/// Plain text as a Markdown code span: a backtick fence longer than any run
+/// of backticks inside, padded when the text starts or ends with one.
+fn md_code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.is_empty() || s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
     };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Renders the report as a self-contained HTML page: the Markdown of
+/// [`markdown`], rendered by `pulldown-cmark` (raw HTML shown as text).
+pub fn html(r: &ReportInput) -> String {
+    let md = markdown(r);
+    let events = Parser::new_ext(&md, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+        e => e,
+    });
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, events);
+    let mut title_html = String::new();
+    pulldown_cmark::html::push_html(&mut title_html, [Event::Text(title(r).into())].into_iter());
     let lang = if r.lang == Lang::Ja { "ja" } else { "en" };
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}}code{{font-size:90%}}</style>\n</head>\n<body>\n",
-        esc(&title)
-    );
-    for b in blocks {
-        match b {
-            Block::H(l, s) => out.push_str(&format!("<h{l}>{}</h{l}>\n", inline(&s))),
-            Block::P(s) => out.push_str(&format!("<p>{}</p>\n", inline(&s))),
-            Block::List(items) => {
-                out.push_str("<ul>\n");
-                for i in items {
-                    out.push_str(&format!("<li>{}</li>\n", inline(&i)));
-                }
-                out.push_str("</ul>\n");
-            }
-            Block::Table(head, rows) => {
-                out.push_str("<table>\n<tr>");
-                for h in head {
-                    out.push_str(&format!("<th>{}</th>", inline(&h)));
-                }
-                out.push_str("</tr>\n");
-                for row in rows {
-                    out.push_str("<tr>");
-                    for c in row {
-                        out.push_str(&format!("<td>{}</td>", inline(&c)));
-                    }
-                    out.push_str("</tr>\n");
-                }
-                out.push_str("</table>\n");
-            }
-        }
-    }
-    out.push_str("</body>\n</html>\n");
-    out
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title_html}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}}code{{font-size:90%}}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
 }

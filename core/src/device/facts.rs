@@ -16,7 +16,7 @@ use super::indicators::{IndicatorClass, IndicatorStrength};
 /// Version of the facts JSON schema written by this crate.
 pub const FACTS_SCHEMA: u32 = 1;
 
-/// Tri-state outcome of one check.
+/// FactState-state outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactState {
@@ -71,7 +71,7 @@ pub struct DeviceEvidence {
 }
 
 impl DeviceEvidence {
-    /// Evidence from a Rust probe.
+    /// DeviceEvidence from a Rust probe.
     pub fn probe() -> Self {
         Self {
             source: EvidenceSource::Probe,
@@ -82,7 +82,7 @@ impl DeviceEvidence {
         }
     }
 
-    /// Evidence from the platform collector.
+    /// DeviceEvidence from the platform collector.
     pub fn platform() -> Self {
         Self {
             source: EvidenceSource::Platform,
@@ -222,7 +222,7 @@ pub enum KeystoreLevel {
 }
 
 impl KeystoreLevel {
-    /// Strength rank: a StrongBox or Secure Enclave key satisfies a TEE requirement.
+    /// IndicatorStrength rank: a StrongBox or Secure Enclave key satisfies a TEE requirement.
     pub fn rank(self) -> u8 {
         match self {
             Self::None => 0,
@@ -541,7 +541,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.find("\"id\":\"a\"").unwrap() < text.find("\"id\":\"b\"").unwrap());
         let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
-        let want: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let want = hex::encode(d);
         assert_eq!(f.sha256(), want);
         f.normalize();
         assert_eq!(f.sha256(), want);

@@ -128,7 +128,7 @@ pub struct Indicator {
     pub class: IndicatorClass,
     /// Platform.
     pub platform: IndicatorPlatform,
-    /// Strength.
+    /// IndicatorStrength.
     pub strength: IndicatorStrength,
     /// Where to look.
     pub kind: IndicatorKind,

@@ -46,17 +46,6 @@ pub use verdict::{
 };
 
 use time::Date;
-use time::macros::format_description;
-
-fn hex(d: ring::digest::Digest) -> String {
-    use std::fmt::Write as _;
-    d.as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
 
 /// Lowercase hex SHA-256 of `value`'s compact JSON, streamed into the digest
 /// (no intermediate buffer: evaluation hashes facts on every call).
@@ -80,26 +69,18 @@ pub(crate) fn json_sha256_hex(value: &impl serde::Serialize) -> String {
     let sink = w
         .into_inner()
         .unwrap_or_else(|_| unreachable!("the sink never fails"));
-    hex(sink.0.finish())
+    hex::encode(sink.0.finish())
 }
 
 /// Parses an Android security patch level, strictly `YYYY-MM-DD`.
 pub fn parse_patch_level(s: &str) -> Option<Date> {
-    if s.len() != 10 {
-        return None;
-    }
-    Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
+    crate::date::parse_date(s).ok()
 }
 
-/// Parses a date given on the command line or over the FFI (`YYYY-MM-DD`).
+/// Parses a date given over the FFI (`YYYY-MM-DD`); `None` where
+/// [`crate::date::parse_date`] gives the reason.
 pub fn parse_date(s: &str) -> Option<Date> {
-    parse_patch_level(s)
-}
-
-/// Formats a date as `YYYY-MM-DD`.
-pub fn format_date(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]"))
-        .expect("date formats")
+    crate::date::parse_date(s).ok()
 }
 
 /// Parses an iOS version (`"18"`, `"18.1"`, `"18.1.1"`) into comparable parts.

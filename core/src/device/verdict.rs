@@ -69,7 +69,7 @@ pub struct IndicatorCoverage {
 /// The result of evaluating a policy over a facts snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceVerdict {
-    /// Verdict format.([`VERDICT_FORMAT`]).
+    /// DeviceVerdict format.([`VERDICT_FORMAT`]).
     pub format: u32,
     /// Allow, warn or block: the strictest finding.
     pub decision: DeviceDecision,
@@ -511,7 +511,7 @@ fn evaluate_normalized(
         format: VERDICT_FORMAT,
         decision,
         platform: facts.platform,
-        evaluated_at: super::format_date(at),
+        evaluated_at: crate::date::format_date(at),
         policy_name: p.name.clone(),
         policy_sha256: p.sha256(),
         facts_sha256,
@@ -566,7 +566,7 @@ fn patch_rule(ev: &mut Eval<'_>, f: &DeviceFact, at: Date) {
         decision,
         format!(
             "{crit}; patch {patch} is {age} days old on {}",
-            super::format_date(at)
+            crate::date::format_date(at)
         ),
         f.evidence.clone(),
         Vec::new(),

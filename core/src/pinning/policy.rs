@@ -27,7 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::host::{HostError, HostPattern, is_public_suffix};
 use super::pin::{Pin, PinParseError};
@@ -581,14 +581,7 @@ impl PolicyDocument {
 /// `YYYY-MM-DD` means 00:00 UTC of that day (TrustKit's reading; Android NSC
 /// uses device-local midnight, which audits flag). RFC 3339 is taken as is.
 fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
-    let t = text.trim();
-    if let Ok(dt) = OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-        return Some(dt);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(t, &fmt)
-        .ok()
-        .map(|d| d.midnight().assume_offset(UtcOffset::UTC))
+    crate::date::parse_instant(text.trim()).ok()
 }
 
 impl PinPolicy {

@@ -144,8 +144,7 @@ pub(crate) fn fingerprint_id(prefix: &str, key: &[u8]) -> String {
     ctx.update(b"mamori kek id v1");
     ctx.update(key);
     let d = ctx.finish();
-    let hex: String = d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}{hex}")
+    format!("{prefix}{}", hex::encode(&d.as_ref()[..8]))
 }
 
 /// A software KEK (AES-256-GCM with key bytes in process memory).

@@ -1,18 +1,5 @@
-//! Android `network_security_config.xml`: import with Android's semantics and
-//! refusals (AOSP `XmlConfigSource`), and export.
-//!
-//! What Android refuses is refused here with Android's own message: an
-//! unsupported pin digest, a digest that is not 32 bytes, a duplicate domain,
-//! a second `pin-set`/`trust-anchors`/`base-config`/`debug-overrides`, a
-//! `domain` or `pin-set` outside `domain-config`, a `domain-config` without a
-//! domain, a bad `expiration` date, `certificates` without a known `src`.
-//! What Android silently ignores (unknown elements and attributes, usually
-//! typos) is kept in [`AuditConfig::ignored`] so an audit can flag it.
-//!
-//! `debug-overrides` is read from the file, or, when the file has none, from
-//! the `<name>_debug.xml` companion resource next to it, as Android does for
-//! debuggable apps. A release build never parses either, so a broken
-//! debug-overrides only refuses the file when [`NscOptions::debuggable`] is set.
+//! Reading NSC XML with Android's semantics. Refusals carry Android's own
+//! message; silently ignored elements are kept for the audit.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -20,20 +7,13 @@ use std::path::Path;
 use roxmltree::{Document, Node};
 use time::{Date, Month};
 
-use super::error::ImportError;
-use super::model::{
-    AfterExpiry, AnchorSource, AuditConfig, DebugOverrides, Declared, DomainEntry, Expiry,
-    ExpiryZone, Ignored, Location, PinEntry, PinScope, SourceFormat, TrustAnchor,
+use super::NscOptions;
+use crate::audit::error::ImportError;
+use crate::audit::model::{
+    AfterExpiry, AnchorSource, AuditConfig, DebugOverrides, Declared, DeclaredAnchor, DomainEntry,
+    Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope, SourceFormat,
 };
 use crate::pinning::{Pin, PinParseError};
-
-/// How to read an NSC file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NscOptions {
-    /// Read it as a debuggable app would: `debug-overrides` (and the
-    /// `_debug.xml` companion) must then be valid.
-    pub debuggable: bool,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -85,13 +65,17 @@ fn parse_xml<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ImportError>
 
 /// Reads NSC XML text. `file` names it in locations and errors. The
 /// `_debug.xml` companion is not consulted (see [`import_file`]).
-pub fn import_str(text: &str, file: &str, opts: NscOptions) -> Result<AuditConfig, ImportError> {
+pub(crate) fn import_str(
+    text: &str,
+    file: &str,
+    opts: NscOptions,
+) -> Result<AuditConfig, ImportError> {
     import_with_companion(text, file, None, opts)
 }
 
 /// Reads an NSC file and, when it declares no `debug-overrides`, its
 /// `<name>_debug.xml` companion.
-pub fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, ImportError> {
+pub(crate) fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, ImportError> {
     let file = path.display().to_string();
     let text = read(path)?;
     let companion = companion_path(path).filter(|p| p.is_file());
@@ -107,7 +91,7 @@ pub fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, ImportE
     )
 }
 
-pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
+fn read(path: &Path) -> Result<String, ImportError> {
     std::fs::read_to_string(path).map_err(|e| ImportError::Io {
         file: path.display().to_string(),
         reason: e.to_string(),
@@ -116,7 +100,7 @@ pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
 
 /// `res/xml/foo.xml` → `res/xml/foo_debug.xml` (not for a file that is
 /// itself a companion).
-pub fn companion_path(path: &Path) -> Option<std::path::PathBuf> {
+fn companion_path(path: &Path) -> Option<std::path::PathBuf> {
     let stem = path.file_stem()?.to_str()?;
     if stem.ends_with("_debug") {
         return None;
@@ -131,23 +115,7 @@ fn import_with_companion(
     opts: NscOptions,
 ) -> Result<AuditConfig, ImportError> {
     let doc = parse_xml(text, file)?;
-    let mut p = Parser {
-        file,
-        cfg: AuditConfig::new(file, SourceFormat::Nsc),
-        seen_domains: HashSet::new(),
-        next_group: 0,
-        line_starts: line_starts(doc.input_text()),
-    };
-    let root = doc.root_element();
-    if root.tag_name().name() != "network-security-config" {
-        return Err(refuse(
-            p.loc(root),
-            format!(
-                "unexpected start tag: found {}, expected network-security-config",
-                root.tag_name().name()
-            ),
-        ));
-    }
+    let (mut p, root) = Parser::open(&doc, file)?;
     p.check_attrs(root, &[]);
     let mut seen_base = false;
     let mut seen_debug = false;
@@ -192,23 +160,7 @@ fn import_with_companion(
 /// meaningful child is one `debug-overrides`.
 fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>, ImportError> {
     let doc = parse_xml(text, file)?;
-    let mut p = Parser {
-        file,
-        cfg: AuditConfig::new(file, SourceFormat::Nsc),
-        seen_domains: HashSet::new(),
-        next_group: 0,
-        line_starts: line_starts(doc.input_text()),
-    };
-    let root = doc.root_element();
-    if root.tag_name().name() != "network-security-config" {
-        return Err(refuse(
-            p.loc(root),
-            format!(
-                "unexpected start tag: found {}, expected network-security-config",
-                root.tag_name().name()
-            ),
-        ));
-    }
+    let (mut p, root) = Parser::open(&doc, file)?;
     let mut seen = false;
     for child in root.children().filter(Node::is_element) {
         if child.tag_name().name() == "debug-overrides" {
@@ -223,6 +175,32 @@ fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>,
 }
 
 impl<'a> Parser<'a> {
+    /// A parser for `doc`, and its root, which must be
+    /// `network-security-config` (Android's first check).
+    fn open<'d, 'i>(
+        doc: &'d Document<'i>,
+        file: &'a str,
+    ) -> Result<(Self, Node<'d, 'i>), ImportError> {
+        let p = Parser {
+            file,
+            cfg: AuditConfig::new(file, SourceFormat::Nsc),
+            seen_domains: HashSet::new(),
+            next_group: 0,
+            line_starts: line_starts(doc.input_text()),
+        };
+        let root = doc.root_element();
+        if root.tag_name().name() != "network-security-config" {
+            return Err(refuse(
+                p.loc(root),
+                format!(
+                    "unexpected start tag: found {}, expected network-security-config",
+                    root.tag_name().name()
+                ),
+            ));
+        }
+        Ok((p, root))
+    }
+
     fn loc(&self, n: Node) -> Location {
         let line = self.line_starts.partition_point(|s| *s <= n.range().start);
         Location::new(self.file, Some(line as u32))
@@ -423,7 +401,7 @@ impl<'a> Parser<'a> {
         Ok((name, include, loc))
     }
 
-    fn anchors(&mut self, n: Node) -> Result<Vec<TrustAnchor>, ImportError> {
+    fn anchors(&mut self, n: Node) -> Result<Vec<DeclaredAnchor>, ImportError> {
         self.check_attrs(n, &[]);
         let mut out = Vec::new();
         for c in n.children().filter(Node::is_element) {
@@ -448,7 +426,7 @@ impl<'a> Parser<'a> {
                     ));
                 }
             };
-            out.push(TrustAnchor {
+            out.push(DeclaredAnchor {
                 source,
                 override_pins,
                 location: loc,
@@ -527,182 +505,4 @@ fn parse_android_date(text: &str) -> Option<Date> {
         return None;
     }
     Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
-}
-
-/// Renders a configuration as NSC XML. Domains keep their `domain-config`
-/// grouping and nesting; declared settings are written as declared. Returns
-/// the XML and notes about anything NSC cannot express.
-pub fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
-    let mut notes = Vec::new();
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n");
-    if cfg.base != Declared::default() {
-        out.push_str("    <base-config");
-        attrs(&mut out, &cfg.base);
-        out.push_str(">\n");
-        body(&mut out, &cfg.base, 2);
-        out.push_str("    </base-config>\n");
-    }
-    // Groups in order of first appearance.
-    let mut groups: Vec<usize> = Vec::new();
-    for d in &cfg.domains {
-        if !groups.contains(&d.group) {
-            groups.push(d.group);
-        }
-    }
-    for g in &groups {
-        let first = cfg
-            .domains
-            .iter()
-            .position(|d| d.group == *g)
-            .expect("group exists");
-        if cfg.domains[first].parent.is_none() {
-            write_group(cfg, *g, 1, &mut out, &mut notes);
-        }
-    }
-    if let Some(d) = &cfg.debug_overrides {
-        out.push_str("    <debug-overrides>\n");
-        body(&mut out, &d.declared, 2);
-        out.push_str("    </debug-overrides>\n");
-    }
-    out.push_str("</network-security-config>\n");
-    (out, notes)
-}
-
-fn indent(n: usize) -> String {
-    "    ".repeat(n)
-}
-
-fn attrs(out: &mut String, d: &Declared) {
-    if let Some(v) = d.cleartext_permitted {
-        out.push_str(&format!(" cleartextTrafficPermitted=\"{v}\""));
-    }
-    if let Some(v) = d.hsts_enforced {
-        out.push_str(&format!(" hstsEnforced=\"{v}\""));
-    }
-}
-
-fn body(out: &mut String, d: &Declared, depth: usize) {
-    if let Some(ct) = d.certificate_transparency {
-        out.push_str(&format!(
-            "{}<certificateTransparency enabled=\"{ct}\" />\n",
-            indent(depth)
-        ));
-    }
-    if let Some(anchors) = &d.trust_anchors {
-        out.push_str(&format!("{}<trust-anchors>\n", indent(depth)));
-        for a in anchors {
-            out.push_str(&format!(
-                "{}<certificates src=\"{}\"",
-                indent(depth + 1),
-                xml_escape(&a.source.nsc_src())
-            ));
-            if let Some(o) = a.override_pins {
-                out.push_str(&format!(" overridePins=\"{o}\""));
-            }
-            out.push_str(" />\n");
-        }
-        out.push_str(&format!("{}</trust-anchors>\n", indent(depth)));
-    }
-}
-
-fn write_group(
-    cfg: &AuditConfig,
-    g: usize,
-    depth: usize,
-    out: &mut String,
-    notes: &mut Vec<String>,
-) {
-    let members: Vec<(usize, &DomainEntry)> = cfg
-        .domains
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.group == g)
-        .collect();
-    let head = members[0].1;
-    out.push_str(&format!("{}<domain-config", indent(depth)));
-    attrs(out, &head.declared);
-    out.push_str(">\n");
-    for (_, d) in &members {
-        let (host, include) = nsc_host(d, notes);
-        out.push_str(&format!(
-            "{}<domain includeSubdomains=\"{include}\">{}</domain>\n",
-            indent(depth + 1),
-            xml_escape(&host)
-        ));
-    }
-    body(out, &head.declared, depth + 1);
-    if head.has_pin_set || !head.pins.is_empty() {
-        if !head.enforce {
-            notes.push(format!(
-                "{}: NSC has no report-only mode; the pins are written and Android will enforce them",
-                head.host
-            ));
-        }
-        if !head.report_uris.is_empty() {
-            notes.push(format!(
-                "{}: NSC has no failure reporting; report URIs dropped",
-                head.host
-            ));
-        }
-        if head.pins.iter().any(|p| p.scope == PinScope::Leaf) {
-            notes.push(format!(
-                "{}: NSC pins match any certificate in the chain; ATS leaf-only scope is lost",
-                head.host
-            ));
-        }
-        out.push_str(&format!("{}<pin-set", indent(depth + 1)));
-        if let Some(e) = &head.expiry {
-            let date = e.at.date();
-            out.push_str(&format!(" expiration=\"{date}\""));
-            if e.zone != ExpiryZone::DeviceLocal {
-                notes.push(format!(
-                    "{}: expiry {} was UTC; NSC reads {date} in the device's time zone",
-                    head.host, e.text
-                ));
-            }
-        }
-        out.push_str(">\n");
-        for p in &head.pins {
-            out.push_str(&format!(
-                "{}<pin digest=\"SHA-256\">{}</pin>\n",
-                indent(depth + 2),
-                p.pin.base64()
-            ));
-        }
-        out.push_str(&format!("{}</pin-set>\n", indent(depth + 1)));
-    }
-    let member_idx: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
-    let mut child_groups: Vec<usize> = Vec::new();
-    for d in &cfg.domains {
-        if d.parent.is_some_and(|p| member_idx.contains(&p)) && !child_groups.contains(&d.group) {
-            child_groups.push(d.group);
-        }
-    }
-    for c in child_groups {
-        write_group(cfg, c, depth + 1, out, notes);
-    }
-    out.push_str(&format!("{}</domain-config>\n", indent(depth)));
-}
-
-/// NSC has only exact names and `includeSubdomains`.
-fn nsc_host(d: &DomainEntry, notes: &mut Vec<String>) -> (String, bool) {
-    if let Some(rest) = d.host.strip_prefix("**.") {
-        return (rest.to_owned(), true);
-    }
-    if let Some(rest) = d.host.strip_prefix("*.") {
-        notes.push(format!(
-            "{}: NSC cannot express \"exactly one label\"; written as {rest} with includeSubdomains, which also covers {rest} itself and deeper names",
-            d.host
-        ));
-        return (rest.to_owned(), true);
-    }
-    (d.host.clone(), d.include_subdomains)
-}
-
-pub(crate) fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -1,0 +1,169 @@
+//! The checks, one file per subject. Each pushes findings through [`Out`],
+//! naming its rule by a constant of [`id`]; [`audit`] runs them all and sorts
+//! the result.
+
+mod anchors;
+mod ats;
+mod chains;
+mod cleartext;
+mod cross_platform;
+mod expiry;
+mod pins;
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::id;
+use super::table::{AuditFinding, Lang, Severity, rule};
+use crate::audit::chain::SuppliedChain;
+use crate::audit::model::{AuditConfig, Location};
+
+/// What an audit needs besides the configurations.
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    /// The audit date (expiry checks).
+    pub at: OffsetDateTime,
+    /// Warn about expiry this many days ahead.
+    pub expiry_days: i64,
+    /// The app's Android target SDK, when known (default-trust rules).
+    pub android_target_sdk: Option<u32>,
+    /// Chains to check pins against.
+    pub chains: Vec<SuppliedChain>,
+    /// Output language of generated details.
+    pub lang: Lang,
+}
+
+impl AuditOptions {
+    /// Options for an audit at `at`, with defaults otherwise.
+    pub fn at(at: OffsetDateTime) -> Self {
+        Self {
+            at,
+            expiry_days: 30,
+            android_target_sdk: None,
+            chains: Vec::new(),
+            lang: Lang::En,
+        }
+    }
+}
+
+/// Where the checks of one configuration put their findings.
+struct Out<'a> {
+    findings: Vec<AuditFinding>,
+    cfg: &'a AuditConfig,
+}
+
+impl Out<'_> {
+    fn push(
+        &mut self,
+        id: &str,
+        location: &Location,
+        host: Option<&str>,
+        detail: impl Into<String>,
+    ) {
+        self.findings.push(finding(
+            id,
+            location,
+            host.map(str::to_owned),
+            detail.into(),
+        ));
+    }
+
+    fn file_loc(&self) -> Location {
+        Location::new(&self.cfg.file, None)
+    }
+}
+
+fn finding(id: &str, location: &Location, host: Option<String>, detail: String) -> AuditFinding {
+    let r = rule(id);
+    AuditFinding {
+        rule: r.id.clone(),
+        severity: r.severity,
+        guideline: r.guideline,
+        location: location.clone(),
+        host,
+        detail,
+    }
+}
+
+/// `en` or `ja`, by the output language.
+fn ja(lang: Lang, en: String, ja: String) -> String {
+    if lang == Lang::Ja { ja } else { en }
+}
+
+/// Effective pins of a domain: NSC nested configs inherit the nearest pin-set.
+/// Returns the index of the entry that declares them and whether one does.
+fn effective_pins(cfg: &AuditConfig, idx: usize) -> (usize, bool) {
+    let mut cur = Some(idx);
+    while let Some(i) = cur {
+        if cfg.domains[i].has_pin_set {
+            return (i, true);
+        }
+        cur = cfg.domains[i].parent;
+    }
+    (idx, false)
+}
+
+/// Audits configurations together. Findings are sorted by severity (highest
+/// first), then file, line and rule, so output is deterministic.
+pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> {
+    let mut all = Vec::new();
+    for cfg in configs {
+        let mut out = Out {
+            findings: Vec::new(),
+            cfg,
+        };
+        check_config(&mut out, opts);
+        all.extend(out.findings);
+    }
+    cross_platform::check(configs, opts, &mut all);
+    all.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.location.cmp(&b.location))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.host.cmp(&b.host))
+            .then_with(|| a.detail.cmp(&b.detail))
+    });
+    all.dedup();
+    all
+}
+
+fn check_config(out: &mut Out, opts: &AuditOptions) {
+    let cfg = out.cfg;
+    if !cfg.has_pins() {
+        let loc = out.file_loc();
+        out.push(id::PIN_NONE, &loc, None, cfg.file.clone());
+    }
+    for ig in &cfg.ignored {
+        out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
+    }
+    cleartext::base(out, opts);
+    anchors::base(out, opts);
+    ats::exceptions(out, opts);
+    let mut seen_groups = Vec::new();
+    for (i, d) in cfg.domains.iter().enumerate() {
+        // Declared trust and cleartext are checked once per NSC domain-config.
+        let first_of_group = !seen_groups.contains(&(d.mechanism, d.group));
+        seen_groups.push((d.mechanism, d.group));
+        let (pin_idx, pinned) = effective_pins(cfg, i);
+        if first_of_group {
+            cleartext::domain(out, opts, d);
+        }
+        anchors::domain(out, d, first_of_group, pinned);
+        pins::scope(out, d, pinned);
+        if pin_idx == i && d.has_pin_set {
+            // Pins are checked on the entry that declares them.
+            pins::pin_set(out, opts, d);
+        }
+    }
+}
+
+/// Counts of findings per severity.
+pub fn counts(findings: &[AuditFinding]) -> BTreeMap<Severity, usize> {
+    let mut m = BTreeMap::new();
+    for f in findings {
+        *m.entry(f.severity).or_insert(0) += 1;
+    }
+    m
+}

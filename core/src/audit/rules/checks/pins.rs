@@ -1,0 +1,103 @@
+//! Pin sets: none at all, an unpinned NSC domain, a subdomain scope that
+//! reaches a public suffix or a whole registrable domain, an empty set, no
+//! distinct backup, duplicate or placeholder backups, leaf-only ATS
+//! identities, report-only mode and report URIs. Expiry and live chains have
+//! their own files.
+
+use super::{AuditOptions, Out, chains, expiry, id};
+use crate::audit::model::{DomainEntry, PinScope, SourceFormat};
+use crate::pinning::Pin;
+use crate::pinning::host::is_public_suffix;
+
+/// A digest of one repeated byte: a placeholder, not a key.
+fn is_placeholder(p: &Pin) -> bool {
+    let d = p.digest();
+    d.iter().all(|b| *b == d[0])
+}
+
+fn registrable(name: &str) -> bool {
+    psl::domain_str(name) == Some(name)
+}
+
+/// Whether a domain is pinned at all, and how far its pins reach.
+pub(super) fn scope(out: &mut Out, d: &DomainEntry, pinned: bool) {
+    let host = d.host.as_str();
+    let loc = &d.location;
+    if d.mechanism == SourceFormat::Nsc && !pinned {
+        out.push(id::PIN_DOMAIN_UNPINNED, loc, Some(host), "");
+    }
+    let wide = d.include_subdomains || host.starts_with("**.") || host.starts_with("*.");
+    let base = host.trim_start_matches("**.").trim_start_matches("*.");
+    if wide && pinned {
+        if is_public_suffix(base) {
+            out.push(id::SUBDOMAINS_PUBLIC_SUFFIX, loc, Some(base), "");
+        } else if registrable(base) {
+            out.push(id::SUBDOMAINS_WIDE, loc, Some(host), "");
+        }
+    }
+}
+
+/// The pin set a domain declares.
+pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
+    let host = d.host.as_str();
+    let loc = &d.location;
+    if d.pins.is_empty() {
+        out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
+        return;
+    }
+    let distinct = d.distinct_pins();
+    // ATS has no report-only mode: one identity is always a missing backup.
+    if distinct.len() == 1 && (d.enforce || d.mechanism == SourceFormat::Ats) {
+        out.push(id::PIN_BACKUP_MISSING, loc, Some(host), "");
+    }
+    let primary = d.pins[0].pin;
+    if d.pins[1..].iter().any(|p| p.pin == primary) {
+        out.push(
+            id::PIN_BACKUP_EQUALS_PRIMARY,
+            &d.pins[0].location,
+            Some(host),
+            primary.to_string(),
+        );
+    }
+    let mut seen: Vec<Pin> = Vec::new();
+    let mut reported: Vec<Pin> = Vec::new();
+    for p in &d.pins[1..] {
+        if p.pin != primary && seen.contains(&p.pin) && !reported.contains(&p.pin) {
+            out.push(
+                id::PIN_BACKUP_DUPLICATE,
+                &p.location,
+                Some(host),
+                p.pin.to_string(),
+            );
+            reported.push(p.pin);
+        }
+        seen.push(p.pin);
+    }
+    for p in &distinct {
+        if is_placeholder(p) {
+            let l = d
+                .pins
+                .iter()
+                .find(|e| e.pin == *p)
+                .map(|e| e.location.clone())
+                .unwrap_or_else(|| loc.clone());
+            out.push(id::PIN_BACKUP_PLACEHOLDER, &l, Some(host), p.to_string());
+        }
+    }
+    if d.mechanism == SourceFormat::Ats && d.pins.iter().all(|p| p.scope == PinScope::Leaf) {
+        out.push(id::ATS_LEAF_IDENTITIES_ONLY, loc, Some(host), "");
+    }
+    if !d.enforce {
+        out.push(id::PIN_REPORT_ONLY, loc, Some(host), "");
+    }
+    for u in &d.report_uris {
+        if !u.trim().to_ascii_lowercase().starts_with("https://") {
+            out.push(id::REPORT_URI_INSECURE, loc, Some(host), u.clone());
+        }
+    }
+    if d.default_report_uri {
+        out.push(id::REPORT_URI_VENDOR_DEFAULT, loc, Some(host), "");
+    }
+    expiry::check(out, opts, d);
+    chains::check(out, opts, d);
+}
