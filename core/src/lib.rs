@@ -12,6 +12,7 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod attestation;
 pub mod audit;
 pub mod device;
 pub mod guideline;
