@@ -607,3 +607,125 @@ fn hostile_input_fails_cleanly() {
         "certificate"
     );
 }
+
+/// A leaf whose own key is ML-DSA-44 (as KeyMint 500 issues on SDK 37):
+/// ring cannot use that key, and does not need to. The chain is synthetic
+/// (rcgen root and intermediate; the leaf's TBS written with yasna and
+/// signed with ring) and carries the real KeyDescription of a caiman leaf.
+#[test]
+fn a_leaf_with_an_ml_dsa_key_still_verifies() {
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    use yasna::models::ObjectIdentifier;
+
+    let mut root_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    root_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    root_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Test Root");
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = rcgen::Issuer::new(root_params, root_key);
+    let mut int_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    int_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    int_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Test Attestation");
+    let int_key = rcgen::KeyPair::generate().unwrap();
+    let intermediate = int_params.signed_by(&int_key, &root_issuer).unwrap();
+
+    let (_, int_cert) = x509_parser::parse_x509_certificate(intermediate.der()).unwrap();
+    let caiman = read("testdata/caiman/sdk36/TEE_EC_RKP.pem");
+    let caiman_leaf = rustls_pki_types::CertificateDer::from_pem_slice(&caiman).unwrap();
+    let (_, caiman_cert) = x509_parser::parse_x509_certificate(caiman_leaf.as_ref()).unwrap();
+    let kd_oid: x509_parser::oid_registry::Oid = "1.3.6.1.4.1.11129.2.1.17".parse().unwrap();
+    let kd = caiman_cert
+        .extensions()
+        .iter()
+        .find(|e| e.oid == kd_oid)
+        .unwrap()
+        .value;
+
+    let oid = |arcs: &[u64]| ObjectIdentifier::from_slice(arcs);
+    let ecdsa_sha256 = oid(&[1, 2, 840, 10045, 4, 3, 2]);
+    let utc = |s: &[u8]| [&[0x17, 13][..], s].concat();
+    let ml_dsa_key = vec![0x5a; 1312];
+    let tbs = yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next()
+                .write_tagged(yasna::Tag::context(0), |w| w.write_u8(2));
+            w.next().write_u8(1);
+            w.next()
+                .write_sequence(|w| w.next().write_oid(&ecdsa_sha256));
+            w.next().write_der(int_cert.subject().as_raw());
+            w.next().write_sequence(|w| {
+                w.next().write_der(&utc(b"700101000000Z"));
+                w.next().write_der(&utc(b"491231235959Z"));
+            });
+            w.next().write_sequence(|w| {
+                w.next().write_set(|w| {
+                    w.next().write_sequence(|w| {
+                        w.next().write_oid(&oid(&[2, 5, 4, 3]));
+                        w.next().write_utf8_string("Android Keystore Key");
+                    })
+                })
+            });
+            w.next().write_sequence(|w| {
+                w.next().write_sequence(|w| {
+                    w.next().write_oid(&oid(&[2, 16, 840, 1, 101, 3, 4, 3, 17]))
+                });
+                w.next()
+                    .write_bitvec_bytes(&ml_dsa_key, ml_dsa_key.len() * 8);
+            });
+            w.next().write_tagged(yasna::Tag::context(3), |w| {
+                w.write_sequence(|w| {
+                    w.next().write_sequence(|w| {
+                        w.next()
+                            .write_oid(&oid(&[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17]));
+                        w.next().write_bytes(kd);
+                    })
+                })
+            });
+        })
+    });
+    let signer = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_ASN1_SIGNING,
+        &int_key.serialize_der(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let sig = signer.sign(&ring::rand::SystemRandom::new(), &tbs).unwrap();
+    let leaf = yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next().write_der(&tbs);
+            w.next()
+                .write_sequence(|w| w.next().write_oid(&ecdsa_sha256));
+            w.next()
+                .write_bitvec_bytes(sig.as_ref(), sig.as_ref().len() * 8);
+        })
+    });
+
+    let roots = GoogleRoots::from_bytes(root.pem().as_bytes()).unwrap();
+    let chain = vec![
+        leaf.clone(),
+        intermediate.der().to_vec(),
+        root.der().to_vec(),
+    ];
+    let opts = AndroidOptions::new(&roots, at("2026-01-01T00:00:00Z"));
+    let a = mamori::attestation::verify_android(&chain, &opts).unwrap();
+    assert_eq!(a.key_description.attestation_version, 400);
+    assert!(
+        a.leaf_public_key
+            .windows(ml_dsa_key.len())
+            .any(|w| w == ml_dsa_key)
+    );
+    // And the same leaf with a flipped signature byte fails, so the
+    // signature was really checked.
+    let mut bad = chain.clone();
+    *bad[0].last_mut().unwrap() ^= 1;
+    assert_eq!(
+        mamori::attestation::verify_android(&bad, &opts)
+            .unwrap_err()
+            .step(),
+        "signature"
+    );
+}
