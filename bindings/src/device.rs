@@ -12,9 +12,8 @@
 //! derived for uniffi behind the core's `uniffi` feature: one definition each.
 
 use mamori::device::{
-    DEFAULT_POLICY_TOML, DeviceFacts, DevicePolicy, IndicatorKind, IndicatorTable, PolicyFormat,
-    ProbeConfig, Verdict, evaluate, observe_loaded_images, observe_packages, parse_date,
-    run_probes,
+    DEFAULT_POLICY_TOML, DeviceFacts, DevicePolicy, IndicatorKind, IndicatorTable, ProbeConfig,
+    Verdict, evaluate, observe_loaded_images, observe_packages, parse_date, run_probes,
 };
 
 /// Why a device evaluation could not be made.
@@ -65,12 +64,7 @@ pub struct PlatformInputs {
 }
 
 fn parse_policy(text: &str) -> Result<DevicePolicy, DeviceError> {
-    let format = if text.trim_start().starts_with('{') {
-        PolicyFormat::Json
-    } else {
-        PolicyFormat::Toml
-    };
-    DevicePolicy::parse(text, format, "policy").map_err(|e| DeviceError::Policy {
+    DevicePolicy::from_text(text, "policy").map_err(|e| DeviceError::Policy {
         detail: e.to_string(),
     })
 }
@@ -200,7 +194,7 @@ pub fn device_known_packages() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mamori::device::{Decision, Evidence, Fact, Platform, Tri};
+    use mamori::device::{DeviceDecision, Evidence, Fact, Platform, Tri};
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         // A minimal executor: poll, park until woken.
@@ -251,7 +245,7 @@ mod tests {
             "2026-11-25".into(),
         ))
         .unwrap();
-        assert_eq!(v.decision, Decision::Block);
+        assert_eq!(v.decision, DeviceDecision::Block);
         let rules: Vec<&str> = v.findings.iter().map(|f| f.rule.as_str()).collect();
         assert!(rules.contains(&"device.screen_lock"), "{rules:?}");
         assert!(rules.contains(&"indicators.root"), "{rules:?}");

@@ -5,7 +5,7 @@
 //! handshake by the platform facade (`MamoriTrustManager` on the JVM/Android,
 //! `MamoriPinningDelegate` on iOS), after the platform's own trust evaluation.
 //!
-//! The records here are flat copies of the core's [`Decision`] and [`PinFailureReport`]: the
+//! The records here are flat copies of the core's [`CoreDecision`] and [`PinFailureReport`]: the
 //! core types carry `Pin`, `OffsetDateTime` and typed failures that have no FFI shape, and the
 //! core stays free of FFI concerns. Each record has exactly one `From` conversion from its core
 //! type, so the two cannot drift apart silently.
@@ -17,8 +17,8 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use mamori::pinning::{
-    AppInfo, Decision, Failure, Outcome, PinFailureReport, PinPolicy, PinVerifier, PolicyError,
-    Position, ReportListener,
+    AppInfo, Failure, Outcome, PinDecision as CoreDecision, PinFailureReport, PinPolicy,
+    PinVerifier, PolicyError, Position, ReportListener,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 
@@ -159,10 +159,10 @@ pub struct PinDecision {
     pub report: Option<PinReport>,
 }
 
-impl From<Decision> for PinDecision {
-    fn from(d: Decision) -> Self {
+impl From<CoreDecision> for PinDecision {
+    fn from(d: CoreDecision) -> Self {
         Self {
-            outcome: d.decision.into(),
+            outcome: d.outcome.into(),
             chain: d
                 .chain
                 .iter()

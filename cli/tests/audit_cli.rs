@@ -412,9 +412,7 @@ fn pki(host: &str) -> Pki {
 }
 
 fn pem(ders: &[&[u8]]) -> String {
-    ders.iter()
-        .map(|d| mamori::pinning::certs::to_pem(d))
-        .collect()
+    ders.iter().map(|d| mamori::pinning::to_pem(d)).collect()
 }
 
 fn nsc_for(host: &str, pins: &[&str]) -> String {

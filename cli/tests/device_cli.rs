@@ -201,7 +201,8 @@ fn bad_inputs_exit_2_with_precise_messages() {
     let o = check(&example("pixel-clean.json"), &policy, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("policy.toml: android.min_api_level: 7 is not a plausible API level"),
+        stderr(&o)
+            .contains("policy.toml:\n  - android.min_api_level: 7 is not a plausible API level"),
         "{}",
         stderr(&o)
     );

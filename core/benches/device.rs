@@ -107,7 +107,7 @@ fn bench(c: &mut Criterion) {
     let policy = DevicePolicy::fintech_default();
     assert_eq!(
         evaluate(&facts, &policy, date!(2026 - 11 - 25)).decision,
-        Decision::Allow
+        DeviceDecision::Allow
     );
     c.bench_function("device/facts_sha256", |b| {
         b.iter(|| black_box(black_box(&facts).sha256()))

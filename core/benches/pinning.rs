@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mamori::pinning::policy::{DomainDocument, TrustDocument};
+use mamori::pinning::{DomainDocument, TrustDocument};
 use mamori::pinning::{Outcome, Pin, PinPolicy, PinVerifier, PolicyDocument, Profile};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::pem::PemObject;
@@ -111,7 +111,7 @@ fn bench_chain(cr: &mut Criterion, label: &str, c: &Chain) {
     let name = ServerName::try_from(HOST).expect("name");
     let verifier = PinVerifier::new(pinned_policy(c));
     let d = verifier.verify(HOST, 443, &c.presented, now);
-    assert_eq!(d.decision, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
     assert!(d.pin_matched);
 
     let webpki_once = || {

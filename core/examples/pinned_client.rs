@@ -38,7 +38,7 @@ fn main() {
         }),
         AppInfo::default(),
     );
-    let config = Arc::new(client_config(Arc::new(verifier)));
+    let config = Arc::new(client_config(Arc::new(verifier), port));
 
     let server_name = host.clone().try_into().expect("valid server name");
     let mut conn = rustls::ClientConnection::new(config, server_name).expect("client connection");

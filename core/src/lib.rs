@@ -8,6 +8,7 @@
 //! The crate is pure Rust with no FFI: the uniffi layer lives in `mamori-ffi`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
@@ -17,4 +18,7 @@ pub mod audit;
 pub mod device;
 pub mod guideline;
 pub mod pinning;
+mod policy_format;
 pub mod storage;
+
+pub use policy_format::PolicyFormat;

@@ -46,7 +46,7 @@ fn set(f: &mut DeviceFacts, id: &str, state: Tri) {
         .state = state;
 }
 
-fn rules(v: &Verdict) -> Vec<(&str, Decision)> {
+fn rules(v: &Verdict) -> Vec<(&str, DeviceDecision)> {
     v.findings
         .iter()
         .map(|f| (f.rule.as_str(), f.decision))
@@ -64,7 +64,7 @@ fn healthy_device_is_allowed() {
     let v = evaluate(&healthy("2026-11-05"), &policy(), AT);
     assert_eq!(
         (v.decision, v.findings.len()),
-        (Decision::Allow, 0),
+        (DeviceDecision::Allow, 0),
         "{:#?}",
         v.findings
     );
@@ -79,9 +79,15 @@ fn patch_age_exactly_at_the_limit_passes_one_day_more_blocks() {
     let f = healthy("2025-11-25");
     let at_limit = patch + time::Duration::days(365);
     let v = evaluate(&f, &p, at_limit);
-    assert_eq!(rules(&v), [("android.max_patch_age_days", Decision::Warn)]);
+    assert_eq!(
+        rules(&v),
+        [("android.max_patch_age_days", DeviceDecision::Warn)]
+    );
     let v = evaluate(&f, &p, at_limit + time::Duration::days(1));
-    assert_eq!(rules(&v), [("android.max_patch_age_days", Decision::Block)]);
+    assert_eq!(
+        rules(&v),
+        [("android.max_patch_age_days", DeviceDecision::Block)]
+    );
     assert!(
         v.findings[0]
             .criterion
@@ -94,7 +100,10 @@ fn patch_age_exactly_at_the_limit_passes_one_day_more_blocks() {
     let v = evaluate(&f, &p, patch + time::Duration::days(120));
     assert_eq!(rules(&v), []);
     let v = evaluate(&f, &p, patch + time::Duration::days(121));
-    assert_eq!(rules(&v), [("android.max_patch_age_days", Decision::Warn)]);
+    assert_eq!(
+        rules(&v),
+        [("android.max_patch_age_days", DeviceDecision::Warn)]
+    );
 }
 
 #[test]
@@ -103,7 +112,7 @@ fn unknown_or_unparseable_patch_never_passes() {
         let v = evaluate(&healthy(patch), &policy(), AT);
         assert_eq!(
             rules(&v),
-            [("android.max_patch_age_days", Decision::Warn)],
+            [("android.max_patch_age_days", DeviceDecision::Warn)],
             "{patch:?}"
         );
         assert!(v.findings[0].criterion.contains("could not be established"));
@@ -111,11 +120,14 @@ fn unknown_or_unparseable_patch_never_passes() {
     let mut f = healthy("2026-11-05");
     f.security_patch = Fact::unknown();
     let mut strict = policy();
-    strict.unknown = Decision::Block;
-    assert_eq!(evaluate(&f, &strict, AT).decision, Decision::Block);
+    strict.unknown = DeviceDecision::Block;
+    assert_eq!(evaluate(&f, &strict, AT).decision, DeviceDecision::Block);
     // A patch level far in the future is inconsistent with the date: unknown.
     let v = evaluate(&healthy("2027-06-01"), &policy(), AT);
-    assert_eq!(rules(&v), [("android.max_patch_age_days", Decision::Warn)]);
+    assert_eq!(
+        rules(&v),
+        [("android.max_patch_age_days", DeviceDecision::Warn)]
+    );
 }
 
 #[test]
@@ -123,7 +135,10 @@ fn old_api_level_blocks() {
     let mut f = healthy("2026-11-05");
     f.android_api_level = Fact::known("33", ev());
     let v = evaluate(&f, &policy(), AT);
-    assert_eq!(rules(&v), [("android.min_api_level", Decision::Block)]);
+    assert_eq!(
+        rules(&v),
+        [("android.min_api_level", DeviceDecision::Block)]
+    );
     assert!(v.findings[0].criterion.contains("device has 33"));
 }
 
@@ -137,8 +152,8 @@ fn allow_listed_busybox_does_not_count() {
     assert_eq!(
         rules(&v),
         [
-            ("indicators.root", Decision::Warn),
-            ("indicators.root.allow", Decision::Allow)
+            ("indicators.root", DeviceDecision::Warn),
+            ("indicators.root.allow", DeviceDecision::Allow)
         ]
     );
     let root = v
@@ -151,7 +166,7 @@ fn allow_listed_busybox_does_not_count() {
     let mut p = policy();
     p.allow.indicators.clear();
     let v = evaluate(&f, &p, AT);
-    assert_eq!(rules(&v), [("indicators.root", Decision::Block)]);
+    assert_eq!(rules(&v), [("indicators.root", DeviceDecision::Block)]);
     assert_eq!(
         v.findings[0].indicators,
         [
@@ -162,8 +177,11 @@ fn allow_listed_busybox_does_not_count() {
     // Allow-listed busybox alone: allowed, and the audit trail says why.
     set(&mut f, "android.prop.ro_debuggable", Tri::Absent);
     let v = evaluate(&f, &policy(), AT);
-    assert_eq!(v.decision, Decision::Allow);
-    assert_eq!(rules(&v), [("indicators.root.allow", Decision::Allow)]);
+    assert_eq!(v.decision, DeviceDecision::Allow);
+    assert_eq!(
+        rules(&v),
+        [("indicators.root.allow", DeviceDecision::Allow)]
+    );
 }
 
 #[test]
@@ -184,10 +202,10 @@ fn screen_lock_keystore_installer_and_signature() {
     assert_eq!(
         rules(&v),
         [
-            ("device.screen_lock", Decision::Block),
-            ("device.keystore", Decision::Block),
-            ("device.developer_options", Decision::Warn),
-            ("app.signing_cert_sha256", Decision::Block),
+            ("device.screen_lock", DeviceDecision::Block),
+            ("device.keystore", DeviceDecision::Block),
+            ("device.developer_options", DeviceDecision::Warn),
+            ("app.signing_cert_sha256", DeviceDecision::Block),
         ]
     );
     let lock = &v.findings[0];
@@ -207,7 +225,7 @@ fn screen_lock_keystore_installer_and_signature() {
     f.keystore_level = Fact::known("strongbox", ev());
     f.developer_options = Fact::flag(Tri::Absent, ev());
     let v = evaluate(&f, &p, AT);
-    assert_eq!(rules(&v), [("app.installers", Decision::Block)]);
+    assert_eq!(rules(&v), [("app.installers", DeviceDecision::Block)]);
     assert!(v.findings[0].criterion.contains("none (sideloaded)"));
 }
 
@@ -222,13 +240,14 @@ fn invalid_policy_file_is_rejected_with_file_and_field() {
     .unwrap();
     let e = DevicePolicy::load(&path).unwrap_err();
     assert!(
-        matches!(&e, PolicyError::Invalid { field, .. } if field == "indicators.emulator.weak_threshold"),
+        matches!(&e, PolicyError::Invalid { problems, .. }
+            if problems.len() == 1 && problems[0].field == "indicators.emulator.weak_threshold"),
         "{e:?}"
     );
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: indicators.emulator.weak_threshold: must be at least 1",
+            "invalid device policy {}:\n  - indicators.emulator.weak_threshold: must be at least 1",
             path.display()
         )
     );
@@ -289,11 +308,11 @@ proptest! {
         p.indicators.get_mut(&IndicatorClass::Emulator).unwrap().weak_threshold = threshold;
         let v = evaluate(&f, &p, AT);
         let expected = if n == 0 {
-            Decision::Allow
+            DeviceDecision::Allow
         } else if n as u32 >= threshold {
-            Decision::Block
+            DeviceDecision::Block
         } else {
-            Decision::Warn
+            DeviceDecision::Warn
         };
         prop_assert_eq!(v.decision, expected);
     }

@@ -168,7 +168,7 @@ fn verdict(f: &DeviceFacts) -> Verdict {
     evaluate(f, &DevicePolicy::fintech_default(), date!(2026 - 11 - 25))
 }
 
-fn rules(v: &Verdict) -> Vec<(&str, Decision)> {
+fn rules(v: &Verdict) -> Vec<(&str, DeviceDecision)> {
     v.findings
         .iter()
         .map(|f| (f.rule.as_str(), f.decision))
@@ -195,7 +195,7 @@ fn clean_android_is_allowed() {
     assert_eq!(obs(&probed, "android.tracer_pid").state, Tri::Absent);
     let merged = probed.merge(pixel_platform());
     let v = verdict(&merged);
-    assert_eq!(v.decision, Decision::Allow, "{:#?}", v.findings);
+    assert_eq!(v.decision, DeviceDecision::Allow, "{:#?}", v.findings);
     assert!(v.findings.is_empty(), "{:#?}", v.findings);
     let root = v
         .coverage
@@ -221,13 +221,13 @@ fn magisk_device_is_blocked_with_evidence() {
     assert_eq!(obs(&f, "android.mountinfo.magisk").state, Tri::Present);
     assert_eq!(obs(&f, "android.kernelsu.ksu").state, Tri::Absent);
     let v = verdict(&f);
-    assert_eq!(v.decision, Decision::Block);
+    assert_eq!(v.decision, DeviceDecision::Block);
     let root = v
         .findings
         .iter()
         .find(|x| x.rule == "indicators.root")
         .unwrap();
-    assert_eq!(root.decision, Decision::Block);
+    assert_eq!(root.decision, DeviceDecision::Block);
     assert_eq!(root.guideline, mamori::guideline::GuidelineId::Dev2);
     assert_eq!(root.masvs, ["MASVS-RESILIENCE-1"]);
     assert!(
@@ -258,7 +258,7 @@ fn kernelsu_device_is_blocked() {
     t.file("/data/adb/ksud", "\x7fELF")
         .dir("/data/adb/ksu/modules");
     let v = verdict(&t.probe(Platform::Android).merge(pixel_platform()));
-    assert_eq!(v.decision, Decision::Block);
+    assert_eq!(v.decision, DeviceDecision::Block);
     let root = v
         .findings
         .iter()
@@ -339,7 +339,7 @@ fn rootless_jailbroken_iphone_is_blocked() {
     let f = probed.merge(platform);
     assert_eq!(obs(&f, "ios.image.libellekit_dylib").state, Tri::Present);
     let v = verdict(&f);
-    assert_eq!(v.decision, Decision::Block);
+    assert_eq!(v.decision, DeviceDecision::Block);
     let jb = v
         .findings
         .iter()
@@ -369,11 +369,11 @@ fn clean_iphone_is_allowed_and_old_ios_is_blocked() {
     platform.indicators = observe_loaded_images(&["/usr/lib/libSystem.B.dylib".into()]);
     let f = t.probe(Platform::Ios).merge(platform);
     let v = verdict(&f);
-    assert_eq!(v.decision, Decision::Allow, "{:#?}", v.findings);
+    assert_eq!(v.decision, DeviceDecision::Allow, "{:#?}", v.findings);
     let mut old = f.clone();
     old.os_version = Fact::known("17.7.2", Evidence::platform());
     let v = verdict(&old);
-    assert_eq!(rules(&v), [("ios.min_version", Decision::Block)]);
+    assert_eq!(rules(&v), [("ios.min_version", DeviceDecision::Block)]);
 }
 
 #[test]
@@ -391,7 +391,7 @@ fn frida_instrumented_process_is_blocked() {
         .iter()
         .find(|x| x.rule == "indicators.hooking")
         .unwrap();
-    assert_eq!(hook.decision, Decision::Block);
+    assert_eq!(hook.decision, DeviceDecision::Block);
     assert_eq!(hook.masvs, ["MASVS-RESILIENCE-4"]);
     assert_eq!(hook.maswe, ["MASWE-0102"]);
     assert!(hook.evidence.iter().any(|e| {
@@ -400,7 +400,7 @@ fn frida_instrumented_process_is_blocked() {
                 .as_deref()
                 .is_some_and(|v| v.ends_with("frida-agent-64.so"))
     }));
-    assert_eq!(rules(&v), [("indicators.hooking", Decision::Block)]);
+    assert_eq!(rules(&v), [("indicators.hooking", DeviceDecision::Block)]);
 }
 
 #[test]
@@ -418,7 +418,7 @@ fn traced_process_is_blocked() {
     );
     assert_eq!(
         rules(&verdict(&f)),
-        [("indicators.debugger", Decision::Block)]
+        [("indicators.debugger", DeviceDecision::Block)]
     );
 }
 
@@ -444,7 +444,7 @@ fn emulator_props_are_detected_and_weak_ones_need_corroboration() {
         .iter()
         .find(|x| x.rule == "indicators.emulator")
         .unwrap();
-    assert_eq!(emu.decision, Decision::Block);
+    assert_eq!(emu.decision, DeviceDecision::Block);
     assert!(
         emu.criterion.contains("1 strong, 3 weak"),
         "{}",
@@ -460,11 +460,11 @@ fn emulator_props_are_detected_and_weak_ones_need_corroboration() {
     .file("/dev/qemu_pipe", "");
     let f = t.probe(Platform::Android).merge(platform.clone());
     let v = verdict(&f);
-    assert_eq!(rules(&v), [("indicators.emulator", Decision::Warn)]);
+    assert_eq!(rules(&v), [("indicators.emulator", DeviceDecision::Warn)]);
     // A third weak one corroborates -> block.
     t.file("/system/lib/libc_malloc_debug_qemu.so", "");
     let v = verdict(&t.probe(Platform::Android).merge(platform));
-    assert_eq!(rules(&v), [("indicators.emulator", Decision::Block)]);
+    assert_eq!(rules(&v), [("indicators.emulator", DeviceDecision::Block)]);
 }
 
 fn mkfifo(p: &Path) {
@@ -523,13 +523,13 @@ fn unreadable_paths_are_unknown_not_clean() {
     // The debugger could not be checked at all: warn (the policy's
     // `unknown`), never allow. Root and hooking were partly checked (su paths,
     // packages): recorded, with the unknown indicators listed.
-    assert_eq!(v.decision, Decision::Warn, "{:#?}", v.findings);
+    assert_eq!(v.decision, DeviceDecision::Warn, "{:#?}", v.findings);
     assert_eq!(
         rules(&v),
         [
-            ("indicators.root", Decision::Allow),
-            ("indicators.hooking", Decision::Allow),
-            ("indicators.debugger", Decision::Warn)
+            ("indicators.root", DeviceDecision::Allow),
+            ("indicators.hooking", DeviceDecision::Allow),
+            ("indicators.debugger", DeviceDecision::Warn)
         ]
     );
     let hook = &v.findings[1];
@@ -561,8 +561,8 @@ fn unreadable_property_files_leave_os_facts_unknown() {
     assert_eq!(f.security_patch.state, Tri::Unknown);
     assert_eq!(obs(&f, "android.prop.ro_debuggable").state, Tri::Unknown);
     let v = verdict(&f);
-    assert!(rules(&v).contains(&("android.min_api_level", Decision::Warn)));
-    assert!(rules(&v).contains(&("android.max_patch_age_days", Decision::Warn)));
+    assert!(rules(&v).contains(&("android.min_api_level", DeviceDecision::Warn)));
+    assert!(rules(&v).contains(&("android.max_patch_age_days", DeviceDecision::Warn)));
 }
 
 #[test]
@@ -606,7 +606,7 @@ fn loopback_port_probe_sees_listeners_and_is_bounded() {
     );
     assert_eq!(obs(&f, "any.port.needle").state, Tri::Absent);
     let v = verdict(&f.merge(pixel_platform()));
-    assert_eq!(rules(&v), [("indicators.hooking", Decision::Block)]);
+    assert_eq!(rules(&v), [("indicators.hooking", DeviceDecision::Block)]);
 }
 
 #[test]

@@ -6,8 +6,8 @@ mod storage_common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mamori::storage::envelope::{EnvelopeHeader, FIXED_HEADER_LEN};
 use mamori::storage::{CachePolicy, EnvelopeCipher, Kek, KekError, SoftwareKek, StorageError};
+use mamori::storage::{EnvelopeHeader, FIXED_HEADER_LEN};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use storage_common::{CountingKek, fixed_kek};
 use zeroize::Zeroizing;
@@ -182,10 +182,7 @@ fn key_material_never_in_debug_or_errors() {
     let mut texts = vec![
         format!("{c:?}"),
         format!("{:?}", SoftwareKek::from_bytes(&key_bytes)),
-        format!(
-            "{:?}",
-            mamori::storage::aead::AeadKey::new(&[0xA5; 32]).unwrap()
-        ),
+        format!("{:?}", mamori::storage::AeadKey::new(&[0xA5; 32]).unwrap()),
     ];
     let mut bad = env.clone();
     *bad.last_mut().unwrap() ^= 1;

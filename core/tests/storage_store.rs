@@ -8,10 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use mamori::storage::envelope::EnvelopeHeader;
 use mamori::storage::{
-    Kek, KeyLossReason, OsKeyringKek, SecureStore, SecurityLevel, StorageError, StoreOptions,
-    StorePolicy,
+    EnvelopeHeader, Kek, KeyLossReason, OsKeyringKek, SecureStore, SecurityLevel, StorageError,
+    StoreOptions, StorePolicy,
 };
 use storage_common::{CountingKek, fixed_kek, soft_options};
 
@@ -205,6 +204,32 @@ fn key_loss_is_told_apart_from_corruption() {
     assert!(matches!(
         open(dir.path(), fixed_kek(1)),
         Err(StorageError::Corrupted { .. })
+    ));
+}
+
+/// A write under a KEK the platform reports invalidated is the same typed
+/// key loss as a read, not a generic KEK failure.
+#[test]
+fn put_under_an_invalidated_kek_is_key_invalidated() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = CountingKek::new(fixed_kek(1));
+    let s = open(dir.path(), k.clone()).unwrap();
+    s.clear_key_cache();
+    k.invalidated.store(true, Ordering::SeqCst);
+    let put = s.put("b", b"value");
+    assert!(
+        matches!(
+            put,
+            Err(StorageError::KeyInvalidated {
+                reason: KeyLossReason::ReportedByKek,
+                ..
+            })
+        ),
+        "{put:?}"
+    );
+    assert!(matches!(
+        s.get("b"),
+        Err(StorageError::NotFound { .. }) | Err(StorageError::KeyInvalidated { .. })
     ));
 }
 

@@ -5,10 +5,8 @@ mod storage_common;
 
 use std::io::Cursor;
 
-use mamori::storage::stream::{
-    StreamHeader, decrypt_file, decrypt_stream, encrypt_file, encrypt_stream,
-};
 use mamori::storage::{CachePolicy, EnvelopeCipher, StorageError};
+use mamori::storage::{StreamHeader, decrypt_file, decrypt_stream, encrypt_file, encrypt_stream};
 use storage_common::fixed_kek;
 
 const LOG2: u8 = 12; // 4 KiB segments: many segments from small inputs

@@ -1,8 +1,8 @@
 //! Wycheproof AES-GCM vectors through Mamori's AEAD layer (`storage::aead`), the
 //! same code path envelopes and streams use.
 
+use mamori::storage::AeadKey;
 use mamori::storage::StorageError;
-use mamori::storage::aead::AeadKey;
 use wycheproof::TestResult;
 use wycheproof::aead::{TestName, TestSet};
 

@@ -17,10 +17,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mamori::pinning::policy::{DomainDocument, TrustDocument};
+use mamori::pinning::{DomainDocument, TrustDocument};
 use mamori::pinning::{
-    PinFailureReport, PinPolicy, PinVerifier, PolicyDocument, Profile, ReportListener,
-    tls::PinningError,
+    HandshakeBlocked, PinFailureReport, PinPolicy, PinVerifier, PolicyDocument, Profile,
+    ReportListener,
 };
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -371,12 +371,12 @@ pub fn handshake(
     }
 }
 
-/// The [`PinningError`] inside a rustls error, if Mamori blocked the
+/// The [`HandshakeBlocked`] inside a rustls error, if Mamori blocked the
 /// connection for a reason rustls has no variant for (pins, strict profile).
-pub fn pinning_error(err: &rustls::Error) -> Option<&PinningError> {
+pub fn pinning_error(err: &rustls::Error) -> Option<&HandshakeBlocked> {
     match err {
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
-            other.0.downcast_ref::<PinningError>()
+            other.0.downcast_ref::<HandshakeBlocked>()
         }
         _ => None,
     }
@@ -446,15 +446,18 @@ pub fn domain(host: &str, pins: &[String]) -> DomainDocument {
 }
 
 /// A pinning rustls client config for `policy`, and the verifier behind it.
+/// Its reports name port 0 (unknown): the config serves any port.
 pub fn pinned_client(policy: PinPolicy) -> (Arc<PinVerifier>, Arc<rustls::ClientConfig>) {
     let verifier = Arc::new(PinVerifier::new(policy));
-    let config = Arc::new(mamori::pinning::client_config(verifier.clone()));
+    let config = Arc::new(mamori::pinning::client_config(verifier.clone(), 0));
     (verifier, config)
 }
 
-/// Like [`pinned_client`], with a [`CollectingListener`] registered.
+/// Like [`pinned_client`], with a [`CollectingListener`] registered, for
+/// connections to `port` (the port reports name).
 pub fn pinned_client_with_listener(
     policy: PinPolicy,
+    port: u16,
 ) -> (
     Arc<PinVerifier>,
     Arc<rustls::ClientConfig>,
@@ -465,6 +468,6 @@ pub fn pinned_client_with_listener(
         PinVerifier::new(policy)
             .with_listener(listener.clone(), mamori::pinning::AppInfo::default()),
     );
-    let config = Arc::new(mamori::pinning::client_config(verifier.clone()));
+    let config = Arc::new(mamori::pinning::client_config(verifier.clone(), port));
     (verifier, config, listener)
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use mamori::pinning::Pin;
-use mamori::pinning::certs::certificates_from_bytes;
+use mamori::pinning::certificates_from_bytes;
 
 /// Makes a self-signed certificate with a fresh key via `openssl req`.
 fn openssl_cert(dir: &Path, name: &str, newkey: &[&str]) -> (String, String) {

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use mamori::pinning::policy::TrustDocument;
+use mamori::pinning::TrustDocument;
 use mamori::pinning::{Outcome, PinVerifier, PolicyDocument, Profile};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -119,7 +119,7 @@ fn mamori(case: &Case, profile: Profile) -> Expected {
     };
     let host = &case.expected_peer_name.as_ref().expect("peer name").value;
     let d = PinVerifier::new(policy).verify(host, 443, &chain_of(case), time_of(case));
-    match d.decision {
+    match d.outcome {
         Outcome::Allow => Expected::Success,
         Outcome::Block | Outcome::Report => Expected::Failure,
     }

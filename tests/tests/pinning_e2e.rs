@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use mamori::pinning::policy::DomainDocument;
-use mamori::pinning::verify::Position;
+use mamori::pinning::DomainDocument;
 use mamori::pinning::{
-    AppInfo, ExpiryMode, Failure, Outcome, PinPolicy, PinVerifier, Profile, client_config,
+    AppInfo, ChainError, ExpiryMode, Failure, NameError, Outcome, PinPolicy, PinVerifier, Position,
+    Profile, StrictViolation, client_config,
 };
 use mamori_tests::*;
 use rustls::CertificateError;
@@ -37,7 +37,9 @@ fn setup(name: &str, names: &[&str], rules: impl FnOnce(&Pki) -> Vec<DomainDocum
     let pki = Pki::new(name, names);
     let server = pki.serve();
     let (verifier, config, listener) =
-        pinned_client_with_listener(policy(Profile::Default, &[&pki.root], rules(&pki)));
+        pinned_client_with_listener(policy(Profile::Default, &[&pki.root], rules(&pki)), {
+            server.addr.port()
+        });
     Setup {
         pki,
         server,
@@ -54,7 +56,7 @@ fn assert_allowed(config: &Arc<rustls::ClientConfig>, host: &str, server: &TlsSe
     }
 }
 
-/// Handshake must be refused by Mamori with a typed `PinningError`; returns
+/// Handshake must be refused by Mamori with a typed `HandshakeBlocked`; returns
 /// its failure.
 fn assert_pinning_blocked(
     config: &Arc<rustls::ClientConfig>,
@@ -63,8 +65,8 @@ fn assert_pinning_blocked(
 ) -> Failure {
     let err = handshake(config, host, server.addr).expect_err("handshake should be refused");
     let pe =
-        pinning_error(&err).unwrap_or_else(|| panic!("expected a PinningError inside {err:?}"));
-    assert_eq!(pe.decision.decision, Outcome::Block);
+        pinning_error(&err).unwrap_or_else(|| panic!("expected a HandshakeBlocked inside {err:?}"));
+    assert_eq!(pe.decision.outcome, Outcome::Block);
     pe.decision
         .failure
         .clone()
@@ -100,7 +102,7 @@ pins = ["{}", "{}"]
     assert_allowed(&config, "api.example.com", &server);
 
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.decision, Outcome::Allow);
+    assert_eq!(d.outcome, Outcome::Allow);
     assert!(d.chain_valid && d.pinned && d.pin_matched && d.chain_verified);
     assert_eq!(d.matched_pin.unwrap().to_string(), pki.leaf.pin());
     assert!(d.reason.contains("of the leaf"), "{}", d.reason);
@@ -194,7 +196,7 @@ fn wrong_pins_block_with_a_typed_error_listing_the_chain_pins() {
         vec![domain("api.example.com", &[spare_pin(), spare_pin()])]
     });
     let err = handshake(&config, "api.example.com", server.addr).unwrap_err();
-    let pe = pinning_error(&err).expect("PinningError inside CertificateError::Other");
+    let pe = pinning_error(&err).expect("HandshakeBlocked inside CertificateError::Other");
     assert_eq!(pe.host, "api.example.com");
     let d = &pe.decision;
     assert_eq!(
@@ -245,7 +247,7 @@ fn pinned_certificate_injected_into_the_presented_chain_does_not_satisfy_the_pin
     );
     // Control: the same presented list with the genuine chain passes.
     let d = verifier.verify("api.example.com", 443, &genuine.chain(), now());
-    assert_eq!(d.decision, Outcome::Allow);
+    assert_eq!(d.outcome, Outcome::Allow);
 }
 
 #[test]
@@ -267,12 +269,19 @@ fn hostname_mismatch_blocks_pinned_and_unpinned_hosts() {
             "{host}"
         );
         let d = verifier.verify(host, 443, &pki.chain(), now());
-        assert!(matches!(d.failure, Some(Failure::Name(_))), "{d:?}");
+        assert!(
+            matches!(
+                &d.failure,
+                Some(Failure::Name(NameError::NotValidForName { presented }))
+                    if presented == &["api.example.com"]
+            ),
+            "{d:?}"
+        );
         assert!(!d.chain_valid);
     }
     // A mismatching host is blocked even though the pin itself matches.
     let d = verifier.verify("www.example.net", 443, &pki.chain(), now());
-    assert_eq!(d.decision, Outcome::Block);
+    assert_eq!(d.outcome, Outcome::Block);
 }
 
 #[test]
@@ -299,7 +308,7 @@ fn expired_leaf_blocks_even_when_pinned() {
         &pki.chain(),
         UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_600_000_000)),
     );
-    assert_eq!(d.decision, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
 }
 
 #[test]
@@ -307,12 +316,17 @@ fn untrusted_root_blocks_with_unknown_issuer() {
     let pki = Pki::new("Untrusted", &["api.example.com"]);
     let other = Pki::new("Other", &["api.example.com"]);
     let server = pki.serve();
-    let (_, config) = pinned_client(policy(Profile::Default, &[&other.root], vec![]));
+    let (verifier, config) = pinned_client(policy(Profile::Default, &[&other.root], vec![]));
     let err = handshake(&config, "api.example.com", server.addr).unwrap_err();
     assert_eq!(
         err,
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
     );
+    // The explanation names the anchors that were tried (the policy's
+    // `anchor_sources`): the usual cause is a CA the policy does not list.
+    let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
+    assert_eq!(d.failure, Some(Failure::Chain(ChainError::UnknownIssuer)));
+    assert!(d.reason.ends_with("; trusted: anchors_pem"), "{}", d.reason);
 }
 
 fn expired_rule(host: &str, pins: &[String], mode: ExpiryMode) -> DomainDocument {
@@ -346,7 +360,7 @@ fn expired_pin_set_fail_open_allows_and_reports() {
     assert_eq!(reports[0].expiration_date.as_deref(), Some("2020-01-01"));
 
     let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.decision, Outcome::Report);
+    assert_eq!(d.outcome, Outcome::Report);
     assert!(d.pin_set_expired && !d.pin_matched);
     assert!(d.reason.contains("fail-open"), "{}", d.reason);
     // Before the expiry date the same rule blocks.
@@ -365,7 +379,7 @@ fn expired_pin_set_fail_open_allows_and_reports() {
     ));
     assert_eq!(
         v2.verify("api.example.com", 443, &old.chain(), before)
-            .decision,
+            .outcome,
         Outcome::Block
     );
 }
@@ -439,6 +453,8 @@ fn report_only_allows_delivers_a_trustkit_report_and_deduplicates() {
     assert_eq!(reports.len(), 1, "second identical failure is deduplicated");
     let r = &reports[0];
     assert_eq!(r.hostname, "api.example.com");
+    // The port the client connected to, not a default 443.
+    assert_eq!(r.port, server.addr.port());
     assert_eq!(r.noted_hostname, "**.example.com");
     assert!(r.include_subdomains);
     assert!(!r.enforce_pinning);
@@ -581,7 +597,7 @@ fn subdomain_and_wildcard_matrix() {
             let result = handshake(&config, host, server.addr);
             if covered.contains(&host) {
                 let err = result.expect_err(&format!("{pattern} should pin {host}"));
-                let pe = pinning_error(&err).expect("PinningError");
+                let pe = pinning_error(&err).expect("HandshakeBlocked");
                 assert!(matches!(
                     pe.decision.failure,
                     Some(Failure::PinMismatch { .. })
@@ -624,11 +640,11 @@ fn longest_match_wins_and_names_are_normalised() {
     // Case, trailing dot and Unicode forms reach the same rules.
     let chain = pki.chain();
     let d = verifier.verify("API.Example.COM.", 443, &chain, now());
-    assert_eq!(d.decision, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
     assert_eq!(d.rule.as_deref(), Some("api.example.com"));
     let d = verifier.verify("BÜCHER.example", 443, &chain, now());
     assert_eq!(d.rule.as_deref(), Some("bücher.example"));
-    assert_eq!(d.decision, Outcome::Block);
+    assert_eq!(d.outcome, Outcome::Block);
 }
 
 #[test]
@@ -673,18 +689,17 @@ fn unpinned_host_passes_on_a_valid_chain() {
 
 fn both_profiles(pki: &Pki) -> [Arc<rustls::ClientConfig>; 2] {
     [Profile::Default, Profile::Strict].map(|profile| {
-        Arc::new(client_config(Arc::new(PinVerifier::new(policy(
-            profile,
-            &[&pki.root],
-            vec![],
-        )))))
+        Arc::new(client_config(
+            Arc::new(PinVerifier::new(policy(profile, &[&pki.root], vec![]))),
+            0,
+        ))
     })
 }
 
 /// A leaf with an RSA key of `bits` (ring cannot sign with it, so it is
 /// checked with `verify` rather than served): allowed by the default profile,
-/// refused by strict with a message naming the size.
-fn strict_refuses_rsa_leaf_of(bits: u32) -> String {
+/// refused by strict with the rule that fired.
+fn strict_refuses_rsa_leaf_of(bits: u32) -> StrictViolation {
     let mut spec = LeafSpec::new(&["api.example.com"]);
     spec.key = KeyKind::Rsa(bits);
     spec.public_key_only = true;
@@ -692,25 +707,38 @@ fn strict_refuses_rsa_leaf_of(bits: u32) -> String {
     let lenient = PinVerifier::new(policy(Profile::Default, &[&pki.root], vec![]));
     let strict = PinVerifier::new(policy(Profile::Strict, &[&pki.root], vec![]));
     let d = lenient.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.decision, Outcome::Allow, "{}", d.reason);
+    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
     let d = strict.verify("api.example.com", 443, &pki.chain(), now());
-    assert_eq!(d.decision, Outcome::Block);
+    assert_eq!(d.outcome, Outcome::Block);
     match d.failure {
-        Some(Failure::Strict(msg)) => msg,
+        Some(Failure::Strict(v)) => v,
         other => panic!("expected a strict-profile failure, got {other:?}"),
     }
 }
 
 #[test]
 fn strict_profile_refuses_a_1024_bit_rsa_leaf() {
-    let msg = strict_refuses_rsa_leaf_of(1024);
-    assert!(msg.contains("1024 bits (minimum 2048)"), "{msg}");
+    let v = strict_refuses_rsa_leaf_of(1024);
+    assert_eq!(
+        v,
+        StrictViolation::RsaKeyTooShort {
+            position: Position::Leaf,
+            bits: 1024
+        }
+    );
+    assert!(v.to_string().contains("1024 bits (minimum 2048)"), "{v}");
 }
 
 #[test]
 fn strict_profile_refuses_an_rsa_key_that_is_not_whole_bytes() {
-    let msg = strict_refuses_rsa_leaf_of(2052);
-    assert!(msg.contains("2052 bits"), "{msg}");
+    let v = strict_refuses_rsa_leaf_of(2052);
+    assert_eq!(
+        v,
+        StrictViolation::RsaKeyOddLength {
+            position: Position::Leaf,
+            bits: 2052
+        }
+    );
 }
 
 #[test]
@@ -734,7 +762,7 @@ fn leaf_without_server_auth_eku_is_refused_only_by_strict() {
     assert_allowed(&default, "api.example.com", &server);
     let failure = assert_pinning_blocked(&strict, "api.example.com", &server);
     assert!(
-        matches!(&failure, Failure::Strict(m) if m.contains("serverAuth")),
+        matches!(&failure, Failure::Strict(StrictViolation::NoServerAuth)),
         "{failure:?}"
     );
 }
@@ -747,7 +775,11 @@ fn wildcard_directly_under_a_public_suffix_is_refused_only_by_strict() {
     assert_allowed(&default, "shop.co.uk", &server);
     let failure = assert_pinning_blocked(&strict, "shop.co.uk", &server);
     assert!(
-        matches!(&failure, Failure::Strict(m) if m.contains("*.co.uk")),
+        matches!(
+            &failure,
+            Failure::Strict(StrictViolation::PublicSuffixWildcard { wildcard, .. })
+                if wildcard == "*.co.uk"
+        ),
         "{failure:?}"
     );
     // What is judged is the name the connection relies on: the same
@@ -763,8 +795,8 @@ fn wildcard_directly_under_a_public_suffix_is_refused_only_by_strict() {
 }
 
 /// Strict-profile refusal of a leaf shaped by `tweak`, which the default
-/// profile (the Web PKI baseline) accepts; returns the strict failure text.
-fn strict_only_refuses(name: &str, tweak: fn(&mut rcgen::CertificateParams)) -> String {
+/// profile (the Web PKI baseline) accepts; returns the strict rule that fired.
+fn strict_only_refuses(name: &str, tweak: fn(&mut rcgen::CertificateParams)) -> StrictViolation {
     let mut spec = LeafSpec::new(&["api.example.com"]);
     spec.tweak = tweak;
     let pki = Pki::with_leaf(name, KeyKind::P256, &spec);
@@ -772,7 +804,7 @@ fn strict_only_refuses(name: &str, tweak: fn(&mut rcgen::CertificateParams)) -> 
     let [default, strict] = both_profiles(&pki);
     assert_allowed(&default, "api.example.com", &server);
     match assert_pinning_blocked(&strict, "api.example.com", &server) {
-        Failure::Strict(msg) => msg,
+        Failure::Strict(v) => v,
         other => panic!("expected a strict-profile failure, got {other:?}"),
     }
 }
@@ -783,7 +815,7 @@ fn leaf_with_any_extended_key_usage_is_refused_only_by_strict() {
         p.extended_key_usages
             .push(rcgen::ExtendedKeyUsagePurpose::Any)
     });
-    assert!(msg.contains("anyExtendedKeyUsage"), "{msg}");
+    assert_eq!(msg, StrictViolation::AnyExtendedKeyUsage);
 }
 
 #[test]
@@ -791,7 +823,7 @@ fn leaf_that_may_sign_certificates_is_refused_only_by_strict() {
     let msg = strict_only_refuses("KeyCertSign", |p| {
         p.key_usages.push(rcgen::KeyUsagePurpose::KeyCertSign)
     });
-    assert!(msg.contains("keyCertSign"), "{msg}");
+    assert_eq!(msg, StrictViolation::LeafSignsCertificates);
 }
 
 #[test]
@@ -799,7 +831,12 @@ fn leaf_with_a_zero_serial_number_is_refused_only_by_strict() {
     let msg = strict_only_refuses("SerialZero", |p| {
         p.serial_number = Some(rcgen::SerialNumber::from_slice(&[0]))
     });
-    assert!(msg.contains("serial number"), "{msg}");
+    assert_eq!(
+        msg,
+        StrictViolation::BadSerialNumber {
+            position: Position::Leaf
+        }
+    );
 }
 
 #[test]
@@ -814,7 +851,16 @@ fn leaf_with_a_malformed_extension_is_refused_only_by_strict() {
             ))
     });
     assert!(
-        msg.contains("malformed extension 1.3.6.1.5.5.7.1.1"),
+        matches!(
+            &msg,
+            StrictViolation::MalformedExtension { position: Position::Leaf, oid, .. }
+                if oid == "1.3.6.1.5.5.7.1.1"
+        ),
+        "{msg:?}"
+    );
+    assert!(
+        msg.to_string()
+            .contains("malformed extension 1.3.6.1.5.5.7.1.1"),
         "{msg}"
     );
 }

@@ -70,7 +70,7 @@ proptest! {
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
         for v in &f.verifiers {
             let d = v.verify(&host, port, &chain, now);
-            prop_assert_eq!(d.decision, Outcome::Block);
+            prop_assert_eq!(d.outcome, Outcome::Block);
             prop_assert!(!d.reason.is_empty());
         }
     }
@@ -95,7 +95,7 @@ proptest! {
         for v in &f.verifiers {
             for host in ["api.example.com", "127.0.0.1"] {
                 let d = v.verify(host, 443, &chain, at());
-                prop_assert_eq!(d.decision, Outcome::Block, "{} {}", host, d.reason);
+                prop_assert_eq!(d.outcome, Outcome::Block, "{} {}", host, d.reason);
             }
         }
     }

@@ -45,13 +45,13 @@ pub fn run(cmd: ConfigCommand) -> u8 {
     match cmd {
         ConfigCommand::Check { policy } => match PinPolicy::load(&policy) {
             Ok(p) => {
-                let pins: usize = p.domains.iter().map(|d| d.pins.len()).sum();
+                let pins: usize = p.domains().iter().map(|d| d.pins().len()).sum();
                 crate::outln!(
                     "{}: valid ({} domain rule(s), {} pin(s), profile {:?})",
                     policy.display(),
-                    p.domains.len(),
+                    p.domains().len(),
                     pins,
-                    p.profile
+                    p.profile()
                 );
                 0
             }
@@ -73,20 +73,25 @@ pub fn run(cmd: ConfigCommand) -> u8 {
             let rule = p.rule_for(&h);
             let out = Resolved {
                 query: h.to_string(),
-                host: rule.map(|r| r.host.clone()),
-                pattern: rule.map(|r| r.pattern.to_string()),
-                include_subdomains: rule.map(|r| r.include_subdomains),
+                host: rule.map(|r| r.host().to_owned()),
+                pattern: rule.map(|r| r.pattern().to_string()),
+                include_subdomains: rule.map(|r| r.include_subdomains()),
                 pins: rule
-                    .map(|r| r.pins.iter().map(|p| p.to_string()).collect())
+                    .map(|r| r.pins().iter().map(|p| p.to_string()).collect())
                     .unwrap_or_default(),
-                expires: rule.and_then(|r| r.expires_text.clone()),
-                report_only: rule.map(|r| r.report_only),
+                expires: rule.and_then(|r| r.expires_text().map(str::to_owned)),
+                report_only: rule.map(|r| r.report_only()),
             };
             match format {
                 Format::Json => print_json(&out),
                 Format::Text => match rule {
                     Some(r) => {
-                        crate::outln!("{} -> rule {} (pattern {})", out.query, r.host, r.pattern);
+                        crate::outln!(
+                            "{} -> rule {} (pattern {})",
+                            out.query,
+                            r.host(),
+                            r.pattern()
+                        );
                         for pin in &out.pins {
                             crate::outln!("  {pin}");
                         }

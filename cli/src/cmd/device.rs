@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
-    DEFAULT_POLICY_TOML, Decision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
+    DEFAULT_POLICY_TOML, DeviceDecision, DeviceFacts, DevicePolicy, Evidence, Fact, Platform,
     ProbeConfig, Tri, Verdict, evaluate, parse_date, run_probes,
 };
 
@@ -171,13 +171,13 @@ fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format
         Format::Text => print_verdict(&v),
     }
     match v.decision {
-        Decision::Allow => 0,
-        Decision::Block => 1,
-        Decision::Warn => 3,
+        DeviceDecision::Allow => 0,
+        DeviceDecision::Block => 1,
+        DeviceDecision::Warn => 3,
     }
 }
 
-fn upper(d: Decision) -> String {
+fn upper(d: DeviceDecision) -> String {
     d.as_str().to_uppercase()
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use mamori::pinning::certs::{CertificateSummary, certificates_from_bytes};
+use mamori::pinning::{CertificateSummary, certificates_from_bytes};
 use serde::Serialize;
 
 use crate::output::{Format, bad_input, print_json};

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use clap::Args;
-use mamori::pinning::certs::certificates_from_bytes;
-use mamori::pinning::{Outcome, PinPolicy, PinVerifier, Profile};
+use mamori::pinning::certificates_from_bytes;
+use mamori::pinning::{Outcome, PinPolicy, PinVerifier, Profile, TrustConfig};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
@@ -53,7 +53,7 @@ pub struct VerifyArgs {
 #[derive(Serialize)]
 struct Output<'a> {
     #[serde(flatten)]
-    decision: &'a mamori::pinning::Decision,
+    decision: &'a mamori::pinning::PinDecision,
     chain_pins: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<&'a mamori::pinning::PinFailureReport>,
@@ -69,22 +69,19 @@ pub fn run(args: VerifyArgs) -> u8 {
         None => PinPolicy::unpinned(),
     };
     if let Some(roots) = &args.roots {
-        let anchors = std::fs::read(roots)
-            .map_err(|e| e.to_string())
-            .and_then(|b| certificates_from_bytes(&b).map_err(|e| e.to_string()));
-        match anchors {
-            Ok(a) if !a.is_empty() => {
-                policy.trust.mozilla_roots = false;
-                policy.trust.custom_anchors = a;
-                policy.trust.anchor_sources = vec![roots.display().to_string()];
-            }
-            Ok(_) => return bad_input(format!("{}: no certificate found", roots.display())),
-            Err(e) => return bad_input(format!("{}: {e}", roots.display())),
+        let trust = std::fs::read(roots)
+            .map_err(|e| format!("{}: {e}", roots.display()))
+            .and_then(|b| {
+                TrustConfig::custom(&roots.display().to_string(), &b).map_err(|e| e.to_string())
+            });
+        match trust {
+            Ok(trust) => policy = policy.with_trust(trust),
+            Err(e) => return bad_input(e),
         }
     }
     match args.profile {
-        Some(ProfileArg::Default) => policy.profile = Profile::Default,
-        Some(ProfileArg::Strict) => policy.profile = Profile::Strict,
+        Some(ProfileArg::Default) => policy = policy.with_profile(Profile::Default),
+        Some(ProfileArg::Strict) => policy = policy.with_profile(Profile::Strict),
         None => {}
     }
     let now = match &args.at {
@@ -128,7 +125,7 @@ pub fn run(args: VerifyArgs) -> u8 {
             report: d.report.as_ref(),
         }),
         Format::Text => {
-            crate::outln!("decision:    {}", d.decision.as_str());
+            crate::outln!("decision:    {}", d.outcome.as_str());
             crate::outln!("host:        {}", d.host);
             crate::outln!("chain valid: {}", d.chain_valid);
             crate::outln!(
@@ -178,5 +175,5 @@ pub fn run(args: VerifyArgs) -> u8 {
             }
         }
     }
-    if d.decision == Outcome::Block { 1 } else { 0 }
+    if d.outcome == Outcome::Block { 1 } else { 0 }
 }

@@ -12,7 +12,8 @@ use super::model::{
     AfterExpiry, AnchorSource, AuditConfig, DomainEntry, Expiry, ExpiryZone, Location, PinEntry,
     PinScope, SourceFormat, TrustAnchor,
 };
-use crate::pinning::policy::{DomainDocument, ExpiryMode, Format, TrustDocument};
+use crate::PolicyFormat;
+use crate::pinning::policy::{DomainDocument, ExpiryMode, TrustDocument};
 use crate::pinning::{Pin, PolicyDocument};
 
 /// Imports a Mamori policy (TOML or JSON, detected from the content).
@@ -21,7 +22,7 @@ pub fn import_str(
     file: &str,
     base_dir: Option<&Path>,
 ) -> Result<AuditConfig, ImportError> {
-    let doc = PolicyDocument::parse(text, Format::detect(text), file).map_err(|e| {
+    let doc = PolicyDocument::parse(text, PolicyFormat::detect(text), file).map_err(|e| {
         ImportError::Syntax {
             location: Location::new(file, None),
             what: "Mamori policy",
@@ -46,7 +47,7 @@ pub fn import_str(
     })?;
     let mut cfg = AuditConfig::new(file, SourceFormat::Mamori);
     let mut anchors = Vec::new();
-    if policy.trust.mozilla_roots {
+    if policy.trust().mozilla_roots() {
         anchors.push(TrustAnchor {
             source: AnchorSource::System,
             override_pins: None,
@@ -71,7 +72,7 @@ pub fn import_str(
         }
     }
     cfg.base.trust_anchors = Some(anchors);
-    for (i, (rule, d)) in policy.domains.iter().zip(&doc.domains).enumerate() {
+    for (i, (rule, d)) in policy.domains().iter().zip(&doc.domains).enumerate() {
         let loc = Location::new(file, line_of(text, &format!("\"{}\"", d.host)));
         let host = d.host.trim().to_lowercase();
         let mut e = DomainEntry::new(&host, SourceFormat::Mamori, loc.clone());
@@ -79,7 +80,7 @@ pub fn import_str(
         e.include_subdomains = d.include_subdomains || host.starts_with("**.");
         e.has_pin_set = true;
         e.pins = rule
-            .pins
+            .pins()
             .iter()
             .map(|p| PinEntry {
                 pin: *p,
@@ -87,18 +88,18 @@ pub fn import_str(
                 location: loc.clone(),
             })
             .collect();
-        e.enforce = !rule.report_only;
-        e.report_uris = rule.report_uris.clone();
-        if let (Some(at), Some(text)) = (rule.expires, &rule.expires_text) {
+        e.enforce = !rule.report_only();
+        e.report_uris = rule.report_uris().to_vec();
+        if let (Some(at), Some(text)) = (rule.expires(), rule.expires_text()) {
             e.expiry = Some(Expiry {
-                text: text.clone(),
+                text: text.to_owned(),
                 at,
                 zone: if text.trim().len() > 10 {
                     ExpiryZone::Explicit
                 } else {
                     ExpiryZone::Utc
                 },
-                after: match rule.on_expiry {
+                after: match rule.on_expiry() {
                     ExpiryMode::FailOpen => AfterExpiry::FailOpenReported,
                     ExpiryMode::Enforce => AfterExpiry::Enforce,
                 },

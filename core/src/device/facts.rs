@@ -229,8 +229,10 @@ pub enum KeystoreLevel {
     None,
     /// Android Keystore in the TEE.
     Tee,
-    /// Android StrongBox (discrete secure element).
-    Strongbox,
+    /// Android StrongBox (discrete secure element). Spelled `strongbox` in
+    /// the facts schema.
+    #[serde(rename = "strongbox")]
+    StrongBox,
     /// Apple Secure Enclave.
     SecureEnclave,
 }
@@ -241,7 +243,7 @@ impl KeystoreLevel {
         match self {
             Self::None => 0,
             Self::Tee => 1,
-            Self::Strongbox | Self::SecureEnclave => 2,
+            Self::StrongBox | Self::SecureEnclave => 2,
         }
     }
 
@@ -250,7 +252,7 @@ impl KeystoreLevel {
         match self {
             Self::None => "none",
             Self::Tee => "tee",
-            Self::Strongbox => "strongbox",
+            Self::StrongBox => "strongbox",
             Self::SecureEnclave => "secure_enclave",
         }
     }
@@ -260,7 +262,7 @@ impl KeystoreLevel {
         Some(match s {
             "none" => Self::None,
             "tee" => Self::Tee,
-            "strongbox" => Self::Strongbox,
+            "strongbox" => Self::StrongBox,
             "secure_enclave" => Self::SecureEnclave,
             _ => return None,
         })

@@ -5,41 +5,44 @@
 //! main thread and nothing explains a verdict to an auditor. This module
 //! splits the problem in four, each testable on its own:
 //!
-//! 1. [`facts`]: one cross-platform schema in which every fact is tri-state
+//! 1. `facts`: one cross-platform schema in which every fact is tri-state
 //!    (present / absent / unknown) and carries its evidence.
-//! 2. [`probe`]: Rust probes (files, property files, `/proc/self/*`, loopback
+//! 2. `probe`: Rust probes (files, property files, `/proc/self/*`, loopback
 //!    ports) over an injectable filesystem and proc root, under a time budget.
 //!    The platform collectors (Kotlin, Swift) add what only the OS API knows;
 //!    [`DeviceFacts::merge`] fuses both.
-//! 3. [`policy`]: the app's rules (OS floors, patch age, indicator classes,
+//! 3. `policy`: the app's rules (OS floors, patch age, indicator classes,
 //!    corroboration, allow-lists), validated at load.
-//! 4. [`verdict`]: a pure, deterministic evaluation (time is an input) into
+//! 4. `verdict`: a pure, deterministic evaluation (time is an input) into
 //!    allow / warn / block with findings citing guideline IDs and OWASP MASVS,
 //!    plus SHA-256 hashes of the facts and policy so a server can re-evaluate.
 //!
-//! What to look for lives in data ([`indicators`], `indicators.json`), not in
+//! What to look for lives in data (`indicators`, `indicators.json`), not in
 //! code.
 
-pub mod facts;
-pub mod indicators;
-pub mod policy;
-pub mod probe;
-pub mod verdict;
+mod facts;
+mod indicators;
+mod policy;
+mod probe;
+mod verdict;
 
 pub use facts::{
     DeviceFacts, Evidence, FACTS_SCHEMA, Fact, FactsError, KeystoreLevel, Observation, Platform,
     Source, Tri,
 };
-pub use indicators::{Indicator, IndicatorClass, IndicatorKind, IndicatorTable, Strength};
+pub use indicators::{
+    Indicator, IndicatorClass, IndicatorKind, IndicatorPlatform, IndicatorTable, Strength,
+};
 pub use policy::{
-    AllowLists, AndroidPolicy, AppRequirements, ClassRule, DEFAULT_POLICY_TOML, Decision,
-    DevicePolicy, DeviceRequirements, IosPolicy, PolicyError, PolicyFormat,
+    AllowLists, AndroidPolicy, AppRequirements, ClassRule, DEFAULT_POLICY_TOML, DeviceDecision,
+    DevicePolicy, DeviceRequirements, IosPolicy, PolicyError, Problem,
 };
 pub use probe::{
     ProbeConfig, observe_loaded_images, observe_packages, run_probes, run_probes_with,
 };
 pub use verdict::{
-    ClassCoverage, FactsSnapshot, Finding, VERDICT_FORMAT, Verdict, evaluate, evaluate_snapshot,
+    ClassCoverage, DeviceFinding, FactsSnapshot, VERDICT_FORMAT, Verdict, evaluate,
+    evaluate_snapshot,
 };
 
 use time::Date;

@@ -10,19 +10,22 @@
 //! errors naming the field, never silently ignored.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::facts::KeystoreLevel;
 use super::indicators::{IndicatorClass, IndicatorTable};
+use crate::PolicyFormat;
+use crate::policy_format::write_problems;
 
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "DeviceDecision"))]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub enum DeviceDecision {
     /// Let the app proceed.
     Allow,
     /// Proceed, but tell the app (step-up auth, limited features, server flag).
@@ -31,7 +34,7 @@ pub enum Decision {
     Block,
 }
 
-impl Decision {
+impl DeviceDecision {
     /// `"allow"`, `"warn"` or `"block"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,26 +71,26 @@ pub struct IosPolicy {
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequirements {
     /// No screen lock / passcode set.
-    pub screen_lock: Decision,
+    pub screen_lock: DeviceDecision,
     /// No strong biometrics enrolled.
-    pub biometrics: Decision,
+    pub biometrics: DeviceDecision,
     /// Weakest accepted hardware keystore level.
     pub min_keystore: KeystoreLevel,
     /// Keystore weaker than `min_keystore`.
-    pub keystore: Decision,
+    pub keystore: DeviceDecision,
     /// Developer options enabled.
-    pub developer_options: Decision,
+    pub developer_options: DeviceDecision,
     /// ADB enabled.
-    pub adb_enabled: Decision,
+    pub adb_enabled: DeviceDecision,
 }
 
 /// Rule for one indicator class.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassRule {
-    /// Decision when the class is detected (one strong indicator, or
+    /// DeviceDecision when the class is detected (one strong indicator, or
     /// `weak_threshold` weak ones agreeing).
-    pub action: Decision,
+    pub action: DeviceDecision,
     /// Weak indicators needed to corroborate; fewer give at most `warn`.
     pub weak_threshold: u32,
 }
@@ -99,28 +102,28 @@ pub struct AppRequirements {
     /// Accepted installer packages (`com.android.vending`); empty: not checked.
     #[serde(default)]
     pub installers: Vec<String>,
-    /// Decision when the installer is not in `installers`.
+    /// DeviceDecision when the installer is not in `installers`.
     #[serde(default = "block")]
-    pub untrusted_installer: Decision,
+    pub untrusted_installer: DeviceDecision,
     /// Accepted signing-certificate SHA-256 digests (lowercase hex); empty: not checked.
     #[serde(default)]
     pub signing_cert_sha256: Vec<String>,
-    /// Decision when the signing certificate is not in the list.
+    /// DeviceDecision when the signing certificate is not in the list.
     #[serde(default = "block")]
-    pub signature_mismatch: Decision,
+    pub signature_mismatch: DeviceDecision,
 }
 
-fn block() -> Decision {
-    Decision::Block
+fn block() -> DeviceDecision {
+    DeviceDecision::Block
 }
 
 impl Default for AppRequirements {
     fn default() -> Self {
         Self {
             installers: Vec::new(),
-            untrusted_installer: Decision::Block,
+            untrusted_installer: DeviceDecision::Block,
             signing_cert_sha256: Vec::new(),
-            signature_mismatch: Decision::Block,
+            signature_mismatch: DeviceDecision::Block,
         }
     }
 }
@@ -145,8 +148,8 @@ pub struct DevicePolicy {
     /// Free text.
     #[serde(default)]
     pub description: String,
-    /// Decision when a fact a rule needs is unknown.
-    pub unknown: Decision,
+    /// DeviceDecision when a fact a rule needs is unknown.
+    pub unknown: DeviceDecision,
     /// Android floors.
     pub android: AndroidPolicy,
     /// iOS floors.
@@ -163,20 +166,26 @@ pub struct DevicePolicy {
     pub allow: AllowLists,
 }
 
-/// Policy text format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PolicyFormat {
-    /// TOML.
-    Toml,
-    /// JSON.
-    Json,
+/// One problem found in a device policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted field path, e.g. `android.max_patch_age_days`.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
 }
 
 /// A policy that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// The file could not be read.
+    /// The file could not be read (an I/O failure, not a fault of the text).
     #[error("{origin}: cannot read policy: {message}")]
     Read {
         /// File name.
@@ -192,16 +201,22 @@ pub enum PolicyError {
         /// The parser's message, with line and column.
         message: String,
     },
-    /// Well-formed, but a value is not acceptable.
-    #[error("{origin}: {field}: {reason}")]
+    /// Well-formed, but values are not acceptable: every problem found.
+    #[error("{}", InvalidDisplay(origin, problems))]
     Invalid {
         /// File name or `<inline>`.
         origin: String,
-        /// Dotted field path, e.g. `android.max_patch_age_days`.
-        field: String,
-        /// What is wrong.
-        reason: String,
+        /// Every problem, in document order.
+        problems: Vec<Problem>,
     },
+}
+
+struct InvalidDisplay<'a>(&'a str, &'a [Problem]);
+
+impl fmt::Display for InvalidDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, format_args!("invalid device policy {}:", self.0), self.1)
+    }
 }
 
 impl DevicePolicy {
@@ -215,18 +230,21 @@ impl DevicePolicy {
         .expect("shipped default policy is valid (checked by tests)")
     }
 
-    /// Loads a policy file; `.json` is JSON, anything else TOML.
+    /// Loads a policy file, TOML or JSON (told by the content, as
+    /// [`Self::from_text`] does).
     pub fn load(path: &Path) -> Result<DevicePolicy, PolicyError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
             origin: origin.clone(),
             message: e.to_string(),
         })?;
-        let format = match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => PolicyFormat::Json,
-            _ => PolicyFormat::Toml,
-        };
-        Self::parse(&text, format, &origin)
+        Self::from_text(&text, &origin)
+    }
+
+    /// Parses and validates policy text whose format (TOML or JSON) is told
+    /// by its content. `origin` names it in errors.
+    pub fn from_text(text: &str, origin: &str) -> Result<DevicePolicy, PolicyError> {
+        Self::parse(text, PolicyFormat::detect(text), origin)
     }
 
     /// Parses and validates policy text. `origin` names it in errors.
@@ -235,37 +253,43 @@ impl DevicePolicy {
         format: PolicyFormat,
         origin: &str,
     ) -> Result<DevicePolicy, PolicyError> {
-        let parsed: Result<DevicePolicy, String> = match format {
-            PolicyFormat::Toml => toml::from_str(text).map_err(|e| e.to_string()),
-            PolicyFormat::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
-        };
-        let p = parsed.map_err(|message| PolicyError::Parse {
-            origin: origin.to_owned(),
-            message: message.trim_end().to_owned(),
-        })?;
-        p.validate()
-            .map_err(|(field, reason)| PolicyError::Invalid {
+        let p: DevicePolicy = format
+            .deserialize(text)
+            .map_err(|message| PolicyError::Parse {
                 origin: origin.to_owned(),
-                field,
-                reason,
+                message,
             })?;
+        let problems = p.problems();
+        if !problems.is_empty() {
+            return Err(PolicyError::Invalid {
+                origin: origin.to_owned(),
+                problems,
+            });
+        }
         Ok(p)
     }
 
-    fn validate(&self) -> Result<(), (String, String)> {
-        let bad = |f: &str, r: String| Err((f.to_owned(), r));
+    /// Every problem of the policy, in document order.
+    fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut bad = |field: &str, reason: String| {
+            problems.push(Problem {
+                field: field.to_owned(),
+                reason,
+            })
+        };
         if self.format != 1 {
-            return bad(
+            bad(
                 "format",
                 format!("unsupported policy format {} (expected 1)", self.format),
             );
         }
         if self.name.trim().is_empty() {
-            return bad("name", "must not be empty".into());
+            bad("name", "must not be empty".into());
         }
         let a = &self.android;
         if !(21..=100).contains(&a.min_api_level) {
-            return bad(
+            bad(
                 "android.min_api_level",
                 format!(
                     "{} is not a plausible API level (21..=100)",
@@ -274,7 +298,7 @@ impl DevicePolicy {
             );
         }
         if !(1..=3650).contains(&a.max_patch_age_days) {
-            return bad(
+            bad(
                 "android.max_patch_age_days",
                 format!("{} must be between 1 and 3650 days", a.max_patch_age_days),
             );
@@ -282,7 +306,7 @@ impl DevicePolicy {
         if let Some(w) = a.warn_patch_age_days
             && w >= a.max_patch_age_days
         {
-            return bad(
+            bad(
                 "android.warn_patch_age_days",
                 format!(
                     "{w} must be lower than max_patch_age_days ({})",
@@ -291,32 +315,28 @@ impl DevicePolicy {
             );
         }
         if super::parse_ios_version(&self.ios.min_version).is_none() {
-            return bad(
+            bad(
                 "ios.min_version",
                 format!("{:?} is not a version like \"18.0\"", self.ios.min_version),
             );
         }
         for class in IndicatorClass::ALL {
             match self.indicators.get(&class) {
-                None => {
-                    return bad(
-                        &format!("indicators.{}", class.as_str()),
-                        "missing: every indicator class needs a rule".into(),
-                    );
-                }
-                Some(r) if r.weak_threshold == 0 => {
-                    return bad(
-                        &format!("indicators.{}.weak_threshold", class.as_str()),
-                        "must be at least 1".into(),
-                    );
-                }
+                None => bad(
+                    &format!("indicators.{}", class.as_str()),
+                    "missing: every indicator class needs a rule".into(),
+                ),
+                Some(r) if r.weak_threshold == 0 => bad(
+                    &format!("indicators.{}.weak_threshold", class.as_str()),
+                    "must be at least 1".into(),
+                ),
                 Some(_) => {}
             }
         }
         let table = IndicatorTable::builtin();
         for (i, id) in self.allow.indicators.iter().enumerate() {
             if table.get(id).is_none() {
-                return bad(
+                bad(
                     &format!("allow.indicators[{i}]"),
                     format!("unknown indicator id {id:?} (table {})", table.version),
                 );
@@ -324,7 +344,7 @@ impl DevicePolicy {
         }
         for (i, s) in self.app.installers.iter().enumerate() {
             if s.trim().is_empty() {
-                return bad(&format!("app.installers[{i}]"), "must not be empty".into());
+                bad(&format!("app.installers[{i}]"), "must not be empty".into());
             }
         }
         for (i, d) in self.app.signing_cert_sha256.iter().enumerate() {
@@ -333,13 +353,13 @@ impl DevicePolicy {
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             {
-                return bad(
+                bad(
                     &format!("app.signing_cert_sha256[{i}]"),
                     "must be 64 lowercase hex digits (SHA-256)".into(),
                 );
             }
         }
-        Ok(())
+        problems
     }
 
     /// Canonical JSON of the validated policy: the same policy in TOML or
@@ -363,7 +383,9 @@ mod tests {
 
     fn invalid(text: &str) -> (String, String) {
         match DevicePolicy::parse(text, PolicyFormat::Toml, "p.toml") {
-            Err(PolicyError::Invalid { field, reason, .. }) => (field, reason),
+            Err(PolicyError::Invalid { problems, .. }) if !problems.is_empty() => {
+                (problems[0].field.clone(), problems[0].reason.clone())
+            }
             other => panic!("expected Invalid, got {other:?}"),
         }
     }
@@ -409,6 +431,45 @@ mod tests {
             "",
         ));
         assert_eq!(f, "indicators.emulator");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = default_with("max_patch_age_days = 365", "max_patch_age_days = 3651").replacen(
+            "min_version = \"18.0\"",
+            "min_version = \"eighteen\"",
+            1,
+        );
+        let e = DevicePolicy::parse(&text, PolicyFormat::Toml, "p.toml").unwrap_err();
+        let PolicyError::Invalid { problems, .. } = &e else {
+            panic!("{e:?}");
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["android.max_patch_age_days", "ios.min_version"]);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("invalid device policy p.toml:\n  - "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn format_is_told_by_content_not_by_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::to_string(&DevicePolicy::fintech_default()).unwrap();
+        // JSON in a file named .toml, TOML in a file named .json.
+        let as_toml = dir.path().join("policy.toml");
+        std::fs::write(&as_toml, &json).unwrap();
+        let as_json = dir.path().join("policy.json");
+        std::fs::write(&as_json, DEFAULT_POLICY_TOML).unwrap();
+        assert_eq!(
+            DevicePolicy::load(&as_toml).unwrap(),
+            DevicePolicy::fintech_default()
+        );
+        assert_eq!(
+            DevicePolicy::load(&as_json).unwrap(),
+            DevicePolicy::fintech_default()
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::guideline::GuidelineId;
 
 use super::facts::{DeviceFacts, Evidence, Fact, KeystoreLevel, Observation, Platform, Tri};
 use super::indicators::{IndicatorClass, IndicatorTable, Strength};
-use super::policy::{Decision, DevicePolicy};
+use super::policy::{DeviceDecision, DevicePolicy};
 
 /// Version of the verdict JSON format.
 pub const VERDICT_FORMAT: u32 = 1;
@@ -26,11 +26,11 @@ pub const VERDICT_FORMAT: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "DeviceFinding"))]
-pub struct Finding {
+pub struct DeviceFinding {
     /// Policy rule that produced it (`android.max_patch_age_days`, `indicators.root`).
     pub rule: String,
     /// What this finding contributes to the verdict.
-    pub decision: Decision,
+    pub decision: DeviceDecision,
     /// Guideline item served.
     pub guideline: GuidelineId,
     /// The criterion: the guideline item and the policy's concrete threshold.
@@ -75,7 +75,7 @@ pub struct Verdict {
     /// Verdict format ([`VERDICT_FORMAT`]).
     pub format: u32,
     /// Allow, warn or block: the strictest finding.
-    pub decision: Decision,
+    pub decision: DeviceDecision,
     /// Platform evaluated.
     pub platform: Platform,
     /// Evaluation date (`YYYY-MM-DD`), an input.
@@ -89,7 +89,7 @@ pub struct Verdict {
     /// Indicator table version.
     pub indicator_table: String,
     /// Findings, in rule order.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<DeviceFinding>,
     /// Per-class coverage, in class order.
     pub coverage: Vec<ClassCoverage>,
 }
@@ -215,7 +215,7 @@ fn class_rule(c: IndicatorClass) -> Rule {
 
 struct Eval<'a> {
     policy: &'a DevicePolicy,
-    findings: Vec<Finding>,
+    findings: Vec<DeviceFinding>,
 }
 
 impl Eval<'_> {
@@ -223,12 +223,12 @@ impl Eval<'_> {
         &mut self,
         rule_name: &str,
         rule: &Rule,
-        decision: Decision,
+        decision: DeviceDecision,
         criterion: String,
         evidence: Vec<Evidence>,
         indicators: Vec<String>,
     ) {
-        self.findings.push(Finding {
+        self.findings.push(DeviceFinding {
             rule: rule_name.to_owned(),
             decision,
             guideline: rule.guideline,
@@ -268,10 +268,10 @@ impl Eval<'_> {
         rule: &Rule,
         fact: &Fact,
         bad: Tri,
-        action: Decision,
+        action: DeviceDecision,
         criterion: &str,
     ) {
-        if action == Decision::Allow {
+        if action == DeviceDecision::Allow {
             return;
         }
         match fact.state {
@@ -362,7 +362,7 @@ fn evaluate_normalized(
                 Some(api) if api < p.android.min_api_level => ev.push(
                     "android.min_api_level",
                     &OS_FLOOR,
-                    Decision::Block,
+                    DeviceDecision::Block,
                     format!("{crit}; device has {api}"),
                     f.evidence.clone(),
                     Vec::new(),
@@ -381,7 +381,7 @@ fn evaluate_normalized(
                         ev.push(
                             "ios.min_version",
                             &OS_FLOOR,
-                            Decision::Block,
+                            DeviceDecision::Block,
                             format!(
                                 "{crit}; device has {}",
                                 f.value.as_deref().unwrap_or_default()
@@ -421,7 +421,7 @@ fn evaluate_normalized(
         d.biometrics,
         "strong biometrics are enrolled",
     );
-    if d.keystore != Decision::Allow {
+    if d.keystore != DeviceDecision::Allow {
         let crit = format!("hardware keystore level >= {}", d.min_keystore.as_str());
         let f = &facts.keystore_level;
         match f.value.as_deref().and_then(KeystoreLevel::parse) {
@@ -467,7 +467,7 @@ fn evaluate_normalized(
     }
 
     let a = &p.app;
-    if !a.installers.is_empty() && a.untrusted_installer != Decision::Allow {
+    if !a.installers.is_empty() && a.untrusted_installer != DeviceDecision::Allow {
         let crit = format!("installed by one of [{}]", a.installers.join(", "));
         let f = &facts.installer;
         match (f.state, f.value.as_deref()) {
@@ -483,7 +483,7 @@ fn evaluate_normalized(
             ),
         }
     }
-    if !a.signing_cert_sha256.is_empty() && a.signature_mismatch != Decision::Allow {
+    if !a.signing_cert_sha256.is_empty() && a.signature_mismatch != DeviceDecision::Allow {
         let crit = "signed with an accepted certificate".to_owned();
         let f = &facts.signing_cert_sha256;
         match (f.state, f.value.as_deref().map(str::to_ascii_lowercase)) {
@@ -505,7 +505,7 @@ fn evaluate_normalized(
         .iter()
         .map(|f| f.decision)
         .max()
-        .unwrap_or(Decision::Allow);
+        .unwrap_or(DeviceDecision::Allow);
     Verdict {
         format: VERDICT_FORMAT,
         decision,
@@ -550,10 +550,10 @@ fn patch_rule(ev: &mut Eval<'_>, f: &Fact, at: Date) {
         return ev.unknown("android.max_patch_age_days", &PATCH, crit, &fact);
     }
     let (decision, crit) = if age > i64::from(a.max_patch_age_days) {
-        (Decision::Block, crit)
+        (DeviceDecision::Block, crit)
     } else if let Some(w) = a.warn_patch_age_days.filter(|w| age > i64::from(*w)) {
         (
-            Decision::Warn,
+            DeviceDecision::Warn,
             format!("security patch level at most {w} days old (warning threshold)"),
         )
     } else {
@@ -640,7 +640,7 @@ fn class_eval(
             list.iter().map(|o| o.id.clone()).collect(),
         )
     };
-    if rule.action != Decision::Allow {
+    if rule.action != DeviceDecision::Allow {
         if !strong.is_empty() || weak.len() as u32 >= rule.weak_threshold {
             let all: Vec<&Observation> = strong.iter().chain(weak.iter()).copied().collect();
             let (e, ids) = gather(&all);
@@ -660,7 +660,14 @@ fn class_eval(
                 weak.len(),
                 rule.weak_threshold
             );
-            ev.push(&name, &r, rule.action.min(Decision::Warn), crit, e, ids);
+            ev.push(
+                &name,
+                &r,
+                rule.action.min(DeviceDecision::Warn),
+                crit,
+                e,
+                ids,
+            );
         } else if cov.absent == 0 {
             let crit = format!(
                 "no {} indicator (none of {} checks could be completed)",
@@ -695,7 +702,7 @@ fn class_eval(
                 cov.unknown,
                 cov.unknown + cov.absent
             );
-            ev.push(&name, &r, Decision::Allow, crit, e, ids);
+            ev.push(&name, &r, DeviceDecision::Allow, crit, e, ids);
         }
     }
     if !allowed.is_empty() {
@@ -703,7 +710,7 @@ fn class_eval(
         ev.push(
             &format!("{name}.allow"),
             &r,
-            Decision::Allow,
+            DeviceDecision::Allow,
             format!(
                 "allow-listed {} indicator(s) present, ignored by policy",
                 class.as_str()

@@ -3,16 +3,34 @@
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::pin::{CertificateError, Pin};
+use super::pin::Pin;
+
+/// A certificate (PEM or DER) could not be parsed.
+///
+/// Named for what failed, not `CertificateError`, so that it does not shadow
+/// `rustls::CertificateError` (a certificate that parsed but was refused).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("certificate could not be parsed: {detail}")]
+pub struct CertParseError {
+    detail: String,
+}
+
+impl CertParseError {
+    pub(crate) fn new(detail: impl core::fmt::Display) -> Self {
+        Self {
+            detail: detail.to_string(),
+        }
+    }
+}
 
 /// Reads every certificate from PEM text (any number of `CERTIFICATE`
 /// blocks) or from a single DER certificate.
-pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertificateError> {
+pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CertParseError> {
     let looks_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
     if looks_pem {
         let mut out = Vec::new();
         for item in CertificateDer::pem_slice_iter(bytes) {
-            let der = item.map_err(|e| CertificateError(format!("bad PEM: {e}")))?;
+            let der = item.map_err(|e| CertParseError::new(format_args!("bad PEM: {e}")))?;
             out.push(der.as_ref().to_vec());
         }
         for der in &out {
@@ -55,9 +73,8 @@ pub struct CertificateSummary {
 
 impl CertificateSummary {
     /// Describes a DER certificate.
-    pub fn of(der: &[u8]) -> Result<Self, CertificateError> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|e| CertificateError(e.to_string()))?;
+    pub fn of(der: &[u8]) -> Result<Self, CertParseError> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(CertParseError::new)?;
         let not_after = cert
             .validity()
             .not_after

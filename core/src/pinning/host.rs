@@ -231,7 +231,7 @@ impl fmt::Display for HostPattern {
 
 /// Whether `name` (ASCII, normalised) is itself a public suffix such as `com`,
 /// `co.uk` or `github.io`, per the Public Suffix List compiled into `psl`.
-pub fn is_public_suffix(name: &str) -> bool {
+pub(crate) fn is_public_suffix(name: &str) -> bool {
     match psl::suffix(name.as_bytes()) {
         Some(suffix) => suffix.as_bytes() == name.as_bytes(),
         None => true,

@@ -1,31 +1,42 @@
 //! TLS certificate pinning (guideline DEV-4, with backup pins for BP-5).
 //!
-//! One policy format and one set of semantics for every platform:
+//! One policy format and one set of semantics for every platform. The API is
+//! what this module re-exports; the submodules are private and only say where
+//! each part lives:
 //!
-//! - [`policy`]: the document (TOML/JSON), validated once at load.
-//! - [`host`]: host names and the `*` / `**` / `include_subdomains` grammar.
-//! - [`pin`]: `sha256/` SPKI pins.
-//! - [`verify`]: webpki path validation, then pins on the verified path.
-//! - [`tls`]: a rustls `ServerCertVerifier` for Rust clients.
-//! - [`report`]: TrustKit-shaped failure reports, deduplicated.
-//! - [`certs`]: reading and describing certificates.
+//! - `policy`: the document (TOML/JSON, [`PolicyDocument`]), validated once
+//!   at load into an immutable [`PinPolicy`].
+//! - `host`: host names and the `*` / `**` / `include_subdomains` grammar.
+//! - `pin`: `sha256/` SPKI pins.
+//! - `verify`: webpki path validation, then pins on the verified path
+//!   ([`PinVerifier`], [`PinDecision`]).
+//! - `strict`: the strict profile's extra rules on a verified path.
+//! - `failure`: why a check failed, typed ([`Failure`]).
+//! - `tls`: a rustls `ServerCertVerifier` for Rust clients.
+//! - `report`: TrustKit-shaped failure reports, deduplicated.
+//! - `certs`: reading and describing certificates.
 
-pub mod certs;
-pub mod host;
-pub mod pin;
-pub mod policy;
-pub mod report;
-pub mod tls;
-pub mod verify;
+pub(crate) mod certs;
+mod failure;
+pub(crate) mod host;
+pub(crate) mod pin;
+pub(crate) mod policy;
+mod report;
+mod strict;
+pub(crate) mod tls;
+mod verify;
 
+pub use certs::{CertParseError, CertificateSummary, certificates_from_bytes, to_pem};
+pub use failure::{ChainError, Failure, NameError, StrictViolation};
 pub use host::{Host, HostError, HostPattern};
 pub use pin::{Pin, PinParseError};
 pub use policy::{
-    DomainRule, ExpiryMode, PinPolicy, PolicyDocument, PolicyError, Problem, ProblemKind, Profile,
+    DomainDocument, DomainRule, ExpiryMode, PinPolicy, PolicyDocument, PolicyError, Problem,
+    ProblemKind, Profile, TrustConfig, TrustDocument,
 };
-pub use report::{AppInfo, PinFailureReport, ReportListener};
-pub use tls::{PinningServerVerifier, client_config};
-pub use verify::{Decision, Failure, Outcome, PinVerifier, Position};
+pub use report::{AppInfo, DEDUP_WINDOW_SECS, PinFailureReport, ReportListener, ValidationResult};
+pub use tls::{HandshakeBlocked, PinningServerVerifier, client_config};
+pub use verify::{ChainEntry, Outcome, PinDecision, PinVerifier, Position};
 
 #[cfg(test)]
 mod policy_tests;

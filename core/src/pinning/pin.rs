@@ -12,6 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::digest;
 
+use super::certs::CertParseError;
+
 /// A SHA-256 digest of a DER-encoded SubjectPublicKeyInfo.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pin([u8; 32]);
@@ -48,9 +50,9 @@ impl Pin {
     }
 
     /// The pin of a DER-encoded X.509 certificate's public key.
-    pub fn of_certificate(cert_der: &[u8]) -> Result<Self, CertificateError> {
-        let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
-            .map_err(|e| CertificateError(e.to_string()))?;
+    pub fn of_certificate(cert_der: &[u8]) -> Result<Self, CertParseError> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(cert_der).map_err(CertParseError::new)?;
         Ok(Self::of_spki(cert.tbs_certificate.subject_pki.raw))
     }
 
@@ -135,11 +137,6 @@ impl<'de> serde::Deserialize<'de> for Pin {
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
-
-/// A certificate could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("certificate could not be parsed: {0}")]
-pub struct CertificateError(pub String);
 
 /// Wraps DER contents back into an outer SEQUENCE. webpki's trust anchors
 /// keep only the contents of their SubjectPublicKeyInfo and subject Name, but

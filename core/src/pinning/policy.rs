@@ -31,6 +31,8 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::host::{HostError, HostPattern, is_public_suffix};
 use super::pin::{Pin, PinParseError};
+use crate::PolicyFormat;
+use crate::policy_format::write_problems;
 
 /// Which validation rules apply beyond pin matching.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +46,7 @@ pub enum Profile {
     /// leaf that names serverAuth (not anyExtendedKeyUsage), cannot sign
     /// certificates, and does not cover the host only through a wildcard
     /// directly under a public suffix; well-formed extensions and serial
-    /// numbers (see `verify::strict_checks`).
+    /// numbers (see `pinning::strict`).
     Strict,
 }
 
@@ -60,28 +62,19 @@ pub enum ExpiryMode {
     Enforce,
 }
 
-/// One domain rule of a validated policy.
+/// One domain rule of a validated policy. Read-only: rules come from
+/// [`PolicyDocument::validate`], which checked them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DomainRule {
-    /// The host as written in the policy (for messages and reports).
-    pub host: String,
-    /// The parsed pattern.
-    pub pattern: HostPattern,
-    /// Whether subdomains are covered (`include_subdomains` or `**.`).
-    pub include_subdomains: bool,
-    /// The distinct pins, in policy order.
-    pub pins: Vec<Pin>,
-    /// Instant from which the pins are expired, if any.
-    pub expires: Option<OffsetDateTime>,
-    /// The expiry text as written.
-    pub expires_text: Option<String>,
-    /// Behaviour after expiry.
-    pub on_expiry: ExpiryMode,
-    /// Report mismatches but do not block.
-    pub report_only: bool,
-    /// Where the app should send failure reports (informational for the SDK,
-    /// checked by audits).
-    pub report_uris: Vec<String>,
+    host: String,
+    pattern: HostPattern,
+    include_subdomains: bool,
+    pins: Vec<Pin>,
+    expires: Option<OffsetDateTime>,
+    expires_text: Option<String>,
+    on_expiry: ExpiryMode,
+    report_only: bool,
+    report_uris: Vec<String>,
 }
 
 impl DomainRule {
@@ -89,28 +82,139 @@ impl DomainRule {
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {
         self.expires.is_some_and(|e| now >= e)
     }
+
+    /// The host as written in the policy (for messages and reports).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The parsed pattern.
+    pub fn pattern(&self) -> &HostPattern {
+        &self.pattern
+    }
+
+    /// Whether subdomains are covered (`include_subdomains` or `**.`).
+    pub fn include_subdomains(&self) -> bool {
+        self.include_subdomains
+    }
+
+    /// The distinct pins, in policy order.
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
+    }
+
+    /// Instant from which the pins are expired, if any.
+    pub fn expires(&self) -> Option<OffsetDateTime> {
+        self.expires
+    }
+
+    /// The expiry as written in the policy.
+    pub fn expires_text(&self) -> Option<&str> {
+        self.expires_text.as_deref()
+    }
+
+    /// Behaviour after expiry.
+    pub fn on_expiry(&self) -> ExpiryMode {
+        self.on_expiry
+    }
+
+    /// Whether mismatches are reported but not blocked.
+    pub fn report_only(&self) -> bool {
+        self.report_only
+    }
+
+    /// Where the app should send failure reports (informational for the SDK,
+    /// checked by audits).
+    pub fn report_uris(&self) -> &[String] {
+        &self.report_uris
+    }
 }
 
-/// Where trust anchors come from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Where trust anchors come from. Never empty: built by validation, by
+/// [`TrustConfig::mozilla`] or by [`TrustConfig::custom`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrustConfig {
-    /// Trust the Mozilla root program (webpki-roots).
-    pub mozilla_roots: bool,
-    /// DER certificates of custom anchors (private PKI), already loaded.
-    pub custom_anchors: Vec<Vec<u8>>,
-    /// Where the custom anchors came from (for messages).
-    pub anchor_sources: Vec<String>,
+    mozilla_roots: bool,
+    custom_anchors: Vec<Vec<u8>>,
+    anchor_sources: Vec<String>,
 }
 
-/// A validated pin policy.
+impl TrustConfig {
+    /// The Mozilla root program (webpki-roots), nothing else.
+    pub fn mozilla() -> Self {
+        Self {
+            mozilla_roots: true,
+            custom_anchors: Vec::new(),
+            anchor_sources: Vec::new(),
+        }
+    }
+
+    /// Only the certificates in `bytes` (PEM, any number, or one DER), read
+    /// from `source` (a file name, for messages). Refused when `bytes` holds
+    /// no certificate or one that does not parse.
+    pub fn custom(source: &str, bytes: &[u8]) -> Result<Self, PolicyError> {
+        let mut trust = Self {
+            mozilla_roots: false,
+            custom_anchors: Vec::new(),
+            anchor_sources: Vec::new(),
+        };
+        trust
+            .add_anchors(source.to_owned(), bytes)
+            .map_err(|kind| PolicyError::whole(source, kind))?;
+        Ok(trust)
+    }
+
+    /// Adds the certificates of `bytes` as anchors from `label`.
+    fn add_anchors(&mut self, label: String, bytes: &[u8]) -> Result<(), ProblemKind> {
+        match super::certs::certificates_from_bytes(bytes) {
+            Ok(certs) if !certs.is_empty() => {
+                self.custom_anchors.extend(certs);
+                self.anchor_sources.push(label);
+                Ok(())
+            }
+            Ok(_) => Err(ProblemKind::Anchor(label, "no certificate found".into())),
+            Err(e) => Err(ProblemKind::Anchor(label, e.to_string())),
+        }
+    }
+
+    /// Whether the Mozilla root program is trusted.
+    pub fn mozilla_roots(&self) -> bool {
+        self.mozilla_roots
+    }
+
+    /// DER certificates of the custom anchors (private PKI).
+    pub fn custom_anchors(&self) -> &[Vec<u8>] {
+        &self.custom_anchors
+    }
+
+    /// Where the custom anchors came from (files, `anchors_pem`), in order.
+    pub fn anchor_sources(&self) -> &[String] {
+        &self.anchor_sources
+    }
+
+    /// The anchors in words, for explanations: `the Mozilla roots and
+    /// private-ca.pem`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if self.mozilla_roots {
+            parts.push("the Mozilla roots");
+        }
+        parts.extend(self.anchor_sources.iter().map(String::as_str));
+        match parts.as_slice() {
+            [] => "no anchors".to_owned(),
+            [one] => (*one).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+}
+
+/// A validated pin policy. Immutable once validated; [`Self::with_profile`]
+/// and [`Self::with_trust`] derive another valid policy from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinPolicy {
-    /// The validation profile.
-    pub profile: Profile,
-    /// The trust anchors.
-    pub trust: TrustConfig,
-    /// The domain rules, in policy order.
-    pub domains: Vec<DomainRule>,
+    profile: Profile,
+    trust: TrustConfig,
+    domains: Vec<DomainRule>,
 }
 
 /// One problem found in a policy.
@@ -128,6 +232,9 @@ pub struct Problem {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProblemKind {
+    /// The file could not be read (an I/O failure, not a fault of the text).
+    #[error("cannot read file: {0}")]
+    Read(String),
     /// The document is not valid TOML/JSON or does not follow the schema.
     #[error("{0}")]
     Syntax(String),
@@ -193,13 +300,27 @@ pub struct PolicyError {
     pub problems: Vec<Problem>,
 }
 
+impl PolicyError {
+    /// An error with one problem that concerns the whole document.
+    fn whole(origin: &str, kind: ProblemKind) -> Self {
+        Self {
+            origin: origin.to_owned(),
+            problems: vec![Problem {
+                domain: None,
+                field: None,
+                kind,
+            }],
+        }
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid pin policy {}:", self.origin)?;
-        for p in &self.problems {
-            write!(f, "\n  - {p}")?;
-        }
-        Ok(())
+        write_problems(
+            f,
+            format_args!("invalid pin policy {}:", self.origin),
+            &self.problems,
+        )
     }
 }
 
@@ -266,41 +387,12 @@ pub struct DomainDocument {
     pub report_uris: Vec<String>,
 }
 
-/// The format of a policy document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// TOML.
-    Toml,
-    /// JSON.
-    Json,
-}
-
-impl Format {
-    /// Guesses the format from the text: JSON documents start with `{`.
-    pub fn detect(text: &str) -> Self {
-        if text.trim_start().starts_with('{') {
-            Self::Json
-        } else {
-            Self::Toml
-        }
-    }
-}
-
 impl PolicyDocument {
     /// Parses a document without validating it.
-    pub fn parse(text: &str, format: Format, origin: &str) -> Result<Self, PolicyError> {
-        let res = match format {
-            Format::Toml => toml::from_str::<Self>(text).map_err(|e| e.to_string()),
-            Format::Json => serde_json::from_str::<Self>(text).map_err(|e| e.to_string()),
-        };
-        res.map_err(|msg| PolicyError {
-            origin: origin.to_owned(),
-            problems: vec![Problem {
-                domain: None,
-                field: None,
-                kind: ProblemKind::Syntax(msg.trim().to_owned()),
-            }],
-        })
+    pub fn parse(text: &str, format: PolicyFormat, origin: &str) -> Result<Self, PolicyError> {
+        format
+            .deserialize(text)
+            .map_err(|msg| PolicyError::whole(origin, ProblemKind::Syntax(msg)))
     }
 
     /// Renders the document as TOML.
@@ -329,37 +421,29 @@ impl PolicyDocument {
         };
 
         let trust = self.trust.clone().unwrap_or_default();
-        let mut anchors = TrustConfig::default();
-        let mut add_anchors = |field: &str, label: String, bytes: Result<Vec<u8>, String>| {
-            let loaded = bytes
-                .and_then(|b| super::certs::certificates_from_bytes(&b).map_err(|e| e.to_string()));
-            match loaded {
-                Ok(certs) if !certs.is_empty() => {
-                    anchors.custom_anchors.extend(certs);
-                    anchors.anchor_sources.push(label);
-                }
-                Ok(_) => push(
-                    None,
-                    Some(field),
-                    ProblemKind::Anchor(label, "no certificate found".into()),
-                ),
-                Err(e) => push(None, Some(field), ProblemKind::Anchor(label, e)),
-            }
+        let mut anchors = TrustConfig {
+            mozilla_roots: false,
+            custom_anchors: Vec::new(),
+            anchor_sources: Vec::new(),
         };
         for file in &trust.anchor_files {
             let path = match base_dir {
                 Some(dir) => dir.join(file),
                 None => PathBuf::from(file),
             };
-            let bytes = std::fs::read(&path).map_err(|e| e.to_string());
-            add_anchors("trust.anchor_files", path.display().to_string(), bytes);
+            let label = path.display().to_string();
+            let added = match std::fs::read(&path) {
+                Ok(bytes) => anchors.add_anchors(label, &bytes),
+                Err(e) => Err(ProblemKind::Anchor(label, e.to_string())),
+            };
+            if let Err(kind) = added {
+                push(None, Some("trust.anchor_files"), kind);
+            }
         }
         if let Some(pem) = &trust.anchors_pem {
-            add_anchors(
-                "trust.anchors_pem",
-                "anchors_pem".into(),
-                Ok(pem.as_bytes().to_vec()),
-            );
+            if let Err(kind) = anchors.add_anchors("anchors_pem".into(), pem.as_bytes()) {
+                push(None, Some("trust.anchors_pem"), kind);
+            }
         }
         let has_custom = !trust.anchor_files.is_empty() || trust.anchors_pem.is_some();
         anchors.mozilla_roots = trust.mozilla_roots.unwrap_or(!has_custom);
@@ -510,12 +594,12 @@ fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
 impl PinPolicy {
     /// Parses and validates TOML.
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
-        PolicyDocument::parse(text, Format::Toml, "<inline>")?.validate("<inline>", None)
+        PolicyDocument::parse(text, PolicyFormat::Toml, "<inline>")?.validate("<inline>", None)
     }
 
     /// Parses and validates JSON.
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
-        PolicyDocument::parse(text, Format::Json, "<inline>")?.validate("<inline>", None)
+        PolicyDocument::parse(text, PolicyFormat::Json, "<inline>")?.validate("<inline>", None)
     }
 
     /// Parses and validates text whose format is detected from its content.
@@ -524,21 +608,15 @@ impl PinPolicy {
         origin: &str,
         base_dir: Option<&Path>,
     ) -> Result<Self, PolicyError> {
-        PolicyDocument::parse(text, Format::detect(text), origin)?.validate(origin, base_dir)
+        PolicyDocument::parse(text, PolicyFormat::detect(text), origin)?.validate(origin, base_dir)
     }
 
     /// Loads a policy file (TOML or JSON, detected from the content); anchor
     /// files are resolved relative to the policy's directory.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-            origin: origin.clone(),
-            problems: vec![Problem {
-                domain: None,
-                field: None,
-                kind: ProblemKind::Syntax(format!("cannot read file: {e}")),
-            }],
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PolicyError::whole(&origin, ProblemKind::Read(e.to_string())))?;
         Self::from_text(&text, &origin, path.parent())
     }
 
@@ -546,12 +624,37 @@ impl PinPolicy {
     pub fn unpinned() -> Self {
         Self {
             profile: Profile::Default,
-            trust: TrustConfig {
-                mozilla_roots: true,
-                ..TrustConfig::default()
-            },
+            trust: TrustConfig::mozilla(),
             domains: Vec::new(),
         }
+    }
+
+    /// This policy with another validation profile.
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// This policy with its trust anchors replaced by `trust` (already
+    /// validated: a [`TrustConfig`] is never empty).
+    pub fn with_trust(mut self, trust: TrustConfig) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// The validation profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The trust anchors.
+    pub fn trust(&self) -> &TrustConfig {
+        &self.trust
+    }
+
+    /// The domain rules, in policy order.
+    pub fn domains(&self) -> &[DomainRule] {
+        &self.domains
     }
 
     /// The rule that applies to `host`: an exact rule first, else the most

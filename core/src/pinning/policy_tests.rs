@@ -27,11 +27,11 @@ report_only = false
 "#
     ))
     .unwrap();
-    assert_eq!(p.domains.len(), 1);
-    assert_eq!(p.domains[0].pins.len(), 2);
-    assert!(p.trust.mozilla_roots);
-    assert_eq!(p.domains[0].on_expiry, ExpiryMode::FailOpen);
-    let exp = p.domains[0].expires.unwrap();
+    assert_eq!(p.domains().len(), 1);
+    assert_eq!(p.domains()[0].pins().len(), 2);
+    assert!(p.trust().mozilla_roots());
+    assert_eq!(p.domains()[0].on_expiry(), ExpiryMode::FailOpen);
+    let exp = p.domains()[0].expires().unwrap();
     assert_eq!(exp.unix_timestamp(), 1_814_313_600); // 2027-06-30T00:00:00Z
 }
 
@@ -196,7 +196,10 @@ pins = ["{A}", "{B}"]
 "#
     ))
     .unwrap();
-    let rule = |h: &str| p.rule_for(&Host::parse(h).unwrap()).map(|r| r.host.clone());
+    let rule = |h: &str| {
+        p.rule_for(&Host::parse(h).unwrap())
+            .map(|r| r.host().to_owned())
+    };
     assert_eq!(
         rule("v1.api.example.com").as_deref(),
         Some("v1.api.example.com")
@@ -237,8 +240,8 @@ fn document_round_trips_through_toml_and_json() {
             report_uris: vec!["https://r.example.com/report".into()],
         }],
     };
-    let t = PolicyDocument::parse(&doc.to_toml(), Format::Toml, "t").unwrap();
-    let j = PolicyDocument::parse(&doc.to_json(), Format::Json, "j").unwrap();
+    let t = PolicyDocument::parse(&doc.to_toml(), crate::PolicyFormat::Toml, "t").unwrap();
+    let j = PolicyDocument::parse(&doc.to_json(), crate::PolicyFormat::Json, "j").unwrap();
     assert_eq!(t, doc);
     assert_eq!(j, doc);
 }
@@ -279,4 +282,35 @@ mod props {
             );
         }
     }
+}
+
+#[test]
+fn trust_is_replaced_only_by_validated_anchors() {
+    let p = PinPolicy::unpinned();
+    assert_eq!(p.trust().describe(), "the Mozilla roots");
+    let e = TrustConfig::custom("empty.pem", b"").unwrap_err();
+    assert_eq!(e.origin, "empty.pem");
+    assert!(matches!(
+        &e.problems[0].kind,
+        ProblemKind::Anchor(label, _) if label == "empty.pem"
+    ));
+    assert!(
+        TrustConfig::custom(
+            "junk.pem",
+            b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"
+        )
+        .is_err()
+    );
+    let p = p.with_profile(Profile::Strict);
+    assert_eq!(p.profile(), Profile::Strict);
+    assert_eq!(
+        p.with_trust(TrustConfig::mozilla()).trust(),
+        &TrustConfig::mozilla()
+    );
+}
+
+#[test]
+fn a_missing_policy_file_is_a_read_problem_not_a_syntax_problem() {
+    let e = PinPolicy::load(std::path::Path::new("/nonexistent/mamori-policy.toml")).unwrap_err();
+    assert!(matches!(e.problems[0].kind, ProblemKind::Read(_)), "{e:?}");
 }

@@ -56,8 +56,18 @@ pub struct AppInfo {
     )]
     pub platform_version: Option<String>,
     /// Anything else the app adds (e.g. its own pseudonymous installation id).
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, String>,
+    /// A `HashMap`, the map type the FFI carries; written in key order.
+    #[serde(flatten, serialize_with = "in_key_order")]
+    pub extra: HashMap<String, String>,
+}
+
+/// Serialises a map sorted by key, so a report's JSON does not depend on
+/// hash order.
+fn in_key_order<S: serde::Serializer>(
+    map: &HashMap<String, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(map.iter().collect::<BTreeMap<_, _>>())
 }
 
 /// One pin validation failure, in TrustKit's JSON shape.
@@ -133,7 +143,7 @@ type DedupKey = ([u8; 32], String, ValidationResult);
 /// Deduplicates reports per (host, served chain, result) per 24 h and hands
 /// the rest to the listener.
 #[derive(Default)]
-pub struct Reporter {
+pub(super) struct Reporter {
     listener: Option<Arc<dyn ReportListener>>,
     app: AppInfo,
     seen: Mutex<HashMap<DedupKey, u64>>,
@@ -149,7 +159,7 @@ impl core::fmt::Debug for Reporter {
 
 impl Reporter {
     /// A reporter delivering to `listener`.
-    pub fn new(listener: Option<Arc<dyn ReportListener>>, app: AppInfo) -> Self {
+    pub(super) fn new(listener: Option<Arc<dyn ReportListener>>, app: AppInfo) -> Self {
         Self {
             listener,
             app,
@@ -158,12 +168,12 @@ impl Reporter {
     }
 
     /// The app facts attached to every report.
-    pub fn app_info(&self) -> &AppInfo {
+    pub(super) fn app_info(&self) -> &AppInfo {
         &self.app
     }
 
     /// Whether a report for this key at `now_secs` is new; records it if so.
-    pub fn should_send(
+    pub(super) fn should_send(
         &self,
         host: &str,
         served_chain: &[impl AsRef<[u8]>],
@@ -195,14 +205,14 @@ impl Reporter {
     }
 
     /// Delivers a report (after deduplication, see [`Reporter::should_send`]).
-    pub fn deliver(&self, report: &PinFailureReport) {
+    pub(super) fn deliver(&self, report: &PinFailureReport) {
         if let Some(l) = &self.listener {
             l.on_report(report);
         }
     }
 
     /// Whether a listener is registered.
-    pub fn has_listener(&self) -> bool {
+    pub(super) fn has_listener(&self) -> bool {
         self.listener.is_some()
     }
 }
@@ -240,5 +250,26 @@ mod tests {
     fn no_device_identifier_by_default() {
         let json = serde_json::to_value(AppInfo::default()).unwrap();
         assert_eq!(json, serde_json::json!({}));
+    }
+
+    #[test]
+    fn extra_app_facts_are_written_in_key_order() {
+        let app = AppInfo {
+            bundle_id: Some("jp.example".into()),
+            extra: (0..20)
+                .map(|i| (format!("k{i:02}"), i.to_string()))
+                .collect(),
+            ..AppInfo::default()
+        };
+        let json = serde_json::to_string(&app).unwrap();
+        let keys: Vec<&str> = json.split('"').filter(|k| k.starts_with('k')).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys.len(), 20);
+        assert_eq!(keys, sorted);
+        assert!(
+            json.starts_with(r#"{"app-bundle-id":"jp.example","k00":"0""#),
+            "{json}"
+        );
     }
 }

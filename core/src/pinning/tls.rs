@@ -13,19 +13,26 @@ use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_t
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
 
-use super::verify::{Decision, Failure, PinVerifier};
+use super::failure::{ChainError, Failure};
+use super::verify::{PinDecision, PinVerifier};
 
-/// The error a blocked handshake carries (inside
+/// A handshake Mamori blocked, as rustls carries it (inside
 /// `rustls::Error::InvalidCertificate(CertificateError::Other(..))`).
+///
+/// Named for the event, not `PinningError`: it is not an error in a policy
+/// (that is [`super::PolicyError`]) but the refusal of one connection, and
+/// it holds the whole decision that refused it. Failures rustls has a
+/// variant for (expired, not yet valid, unknown issuer, wrong name) arrive as
+/// that variant instead, so rustls clients can show their usual messages.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Mamori blocked the connection to {host}: {reason}")]
-pub struct PinningError {
+pub struct HandshakeBlocked {
     /// The host.
     pub host: String,
     /// The decision's reason.
     pub reason: String,
     /// The full decision.
-    pub decision: Box<Decision>,
+    pub decision: Box<PinDecision>,
 }
 
 /// Enforces a [`PinVerifier`] inside rustls.
@@ -76,19 +83,18 @@ impl HandshakeSignatures {
 
 impl PinningServerVerifier {
     /// Wraps `verifier`; handshake signatures use ring's algorithms.
-    pub fn new(verifier: Arc<PinVerifier>) -> Self {
+    ///
+    /// rustls does not tell a certificate verifier which port it connects
+    /// to, so the caller does: `port` is written into failure reports. Give
+    /// `0` when one configuration serves several ports; reports then say
+    /// port 0 ("unknown"), as those from the FFI do when the TLS stack did
+    /// not say.
+    pub fn new(verifier: Arc<PinVerifier>, port: u16) -> Self {
         Self {
             verifier,
             signatures: HandshakeSignatures::ring(),
-            port: 443,
+            port,
         }
-    }
-
-    /// The port written into failure reports (rustls does not tell the
-    /// verifier; default 443).
-    pub fn with_report_port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
     }
 }
 
@@ -118,15 +124,11 @@ impl ServerCertVerifier for PinningServerVerifier {
             return Ok(ServerCertVerified::assertion());
         }
         let err = match &decision.failure {
-            Some(Failure::Chain(msg)) if msg.contains("expired") => CertificateError::Expired,
-            Some(Failure::Chain(msg)) if msg.contains("not valid yet") => {
-                CertificateError::NotValidYet
-            }
-            Some(Failure::Chain(msg)) if msg.contains("unknown issuer") => {
-                CertificateError::UnknownIssuer
-            }
+            Some(Failure::Chain(ChainError::Expired)) => CertificateError::Expired,
+            Some(Failure::Chain(ChainError::NotYetValid)) => CertificateError::NotValidYet,
+            Some(Failure::Chain(ChainError::UnknownIssuer)) => CertificateError::UnknownIssuer,
             Some(Failure::Name(_)) => CertificateError::NotValidForName,
-            _ => CertificateError::Other(OtherError(Arc::new(PinningError {
+            _ => CertificateError::Other(OtherError(Arc::new(HandshakeBlocked {
                 host: decision.host.clone(),
                 reason: decision.reason.clone(),
                 decision: Box::new(decision),
@@ -159,13 +161,15 @@ impl ServerCertVerifier for PinningServerVerifier {
 }
 
 /// A rustls client configuration (ring provider, safe defaults) whose server
-/// certificates are verified by `verifier`.
-pub fn client_config(verifier: Arc<PinVerifier>) -> ClientConfig {
+/// certificates are verified by `verifier`, for connections to `port` (the
+/// port failure reports name; `0` when unknown, see
+/// [`PinningServerVerifier::new`]).
+pub fn client_config(verifier: Arc<PinVerifier>, port: u16) -> ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinningServerVerifier::new(verifier)))
+        .with_custom_certificate_verifier(Arc::new(PinningServerVerifier::new(verifier, port)))
         .with_no_client_auth()
 }

@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
 
 use super::certs::{CertificateSummary, to_pem};
-use super::host::{Host, is_public_suffix};
+use super::failure::{ChainError, Failure, NameError};
+use super::host::Host;
 use super::pin::{Pin, wrap_der_sequence};
 use super::policy::{DomainRule, ExpiryMode, PinPolicy, Profile};
 use super::report::{AppInfo, PinFailureReport, ReportListener, Reporter, ValidationResult};
@@ -45,34 +46,6 @@ impl Outcome {
     }
 }
 
-/// Why a check failed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Failure {
-    /// The host name given by the TLS stack is not a host.
-    #[error("invalid host: {0}")]
-    InvalidHost(String),
-    /// The server presented no certificate.
-    #[error("the server presented no certificate")]
-    EmptyChain,
-    /// The chain does not validate against the configured anchors.
-    #[error("certificate chain not trusted: {0}")]
-    Chain(String),
-    /// The leaf is not valid for the host.
-    #[error("certificate is not valid for the host: {0}")]
-    Name(String),
-    /// The strict profile refused a certificate.
-    #[error("refused by the strict profile: {0}")]
-    Strict(String),
-    /// No pin of the rule matched the verified path.
-    #[error("no pin of {rule} matched the verified chain")]
-    PinMismatch {
-        /// The rule's host.
-        rule: String,
-    },
-}
-
 /// Where a certificate sits in a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,9 +71,11 @@ pub struct ChainEntry {
 
 /// The verdict on one connection, with everything needed to debug it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Decision {
-    /// Allow, block or report.
-    pub decision: Outcome,
+pub struct PinDecision {
+    /// Allow, block or report. (Serialised as `decision`, the key of the
+    /// CLI's JSON output.)
+    #[serde(rename = "decision")]
+    pub outcome: Outcome,
     /// The normalised host.
     pub host: String,
     /// Whether the chain validated (path, time, EKU, name, profile).
@@ -131,10 +106,10 @@ pub struct Decision {
     pub report: Option<PinFailureReport>,
 }
 
-impl Decision {
+impl PinDecision {
     /// Whether the connection may proceed.
     pub fn is_allowed(&self) -> bool {
-        self.decision != Outcome::Block
+        self.outcome != Outcome::Block
     }
 
     /// The pins of `chain` as strings, leaf first.
@@ -159,9 +134,9 @@ pub struct PinVerifier {
 impl core::fmt::Debug for PinVerifier {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PinVerifier")
-            .field("domains", &self.policy.domains.len())
+            .field("domains", &self.policy.domains().len())
             .field("anchors", &self.anchors.len())
-            .field("profile", &self.policy.profile)
+            .field("profile", &self.policy.profile())
             .finish()
     }
 }
@@ -170,13 +145,13 @@ impl PinVerifier {
     /// A verifier for `policy`, with no report listener.
     pub fn new(policy: PinPolicy) -> Self {
         let mut anchors: Vec<TrustAnchor<'static>> = Vec::new();
-        if policy.trust.mozilla_roots {
+        if policy.trust().mozilla_roots() {
             anchors.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
         // Mozilla anchors come without their certificates; custom ones keep
         // theirs so reports can show the whole validated chain, as TrustKit does.
         let mut anchor_certs: Vec<Option<String>> = vec![None; anchors.len()];
-        for der in &policy.trust.custom_anchors {
+        for der in policy.trust().custom_anchors() {
             // Validated at load, so parsing cannot fail here; skip defensively.
             if let Ok(a) = webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())) {
                 anchors.push(a.to_owned());
@@ -217,7 +192,7 @@ impl PinVerifier {
         port: u16,
         chain: &[CertificateDer<'_>],
         now: UnixTime,
-    ) -> Decision {
+    ) -> PinDecision {
         let now_dt = OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let parsed_host = match Host::parse(host) {
@@ -231,7 +206,7 @@ impl PinVerifier {
         if chain.is_empty() {
             let mut d = self.blocked_early(&host_s, Failure::EmptyChain, chain);
             d.pinned = rule.is_some();
-            d.rule = rule.map(|r| r.host.clone());
+            d.rule = rule.map(|r| r.host().to_owned());
             return d;
         }
 
@@ -246,26 +221,33 @@ impl PinVerifier {
             None => (describe_presented(chain), false),
         };
 
-        let mut d = Decision {
-            decision: Outcome::Allow,
+        let mut d = PinDecision {
+            outcome: Outcome::Allow,
             host: host_s.clone(),
             chain_valid,
             pinned: rule.is_some(),
             pin_matched: false,
             matched_pin: None,
-            rule: rule.map(|r| r.host.clone()),
+            rule: rule.map(|r| r.host().to_owned()),
             pin_set_expired: rule.is_some_and(|r| r.is_expired(now_dt)),
             reason: String::new(),
             failure: None,
             chain: entries,
             chain_verified,
-            known_pins: rule.map(|r| r.pins.clone()).unwrap_or_default(),
+            known_pins: rule.map(|r| r.pins().to_vec()).unwrap_or_default(),
             report: None,
         };
 
         if let Some(f) = failure {
-            d.decision = Outcome::Block;
-            d.reason = f.to_string();
+            d.outcome = Outcome::Block;
+            d.reason = match &f {
+                // Say which anchors were tried: the usual cause is a chain
+                // from a CA the policy does not list.
+                Failure::Chain(ChainError::UnknownIssuer) => {
+                    format!("{f}; trusted: {}", self.policy.trust().describe())
+                }
+                _ => f.to_string(),
+            };
             d.failure = Some(f);
             if let Some(rule) = rule {
                 d.report =
@@ -277,7 +259,7 @@ impl PinVerifier {
             d.reason = format!("{host_s} is not pinned; the chain is valid");
             return d;
         };
-        if let Some(entry) = d.chain.iter().find(|e| rule.pins.contains(&e.pin)) {
+        if let Some(entry) = d.chain.iter().find(|e| rule.pins().contains(&e.pin)) {
             d.pin_matched = true;
             d.matched_pin = Some(entry.pin);
             d.reason = format!(
@@ -289,7 +271,7 @@ impl PinVerifier {
                     Position::Anchor => "anchor",
                 },
                 entry.subject,
-                rule.host,
+                rule.host(),
                 if d.pin_set_expired {
                     " (pin set expired)"
                 } else {
@@ -299,21 +281,21 @@ impl PinVerifier {
             return d;
         }
         let failure = Failure::PinMismatch {
-            rule: rule.host.clone(),
+            rule: rule.host().to_owned(),
         };
         let pins = d.chain_pins().join(", ");
-        if rule.report_only {
-            d.decision = Outcome::Report;
+        if rule.report_only() {
+            d.outcome = Outcome::Report;
             d.reason =
                 format!("{failure} (report-only rule: allowed and reported); chain pins: {pins}");
-        } else if d.pin_set_expired && rule.on_expiry == ExpiryMode::FailOpen {
-            d.decision = Outcome::Report;
+        } else if d.pin_set_expired && rule.on_expiry() == ExpiryMode::FailOpen {
+            d.outcome = Outcome::Report;
             d.reason = format!(
                 "{failure}, but the pin set expired on {} (fail-open: allowed and reported); chain pins: {pins}",
-                rule.expires_text.as_deref().unwrap_or("?")
+                rule.expires_text().unwrap_or("?")
             );
         } else {
-            d.decision = Outcome::Block;
+            d.outcome = Outcome::Block;
             d.reason = format!("{failure}; chain pins: {pins}");
         }
         d.failure = Some(failure);
@@ -326,9 +308,9 @@ impl PinVerifier {
         host: &str,
         failure: Failure,
         chain: &[CertificateDer<'_>],
-    ) -> Decision {
-        Decision {
-            decision: Outcome::Block,
+    ) -> PinDecision {
+        PinDecision {
+            outcome: Outcome::Block,
             host: host.to_owned(),
             chain_valid: false,
             pinned: false,
@@ -353,8 +335,11 @@ impl PinVerifier {
         chain: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<Vec<ChainEntry>, Failure> {
-        let ee =
-            EndEntityCert::try_from(&chain[0]).map_err(|e| Failure::Chain(format!("leaf: {e}")))?;
+        let ee = EndEntityCert::try_from(&chain[0]).map_err(|e| {
+            Failure::Chain(ChainError::BadLeaf {
+                detail: e.to_string(),
+            })
+        })?;
         let path = ee
             .verify_for_usage(
                 webpki::ALL_VERIFICATION_ALGS,
@@ -365,15 +350,19 @@ impl PinVerifier {
                 None,
                 None,
             )
-            .map_err(|e| Failure::Chain(describe_webpki(&e)))?;
+            .map_err(|e| Failure::Chain(ChainError::from_webpki(&e)))?;
         let server_name = match host {
             Host::Dns(d) => ServerName::try_from(d.as_str())
-                .map_err(|e| Failure::Name(e.to_string()))?
+                .map_err(|e| {
+                    Failure::Name(NameError::Other {
+                        detail: e.to_string(),
+                    })
+                })?
                 .to_owned(),
             Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
         };
         ee.verify_is_valid_for_subject_name(&server_name)
-            .map_err(|e| Failure::Name(describe_webpki(&e)))?;
+            .map_err(|e| Failure::Name(NameError::from_webpki(&e)))?;
 
         // Describe the path from webpki's own parse of it: re-parsing each
         // certificate with x509-parser would cost more than the pin check
@@ -384,13 +373,13 @@ impl PinVerifier {
                 .map(|c| (Position::Intermediate, c)),
         );
         let anchor = path.anchor();
-        if self.policy.profile == Profile::Strict {
+        if self.policy.profile() == Profile::Strict {
             let ders: Vec<(Position, Vec<u8>)> = path_certs
                 .iter()
                 .map(|(pos, c)| (*pos, c.der().as_ref().to_vec()))
                 .collect();
             let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
-            strict_checks(host, &ders, &anchor_spki)?;
+            super::strict::check_path(host, &ders, &anchor_spki).map_err(Failure::Strict)?;
         }
         let mut entries: Vec<ChainEntry> = path_certs
             .iter()
@@ -414,7 +403,7 @@ impl PinVerifier {
 
     fn report(
         &self,
-        d: &Decision,
+        d: &PinDecision,
         rule: &DomainRule,
         port: u16,
         served: &[CertificateDer<'_>],
@@ -426,9 +415,9 @@ impl PinVerifier {
             mamori_version: env!("CARGO_PKG_VERSION").to_owned(),
             hostname: d.host.clone(),
             port,
-            noted_hostname: rule.pattern.to_string(),
-            include_subdomains: rule.include_subdomains,
-            enforce_pinning: d.decision == Outcome::Block,
+            noted_hostname: rule.pattern().to_string(),
+            include_subdomains: rule.include_subdomains(),
+            enforce_pinning: d.outcome == Outcome::Block,
             validated_certificate_chain: if d.chain_verified {
                 // Leaf and intermediates as served, then the anchor when its
                 // certificate is known (custom anchors; the Mozilla roots
@@ -450,7 +439,7 @@ impl PinVerifier {
                 Vec::new()
             },
             served_certificate_chain: served.iter().map(|c| to_pem(c.as_ref())).collect(),
-            known_pins: PinFailureReport::format_known_pins(&rule.pins),
+            known_pins: PinFailureReport::format_known_pins(rule.pins()),
             validation_result: result.code(),
             date_time: OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
                 .ok()
@@ -459,7 +448,7 @@ impl PinVerifier {
                         .ok()
                 })
                 .unwrap_or_default(),
-            expiration_date: rule.expires_text.clone(),
+            expiration_date: rule.expires_text().map(str::to_owned),
             mamori_reason: d.reason.clone(),
         };
         if self.reporter.has_listener()
@@ -539,220 +528,4 @@ fn describe_presented(chain: &[CertificateDer<'_>]) -> Vec<ChainEntry> {
             })
         })
         .collect()
-}
-
-fn describe_webpki(e: &webpki::Error) -> String {
-    use webpki::Error as E;
-    match e {
-        E::CertExpired { .. } => "certificate expired".into(),
-        E::CertNotValidYet { .. } => "certificate not valid yet".into(),
-        E::UnknownIssuer => "unknown issuer (no path to a configured trust anchor)".into(),
-        E::CertNotValidForName(_) => "certificate is not valid for this host name".into(),
-        E::RequiredEkuNotFoundContext(_) => {
-            "certificate lacks the serverAuth extended key usage".into()
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-// OIDs the strict profile refuses.
-const OID_DSA: &str = "1.2.840.10040.4.1";
-const OID_P192: &str = "1.2.840.10045.3.1.1";
-
-/// The strict profile (FinTech hardening beyond the Web PKI baseline).
-///
-/// Runs after webpki accepted the path, on the verified path (leaf,
-/// intermediates) and its anchor's key:
-/// - keys: no DSA, no P-192, RSA of at least 2048 bits and a whole number
-///   of bytes, for every key of the path including the anchor's;
-/// - the leaf names serverAuth and not anyExtendedKeyUsage, may not sign
-///   certificates, and does not cover the host only through a wildcard
-///   directly under a public suffix;
-/// - every leaf and intermediate is well formed: all extensions parse, and
-///   the serial number is positive and at most 20 octets.
-fn strict_checks(
-    host: &Host,
-    path: &[(Position, Vec<u8>)],
-    anchor_spki: &[u8],
-) -> Result<(), Failure> {
-    use x509_parser::prelude::FromDer;
-    let (_, anchor_key) = x509_parser::x509::SubjectPublicKeyInfo::from_der(anchor_spki)
-        .map_err(|e| Failure::Strict(format!("anchor key unreadable: {e}")))?;
-    check_key(Position::Anchor, &anchor_key)?;
-    for (pos, der) in path {
-        let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|e| Failure::Strict(format!("unparseable certificate: {e}")))?;
-        check_key(*pos, &cert.tbs_certificate.subject_pki)?;
-        well_formed(*pos, &cert)?;
-        if *pos != Position::Leaf {
-            continue;
-        }
-        match cert.extended_key_usage() {
-            // CABF BR 7.1.2.7.10: a server certificate must not allow every
-            // usage; anyExtendedKeyUsage next to serverAuth defeats the EKU.
-            Ok(Some(eku)) if eku.value.any => {
-                return Err(Failure::Strict(
-                    "leaf allows any extended key usage (anyExtendedKeyUsage)".into(),
-                ));
-            }
-            Ok(Some(eku)) if eku.value.server_auth => {}
-            Ok(_) => {
-                return Err(Failure::Strict(
-                    "leaf has no serverAuth extended key usage".into(),
-                ));
-            }
-            Err(e) => return Err(Failure::Strict(format!("leaf EKU unreadable: {e}"))),
-        }
-        // RFC 5280 4.2.1.3: keyCertSign is for CA certificates only. A leaf
-        // that may sign certificates is one key compromise away from a
-        // private CA for any name. (webpki already refuses CA:TRUE leaves.)
-        if let Ok(Some(ku)) = cert.key_usage() {
-            if ku.value.key_cert_sign() {
-                return Err(Failure::Strict(
-                    "leaf may sign certificates (keyUsage keyCertSign)".into(),
-                ));
-            }
-        }
-        if let Host::Dns(name) = host {
-            relies_on_public_suffix_wildcard(&cert, name)?;
-        }
-    }
-    Ok(())
-}
-
-/// Key strength for one key of the path. RSA moduli must be at least 2048
-/// bits and a multiple of 8 bits (CABF BR 6.1.5): odd sizes come from broken
-/// or hand-rolled key generation.
-fn check_key(
-    pos: Position,
-    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
-) -> Result<(), Failure> {
-    use x509_parser::public_key::PublicKey;
-    let alg = spki.algorithm.algorithm.to_id_string();
-    if alg == OID_DSA {
-        return Err(Failure::Strict(format!("{pos:?} has a DSA key")));
-    }
-    if let Some(params) = &spki.algorithm.parameters {
-        if let Ok(oid) = params.as_oid() {
-            if oid.to_id_string() == OID_P192 {
-                return Err(Failure::Strict(format!("{pos:?} has a P-192 key")));
-            }
-        }
-    }
-    if let Ok(PublicKey::RSA(rsa)) = spki.parsed() {
-        let bits = rsa_modulus_bits(rsa.modulus);
-        if bits < 2048 {
-            return Err(Failure::Strict(format!(
-                "{pos:?} has an RSA key of {bits} bits (minimum 2048)"
-            )));
-        }
-        if bits % 8 != 0 {
-            return Err(Failure::Strict(format!(
-                "{pos:?} has an RSA key of {bits} bits, not a whole number of bytes"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The bit length of an RSA modulus given as a DER INTEGER's content bytes.
-/// (x509-parser's `RSAPublicKey::key_size` counts whole bytes after one
-/// assumed sign byte, so it reports a 2052-bit modulus as 2048 bits.)
-fn rsa_modulus_bits(modulus: &[u8]) -> usize {
-    let significant: &[u8] = match modulus.iter().position(|b| *b != 0) {
-        Some(i) => &modulus[i..],
-        None => return 0,
-    };
-    significant.len() * 8 - significant[0].leading_zeros() as usize
-}
-
-/// Well-formedness webpki tolerates: every extension of a path certificate
-/// must parse (a malformed extension is one that another stack, such as the
-/// platform verifier running beside Mamori, may read differently), and the
-/// serial number must be positive and at most 20 octets (RFC 5280 4.1.2.2).
-fn well_formed(
-    pos: Position,
-    cert: &x509_parser::certificate::X509Certificate<'_>,
-) -> Result<(), Failure> {
-    for ext in cert.extensions() {
-        if let x509_parser::extensions::ParsedExtension::ParseError { error } =
-            ext.parsed_extension()
-        {
-            return Err(Failure::Strict(format!(
-                "{pos:?} has a malformed extension {}: {error}",
-                ext.oid.to_id_string()
-            )));
-        }
-    }
-    let serial = cert.raw_serial();
-    let positive = serial.first().is_some_and(|b| b & 0x80 == 0) && serial.iter().any(|b| *b != 0);
-    if !positive || serial.len() > 20 {
-        return Err(Failure::Strict(format!(
-            "{pos:?} has a serial number that is not a positive integer of at most 20 octets"
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses a connection to `host` that is only covered by a leaf wildcard
-/// sitting directly under a public suffix (`*.co.uk`, `*.s3.amazonaws.com`):
-/// such a name spans many unrelated owners, so CAs must not issue it (CABF BR
-/// 3.2.2.6). The name the connection relies on is what is judged: a
-/// certificate that also carries such a wildcard but names `host` exactly
-/// (Amazon's own `s3.amazonaws.com` certificate) is not refused for it.
-fn relies_on_public_suffix_wildcard(
-    cert: &x509_parser::certificate::X509Certificate<'_>,
-    host: &str,
-) -> Result<(), Failure> {
-    use x509_parser::extensions::GeneralName;
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return Ok(());
-    };
-    let dns_names: Vec<String> = san
-        .value
-        .general_names
-        .iter()
-        .filter_map(|n| match n {
-            GeneralName::DNSName(d) => Some(d.to_ascii_lowercase()),
-            _ => None,
-        })
-        .collect();
-    if dns_names.iter().any(|d| d.trim_end_matches('.') == host) {
-        return Ok(());
-    }
-    let Some((_, parent)) = host.split_once('.') else {
-        return Ok(());
-    };
-    for dns in &dns_names {
-        if dns
-            .strip_prefix("*.")
-            .is_some_and(|base| base.trim_end_matches('.') == parent)
-            && is_public_suffix(parent)
-        {
-            return Err(Failure::Strict(format!(
-                "the leaf covers {host} only through the wildcard {dns}, which sits directly under a public suffix"
-            )));
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rsa_modulus_bits;
-
-    #[test]
-    fn rsa_modulus_bits_counts_significant_bits() {
-        // DER content of a 2048-bit modulus: a sign byte then 256 bytes.
-        let mut m2048 = vec![0u8];
-        m2048.extend([0x80; 256]);
-        assert_eq!(rsa_modulus_bits(&m2048), 2048);
-        // 2052 bits: 257 bytes, the first holding 4 bits, no sign byte.
-        let mut m2052 = vec![0x0f];
-        m2052.extend([0xff; 256]);
-        assert_eq!(rsa_modulus_bits(&m2052), 2052);
-        assert_eq!(rsa_modulus_bits(&[0x00, 0x01]), 1);
-        assert_eq!(rsa_modulus_bits(&[]), 0);
-        assert_eq!(rsa_modulus_bits(&[0, 0]), 0);
-    }
 }

@@ -12,11 +12,11 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use super::error::StorageError;
 
 /// Key length in bytes (AES-256).
-pub const KEY_LEN: usize = 32;
+pub(super) const KEY_LEN: usize = 32;
 /// Nonce length in bytes.
-pub const NONCE_SIZE: usize = NONCE_LEN;
+pub(super) const NONCE_SIZE: usize = NONCE_LEN;
 /// Tag length in bytes.
-pub const TAG_LEN: usize = 16;
+pub(super) const TAG_LEN: usize = 16;
 
 /// An AES-256-GCM key, expanded once and reused.
 pub struct AeadKey {

@@ -35,17 +35,17 @@ use super::error::{KekError, StorageError};
 use super::kek::{DEK_LEN, Kek};
 
 /// Magic bytes of a single-value envelope.
-pub const ENVELOPE_MAGIC: [u8; 4] = *b"MMRE";
+pub(super) const ENVELOPE_MAGIC: [u8; 4] = *b"MMRE";
 /// Current format version.
-pub const FORMAT_VERSION: u8 = 1;
+pub(super) const FORMAT_VERSION: u8 = 1;
 /// Algorithm 1: AES-256-GCM, 96-bit nonce, 128-bit tag, DEK wrapped by a KEK.
-pub const ALG_AES256_GCM: u8 = 1;
+pub(super) const ALG_AES256_GCM: u8 = 1;
 /// Length of the fixed part of the header.
 pub const FIXED_HEADER_LEN: usize = 4 + 1 + 1 + 1 + NONCE_SIZE;
 /// Largest wrapped DEK accepted (ECIES on P-256 is 113 bytes; RSA-4096 OAEP 512).
-pub const MAX_WRAPPED_LEN: usize = 1024;
+pub(super) const MAX_WRAPPED_LEN: usize = 1024;
 /// Domain separator of the associated data given to the KEK when wrapping a DEK.
-pub const WRAP_AAD_DOMAIN: &[u8] = b"mamori dek v1";
+pub(super) const WRAP_AAD_DOMAIN: &[u8] = b"mamori dek v1";
 
 /// A plaintext data key and its expanded AES key. Zeroized on drop.
 pub(crate) struct Dek {

@@ -2,14 +2,14 @@
 //! (guideline DEV-1, NEW-1, DATA-2, DEV-3).
 //!
 //! The layers, bottom up:
-//! - [`aead`]: AES-256-GCM from ring behind one type (the Wycheproof-tested path);
-//! - [`kek`]: the key-encryption-key trait ([`Kek`]), security levels and a
-//!   software KEK; [`keyring_kek`]: a KEK in the OS credential store (keyring v4);
+//! - `aead`: AES-256-GCM from ring behind one type (the Wycheproof-tested path);
+//! - `kek`: the key-encryption-key trait ([`Kek`]), security levels and a
+//!   software KEK; `keyring_kek`: a KEK in the OS credential store (keyring v4);
 //!   platform KEKs (Android Keystore, Secure Enclave) come through the FFI;
-//! - [`envelope`]: the single-value format and [`EnvelopeCipher`] with its bounded
-//!   data-key cache; [`stream`]: segmented encryption of files in constant memory;
-//! - [`store`]: [`SecureStore`], atomic writes, canary, rotation, wipe;
-//! - [`passcode`]: the passcode verifier kept in the store.
+//! - `envelope`: the single-value format and [`EnvelopeCipher`] with its bounded
+//!   data-key cache; `stream`: segmented encryption of files in constant memory;
+//! - `store`: [`SecureStore`], atomic writes, canary, rotation, wipe;
+//! - `passcode`: the passcode verifier kept in the store.
 //!
 //! Why this shape: hardware keystores are slow (milliseconds to seconds per call)
 //! and unreliable (keys vanish after restore, OS upgrade, biometric change), so
@@ -17,19 +17,24 @@
 //! loss is a typed state the app handles, never a silent regeneration. The byte
 //! formats are specified in `docs/envelope-format.md`.
 
-pub mod aead;
-pub mod envelope;
-pub mod error;
+mod aead;
+mod envelope;
+mod error;
 mod fsutil;
-pub mod kek;
-pub mod keyring_kek;
-pub mod passcode;
-pub mod store;
-pub mod stream;
+mod kek;
+mod keyring_kek;
+mod passcode;
+mod store;
+mod stream;
 
-pub use envelope::{CachePolicy, EnvelopeCipher};
+pub use aead::AeadKey;
+pub use envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader, FIXED_HEADER_LEN, KeyPart};
 pub use error::{KekError, KeyLossReason, StorageError};
 pub use kek::{DEK_LEN, Kek, SecurityLevel, SoftwareKek};
 pub use keyring_kek::OsKeyringKek;
 pub use passcode::{PasscodeCheck, PasscodePolicy};
-pub use store::{RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
+pub use store::{MAX_NAME_LEN, RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
+pub use stream::{
+    DEFAULT_SEGMENT_LOG2, SEGMENT_LOG2_RANGE, StreamHeader, decrypt_file, decrypt_stream,
+    encrypt_file, encrypt_stream, rewrap_file,
+};

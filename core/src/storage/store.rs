@@ -225,6 +225,18 @@ fn key_loss(kek_id: &str, reason: KeyLossReason) -> StorageError {
     }
 }
 
+/// The one classification of KEK failures for every store operation, reads
+/// and writes alike: a KEK that reports its key invalidated means the store's
+/// key is lost ([`StorageError::KeyInvalidated`]), whatever the operation.
+fn classify_kek_failure(kek_id: &str, e: StorageError) -> StorageError {
+    match e {
+        StorageError::Kek(KekError::KeyInvalidated) => {
+            key_loss(kek_id, KeyLossReason::ReportedByKek)
+        }
+        other => other,
+    }
+}
+
 impl SecureStore {
     /// Opens the store in `dir` (creating it if there is none) under `kek`.
     ///
@@ -413,13 +425,10 @@ impl SecureStore {
             Err(StorageError::Kek(KekError::UnwrapFailed)) => {
                 Err(key_loss(cipher.kek_id(), KeyLossReason::CanaryRejected))
             }
-            Err(StorageError::Kek(KekError::KeyInvalidated)) => {
-                Err(key_loss(cipher.kek_id(), KeyLossReason::ReportedByKek))
-            }
             Err(StorageError::AuthenticationFailed | StorageError::Malformed { .. }) => {
                 Err(corrupted("canary failed authentication"))
             }
-            Err(e) => Err(e),
+            Err(e) => Err(classify_kek_failure(cipher.kek_id(), e)),
         }
     }
 
@@ -452,7 +461,8 @@ impl SecureStore {
         let inner = self.read_inner()?;
         let sealed = inner
             .cipher
-            .seal(&context(&inner.store_id, kind, name), value)?;
+            .seal(&context(&inner.store_id, kind, name), value)
+            .map_err(|e| classify_kek_failure(inner.cipher.kek_id(), e))?;
         fsutil::write_bytes_atomically(path, &sealed)
     }
 
@@ -493,11 +503,7 @@ impl SecureStore {
                     "its wrapped data key was rejected while the store key is fine",
                 ))
             }
-            Err(StorageError::Kek(KekError::KeyInvalidated)) => Err(key_loss(
-                inner.cipher.kek_id(),
-                KeyLossReason::ReportedByKek,
-            )),
-            Err(e) => Err(e),
+            Err(e) => Err(classify_kek_failure(inner.cipher.kek_id(), e)),
         }
     }
 

@@ -36,11 +36,11 @@ use super::error::StorageError;
 use super::fsutil;
 
 /// Magic bytes of a stream.
-pub const STREAM_MAGIC: [u8; 4] = *b"MMRS";
+pub(super) const STREAM_MAGIC: [u8; 4] = *b"MMRS";
 /// Stream format version.
-pub const STREAM_VERSION: u8 = 1;
+pub(super) const STREAM_VERSION: u8 = 1;
 /// Algorithm 1: AES-256-GCM segments, key from HKDF-SHA256.
-pub const ALG_AES256_GCM_HKDF: u8 = 1;
+pub(super) const ALG_AES256_GCM_HKDF: u8 = 1;
 /// Default segment size: 64 KiB of plaintext.
 pub const DEFAULT_SEGMENT_LOG2: u8 = 16;
 /// Smallest and largest accepted segment sizes (4 KiB ..= 16 MiB).
@@ -48,7 +48,7 @@ pub const SEGMENT_LOG2_RANGE: std::ops::RangeInclusive<u8> = 12..=24;
 const SALT_LEN: usize = 16;
 const PREFIX_LEN: usize = 7;
 /// Length of the fixed part of a stream header.
-pub const STREAM_FIXED_LEN: usize = 4 + 1 + 1 + 1 + SALT_LEN + PREFIX_LEN;
+pub(super) const STREAM_FIXED_LEN: usize = 4 + 1 + 1 + 1 + SALT_LEN + PREFIX_LEN;
 const INFO_DOMAIN: &[u8] = b"mamori stream v1";
 
 struct StreamKey {

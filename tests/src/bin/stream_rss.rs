@@ -8,8 +8,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::sync::Arc;
 
-use mamori::storage::stream::{DEFAULT_SEGMENT_LOG2, decrypt_stream, encrypt_stream};
 use mamori::storage::{CachePolicy, EnvelopeCipher, SoftwareKek};
+use mamori::storage::{DEFAULT_SEGMENT_LOG2, decrypt_stream, encrypt_stream};
 use ring::digest::{Context, SHA256};
 
 /// Deterministic generated input, hashed as it is read.
