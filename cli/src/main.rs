@@ -37,6 +37,8 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Render the evidence report (Markdown or HTML) for partner banks.
     Report(cmd::report::ReportArgs),
+    /// Verify hardware attestations: Android Key Attestation, Apple App Attest.
+    Attest(cmd::attest::AttestArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Attest(args) => cmd::attest::run(args),
     };
     ExitCode::from(code)
 }

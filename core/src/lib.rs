@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod attestation;
 pub mod audit;
 pub mod date;
 pub mod device;

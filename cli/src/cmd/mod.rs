@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod attest;
 pub mod audit;
 pub mod config;
 pub mod convert;
