@@ -10,12 +10,16 @@
 //! - `cargo xtask kotlin-test [--release]`: `bindings`, then `mvn verify` of the Kotlin
 //!   multi-module project (`bindings/kotlin`) against the freshly built cdylib.
 //! - `cargo xtask swift-check`: `bindings`, then parse every Swift file with tree-sitter-swift
-//!   (no Swift toolchain exists on the build machines) and fail on any syntax error.
+//!   (no Swift toolchain exists on the build machines) and fail on any syntax error; then check
+//!   every use of the generated API in the hand-written Swift (facade, tests, ios-example)
+//!   against the generated `MamoriFFI.swift`: names and argument labels (`swift_symbols`), and
+//!   that the generated Swift, modulemap, header and `Package.swift` agree on module names.
 //! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   kotlin-test, swift-check.
 
 mod swift_check;
+mod swift_symbols;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -36,7 +40,8 @@ enum Task {
     Bindings(BuildOpts),
     /// Generate bindings, then run `mvn verify` on bindings/kotlin (JVM tests + Android compile).
     KotlinTest(BuildOpts),
-    /// Generate bindings, then parse every Swift file with tree-sitter-swift.
+    /// Generate bindings, parse every Swift file with tree-sitter-swift, and check the
+    /// hand-written Swift's uses of the generated API (names, argument labels, module names).
     SwiftCheck,
     /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
     /// loopback HTTPS request. Prints figures; not part of `test`.
@@ -363,12 +368,90 @@ fn swift_check_task() -> Result {
     if report.files == 0 {
         return Err(Failure("swift-check found no Swift files".into()));
     }
-    if report.errors.is_empty() {
+    if !report.errors.is_empty() {
+        return Err(Failure(format!(
+            "swift-check: {} syntax error(s) in Swift sources",
+            report.errors.len()
+        )));
+    }
+    symbol_check(&generated, &files)
+}
+
+/// The symbol and label check ([`swift_symbols`]) of every hand-written Swift file against the
+/// generated `MamoriFFI.swift`, and the module-name agreement of the generated Swift, the
+/// modulemap, the header and `Package.swift`.
+fn symbol_check(generated: &Generated, files: &[PathBuf]) -> Result {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
+    };
+    let names = swift_symbols::ModuleNames {
+        swift_module: "MamoriFFI".into(),
+        c_module: "MamoriFFIFFI".into(),
+        header: "MamoriFFIFFI.h".into(),
+    };
+    let generated_source = read(
+        &generated
+            .swift
+            .join(format!("{}.swift", names.swift_module)),
+    )?;
+    let mut problems = Vec::new();
+    for package in [
+        "bindings/swift/Package.swift",
+        "bindings/swift/Package.local.swift",
+    ] {
+        let path = repo_root().join(package);
+        if !path.is_file() {
+            continue;
+        }
+        for problem in swift_symbols::check_module_names(
+            &names,
+            &generated_source,
+            &read(
+                &generated
+                    .swift
+                    .join(format!("{}.modulemap", names.c_module)),
+            )?,
+            generated.swift.join(&names.header).is_file(),
+            &read(&path)?,
+        ) {
+            problems.push(format!("{package}: {problem}"));
+        }
+    }
+    let mut parser = swift_check::swift_parser().map_err(Failure)?;
+    let api = swift_symbols::generated_api(&mut parser, &generated_source).map_err(Failure)?;
+    let mut hand_written = Vec::new();
+    for file in files {
+        if file.starts_with(&generated.swift) || file.ends_with("Package.swift") {
+            continue;
+        }
+        hand_written.push((file.clone(), read(file)?));
+    }
+    let uses = swift_symbols::check_uses(&mut parser, &api, &hand_written).map_err(Failure)?;
+    let errors = uses.errors;
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    eprintln!(
+        "xtask: swift-check: {} hand-written file(s) checked against {} generated types and {} \
+         functions: {} use(s) resolved and right, {} symbol error(s), {} module-name problem(s)",
+        hand_written.len(),
+        api.types.len(),
+        api.functions.len(),
+        uses.checked,
+        errors.len(),
+        problems.len()
+    );
+    if errors.is_empty() && problems.is_empty() {
         Ok(())
     } else {
         Err(Failure(format!(
-            "swift-check: {} syntax error(s) in Swift sources",
-            report.errors.len()
+            "swift-check: {} symbol error(s), {} module-name problem(s)",
+            errors.len(),
+            problems.len()
         )))
     }
 }
