@@ -74,6 +74,10 @@ pub struct TypeInfo {
     pub properties: BTreeMap<String, Option<String>>,
     /// Enum cases by name, with their associated values (`None`: no payload).
     pub cases: BTreeMap<String, Option<Vec<Param>>>,
+    /// Declared in the hand-written Swift: its members are checked for labels when found, but a
+    /// member not found is not an error (it may come from a superclass or protocol extension
+    /// that is not read here, e.g. `rawValue`, `description`).
+    pub hand_written: bool,
 }
 
 /// The public API of the generated Swift.
@@ -209,6 +213,10 @@ pub const PLATFORM_CALLS: &[&str] = &[
     "SecTrustSetAnchorCertificates",
     "SecTrustSetAnchorCertificatesOnly",
     "SecTrustSetPolicies",
+    "CFGetTypeID",
+    "SecKeyGetTypeID",
+    "URLAuthenticationChallenge",
+    "URLProtectionSpace",
     "SecTrustSetVerifyDate",
     "SecCopyErrorMessageString",
     "CFErrorCopyDescription",
@@ -470,7 +478,9 @@ pub fn generated_api(parser: &mut Parser, source: &str) -> Result<Api, String> {
                     api.functions.entry(name).or_default().push(sig);
                 }
             }
-            "class_declaration" | "protocol_declaration" => add_type(&mut api, decl, &source),
+            "class_declaration" | "protocol_declaration" => {
+                add_type(&mut api, decl, &source, false)
+            }
             _ => {}
         }
     }
@@ -480,7 +490,19 @@ pub fn generated_api(parser: &mut Parser, source: &str) -> Result<Api, String> {
     Ok(api)
 }
 
-fn add_type(api: &mut Api, decl: Node<'_>, source: &str) {
+/// Adds the types the hand-written Swift declares (any visibility: the tests use
+/// `@testable import`), so that calls into the facade are label-checked too and chains like
+/// `delegate.validator.engine.isPinned(host:)` reach the generated types.
+fn add_hand_written_types(api: &mut Api, root: Node<'_>, source: &str) {
+    for decl in named_children(root) {
+        if matches!(decl.kind(), "class_declaration" | "protocol_declaration") {
+            add_type(api, decl, source, true);
+        }
+    }
+}
+
+fn add_type(api: &mut Api, decl: Node<'_>, source: &str, hand_written: bool) {
+    let is_public = |node: Node<'_>, source: &str| hand_written || is_public(node, source);
     let is_extension = decl
         .child(0)
         .is_some_and(|c| text(c, source) == "extension")
@@ -517,13 +539,35 @@ fn add_type(api: &mut Api, decl: Node<'_>, source: &str) {
         // An extension of a type that is not generated here (e.g. a Swift type): not API.
         return;
     }
-    let info = api.types.entry(name).or_default();
-    if kind != "extension" {
-        info.kind = kind.clone();
+    if hand_written && !is_extension && api.types.get(&name).is_some_and(|t| !t.hand_written) {
+        // A hand-written type shadowing a generated one: keep the generated API.
+        return;
     }
     let Some(body) = decl.child_by_field_name("body") else {
         return;
     };
+    if hand_written {
+        // Nested types (`SecureEnclaveKek.Options`) are types of their own and static members.
+        for nested in named_children(body) {
+            if matches!(nested.kind(), "class_declaration" | "protocol_declaration") {
+                add_type(api, nested, source, true);
+                if let Some(nested_name) = nested
+                    .child_by_field_name("name")
+                    .and_then(|n| base_type(n, source))
+                {
+                    let info = api.types.entry(name.clone()).or_default();
+                    info.properties.insert(nested_name.clone(), None);
+                }
+            }
+        }
+    }
+    let info = api.types.entry(name).or_default();
+    if kind != "extension" {
+        info.kind = kind.clone();
+    }
+    if hand_written && !is_extension {
+        info.hand_written = true;
+    }
     let in_protocol = kind == "protocol";
     for member in named_children(body) {
         match member.kind() {
@@ -899,7 +943,10 @@ impl<'a> Checker<'a> {
                 if let Some(sigs) = self.api.functions.get(&name) {
                     self.check_call(node, &name, sigs, &args);
                 } else if let Some(info) = self.generated(&name) {
-                    if info.kind == "struct" || info.kind == "class" {
+                    // A hand-written type without an `init` has an implicit (memberwise or
+                    // inherited) one that is not read here.
+                    let implicit = info.hand_written && info.inits.is_empty();
+                    if (info.kind == "struct" || info.kind == "class") && !implicit {
                         let inits = info.inits.clone();
                         self.check_call(node, &format!("{name}.init"), &inits, &args);
                     }
@@ -970,7 +1017,7 @@ impl<'a> Checker<'a> {
                 .map(|sigs| sigs.iter().filter(|s| s.is_static).cloned().collect())
                 .unwrap_or_default();
             if statics.is_empty() {
-                if !info.properties.contains_key(&member) {
+                if !info.properties.contains_key(&member) && !info.hand_written {
                     self.error(
                         suffix,
                         format!("`{type_name}` has no static member or case `{member}`"),
@@ -997,6 +1044,9 @@ impl<'a> Checker<'a> {
         }
         if info.properties.contains_key(&member) {
             self.checked += 1;
+            return;
+        }
+        if info.hand_written {
             return;
         }
         self.error(
@@ -1245,9 +1295,12 @@ pub fn check_uses(
         trees.push((path, source, tree));
     }
     let mut declared = BTreeSet::new();
+    let mut combined = api.clone();
     for (_, source, tree) in &trees {
         collect_declared(tree.root_node(), source, &mut declared);
+        add_hand_written_types(&mut combined, tree.root_node(), source);
     }
+    let api = &combined;
     // Hand-written declarations that shadow generated names are not treated as declared.
     let mut report = UseReport::default();
     for (path, source, tree) in &trees {
@@ -1641,6 +1694,37 @@ func local(_ x: Int) -> Int { x }
 _ = local(1)
 "#;
         assert_eq!(messages(source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn calls_into_the_hand_written_facade_are_label_checked_and_reach_generated_types() {
+        let source = r#"
+public final class Validator {
+    public let engine: PinningEngine
+    public struct Options { var strict: Bool }
+    public init(engine: PinningEngine, strict: Bool = true) { self.engine = engine }
+    public func evaluate(host: String, port: Int = 0) -> Bool { true }
+}
+func use(v: Validator, e: PinningEngine) {
+    _ = v.evaluate(host: "h")
+    _ = v.evaluate(host: "h", port: 1)
+    _ = v.description
+    _ = Validator.Options(strict: true)
+    _ = Validator(engine: e)
+    _ = v.engine.verify(host: "h", port: 1, chain: [])
+}
+"#;
+        assert_eq!(messages(source), Vec::<String>::new());
+        let wrong = format!(
+            "{source}func bad(v: Validator) {{\n    _ = v.evaluate(hostname: \"h\")\n    _ = v.engine.verify(host: \"h\", chain: [])\n}}\n"
+        );
+        let errors = messages(&wrong);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("no `Validator.evaluate`"), "{errors:?}");
+        assert!(
+            errors[1].contains("no `PinningEngine.verify`"),
+            "{errors:?}"
+        );
     }
 
     #[test]
