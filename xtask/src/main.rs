@@ -14,10 +14,15 @@
 //!   every use of the generated API in the hand-written Swift (facade, tests, ios-example)
 //!   against the generated `MamoriFFI.swift`: names and argument labels (`swift_symbols`), and
 //!   that the generated Swift, modulemap, header and `Package.swift` agree on module names.
+//! - `cargo xtask ios [--debug] [--release-url URL] [--dry-run]`: on a Mac with Xcode 16+, the
+//!   XCFramework (`bindings/swift/MamoriFFIFFI.xcframework`) and the Swift package; with
+//!   `--release-url`, a release package for the distribution repository (see `ios.rs`). Fails
+//!   early, naming every missing prerequisite, anywhere else (e.g. on the Linux build machines).
 //! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   kotlin-test, swift-check.
 
+mod ios;
 mod swift_check;
 mod swift_symbols;
 
@@ -43,6 +48,8 @@ enum Task {
     /// Generate bindings, parse every Swift file with tree-sitter-swift, and check the
     /// hand-written Swift's uses of the generated API (names, argument labels, module names).
     SwiftCheck,
+    /// Build the XCFramework and the Swift package (macOS with Xcode 16+ only).
+    Ios(ios::IosOpts),
     /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
     /// loopback HTTPS request. Prints figures; not part of `test`.
     KotlinBench,
@@ -69,6 +76,7 @@ fn main() -> ExitCode {
         Task::Bindings(opts) => bindings(opts).map(|_| ()),
         Task::KotlinTest(opts) => kotlin_test(opts),
         Task::SwiftCheck => swift_check_task(),
+        Task::Ios(opts) => ios_task(&opts),
         Task::KotlinBench => kotlin_bench(),
         Task::Test => test_all(),
     };
@@ -454,6 +462,96 @@ fn symbol_check(generated: &Generated, files: &[PathBuf]) -> Result {
             problems.len()
         )))
     }
+}
+
+fn ios_task(opts: &ios::IosOpts) -> Result {
+    opts.validate().map_err(Failure)?;
+    let target = target_dir();
+    let steps = ios::plan(&repo_root(), &target, &target.join("uniffi/swift"), opts);
+    let missing = ios::missing_prerequisites(&ios::this_machine(), opts);
+    if opts.dry_run {
+        eprintln!("xtask: ios: the plan (after `cargo xtask bindings`):");
+        for step in &steps {
+            eprintln!("  {step:?}");
+        }
+        for problem in &missing {
+            eprintln!("xtask: ios: missing: {problem}");
+        }
+        return Ok(());
+    }
+    if !missing.is_empty() {
+        return Err(Failure(format!(
+            "cargo xtask ios cannot run on this machine:\n  - {}\n(see bindings/swift/README.md)",
+            missing.join("\n  - ")
+        )));
+    }
+    bindings(BuildOpts {
+        release: !opts.debug,
+    })?;
+    for step in steps {
+        match step {
+            ios::Step::Run {
+                what,
+                program,
+                args,
+                env,
+            } => {
+                let mut command = if program == "cargo" {
+                    cargo()
+                } else {
+                    Command::new(&program)
+                };
+                command.args(&args).envs(env);
+                run(&what, &mut command)?;
+            }
+            ios::Step::Copy { from, to } => {
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Failure(format!("cannot create {}: {e}", parent.display())))?;
+                }
+                std::fs::copy(&from, &to).map_err(|e| {
+                    Failure(format!(
+                        "cannot copy {} to {}: {e}",
+                        from.display(),
+                        to.display()
+                    ))
+                })?;
+            }
+            ios::Step::Clean(dir) => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)
+                        .map_err(|e| Failure(format!("cannot clear {}: {e}", dir.display())))?;
+                }
+            }
+            ios::Step::ReleaseManifest { zip, url, to } => {
+                let output = Command::new("swift")
+                    .args(["package", "compute-checksum"])
+                    .arg(&zip)
+                    .output()
+                    .map_err(|e| {
+                        Failure(format!("cannot run `swift package compute-checksum`: {e}"))
+                    })?;
+                let checksum = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                if !output.status.success() || !ios::valid_checksum(&checksum) {
+                    return Err(Failure(format!(
+                        "`swift package compute-checksum {}` gave `{checksum}`",
+                        zip.display()
+                    )));
+                }
+                std::fs::write(&to, ios::release_manifest(&url, &checksum))
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", to.display())))?;
+                eprintln!(
+                    "xtask: ios: release package in {} (upload {} to {url})",
+                    to.parent().unwrap_or(&to).display(),
+                    zip.display()
+                );
+            }
+        }
+    }
+    eprintln!(
+        "xtask: ios: bindings/swift/MamoriFFIFFI.xcframework and the package are ready (`swift build` in bindings/swift)"
+    );
+    Ok(())
 }
 
 fn test_all() -> Result {
