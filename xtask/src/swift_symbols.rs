@@ -177,6 +177,7 @@ pub const PLATFORM_CALLS: &[&str] = &[
     "TimeZone",
     "URL",
     "URLComponents",
+    "URLResourceValues",
     "URLCredential",
     "URLError",
     "URLRequest",
