@@ -61,7 +61,8 @@ final class ExampleModel: ObservableObject {
 
     func checkDevice() async {
         do {
-            verdict = ExampleText.verdictLines(try await DeviceCollector().evaluate())
+            let evaluated = try await DeviceCollector().evaluate()
+            verdict = ExampleText.verdictLines(evaluated)
         } catch {
             verdict = ["Error: \(error)"]
         }

@@ -38,7 +38,7 @@ public final class SecureStorage: Sendable {
         store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
     }
 
-    /// Opens the store off the calling thread (the first unwrap may prompt or take a while).
+    /// Opens the store off the calling thread (opening unwraps the canary: it reaches the key).
     /// The parameters are those of ``init(directory:kek:previousKeks:minSecurityLevel:keyCache:)``.
     public static func open(
         directory: URL,
