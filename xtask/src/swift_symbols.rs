@@ -879,6 +879,39 @@ impl<'a> Checker<'a> {
         let Some(info) = self.generated(ty) else {
             return;
         };
+        // `.rejected(failures: 1, ...)`: a case with associated values, labels included.
+        if info.kind == "enum"
+            && value.kind() == "call_expression"
+            && let Some(callee) = named_children(value).into_iter().next()
+            && callee.kind() == "prefix_expression"
+            && text(callee, self.source).starts_with('.')
+            && let Some(target) = callee.child_by_field_name("target")
+        {
+            let name = ident(target, self.source);
+            match info.cases.get(&name).cloned() {
+                Some(Some(params)) => {
+                    let args = self.args(value);
+                    let sig = Sig {
+                        params,
+                        ..Sig::default()
+                    };
+                    self.check_call(value, &format!("{ty}.{name}"), &[sig], &args);
+                }
+                Some(None) => self.error(
+                    value,
+                    format!("`{ty}.{name}` has no associated values to pass"),
+                ),
+                None if info.methods.contains_key(&name) => {}
+                None => {
+                    let cases: Vec<&String> = info.cases.keys().collect();
+                    self.error(
+                        value,
+                        format!("`{ty}` has no case `.{name}`; generated cases: {cases:?}"),
+                    );
+                }
+            }
+            return;
+        }
         if info.kind != "enum" || value.kind() != "prefix_expression" {
             return;
         }
@@ -1668,6 +1701,14 @@ func f() throws {}
             (
                 "_ = PinDecision(outcome: .deny, host: \"h\")\n",
                 "`PinOutcome` has no case `.deny`",
+            ),
+            (
+                "_ = PinDecision(outcome: .allow(x: 1), host: \"h\")\n",
+                "`PinOutcome.allow` has no associated values",
+            ),
+            (
+                "_ = PinDecision(outcome: .allowed(x: 1), host: \"h\")\n",
+                "`PinOutcome` has no case `.allowed`",
             ),
             (
                 "final class K: KeyEncryptionKey {\n    func keyId() -> String { \"\" }\n    func wrap(key: Data, aad: Data) throws -> Data { key }\n}\n",
