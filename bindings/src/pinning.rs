@@ -414,6 +414,22 @@ impl PinningEngine {
         self.verifier.verify(&host, port, &chain, now)
     }
 
+    /// The policy's custom trust anchors (private PKI: `anchor_files`, `anchors_pem`), DER.
+    ///
+    /// The platform's own trust evaluation runs before the engine and knows only the system
+    /// roots: the iOS facade sets these on the `SecTrust` (`SecTrustSetAnchorCertificates`) so
+    /// that a private root the policy names is not refused by the platform step.
+    pub fn anchor_certificates(&self) -> Vec<Vec<u8>> {
+        self.policy.trust().custom_anchors().to_vec()
+    }
+
+    /// Whether the policy also trusts the public (Mozilla) roots. When false, a platform
+    /// evaluation should trust the [`Self::anchor_certificates`] only
+    /// (`SecTrustSetAnchorCertificatesOnly`).
+    pub fn trusts_public_roots(&self) -> bool {
+        self.policy.trust().mozilla_roots()
+    }
+
     /// Whether a pin rule applies to `host` (false for hosts that are not valid host names).
     pub fn is_pinned(&self, host: String) -> bool {
         mamori::pinning::Host::parse(&host).is_ok_and(|h| self.policy.rule_for(&h).is_some())
@@ -446,6 +462,25 @@ pins = ["sha256/AAAA"]
             "{problems:?}"
         );
         assert!(summary.contains("invalid pin policy"), "{summary}");
+    }
+
+    #[test]
+    fn exposes_the_policy_anchors_for_the_platform_evaluation() {
+        let public = PinningEngine::from_toml("[trust]\nmozilla_roots = true\n".into()).unwrap();
+        assert!(public.trusts_public_roots());
+        assert!(public.anchor_certificates().is_empty());
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/pinning/policy.toml"
+        );
+        let private = PinningEngine::from_file(root.into()).unwrap();
+        let anchors = private.anchor_certificates();
+        assert_eq!(anchors.len(), 1, "the example root");
+        assert_eq!(anchors[0].first(), Some(&0x30), "DER: a SEQUENCE");
+        assert!(
+            !private.trusts_public_roots(),
+            "custom anchors only by default"
+        );
     }
 
     #[test]

@@ -10,12 +10,21 @@
 //! - `cargo xtask kotlin-test [--release]`: `bindings`, then `mvn verify` of the Kotlin
 //!   multi-module project (`bindings/kotlin`) against the freshly built cdylib.
 //! - `cargo xtask swift-check`: `bindings`, then parse every Swift file with tree-sitter-swift
-//!   (no Swift toolchain exists on the build machines) and fail on any syntax error.
+//!   (no Swift toolchain exists on the build machines) and fail on any syntax error; then check
+//!   every use of the generated API in the hand-written Swift (facade, tests, ios-example)
+//!   against the generated `MamoriFFI.swift`: names and argument labels (`swift_symbols`), and
+//!   that the generated Swift, modulemap, header and `Package.swift` agree on module names.
+//! - `cargo xtask ios [--debug] [--release-url URL] [--dry-run]`: on a Mac with Xcode 16+, the
+//!   XCFramework (`bindings/swift/MamoriFFIFFI.xcframework`) and the Swift package; with
+//!   `--release-url`, a release package for the distribution repository (see `ios.rs`). Fails
+//!   early, naming every missing prerequisite, anywhere else (e.g. on the Linux build machines).
 //! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   kotlin-test, swift-check.
 
+mod ios;
 mod swift_check;
+mod swift_symbols;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -36,8 +45,11 @@ enum Task {
     Bindings(BuildOpts),
     /// Generate bindings, then run `mvn verify` on bindings/kotlin (JVM tests + Android compile).
     KotlinTest(BuildOpts),
-    /// Generate bindings, then parse every Swift file with tree-sitter-swift.
+    /// Generate bindings, parse every Swift file with tree-sitter-swift, and check the
+    /// hand-written Swift's uses of the generated API (names, argument labels, module names).
     SwiftCheck,
+    /// Build the XCFramework and the Swift package (macOS with Xcode 16+ only).
+    Ios(ios::IosOpts),
     /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
     /// loopback HTTPS request. Prints figures; not part of `test`.
     KotlinBench,
@@ -64,6 +76,7 @@ fn main() -> ExitCode {
         Task::Bindings(opts) => bindings(opts).map(|_| ()),
         Task::KotlinTest(opts) => kotlin_test(opts),
         Task::SwiftCheck => swift_check_task(),
+        Task::Ios(opts) => ios_task(&opts),
         Task::KotlinBench => kotlin_bench(),
         Task::Test => test_all(),
     };
@@ -363,14 +376,182 @@ fn swift_check_task() -> Result {
     if report.files == 0 {
         return Err(Failure("swift-check found no Swift files".into()));
     }
-    if report.errors.is_empty() {
+    if !report.errors.is_empty() {
+        return Err(Failure(format!(
+            "swift-check: {} syntax error(s) in Swift sources",
+            report.errors.len()
+        )));
+    }
+    symbol_check(&generated, &files)
+}
+
+/// The symbol and label check ([`swift_symbols`]) of every hand-written Swift file against the
+/// generated `MamoriFFI.swift`, and the module-name agreement of the generated Swift, the
+/// modulemap, the header and `Package.swift`.
+fn symbol_check(generated: &Generated, files: &[PathBuf]) -> Result {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
+    };
+    let names = swift_symbols::ModuleNames {
+        swift_module: "MamoriFFI".into(),
+        c_module: "MamoriFFIFFI".into(),
+        header: "MamoriFFIFFI.h".into(),
+    };
+    let generated_source = read(
+        &generated
+            .swift
+            .join(format!("{}.swift", names.swift_module)),
+    )?;
+    let mut problems = Vec::new();
+    for package in [
+        "bindings/swift/Package.swift",
+        "bindings/swift/Package.local.swift",
+    ] {
+        let path = repo_root().join(package);
+        if !path.is_file() {
+            continue;
+        }
+        for problem in swift_symbols::check_module_names(
+            &names,
+            &generated_source,
+            &read(
+                &generated
+                    .swift
+                    .join(format!("{}.modulemap", names.c_module)),
+            )?,
+            generated.swift.join(&names.header).is_file(),
+            &read(&path)?,
+        ) {
+            problems.push(format!("{package}: {problem}"));
+        }
+    }
+    let mut parser = swift_check::swift_parser().map_err(Failure)?;
+    let api = swift_symbols::generated_api(&mut parser, &generated_source).map_err(Failure)?;
+    let mut hand_written = Vec::new();
+    for file in files {
+        if file.starts_with(&generated.swift) || file.ends_with("Package.swift") {
+            continue;
+        }
+        hand_written.push((file.clone(), read(file)?));
+    }
+    let uses = swift_symbols::check_uses(&mut parser, &api, &hand_written).map_err(Failure)?;
+    let errors = uses.errors;
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    for error in &errors {
+        eprintln!("{error}");
+    }
+    eprintln!(
+        "xtask: swift-check: {} hand-written file(s) checked against {} generated types and {} \
+         functions: {} use(s) resolved and right, {} symbol error(s), {} module-name problem(s)",
+        hand_written.len(),
+        api.types.len(),
+        api.functions.len(),
+        uses.checked,
+        errors.len(),
+        problems.len()
+    );
+    if errors.is_empty() && problems.is_empty() {
         Ok(())
     } else {
         Err(Failure(format!(
-            "swift-check: {} syntax error(s) in Swift sources",
-            report.errors.len()
+            "swift-check: {} symbol error(s), {} module-name problem(s)",
+            errors.len(),
+            problems.len()
         )))
     }
+}
+
+fn ios_task(opts: &ios::IosOpts) -> Result {
+    opts.validate().map_err(Failure)?;
+    let target = target_dir();
+    let steps = ios::plan(&repo_root(), &target, &target.join("uniffi/swift"), opts);
+    let missing = ios::missing_prerequisites(&ios::this_machine(), opts);
+    if opts.dry_run {
+        eprintln!("xtask: ios: the plan (after `cargo xtask bindings`):");
+        for step in &steps {
+            eprintln!("  {step:?}");
+        }
+        for problem in &missing {
+            eprintln!("xtask: ios: missing: {problem}");
+        }
+        return Ok(());
+    }
+    if !missing.is_empty() {
+        return Err(Failure(format!(
+            "cargo xtask ios cannot run on this machine:\n  - {}\n(see bindings/swift/README.md)",
+            missing.join("\n  - ")
+        )));
+    }
+    bindings(BuildOpts {
+        release: !opts.debug,
+    })?;
+    for step in steps {
+        match step {
+            ios::Step::Run {
+                what,
+                program,
+                args,
+                env,
+            } => {
+                let mut command = if program == "cargo" {
+                    cargo()
+                } else {
+                    Command::new(&program)
+                };
+                command.args(&args).envs(env);
+                run(&what, &mut command)?;
+            }
+            ios::Step::Copy { from, to } => {
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Failure(format!("cannot create {}: {e}", parent.display())))?;
+                }
+                std::fs::copy(&from, &to).map_err(|e| {
+                    Failure(format!(
+                        "cannot copy {} to {}: {e}",
+                        from.display(),
+                        to.display()
+                    ))
+                })?;
+            }
+            ios::Step::Clean(dir) => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)
+                        .map_err(|e| Failure(format!("cannot clear {}: {e}", dir.display())))?;
+                }
+            }
+            ios::Step::ReleaseManifest { zip, url, to } => {
+                let output = Command::new("swift")
+                    .args(["package", "compute-checksum"])
+                    .arg(&zip)
+                    .output()
+                    .map_err(|e| {
+                        Failure(format!("cannot run `swift package compute-checksum`: {e}"))
+                    })?;
+                let checksum = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                if !output.status.success() || !ios::valid_checksum(&checksum) {
+                    return Err(Failure(format!(
+                        "`swift package compute-checksum {}` gave `{checksum}`",
+                        zip.display()
+                    )));
+                }
+                std::fs::write(&to, ios::release_manifest(&url, &checksum))
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", to.display())))?;
+                eprintln!(
+                    "xtask: ios: release package in {} (upload {} to {url})",
+                    to.parent().unwrap_or(&to).display(),
+                    zip.display()
+                );
+            }
+        }
+    }
+    eprintln!(
+        "xtask: ios: bindings/swift/MamoriFFIFFI.xcframework and the package are ready (`swift build` in bindings/swift)"
+    );
+    Ok(())
 }
 
 fn test_all() -> Result {

@@ -2,13 +2,12 @@ import Foundation
 import MamoriFFI
 import Security
 
-/// Why ``MamoriPinningDelegate`` refused a server.
-public enum MamoriPinningError: Error, CustomStringConvertible {
-    /// The system's trust evaluation (`SecTrustEvaluateWithError`) refused the chain; Mamori
-    /// was not consulted.
+/// Why ``MamoriPinningValidator`` refused a server.
+public enum MamoriPinningError: Error, CustomStringConvertible, Sendable {
+    /// The system's trust evaluation (`SecTrustEvaluateWithError`, anchored at the policy's own
+    /// roots when it names any) refused the chain; Mamori's engine was not consulted.
     case platformRejected(host: String, reason: String)
-    /// Mamori's engine blocked the chain; the decision carries the reason, the chain's pins and
-    /// the rule's pins.
+    /// Mamori's engine blocked the chain (guideline DEV-4); `decision.reason` says why.
     case blocked(PinDecision)
 
     public var description: String {
@@ -21,102 +20,111 @@ public enum MamoriPinningError: Error, CustomStringConvertible {
     }
 }
 
-/// A `URLSessionDelegate` that pins server certificates with Mamori (guideline DEV-4).
+/// Certificate pinning for `URLSession` that an app calls from its own delegate (guideline
+/// DEV-4), as TrustKit's `TSKPinningValidator` and Alamofire's `ServerTrustManager` do.
 ///
-/// Defence in depth (BP-1): for every `NSURLAuthenticationMethodServerTrust` challenge the
-/// system evaluates the server trust first (`SecTrustEvaluateWithError`, with an SSL policy for
-/// the host); only a chain the system accepts goes to Mamori's engine, which validates it
-/// against the policy's anchors and matches the pins on the *verified* path. Either one can
-/// refuse the connection. Other challenges get the default handling.
+/// Defence in depth (BP-1): for a server-trust challenge the system evaluates the trust first,
+/// with an SSL policy for the host and, when the pin policy names its own anchors (a private
+/// PKI: `anchor_files`, `anchors_pem`), with exactly those anchors set on the `SecTrust`
+/// (`SecTrustSetAnchorCertificates`; `SecTrustSetAnchorCertificatesOnly` unless the policy also
+/// trusts the public roots). Only a chain the system accepts goes to Mamori's engine, which
+/// validates it against the same anchors and matches the pins on the *verified* path.
 ///
 /// ```swift
-/// let engine = try PinningEngine.fromFile(path: pinsURL.path)
-/// let delegate = MamoriPinningDelegate(engine: engine) { report in
-///     uploader.enqueue(report.json)
+/// func urlSession(_ session: URLSession, didReceive challenge: URLAuthenticationChallenge,
+///                 completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+///     if validator.handle(challenge: challenge, completionHandler: completionHandler) { return }
+///     completionHandler(.performDefaultHandling, nil)  // not a server-trust challenge: yours
 /// }
-/// let session = URLSession(configuration: .default, delegate: delegate, delegateQueue: nil)
 /// ```
 ///
-/// A refused server makes the task fail with `NSURLErrorCancelled`; ``onBlocked`` receives the
-/// ``MamoriPinningError`` first, for logging.
-///
-/// - Note: URLSession caches TLS sessions: a follow-up request on a resumed session may not
-///   raise a new challenge. Create the session with this delegate before the first request.
-public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @unchecked Sendable {
-    /// The engine deciding on each chain.
+/// Immutable and `Sendable`: every stored property is a `let` of a `Sendable` type, so one
+/// validator serves every session and thread.
+public final class MamoriPinningValidator: Sendable {
+    /// The engine deciding on each chain (with this validator's own report listener, if any).
     public let engine: PinningEngine
+    /// Called with the reason whenever a server is refused (on the thread of the challenge).
+    public let onBlocked: (@Sendable (MamoriPinningError) -> Void)?
+    /// The policy's custom anchors, DER (empty: the system roots only).
+    private let anchors: [Data]
+    /// Whether the system roots stay trusted next to `anchors`.
+    private let trustsPublicRoots: Bool
 
-    /// Called (on the delegate queue) with the reason whenever a server is refused.
-    public var onBlocked: (@Sendable (MamoriPinningError) -> Void)?
-
-    /// Creates a delegate pinning with `engine`.
+    /// Creates a validator pinning with `engine`.
     ///
     /// - Parameters:
     ///   - engine: The pinning engine (its policy).
     ///   - appInfo: App facts that reports carry; none by default (LOG-2).
-    ///   - onReport: Receives pin failure reports (TrustKit's shape; `report.json` is ready to
-    ///     upload), at most once per host, chain and result per 24 hours. Called on the
-    ///     handshake thread: queue the upload and return. The listener belongs to this delegate:
-    ///     other delegates built from the same engine keep their own.
+    ///   - onReport: Receives pin failure reports (LOG-1, LOG-4), at most once per host, chain
+    ///     and result per 24 hours. Called on the handshake thread: queue the upload and return.
+    ///     The listener belongs to this validator: others built from the same engine keep theirs.
+    ///   - onBlocked: Called with the error whenever a server is refused, for logging.
     public init(
         engine: PinningEngine,
         appInfo: AppInfo = AppInfo(),
-        onReport: (@Sendable (PinFailureReport) -> Void)? = nil
+        onReport: (@Sendable (PinFailureReport) -> Void)? = nil,
+        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil
     ) {
         if let onReport {
-            self.engine = engine.withReportListener(listener: ClosureReportListener(onReport), app: appInfo)
+            self.engine = engine.withReportListener(
+                listener: ClosureReportListener(onReport), app: appInfo)
         } else {
             self.engine = engine
         }
-        super.init()
+        self.onBlocked = onBlocked
+        self.anchors = engine.anchorCertificates()
+        self.trustsPublicRoots = engine.trustsPublicRoots()
     }
 
-    /// Handles server-trust challenges: system evaluation, then Mamori.
-    public func urlSession(
-        _ session: URLSession,
-        didReceive challenge: URLAuthenticationChallenge,
+    /// Handles `challenge` if it is a server-trust challenge: evaluates it and calls
+    /// `completionHandler` with `.useCredential` (accepted) or `.cancelAuthenticationChallenge`
+    /// (refused; the task fails with `NSURLErrorCancelled` and ``onBlocked`` hears why).
+    ///
+    /// - Returns: `true` when it called `completionHandler`; `false` for any other challenge
+    ///   (client certificates, HTTP auth), which stays the app's to answer.
+    @discardableResult
+    public func handle(
+        challenge: URLAuthenticationChallenge,
         completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        guard challenge.protectionSpace.authenticationMethod == NSURLAuthenticationMethodServerTrust,
-              let trust = challenge.protectionSpace.serverTrust
+    ) -> Bool {
+        let space = challenge.protectionSpace
+        guard space.authenticationMethod == NSURLAuthenticationMethodServerTrust,
+              let trust = space.serverTrust
         else {
-            completionHandler(.performDefaultHandling, nil)
-            return
+            return false
         }
         do {
-            _ = try evaluate(
-                trust: trust,
-                host: challenge.protectionSpace.host,
-                port: challenge.protectionSpace.port
-            )
+            _ = try evaluate(trust: trust, host: space.host, port: space.port)
             completionHandler(.useCredential, URLCredential(trust: trust))
         } catch let error as MamoriPinningError {
             onBlocked?(error)
             completionHandler(.cancelAuthenticationChallenge, nil)
         } catch {
+            onBlocked?(.platformRejected(host: space.host, reason: "\(error)"))
             completionHandler(.cancelAuthenticationChallenge, nil)
         }
+        return true
     }
 
-    /// Evaluates `trust` for `host`: the system's evaluation first, then Mamori's engine on the
-    /// chain the system evaluated (`SecTrustCopyCertificateChain`).
+    /// Evaluates `trust` for `host`: the system's evaluation first (anchored at the policy's
+    /// roots), then Mamori's engine on the chain the system evaluated
+    /// (`SecTrustCopyCertificateChain`).
     ///
     /// - Parameters:
     ///   - trust: The server trust of the challenge.
     ///   - host: The host the client connected to.
     ///   - port: The port (0 if unknown).
     ///   - date: Evaluate at this time instead of now (tests, replays).
-    /// - Returns: Mamori's decision (`.allow` or `.report`).
+    /// - Returns: Mamori's decision: `decision.outcome` is `.allow` or `.report`.
     /// - Throws: ``MamoriPinningError/platformRejected(host:reason:)`` or
     ///   ``MamoriPinningError/blocked(_:)``.
-    public func evaluate(trust: SecTrust, host: String, port: Int, at date: Date? = nil) throws -> PinDecision {
-        SecTrustSetPolicies(trust, SecPolicyCreateSSL(true, host as CFString))
-        if let date {
-            SecTrustSetVerifyDate(trust, date as CFDate)
-        }
+    public func evaluate(trust: SecTrust, host: String, port: Int = 0, at date: Date? = nil) throws
+        -> PinDecision
+    {
+        try prepare(trust: trust, host: host, at: date)
         var trustError: CFError?
         guard SecTrustEvaluateWithError(trust, &trustError) else {
-            let reason = trustError.map { CFErrorCopyDescription($0) as String } ?? "not trusted"
+            let reason = trustError.map { ($0 as Error).localizedDescription } ?? "not trusted"
             throw MamoriPinningError.platformRejected(host: host, reason: reason)
         }
         let certificates = (SecTrustCopyCertificateChain(trust) as? [SecCertificate]) ?? []
@@ -125,7 +133,8 @@ public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @uncheck
         let decision: PinDecision
         if let date {
             let seconds = UInt64(max(0, date.timeIntervalSince1970))
-            decision = engine.verifyAt(host: host, port: clampedPort, chain: chain, unixSeconds: seconds)
+            decision = engine.verifyAt(
+                host: host, port: clampedPort, chain: chain, unixSeconds: seconds)
         } else {
             decision = engine.verify(host: host, port: clampedPort, chain: chain)
         }
@@ -134,10 +143,111 @@ public final class MamoriPinningDelegate: NSObject, URLSessionDelegate, @uncheck
         }
         return decision
     }
+
+    /// Sets the SSL policy for `host`, the policy's anchors and the verify date on `trust`.
+    private func prepare(trust: SecTrust, host: String, at date: Date?) throws {
+        var status = SecTrustSetPolicies(trust, SecPolicyCreateSSL(true, host as CFString))
+        guard status == errSecSuccess else {
+            throw MamoriPinningError.platformRejected(
+                host: host, reason: "SecTrustSetPolicies failed: \(Self.message(status))")
+        }
+        if !anchors.isEmpty {
+            let roots = anchors.compactMap { SecCertificateCreateWithData(nil, $0 as CFData) }
+            guard roots.count == anchors.count else {
+                throw MamoriPinningError.platformRejected(
+                    host: host, reason: "a policy anchor is not a DER certificate")
+            }
+            status = SecTrustSetAnchorCertificates(trust, roots as CFArray)
+            if status == errSecSuccess {
+                status = SecTrustSetAnchorCertificatesOnly(trust, !trustsPublicRoots)
+            }
+            guard status == errSecSuccess else {
+                throw MamoriPinningError.platformRejected(
+                    host: host, reason: "cannot set the policy's anchors: \(Self.message(status))")
+            }
+        }
+        if let date {
+            status = SecTrustSetVerifyDate(trust, date as CFDate)
+            guard status == errSecSuccess else {
+                throw MamoriPinningError.platformRejected(
+                    host: host, reason: "SecTrustSetVerifyDate failed: \(Self.message(status))")
+            }
+        }
+    }
+
+    static func message(_ status: OSStatus) -> String {
+        let text = SecCopyErrorMessageString(status, nil) as String? ?? "OSStatus"
+        return "\(text) (\(status))"
+    }
 }
 
-/// Adapts a Swift closure to the engine's report listener.
-final class ClosureReportListener: PinReportListener, @unchecked Sendable {
+/// A `URLSessionTaskDelegate` that pins with a ``MamoriPinningValidator`` (guideline DEV-4).
+///
+/// Use it as the session's delegate, or per request with `URLSession.data(for:delegate:)`
+/// (iOS 15+), which takes a task delegate:
+///
+/// ```swift
+/// let pinning = MamoriPinningDelegate(engine: try PinningEngine.fromFile(path: pinsPath))
+/// let session = URLSession(configuration: .ephemeral, delegate: pinning, delegateQueue: nil)
+/// let (data, _) = try await session.data(from: url)
+/// // or, on a session you do not own: try await URLSession.shared.data(for: request, delegate: pinning)
+/// ```
+///
+/// Apps with a delegate of their own call ``MamoriPinningValidator/handle(challenge:completionHandler:)``
+/// from it instead. Immutable and `Sendable` (its only stored property is the validator).
+///
+/// - Note: URLSession caches TLS sessions: a follow-up request on a resumed TLS session may not
+///   raise a new challenge. Pin from the first request of a session.
+public final class MamoriPinningDelegate: NSObject, URLSessionTaskDelegate, Sendable {
+    /// The validator answering server-trust challenges.
+    public let validator: MamoriPinningValidator
+
+    /// A delegate for `validator`.
+    public init(validator: MamoriPinningValidator) {
+        self.validator = validator
+        super.init()
+    }
+
+    /// A delegate with its own validator; the parameters are those of
+    /// ``MamoriPinningValidator/init(engine:appInfo:onReport:onBlocked:)``.
+    public convenience init(
+        engine: PinningEngine,
+        appInfo: AppInfo = AppInfo(),
+        onReport: (@Sendable (PinFailureReport) -> Void)? = nil,
+        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil
+    ) {
+        self.init(
+            validator: MamoriPinningValidator(
+                engine: engine, appInfo: appInfo, onReport: onReport, onBlocked: onBlocked))
+    }
+
+    /// Session-level challenges (the session's delegate).
+    public func urlSession(
+        _ session: URLSession,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        if !validator.handle(challenge: challenge, completionHandler: completionHandler) {
+            completionHandler(.performDefaultHandling, nil)
+        }
+    }
+
+    /// Task-level challenges (a task delegate, e.g. `URLSession.data(for:delegate:)`).
+    public func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        if !validator.handle(challenge: challenge, completionHandler: completionHandler) {
+            completionHandler(.performDefaultHandling, nil)
+        }
+    }
+}
+
+/// Adapts a Swift closure to the engine's report listener. `@unchecked` is not needed: its
+/// only stored property is a `let` `@Sendable` closure.
+final class ClosureReportListener: PinReportListener, Sendable {
     private let handler: @Sendable (PinFailureReport) -> Void
 
     init(_ handler: @escaping @Sendable (PinFailureReport) -> Void) {

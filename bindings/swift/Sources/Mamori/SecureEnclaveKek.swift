@@ -1,65 +1,256 @@
 import CryptoKit
 import Foundation
+import LocalAuthentication
 import MamoriFFI
 import Security
 
-/// A key-encryption key in the Secure Enclave (guideline DEV-1).
+/// When a Mamori key may be used. Every option is `ThisDeviceOnly`: the key never goes into a
+/// backup and never to another device (guideline DEV-1).
+public enum KeyAccessibility: Sendable {
+    /// `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`: only while the device is unlocked. The
+    /// default.
+    case whenUnlocked
+    /// `kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly`: only while the device is unlocked, and
+    /// only while a device passcode is set: removing the passcode deletes the key (the store
+    /// then reports `KeyInvalidated`).
+    case whenPasscodeSet
+    /// `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`: from the first unlock after a restart
+    /// until shutdown, also while the device is locked (background work). Weaker: choose it only
+    /// where background access is needed, and record why (the guideline's risk-based choice).
+    case afterFirstUnlock
+
+    /// The keychain constant.
+    public var attribute: CFString {
+        switch self {
+        case .whenUnlocked:
+            return kSecAttrAccessibleWhenUnlockedThisDeviceOnly
+        case .whenPasscodeSet:
+            return kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly
+        case .afterFirstUnlock:
+            return kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        }
+    }
+}
+
+/// A Security-framework failure as text: the `CFError` (domain, code, description) or the
+/// `OSStatus` message, so that the store's `KekUnavailable` / `KekFailure` says what happened.
+struct SecurityFailure {
+    let code: Int
+    let domain: String
+    let message: String
+
+    init(_ what: String, _ error: Unmanaged<CFError>?) {
+        if let error = error?.takeRetainedValue() {
+            let bridged = error as Error as NSError
+            code = bridged.code
+            domain = bridged.domain
+            message = "\(what): \(bridged.localizedDescription) (\(bridged.domain) \(bridged.code))"
+        } else {
+            code = 0
+            domain = ""
+            message = "\(what): no error details"
+        }
+    }
+
+    init(_ what: String, status: OSStatus) {
+        code = Int(status)
+        domain = NSOSStatusErrorDomain
+        let text = SecCopyErrorMessageString(status, nil) as String? ?? "OSStatus"
+        message = "\(what): \(text) (\(status))"
+    }
+
+    /// The user cancelled, authentication failed or is needed, or the device is locked:
+    /// retryable after ``SecureEnclaveKek/unlock(reason:context:)``.
+    var needsUser: Bool {
+        let codes = [errSecUserCanceled, errSecAuthFailed, errSecInteractionNotAllowed].map { Int($0) }
+        return codes.contains(code) || domain == LAErrorDomain
+    }
+}
+
+/// A key-encryption key in the Secure Enclave (guidelines DEV-1, NEW-1; DEV-3 when it requires
+/// user authentication).
 ///
 /// The Secure Enclave holds only P-256 private keys, so data keys are wrapped with ECIES
 /// (`eciesEncryptionCofactorVariableIVX963SHA256AESGCM`): wrapping needs only the public key (no
-/// prompt), unwrapping runs inside the enclave under the key's access control.
+/// prompt), unwrapping runs inside the enclave under the key's access control. ECIES in the
+/// Security framework takes no associated data, so the wrapped plaintext is
+/// `SHA-256(aad) ‖ dek`; `unwrap` checks the digest in constant time (ECIES-GCM authenticates the
+/// whole plaintext, which binds the associated data as an AEAD would).
 ///
-/// ECIES in the Security framework takes no associated data, so the wrapped plaintext is
-/// `SHA-256(aad) ‖ dek`; `unwrap` checks the digest in constant time. ECIES-GCM authenticates the
-/// whole plaintext, which binds the associated data as an AEAD would.
+/// **User authentication without prompts in callbacks.** The store calls `unwrap` synchronously
+/// from Rust, on whatever thread called the store. This key therefore never shows UI there: its
+/// key reference is bound (`kSecUseAuthenticationContext`) to an `LAContext` with
+/// `interactionNotAllowed`, and a key that requires user presence or biometrics fails with
+/// `KekError.Unavailable` ("call unlock") until the app has called the `async`
+/// ``unlock(reason:context:)``, which shows the system prompt (Face ID, Touch ID or the
+/// passcode) with the app's text and binds the authenticated context for
+/// ``Options/authenticationValidity`` seconds. This mirrors `AndroidKeystoreKek.unlock` on
+/// Android: unlock, then use the store; `KekUnavailable` means unlock again.
 ///
-/// The private key is created `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`: it never migrates to
-/// another device or a backup. Its id contains a fingerprint of the public key, so a re-created
-/// key is a different key and the store reports `KeyInvalidated` instead of using it silently.
+/// Its id contains a fingerprint of the public key, so a re-created key is a different key and
+/// the store reports `KeyInvalidated` instead of using it silently.
 ///
 /// ```swift
-/// let kek = try SecureEnclaveKek.loadOrCreate(tag: "jp.example.vault", options: .init(flags: [.privateKeyUsage, .userPresence]))
-/// let storage = try SecureStorage(directory: vaultURL, kek: kek)
+/// let kek = try SecureEnclaveKek.loadOrCreate(
+///     tag: "jp.example.vault", options: .init(flags: [.privateKeyUsage, .userPresence]))
+/// try await kek.unlock(reason: "Unlock your account")
+/// let vault = try await AsyncSecureStorage.open(directory: vaultURL, kek: kek)
 /// ```
+///
+/// There is no Secure Enclave in the Simulator: use ``SoftwareKek`` there (see
+/// ``SecureEnclaveKek/isAvailable``).
+///
+/// `@unchecked Sendable`: `SecKey` and `LAContext` are not `Sendable`; the only mutable state
+/// (the bound context, its key reference and the unlock time) is read and written under `lock`.
 public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
     /// How the enclave key is protected.
     public struct Options: Sendable {
-        /// Access-control flags, e.g. `[.privateKeyUsage, .userPresence]` or `.biometryCurrentSet`.
+        /// When the key may be used.
+        public var accessibility: KeyAccessibility
+        /// Access-control flags, e.g. `[.privateKeyUsage, .userPresence]` or
+        /// `[.privateKeyUsage, .biometryCurrentSet]`; `.privateKeyUsage` is always added.
         public var flags: SecAccessControlCreateFlags
-        /// Keychain accessibility; the default never leaves this device.
-        public var accessibleWhenUnlockedThisDeviceOnly: Bool
+        /// How long one ``SecureEnclaveKek/unlock(reason:context:)`` keeps a key that requires
+        /// user authentication usable, in seconds. Keep the store's key cache no longer.
+        public var authenticationValidity: TimeInterval
 
-        /// Options with `.privateKeyUsage` (required for enclave keys) and ThisDeviceOnly.
-        public init(flags: SecAccessControlCreateFlags = [.privateKeyUsage], accessibleWhenUnlockedThisDeviceOnly: Bool = true) {
+        /// Options for a key usable while unlocked, without user authentication by default.
+        public init(
+            accessibility: KeyAccessibility = .whenUnlocked,
+            flags: SecAccessControlCreateFlags = [.privateKeyUsage],
+            authenticationValidity: TimeInterval = 300
+        ) {
+            self.accessibility = accessibility
             self.flags = flags.union(.privateKeyUsage)
-            self.accessibleWhenUnlockedThisDeviceOnly = accessibleWhenUnlockedThisDeviceOnly
+            self.authenticationValidity = authenticationValidity
+        }
+
+        /// Whether using the key needs the user (presence, biometrics or passcode).
+        public var requiresUserAuthentication: Bool {
+            !flags.isDisjoint(with: [.userPresence, .biometryAny, .biometryCurrentSet, .devicePasscode])
+        }
+
+        /// The `LAPolicy` that satisfies these flags.
+        var policy: LAPolicy {
+            flags.isDisjoint(with: [.userPresence, .devicePasscode])
+                ? .deviceOwnerAuthenticationWithBiometrics
+                : .deviceOwnerAuthentication
         }
     }
 
+    /// Whether this device has a Secure Enclave (false in the Simulator).
+    public static var isAvailable: Bool { SecureEnclave.isAvailable }
+
     private static let algorithm: SecKeyAlgorithm = .eciesEncryptionCofactorVariableIVX963SHA256AESGCM
+
+    /// The key's protection.
+    public let options: Options
     private let tag: Data
-    private let privateKey: SecKey
     private let publicKey: SecKey
     private let id: String
+    private let lock = NSLock()
+    /// Guarded by `lock`: the key reference bound to `context`.
+    private var privateKey: SecKey
+    /// Guarded by `lock`: non-interactive; authenticated after `unlock`.
+    private var context: LAContext
+    /// Guarded by `lock`: when `context` was authenticated.
+    private var unlockedAt: Date?
 
-    private init(tag: Data, privateKey: SecKey, publicKey: SecKey, id: String) {
+    private init(tag: Data, options: Options, privateKey: SecKey, publicKey: SecKey, context: LAContext, id: String) {
         self.tag = tag
+        self.options = options
         self.privateKey = privateKey
         self.publicKey = publicKey
+        self.context = context
         self.id = id
     }
 
-    /// Finds the enclave key with `tag`, or creates it with `options`.
+    /// Finds the enclave key with `tag`, or creates it with `options`. Never prompts.
+    ///
+    /// - Throws: `KekError.Backend` with the Security framework's error (no Secure Enclave, no
+    ///   passcode for `.whenPasscodeSet`, ...), `KekError.Unavailable` when the keychain is locked.
     public static func loadOrCreate(tag: String, options: Options = Options()) throws -> SecureEnclaveKek {
         let tagData = Data(tag.utf8)
-        let key = try existingKey(tag: tagData) ?? createKey(tag: tagData, options: options)
-        guard let publicKey = SecKeyCopyPublicKey(key),
-              let external = SecKeyCopyExternalRepresentation(publicKey, nil) as Data?
-        else {
+        let context = nonInteractiveContext()
+        if try existingKey(tag: tagData, context: context) == nil {
+            _ = try createKey(tag: tagData, options: options)
+        }
+        guard let key = try existingKey(tag: tagData, context: context) else {
+            throw KekError.Backend(reason: "the enclave key \(tag) was created but cannot be found")
+        }
+        guard let publicKey = SecKeyCopyPublicKey(key) else {
             throw KekError.Backend(reason: "cannot read the enclave public key")
         }
+        var error: Unmanaged<CFError>?
+        guard let external = SecKeyCopyExternalRepresentation(publicKey, &error) as Data? else {
+            throw KekError.Backend(reason: SecurityFailure("exporting the public key", error).message)
+        }
         let fingerprint = SHA256.hash(data: external).prefix(8).map { String(format: "%02x", $0) }.joined()
-        return SecureEnclaveKek(tag: tagData, privateKey: key, publicKey: publicKey, id: "secure-enclave:\(tag):\(fingerprint)")
+        return SecureEnclaveKek(
+            tag: tagData, options: options, privateKey: key, publicKey: publicKey, context: context,
+            id: "secure-enclave:\(tag):\(fingerprint)")
+    }
+
+    /// Shows the system authentication prompt (Face ID, Touch ID or passcode, as the key's
+    /// flags allow) with `reason`, then keeps the key usable for
+    /// ``Options/authenticationValidity`` seconds (DEV-3).
+    ///
+    /// `async`: the prompt is the system's, and awaiting it never blocks the caller's thread,
+    /// the main thread included. Call it before the store calls that unwrap (or when one failed
+    /// with `StorageError.KekUnavailable`).
+    ///
+    /// - Parameters:
+    ///   - reason: The text the prompt shows (`localizedReason`).
+    ///   - context: An `LAContext` the app configured (e.g. `localizedCancelTitle`,
+    ///     `touchIDAuthenticationAllowableReuseDuration` to accept a recent device unlock), or a
+    ///     fresh one. It must not be used for anything else afterwards.
+    /// - Throws: `KekError.Unavailable` with the `LAError` when the user cancels or fails,
+    ///   `KekError.KeyInvalidated` when the key no longer exists.
+    public func unlock(reason: String, context: LAContext = LAContext()) async throws {
+        guard options.requiresUserAuthentication else { return }
+        do {
+            let accepted = try await context.evaluatePolicy(options.policy, localizedReason: reason)
+            guard accepted else {
+                throw KekError.Unavailable(reason: "user authentication was not accepted")
+            }
+        } catch let error as KekError {
+            throw error
+        } catch {
+            let bridged = error as NSError
+            throw KekError.Unavailable(
+                reason: "user authentication failed: \(bridged.localizedDescription) (\(bridged.domain) \(bridged.code))")
+        }
+        context.interactionNotAllowed = true
+        guard let key = try Self.existingKey(tag: tag, context: context) else {
+            throw KekError.KeyInvalidated(reason: "the enclave key no longer exists")
+        }
+        locked {
+            self.context.invalidate()
+            self.context = context
+            self.privateKey = key
+            self.unlockedAt = Date()
+        }
+    }
+
+    /// Ends the authentication of the last ``unlock(reason:context:)`` now (e.g. when the app
+    /// goes to the background); call `clearKeyCache()` on the store too.
+    public func invalidateAuthentication() {
+        locked {
+            context.invalidate()
+            unlockedAt = nil
+        }
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static func nonInteractiveContext() -> LAContext {
+        let context = LAContext()
+        context.interactionNotAllowed = true
+        return context
     }
 
     private static func query(tag: Data) -> [String: Any] {
@@ -71,31 +262,33 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         ]
     }
 
-    private static func existingKey(tag: Data) throws -> SecKey? {
-        var q = query(tag: tag)
-        q[kSecReturnRef as String] = true
+    private static func existingKey(tag: Data, context: LAContext) throws -> SecKey? {
+        var lookup = Self.query(tag: tag)
+        lookup[kSecReturnRef as String] = true
+        lookup[kSecUseAuthenticationContext as String] = context
         var item: CFTypeRef?
-        let status = SecItemCopyMatching(q as CFDictionary, &item)
+        let status = SecItemCopyMatching(lookup as CFDictionary, &item)
         switch status {
         case errSecSuccess:
-            // swiftlint:disable:next force_cast
-            return (item as! SecKey)
+            guard let item, CFGetTypeID(item) == SecKeyGetTypeID() else {
+                throw KekError.Backend(reason: "the keychain item for the enclave key is not a key")
+            }
+            return (item as! SecKey)  // swiftlint:disable:this force_cast
         case errSecItemNotFound:
             return nil
         case errSecInteractionNotAllowed:
-            throw KekError.Unavailable(reason: "keychain locked (errSecInteractionNotAllowed)")
+            throw KekError.Unavailable(reason: SecurityFailure("the keychain is locked", status: status).message)
         default:
-            throw KekError.Backend(reason: "SecItemCopyMatching failed: \(status)")
+            throw KekError.Backend(reason: SecurityFailure("SecItemCopyMatching", status: status).message)
         }
     }
 
     private static func createKey(tag: Data, options: Options) throws -> SecKey {
-        let accessibility = options.accessibleWhenUnlockedThisDeviceOnly
-            ? kSecAttrAccessibleWhenUnlockedThisDeviceOnly
-            : kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly
         var error: Unmanaged<CFError>?
-        guard let access = SecAccessControlCreateWithFlags(nil, accessibility, options.flags, &error) else {
-            throw KekError.Backend(reason: "SecAccessControlCreateWithFlags failed")
+        guard let access = SecAccessControlCreateWithFlags(
+            nil, options.accessibility.attribute, options.flags, &error)
+        else {
+            throw KekError.Backend(reason: SecurityFailure("SecAccessControlCreateWithFlags", error).message)
         }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
@@ -108,7 +301,7 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
             ] as [String: Any],
         ]
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw KekError.Backend(reason: "SecKeyCreateRandomKey failed (no Secure Enclave?)")
+            throw KekError.Backend(reason: SecurityFailure("SecKeyCreateRandomKey (no Secure Enclave?)", error).message)
         }
         return key
     }
@@ -123,22 +316,32 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         defer { plaintext.resetBytes(in: 0..<plaintext.count) }
         var error: Unmanaged<CFError>?
         guard let wrapped = SecKeyCreateEncryptedData(publicKey, Self.algorithm, plaintext as CFData, &error) as Data? else {
-            throw KekError.Backend(reason: "ECIES wrap failed")
+            throw KekError.Backend(reason: SecurityFailure("ECIES wrap", error).message)
         }
         return wrapped
     }
 
     public func unwrap(wrapped: Data, aad: Data) throws -> Data {
-        var error: Unmanaged<CFError>?
-        guard var plaintext = SecKeyCreateDecryptedData(privateKey, Self.algorithm, wrapped as CFData, &error) as Data? else {
-            let code = (error?.takeRetainedValue()).map { CFErrorGetCode($0) } ?? 0
-            if code == Int(errSecUserCanceled) || code == Int(errSecAuthFailed) || code == Int(errSecInteractionNotAllowed) {
-                throw KekError.Unavailable(reason: "user authentication required or device locked (\(code))")
+        let key: SecKey = try locked {
+            if options.requiresUserAuthentication {
+                guard let at = unlockedAt, Date().timeIntervalSince(at) < options.authenticationValidity else {
+                    context.invalidate()
+                    unlockedAt = nil
+                    throw KekError.Unavailable(reason: "user authentication required: call unlock(reason:context:)")
+                }
             }
-            if try Self.existingKey(tag: tag) == nil {
+            return privateKey
+        }
+        var error: Unmanaged<CFError>?
+        guard var plaintext = SecKeyCreateDecryptedData(key, Self.algorithm, wrapped as CFData, &error) as Data? else {
+            let failure = SecurityFailure("ECIES unwrap", error)
+            if failure.needsUser {
+                throw KekError.Unavailable(reason: failure.message)
+            }
+            if try Self.existingKey(tag: tag, context: Self.nonInteractiveContext()) == nil {
                 throw KekError.KeyInvalidated(reason: "the enclave key no longer exists")
             }
-            throw KekError.UnwrapFailed(reason: "ECIES unwrap failed (\(code))")
+            throw KekError.UnwrapFailed(reason: failure.message)
         }
         defer { plaintext.resetBytes(in: 0..<plaintext.count) }
         let expected = Data(SHA256.hash(data: aad))
@@ -159,8 +362,127 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
     public func deleteKey() throws -> Bool {
         let status = SecItemDelete(Self.query(tag: tag) as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else {
-            throw KekError.Backend(reason: "SecItemDelete failed: \(status)")
+            throw KekError.Backend(reason: SecurityFailure("SecItemDelete", status: status).message)
         }
         return true
+    }
+}
+
+/// A software key-encryption key: AES-256-GCM (CryptoKit) under a random 256-bit key kept in the
+/// keychain as a `ThisDeviceOnly` generic password, or only in memory (``ephemeral()``).
+///
+/// For the **Simulator** (it has no Secure Enclave) and tests. It has no hardware protection:
+/// its level is `.software`, so a store accepts it only when opened with
+/// `minSecurityLevel: .software`, and it does not meet DEV-1 on a device. Mirrors
+/// `JvmAesGcmKek` of the Kotlin tests.
+///
+/// ```swift
+/// #if targetEnvironment(simulator)
+/// let kek = try SoftwareKek.loadOrCreate(account: "vault")
+/// #else
+/// let kek = try SecureEnclaveKek.loadOrCreate(tag: "jp.example.vault")
+/// #endif
+/// ```
+///
+/// `@unchecked Sendable`: only immutable `let`s (`SymmetricKey` is not declared `Sendable` on
+/// every SDK).
+public final class SoftwareKek: KeyEncryptionKey, @unchecked Sendable {
+    private static let service = "jp.mamori.software-kek"
+    private let key: SymmetricKey
+    private let account: String?
+    private let id: String
+
+    private init(key: SymmetricKey, account: String?) {
+        self.key = key
+        self.account = account
+        let tag = HMAC<SHA256>.authenticationCode(for: Data("mamori kek id".utf8), using: key)
+        let fingerprint = Data(tag).prefix(8).map { String(format: "%02x", $0) }.joined()
+        self.id = "software:\(account ?? "ephemeral"):\(fingerprint)"
+    }
+
+    /// A key in memory only (tests): gone with the process.
+    public static func ephemeral() -> SoftwareKek {
+        SoftwareKek(key: SymmetricKey(size: .bits256), account: nil)
+    }
+
+    /// A key from 32 bytes (tests): the same bytes give the same key id.
+    public static func fromKeyData(_ data: Data) throws -> SoftwareKek {
+        guard data.count == 32 else {
+            throw KekError.Backend(reason: "a software KEK needs 32 bytes, got \(data.count)")
+        }
+        return SoftwareKek(key: SymmetricKey(data: data), account: nil)
+    }
+
+    /// Finds the key stored under `account`, or creates and stores it with `accessibility`.
+    public static func loadOrCreate(account: String, accessibility: KeyAccessibility = .whenUnlocked) throws -> SoftwareKek {
+        var query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: account,
+        ]
+        var lookup = query
+        lookup[kSecReturnData as String] = true
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(lookup as CFDictionary, &item)
+        switch status {
+        case errSecSuccess:
+            guard let data = item as? Data, data.count == 32 else {
+                throw KekError.KeyInvalidated(reason: "the software KEK in the keychain is malformed")
+            }
+            return SoftwareKek(key: SymmetricKey(data: data), account: account)
+        case errSecItemNotFound:
+            let key = SymmetricKey(size: .bits256)
+            query[kSecValueData as String] = key.withUnsafeBytes { Data($0) }
+            query[kSecAttrAccessible as String] = accessibility.attribute
+            let added = SecItemAdd(query as CFDictionary, nil)
+            guard added == errSecSuccess else {
+                throw KekError.Backend(reason: SecurityFailure("SecItemAdd", status: added).message)
+            }
+            return SoftwareKek(key: key, account: account)
+        case errSecInteractionNotAllowed:
+            throw KekError.Unavailable(reason: SecurityFailure("the keychain is locked", status: status).message)
+        default:
+            throw KekError.Backend(reason: SecurityFailure("SecItemCopyMatching", status: status).message)
+        }
+    }
+
+    public func keyId() -> String { id }
+
+    public func securityLevel() -> SecurityLevel { .software }
+
+    public func wrap(dek: Data, aad: Data) throws -> Data {
+        do {
+            guard let combined = try AES.GCM.seal(dek, using: key, authenticating: aad).combined else {
+                throw KekError.Backend(reason: "AES-GCM seal gave no combined form")
+            }
+            return combined
+        } catch let error as KekError {
+            throw error
+        } catch {
+            throw KekError.Backend(reason: "AES-GCM seal failed: \(error)")
+        }
+    }
+
+    public func unwrap(wrapped: Data, aad: Data) throws -> Data {
+        do {
+            return try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: key, authenticating: aad)
+        } catch {
+            throw KekError.UnwrapFailed(reason: "AES-GCM open failed (tag mismatch or malformed)")
+        }
+    }
+
+    /// Deletes the stored key (crypto-shredding); `false` for an in-memory key.
+    public func deleteKey() throws -> Bool {
+        guard let account else { return false }
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: Self.service,
+            kSecAttrAccount as String: account,
+        ]
+        let status = SecItemDelete(query as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw KekError.Backend(reason: SecurityFailure("SecItemDelete", status: status).message)
+        }
+        return status == errSecSuccess
     }
 }

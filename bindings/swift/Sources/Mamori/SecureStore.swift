@@ -1,4 +1,5 @@
 import Foundation
+import LocalAuthentication
 import MamoriFFI
 
 /// An encrypted, crash-safe key-value store in an app directory (guideline DEV-1, NEW-1, DATA-2).
@@ -11,7 +12,11 @@ import MamoriFFI
 ///
 /// Put the directory under Application Support with `isExcludedFromBackup`: the key cannot follow a
 /// backup to another device.
-public final class SecureStorage: @unchecked Sendable {
+///
+/// Its calls are synchronous and may reach the key (the Secure Enclave: milliseconds) and the
+/// disk: from the main actor use ``AsyncSecureStorage``, which runs each call off the calling
+/// thread. `Sendable`: its only stored property is the (thread-safe) Rust store.
+public final class SecureStorage: Sendable {
     private let store: SecureStore
 
     /// Opens or creates the store in `directory` under `kek`.
@@ -33,7 +38,7 @@ public final class SecureStorage: @unchecked Sendable {
         store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
     }
 
-    /// Opens the store off the calling thread (the first unwrap may prompt or take a while).
+    /// Opens the store off the calling thread (opening unwraps the canary: it reaches the key).
     /// The parameters are those of ``init(directory:kek:previousKeks:minSecurityLevel:keyCache:)``.
     public static func open(
         directory: URL,
@@ -71,6 +76,20 @@ public final class SecureStorage: @unchecked Sendable {
     /// Reads a UTF-8 string.
     public func string(for name: String) throws -> String {
         String(decoding: try data(for: name), as: UTF8.self)
+    }
+
+    /// Reads `name`, or `nil` when there is no such item (other failures still throw).
+    public func dataIfPresent(for name: String) throws -> Data? {
+        do {
+            return try store.get(name: name)
+        } catch StorageError.NotFound {
+            return nil
+        }
+    }
+
+    /// The security level of the key the store is under.
+    public func securityLevel() throws -> SecurityLevel {
+        try store.securityLevel()
     }
 
     /// Deletes `name`; returns whether it existed.
@@ -141,5 +160,124 @@ public final class SecureStorage: @unchecked Sendable {
     /// `StorageError.Wiped` when the failure limit wiped the store.
     public func verifyPasscode(_ passcode: String, now: Date = Date()) throws -> PasscodeCheck {
         try store.verifyPasscode(passcode: passcode, now: now)
+    }
+
+    /// Whether an app passcode is set.
+    public func hasPasscode() throws -> Bool {
+        try store.hasPasscode()
+    }
+
+    /// Removes the app passcode; returns whether one was set.
+    @discardableResult
+    public func removePasscode() throws -> Bool {
+        try store.removePasscode()
+    }
+}
+
+/// ``SecureStorage`` for app code on the main actor (DEV-1, DEV-3): every call is `async` and
+/// runs the synchronous store on a detached task, never on the caller's thread, because each
+/// may reach the Secure Enclave and the disk. Mirrors `AndroidSecureStorage` (suspend functions
+/// on `Dispatchers.IO`).
+///
+/// Prompts never happen inside these calls: a ``SecureEnclaveKek`` that requires user
+/// authentication is opened with its `async` ``SecureEnclaveKek/unlock(reason:context:)``
+/// (the system prompt, awaited, not blocking), which ``unlock(reason:context:)`` forwards.
+///
+/// ```swift
+/// let kek = try SecureEnclaveKek.loadOrCreate(tag: "jp.example.vault",
+///                                             options: .init(flags: [.privateKeyUsage, .userPresence]))
+/// let vault = try await AsyncSecureStorage.open(directory: vaultURL, kek: kek)
+/// try await vault.unlock(reason: "Unlock your account")
+/// try await vault.set("rt-123", for: "refresh_token")
+/// ```
+public final class AsyncSecureStorage: Sendable {
+    /// The synchronous store, for code already off the main thread.
+    public let storage: SecureStorage
+    /// The Secure Enclave key, when the store is under one (for ``unlock(reason:context:)``).
+    public let enclaveKek: SecureEnclaveKek?
+
+    /// Wraps an open store.
+    public init(storage: SecureStorage, enclaveKek: SecureEnclaveKek? = nil) {
+        self.storage = storage
+        self.enclaveKek = enclaveKek
+    }
+
+    /// Opens the store off the calling thread; the parameters are those of
+    /// ``SecureStorage/init(directory:kek:previousKeks:minSecurityLevel:keyCache:)``.
+    public static func open(
+        directory: URL,
+        kek: KeyEncryptionKey,
+        previousKeks: [KeyEncryptionKey] = [],
+        minSecurityLevel: SecurityLevel = .tee,
+        keyCache: TimeInterval = 600
+    ) async throws -> AsyncSecureStorage {
+        let storage = try await SecureStorage.open(
+            directory: directory, kek: kek, previousKeks: previousKeks,
+            minSecurityLevel: minSecurityLevel, keyCache: keyCache)
+        return AsyncSecureStorage(storage: storage, enclaveKek: kek as? SecureEnclaveKek)
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (SecureStorage) throws -> T) async throws -> T {
+        let storage = self.storage
+        return try await Task.detached(priority: .userInitiated) { try body(storage) }.value
+    }
+
+    /// Shows the system prompt for the store's Secure Enclave key (``SecureEnclaveKek/unlock(reason:context:)``);
+    /// nothing to do for other keys.
+    public func unlock(reason: String, context: LAContext = LAContext()) async throws {
+        try await enclaveKek?.unlock(reason: reason, context: context)
+    }
+
+    /// Stores `value` under `name`.
+    public func set(_ value: Data, for name: String) async throws {
+        try await run { try $0.set(value, for: name) }
+    }
+
+    /// Stores a UTF-8 string.
+    public func set(_ value: String, for name: String) async throws {
+        try await run { try $0.set(value, for: name) }
+    }
+
+    /// Reads `name`; throws `StorageError.NotFound` if there is no such item.
+    public func data(for name: String) async throws -> Data {
+        try await run { try $0.data(for: name) }
+    }
+
+    /// Reads a UTF-8 string.
+    public func string(for name: String) async throws -> String {
+        try await run { try $0.string(for: name) }
+    }
+
+    /// Reads `name`, or `nil` when there is no such item.
+    public func dataIfPresent(for name: String) async throws -> Data? {
+        try await run { try $0.dataIfPresent(for: name) }
+    }
+
+    /// Deletes `name`; returns whether it existed.
+    @discardableResult
+    public func delete(_ name: String) async throws -> Bool {
+        try await run { try $0.delete(name) }
+    }
+
+    /// All item names, sorted.
+    public func names() async throws -> [String] {
+        try await run { try $0.names() }
+    }
+
+    /// Checks the app passcode (DEV-3, APP-1); see ``SecureStorage/verifyPasscode(_:now:)``.
+    public func verifyPasscode(_ passcode: String, now: Date = Date()) async throws -> PasscodeCheck {
+        try await run { try $0.verifyPasscode(passcode, now: now) }
+    }
+
+    /// Sets the app passcode; see ``SecureStorage/setPasscode(_:policy:)``.
+    public func setPasscode(_ passcode: String, policy: PasscodePolicy = defaultPasscodePolicy()) async throws {
+        try await run { try $0.setPasscode(passcode, policy: policy) }
+    }
+
+    /// Drops cached plaintext data keys and ends the enclave key's authentication (call when
+    /// the app enters the background).
+    public func lock() {
+        storage.clearKeyCache()
+        enclaveKek?.invalidateAuthentication()
     }
 }

@@ -65,6 +65,27 @@ final class DeviceTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    func testExampleFactsFromTheRepositoryEvaluateAsTheCliDoes() async throws {
+        let json = try String(contentsOf: ExamplePki.directory
+            .deletingLastPathComponent()  // examples
+            .appendingPathComponent("device/pixel-magisk.json"), encoding: .utf8)
+        let verdict = try await MamoriDevice.reevaluate(
+            facts: try MamoriDevice.importFacts(json), policy: MamoriDevice.defaultPolicy, at: day)
+        XCTAssertEqual(verdict.decision, .block)
+        let root = try XCTUnwrap(verdict.findings.first { $0.rule == "indicators.root" })
+        XCTAssertTrue(root.indicators.contains("android.magisk.magisk_db"), "\(root.indicators)")
+        XCTAssertTrue(root.evidence.contains { $0.path == "/data/adb/magisk.db" && $0.source == .probe })
+    }
+
+    func testInvalidFactsThrowNamingTheField() {
+        XCTAssertThrowsError(try MamoriDevice.importFacts(#"{"schema":1,"platform":"android","rooted":true}"#)) { error in
+            guard case let DeviceError.Facts(detail) = error else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertTrue(detail.contains("rooted"), detail)
+        }
+    }
+
     func testInvalidPolicyThrowsNamingTheField() {
         let bad = MamoriDevice.defaultPolicy.replacingOccurrences(
             of: "max_patch_age_days = 365", with: "max_patch_age_days = 0")
