@@ -60,6 +60,14 @@ class DeviceCollectorTest {
     }
 
     @Test
+    fun `an unset developer or adb setting is unknown, not clean`() {
+        // Settings.Global.getInt throws SettingNotFoundException for a key never written.
+        val facts = facts()
+        assertFact(FactState.UNKNOWN, facts.developerOptions)
+        assertFact(FactState.UNKNOWN, facts.adbEnabled)
+    }
+
+    @Test
     fun `developer options and adb flags are read from Settings Global`() {
         Settings.Global.putInt(context.contentResolver, Settings.Global.DEVELOPMENT_SETTINGS_ENABLED, 1)
         Settings.Global.putInt(context.contentResolver, Settings.Global.ADB_ENABLED, 0)
