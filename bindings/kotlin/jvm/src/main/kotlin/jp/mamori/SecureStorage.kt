@@ -36,7 +36,7 @@ public interface KeyCacheLimit {
  * - [StorageException.InsecureKek], [StorageException.Wiped], [StorageException.LockedOut], ...
  *
  * ```kotlin
- * val storage = SecureStorage.builder(context.noBackupFilesDir.toPath().resolve("vault"), AndroidKeystoreKek.Builder("vault").build())
+ * val storage = SecureStorage.builder(context.noBackupFilesDir.toPath().resolve("vault"), AndroidKeystoreKek.Builder(context, "vault").build())
  *     .minSecurityLevel(SecurityLevel.TEE)
  *     .build()
  * storage.putString("refresh_token", token)

@@ -214,7 +214,7 @@ class AndroidKeystoreKekTest {
         assertThrows(StorageException.KekUnavailable::class.java) { open(kek) }
 
         val activity = activity()
-        val unlocked = background { kek.unlock(activity, PromptText(title = "Unlock your vault")) }
+        val unlocked = background { kek.unlock(activity, PromptText(title = "Unlock your vault", subtitle = "Mamori")) }
         val request = TestBiometricPrompt.awaitNext(0)
         assertNull("a time-bound key authenticates without a CryptoObject", request.crypto)
         request.succeed(keystore)
@@ -223,6 +223,10 @@ class AndroidKeystoreKekTest {
         open(kek).use { vault ->
             runBlocking { vault.putString("token", "after unlock") }
             assertEquals("after unlock", runBlocking { vault.getString("token") })
+            // Later (the window expired), the app unlocks again through the store.
+            val again = background { vault.unlock(activity) }
+            TestBiometricPrompt.awaitNext(1).succeed(keystore)
+            again.awaitDrivingMainLooper()
         }
     }
 
@@ -283,6 +287,30 @@ class AndroidKeystoreKekTest {
         val plain = builder().build()
         assertThrows(IllegalArgumentException::class.java) { runBlocking { plain.unlock(activity()) } }
         assertThrows(IllegalArgumentException::class.java) { runBlocking { plain.withUserAuthentication(activity()) { } } }
+    }
+
+    @Test
+    fun `AndroidSecureStorage runs every store call, and the keystore, off the main thread`() {
+        val kek = builder().build()
+        val main = android.os.Looper.getMainLooper().thread
+        assertSame("tests run on the main looper thread", main, Thread.currentThread())
+        open(kek).use { vault ->
+            assertSame(kek, vault.kek)
+            runBlocking {
+                vault.put("a", byteArrayOf(1, 2))
+                vault.putString("b", "two")
+                assertArrayEquals(byteArrayOf(1, 2), vault.get("a"))
+                assertEquals(listOf("a", "b"), vault.names())
+                assertTrue(vault.delete("a"))
+                assertNull(vault.getOrNull("a"))
+                assertFalse(vault.delete("a"))
+            }
+            vault.clearKeyCache() // the next read must ask the keystore again
+            keystore.lastOperationThread = null
+            assertEquals("two", runBlocking { vault.getString("b") })
+            val worker = keystore.lastOperationThread ?: throw AssertionError("the read did not reach the keystore")
+            assertNotEquals(main, worker)
+        }
     }
 
     @Test

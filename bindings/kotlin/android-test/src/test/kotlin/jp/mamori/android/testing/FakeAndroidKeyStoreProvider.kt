@@ -79,6 +79,8 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     /** When set, `getKeySpec(KeyInfo)` throws it (a keystore daemon failure). */
     @Volatile var keyInfoFailure: RuntimeException? = null
     @Volatile private var lastUserAuthMillis: Long? = null
+    /** The thread of the last cipher initialisation (the keystore's work must stay off the main thread). */
+    @Volatile var lastOperationThread: Thread? = null
     private val pending = Collections.synchronizedSet(mutableSetOf<FakeCipherSpi>())
 
     /**
@@ -220,6 +222,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         private fun admit(key: Key?, params: AlgorithmParameterSpec?, opmode: Int) {
             val fake = key as? FakeKeystoreKey ?: throw InvalidKeyException("not an AndroidKeyStore key")
             if (fake.provider !== this@FakeAndroidKeyStoreProvider) throw InvalidKeyException("key of another keystore")
+            lastOperationThread = Thread.currentThread()
             val e = storedKeys[fake.alias] ?: throw InvalidKeyException("key ${fake.alias} was deleted")
             if (e.invalidated) throw KeyPermanentlyInvalidatedException()
             if (e.spec.isUserAuthenticationRequired && !e.perUse) {
