@@ -8,7 +8,8 @@
 //!   the Swift source is also copied into the Swift package (`bindings/swift/Sources/MamoriFFI/`).
 //!   Generated code is build output and never committed.
 //! - `cargo xtask kotlin-test [--release]`: `bindings`, then `mvn verify` of the Kotlin
-//!   multi-module project (`bindings/kotlin`) against the freshly built cdylib.
+//!   multi-module project (`bindings/kotlin`) against the freshly built cdylib: the JVM tests
+//!   and the Robolectric suite of the Android sources (`bindings/kotlin/android-test`).
 //! - `cargo xtask swift-check`: `bindings`, then parse every Swift file with tree-sitter-swift
 //!   (no Swift toolchain exists on the build machines) and fail on any syntax error; then check
 //!   every use of the generated API in the hand-written Swift (facade, tests, ios-example)
@@ -19,9 +20,14 @@
 //!   `--release-url`, a release package for the distribution repository (see `ios.rs`). Fails
 //!   early, naming every missing prerequisite, anywhere else (e.g. on the Linux build machines).
 //! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
+//! - `cargo xtask android [--abi ABI]... [--no-gradle]`: the Android AAR (cargo-ndk for each
+//!   ABI, 16 KB pages, jniLibs under the target dir, Kotlin bindings, Gradle library module,
+//!   published to `target/android/maven`); fails first naming every missing prerequisite.
+//!   See `android.rs`.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   kotlin-test, swift-check.
 
+mod android;
 mod ios;
 mod swift_check;
 mod swift_symbols;
@@ -43,7 +49,8 @@ struct Cli {
 enum Task {
     /// Build the mamori-ffi cdylib and generate Kotlin and Swift bindings from it.
     Bindings(BuildOpts),
-    /// Generate bindings, then run `mvn verify` on bindings/kotlin (JVM tests + Android compile).
+    /// Generate bindings, then run `mvn verify` on bindings/kotlin (JVM tests, and the Android
+    /// sources under Robolectric in android-test).
     KotlinTest(BuildOpts),
     /// Generate bindings, parse every Swift file with tree-sitter-swift, and check the
     /// hand-written Swift's uses of the generated API (names, argument labels, module names).
@@ -53,8 +60,21 @@ enum Task {
     /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
     /// loopback HTTPS request. Prints figures; not part of `test`.
     KotlinBench,
+    /// The Android library: cargo-ndk per ABI (16 KB pages), bindings, Gradle AAR published to
+    /// target/android/maven. Needs cargo-ndk, the NDK, Gradle and the Android SDK.
+    Android(AndroidOpts),
     /// Everything CI runs: fmt, clippy, cargo test, kotlin-test, swift-check (fail-fast).
     Test,
+}
+
+#[derive(clap::Args, Clone, Debug, PartialEq, Eq)]
+struct AndroidOpts {
+    /// An ABI to build (repeatable): arm64-v8a, armeabi-v7a, x86_64, x86. Default: all four.
+    #[arg(long = "abi", value_parser = android::parse_abi)]
+    abis: Vec<String>,
+    /// Stop after the native libraries and the bindings (no Gradle, no Android SDK needed).
+    #[arg(long)]
+    no_gradle: bool,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -78,6 +98,7 @@ fn main() -> ExitCode {
         Task::SwiftCheck => swift_check_task(),
         Task::Ios(opts) => ios_task(&opts),
         Task::KotlinBench => kotlin_bench(),
+        Task::Android(opts) => android_task(&opts),
         Task::Test => test_all(),
     };
     match result {
@@ -337,6 +358,103 @@ fn kotlin_bench() -> Result {
             generated.kotlin.display()
         ));
     run("JVM pinning benchmark (bindings/kotlin/jvm)", &mut mvn)
+}
+
+fn android_task(opts: &AndroidOpts) -> Result {
+    let abis: Vec<String> = if opts.abis.is_empty() {
+        android::ABIS
+            .iter()
+            .map(|(abi, _)| (*abi).to_owned())
+            .collect()
+    } else {
+        opts.abis.clone()
+    };
+    let toolchain = android::check_prerequisites(&android::Host, &abis, !opts.no_gradle).map_err(
+        |missing| {
+            Failure(format!(
+                "cargo xtask android: this machine lacks what the Android build needs:\n  - {}\n\
+                 (README, section \"Android\", lists the versions; `--no-gradle` needs only the \
+                 first three)",
+                missing.join("\n  - ")
+            ))
+        },
+    )?;
+
+    let jni_libs = target_dir().join("android/jniLibs");
+    if jni_libs.exists() {
+        std::fs::remove_dir_all(&jni_libs)
+            .map_err(|e| Failure(format!("cannot clear {}: {e}", jni_libs.display())))?;
+    }
+    let mut ndk = cargo();
+    ndk.env("ANDROID_NDK_HOME", &toolchain.ndk).args([
+        "ndk",
+        "--platform",
+        &android::MIN_SDK.to_string(),
+    ]);
+    for abi in &abis {
+        ndk.args(["-t", abi]);
+    }
+    // 16 KB pages: the linker flag is set per Android target in .cargo/config.toml.
+    ndk.arg("-o")
+        .arg(&jni_libs)
+        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"]);
+    run(
+        "building libmamori_ffi.so for Android (cargo ndk)",
+        &mut ndk,
+    )?;
+    for abi in &abis {
+        let library = jni_libs.join(abi).join("libmamori_ffi.so");
+        let bytes = std::fs::read(&library)
+            .map_err(|e| Failure(format!("cannot read {}: {e}", library.display())))?;
+        let align = android::min_load_alignment(&bytes)
+            .map_err(|e| Failure(format!("{}: {e}", library.display())))?;
+        if align < android::PAGE_SIZE {
+            return Err(Failure(format!(
+                "{} is aligned to {align} bytes, Play requires {} (16 KB pages)",
+                library.display(),
+                android::PAGE_SIZE
+            )));
+        }
+        eprintln!(
+            "xtask: {abi}: {} bytes, LOAD alignment {align}",
+            bytes.len()
+        );
+    }
+
+    let generated = bindings(BuildOpts { release: false })?;
+    if opts.no_gradle {
+        eprintln!(
+            "xtask: --no-gradle: native libraries in {}, Kotlin bindings in {}",
+            jni_libs.display(),
+            generated.kotlin.display()
+        );
+        return Ok(());
+    }
+    let mut gradle = Command::new("gradle");
+    gradle
+        .current_dir(repo_root().join("bindings/kotlin/android"))
+        .args([
+            "--no-daemon",
+            "assembleRelease",
+            "publishReleasePublicationToMamoriLocalRepository",
+        ])
+        .arg(format!("-Pmamori.jniLibsDir={}", jni_libs.display()))
+        .arg(format!(
+            "-Pmamori.uniffiKotlinDir={}",
+            generated.kotlin.display()
+        ));
+    if let Some(sdk) = &toolchain.sdk {
+        gradle.env("ANDROID_HOME", sdk);
+    }
+    run(
+        "building the AAR (Gradle, bindings/kotlin/android)",
+        &mut gradle,
+    )?;
+    eprintln!(
+        "xtask: AAR published to {}",
+        target_dir().join("android/maven").display()
+    );
+    Ok(())
 }
 
 fn swift_check_task() -> Result {
@@ -601,4 +719,42 @@ fn test_all() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn android_opts(args: &[&str]) -> std::result::Result<AndroidOpts, clap::Error> {
+        let cli = Cli::try_parse_from(["cargo xtask", "android"].iter().chain(args))?;
+        match cli.command {
+            Task::Android(opts) => Ok(opts),
+            _ => unreachable!("parsed another task"),
+        }
+    }
+
+    #[test]
+    fn android_defaults_to_every_abi_and_gradle() {
+        assert_eq!(
+            android_opts(&[]).unwrap(),
+            AndroidOpts {
+                abis: vec![],
+                no_gradle: false
+            }
+        );
+    }
+
+    #[test]
+    fn android_takes_repeated_abis_and_no_gradle() {
+        let opts = android_opts(&["--abi", "arm64-v8a", "--abi", "x86_64", "--no-gradle"]).unwrap();
+        assert_eq!(opts.abis, ["arm64-v8a", "x86_64"]);
+        assert!(opts.no_gradle);
+    }
+
+    #[test]
+    fn android_rejects_an_unknown_abi_naming_the_valid_ones() {
+        let error = android_opts(&["--abi", "mips"]).unwrap_err().to_string();
+        assert!(error.contains("unknown ABI `mips`"), "{error}");
+        assert!(error.contains("arm64-v8a"), "{error}");
+    }
 }

@@ -1,6 +1,6 @@
-// Gradle settings for building the Mamori Android library (AAR) outside this repository's
-// Maven build. NOT run on the project's build machines (no Android SDK there): the Maven module
-// beside this file only compiles the Kotlin sources against android-all. Kept in step by hand.
+// Gradle settings for building the Mamori Android library (AAR) with `cargo xtask android`.
+// NOT run on the project's build machines (no Android SDK, no Google Maven there): the Maven
+// module beside this file compiles the same sources, android-test runs them under Robolectric.
 pluginManagement {
     repositories {
         google()

@@ -14,6 +14,16 @@ import java.time.Duration
 import java.time.Instant
 
 /**
+ * A [KeyEncryptionKey] whose use is bound to user authentication (DEV-3) can cap the store's
+ * data-key cache: a cached plaintext data key must not outlive the authentication that unwrapped
+ * it. [keyCacheLimit] `Duration.ZERO` disables caching (per-use keys); null means no limit.
+ */
+public interface KeyCacheLimit {
+    /** The longest the store may keep a data key this KEK unwrapped; null for no limit. */
+    public val keyCacheLimit: Duration?
+}
+
+/**
  * An encrypted, crash-safe key-value store in an app directory (guideline DEV-1, NEW-1, DATA-2).
  *
  * Values are sealed in Rust (AES-256-GCM) under data keys that only the [KeyEncryptionKey]
@@ -26,7 +36,7 @@ import java.time.Instant
  * - [StorageException.InsecureKek], [StorageException.Wiped], [StorageException.LockedOut], ...
  *
  * ```kotlin
- * val storage = SecureStorage.builder(context.noBackupFilesDir.toPath().resolve("vault"), AndroidKeystoreKek.Builder("vault").build())
+ * val storage = SecureStorage.builder(context.noBackupFilesDir.toPath().resolve("vault"), AndroidKeystoreKek.Builder(context, "vault").build())
  *     .minSecurityLevel(SecurityLevel.TEE)
  *     .build()
  * storage.putString("refresh_token", token)
@@ -37,7 +47,8 @@ public class SecureStorage private constructor(private val store: SecureStore) :
     public class Builder internal constructor(private val dir: Path, private val kek: KeyEncryptionKey) {
         private val previous = mutableListOf<KeyEncryptionKey>()
         private var minLevel = SecurityLevel.TEE
-        private var cache: Duration = Duration.ofSeconds(600)
+        private var cache: Duration = DEFAULT_KEY_CACHE
+        private var cacheSetExplicitly = false
 
         /** A key the store may still be under: opening rotates to the new key (and finishes an interrupted rotation). */
         public fun previousKek(kek: KeyEncryptionKey): Builder = apply { previous += kek }
@@ -48,15 +59,30 @@ public class SecureStorage private constructor(private val store: SecureStore) :
         /**
          * How long an unwrapped data key stays cached (default 600 s; [Duration.ZERO] asks the KEK
          * every time). Kept to the nanosecond: `Duration.ofMillis(500)` caches for half a second.
+         * A KEK bound to user authentication ([KeyCacheLimit]) lowers the default to its limit and
+         * refuses a longer explicit value.
          */
         public fun keyCache(duration: Duration): Builder = apply {
             require(!duration.isNegative) { "negative cache duration" }
             cache = duration
+            cacheSetExplicitly = true
         }
 
-        /** Opens or creates the store. @throws StorageException */
-        public fun build(): SecureStorage =
-            SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, cache)))
+        /**
+         * Opens or creates the store. @throws StorageException
+         * @throws IllegalArgumentException when [keyCache] exceeds the KEK's [KeyCacheLimit].
+         */
+        public fun build(): SecureStorage {
+            val limit = (kek as? KeyCacheLimit)?.keyCacheLimit
+            val effective = when {
+                limit == null || cache <= limit -> cache
+                cacheSetExplicitly -> throw IllegalArgumentException(
+                    "keyCache $cache exceeds $limit, the limit of the KEK's user authentication (DEV-3)",
+                )
+                else -> limit
+            }
+            return SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, effective)))
+        }
     }
 
     /** Stores [value] under [name], replacing any previous value atomically. */
@@ -152,6 +178,10 @@ public class SecureStorage private constructor(private val store: SecureStore) :
     override fun close(): Unit = store.close()
 
     public companion object {
+        /** The data-key cache of a KEK without [KeyCacheLimit]. */
+        @JvmField
+        public val DEFAULT_KEY_CACHE: Duration = Duration.ofSeconds(600)
+
         /** Starts building a store in [dir] under [kek]. */
         @JvmStatic
         public fun builder(dir: Path, kek: KeyEncryptionKey): Builder = Builder(dir, kek)

@@ -10,16 +10,20 @@ import java.net.InetAddress
 import java.security.cert.X509Certificate
 import javax.net.ssl.X509TrustManager
 
-/** Host names the tests use; every one resolves to loopback through [LoopbackDns]. */
-internal const val PINNED_HOST = "api.mamori.test"
-internal const val UNPINNED_HOST = "other.mamori.test"
+/**
+ * Shared with the Robolectric tests (bindings/kotlin/android-test) through this module's test-jar,
+ * hence public.
+ *
+ * Host names the tests use; every one resolves to loopback through [LoopbackDns]. */
+public const val PINNED_HOST = "api.mamori.test"
+public const val UNPINNED_HOST = "other.mamori.test"
 
 /**
  * A private PKI made fresh for each test class: root -> intermediate -> leaf (ECDSA P-256,
  * okhttp-tls), the leaf valid for [PINNED_HOST], [UNPINNED_HOST], `localhost` and 127.0.0.1.
  * Pins are computed by OkHttp's `CertificatePinner.pin`, an implementation independent of Mamori.
  */
-internal class TestPki(name: String = "Mamori Test") {
+public class TestPki(name: String = "Mamori Test") {
     val root: HeldCertificate = HeldCertificate.Builder()
         .certificateAuthority(1)
         .commonName("$name Root")
@@ -71,9 +75,9 @@ internal class TestPki(name: String = "Mamori Test") {
     }
 }
 
-internal fun pin(certificate: HeldCertificate): String = CertificatePinner.pin(certificate.certificate)
+public fun pin(certificate: HeldCertificate): String = CertificatePinner.pin(certificate.certificate)
 
-internal fun rule(host: String, vararg pins: String, reportOnly: Boolean = false): String = """
+public fun rule(host: String, vararg pins: String, reportOnly: Boolean = false): String = """
     [[domain]]
     host = "$host"
     pins = [${pins.joinToString(", ") { "\"$it\"" }}]
@@ -81,10 +85,10 @@ internal fun rule(host: String, vararg pins: String, reportOnly: Boolean = false
 """
 
 /** Resolves every host name to 127.0.0.1, so tests can use real names with a loopback server. */
-internal object LoopbackDns : Dns {
+public object LoopbackDns : Dns {
     override fun lookup(hostname: String): List<InetAddress> = listOf(InetAddress.getByName("127.0.0.1"))
 }
 
 /** The first cause of type [T] in the chain of [this], or null. */
-internal inline fun <reified T : Throwable> Throwable.causeOfType(): T? =
+public inline fun <reified T : Throwable> Throwable.causeOfType(): T? =
     generateSequence(this) { it.cause }.filterIsInstance<T>().firstOrNull()

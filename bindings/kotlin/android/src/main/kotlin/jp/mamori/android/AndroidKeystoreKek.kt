@@ -1,5 +1,10 @@
 package jp.mamori.android
 
+import android.app.Activity
+import android.app.KeyguardManager
+import android.content.Context
+import android.hardware.biometrics.BiometricManager
+import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
@@ -7,13 +12,22 @@ import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
 import android.security.keystore.UserNotAuthenticatedException
+import jp.mamori.KeyCacheLimit
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
 import jp.mamori.ffi.SecurityLevel
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
 import java.security.GeneralSecurityException
 import java.security.KeyStore
+import java.security.ProviderException
+import java.time.Duration
 import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
+import javax.crypto.IllegalBlockSizeException
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.SecretKeyFactory
@@ -26,34 +40,63 @@ import javax.crypto.spec.GCMParameterSpec
  * Explicit choices, each a trap in the field:
  * - the key size is set to **256** (AES keys default to 128 bits without `setKeySize`);
  * - StrongBox is **opt-in** ([Builder.preferStrongBox]) and falls back to the TEE on
- *   `StrongBoxUnavailableException`: StrongBox costs hundreds of milliseconds per operation and is
- *   missing on many devices; the level actually obtained is read back from `KeyInfo`
- *   ([securityLevel], `KeyInfo.securityLevel` on API 31+);
- * - an existing alias that became unusable is reported as [KekException.KeyInvalidated] and is
- *   **never** silently regenerated (the store then reports `KeyInvalidated` to the app);
- * - the key id contains the key's creation date, so a re-created alias is a different key.
+ *   `StrongBoxUnavailableException` ([strongBoxFellBack]); the level actually obtained is read
+ *   back from `KeyInfo` when the key is built ([securityLevel]); a failure to read it is an
+ *   error, never a silent SOFTWARE;
+ * - the key id is **stable**: `android-keystore:<alias>`. It does not contain the key's creation
+ *   date, which the keystore rewrites when it upgrades key blobs (OS updates, API <= 30) and
+ *   resets in the Android 12 migration: a date-based id reported a healthy key as lost after an
+ *   OS update. A truly re-created alias is still detected, by the store's canary
+ *   (`StorageException.KeyInvalidated`);
+ * - an existing alias whose options differ from the ones asked for is reported
+ *   ([KeystoreKekException.OptionsMismatch]), never silently reused;
+ * - an unusable key is reported as [KekException.KeyInvalidated] and **never** silently
+ *   regenerated;
+ * - user authentication (DEV-3, see [Builder.userAuthentication]): a time-bound key is opened by
+ *   [unlock], a per-use key only inside [withUserAuthentication], whose `BiometricPrompt`
+ *   authorises the very `Cipher` that unwraps. The store's data-key cache follows the mode
+ *   ([keyCacheLimit]): none for per-use keys, at most the timeout for time-bound ones.
+ *
+ * Keystore calls can take hundreds of milliseconds (StrongBox): build with [Builder.create]
+ * (suspend, off the main thread) or call [Builder.build] from a background thread.
  *
  * ```kotlin
- * val kek = AndroidKeystoreKek.Builder("mamori.vault")
+ * val kek = AndroidKeystoreKek.Builder(context, "mamori.vault")
  *     .preferStrongBox(true)
  *     .unlockedDeviceRequired(true)
- *     .build()
- * val storage = SecureStorage.builder(context.noBackupFilesDir.toPath().resolve("vault"), kek).build()
+ *     .create()
+ * val storage = AndroidSecureStorage.open(context, kek)
  * ```
- * Keep the store directory out of backups (`noBackupFilesDir`): the key cannot follow it.
  */
 public class AndroidKeystoreKek private constructor(
     private val alias: String,
-    private val creationMillis: Long,
+    /** How this key is bound to user authentication. */
+    public val userAuth: UserAuth,
+    private val level: SecurityLevel,
     /** Whether StrongBox was requested but unavailable, so the key lives in the TEE. */
     public val strongBoxFellBack: Boolean,
-) : KeyEncryptionKey {
+) : KeyEncryptionKey, KeyCacheLimit {
+
+    /** How a key is bound to user authentication (guideline DEV-3). */
+    public sealed class UserAuth {
+        /** Usable whenever the device allows it (see [Builder.unlockedDeviceRequired]). */
+        public object None : UserAuth() {
+            override fun toString(): String = "None"
+        }
+
+        /** Usable for [timeoutSeconds] after the user authenticated with one of [types] ([unlock]). */
+        public data class TimeBound(val timeoutSeconds: Int, val types: Int) : UserAuth()
+
+        /** Every operation needs its own authentication ([withUserAuthentication]). */
+        public data class PerUse(val types: Int) : UserAuth()
+    }
+
     /** Options for creating (or finding) the key. */
-    public class Builder(private val alias: String) {
+    public class Builder(context: Context, private val alias: String) {
+        private val context: Context = context.applicationContext
         private var preferStrongBox = false
         private var unlockedDeviceRequired = false
-        private var authTimeoutSeconds: Int? = null
-        private var authTypes = KeyProperties.AUTH_DEVICE_CREDENTIAL or KeyProperties.AUTH_BIOMETRIC_STRONG
+        private var userAuth: UserAuth = UserAuth.None
         private var invalidatedByBiometricEnrollment = true
 
         init {
@@ -63,34 +106,52 @@ public class AndroidKeystoreKek private constructor(
         /** Ask for a StrongBox key (API 28+); falls back to the TEE if the device has none. */
         public fun preferStrongBox(prefer: Boolean): Builder = apply { preferStrongBox = prefer }
 
-        /** Refuse use while the device is locked (API 28+). */
+        /** Refuse use while the device is locked (API 28+). Not readable back from `KeyInfo`. */
         public fun unlockedDeviceRequired(required: Boolean): Builder = apply { unlockedDeviceRequired = required }
 
         /**
-         * Require user authentication within [timeoutSeconds] before each use (0: every use, needs
-         * a `CryptoObject`). [types] are `KeyProperties.AUTH_*` flags (API 30+); the default
-         * accepts the device credential, so a new fingerprint does not invalidate the key.
+         * Require user authentication (DEV-3): with [timeoutSeconds] > 0 the key is usable for that
+         * long after [unlock]; with 0 every use needs its own prompt ([withUserAuthentication]).
+         * [types] are `KeyProperties.AUTH_BIOMETRIC_STRONG` and/or `AUTH_DEVICE_CREDENTIAL`; the
+         * default accepts both, so the user can always fall back to the PIN.
          */
+        @JvmOverloads
         public fun userAuthentication(
             timeoutSeconds: Int,
             types: Int = KeyProperties.AUTH_DEVICE_CREDENTIAL or KeyProperties.AUTH_BIOMETRIC_STRONG,
         ): Builder = apply {
             require(timeoutSeconds >= 0) { "negative timeout" }
-            authTimeoutSeconds = timeoutSeconds
-            authTypes = types
+            require(types != 0 && types and (KeyProperties.AUTH_DEVICE_CREDENTIAL or KeyProperties.AUTH_BIOMETRIC_STRONG).inv() == 0) {
+                "types must be AUTH_BIOMETRIC_STRONG and/or AUTH_DEVICE_CREDENTIAL"
+            }
+            userAuth = if (timeoutSeconds == 0) UserAuth.PerUse(types) else UserAuth.TimeBound(timeoutSeconds, types)
         }
 
         /** Whether enrolling a new biometric invalidates an auth-bound key (Android default: true). */
         public fun invalidatedByBiometricEnrollment(invalidated: Boolean): Builder =
             apply { invalidatedByBiometricEnrollment = invalidated }
 
-        /** Finds the key under the alias, or generates it. */
-        public fun build(): AndroidKeystoreKek {
+        /** [build] on `Dispatchers.IO`: keystore and StrongBox calls never run on the main thread. */
+        public suspend fun create(): AndroidKeystoreKek = withContext(Dispatchers.IO) { build() }
+
+        /**
+         * Finds the key under the alias, or generates it. Blocking: call from a background thread
+         * (or use [create]).
+         *
+         * @throws KeystoreKekException.SecureLockScreenRequired an auth-bound key, no secure lock screen;
+         * @throws KeystoreKekException.BiometricsNotEnrolled a biometric-only key, none enrolled;
+         * @throws KeystoreKekException.OptionsMismatch the alias exists with other options;
+         * @throws KeystoreKekException.KeystoreFailure any other keystore failure (with its cause).
+         */
+        public fun build(): AndroidKeystoreKek = translated {
             val keyStore = keyStore()
             if (keyStore.containsAlias(alias)) {
-                val created = keyStore.getCreationDate(alias)?.time ?: 0L
-                return AndroidKeystoreKek(alias, created, strongBoxFellBack = false)
+                val info = keyInfo(keyStore)
+                val differences = differences(info)
+                if (differences.isNotEmpty()) throw KeystoreKekException.OptionsMismatch(alias, differences)
+                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info), strongBoxFellBack = false)
             }
+            checkAuthPreconditions()
             var fellBack = false
             try {
                 generate(strongBox = preferStrongBox)
@@ -98,25 +159,73 @@ public class AndroidKeystoreKek private constructor(
                 fellBack = true
                 generate(strongBox = false)
             }
-            val created = keyStore().getCreationDate(alias)?.time ?: 0L
-            return AndroidKeystoreKek(alias, created, fellBack)
+            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore)), fellBack)
+        }
+
+        private fun keyInfo(keyStore: KeyStore): KeyInfo {
+            val key = keyStore.getKey(alias, null) as? SecretKey
+                ?: throw KeystoreKekException.KeystoreFailure("alias $alias is not a secret key", null)
+            return SecretKeyFactory.getInstance(key.algorithm, ANDROID_KEYSTORE).getKeySpec(key, KeyInfo::class.java) as KeyInfo
+        }
+
+        /** What the existing key does differently from this builder (empty: it matches). */
+        private fun differences(info: KeyInfo): List<String> {
+            val found = mutableListOf<String>()
+            if (info.keySize != KEY_BITS) found += "key size ${info.keySize} (asked $KEY_BITS)"
+            val existing: UserAuth = when {
+                !info.isUserAuthenticationRequired -> UserAuth.None
+                info.userAuthenticationValidityDurationSeconds <= 0 -> UserAuth.PerUse(authTypes(info))
+                else -> UserAuth.TimeBound(info.userAuthenticationValidityDurationSeconds, authTypes(info))
+            }
+            if (existing != userAuth) found += "user authentication $existing (asked $userAuth)"
+            if (userAuth != UserAuth.None && info.isInvalidatedByBiometricEnrollment != invalidatedByBiometricEnrollment) {
+                found += "invalidatedByBiometricEnrollment ${info.isInvalidatedByBiometricEnrollment} (asked $invalidatedByBiometricEnrollment)"
+            }
+            return found
+        }
+
+        private fun authTypes(info: KeyInfo): Int =
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) info.userAuthenticationType else userAuthTypes()
+
+        private fun userAuthTypes(): Int = when (val auth = userAuth) {
+            is UserAuth.TimeBound -> auth.types
+            is UserAuth.PerUse -> auth.types
+            UserAuth.None -> 0
+        }
+
+        private fun checkAuthPreconditions() {
+            if (userAuth == UserAuth.None) return
+            val keyguard = context.getSystemService(KeyguardManager::class.java)
+            if (keyguard != null && !keyguard.isDeviceSecure) throw KeystoreKekException.SecureLockScreenRequired(alias)
+            val biometricOnly = userAuthTypes() and KeyProperties.AUTH_DEVICE_CREDENTIAL == 0
+            if (biometricOnly && Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+                val biometrics = context.getSystemService(BiometricManager::class.java)
+                if (biometrics?.canAuthenticate(BiometricManager.Authenticators.BIOMETRIC_STRONG) != BiometricManager.BIOMETRIC_SUCCESS) {
+                    throw KeystoreKekException.BiometricsNotEnrolled(alias)
+                }
+            }
         }
 
         private fun generate(strongBox: Boolean) {
             val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
                 .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
                 .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
-                .setKeySize(256)
+                .setKeySize(KEY_BITS)
                 .setRandomizedEncryptionRequired(true)
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) {
                 if (strongBox) spec.setIsStrongBoxBacked(true)
                 spec.setUnlockedDeviceRequired(unlockedDeviceRequired)
             }
-            authTimeoutSeconds?.let { timeout ->
+            val timeout = when (val auth = userAuth) {
+                UserAuth.None -> null
+                is UserAuth.TimeBound -> auth.timeoutSeconds
+                is UserAuth.PerUse -> 0
+            }
+            if (timeout != null) {
                 spec.setUserAuthenticationRequired(true)
                 spec.setInvalidatedByBiometricEnrollment(invalidatedByBiometricEnrollment)
                 if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-                    spec.setUserAuthenticationParameters(timeout, authTypes)
+                    spec.setUserAuthenticationParameters(timeout, userAuthTypes())
                 } else {
                     @Suppress("DEPRECATION")
                     spec.setUserAuthenticationValidityDurationSeconds(if (timeout == 0) -1 else timeout)
@@ -126,39 +235,53 @@ public class AndroidKeystoreKek private constructor(
             generator.init(spec.build())
             generator.generateKey()
         }
-    }
 
-    override fun keyId(): String = "android-keystore:$alias:$creationMillis"
-
-    /** The level the Keystore reports for this key (`KeyInfo`), not the level that was asked for. */
-    override fun securityLevel(): SecurityLevel {
-        val info = try {
-            val key = key()
-            SecretKeyFactory.getInstance(key.algorithm, ANDROID_KEYSTORE).getKeySpec(key, KeyInfo::class.java) as KeyInfo
-        } catch (e: GeneralSecurityException) {
-            return SecurityLevel.SOFTWARE
-        } catch (e: KekException) {
-            return SecurityLevel.SOFTWARE
-        }
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
-            return when (info.securityLevel) {
-                KeyProperties.SECURITY_LEVEL_STRONGBOX -> SecurityLevel.STRONG_BOX
-                KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT, KeyProperties.SECURITY_LEVEL_UNKNOWN_SECURE -> SecurityLevel.TEE
-                else -> SecurityLevel.SOFTWARE
+        /** Platform exceptions of key creation -> [KeystoreKekException]. */
+        private inline fun <T> translated(block: () -> T): T =
+            try {
+                block()
+            } catch (e: KeystoreKekException) {
+                throw e
+            } catch (e: IllegalStateException) {
+                // The platform's own check, e.g. the lock screen was removed between our check and generateKey.
+                val message = e.message.orEmpty()
+                when {
+                    "lock screen" in message -> throw KeystoreKekException.SecureLockScreenRequired(alias)
+                    "biometric" in message -> throw KeystoreKekException.BiometricsNotEnrolled(alias)
+                    else -> throw KeystoreKekException.KeystoreFailure("keystore refused to create $alias", e)
+                }
+            } catch (e: GeneralSecurityException) {
+                throw KeystoreKekException.KeystoreFailure("keystore: ${e.javaClass.simpleName} for $alias", e)
+            } catch (e: ProviderException) {
+                throw KeystoreKekException.KeystoreFailure("keystore: ${e.javaClass.simpleName} for $alias", e)
             }
-        }
-        @Suppress("DEPRECATION")
-        return if (info.isInsideSecureHardware) SecurityLevel.TEE else SecurityLevel.SOFTWARE
     }
+
+    private val authorizer = java.util.concurrent.atomic.AtomicReference<Authorizer?>(null)
+    private val authorizing = Mutex()
+
+    override fun keyId(): String = "android-keystore:$alias"
+
+    /** The level the Keystore reported for this key (`KeyInfo`) when it was built, not the level asked for. */
+    override fun securityLevel(): SecurityLevel = level
+
+    /** No cache for per-use keys, at most the timeout for time-bound ones: a cached data key must not outlive the authentication. */
+    override val keyCacheLimit: Duration?
+        get() = when (val auth = userAuth) {
+            UserAuth.None -> null
+            is UserAuth.TimeBound -> Duration.ofSeconds(auth.timeoutSeconds.toLong())
+            is UserAuth.PerUse -> Duration.ZERO
+        }
 
     override fun wrap(dek: ByteArray, aad: ByteArray): ByteArray = guarded {
         try {
             val cipher = Cipher.getInstance(TRANSFORMATION)
             cipher.init(Cipher.ENCRYPT_MODE, key()) // the Keystore picks a random IV
+            authorize(cipher)
             cipher.updateAAD(aad)
             val sealed = cipher.doFinal(dek)
             val iv = cipher.iv
-            require(iv.size == IV_LEN) { "unexpected IV length ${iv.size}" }
+            if (iv.size != IV_LEN) throw KekException.Backend("unexpected IV length ${iv.size}")
             iv + sealed
         } finally {
             dek.fill(0)
@@ -169,6 +292,7 @@ public class AndroidKeystoreKek private constructor(
         if (wrapped.size <= IV_LEN + TAG_BITS / 8) throw KekException.UnwrapFailed("wrapped key too short")
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, wrapped, 0, IV_LEN))
+        authorize(cipher)
         cipher.updateAAD(aad)
         cipher.doFinal(wrapped, IV_LEN, wrapped.size - IV_LEN)
     }
@@ -179,16 +303,65 @@ public class AndroidKeystoreKek private constructor(
         true
     }
 
-    override fun toString(): String = "AndroidKeystoreKek(${keyId()})"
-
-    private fun key(): SecretKey {
-        val keyStore = keyStore()
-        val key = keyStore.getKey(alias, null) as? SecretKey
-            ?: throw KekException.KeyInvalidated("alias $alias no longer exists")
-        val created = keyStore.getCreationDate(alias)?.time ?: 0L
-        if (created != creationMillis) throw KekException.KeyInvalidated("alias $alias was re-created")
-        return key
+    /**
+     * Opens a time-bound key ([UserAuth.TimeBound]) for its timeout: shows the framework
+     * `BiometricPrompt` on [activity] with the key's authenticator types (DEV-3). Returns when
+     * the user authenticated; throws [UserAuthenticationException] when they cancel or fail.
+     * Call it when a storage call failed with `StorageException.KekUnavailable`, or before.
+     */
+    public suspend fun unlock(activity: Activity, prompt: PromptText = PromptText()) {
+        val auth = userAuth
+        require(auth is UserAuth.TimeBound) { "unlock() is for time-bound keys; this key is $auth" }
+        BiometricAuthentication.authenticate(activity, prompt, auth.types, crypto = null)
     }
+
+    /**
+     * Runs [block] with this per-use key ([UserAuth.PerUse]) usable: each wrap or unwrap inside
+     * it initialises its `Cipher`, shows `BiometricPrompt` on [activity] with that cipher as the
+     * `CryptoObject`, and completes with the cipher the user authorised. Storage calls in [block]
+     * must run off the main thread (the `AndroidSecureStorage` suspend functions do). One block
+     * at a time per key.
+     */
+    public suspend fun <T> withUserAuthentication(
+        activity: Activity,
+        prompt: PromptText = PromptText(),
+        block: suspend () -> T,
+    ): T {
+        val auth = userAuth
+        require(auth is UserAuth.PerUse) { "withUserAuthentication() is for per-use keys; this key is $auth" }
+        return authorizing.withLock {
+            authorizer.set(Authorizer { cipher ->
+                runBlocking { BiometricAuthentication.authenticate(activity, prompt, auth.types, BiometricPrompt.CryptoObject(cipher)) }
+            })
+            try {
+                block()
+            } finally {
+                authorizer.set(null)
+            }
+        }
+    }
+
+    override fun toString(): String = "AndroidKeystoreKek(${keyId()}, $userAuth, $level)"
+
+    private fun interface Authorizer {
+        /** Blocks until the user authorised [cipher]'s operation. */
+        fun authorize(cipher: Cipher)
+    }
+
+    private fun authorize(cipher: Cipher) {
+        if (userAuth !is UserAuth.PerUse) return
+        val current = authorizer.get()
+            ?: throw KekException.Unavailable("per-use key $alias: run the storage call inside withUserAuthentication(activity)")
+        try {
+            current.authorize(cipher)
+        } catch (e: UserAuthenticationException) {
+            throw KekException.Unavailable("user authentication failed: ${e.message}")
+        }
+    }
+
+    private fun key(): SecretKey =
+        keyStore().getKey(alias, null) as? SecretKey
+            ?: throw KekException.KeyInvalidated("alias $alias no longer exists")
 
     /** Maps platform failures onto the typed [KekException]s the store understands. */
     private inline fun <T> guarded(block: () -> T): T =
@@ -199,10 +372,16 @@ public class AndroidKeystoreKek private constructor(
         } catch (e: KeyPermanentlyInvalidatedException) {
             throw KekException.KeyInvalidated("key permanently invalidated (lock screen or biometrics changed)")
         } catch (e: UserNotAuthenticatedException) {
-            throw KekException.Unavailable("user authentication required")
+            throw KekException.Unavailable("user authentication required: call unlock(activity)")
         } catch (e: AEADBadTagException) {
             throw KekException.UnwrapFailed("authentication tag mismatch")
+        } catch (e: IllegalBlockSizeException) {
+            // A per-use key's operation without an authorised CryptoObject fails here.
+            if (userAuth is UserAuth.PerUse) throw KekException.Unavailable("user authentication required")
+            throw KekException.Backend("keystore: ${e.javaClass.simpleName}")
         } catch (e: GeneralSecurityException) {
+            throw KekException.Backend("keystore: ${e.javaClass.simpleName}")
+        } catch (e: ProviderException) {
             throw KekException.Backend("keystore: ${e.javaClass.simpleName}")
         } catch (e: IllegalStateException) {
             // e.g. "device locked" on API 28+ with unlockedDeviceRequired.
@@ -212,9 +391,44 @@ public class AndroidKeystoreKek private constructor(
     public companion object {
         private const val ANDROID_KEYSTORE = "AndroidKeyStore"
         private const val TRANSFORMATION = "AES/GCM/NoPadding"
+        private const val KEY_BITS = 256
         private const val IV_LEN = 12
         private const val TAG_BITS = 128
 
         private fun keyStore(): KeyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
+
+        private fun levelOf(info: KeyInfo): SecurityLevel {
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
+                return when (info.securityLevel) {
+                    KeyProperties.SECURITY_LEVEL_STRONGBOX -> SecurityLevel.STRONG_BOX
+                    KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT, KeyProperties.SECURITY_LEVEL_UNKNOWN_SECURE -> SecurityLevel.TEE
+                    else -> SecurityLevel.SOFTWARE
+                }
+            }
+            @Suppress("DEPRECATION")
+            return if (info.isInsideSecureHardware) SecurityLevel.TEE else SecurityLevel.SOFTWARE
+        }
     }
+}
+
+/** Why [AndroidKeystoreKek.Builder.build] could not give a key. Messages never contain key material. */
+public sealed class KeystoreKekException(message: String, cause: Throwable? = null) : Exception(message, cause) {
+    /** A key requiring user authentication needs a secure lock screen (PIN, pattern, password). */
+    public class SecureLockScreenRequired(public val alias: String) :
+        KeystoreKekException("$alias requires user authentication: set a secure lock screen first")
+
+    /** A biometric-only key needs at least one enrolled strong biometric. */
+    public class BiometricsNotEnrolled(public val alias: String) :
+        KeystoreKekException("$alias accepts biometrics only and none is enrolled")
+
+    /**
+     * The alias exists with other options than the ones asked for (e.g. no user authentication
+     * where it is now required). Keystore keys cannot be changed: create a key under a new alias
+     * and move the store to it (`SecureStorage.rotate`, DATA-2), then delete the old alias.
+     */
+    public class OptionsMismatch(public val alias: String, public val differences: List<String>) :
+        KeystoreKekException("$alias exists with other options: ${differences.joinToString("; ")}")
+
+    /** Any other keystore failure; [cause] is the platform's exception. */
+    public class KeystoreFailure(message: String, cause: Throwable?) : KeystoreKekException(message, cause)
 }

@@ -105,11 +105,15 @@ public class DeviceCollector @JvmOverloads constructor(
         else -> null // Before Android 12 the feature flag does not exist: unknown.
     }
 
+    /**
+     * A `Settings.Global` flag; null (unknown) when the setting was never written: an absent key
+     * says nothing about the device, so it must not count as "disabled" (a clean finding).
+     */
     private fun globalFlag(resolver: android.content.ContentResolver, name: String): Boolean? =
         try {
             Settings.Global.getInt(resolver, name) != 0
         } catch (_: Settings.SettingNotFoundException) {
-            false
+            null
         } catch (_: SecurityException) {
             null
         }

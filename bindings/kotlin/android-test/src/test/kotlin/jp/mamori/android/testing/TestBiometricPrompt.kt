@@ -1,0 +1,94 @@
+package jp.mamori.android.testing
+
+import android.hardware.biometrics.BiometricPrompt
+import android.os.CancellationSignal
+import android.os.Looper
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Implementation
+import org.robolectric.annotation.Implements
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.Executor
+
+/**
+ * **TEST DOUBLE of the Android platform**: a Robolectric shadow of the framework
+ * `BiometricPrompt` (Robolectric has none) that records each `authenticate` call instead of
+ * reaching the biometric service, so a test plays the user: [Request.succeed] (the platform then
+ * tells the keystore, [FakeAndroidKeyStoreProvider.userAuthenticated]) or [Request.fail].
+ * The prompt's builder, executor and callback are the framework's and Mamori's real ones.
+ */
+@Implements(BiometricPrompt::class)
+class TestBiometricPrompt {
+    class Request(
+        val crypto: BiometricPrompt.CryptoObject?,
+        val cancel: CancellationSignal,
+        private val executor: Executor,
+        private val callback: BiometricPrompt.AuthenticationCallback,
+    ) {
+        fun succeed(keystore: FakeAndroidKeyStoreProvider) {
+            keystore.userAuthenticated(crypto?.cipher)
+            val result = BiometricPrompt.AuthenticationResult(crypto, BiometricPrompt.AUTHENTICATION_RESULT_TYPE_BIOMETRIC)
+            executor.execute { callback.onAuthenticationSucceeded(result) }
+        }
+
+        fun fail(code: Int = BiometricPrompt.BIOMETRIC_ERROR_USER_CANCELED) {
+            executor.execute { callback.onAuthenticationError(code, "cancelled by the test user") }
+        }
+    }
+
+    @Implementation
+    fun authenticate(
+        crypto: BiometricPrompt.CryptoObject,
+        cancel: CancellationSignal,
+        executor: Executor,
+        callback: BiometricPrompt.AuthenticationCallback,
+    ) {
+        requests += Request(crypto, cancel, executor, callback)
+    }
+
+    @Implementation
+    fun authenticate(cancel: CancellationSignal, executor: Executor, callback: BiometricPrompt.AuthenticationCallback) {
+        requests += Request(null, cancel, executor, callback)
+    }
+
+    companion object {
+        val requests: MutableList<Request> = CopyOnWriteArrayList()
+
+        /**
+         * Runs the main looper (where Mamori posts the prompt) until a new prompt is shown, then
+         * returns it; fails after [timeoutMillis].
+         */
+        fun awaitNext(seen: Int, timeoutMillis: Long = 10_000): Request {
+            val deadline = System.currentTimeMillis() + timeoutMillis
+            while (requests.size <= seen) {
+                check(System.currentTimeMillis() < deadline) { "no BiometricPrompt was shown" }
+                shadowOf(Looper.getMainLooper()).idle()
+                Thread.sleep(5)
+            }
+            return requests[seen]
+        }
+
+        /**
+         * Plays the user for a background job: runs the main looper until [done], answering every
+         * prompt shown meanwhile with [answer]. Returns how many prompts were shown.
+         */
+        fun answerUntil(done: () -> Boolean, answer: (Request) -> Unit): Int {
+            val first = requests.size
+            var handled = first
+            idleUntil({
+                while (requests.size > handled) answer(requests[handled++])
+                done()
+            })
+            return handled - first
+        }
+
+        /** Runs the main looper until [done]. */
+        fun idleUntil(done: () -> Boolean, timeoutMillis: Long = 10_000) {
+            val deadline = System.currentTimeMillis() + timeoutMillis
+            while (!done()) {
+                check(System.currentTimeMillis() < deadline) { "timed out" }
+                shadowOf(Looper.getMainLooper()).idle()
+                Thread.sleep(5)
+            }
+        }
+    }
+}

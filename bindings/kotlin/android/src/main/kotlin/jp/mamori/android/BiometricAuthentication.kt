@@ -1,0 +1,89 @@
+package jp.mamori.android
+
+import android.app.Activity
+import android.hardware.biometrics.BiometricManager
+import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
+import android.os.CancellationSignal
+import android.security.keystore.KeyProperties
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
+
+/** What the system authentication dialog says. Shown by the platform, never drawn by Mamori (APP-2). */
+public data class PromptText @JvmOverloads constructor(
+    val title: String = "Unlock",
+    val subtitle: String? = null,
+    /** The button that cancels a biometric-only prompt (unused when the device credential is allowed). */
+    val negativeButton: String = "Cancel",
+)
+
+/**
+ * The user did not authenticate: cancelled, too many attempts, no hardware, ... [errorCode] is
+ * the `BiometricPrompt.BIOMETRIC_ERROR_*` code, or [UNSUPPORTED] below API 28.
+ */
+public class UserAuthenticationException(public val errorCode: Int, message: String) : Exception(message) {
+    public companion object {
+        /** No framework BiometricPrompt (API < 28). */
+        public const val UNSUPPORTED: Int = -1
+    }
+}
+
+/**
+ * The framework `android.hardware.biometrics.BiometricPrompt` (API 28+; androidx.biometric is
+ * deliberately not a dependency), as one suspend call. Biometrics are the platform's, never
+ * home-made (APP-2, DEV-3).
+ */
+internal object BiometricAuthentication {
+    /**
+     * Shows the prompt on [activity] for [types] (`KeyProperties.AUTH_*`) and returns when the
+     * user authenticated; [crypto] is the operation the authentication unlocks (per-use keys).
+     * Cancelling the coroutine cancels the prompt.
+     */
+    suspend fun authenticate(
+        activity: Activity,
+        text: PromptText,
+        types: Int,
+        crypto: BiometricPrompt.CryptoObject?,
+    ): BiometricPrompt.AuthenticationResult {
+        if (Build.VERSION.SDK_INT < Build.VERSION_CODES.P) {
+            throw UserAuthenticationException(UserAuthenticationException.UNSUPPORTED, "BiometricPrompt needs Android 9 (API 28)")
+        }
+        val credentialAllowed = types and KeyProperties.AUTH_DEVICE_CREDENTIAL != 0
+        val builder = BiometricPrompt.Builder(activity).setTitle(text.title)
+        text.subtitle?.let { builder.setSubtitle(it) }
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+            var authenticators = 0
+            if (types and KeyProperties.AUTH_BIOMETRIC_STRONG != 0) authenticators = authenticators or BiometricManager.Authenticators.BIOMETRIC_STRONG
+            if (credentialAllowed) authenticators = authenticators or BiometricManager.Authenticators.DEVICE_CREDENTIAL
+            builder.setAllowedAuthenticators(authenticators)
+        } else if (credentialAllowed) {
+            @Suppress("DEPRECATION")
+            builder.setDeviceCredentialAllowed(true)
+        }
+        val executor = activity.mainExecutor
+        if (!credentialAllowed) builder.setNegativeButton(text.negativeButton, executor) { _, _ -> }
+        val prompt = builder.build()
+        return suspendCancellableCoroutine { continuation ->
+            val cancel = CancellationSignal()
+            continuation.invokeOnCancellation { cancel.cancel() }
+            val callback = object : BiometricPrompt.AuthenticationCallback() {
+                override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
+                    continuation.resume(result)
+                }
+
+                override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
+                    continuation.resumeWithException(UserAuthenticationException(errorCode, errString.toString()))
+                }
+                // onAuthenticationFailed (one rejected finger) is not final: the prompt stays up.
+            }
+            executor.execute {
+                if (crypto == null) {
+                    prompt.authenticate(cancel, executor, callback)
+                } else {
+                    prompt.authenticate(crypto, cancel, executor, callback)
+                }
+            }
+        }
+    }
+}
