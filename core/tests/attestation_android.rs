@@ -67,7 +67,7 @@ fn level(l: SecurityLevel) -> &'static str {
     match l {
         SecurityLevel::Software => "SOFTWARE",
         SecurityLevel::TrustedEnvironment => "TRUSTED_ENVIRONMENT",
-        SecurityLevel::Strongbox => "STRONG_BOX",
+        SecurityLevel::StrongBox => "STRONG_BOX",
         _ => unreachable!(),
     }
 }
@@ -208,7 +208,7 @@ fn reported_level(word: &str) -> SecurityLevel {
     match word {
         "SOFTWARE" => SecurityLevel::Software,
         "TRUSTED_ENVIRONMENT" => SecurityLevel::TrustedEnvironment,
-        "STRONG_BOX" => SecurityLevel::Strongbox,
+        "STRONG_BOX" => SecurityLevel::StrongBox,
         w => panic!("level {w}"),
     }
 }
@@ -296,7 +296,7 @@ fn table_values_from_expected_md() {
         &AndroidOptions::new(&roots, at("2025-09-26T15:30:46Z")),
     )
     .unwrap();
-    assert_eq!(a.security_level, SecurityLevel::Strongbox);
+    assert_eq!(a.security_level, SecurityLevel::StrongBox);
     assert_eq!(a.verified_boot_state, VerifiedBootState::Verified);
     assert!(a.device_locked);
     assert_eq!(a.os_version, Some(160000));

@@ -53,7 +53,7 @@ pub struct SuppliedChain {
 #[non_exhaustive]
 pub enum ChainError {
     /// `--chain` argument is not `host=FILE`.
-    #[error("--chain expects host=FILE.pem, got {0:?}")]
+    #[error("a supplied chain must be given as host=FILE.pem, got {0:?}")]
     Argument(String),
     /// The file could not be read or holds no certificate.
     #[error("{file}: {reason}")]

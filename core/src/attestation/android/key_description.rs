@@ -50,7 +50,7 @@ pub enum SecurityLevel {
     /// The Trusted Execution Environment.
     TrustedEnvironment,
     /// A discrete secure element (StrongBox).
-    Strongbox,
+    StrongBox,
 }
 
 impl SecurityLevel {
@@ -58,7 +58,7 @@ impl SecurityLevel {
         match v {
             0 => Ok(Self::Software),
             1 => Ok(Self::TrustedEnvironment),
-            2 => Ok(Self::Strongbox),
+            2 => Ok(Self::StrongBox),
             _ => Err(malformed(field, format!("unknown security level {v}"))),
         }
     }
@@ -68,7 +68,7 @@ impl SecurityLevel {
         match self {
             Self::Software => "software",
             Self::TrustedEnvironment => "trusted_environment",
-            Self::Strongbox => "strongbox",
+            Self::StrongBox => "strongbox",
         }
     }
 }
