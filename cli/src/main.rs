@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Print the SPKI pin of every certificate in PEM or DER files.
     Pin(cmd::pin::PinArgs),
+    /// Signed pin-set updates: keygen, sign, verify (docs/pin-updates.md).
+    #[command(subcommand)]
+    PinUpdate(cmd::pin_update::PinUpdateCommand),
     /// Verify a certificate chain for a host against a pin policy.
     Verify(cmd::verify::VerifyArgs),
     /// Inspect and validate pin policies.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Pin(args) => cmd::pin::run(args),
+        Command::PinUpdate(c) => cmd::pin_update::run(c),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Config(c) => cmd::config::run(c),
         Command::Device(args) => cmd::device::run(args),

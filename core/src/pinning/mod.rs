@@ -15,6 +15,7 @@
 //! - `tls`: a rustls `ServerCertVerifier` for Rust clients.
 //! - `report`: TrustKit-shaped failure reports, deduplicated.
 //! - `certs`: reading and describing certificates.
+//! - `update`: signed pin-set updates ([`PinUpdater`], `docs/pin-updates.md`).
 
 pub(crate) mod certs;
 mod failure;
@@ -24,6 +25,7 @@ pub(crate) mod policy;
 mod report;
 mod strict;
 pub(crate) mod tls;
+pub(crate) mod update;
 mod verify;
 
 pub use certs::{CertParseError, CertificateSummary, certificates_from_bytes, to_pem};
@@ -36,6 +38,12 @@ pub use policy::{
 };
 pub use report::{AppInfo, DEDUP_WINDOW_SECS, PinFailureReport, ReportListener, ValidationResult};
 pub use tls::{HandshakeBlocked, PinningServerVerifier, client_config};
+pub use update::{
+    AcceptedUpdate, FileUpdateStore, KeyError, MAX_UPDATE_BYTES, MAX_VERSION, MergeViolation,
+    PAYLOAD_FORMAT, PinUpdater, PolicySource, StoreError, StoredUpdate, UpdateEnvelope,
+    UpdateError, UpdateKey, UpdateKeys, UpdatePayload, UpdateRules, UpdateStore, UpdateVerifier,
+    sign_update,
+};
 pub use verify::{CertificatePosition, ChainCertificate, PinDecision, PinOutcome, PinVerifier};
 
 #[cfg(test)]
