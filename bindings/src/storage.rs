@@ -277,6 +277,15 @@ pub enum StorageError {
     /// The store was wiped.
     #[error("the store has been wiped")]
     Wiped,
+    /// The store was wiped, but the KEK refused to be destroyed: copies of the files
+    /// taken earlier stay decryptable while the key exists.
+    #[error("store wiped ({files_removed} files removed), key not destroyed: {reason}")]
+    KekNotDestroyed {
+        /// How many files were removed.
+        files_removed: u64,
+        /// What the KEK reported.
+        reason: String,
+    },
     /// A file-system error.
     #[error("I/O error on {path}: {detail}")]
     Io {
@@ -324,6 +333,13 @@ impl From<core::StorageError> for StorageError {
             E::LockedOut { retry_after } => Self::LockedOut { retry_after },
             E::NoPasscode => Self::NoPasscode,
             E::Wiped => Self::Wiped,
+            E::KekNotDestroyed {
+                files_removed,
+                source,
+            } => Self::KekNotDestroyed {
+                files_removed,
+                reason: source.to_string(),
+            },
             E::Io { path, source } => Self::Io {
                 path: path.display().to_string(),
                 detail: source.to_string(),

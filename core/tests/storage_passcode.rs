@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
 
 use mamori::storage::{PasscodeCheck, PasscodePolicy, SecureStore, StorageError};
-use storage_common::{fixed_kek, soft_options};
+use storage_common::{CountingKek, fixed_kek, soft_options};
 
 fn policy() -> PasscodePolicy {
     PasscodePolicy {
@@ -150,4 +150,56 @@ fn wipes_the_store_after_n_failures() {
             .next()
             .is_none()
     );
+}
+
+#[test]
+fn wipe_after_deletes_everything_even_when_the_kek_refuses_destruction() {
+    // Issue 9 item 2: a KEK whose destroy() fails must not stop the wipe, or the
+    // item stays readable and every restart grants another guess.
+    let dir = tempfile::tempdir().unwrap();
+    let kek = CountingKek::new(fixed_kek(1));
+    kek.refuse_destroy
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let s = SecureStore::open(dir.path(), kek.clone(), soft_options()).unwrap();
+    s.put("account", b"secret").unwrap();
+    let p = PasscodePolicy {
+        wipe_after: NonZeroU32::new(1),
+        ..policy()
+    };
+    s.set_passcode("2468", &p).unwrap();
+    match s.verify_passcode("0000", t(0)) {
+        Err(StorageError::KekNotDestroyed { files_removed, .. }) => {
+            assert_eq!(files_removed, 4, "manifest, canary, passcode, one item")
+        }
+        other => panic!("expected KekNotDestroyed, got {other:?}"),
+    }
+    assert!(matches!(s.get("account"), Err(StorageError::Wiped)));
+    assert!(!dir.path().join("store.json").exists());
+    assert!(!dir.path().join("passcode.mme").exists());
+    assert!(
+        std::fs::read_dir(dir.path().join("items"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    // Reopening finds an empty store: the item is gone, no passcode to guess.
+    let s2 = SecureStore::open(dir.path(), kek.clone(), soft_options()).unwrap();
+    assert!(matches!(
+        s2.get("account"),
+        Err(StorageError::NotFound { .. })
+    ));
+    assert!(!s2.has_passcode().unwrap());
+    // An explicit wipe reports the KEK failure after removing the files.
+    s2.put("b", b"2").unwrap();
+    match s2.wipe() {
+        Err(StorageError::KekNotDestroyed {
+            files_removed,
+            source,
+        }) => {
+            assert_eq!(files_removed, 3);
+            assert!(matches!(source, mamori::storage::KekError::Backend { .. }));
+        }
+        other => panic!("expected KekNotDestroyed, got {other:?}"),
+    }
+    assert!(!dir.path().join("store.json").exists());
 }

@@ -210,7 +210,9 @@ impl SecureStore {
     ///
     /// Errors: [`StorageError::LockedOut`] during a back-off (the attempt is not
     /// counted), [`StorageError::NoPasscode`], and [`StorageError::Wiped`] when this
-    /// failure reached the configured wipe threshold (the store is gone).
+    /// failure reached the configured wipe threshold (the store is gone), or
+    /// [`StorageError::KekNotDestroyed`] if the store is gone but its KEK refused
+    /// destruction.
     pub fn verify_passcode(
         &self,
         passcode: &str,
@@ -261,6 +263,8 @@ impl SecureStore {
         }
         if let Some(limit) = policy.wipe_after {
             if state.failures >= limit.get() {
+                // A KEK that refuses destruction surfaces as `KekNotDestroyed`,
+                // after the files are gone.
                 self.wipe()?;
                 return Err(StorageError::Wiped);
             }

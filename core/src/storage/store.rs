@@ -724,17 +724,36 @@ impl SecureStore {
     /// Wipes the store (crypto-shredding): destroys the KEK where supported, then
     /// removes every file. The object refuses all further use with
     /// [`StorageError::Wiped`].
+    ///
+    /// The files are removed whatever the KEK says (a wipe never fails open): if
+    /// the KEK refuses destruction, the files are still removed and the failure is
+    /// reported afterwards as [`StorageError::KekNotDestroyed`].
     pub fn wipe(&self) -> Result<WipeReport, StorageError> {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.wiped = true;
         inner.cipher.clear_cache();
-        let kek_destroyed = match inner.cipher.kek().destroy() {
-            Ok(()) => true,
-            Err(KekError::Unsupported { .. }) => false,
-            Err(e) => return Err(e.into()),
+        let (kek_destroyed, kek_failure) = match inner.cipher.kek().destroy() {
+            Ok(()) => (true, None),
+            Err(KekError::Unsupported { .. }) => (false, None),
+            Err(e) => (false, Some(e)),
         };
+        let files_removed = self.remove_store_files()?;
+        if let Some(source) = kek_failure {
+            return Err(StorageError::KekNotDestroyed {
+                files_removed,
+                source,
+            });
+        }
+        Ok(WipeReport {
+            kek_destroyed,
+            files_removed,
+        })
+    }
+
+    /// Removes the manifest first (without it nothing left behind is a store),
+    /// then the canary, the passcode file and every item.
+    fn remove_store_files(&self) -> Result<u64, StorageError> {
         let mut files_removed = 0;
-        // The manifest goes first: without it nothing left behind is a store.
         for f in [MANIFEST, CANARY, PASSCODE_FILE] {
             files_removed += fsutil::remove_durably(&self.dir.join(f))? as u64;
         }
@@ -745,10 +764,7 @@ impl SecureStore {
             files_removed += 1;
         }
         fsutil::sync_dir(&items)?;
-        Ok(WipeReport {
-            kek_destroyed,
-            files_removed,
-        })
+        Ok(files_removed)
     }
 
     pub(crate) fn passcode_lock(&self) -> MutexGuard<'_, ()> {
