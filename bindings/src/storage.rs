@@ -369,12 +369,14 @@ pub struct StoreConfig {
 ///
 /// Hand-written rather than a mirror of the core's `PasscodePolicy`: the core uses
 /// `NonZeroU32` (iterations, wipe threshold), which has no FFI shape; zero is refused
-/// for `iterations` and means "never" for `wipe_after`.
+/// for `iterations` and means "never" for `wipe_after`. The core's floors (600,000
+/// iterations, `min_length` at least 4, no empty passcode) always apply: the core's
+/// test-only waiver is not exposed.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PasscodePolicy {
-    /// PBKDF2-HMAC-SHA256 iterations (default 600,000).
+    /// PBKDF2-HMAC-SHA256 iterations (default and floor 600,000).
     pub iterations: u32,
-    /// Shortest passcode accepted.
+    /// Shortest passcode accepted (at least 4; default 6).
     pub min_length: u32,
     /// Failures before the back-off starts.
     pub free_attempts: u32,
@@ -415,6 +417,8 @@ impl TryFrom<PasscodePolicy> for core::PasscodePolicy {
             base_delay: p.base_delay,
             max_delay: p.max_delay,
             wipe_after: std::num::NonZeroU32::new(p.wipe_after),
+            // The floors always apply over the FFI: apps cannot waive them.
+            floors: core::PolicyFloors::Enforced,
         })
     }
 }

@@ -6,7 +6,7 @@ mod storage_common;
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
 
-use mamori::storage::{PasscodeCheck, PasscodePolicy, SecureStore, StorageError};
+use mamori::storage::{PasscodeCheck, PasscodePolicy, PolicyFloors, SecureStore, StorageError};
 use storage_common::{CountingKek, fixed_kek, soft_options};
 
 fn policy() -> PasscodePolicy {
@@ -17,6 +17,8 @@ fn policy() -> PasscodePolicy {
         base_delay: Duration::from_secs(30),
         max_delay: Duration::from_secs(300),
         wipe_after: None,
+        // Fast tests: the named test-only escape, not a weaker floor.
+        floors: PolicyFloors::WaivedForTestsOnly,
     }
 }
 
@@ -202,4 +204,43 @@ fn wipe_after_deletes_everything_even_when_the_kek_refuses_destruction() {
         other => panic!("expected KekNotDestroyed, got {other:?}"),
     }
     assert!(!dir.path().join("store.json").exists());
+}
+
+#[test]
+fn passcode_policy_floors_are_enforced() {
+    // Issue 9 item 11: 1 PBKDF2 iteration, minimum length 0 and an empty
+    // passcode were accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    let refused = |r: Result<(), StorageError>, field: &str| match r {
+        Err(StorageError::InvalidInput { what, .. }) => assert_eq!(what, field),
+        other => panic!("expected InvalidInput for {field}, got {other:?}"),
+    };
+    let weak = PasscodePolicy {
+        iterations: NonZeroU32::new(1).unwrap(),
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &weak), "passcode policy");
+    let below = PasscodePolicy {
+        iterations: NonZeroU32::new(599_999).unwrap(),
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &below), "passcode policy");
+    let short = PasscodePolicy {
+        min_length: 0,
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &short), "passcode policy");
+    refused(s.set_passcode("", &short), "passcode policy");
+    assert!(!s.has_passcode().unwrap(), "nothing was set");
+    // The test-only escape waives the floors, never the empty-passcode check.
+    let waived = PasscodePolicy {
+        min_length: 0,
+        ..PasscodePolicy::fast_for_tests_only()
+    };
+    refused(s.set_passcode("", &waived), "passcode");
+    s.set_passcode("1", &waived).unwrap();
+    assert!(s.has_passcode().unwrap());
+    // The default policy meets the floors.
+    assert!(PasscodePolicy::default().check_floors().is_ok());
 }

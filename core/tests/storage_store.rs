@@ -282,10 +282,8 @@ fn rotation_rewraps_without_reencrypting() {
 }
 
 fn fast_passcode() -> mamori::storage::PasscodePolicy {
-    mamori::storage::PasscodePolicy {
-        iterations: std::num::NonZeroU32::new(1000).unwrap(),
-        ..Default::default()
-    }
+    // The named test-only escape from the iteration floor.
+    mamori::storage::PasscodePolicy::fast_for_tests_only()
 }
 
 #[test]
