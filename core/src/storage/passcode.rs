@@ -200,10 +200,20 @@ fn unix_ms(t: SystemTime) -> u64 {
 }
 
 impl SecureStore {
+    /// The verifier state. The canary records (authenticated) whether a passcode
+    /// is set: a recorded passcode whose file is missing is tampering or data loss
+    /// ([`StorageError::Corrupted`]); a file without the record is a set or a
+    /// removal that a crash interrupted, and reads as no passcode.
     fn load_passcode(&self) -> Result<Option<State>, StorageError> {
+        if !self.passcode_recorded()? {
+            return Ok(None);
+        }
         let path = self.passcode_path();
         let Some(bytes) = self.read_sealed(&path, "passcode", "", "passcode verifier")? else {
-            return Ok(None);
+            return Err(StorageError::Corrupted {
+                what: "passcode verifier".into(),
+                reason: "missing although the store records a passcode",
+            });
         };
         let state: State = serde_json::from_slice(&bytes).map_err(|_| StorageError::Corrupted {
             what: "passcode verifier".into(),
@@ -274,7 +284,12 @@ impl SecureStore {
             max_delay_ms: policy.max_delay.as_millis() as u64,
             wipe_after: policy.wipe_after.map(NonZeroU32::get),
         };
-        self.save_passcode(&state)
+        // The file first, then the record: a crash in between reads as no passcode.
+        self.save_passcode(&state)?;
+        if !self.passcode_recorded()? {
+            self.record_passcode(true)?;
+        }
+        Ok(())
     }
 
     /// Whether a passcode is set.
@@ -285,7 +300,13 @@ impl SecureStore {
     /// Removes the passcode; returns whether one was set.
     pub fn remove_passcode(&self) -> Result<bool, StorageError> {
         let _guard = self.passcode_lock();
-        self.remove_file(&self.passcode_path())
+        // The record first, then the file: a crash in between reads as no passcode.
+        let recorded = self.passcode_recorded()?;
+        if recorded {
+            self.record_passcode(false)?;
+        }
+        let existed = self.remove_file(&self.passcode_path())?;
+        Ok(recorded && existed)
     }
 
     /// Checks `passcode` at time `now`.
