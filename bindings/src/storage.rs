@@ -277,6 +277,15 @@ pub enum StorageError {
     /// The store was wiped.
     #[error("the store has been wiped")]
     Wiped,
+    /// The store was wiped, but the KEK refused to be destroyed: copies of the files
+    /// taken earlier stay decryptable while the key exists.
+    #[error("store wiped ({files_removed} files removed), key not destroyed: {reason}")]
+    KekNotDestroyed {
+        /// How many files were removed.
+        files_removed: u64,
+        /// What the KEK reported.
+        reason: String,
+    },
     /// A file-system error.
     #[error("I/O error on {path}: {detail}")]
     Io {
@@ -324,6 +333,13 @@ impl From<core::StorageError> for StorageError {
             E::LockedOut { retry_after } => Self::LockedOut { retry_after },
             E::NoPasscode => Self::NoPasscode,
             E::Wiped => Self::Wiped,
+            E::KekNotDestroyed {
+                files_removed,
+                source,
+            } => Self::KekNotDestroyed {
+                files_removed,
+                reason: source.to_string(),
+            },
             E::Io { path, source } => Self::Io {
                 path: path.display().to_string(),
                 detail: source.to_string(),
@@ -353,12 +369,14 @@ pub struct StoreConfig {
 ///
 /// Hand-written rather than a mirror of the core's `PasscodePolicy`: the core uses
 /// `NonZeroU32` (iterations, wipe threshold), which has no FFI shape; zero is refused
-/// for `iterations` and means "never" for `wipe_after`.
+/// for `iterations` and means "never" for `wipe_after`. The core's floors (600,000
+/// iterations, `min_length` at least 4, no empty passcode) always apply: the core's
+/// test-only waiver is not exposed.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PasscodePolicy {
-    /// PBKDF2-HMAC-SHA256 iterations (default 600,000).
+    /// PBKDF2-HMAC-SHA256 iterations (default and floor 600,000).
     pub iterations: u32,
-    /// Shortest passcode accepted.
+    /// Shortest passcode accepted (at least 4; default 6).
     pub min_length: u32,
     /// Failures before the back-off starts.
     pub free_attempts: u32,
@@ -399,6 +417,8 @@ impl TryFrom<PasscodePolicy> for core::PasscodePolicy {
             base_delay: p.base_delay,
             max_delay: p.max_delay,
             wipe_after: std::num::NonZeroU32::new(p.wipe_after),
+            // The floors always apply over the FFI: apps cannot waive them.
+            floors: core::PolicyFloors::Enforced,
         })
     }
 }

@@ -6,8 +6,8 @@ mod storage_common;
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
 
-use mamori::storage::{PasscodeCheck, PasscodePolicy, SecureStore, StorageError};
-use storage_common::{fixed_kek, soft_options};
+use mamori::storage::{PasscodeCheck, PasscodePolicy, PolicyFloors, SecureStore, StorageError};
+use storage_common::{CountingKek, fixed_kek, soft_options};
 
 fn policy() -> PasscodePolicy {
     PasscodePolicy {
@@ -17,6 +17,8 @@ fn policy() -> PasscodePolicy {
         base_delay: Duration::from_secs(30),
         max_delay: Duration::from_secs(300),
         wipe_after: None,
+        // Fast tests: the named test-only escape, not a weaker floor.
+        floors: PolicyFloors::WaivedForTestsOnly,
     }
 }
 
@@ -150,4 +152,95 @@ fn wipes_the_store_after_n_failures() {
             .next()
             .is_none()
     );
+}
+
+#[test]
+fn wipe_after_deletes_everything_even_when_the_kek_refuses_destruction() {
+    // Issue 9 item 2: a KEK whose destroy() fails must not stop the wipe, or the
+    // item stays readable and every restart grants another guess.
+    let dir = tempfile::tempdir().unwrap();
+    let kek = CountingKek::new(fixed_kek(1));
+    kek.refuse_destroy
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let s = SecureStore::open(dir.path(), kek.clone(), soft_options()).unwrap();
+    s.put("account", b"secret").unwrap();
+    let p = PasscodePolicy {
+        wipe_after: NonZeroU32::new(1),
+        ..policy()
+    };
+    s.set_passcode("2468", &p).unwrap();
+    match s.verify_passcode("0000", t(0)) {
+        Err(StorageError::KekNotDestroyed { files_removed, .. }) => {
+            assert_eq!(files_removed, 4, "manifest, canary, passcode, one item")
+        }
+        other => panic!("expected KekNotDestroyed, got {other:?}"),
+    }
+    assert!(matches!(s.get("account"), Err(StorageError::Wiped)));
+    assert!(!dir.path().join("store.json").exists());
+    assert!(!dir.path().join("passcode.mme").exists());
+    assert!(
+        std::fs::read_dir(dir.path().join("items"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    // Reopening finds an empty store: the item is gone, no passcode to guess.
+    let s2 = SecureStore::open(dir.path(), kek.clone(), soft_options()).unwrap();
+    assert!(matches!(
+        s2.get("account"),
+        Err(StorageError::NotFound { .. })
+    ));
+    assert!(!s2.has_passcode().unwrap());
+    // An explicit wipe reports the KEK failure after removing the files.
+    s2.put("b", b"2").unwrap();
+    match s2.wipe() {
+        Err(StorageError::KekNotDestroyed {
+            files_removed,
+            source,
+        }) => {
+            assert_eq!(files_removed, 3);
+            assert!(matches!(source, mamori::storage::KekError::Backend { .. }));
+        }
+        other => panic!("expected KekNotDestroyed, got {other:?}"),
+    }
+    assert!(!dir.path().join("store.json").exists());
+}
+
+#[test]
+fn passcode_policy_floors_are_enforced() {
+    // Issue 9 item 11: 1 PBKDF2 iteration, minimum length 0 and an empty
+    // passcode were accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let s = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
+    let refused = |r: Result<(), StorageError>, field: &str| match r {
+        Err(StorageError::InvalidInput { what, .. }) => assert_eq!(what, field),
+        other => panic!("expected InvalidInput for {field}, got {other:?}"),
+    };
+    let weak = PasscodePolicy {
+        iterations: NonZeroU32::new(1).unwrap(),
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &weak), "passcode policy");
+    let below = PasscodePolicy {
+        iterations: NonZeroU32::new(599_999).unwrap(),
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &below), "passcode policy");
+    let short = PasscodePolicy {
+        min_length: 0,
+        ..PasscodePolicy::default()
+    };
+    refused(s.set_passcode("246813", &short), "passcode policy");
+    refused(s.set_passcode("", &short), "passcode policy");
+    assert!(!s.has_passcode().unwrap(), "nothing was set");
+    // The test-only escape waives the floors, never the empty-passcode check.
+    let waived = PasscodePolicy {
+        min_length: 0,
+        ..PasscodePolicy::fast_for_tests_only()
+    };
+    refused(s.set_passcode("", &waived), "passcode");
+    s.set_passcode("1", &waived).unwrap();
+    assert!(s.has_passcode().unwrap());
+    // The default policy meets the floors.
+    assert!(PasscodePolicy::default().check_floors().is_ok());
 }

@@ -282,10 +282,8 @@ fn rotation_rewraps_without_reencrypting() {
 }
 
 fn fast_passcode() -> mamori::storage::PasscodePolicy {
-    mamori::storage::PasscodePolicy {
-        iterations: std::num::NonZeroU32::new(1000).unwrap(),
-        ..Default::default()
-    }
+    // The named test-only escape from the iteration floor.
+    mamori::storage::PasscodePolicy::fast_for_tests_only()
 }
 
 #[test]
@@ -591,4 +589,55 @@ fn encrypted_files_are_rewrapped_after_a_rotation() {
     assert_eq!(before[before.len() - tail..], after[after.len() - tail..]);
     s.decrypt_file("doc", &enc, &out).unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), data);
+}
+
+#[test]
+fn a_missing_manifest_or_passcode_file_is_an_error_not_a_fresh_start() {
+    // Issue 9 item 3: deleting store.json re-created the store (deleting every
+    // item and the passcode) and returned success; deleting passcode.mme read
+    // as "no passcode set".
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), fixed_kek(1)).unwrap();
+    s.put("account", b"secret").unwrap();
+    s.set_passcode("123456", &fast_passcode()).unwrap();
+    drop(s);
+    std::fs::remove_file(dir.path().join("passcode.mme")).unwrap();
+    let s = open(dir.path(), fixed_kek(1)).unwrap();
+    assert!(
+        matches!(s.has_passcode(), Err(StorageError::Corrupted { .. })),
+        "{:?}",
+        s.has_passcode()
+    );
+    assert!(matches!(
+        s.verify_passcode("123456", std::time::SystemTime::now()),
+        Err(StorageError::Corrupted { .. })
+    ));
+    drop(s);
+    std::fs::remove_file(dir.path().join("store.json")).unwrap();
+    match open(dir.path(), fixed_kek(1)) {
+        Err(StorageError::Corrupted { what, .. }) => assert!(what.ends_with("store.json")),
+        other => panic!("expected Corrupted, got {other:?}"),
+    }
+    assert!(item_file(dir.path(), "account").exists(), "nothing deleted");
+    // Only an empty or absent directory creates a store.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(open(empty.path(), fixed_kek(1)).is_ok());
+    assert!(open(&empty.path().join("absent"), fixed_kek(1)).is_ok());
+}
+
+#[test]
+fn an_interrupted_wipe_is_finished_on_open() {
+    // A crash after the wipe marker: the next open removes what is left and
+    // creates a new store (the missing-manifest rule must not brick it).
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), fixed_kek(1)).unwrap();
+    s.put("account", b"secret").unwrap();
+    drop(s);
+    let path = dir.path().join("store.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    m["wiping"] = serde_json::Value::Bool(true);
+    std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let s = open(dir.path(), fixed_kek(1)).unwrap();
+    assert!(s.list().unwrap().is_empty());
+    assert!(!s.has_passcode().unwrap());
 }

@@ -174,6 +174,20 @@ pub enum StorageError {
     /// The store was wiped (explicitly or after too many wrong passcodes).
     #[error("the store has been wiped")]
     Wiped,
+    /// The store was wiped (every file removed, the object refuses further use),
+    /// but the KEK refused to be destroyed: copies of the files taken earlier stay
+    /// decryptable for as long as the key exists. The app should delete the key by
+    /// other means (e.g. remove the keystore alias) or report the device.
+    #[error(
+        "the store was wiped ({files_removed} files removed) but its key-encryption key was not destroyed: {source}"
+    )]
+    KekNotDestroyed {
+        /// How many files were removed.
+        files_removed: u64,
+        /// What the KEK reported.
+        #[source]
+        source: KekError,
+    },
     /// A file-system operation failed.
     #[error("I/O error on {path}: {source}")]
     Io {

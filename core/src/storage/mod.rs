@@ -32,7 +32,9 @@ pub use envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader, FIXED_HEADER_LEN
 pub use error::{KekError, KeyLossReason, StorageError};
 pub use kek::{DEK_LEN, Kek, SecurityLevel, SoftwareKek};
 pub use keyring_kek::OsKeyringKek;
-pub use passcode::{PasscodeCheck, PasscodePolicy};
+pub use passcode::{
+    MIN_PASSCODE_LENGTH_FLOOR, MIN_PBKDF2_ITERATIONS, PasscodeCheck, PasscodePolicy, PolicyFloors,
+};
 pub use store::{MAX_NAME_LEN, RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
 pub use stream::{
     DEFAULT_SEGMENT_LOG2, SEGMENT_LOG2_RANGE, StreamHeader, decrypt_file, decrypt_stream,

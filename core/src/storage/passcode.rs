@@ -1,8 +1,10 @@
 //! A local passcode verifier (DEV-3, APP-1) kept inside the secure store.
 //!
 //! The passcode itself is never stored: only a PBKDF2-HMAC-SHA256 hash (ring) with
-//! a random salt and a configurable iteration count, and ring's verification
-//! compares in constant time. The verifier state, including the failure counter,
+//! a random salt and a configurable iteration count (at least
+//! [`MIN_PBKDF2_ITERATIONS`], OWASP 2023; the floors can be waived only by the
+//! test-only [`PolicyFloors::WaivedForTestsOnly`]), and ring's verification
+//! compares in constant time. Empty passcodes are always refused. The verifier state, including the failure counter,
 //! lives in the store (sealed like any item), so it is protected by the KEK and
 //! written atomically.
 //!
@@ -29,6 +31,30 @@ use super::error::{KekError, StorageError};
 use super::store::SecureStore;
 
 const KDF_NAME: &str = "pbkdf2-hmac-sha256";
+
+/// The fewest PBKDF2-HMAC-SHA256 iterations [`SecureStore::set_passcode`] accepts
+/// (OWASP Password Storage Cheat Sheet, 2023).
+pub const MIN_PBKDF2_ITERATIONS: u32 = 600_000;
+
+/// The smallest `min_length` [`SecureStore::set_passcode`] accepts: a 4-digit PIN,
+/// the shortest lock-screen PIN Android and iOS allow. With the back-off and an
+/// optional wipe this bounds on-device guessing; an attacker with a copy of the
+/// store still needs the KEK. The default policy asks for 6.
+pub const MIN_PASSCODE_LENGTH_FLOOR: usize = 4;
+
+/// Whether the floors on a [`PasscodePolicy`] apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyFloors {
+    /// Production: at least [`MIN_PBKDF2_ITERATIONS`] iterations and a
+    /// `min_length` of at least [`MIN_PASSCODE_LENGTH_FLOOR`].
+    #[default]
+    Enforced,
+    /// **Tests only**: accept fewer iterations and a shorter `min_length`, so that
+    /// test suites run fast. Never use this in an app; the FFI does not expose it.
+    /// An empty passcode is refused even here.
+    WaivedForTestsOnly,
+}
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
 
@@ -47,6 +73,8 @@ pub struct PasscodePolicy {
     pub max_delay: Duration,
     /// Wipe the store after this many consecutive failures.
     pub wipe_after: Option<NonZeroU32>,
+    /// Whether the iteration and length floors apply (always, except in tests).
+    pub floors: PolicyFloors,
 }
 
 impl Default for PasscodePolicy {
@@ -60,11 +88,51 @@ impl Default for PasscodePolicy {
             base_delay: Duration::from_secs(30),
             max_delay: Duration::from_secs(3600),
             wipe_after: None,
+            floors: PolicyFloors::Enforced,
         }
     }
 }
 
 impl PasscodePolicy {
+    /// **Tests only**: the default policy with 1,000 iterations and the floors
+    /// waived ([`PolicyFloors::WaivedForTestsOnly`]).
+    pub fn fast_for_tests_only() -> Self {
+        Self {
+            iterations: NonZeroU32::new(1000).expect("non-zero"),
+            floors: PolicyFloors::WaivedForTestsOnly,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the floors (unless waived for tests).
+    ///
+    /// Errors: [`StorageError::InvalidInput`] (`what: "passcode policy"`) naming
+    /// the floor that was not met.
+    pub fn check_floors(&self) -> Result<(), StorageError> {
+        if self.floors == PolicyFloors::WaivedForTestsOnly {
+            return Ok(());
+        }
+        if self.iterations.get() < MIN_PBKDF2_ITERATIONS {
+            return Err(StorageError::InvalidInput {
+                what: "passcode policy",
+                reason: format!(
+                    "{} PBKDF2 iterations, the floor is {MIN_PBKDF2_ITERATIONS} (OWASP 2023)",
+                    self.iterations
+                ),
+            });
+        }
+        if self.min_length < MIN_PASSCODE_LENGTH_FLOOR {
+            return Err(StorageError::InvalidInput {
+                what: "passcode policy",
+                reason: format!(
+                    "minimum length {}, the floor is {MIN_PASSCODE_LENGTH_FLOOR}",
+                    self.min_length
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The lock-out after `failures` consecutive failures.
     pub fn delay_after(&self, failures: u32) -> Duration {
         if failures <= self.free_attempts {
@@ -118,6 +186,9 @@ impl State {
             base_delay: Duration::from_millis(self.base_delay_ms),
             max_delay: Duration::from_millis(self.max_delay_ms),
             wipe_after: self.wipe_after.and_then(NonZeroU32::new),
+            // Floors are checked when a passcode is set; a stored state is
+            // authenticated and verified with the parameters it was set with.
+            floors: PolicyFloors::WaivedForTestsOnly,
         }
     }
 }
@@ -129,10 +200,20 @@ fn unix_ms(t: SystemTime) -> u64 {
 }
 
 impl SecureStore {
+    /// The verifier state. The canary records (authenticated) whether a passcode
+    /// is set: a recorded passcode whose file is missing is tampering or data loss
+    /// ([`StorageError::Corrupted`]); a file without the record is a set or a
+    /// removal that a crash interrupted, and reads as no passcode.
     fn load_passcode(&self) -> Result<Option<State>, StorageError> {
+        if !self.passcode_recorded()? {
+            return Ok(None);
+        }
         let path = self.passcode_path();
         let Some(bytes) = self.read_sealed(&path, "passcode", "", "passcode verifier")? else {
-            return Ok(None);
+            return Err(StorageError::Corrupted {
+                what: "passcode verifier".into(),
+                reason: "missing although the store records a passcode",
+            });
         };
         let state: State = serde_json::from_slice(&bytes).map_err(|_| StorageError::Corrupted {
             what: "passcode verifier".into(),
@@ -153,11 +234,22 @@ impl SecureStore {
     }
 
     /// Sets (or replaces) the passcode.
+    ///
+    /// Errors: [`StorageError::InvalidInput`] for a policy below the floors
+    /// (`what: "passcode policy"`, see [`PasscodePolicy::check_floors`]), an empty
+    /// passcode or one shorter than `policy.min_length` (`what: "passcode"`).
     pub fn set_passcode(
         &self,
         passcode: &str,
         policy: &PasscodePolicy,
     ) -> Result<(), StorageError> {
+        policy.check_floors()?;
+        if passcode.is_empty() {
+            return Err(StorageError::InvalidInput {
+                what: "passcode",
+                reason: "empty".into(),
+            });
+        }
         if passcode.chars().count() < policy.min_length {
             return Err(StorageError::InvalidInput {
                 what: "passcode",
@@ -192,7 +284,12 @@ impl SecureStore {
             max_delay_ms: policy.max_delay.as_millis() as u64,
             wipe_after: policy.wipe_after.map(NonZeroU32::get),
         };
-        self.save_passcode(&state)
+        // The file first, then the record: a crash in between reads as no passcode.
+        self.save_passcode(&state)?;
+        if !self.passcode_recorded()? {
+            self.record_passcode(true)?;
+        }
+        Ok(())
     }
 
     /// Whether a passcode is set.
@@ -203,14 +300,22 @@ impl SecureStore {
     /// Removes the passcode; returns whether one was set.
     pub fn remove_passcode(&self) -> Result<bool, StorageError> {
         let _guard = self.passcode_lock();
-        self.remove_file(&self.passcode_path())
+        // The record first, then the file: a crash in between reads as no passcode.
+        let recorded = self.passcode_recorded()?;
+        if recorded {
+            self.record_passcode(false)?;
+        }
+        let existed = self.remove_file(&self.passcode_path())?;
+        Ok(recorded && existed)
     }
 
     /// Checks `passcode` at time `now`.
     ///
     /// Errors: [`StorageError::LockedOut`] during a back-off (the attempt is not
     /// counted), [`StorageError::NoPasscode`], and [`StorageError::Wiped`] when this
-    /// failure reached the configured wipe threshold (the store is gone).
+    /// failure reached the configured wipe threshold (the store is gone), or
+    /// [`StorageError::KekNotDestroyed`] if the store is gone but its KEK refused
+    /// destruction.
     pub fn verify_passcode(
         &self,
         passcode: &str,
@@ -261,6 +366,8 @@ impl SecureStore {
         }
         if let Some(limit) = policy.wipe_after {
             if state.failures >= limit.get() {
+                // A KEK that refuses destruction surfaces as `KekNotDestroyed`,
+                // after the files are gone.
                 self.wipe()?;
                 return Err(StorageError::Wiped);
             }

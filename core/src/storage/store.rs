@@ -13,9 +13,7 @@
 //! rename, directory fsync), so after a crash each item holds its old or its new
 //! value. The manifest is the commit record: it is written last when a store is
 //! created, first (with the rotation state) when a KEK rotation starts and last
-//! when it ends. Without a manifest the directory is not a store, and leftovers
-//! (unreadable anyway, since every item's context contains the random store id)
-//! are removed.
+//! when it ends.
 //!
 //! **Key loss is a typed state, never a silent regeneration** (the failure the
 //! Jetpack Security and Tink anchors show). When a data key cannot be unwrapped,
@@ -30,8 +28,16 @@
 //! opened with the new KEK and the old one as a previous key.
 //!
 //! **Wipe** is crypto-shredding: the KEK is destroyed first (where the KEK supports
-//! it), then the files are removed. Flash storage does not reliably overwrite in
-//! place, so destroying the key is what makes remnants unreadable.
+//! it), then the manifest is marked `wiping` and the files are removed, the
+//! manifest last; an interrupted wipe is finished by the next open. Flash storage
+//! does not reliably overwrite in place, so destroying the key is what makes
+//! remnants unreadable.
+//!
+//! **Missing files are never a fresh start.** Only an empty or absent directory
+//! (or the canary alone, left by an interrupted creation) creates a store; a
+//! directory with items or a passcode but no manifest is
+//! [`StorageError::Corrupted`]. Whether a passcode is set is recorded in the
+//! authenticated canary, so a deleted passcode file is `Corrupted` too.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -51,7 +57,11 @@ const CANARY: &str = "canary.mme";
 const ITEMS: &str = "items";
 pub(crate) const PASSCODE_FILE: &str = "passcode.mme";
 const ITEM_EXT: &str = ".mme";
-const CANARY_VALUE: &[u8] = b"mamori canary v1";
+/// The canary of stores written before the passcode record (read, then upgraded).
+const LEGACY_CANARY_VALUE: &[u8] = b"mamori canary v1";
+/// The canary: a fixed prefix and the authenticated passcode record.
+const CANARY_NO_PASSCODE: &[u8] = b"mamori canary v2\0passcode=0";
+const CANARY_PASSCODE: &[u8] = b"mamori canary v2\0passcode=1";
 const STORE_FORMAT: u32 = 1;
 /// Longest item name in bytes (hex-encoded it must fit a 255-byte file name).
 pub const MAX_NAME_LEN: usize = 120;
@@ -125,6 +135,28 @@ struct Manifest {
     kek_id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rotating_from: Vec<String>,
+    /// A wipe has started: the next open finishes it and creates a new store.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    wiping: bool,
+}
+
+fn canary_value(passcode: bool) -> &'static [u8] {
+    if passcode {
+        CANARY_PASSCODE
+    } else {
+        CANARY_NO_PASSCODE
+    }
+}
+
+/// The passcode record in a canary value: `Some(None)` for a legacy canary
+/// (no record), `None` for a value that is not a canary.
+fn parse_canary(v: &[u8]) -> Option<Option<bool>> {
+    match v {
+        LEGACY_CANARY_VALUE => Some(None),
+        CANARY_NO_PASSCODE => Some(Some(false)),
+        CANARY_PASSCODE => Some(Some(true)),
+        _ => None,
+    }
 }
 
 /// What a rotation did.
@@ -255,10 +287,25 @@ impl SecureStore {
         let manifest_path = dir.join(MANIFEST);
         let manifest = match read_optional(&manifest_path)? {
             Some(bytes) => {
-                serde_json::from_slice::<Manifest>(&bytes).map_err(|_| StorageError::Corrupted {
+                let m = serde_json::from_slice::<Manifest>(&bytes).map_err(|_| {
+                    StorageError::Corrupted {
+                        what: manifest_path.display().to_string(),
+                        reason: "manifest is not valid JSON of the expected shape",
+                    }
+                })?;
+                if m.wiping {
+                    // An interrupted wipe: finish it, then start afresh.
+                    Self::remove_files(&dir)?;
+                    Self::create(&dir, &cipher)?
+                } else {
+                    m
+                }
+            }
+            None if Self::holds_store_data(&dir)? => {
+                return Err(StorageError::Corrupted {
                     what: manifest_path.display().to_string(),
-                    reason: "manifest is not valid JSON of the expected shape",
-                })?
+                    reason: "manifest missing from a directory that holds items or a passcode",
+                });
             }
             None => Self::create(&dir, &cipher)?,
         };
@@ -284,7 +331,8 @@ impl SecureStore {
         present.extend(manifest.rotating_from.iter().cloned());
         present.retain(|id| id != cipher.kek_id());
         if present.is_empty() {
-            store.verify_canary(&manifest.store_id, &cipher)?;
+            let record = store.verify_canary(&manifest.store_id, &cipher)?;
+            store.upgrade_legacy_canary(record)?;
             return Ok(store);
         }
         // The store is (partly) under other keys: rotate to `kek`.
@@ -313,7 +361,48 @@ impl SecureStore {
             let mut inner = store.inner.write().unwrap_or_else(|p| p.into_inner());
             store.run_rotation(&mut inner, &manifest, &from, &cipher)?;
         }
+        let record = store.passcode_record_raw()?;
+        store.upgrade_legacy_canary(record)?;
         Ok(store)
+    }
+
+    /// Whether a directory without a manifest holds anything but the leftovers of
+    /// an interrupted creation (a canary, temporary files): items or a passcode
+    /// file mean a store lost its manifest, which is never a fresh start.
+    fn holds_store_data(dir: &Path) -> Result<bool, StorageError> {
+        let items = dir.join(ITEMS);
+        let has_items = std::fs::read_dir(&items)
+            .map_err(StorageError::io(&items))?
+            .next()
+            .is_some();
+        Ok(has_items || dir.join(PASSCODE_FILE).exists())
+    }
+
+    /// A store written before the passcode record gets one, from whether its
+    /// passcode file exists (trusted once, on the first open after the upgrade).
+    fn upgrade_legacy_canary(&self, record: Option<bool>) -> Result<(), StorageError> {
+        if record.is_none() {
+            let _guard = self.passcode_lock();
+            self.record_passcode(self.passcode_path().exists())?;
+        }
+        Ok(())
+    }
+
+    /// The passcode record in the (authenticated) canary; `None` for a legacy canary.
+    fn passcode_record_raw(&self) -> Result<Option<bool>, StorageError> {
+        let inner = self.read_inner()?;
+        self.check_canary(&inner.store_id, &inner.cipher, false)
+    }
+
+    /// Whether the store records that a passcode is set (see `passcode`).
+    pub(crate) fn passcode_recorded(&self) -> Result<bool, StorageError> {
+        Ok(self.passcode_record_raw()?.unwrap_or(false))
+    }
+
+    /// Rewrites the canary with the passcode record; the caller holds the
+    /// passcode lock.
+    pub(crate) fn record_passcode(&self, set: bool) -> Result<(), StorageError> {
+        self.write_sealed(&self.dir.join(CANARY), "canary", "", canary_value(set))
     }
 
     /// The store's directory.
@@ -345,7 +434,8 @@ impl SecureStore {
     /// Creates a new store: random id, canary, then the manifest (commit point).
     fn create(dir: &Path, cipher: &EnvelopeCipher) -> Result<Manifest, StorageError> {
         // Leftovers without a manifest are unreadable (their context holds a store
-        // id that no longer exists): an interrupted creation or wipe.
+        // id that no longer exists): an interrupted creation or wipe. (`open` only
+        // gets here for a directory without items or passcode, or a marked wipe.)
         let items = dir.join(ITEMS);
         for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {
             let entry = entry.map_err(StorageError::io(&items))?;
@@ -367,8 +457,12 @@ impl SecureStore {
             store_id: hex(&id),
             kek_id: cipher.kek_id().to_owned(),
             rotating_from: Vec::new(),
+            wiping: false,
         };
-        let canary = cipher.seal(&context(&manifest.store_id, "canary", ""), CANARY_VALUE)?;
+        let canary = cipher.seal(
+            &context(&manifest.store_id, "canary", ""),
+            canary_value(false),
+        )?;
         fsutil::write_bytes_atomically(&dir.join(CANARY), &canary)?;
         Self::write_manifest(dir, &manifest)?;
         Ok(manifest)
@@ -386,7 +480,7 @@ impl SecureStore {
         store_id: &str,
         cipher: &EnvelopeCipher,
         uncached: bool,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Option<bool>, StorageError> {
         let path = self.dir.join(CANARY);
         let bytes = read_optional(&path)?.ok_or(StorageError::Corrupted {
             what: path.display().to_string(),
@@ -412,8 +506,7 @@ impl SecureStore {
             cipher.open(&context(store_id, "canary", ""), &bytes)
         };
         match result {
-            Ok(v) if v.as_slice() == CANARY_VALUE => Ok(()),
-            Ok(_) => Err(corrupted("canary has the wrong value")),
+            Ok(v) => parse_canary(&v).ok_or_else(|| corrupted("canary has the wrong value")),
             Err(StorageError::Kek(KekError::UnwrapFailed)) => {
                 Err(key_loss(cipher.kek_id(), KeyLossReason::CanaryRejected))
             }
@@ -424,7 +517,11 @@ impl SecureStore {
         }
     }
 
-    fn verify_canary(&self, store_id: &str, cipher: &EnvelopeCipher) -> Result<(), StorageError> {
+    fn verify_canary(
+        &self,
+        store_id: &str,
+        cipher: &EnvelopeCipher,
+    ) -> Result<Option<bool>, StorageError> {
         self.check_canary(store_id, cipher, false)
     }
 
@@ -619,6 +716,7 @@ impl SecureStore {
             store_id: inner.store_id.clone(),
             kek_id: inner.cipher.kek_id().to_owned(),
             rotating_from: Vec::new(),
+            wiping: false,
         };
         let old = inner.cipher.clone();
         self.run_rotation(&mut inner, &manifest, &[old], &new)
@@ -644,6 +742,7 @@ impl SecureStore {
                 store_id: store_id.clone(),
                 kek_id: to.kek_id().to_owned(),
                 rotating_from,
+                wiping: false,
             },
         )?;
         let mut report = RotationReport::default();
@@ -668,6 +767,7 @@ impl SecureStore {
                 store_id,
                 kek_id: to.kek_id().to_owned(),
                 rotating_from: Vec::new(),
+                wiping: false,
             },
         )?;
         for c in from {
@@ -724,31 +824,58 @@ impl SecureStore {
     /// Wipes the store (crypto-shredding): destroys the KEK where supported, then
     /// removes every file. The object refuses all further use with
     /// [`StorageError::Wiped`].
+    ///
+    /// The files are removed whatever the KEK says (a wipe never fails open): if
+    /// the KEK refuses destruction, the files are still removed and the failure is
+    /// reported afterwards as [`StorageError::KekNotDestroyed`].
     pub fn wipe(&self) -> Result<WipeReport, StorageError> {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.wiped = true;
         inner.cipher.clear_cache();
-        let kek_destroyed = match inner.cipher.kek().destroy() {
-            Ok(()) => true,
-            Err(KekError::Unsupported { .. }) => false,
-            Err(e) => return Err(e.into()),
+        let (kek_destroyed, kek_failure) = match inner.cipher.kek().destroy() {
+            Ok(()) => (true, None),
+            Err(KekError::Unsupported { .. }) => (false, None),
+            Err(e) => (false, Some(e)),
         };
-        let mut files_removed = 0;
-        // The manifest goes first: without it nothing left behind is a store.
-        for f in [MANIFEST, CANARY, PASSCODE_FILE] {
-            files_removed += fsutil::remove_durably(&self.dir.join(f))? as u64;
+        // Commit point of the wipe: a crash from here on is finished by `open`.
+        Self::write_manifest(
+            &self.dir,
+            &Manifest {
+                format: STORE_FORMAT,
+                store_id: inner.store_id.clone(),
+                kek_id: inner.cipher.kek_id().to_owned(),
+                rotating_from: Vec::new(),
+                wiping: true,
+            },
+        )?;
+        let files_removed = Self::remove_files(&self.dir)?;
+        if let Some(source) = kek_failure {
+            return Err(StorageError::KekNotDestroyed {
+                files_removed,
+                source,
+            });
         }
-        let items = self.dir.join(ITEMS);
+        Ok(WipeReport {
+            kek_destroyed,
+            files_removed,
+        })
+    }
+
+    /// Removes the items, the passcode file and the canary, then the manifest
+    /// last (it holds the wipe marker until nothing else is left).
+    fn remove_files(dir: &Path) -> Result<u64, StorageError> {
+        let mut files_removed = 0;
+        let items = dir.join(ITEMS);
         for entry in std::fs::read_dir(&items).map_err(StorageError::io(&items))? {
             let entry = entry.map_err(StorageError::io(&items))?;
             std::fs::remove_file(entry.path()).map_err(StorageError::io(entry.path()))?;
             files_removed += 1;
         }
         fsutil::sync_dir(&items)?;
-        Ok(WipeReport {
-            kek_destroyed,
-            files_removed,
-        })
+        for f in [PASSCODE_FILE, CANARY, MANIFEST] {
+            files_removed += fsutil::remove_durably(&dir.join(f))? as u64;
+        }
+        Ok(files_removed)
     }
 
     pub(crate) fn passcode_lock(&self) -> MutexGuard<'_, ()> {

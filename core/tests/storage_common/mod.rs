@@ -20,6 +20,8 @@ pub struct CountingKek {
     pub id_override: Option<String>,
     /// Every call fails with KeyInvalidated.
     pub invalidated: std::sync::atomic::AtomicBool,
+    /// `destroy()` fails with a backend error (a keystore that refuses deletion).
+    pub refuse_destroy: std::sync::atomic::AtomicBool,
 }
 
 impl CountingKek {
@@ -31,6 +33,7 @@ impl CountingKek {
             fail_wraps_after: AtomicUsize::new(usize::MAX),
             id_override: None,
             invalidated: Default::default(),
+            refuse_destroy: Default::default(),
         })
     }
 
@@ -70,6 +73,14 @@ impl Kek for CountingKek {
         }
         self.unwraps.fetch_add(1, Ordering::SeqCst);
         self.inner.unwrap(wrapped, aad)
+    }
+    fn destroy(&self) -> Result<(), KekError> {
+        if self.refuse_destroy.load(Ordering::SeqCst) {
+            return Err(KekError::Backend {
+                reason: "test: keystore refuses deletion".into(),
+            });
+        }
+        self.inner.destroy()
     }
 }
 

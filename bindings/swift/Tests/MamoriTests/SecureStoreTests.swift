@@ -238,7 +238,6 @@ final class SecureStoreTests: XCTestCase {
         let storage = try open(SoftwareKek.ephemeral())
         try storage.set("secret", for: "account")
         var policy = defaultPasscodePolicy()
-        policy.iterations = 2000
         policy.minLength = 4
         policy.freeAttempts = 1
         policy.baseDelay = 30

@@ -219,7 +219,6 @@ class SecureStorageTest {
         open(kek).use { s ->
             s.putString("account", "secret")
             s.passcode.set("2468".toCharArray()) {
-                iterations = 2000u
                 minLength = 4u
                 freeAttempts = 1u
                 baseDelay = Duration.ofSeconds(30)
