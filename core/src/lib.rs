@@ -19,6 +19,7 @@ pub mod audit;
 pub mod date;
 pub mod device;
 pub mod guideline;
+pub mod limits;
 pub mod pinning;
 mod policy_format;
 pub mod storage;

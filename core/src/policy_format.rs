@@ -30,15 +30,30 @@ impl PolicyFormat {
         }
     }
 
-    /// Deserialises `text`; the error is the parser's message (with line and
-    /// column), trimmed.
-    pub(crate) fn deserialize<T: DeserializeOwned>(self, text: &str) -> Result<T, String> {
+    /// Deserialises `text` once its size and nesting are within
+    /// [`crate::limits`]; a syntax error is the parser's message (with line
+    /// and column), trimmed.
+    pub(crate) fn deserialize<T: DeserializeOwned>(self, text: &str) -> Result<T, FormatError> {
+        match self {
+            Self::Toml => crate::limits::check_toml(text),
+            Self::Json => crate::limits::check_json(text.as_bytes()),
+        }
+        .map_err(FormatError::Limit)?;
         let res = match self {
             Self::Toml => toml::from_str(text).map_err(|e| e.to_string()),
             Self::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
         };
-        res.map_err(|msg| msg.trim().to_owned())
+        res.map_err(|msg| FormatError::Syntax(msg.trim().to_owned()))
     }
+}
+
+/// Why a policy text could not be deserialised.
+#[derive(Debug)]
+pub(crate) enum FormatError {
+    /// The parser's message.
+    Syntax(String),
+    /// The text exceeds a size or nesting limit.
+    Limit(crate::limits::LimitError),
 }
 
 /// Writes `header` then one indented line per problem: the shape of every

@@ -26,12 +26,17 @@ use crate::pinning::host::is_public_suffix;
 
 /// Parses a property list (XML or binary) or a JSON object into a dictionary.
 pub(crate) fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, ImportError> {
+    let limited = |limit| ImportError::Limit {
+        file: file.to_owned(),
+        limit,
+    };
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .map(|i| &bytes[i..])
         .unwrap_or(&[]);
     if trimmed.first() == Some(&b'{') {
+        crate::limits::check_json(bytes).map_err(limited)?;
         let json: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ImportError::Syntax {
                 location: Location::new(file, Some(e.line() as u32)),
@@ -43,6 +48,9 @@ pub(crate) fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, I
             _ => unreachable!("a JSON object converts to a dictionary"),
         };
     }
+    // Parsing, and dropping, a deep `plist::Value` recurses: check the
+    // depth on the bytes first.
+    crate::limits::check_plist(bytes).map_err(limited)?;
     let value =
         Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Syntax {
             location: Location::new(file, None),

@@ -35,6 +35,14 @@ pub enum ImportError {
         /// The platform's reason.
         reason: String,
     },
+    /// The input exceeds a size or nesting limit ([`crate::limits`]).
+    #[error("{file}: {limit}")]
+    Limit {
+        /// The file.
+        file: String,
+        /// Which limit.
+        limit: crate::limits::LimitError,
+    },
     /// The format could not be recognised from the content.
     #[error(
         "{file}: cannot tell the format ({reason}); pass --from nsc|trustkit|ats|okhttp|mamori"

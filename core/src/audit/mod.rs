@@ -118,6 +118,10 @@ pub fn import_bytes(
     nsc: NscOptions,
     base_dir: Option<&Path>,
 ) -> Result<AuditConfig, ImportError> {
+    crate::limits::check_size(bytes.len()).map_err(|limit| ImportError::Limit {
+        file: file.to_owned(),
+        limit,
+    })?;
     let format = match from {
         Some(f) => f,
         None => detect(bytes, file)?,

@@ -454,6 +454,7 @@ impl DeviceFacts {
 
     /// Parses a facts snapshot (JSON), normalising it.
     pub fn from_json(json: &str) -> Result<Self, FactsError> {
+        crate::limits::check_json(json.as_bytes()).map_err(FactsError::Limit)?;
         let mut f: DeviceFacts = serde_json::from_str(json).map_err(|e| FactsError::Parse {
             line: e.line(),
             column: e.column(),
@@ -481,6 +482,9 @@ pub enum FactsError {
         /// What serde said.
         message: String,
     },
+    /// The JSON exceeds a size or nesting limit ([`crate::limits`]).
+    #[error("facts JSON refused: {0}")]
+    Limit(crate::limits::LimitError),
     /// A schema version this build does not read.
     #[error("facts schema {found} is not supported (expected {FACTS_SCHEMA})")]
     Schema {

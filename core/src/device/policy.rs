@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::KeystoreLevel;
 use super::indicators::{IndicatorClass, IndicatorTable};
 use crate::PolicyFormat;
-use crate::policy_format::write_problems;
+use crate::policy_format::{FormatError, write_problems};
 
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -199,6 +199,14 @@ pub enum PolicyError {
         /// The parser's message, with line and column.
         message: String,
     },
+    /// The text exceeds a size or nesting limit ([`crate::limits`]).
+    #[error("{origin}: {limit}")]
+    Limit {
+        /// File name or `<inline>`.
+        origin: String,
+        /// Which limit.
+        limit: crate::limits::LimitError,
+    },
     /// Well-formed, but values are not acceptable: every problem found.
     #[error("{}", InvalidDisplay(origin, problems))]
     Invalid {
@@ -251,12 +259,16 @@ impl DevicePolicy {
         format: PolicyFormat,
         origin: &str,
     ) -> Result<DevicePolicy, PolicyError> {
-        let p: DevicePolicy = format
-            .deserialize(text)
-            .map_err(|message| PolicyError::Parse {
+        let p: DevicePolicy = format.deserialize(text).map_err(|e| match e {
+            FormatError::Syntax(message) => PolicyError::Parse {
                 origin: origin.to_owned(),
                 message,
-            })?;
+            },
+            FormatError::Limit(limit) => PolicyError::Limit {
+                origin: origin.to_owned(),
+                limit,
+            },
+        })?;
         let problems = p.problems();
         if !problems.is_empty() {
             return Err(PolicyError::Invalid {

@@ -41,6 +41,11 @@ pub enum HostError {
     /// A wildcard appears anywhere but as the whole leftmost label.
     #[error("{0:?}: a wildcard must be the whole leftmost label (\"*.\" or \"**.\")")]
     Wildcard(String),
+    /// The name ends in a number (all digits, or `0x` hex) but is not an IP
+    /// address: URL parsers read such names as IPv4 (`127.1`, `0x7f.1`),
+    /// rustls refuses them as DNS names. Refused rather than guessed.
+    #[error("{0:?} ends in a number but is not an IP address; it is ambiguous and refused")]
+    AmbiguousNumeric(String),
     /// A wildcard pattern was used with an IP address.
     #[error("{0:?}: IP addresses cannot have wildcards or subdomains")]
     IpWildcard(String),
@@ -61,7 +66,7 @@ impl Host {
         if let Ok(ip) = unbracketed.parse::<IpAddr>() {
             return Ok(Self::Ip(ip));
         }
-        Ok(Self::Dns(normalize_dns(s)?))
+        canonical(s)
     }
 }
 
@@ -87,29 +92,62 @@ fn reject_url_parts(s: &str) -> Result<(), HostError> {
     Ok(())
 }
 
-/// Lowercase, drop one trailing dot, IDNA (UTS 46) to ASCII, check labels.
-fn normalize_dns(s: &str) -> Result<String, HostError> {
+/// The canonical form of a host that is not a plain IP literal: IDNA
+/// (UTS 46) to ASCII first, which lowercases and folds width (fullwidth
+/// digits, `。` and `．` become ASCII), then one trailing dot dropped; only
+/// then is IP versus DNS decided, so `192.0.2.1.` and `１９２.０.２.１` are the
+/// IP address 192.0.2.1. A name whose last label is a number but that is no
+/// address (`127.1`, `0x7f.1`, `a.123`) is refused as ambiguous, as rustls
+/// refuses it as a DNS name.
+fn canonical(s: &str) -> Result<Host, HostError> {
     reject_url_parts(s)?;
-    let trimmed = s.strip_suffix('.').unwrap_or(s);
-    if trimmed.is_empty() {
+    let ascii = idna::domain_to_ascii_strict(s)
+        .or_else(|_| idna::domain_to_ascii(s))
+        .map_err(|_| HostError::Invalid(s.to_owned()))?;
+    let ascii = match ascii.strip_suffix('.') {
+        Some(t) => t.to_owned(),
+        None => ascii,
+    };
+    if ascii.is_empty() {
         return Err(HostError::Empty);
     }
-    let ascii = idna::domain_to_ascii_strict(trimmed)
-        .or_else(|_| idna::domain_to_ascii(trimmed))
-        .map_err(|_| HostError::Invalid(s.to_owned()))?;
-    if ascii.is_empty()
-        || ascii.len() > 253
-        || ascii.split('.').any(|l| {
-            l.is_empty()
-                || l.len() > 63
-                || !l
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-    {
-        return Err(HostError::Invalid(s.to_owned()));
+    if let Ok(ip) = ascii.parse::<IpAddr>() {
+        return Ok(Host::Ip(ip));
     }
-    Ok(ascii)
+    if ends_in_number(&ascii) {
+        return Err(HostError::AmbiguousNumeric(s.to_owned()));
+    }
+    normalize_dns(&ascii, s).map(Host::Dns)
+}
+
+/// The WHATWG URL "ends in a number" test: the last label is all decimal
+/// digits or `0x` followed by hex digits.
+fn ends_in_number(ascii: &str) -> bool {
+    let last = ascii.rsplit('.').next().unwrap_or("");
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
+    match hex {
+        Some(h) => h.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// Checks the labels of an IDNA-processed name (`ascii`, no trailing dot):
+/// 1 to 63 letters, digits, `-` or `_`, not starting or ending with `-`,
+/// 253 bytes at most (the names rustls accepts). `input` names it in errors.
+fn normalize_dns(ascii: &str, input: &str) -> Result<String, HostError> {
+    let bad_label = |l: &str| {
+        l.is_empty()
+            || l.len() > 63
+            || l.starts_with('-')
+            || l.ends_with('-')
+            || !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if ascii.is_empty() || ascii.len() > 253 || ascii.split('.').any(bad_label) {
+        return Err(HostError::Invalid(input.to_owned()));
+    }
+    Ok(ascii.to_owned())
 }
 
 /// Which names a rule covers.
@@ -152,10 +190,13 @@ impl HostPattern {
         if rest.contains('*') {
             return Err(HostError::Wildcard(s.to_owned()));
         }
-        if kind != 0 && rest.parse::<IpAddr>().is_ok() {
-            return Err(HostError::IpWildcard(s.to_owned()));
-        }
-        let base = normalize_dns(rest)?;
+        let base = match canonical(rest)? {
+            Host::Ip(ip) if kind == 0 && !include_subdomains => {
+                return Ok(Self::Exact(Host::Ip(ip)));
+            }
+            Host::Ip(_) => return Err(HostError::IpWildcard(s.to_owned())),
+            Host::Dns(d) => d,
+        };
         Ok(match (kind, include_subdomains) {
             (0, false) => Self::Exact(Host::Dns(base)),
             (0, true) | (2, _) => Self::AnyLabels(base),

@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 use super::host::{HostError, HostPattern, is_public_suffix};
 use super::pin::{Pin, PinParseError};
 use crate::PolicyFormat;
-use crate::policy_format::write_problems;
+use crate::policy_format::{FormatError, write_problems};
 
 /// Which validation rules apply beyond pin matching.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +238,9 @@ pub enum ProblemKind {
     /// The document is not valid TOML/JSON or does not follow the schema.
     #[error("{0}")]
     Syntax(String),
+    /// The document exceeds a size or nesting limit ([`crate::limits`]).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
     /// A host is not acceptable.
     #[error(transparent)]
     Host(#[from] HostError),
@@ -390,9 +393,13 @@ pub struct DomainDocument {
 impl PolicyDocument {
     /// Parses a document without validating it.
     pub fn parse(text: &str, format: PolicyFormat, origin: &str) -> Result<Self, PolicyError> {
-        format
-            .deserialize(text)
-            .map_err(|msg| PolicyError::whole(origin, ProblemKind::Syntax(msg)))
+        format.deserialize(text).map_err(|e| {
+            let kind = match e {
+                FormatError::Syntax(msg) => ProblemKind::Syntax(msg),
+                FormatError::Limit(l) => ProblemKind::Limit(l),
+            };
+            PolicyError::whole(origin, kind)
+        })
     }
 
     /// Renders the document as TOML.

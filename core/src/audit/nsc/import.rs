@@ -53,7 +53,26 @@ fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
 }
 
 fn parse_xml<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ImportError> {
-    Document::parse(text).map_err(|e| {
+    // The importer walks elements recursively: bound the depth first.
+    crate::limits::check_xml(text.as_bytes()).map_err(|limit| ImportError::Limit {
+        file: file.to_owned(),
+        limit,
+    })?;
+    let opts = roxmltree::ParsingOptions {
+        nodes_limit: crate::limits::MAX_XML_NODES,
+        ..roxmltree::ParsingOptions::default()
+    };
+    Document::parse_with_options(text, opts).map_err(|e| {
+        if matches!(e, roxmltree::Error::NodesLimitReached) {
+            return ImportError::Limit {
+                file: file.to_owned(),
+                limit: crate::limits::LimitError::TooMany {
+                    what: "XML nodes",
+                    name: "MAX_XML_NODES",
+                    limit: crate::limits::MAX_XML_NODES as usize,
+                },
+            };
+        }
         let pos = e.pos();
         ImportError::Syntax {
             location: Location::new(file, Some(pos.row)),

@@ -1,0 +1,221 @@
+//! Every importer bounds the nesting depth and size of its input (issue 9,
+//! item 1): a hostile file gets a typed error naming the limit, never a stack
+//! overflow (an abort that neither `catch_unwind` nor uniffi can stop).
+//!
+//! A stack overflow kills the whole process, so each case runs in a child
+//! process (this test binary re-run with one exact test name): the parent
+//! sees a signal as a failure instead of dying with it.
+
+use std::process::Command;
+
+use mamori::audit::{self, ImportError, NscOptions};
+use mamori::device::{DeviceFacts, DevicePolicy, FactsError, PolicyError as DevicePolicyError};
+use mamori::limits::{LimitError, MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
+use mamori::pinning::{PinPolicy, ProblemKind};
+
+const CHILD: &str = "MAMORI_INPUT_LIMITS_CHILD";
+
+/// Runs `body` in a child process (with a 1 MiB stack thread, so the
+/// inputs below overflow it without a limit) and fails if the child fails.
+fn isolated(name: &str, body: fn()) {
+    if std::env::var(CHILD).as_deref() == Ok(name) {
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(body)
+            .unwrap()
+            .join()
+            .unwrap();
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(CHILD, name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name} failed in the child process ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn nested(open: &str, close: &str, n: usize, inner: &str) -> String {
+    let mut s = String::with_capacity((open.len() + close.len()) * n + inner.len());
+    for _ in 0..n {
+        s.push_str(open);
+    }
+    s.push_str(inner);
+    for _ in 0..n {
+        s.push_str(close);
+    }
+    s
+}
+
+fn assert_depth_limit(limit: &LimitError) {
+    assert!(
+        matches!(limit, LimitError::TooDeep { limit } if *limit == MAX_NESTING_DEPTH),
+        "{limit:?}"
+    );
+    assert!(limit.to_string().contains(&MAX_NESTING_DEPTH.to_string()));
+}
+
+fn import(bytes: &[u8]) -> Result<audit::AuditConfig, ImportError> {
+    audit::import_bytes(bytes, "hostile", None, NscOptions::default(), None)
+}
+
+fn expect_import_limit(bytes: &[u8]) -> LimitError {
+    match import(bytes) {
+        Err(ImportError::Limit { limit, .. }) => limit,
+        other => panic!("expected a limit error, got {:.300}", format!("{other:?}")),
+    }
+}
+
+fn deep_nsc() {
+    let n = 20_000;
+    let mut body: String = (0..n)
+        .map(|i| format!("<domain-config><domain>d{i}.example.com</domain>"))
+        .collect();
+    body.push_str(&"</domain-config>".repeat(n));
+    let xml = format!("<network-security-config>{body}</network-security-config>");
+    assert_depth_limit(&expect_import_limit(xml.as_bytes()));
+}
+
+#[test]
+fn nsc_nesting_is_bounded() {
+    isolated("nsc_nesting_is_bounded", deep_nsc);
+}
+
+fn deep_xml_plist() {
+    let body = nested("<array>", "</array>", 300_000, "");
+    let xml = format!(
+        "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>TSKConfiguration</key>{body}</dict></plist>"
+    );
+    assert_depth_limit(&expect_import_limit(xml.as_bytes()));
+}
+
+#[test]
+fn xml_plist_nesting_is_bounded() {
+    isolated("xml_plist_nesting_is_bounded", deep_xml_plist);
+}
+
+/// A binary plist: a top dictionary `{"a": [[[...[]...]]]}` nested `n` deep.
+fn binary_plist(n: usize) -> Vec<u8> {
+    let mut out = b"bplist00".to_vec();
+    let mut offsets = Vec::new();
+    // object 0: the dictionary {1: 2}
+    offsets.push(out.len());
+    out.extend_from_slice(&[0xD1, 0, 0, 0, 1, 0, 0, 0, 2]);
+    // object 1: the key "a"
+    offsets.push(out.len());
+    out.extend_from_slice(&[0x51, b'a']);
+    // objects 2..2+n: one-element arrays, each holding the next
+    for i in 0..n {
+        offsets.push(out.len());
+        out.push(0xA1);
+        out.extend_from_slice(&((i + 3) as u32).to_be_bytes());
+    }
+    // the innermost: an empty array
+    offsets.push(out.len());
+    out.push(0xA0);
+    let table = out.len();
+    for o in &offsets {
+        out.extend_from_slice(&(*o as u32).to_be_bytes());
+    }
+    out.extend_from_slice(&[0; 6]);
+    out.extend_from_slice(&[4, 4]);
+    out.extend_from_slice(&(offsets.len() as u64).to_be_bytes());
+    out.extend_from_slice(&0u64.to_be_bytes());
+    out.extend_from_slice(&(table as u64).to_be_bytes());
+    out
+}
+
+fn deep_binary_plist() {
+    assert!(import(&binary_plist(3)).is_err_and(|e| !matches!(e, ImportError::Limit { .. })));
+    assert_depth_limit(&expect_import_limit(&binary_plist(300_000)));
+}
+
+#[test]
+fn binary_plist_nesting_is_bounded() {
+    isolated("binary_plist_nesting_is_bounded", deep_binary_plist);
+}
+
+fn pin_limit(r: Result<PinPolicy, mamori::pinning::PolicyError>) -> LimitError {
+    let e = r.unwrap_err();
+    match &e.problems[..] {
+        [p] => match &p.kind {
+            ProblemKind::Limit(l) => l.clone(),
+            other => panic!(
+                "expected a limit problem, got {:.300}",
+                format!("{other:?}")
+            ),
+        },
+        other => panic!("expected one problem, got {other:?}"),
+    }
+}
+
+fn deep_pin_policy() {
+    let toml = format!("x = {}", nested("[", "]", 100_000, ""));
+    assert_depth_limit(&pin_limit(PinPolicy::from_toml(&toml)));
+    let toml = format!("x = {}", nested("{a = ", "}", 100_000, "1"));
+    assert_depth_limit(&pin_limit(PinPolicy::from_toml(&toml)));
+    let json = format!("{{\"x\": {}}}", nested("[", "]", 100_000, ""));
+    assert_depth_limit(&pin_limit(PinPolicy::from_json(&json)));
+}
+
+#[test]
+fn pin_policy_nesting_is_bounded() {
+    isolated("pin_policy_nesting_is_bounded", deep_pin_policy);
+}
+
+fn deep_device_inputs() {
+    let json = format!("{{\"x\": {}}}", nested("[", "]", 100_000, ""));
+    match DeviceFacts::from_json(&json) {
+        Err(FactsError::Limit(l)) => assert_depth_limit(&l),
+        other => panic!("expected a limit error, got {:.300}", format!("{other:?}")),
+    }
+    let toml = format!("x = {}", nested("[", "]", 100_000, ""));
+    for text in [json.as_str(), toml.as_str()] {
+        match DevicePolicy::from_text(text, "hostile") {
+            Err(DevicePolicyError::Limit { limit, .. }) => assert_depth_limit(&limit),
+            other => panic!("expected a limit error, got {:.300}", format!("{other:?}")),
+        }
+    }
+}
+
+#[test]
+fn device_inputs_nesting_is_bounded() {
+    isolated("device_inputs_nesting_is_bounded", deep_device_inputs);
+}
+
+#[test]
+fn oversized_inputs_are_refused() {
+    let mut big = "<network-security-config>".to_string();
+    big.push_str(&" ".repeat(MAX_INPUT_BYTES));
+    big.push_str("</network-security-config>");
+    let limit = expect_import_limit(big.as_bytes());
+    assert!(matches!(limit, LimitError::TooLarge { limit, .. } if limit == MAX_INPUT_BYTES));
+    let e = pin_limit(PinPolicy::from_toml(&big));
+    assert!(matches!(e, LimitError::TooLarge { .. }));
+    assert!(matches!(
+        DeviceFacts::from_json(&big),
+        Err(FactsError::Limit(LimitError::TooLarge { .. }))
+    ));
+}
+
+#[test]
+fn realistic_nesting_still_parses() {
+    // Just inside the limit: the importers still read it (and refuse it for
+    // its content, not its shape).
+    let body = nested("<array>", "</array>", MAX_NESTING_DEPTH - 3, "");
+    let xml = format!("<plist version=\"1.0\"><dict><key>k</key>{body}</dict></plist>");
+    assert!(!matches!(
+        import(xml.as_bytes()),
+        Err(ImportError::Limit { .. })
+    ));
+    let json = format!("{{\"x\": {}}}", nested("[", "]", MAX_NESTING_DEPTH - 2, ""));
+    assert!(!matches!(
+        DeviceFacts::from_json(&json),
+        Err(FactsError::Limit(_))
+    ));
+}
