@@ -2,11 +2,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
+
+mod common;
+use common::mamori;
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata")
@@ -18,13 +20,6 @@ fn ka(rel: &str) -> String {
         .join(rel)
         .display()
         .to_string()
-}
-
-fn mamori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(args)
-        .output()
-        .expect("mamori runs")
 }
 
 fn json_run(args: &[&str]) -> (i32, Value) {

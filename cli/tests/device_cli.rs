@@ -2,9 +2,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+
+mod common;
+use common::mamori;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -16,13 +19,6 @@ fn example(name: &str) -> PathBuf {
 
 fn default_policy() -> PathBuf {
     repo().join("core/src/device/default-policy.toml")
-}
-
-fn mamori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(args)
-        .output()
-        .expect("mamori runs")
 }
 
 fn s(p: &Path) -> &str {

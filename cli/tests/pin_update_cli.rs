@@ -2,19 +2,15 @@
 //! server-side workflow of docs/pin-updates.md, and the exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use mamori_tests::spare_pin;
 use serde_json::json;
 
-fn mamori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(args)
-        .output()
-        .expect("run mamori")
-}
+mod common;
+use common::mamori;
 
 fn s(p: &Path) -> String {
     p.display().to_string()

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+mod common;
+use common::mamori;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -14,13 +17,6 @@ fn ex(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn mamori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .args(args)
-        .output()
-        .expect("run mamori")
 }
 
 fn json(out: &Output) -> serde_json::Value {
