@@ -38,6 +38,7 @@ pub use model::{
 pub use nsc::NscOptions;
 pub use rules::{
     AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, counts, rule, rules,
+    rules_sha256,
 };
 
 /// Guesses the format of a configuration from its content.

@@ -149,11 +149,23 @@ struct Table {
     rule: Vec<Rule>,
 }
 
+/// The rule table as compiled in.
+const SOURCE: &str = include_str!("../rules.toml");
+
+/// SHA-256 of the rule table (`rules.toml`) compiled into this build,
+/// lowercase hex: reports cite it so a reader knows which rules judged them.
+pub fn rules_sha256() -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        SOURCE.as_bytes(),
+    ))
+}
+
 /// Every rule, in table order.
 pub fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        toml::from_str::<Table>(include_str!("../rules.toml"))
+        toml::from_str::<Table>(SOURCE)
             .expect("rules.toml is valid (checked by tests)")
             .rule
     })
