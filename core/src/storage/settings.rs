@@ -196,6 +196,36 @@ impl fmt::Display for InvalidDisplay<'_> {
     }
 }
 
+/// `line 3, column 1: unknown field `api_key`, expected ...`: the TOML
+/// error without the quoted source line.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let reason = e.message().trim();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", without_values(reason))
+        }
+        None => without_values(reason),
+    }
+}
+
+/// Serde quotes a mistyped value (`invalid type: string "…"`); the value
+/// may be a secret, so it is left out.
+fn without_values(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        let after = &rest[i + "string \"".len()..];
+        rest = after.find('"').map_or("", |j| &after[j + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 impl StorageSettings {
     /// Loads a settings file, TOML or JSON (told by the content).
     pub fn load(path: &Path) -> Result<Self, StorageSettingsError> {
@@ -209,19 +239,32 @@ impl StorageSettings {
 
     /// Parses and validates settings text. `origin` names it in errors.
     pub fn from_text(text: &str, origin: &str) -> Result<Self, StorageSettingsError> {
-        let s: StorageSettings =
-            PolicyFormat::detect(text)
-                .deserialize(text)
-                .map_err(|e| match e {
-                    FormatError::Syntax(message) => StorageSettingsError::Parse {
-                        origin: origin.to_owned(),
-                        message,
-                    },
-                    FormatError::Limit(limit) => StorageSettingsError::Limit {
-                        origin: origin.to_owned(),
-                        limit,
-                    },
+        let format = PolicyFormat::detect(text);
+        let s: StorageSettings = match format {
+            // The TOML parser's message quotes the offending line, which may
+            // hold a secret someone put in the wrong file: keep only the
+            // position and the reason (LOG-2).
+            PolicyFormat::Toml => {
+                crate::limits::check_toml(text).map_err(|limit| StorageSettingsError::Limit {
+                    origin: origin.to_owned(),
+                    limit,
                 })?;
+                toml::from_str(text).map_err(|e| StorageSettingsError::Parse {
+                    origin: origin.to_owned(),
+                    message: toml_message(text, &e),
+                })?
+            }
+            PolicyFormat::Json => format.deserialize(text).map_err(|e| match e {
+                FormatError::Syntax(message) => StorageSettingsError::Parse {
+                    origin: origin.to_owned(),
+                    message: without_values(&message),
+                },
+                FormatError::Limit(limit) => StorageSettingsError::Limit {
+                    origin: origin.to_owned(),
+                    limit,
+                },
+            })?,
+        };
         let problems = s.problems();
         if problems.is_empty() {
             Ok(s)
@@ -327,5 +370,73 @@ impl StorageSettings {
     /// hash the same), lowercase hex.
     pub fn sha256(&self) -> String {
         crate::device::json_sha256_hex(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_field_never_the_value() {
+        let e = StorageSettings::from_text(
+            "format = 1\napi_key = \"sk_live_123\"\n[kek]\nmin_security_level = \"tee\"\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("s.toml: line 2, column 1: unknown field `api_key`"),
+            "{e}"
+        );
+        assert!(!e.contains("sk_live_123"), "{e}");
+        let e = StorageSettings::from_text(
+            "{\"format\": 1, \"kek\": {\"min_security_level\": \"tee\"}, \"cache\": {\"max_age_seconds\": \"hunter2\", \"max_seals_per_dek\": 1, \"max_entries\": 1}}",
+            "s.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("invalid type: a string, expected u64"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn passcode_floors_are_the_sdks() {
+        let text = "format = 1\n[kek]\nmin_security_level = \"strongbox\"\n[passcode]\nrequired = true\nmin_length = 6\niterations = 1000\nfree_attempts = 3\nbase_delay_seconds = 30\nmax_delay_seconds = 10\n";
+        let e = StorageSettings::from_text(text, "s.toml").unwrap_err();
+        let StorageSettingsError::Invalid { problems, .. } = &e else {
+            panic!("{e}")
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["passcode.iterations", "passcode.max_delay_seconds"],
+            "{e}"
+        );
+        let floor = PasscodePolicy {
+            iterations: NonZeroU32::new(1000).unwrap(),
+            ..PasscodePolicy::default()
+        }
+        .check_floors()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(problems[0].reason, floor);
+    }
+
+    #[test]
+    fn toml_and_json_forms_hash_the_same() {
+        let t = StorageSettings::from_text(
+            "format = 1\n[kek]\nmin_security_level = \"tee\"\nuser_authentication = true\n",
+            "t",
+        )
+        .unwrap();
+        let j = StorageSettings::from_text(
+            "{\"kek\": {\"user_authentication\": true, \"min_security_level\": \"tee\"}, \"format\": 1}",
+            "j",
+        )
+        .unwrap();
+        assert_eq!(t.sha256(), j.sha256());
+        assert_eq!(t.store_policy().min_security_level, SecurityLevel::Tee);
+        assert_eq!(t.cache_policy(), CachePolicy::default());
     }
 }

@@ -260,7 +260,11 @@ pub(super) fn assess(id: GuidelineId, r: &ReportInput, fs: &[&AuditFinding]) -> 
         GuidelineId::Dev1 => match r.storage {
             None => none(),
             Some(s) => {
-                let level = statements::kek_level(s.kek.min_security_level, lang);
+                let base = statements::kek_level(s.kek.min_security_level, lang);
+                let level = format!(
+                    "{base}{}",
+                    statements::or_stronger(s.kek.min_security_level, lang)
+                );
                 let hw = s.kek.min_security_level.is_hardware();
                 Assessment {
                     status: if hw {
@@ -270,16 +274,16 @@ pub(super) fn assess(id: GuidelineId, r: &ReportInput, fs: &[&AuditFinding]) -> 
                     },
                     evidence: vec![text(match (lang, hw) {
                         (Lang::En, true) => format!(
-                            "The store accepts only a key-encryption key held in {level} or stronger; it refuses weaker keys at open."
+                            "The store accepts only a key-encryption key held in {level}; it refuses weaker keys at open."
                         ),
                         (Lang::En, false) => format!(
-                            "The store accepts a key-encryption key held in {level}: not a hardware keystore."
+                            "The store also accepts a key-encryption key held in {base}: not a hardware keystore."
                         ),
                         (Lang::Ja, true) => format!(
-                            "ストアは {level} 以上に保持した鍵暗号化鍵だけを受け入れ、それより弱い鍵はオープン時に拒否します。"
+                            "ストアは {level}に保持した鍵暗号化鍵だけを受け入れ、それより弱い鍵はオープン時に拒否します。"
                         ),
                         (Lang::Ja, false) => format!(
-                            "ストアは {level} に保持した鍵暗号化鍵を受け入れます。これはハードウェアキーストアではありません。"
+                            "ストアは {base} に保持した鍵暗号化鍵も受け入れます。これはハードウェアキーストアではありません。"
                         ),
                     })],
                 }

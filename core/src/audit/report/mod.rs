@@ -157,7 +157,7 @@ enum Inline {
     Code(String),
     /// A host name or pattern: monospace, never broken across lines.
     Host(String),
-    /// A line break inside a table cell (`; ` in Markdown).
+    /// A line break inside a table cell (` / ` in Markdown).
     Break,
 }
 
@@ -308,10 +308,10 @@ fn role_line(role: &InputRole, lang: Lang) -> Line {
         InputRole::DevicePolicy => text(t(lang, "device policy", "端末ポリシー")),
         InputRole::StorageSettings => text(t(lang, "storage settings", "ストレージ設定")),
         InputRole::Chain => text(t(lang, "certificate chain", "証明書チェーン")),
-        InputRole::DependsOn(of) => vec![
-            Inline::Text(t(lang, "used by ", "参照元: ")),
-            Inline::Code(of.clone()),
-        ],
+        InputRole::DependsOn(of) => match lang {
+            Lang::En => vec![Inline::Text("used by ".into()), Inline::Code(of.clone())],
+            Lang::Ja => vec![Inline::Code(of.clone()), Inline::Text(" が参照".into())],
+        },
     }
 }
 
@@ -369,7 +369,7 @@ fn host_table(r: &ReportInput) -> Option<Block> {
                         cell.push(Inline::Text(if d.enforce {
                             t(lang, "enforced", "強制")
                         } else {
-                            t(lang, "report-only", "報告のみ")
+                            t(lang, "report-only", "レポートのみ")
                         }));
                         if d.host != *h {
                             cell.push(Inline::Break);

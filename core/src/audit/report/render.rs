@@ -48,7 +48,7 @@ fn md_line(line: &[Inline]) -> String {
             Inline::Text(s) => out.push_str(&md_text(s)),
             Inline::Strong(s) => out.push_str(&format!("**{}**", md_text(s))),
             Inline::Code(s) | Inline::Host(s) => out.push_str(&md_code(s)),
-            Inline::Break => out.push_str("; "),
+            Inline::Break => out.push_str(" / "),
         }
     }
     out

@@ -99,7 +99,7 @@ fn keystore(k: KeystoreLevel, lang: Lang) -> &'static str {
 fn otherwise(d: DeviceDecision, lang: Lang) -> String {
     match lang {
         Lang::En => format!("otherwise: {}", decision(d, lang)),
-        Lang::Ja => format!("満たさない場合: {}", decision(d, lang)),
+        Lang::Ja => format!("満たさない場合は{}", decision(d, lang)),
     }
 }
 
@@ -140,7 +140,7 @@ pub(super) fn device(p: &DevicePolicy, lang: Lang) -> Vec<Statement> {
         t(lang, "iOS version", "iOS のバージョン"),
         match lang {
             Lang::En => format!("iOS {}+; otherwise: blocked", p.ios.min_version),
-            Lang::Ja => format!("iOS {} 以上 (満たさない場合: ブロック)", p.ios.min_version),
+            Lang::Ja => format!("iOS {} 以上、満たさない場合はブロック", p.ios.min_version),
         },
     ));
     for class in IndicatorClass::ALL {
@@ -421,6 +421,16 @@ pub(super) fn kek_level(k: KekLevel, lang: Lang) -> String {
     }
 }
 
+/// " or stronger" / 「以上」, except for the strongest level.
+pub(super) fn or_stronger(k: KekLevel, lang: Lang) -> &'static str {
+    match (k, lang) {
+        (KekLevel::StrongBox, Lang::En) => "",
+        (KekLevel::StrongBox, Lang::Ja) => " ",
+        (_, Lang::En) => " or stronger",
+        (_, Lang::Ja) => " 以上",
+    }
+}
+
 /// User authentication for the KEK, in words.
 pub(super) fn user_auth(s: &StorageSettings, lang: Lang) -> String {
     match (s.kek.user_authentication, s.kek.auth_timeout_seconds, lang) {
@@ -446,20 +456,20 @@ pub(super) fn passcode(s: &StorageSettings, lang: Lang) -> String {
             p.min_length,
             thousands(p.iterations.into()),
             p.free_attempts,
-            p.base_delay_seconds,
-            p.max_delay_seconds,
+            thousands(p.base_delay_seconds),
+            thousands(p.max_delay_seconds),
             p.wipe_after
                 .map(|n| format!(", store wiped after {n} failures"))
                 .unwrap_or_default()
         ),
         (Some(p), Lang::Ja) => format!(
-            "アプリのパスコードは{}です。{} 文字以上、PBKDF2-HMAC-SHA256 の反復 {} 回で、{} 回失敗するとロックします ({} 秒から倍増し最長 {} 秒){}。",
+            "アプリのパスコードは{}です。{} 文字以上、PBKDF2-HMAC-SHA256 の反復 {} 回で、{} 回失敗するとロックします (最初は {} 秒で、倍増して最長 {} 秒){}。",
             if p.required { "必須" } else { "任意" },
             p.min_length,
             thousands(p.iterations.into()),
             p.free_attempts,
-            p.base_delay_seconds,
-            p.max_delay_seconds,
+            thousands(p.base_delay_seconds),
+            thousands(p.max_delay_seconds),
             p.wipe_after
                 .map(|n| format!("。{n} 回失敗するとストアを消去します"))
                 .unwrap_or_default()
