@@ -529,7 +529,7 @@ fn build(r: &ReportInput) -> Vec<Block> {
             ))]));
             b.push(Block::Table {
                 class: "findings",
-                widths: &[8, 17, 17, 28, 30],
+                widths: &[8, 19, 17, 28, 28],
                 head: vec![
                     t(lang, "Severity", "重大度"),
                     t(lang, "Rule", "ルール"),

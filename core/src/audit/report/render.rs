@@ -218,7 +218,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: .5pt solid #9a9a9a; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #eceff4; font-weight: bold; white-space: nowrap; overflow: hidden; }
 td { hyphens: manual; }
-code { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK JP", monospace; font-size: 92%; overflow-wrap: anywhere; word-break: break-all; }
+code { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK JP", monospace; font-size: 92%; overflow-wrap: anywhere; }
 .host { white-space: nowrap; font-weight: 600; }
 table.summary td:nth-child(n+3), table.summary th:nth-child(n+3) { text-align: right; }
 table.inputs code { font-size: 7pt; }
