@@ -312,6 +312,27 @@ fn print_and_check(lang: &str) {
             "ja" => format!("{} / {n} ページ", i + 1),
             _ => format!("Page {} of {n}", i + 1),
         };
+        // The running header carries the title, in the top margin (20 mm).
+        let header: Vec<String> = p
+            .lines
+            .iter()
+            .filter(|l| l.iter().all(|w| w.y_max < 20.0 / 25.4 * 72.0))
+            .map(|l| {
+                l.iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let title = match lang {
+            "ja" => "端末層セキュリティ対応状況報告書: Example Bank",
+            _ => "Device-layer security evidence: Example Bank",
+        };
+        assert!(
+            header.iter().any(|l| l == title),
+            "{lang}: page {} has no {title:?} header: {header:?}",
+            i + 1
+        );
         assert!(
             line_texts.iter().any(|l| l.contains(&footer)),
             "{lang}: page {} has no {footer:?} footer: {line_texts:?}",

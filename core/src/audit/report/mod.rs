@@ -157,6 +157,8 @@ enum Inline {
     Code(String),
     /// A host name or pattern: monospace, never broken across lines.
     Host(String),
+    /// A status label, marked for colour in HTML.
+    Status(Status, String),
     /// A line break inside a table cell (` / ` in Markdown).
     Break,
 }
@@ -446,7 +448,10 @@ fn build(r: &ReportInput) -> Vec<Block> {
             .iter()
             .map(|(id, a, fs)| {
                 let c = severity_counts(fs);
-                let mut row = vec![text(id.as_str()), text(a.status.label(lang))];
+                let mut row = vec![
+                    text(id.as_str()),
+                    vec![Inline::Status(a.status, a.status.label(lang).to_owned())],
+                ];
                 row.extend(c.iter().rev().map(|n| text(n.to_string())));
                 row
             })

@@ -6,7 +6,7 @@
 //! Every inline piece is escaped for its format here and only here: input
 //! text can never become markup in either document.
 
-use super::{Block, Inline, ReportInput, build, time_line, title};
+use super::{Block, Inline, ReportInput, Status, build, time_line, title};
 use crate::audit::rules::{Lang, Severity};
 
 /// Renders the report as Markdown.
@@ -48,6 +48,7 @@ fn md_line(line: &[Inline]) -> String {
             Inline::Text(s) => out.push_str(&md_text(s)),
             Inline::Strong(s) => out.push_str(&format!("**{}**", md_text(s))),
             Inline::Code(s) | Inline::Host(s) => out.push_str(&md_code(s)),
+            Inline::Status(_, s) => out.push_str(&md_text(s)),
             Inline::Break => out.push_str(" / "),
         }
     }
@@ -111,15 +112,17 @@ fn esc(s: &str) -> String {
 }
 
 /// Text as a CSS string literal: everything but letters, digits and spaces
-/// as a six-digit hex escape, so no input can close the string or the
-/// `<style>` element.
+/// as a hex escape, so no input can close the string or the `<style>`
+/// element.
 fn css_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         if c.is_alphanumeric() && (c as u32) > 0x7f || c.is_ascii_alphanumeric() || c == ' ' {
             out.push(c);
         } else {
-            out.push_str(&format!("\\{:06x}", c as u32));
+            // The space ends the escape (and is consumed with it), so a
+            // real space after it survives.
+            out.push_str(&format!("\\{:06x} ", c as u32));
         }
     }
     out.push('"');
@@ -134,6 +137,17 @@ fn html_line(line: &[Inline]) -> String {
             Inline::Strong(s) => out.push_str(&format!("<strong>{}</strong>", esc(s))),
             Inline::Code(s) => out.push_str(&format!("<code>{}</code>", esc(s))),
             Inline::Host(s) => out.push_str(&format!("<span class=\"host\">{}</span>", esc(s))),
+            Inline::Status(st, s) => out.push_str(&format!(
+                "<span class=\"status {}\">{}</span>",
+                match st {
+                    Status::Met | Status::MetWithFindings => "met",
+                    Status::Configured => "configured",
+                    Status::Partial => "partial",
+                    Status::NotMet => "not-met",
+                    Status::NotAssessed => "not-assessed",
+                },
+                esc(s)
+            )),
             Inline::Break => out.push_str("<br/>"),
         }
     }
@@ -222,6 +236,11 @@ code { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK JP", monospace; font
 .host { white-space: nowrap; font-weight: 600; }
 table.summary td:nth-child(n+3), table.summary th:nth-child(n+3) { text-align: right; }
 table.inputs code { font-size: 7pt; }
+.status { font-weight: 600; }
+.status.met { color: #1b5e20; }
+.status.configured { color: #0d47a1; }
+.status.partial, .status.not-assessed { color: #6d4c00; }
+.status.not-met { color: #b71c1c; }
 figure.chart { margin: .2em 0 .8em; break-inside: avoid; }
 figure.chart svg { max-width: 150mm; font-family: inherit; }
 "#;
@@ -307,7 +326,7 @@ mod tests {
         let s = css_string("a\"b</style><img>\\ 端末");
         assert_eq!(
             s,
-            "\"a\\000022b\\00003c\\00002fstyle\\00003e\\00003cimg\\00003e\\00005c 端末\""
+            "\"a\\000022 b\\00003c \\00002f style\\00003e \\00003c img\\00003e \\00005c  端末\""
         );
     }
 
