@@ -16,6 +16,7 @@
 #![warn(unreachable_pub)]
 
 mod apple;
+mod base64;
 mod chain;
 mod error;
 mod mamori;
@@ -28,6 +29,7 @@ mod rules;
 
 use std::path::Path;
 
+pub use base64::{Base64Dialect, Base64Error, DecodedPin, Leniency, decode as decode_base64};
 pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
 pub use model::{
