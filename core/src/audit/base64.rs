@@ -82,17 +82,11 @@ pub enum Leniency {
     /// text, it was edited by hand. The value is what the platform reads.
     NonCanonicalTrailingBits,
     /// Characters outside the alphabet were dropped without an error
-    /// (Android skips every such byte). The decoded value is not the one
-    /// written, so the pin matches no key its author meant.
+    /// (Android skips every such byte: quotes or a stray `.` around a pin
+    /// copied from code). The value is what the remaining symbols encode;
+    /// had the characters replaced symbols, the length would no longer be
+    /// 32 bytes and Android would refuse the pin.
     SkippedCharacters(String),
-}
-
-impl Leniency {
-    /// Whether the liberty changed the value away from what was written
-    /// (the pin then matches no key its author meant).
-    pub fn changes_value(&self) -> bool {
-        matches!(self, Self::SkippedCharacters(_))
-    }
 }
 
 impl core::fmt::Display for Leniency {
@@ -144,19 +138,14 @@ impl DecodedPin {
         self.leniency.is_empty()
     }
 
-    /// Why the pin can never match a SHA-256 SPKI hash its author meant: not
-    /// 32 bytes, or a value changed by skipped characters. `None` when it can.
+    /// Why the pin can never match a SHA-256 SPKI hash: it is not 32 bytes.
+    /// `None` when it can. Leniency alone does not make a pin unmatchable:
+    /// the platform matches the key whose hash it decoded (see
+    /// [`Leniency`]), so such pins are findings of their own, and convert
+    /// writes them canonically.
     pub fn never_matches(&self) -> Option<String> {
-        if self.len() != 32 {
-            return Some(format!(
-                "it decodes to {} bytes; a SHA-256 hash has 32",
-                self.len()
-            ));
-        }
-        self.leniency
-            .iter()
-            .find(|l| l.changes_value())
-            .map(|l| format!("{l}, so the value is not the one written"))
+        (self.len() != 32)
+            .then(|| format!("it decodes to {} bytes; a SHA-256 hash has 32", self.len()))
     }
 }
 

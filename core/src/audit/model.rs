@@ -414,15 +414,14 @@ impl DomainEntry {
         }
     }
 
-    /// The distinct pins, in order.
+    /// The distinct pins, in order (linear: a set remembers those seen).
     pub fn distinct_pins(&self) -> Vec<Pin> {
-        let mut out: Vec<Pin> = Vec::new();
-        for p in &self.pins {
-            if !out.contains(&p.pin) {
-                out.push(p.pin);
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::with_capacity(self.pins.len());
+        self.pins
+            .iter()
+            .map(|p| p.pin)
+            .filter(|p| seen.insert(*p))
+            .collect()
     }
 }
 
@@ -595,28 +594,56 @@ pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
     host == d.host || (d.include_subdomains && below(&d.host))
 }
 
+impl Declared {
+    /// What this block alone says about certificate transparency, per AOSP
+    /// `NetworkSecurityConfig.Builder.getCertificateTransparencyVerificationRequired`:
+    /// an explicit `<certificateTransparency>` wins; else any user-store or
+    /// inline (`@raw`) anchor of the block itself disables CT; else `None`
+    /// (the parent decides).
+    pub fn own_ct(&self) -> Option<bool> {
+        if let Some(v) = self.certificate_transparency {
+            return Some(v);
+        }
+        self.trust_anchors
+            .iter()
+            .flatten()
+            .any(|a| a.source != AnchorSource::System)
+            .then_some(false)
+    }
+}
+
+/// Android's default CT requirement when no block decides: the platform
+/// default builder trusts the user store (which disables CT) for apps
+/// targeting API 23 or lower; otherwise CT is on by default for apps
+/// targeting above API 36 (`DEFAULT_ENABLE_CERTIFICATE_TRANSPARENCY`,
+/// `@EnabledAfter(BAKLAVA)`), off for older targets or an unknown target.
+pub(crate) fn android_default_ct(target_sdk: Option<u32>) -> bool {
+    matches!(target_sdk, Some(t) if t > 36)
+}
+
 impl AuditConfig {
     /// Whether certificate transparency is required for a domain (`None`:
-    /// the default config), per AOSP's rule: a declared
-    /// `<certificateTransparency>` on the domain or an enclosing config wins;
-    /// otherwise base-config's setting is inherited only when the domain's
-    /// trust anchors are all system anchors (user or bundled anchors are not
-    /// in CT logs).
+    /// the default config) on Android 16+, for an unknown target SDK. See
+    /// [`Self::ct_required_for`].
     pub fn ct_required(&self, idx: Option<usize>) -> bool {
-        let Some(idx) = idx else {
-            return self.base.certificate_transparency.unwrap_or(false);
-        };
-        let mut cur = Some(idx);
+        self.ct_required_for(idx, None)
+    }
+
+    /// Whether certificate transparency is required for a domain (`None`:
+    /// the default config), per AOSP's rule applied at each level from the
+    /// domain's block up through enclosing `domain-config`s and
+    /// `base-config` to the platform default ([`Declared::own_ct`],
+    /// [`android_default_ct`]).
+    pub fn ct_required_for(&self, idx: Option<usize>, target_sdk: Option<u32>) -> bool {
+        let mut cur = idx;
         while let Some(i) = cur {
-            if let Some(v) = self.domains[i].declared.certificate_transparency {
+            if let Some(v) = self.domains[i].declared.own_ct() {
                 return v;
             }
             cur = self.domains[i].parent;
         }
-        self.base.certificate_transparency.unwrap_or(false)
-            && self
-                .effective_anchors(idx)
-                .iter()
-                .all(|a| a.source == AnchorSource::System)
+        self.base
+            .own_ct()
+            .unwrap_or_else(|| android_default_ct(target_sdk))
     }
 }

@@ -10,7 +10,7 @@ mod cross_platform;
 mod expiry;
 mod pins;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use time::OffsetDateTime;
 
@@ -140,18 +140,19 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     }
     cleartext::base(out, opts);
     anchors::base(out, opts);
+    anchors::certificate_transparency(out, opts);
     ats::exceptions(out, opts);
-    let mut seen_groups = Vec::new();
+    let mut seen_groups = HashSet::new();
     for (i, d) in cfg.domains.iter().enumerate() {
         // Declared trust and cleartext are checked once per NSC domain-config.
-        let first_of_group = !seen_groups.contains(&(d.mechanism, d.group));
-        seen_groups.push((d.mechanism, d.group));
+        let first_of_group = seen_groups.insert((d.mechanism, d.group));
         let (pin_idx, pinned) = effective_pins(cfg, i);
         if first_of_group {
             cleartext::domain(out, opts, d);
         }
         anchors::domain(out, d, first_of_group, pinned);
         pins::scope(out, d, pinned);
+        pins::trustkit_android(out, d);
         if pin_idx == i && d.has_pin_set {
             // Pins are checked on the entry that declares them.
             pins::pin_set(out, opts, d);
