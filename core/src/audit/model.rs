@@ -578,6 +578,61 @@ impl AuditConfig {
     }
 }
 
+/// The domains of a configuration indexed by host: [`AuditConfig::domain_for`]
+/// without scanning every domain, so checks that look up every host of one
+/// configuration in another stay linear (issue 9, item 7).
+pub(crate) struct DomainIndex<'a> {
+    cfg: &'a AuditConfig,
+    by_host: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> DomainIndex<'a> {
+    pub(crate) fn new(cfg: &'a AuditConfig) -> Self {
+        let mut by_host: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::with_capacity(cfg.domains.len());
+        for (i, d) in cfg.domains.iter().enumerate() {
+            by_host.entry(d.host.as_str()).or_default().push(i);
+        }
+        Self { cfg, by_host }
+    }
+
+    /// The same answer as [`AuditConfig::domain_for`]: an entry covering
+    /// `host` is named after `host` or one of its parent domains (plain,
+    /// `*.` or `**.`), so only those names are looked up; the longest
+    /// covering name wins, the last in document order among equals.
+    pub(crate) fn domain_for(&self, host: &str) -> Option<usize> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(v) = self.by_host.get(host.as_str()) {
+            return v.first().copied();
+        }
+        let mut best: Option<usize> = None;
+        let mut suffix = host.as_str();
+        loop {
+            for name in [
+                suffix.to_owned(),
+                format!("*.{suffix}"),
+                format!("**.{suffix}"),
+            ] {
+                for &i in self.by_host.get(name.as_str()).into_iter().flatten() {
+                    if !covers(&self.cfg.domains[i], &host) {
+                        continue;
+                    }
+                    let len = self.cfg.domains[i].host.len();
+                    best = match best {
+                        Some(b) if (self.cfg.domains[b].host.len(), b) > (len, i) => Some(b),
+                        _ => Some(i),
+                    };
+                }
+            }
+            match suffix.find('.') {
+                Some(p) => suffix = &suffix[p + 1..],
+                None => break,
+            }
+        }
+        best
+    }
+}
+
 /// Whether a domain entry covers `host` (lower case).
 pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
     let below = |base: &str| {
@@ -645,5 +700,40 @@ impl AuditConfig {
         self.base
             .own_ct()
             .unwrap_or_else(|| android_default_ct(target_sdk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn host() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just("example")], 1..4)
+            .prop_map(|l| l.join("."))
+    }
+
+    proptest! {
+        /// The index answers exactly as the linear scan.
+        #[test]
+        fn domain_index_matches_domain_for(
+            entries in proptest::collection::vec(
+                (prop_oneof![Just(""), Just("*."), Just("**.")], host(), any::<bool>()),
+                0..12,
+            ),
+            queries in proptest::collection::vec(host(), 1..8),
+        ) {
+            let mut cfg = AuditConfig::new("t", SourceFormat::OkHttp);
+            for (prefix, h, sub) in entries {
+                let mut d = DomainEntry::new(&format!("{prefix}{h}"), SourceFormat::OkHttp, Location::default());
+                d.include_subdomains = sub;
+                cfg.domains.push(d);
+            }
+            let index = DomainIndex::new(&cfg);
+            for q in queries {
+                prop_assert_eq!(index.domain_for(&q), cfg.domain_for(&q), "{}", q);
+            }
+        }
     }
 }
