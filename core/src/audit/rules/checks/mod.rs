@@ -10,14 +10,14 @@ mod cross_platform;
 mod expiry;
 mod pins;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use time::OffsetDateTime;
 
 use super::id;
 use super::table::{AuditFinding, Lang, Severity, rule};
 use crate::audit::chain::SuppliedChain;
-use crate::audit::model::{AuditConfig, Location};
+use crate::audit::model::{AuditConfig, DomainIndex, Location};
 
 /// What an audit needs besides the configurations.
 #[derive(Clone, Debug)]
@@ -51,6 +51,10 @@ impl AuditOptions {
 struct Out<'a> {
     findings: Vec<AuditFinding>,
     cfg: &'a AuditConfig,
+    /// Supplied chains (indices into `AuditOptions::chains`) by the host of
+    /// the domain entry that applies to them, found once through a
+    /// [`DomainIndex`] rather than by a scan per domain.
+    chains_by_entry: HashMap<&'a str, Vec<usize>>,
 }
 
 impl Out<'_> {
@@ -109,9 +113,20 @@ fn effective_pins(cfg: &AuditConfig, idx: usize) -> (usize, bool) {
 pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> {
     let mut all = Vec::new();
     for cfg in configs {
+        let index = DomainIndex::new(cfg);
+        let mut chains_by_entry: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (ci, chain) in opts.chains.iter().enumerate() {
+            if let Some(i) = index.domain_for(&chain.host) {
+                chains_by_entry
+                    .entry(cfg.domains[i].host.as_str())
+                    .or_default()
+                    .push(ci);
+            }
+        }
         let mut out = Out {
             findings: Vec::new(),
             cfg,
+            chains_by_entry,
         };
         check_config(&mut out, opts);
         all.extend(out.findings);
