@@ -110,6 +110,56 @@ fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
 }
 
 #[test]
+fn convert_keeps_pins_that_can_never_match_out_and_says_so() {
+    let dir = repo();
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "nsc",
+            "tests/data/audit/ats-unmatchable.plist",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    // Only the one real pin survives; the unpadded one (refused by Apple's
+    // decoder) and the 30-byte one are left out, each with a note.
+    assert!(
+        out.contains("PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw="),
+        "{out}"
+    );
+    assert!(!out.contains("K87oWBWM"), "{out}");
+    assert!(!out.contains("NDCIt6Tr"), "{out}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("note: tests/data/audit/ats-unmatchable.plist:17: api.example.com: pin \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" left out: it can never match"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: tests/data/audit/ats-unmatchable.plist:31: legacy.example.com: pin \"NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+\" left out: it can never match (it decodes to 30 bytes; a SHA-256 hash has 32; read by Data(base64Encoded:))"),
+        "{err}"
+    );
+    // Lenient NSC pins are written canonically, with a note each.
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "mamori",
+            "tests/data/audit/nsc-lenient-pins.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"sha256/K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=\""),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(stderr(&o).matches("written in canonical form").count(), 3);
+}
+
+#[test]
 fn convert_refuses_what_the_platform_refuses() {
     let dir = repo();
     let bad3 = "../shared/testdata/nsc-aosp/xml/bad_config3.xml";
@@ -262,7 +312,7 @@ fn audit_json_output() {
             "rule": "PIN-BACKUP-MISSING",
             "severity": "high",
             "guideline": "BP-5",
-            "mastg": null,
+            "mastg": [],
             "maswe": "MASWE-0047",
             "file": "nsc.xml",
             "line": 4,
@@ -317,7 +367,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         let results = v["runs"][0]["results"].as_array().unwrap();
         assert!(!results.is_empty());
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), 36);
+        assert_eq!(rules.len(), mamori::audit::rules().len());
         for r in results {
             let idx = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(rules[idx]["id"], r["ruleId"]);

@@ -1,24 +1,11 @@
 //! TrustKit, ATS, OkHttp and Mamori importers, format detection, refusals
 //! and round trips through every exporter.
 
-use std::path::{Path, PathBuf};
+mod audit_common;
 
+use audit_common::{K87, NDC, PL1, fixture, load};
 use mamori::audit::{self, ExportFormat, ImportError, NscOptions};
 use mamori::audit::{AuditConfig, ExpiryZone, PinScope, SourceFormat};
-
-const K87: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
-const PL1: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
-const NDC: &str = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/audit")
-        .join(name)
-}
-
-fn load(name: &str) -> Result<AuditConfig, ImportError> {
-    audit::load(&fixture(name), None, NscOptions::default())
-}
 
 /// (host, include_subdomains, pins as base64, enforce, expiry date)
 type Summary = (String, bool, Vec<String>, bool, Option<String>);

@@ -422,6 +422,60 @@ fn cases() -> Vec<Case> {
             ],
         ),
     ];
+    let ats_pins = |pins: &[&str]| {
+        let items: Vec<String> = pins
+            .iter()
+            .map(|p| format!(r#"{{"SPKI-SHA256-BASE64":"{p}"}}"#))
+            .collect();
+        ats(&format!(
+            r#""NSPinnedDomains":{{"a.example.com":{{"NSPinnedCAIdentities":[{}]}}}}"#,
+            items.join(",")
+        ))
+    };
+    let unpadded = A.trim_end_matches('=');
+    v.push(case(
+        "PIN-NEVER-MATCHES",
+        j(ats_pins(&[unpadded, B, C])),
+        "a pin of a.example.com can never match: \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" (it does not decode: Data(base64Encoded:): the `=` padding is required; read by Data(base64Encoded:))",
+        j(ats_pins(&[B, C])),
+    ));
+    v.push(case(
+        "PIN-SET-UNMATCHABLE",
+        j(ats_pins(&[unpadded])),
+        "no pin of a.example.com can ever match: every connection to it fails",
+        j(ats_pins(&[B, C])),
+    ));
+    v.push(case(
+        "PIN-LENIENT-ENCODING",
+        x(nsc(&pinned("a.example.com", &[unpadded, B], ""))),
+        "a pin of a.example.com is not canonical base64: \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" (android.util.Base64 (DEFAULT): the `=` padding is missing)",
+        x(good_noexp.clone()),
+    ));
+    let ct = |anchors: &str, ct: &str| {
+        nsc(&format!(
+            "<base-config><certificateTransparency enabled=\"true\"/></base-config><domain-config><domain>a.example.com</domain>{ct}<trust-anchors>{anchors}</trust-anchors><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config>"
+        ))
+    };
+    v.push(case(
+        "CT-DISABLED-BY-ANCHORS",
+        x(ct("<certificates src=\"@raw/ca\"/>", "")),
+        "certificate transparency is not required for domain-config a.example.com: its src=\"@raw/ca\" anchors switch CT off, where base-config requires CT",
+        x(ct(
+            "<certificates src=\"@raw/ca\"/>",
+            "<certificateTransparency enabled=\"true\"/>",
+        )),
+    ));
+    let tka = |attrs: &str| {
+        nsc(&format!(
+            "<domain-config><domain>a.example.com</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set><trustkit-config{attrs} disableDefaultReportUri=\"true\"/></domain-config>"
+        ))
+    };
+    v.push(case(
+        "TRUSTKIT-ANDROID-NOT-ENFORCED",
+        x(tka("")),
+        "TrustKit-Android does not enforce the pins of a.example.com: enforcePinning is not set and TrustKit-Android's default is false: below API 24 mismatches are only reported; from API 24 Android blocks them anyway",
+        x(tka(" enforcePinning=\"true\"")),
+    ));
     let mut sdk = case(
         "TRUST-USER-CA-DEFAULT",
         x(good.clone()),
@@ -474,7 +528,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 41);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

@@ -16,6 +16,7 @@
 #![warn(unreachable_pub)]
 
 mod apple;
+mod base64;
 mod chain;
 mod error;
 mod mamori;
@@ -28,12 +29,13 @@ mod rules;
 
 use std::path::Path;
 
+pub use base64::{Base64Dialect, Base64Error, DecodedPin, Leniency, decode as decode_base64};
 pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
 pub use model::{
     AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
-    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope,
-    Platform, SourceFormat,
+    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry,
+    PinScope, Platform, SourceFormat, TrustKitAndroid,
 };
 pub use nsc::NscOptions;
 pub use rules::{
@@ -189,8 +191,37 @@ pub enum ExportFormat {
 }
 
 /// Converts a configuration; returns the text and notes about meaning that
-/// changed or could not be carried.
+/// changed or could not be carried. Pins that can never match are left out
+/// (the importers keep them out of [`DomainEntry::pins`]) and named in a
+/// note; pins read with leniency are written canonically, with a note.
 pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
+    let (text, mut notes) = export_pins(cfg, to);
+    let lenient: Vec<String> = cfg
+        .domains
+        .iter()
+        .filter(|d| d.has_pin_set)
+        .flat_map(|d| {
+            d.lenient_pins.iter().map(move |l| match &l.never_matches {
+                Some(why) => format!(
+                    "{}: {}: pin {:?} left out: it can never match ({why}; read by {})",
+                    l.location, d.host, l.text, l.decoder
+                ),
+                None => format!(
+                    "{}: {}: pin {:?} written in canonical form ({} read it only because {})",
+                    l.location,
+                    d.host,
+                    l.text,
+                    l.decoder,
+                    l.leniency.join("; ")
+                ),
+            })
+        })
+        .collect();
+    notes.splice(0..0, lenient);
+    (text, notes)
+}
+
+fn export_pins(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
     match to {
         ExportFormat::MamoriToml => {
             let (doc, notes) = mamori::export(cfg);
