@@ -213,10 +213,12 @@ pub(crate) mod id {
     pub(crate) const CONFIG_IGNORED: &str = "CONFIG-IGNORED";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
     pub(crate) const PIN_BACKUP_EQUALS_PRIMARY: &str = "PIN-BACKUP-EQUALS-PRIMARY";
     pub(crate) const PIN_BACKUP_MISSING: &str = "PIN-BACKUP-MISSING";
     pub(crate) const PIN_BACKUP_PLACEHOLDER: &str = "PIN-BACKUP-PLACEHOLDER";
+    pub(crate) const PIN_BUILDCONFIG_ONLY: &str = "PIN-BUILDCONFIG-ONLY";
     pub(crate) const PIN_CHAIN_MISMATCH: &str = "PIN-CHAIN-MISMATCH";
     pub(crate) const PIN_DOMAIN_UNPINNED: &str = "PIN-DOMAIN-UNPINNED";
     pub(crate) const PIN_EMPTY_SET: &str = "PIN-EMPTY-SET";
@@ -229,6 +231,7 @@ pub(crate) mod id {
     pub(crate) const PIN_REPORT_ONLY: &str = "PIN-REPORT-ONLY";
     pub(crate) const REPORT_URI_INSECURE: &str = "REPORT-URI-INSECURE";
     pub(crate) const REPORT_URI_VENDOR_DEFAULT: &str = "REPORT-URI-VENDOR-DEFAULT";
+    pub(crate) const SOURCE_UNRESOLVED: &str = "SOURCE-UNRESOLVED";
     pub(crate) const SUBDOMAINS_PUBLIC_SUFFIX: &str = "SUBDOMAINS-PUBLIC-SUFFIX";
     pub(crate) const SUBDOMAINS_WIDE: &str = "SUBDOMAINS-WIDE";
     pub(crate) const TRUST_BUNDLED_CA: &str = "TRUST-BUNDLED-CA";
@@ -253,10 +256,12 @@ pub(crate) mod id {
         CONFIG_IGNORED,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,
         PIN_BACKUP_EQUALS_PRIMARY,
         PIN_BACKUP_MISSING,
         PIN_BACKUP_PLACEHOLDER,
+        PIN_BUILDCONFIG_ONLY,
         PIN_CHAIN_MISMATCH,
         PIN_DOMAIN_UNPINNED,
         PIN_EMPTY_SET,
@@ -269,6 +274,7 @@ pub(crate) mod id {
         PIN_REPORT_ONLY,
         REPORT_URI_INSECURE,
         REPORT_URI_VENDOR_DEFAULT,
+        SOURCE_UNRESOLVED,
         SUBDOMAINS_PUBLIC_SUFFIX,
         SUBDOMAINS_WIDE,
         TRUST_BUNDLED_CA,

@@ -9,6 +9,7 @@ mod cleartext;
 mod cross_platform;
 mod expiry;
 mod pins;
+mod source;
 
 use std::collections::BTreeMap;
 
@@ -138,6 +139,8 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     for ig in &cfg.ignored {
         out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
     }
+    source::unresolved(out);
+    source::okhttp_union(out);
     cleartext::base(out, opts);
     anchors::base(out, opts);
     ats::exceptions(out, opts);

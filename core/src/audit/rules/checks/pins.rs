@@ -41,13 +41,18 @@ pub(super) fn scope(out: &mut Out, d: &DomainEntry, pinned: bool) {
 pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     let host = d.host.as_str();
     let loc = &d.location;
+    // Pins that could not be read from source are reported on their own
+    // (SOURCE-UNRESOLVED, PIN-BUILDCONFIG-ONLY): the set is not known empty.
+    let unknown = out.cfg.pins_unresolved(host);
     if d.pins.is_empty() {
-        out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
+        if !unknown {
+            out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
+        }
         return;
     }
     let distinct = d.distinct_pins();
     // ATS has no report-only mode: one identity is always a missing backup.
-    if distinct.len() == 1 && (d.enforce || d.mechanism == SourceFormat::Ats) {
+    if distinct.len() == 1 && !unknown && (d.enforce || d.mechanism == SourceFormat::Ats) {
         out.push(id::PIN_BACKUP_MISSING, loc, Some(host), "");
     }
     let primary = d.pins[0].pin;
