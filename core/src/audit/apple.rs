@@ -11,17 +11,17 @@
 //! Property lists carry no positions; for XML plists the line of a domain is
 //! found by searching the text for its `<key>` (first occurrence).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use plist::{Dictionary, Value};
 use time::Date;
 
+use super::base64::Base64Dialect;
 use super::error::ImportError;
 use super::model::{
-    AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone, Location,
-    PinEntry, PinScope, SourceFormat,
+    AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone,
+    LenientPin, Location, PinScope, SourceFormat,
 };
-use crate::pinning::Pin;
 use crate::pinning::host::is_public_suffix;
 
 /// Parses a property list (XML or binary) or a JSON object into a dictionary.
@@ -100,12 +100,53 @@ pub(crate) fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
     d.contains_key("NSPinnedDomains").then_some(d)
 }
 
+/// Lines of `<key>` elements in an XML plist, indexed once: every
+/// `<key>name</key>` with its byte offset, and where lines start. A lookup
+/// is then two binary searches, so locating every key of a large plist stays
+/// linear in its size (issue 9, item 7: the former per-key rescan took 32 s
+/// on a 4 MB plist).
 struct Lines<'a> {
-    text: Option<&'a str>,
     file: &'a str,
+    /// Key text → offsets of its `<key>` elements, in document order;
+    /// `<string>text` → offsets of those `<string>` elements.
+    keys: HashMap<&'a str, Vec<usize>>,
+    line_starts: Vec<usize>,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    fn new(text: Option<&'a str>, file: &'a str) -> Self {
+        let mut keys: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut line_starts = Vec::new();
+        if let Some(t) = text {
+            line_starts.push(0);
+            line_starts.extend(t.match_indices('\n').map(|(i, _)| i + 1));
+            for (open, close) in [("<key>", "</key>"), ("<string>", "</string>")] {
+                let mut rest = 0;
+                while let Some(o) = t[rest..].find(open) {
+                    let at = rest + o;
+                    let body = at + open.len();
+                    let Some(c) = t[body..].find(close) else {
+                        break;
+                    };
+                    // Keys and strings share the index: a `<string>` is
+                    // looked up with its tag, a key without.
+                    let name = if open == "<key>" {
+                        &t[body..body + c]
+                    } else {
+                        &t[at..body + c]
+                    };
+                    keys.entry(name).or_default().push(at);
+                    rest = body + c + close.len();
+                }
+            }
+        }
+        Self {
+            file,
+            keys,
+            line_starts,
+        }
+    }
+
     fn of_key(&self, key: &str) -> Location {
         self.of_key_in("", key)
     }
@@ -113,18 +154,36 @@ impl Lines<'_> {
     /// The line of `<key>key</key>` after the first `<key>section</key>`
     /// (a host may appear both under TSKPinnedDomains and NSExceptionDomains).
     fn of_key_in(&self, section: &str, key: &str) -> Location {
-        let line = self.text.and_then(|t| {
-            let start = if section.is_empty() {
-                0
-            } else {
-                t.find(&format!("<key>{section}</key>")).unwrap_or(0)
-            };
-            let needle = format!("<key>{key}</key>");
-            t[start..]
-                .find(&needle)
-                .map(|pos| t[..start + pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
-        });
-        Location::new(self.file, line)
+        let pos = self.key_offset(section, key);
+        Location::new(self.file, pos.map(|p| self.line_of(p)))
+    }
+
+    /// The line of the first `<string>value</string>` after the key that
+    /// [`Self::of_key_in`] finds (a pin of a domain), else the key's line.
+    fn of_string_in(&self, section: &str, key: &str, value: &str) -> Location {
+        let Some(k) = self.key_offset(section, key) else {
+            return Location::new(self.file, None);
+        };
+        let pos = self.first(&format!("<string>{value}"), k).unwrap_or(k);
+        Location::new(self.file, Some(self.line_of(pos)))
+    }
+
+    fn first(&self, name: &str, from: usize) -> Option<usize> {
+        let v = self.keys.get(name)?;
+        v.get(v.partition_point(|o| *o < from)).copied()
+    }
+
+    fn key_offset(&self, section: &str, key: &str) -> Option<usize> {
+        let start = if section.is_empty() {
+            0
+        } else {
+            self.first(section, 0).unwrap_or(0)
+        };
+        self.first(key, start)
+    }
+
+    fn line_of(&self, offset: usize) -> u32 {
+        self.line_starts.partition_point(|s| *s <= offset) as u32
     }
 }
 
@@ -192,7 +251,7 @@ fn add_trustkit(
     file: &str,
     text: Option<&str>,
 ) -> Result<(), ImportError> {
-    let lines = Lines { text, file };
+    let lines = Lines::new(text, file);
     let tk = trustkit_root(root).ok_or_else(|| {
         ImportError::refused(
             Location::new(file, None),
@@ -260,15 +319,27 @@ fn add_trustkit(
         }
         let mut distinct = BTreeSet::new();
         for h in &hashes {
-            let pin = Pin::parse_base64(h).map_err(|e| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {name}: {e}"))
-            })?;
-            distinct.insert(pin);
-            d.pins.push(PinEntry {
-                pin,
-                scope: PinScope::Any,
-                location: loc.clone(),
-            });
+            // TrustKit: `initWithBase64EncodedString:h options:0`, then a
+            // length check that raises at initialisation.
+            let ploc = lines.of_string_in("TSKPinnedDomains", host, h);
+            let invalid = |why: String| {
+                ImportError::refused(
+                    ploc.clone(),
+                    "TrustKit",
+                    format!(
+                        "TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {name}: {why}"
+                    ),
+                )
+            };
+            let (entry, lenient) = LenientPin::read(Base64Dialect::Apple, h, PinScope::Any, &ploc)
+                .map_err(|e| invalid(e.to_string()))?;
+            if let Some(why) = lenient.as_ref().and_then(|l| l.never_matches.clone()) {
+                return Err(invalid(why));
+            }
+            let entry = entry.expect("a pin that can match has an entry");
+            distinct.insert(entry.pin);
+            d.pins.push(entry);
+            d.lenient_pins.extend(lenient);
         }
         d.has_pin_set = true;
         if d.enforce && distinct.len() < 2 {
@@ -356,7 +427,7 @@ fn add_ats(
     file: &str,
     text: Option<&str>,
 ) -> Result<(), ImportError> {
-    let lines = Lines { text, file };
+    let lines = Lines::new(text, file);
     let ats = ats_root(root).ok_or_else(|| {
         ImportError::refused(
             Location::new(file, None),
@@ -468,21 +539,17 @@ fn add_ats(
                             ));
                         }
                     };
-                    let pin = Pin::parse_base64(&b64).map_err(|e| {
-                        ImportError::refused(
-                            loc.clone(),
-                            "ATS",
-                            format!("SPKI-SHA256-BASE64 {b64:?} for {name}: {e}"),
-                        )
-                    })?;
-                    d.pins.push(PinEntry {
-                        pin,
-                        scope,
-                        location: loc.clone(),
-                    });
+                    // Apple documents no validation of the value: a text
+                    // that does not decode to 32 bytes is a pin that can
+                    // never match, not a refusal.
+                    let ploc = lines.of_string_in("NSPinnedDomains", host, &b64);
+                    let (entry, lenient) =
+                        LenientPin::read_or_dead(Base64Dialect::Apple, &b64, scope, &ploc);
+                    d.pins.extend(entry);
+                    d.lenient_pins.extend(lenient);
                 }
             }
-            if d.pins.is_empty() {
+            if d.pins.is_empty() && d.lenient_pins.is_empty() {
                 return Err(ImportError::refused(
                     loc,
                     "ATS",

@@ -36,8 +36,8 @@ pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
 pub use model::{
     AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
-    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope,
-    Platform, SourceFormat,
+    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry,
+    PinScope, Platform, SourceFormat, TrustKitAndroid,
 };
 pub use nsc::NscOptions;
 pub use rules::{

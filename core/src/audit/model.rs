@@ -10,6 +10,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::audit::base64::Base64Dialect;
 use crate::pinning::Pin;
 
 /// The configuration formats Mamori reads.
@@ -189,6 +190,94 @@ pub struct PinEntry {
     pub location: Location,
 }
 
+/// A pin whose text the platform read only thanks to its base64 decoder's
+/// leniency, or that can never match. Pins that can match are also in
+/// [`DomainEntry::pins`] (as the platform decoded them); pins that can never
+/// match are only here, so no rule or conversion treats them as keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LenientPin {
+    /// The pin text as written (a public hash, not a secret).
+    pub text: String,
+    /// The decoder that read it ([`Base64Dialect::decoder_name`]).
+    pub decoder: &'static str,
+    /// The liberties the decoder took, as sentences.
+    pub leniency: Vec<String>,
+    /// The decoded length in bytes.
+    pub decoded_len: usize,
+    /// Why the pin can never match, when it cannot.
+    pub never_matches: Option<String>,
+    /// Where it was written.
+    pub location: Location,
+}
+
+impl LenientPin {
+    /// Reads `text` with `dialect` as the platform does. `Ok((Some(entry),
+    /// _))` for a pin that can match; the [`LenientPin`] is `Some` when the
+    /// text needed leniency or can never match.
+    pub(crate) fn read(
+        dialect: Base64Dialect,
+        text: &str,
+        scope: PinScope,
+        location: &Location,
+    ) -> Result<(Option<PinEntry>, Option<LenientPin>), crate::audit::base64::Base64Error> {
+        let decoded = crate::audit::base64::decode(dialect, text)?;
+        let never_matches = decoded.never_matches();
+        let entry = match (&never_matches, decoded.pin()) {
+            (None, Some(pin)) => Some(PinEntry {
+                pin,
+                scope,
+                location: location.clone(),
+            }),
+            _ => None,
+        };
+        let lenient = (!decoded.is_strict() || never_matches.is_some()).then(|| LenientPin {
+            text: text.to_owned(),
+            decoder: dialect.decoder_name(),
+            leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
+            decoded_len: decoded.len(),
+            never_matches,
+            location: location.clone(),
+        });
+        Ok((entry, lenient))
+    }
+
+    /// Like [`Self::read`] for a platform that does not refuse a pin its
+    /// decoder rejects (ATS): the text becomes a pin that can never match.
+    pub(crate) fn read_or_dead(
+        dialect: Base64Dialect,
+        text: &str,
+        scope: PinScope,
+        location: &Location,
+    ) -> (Option<PinEntry>, Option<LenientPin>) {
+        Self::read(dialect, text, scope, location).unwrap_or_else(|e| {
+            (
+                None,
+                Some(LenientPin {
+                    text: text.to_owned(),
+                    decoder: dialect.decoder_name(),
+                    leniency: Vec::new(),
+                    decoded_len: 0,
+                    never_matches: Some(format!("it does not decode: {e}")),
+                    location: location.clone(),
+                }),
+            )
+        })
+    }
+}
+
+/// TrustKit-Android's `<trustkit-config>` for a domain (own or inherited from
+/// an enclosing `domain-config`, as TrustKit-Android's builder inherits it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustKitAndroid {
+    /// `enforcePinning` as TrustKit-Android reads it (`Boolean.parseBoolean`;
+    /// absent means false).
+    pub enforce_pinning: bool,
+    /// Whether `enforcePinning` was written (else TrustKit's default, false).
+    pub enforce_declared: bool,
+    /// Where the `trustkit-config` element was written.
+    pub location: Location,
+}
+
 /// Where trust anchors come from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "lowercase")]
@@ -297,6 +386,10 @@ pub struct DomainEntry {
     pub group: usize,
     /// Where the domain was written.
     pub location: Location,
+    /// Pins read only thanks to decoder leniency, or that can never match.
+    pub lenient_pins: Vec<LenientPin>,
+    /// TrustKit-Android's settings, when the NSC file carries them.
+    pub trustkit_android: Option<TrustKitAndroid>,
 }
 
 impl DomainEntry {
@@ -316,6 +409,8 @@ impl DomainEntry {
             parent: None,
             group: 0,
             location,
+            lenient_pins: Vec::new(),
+            trustkit_android: None,
         }
     }
 
