@@ -4,16 +4,18 @@
 //! [`super::source`]; this module holds OkHttp's own rules for `add`.
 //!
 //! OkHttp's refusals are reproduced ("Unexpected pattern", "Invalid pattern",
-//! "pins must start with 'sha256/' or 'sha1/'", "Invalid pin hash"). Mamori
-//! additionally refuses `sha1/` pins and digests that are not 32 bytes, which
-//! OkHttp accepts but which can never match a SHA-256 SPKI hash.
+//! "pins must start with 'sha256/' or 'sha1/'", "Invalid pin hash"), with
+//! okio's base64 decoder. Pins OkHttp accepts that can never match a SHA-256
+//! SPKI hash (not 32 bytes) and `sha1/` pins are kept as
+//! [`LenientPin`]s, which the audit reports, not as refusals.
 
 use std::collections::HashMap;
 
+use super::base64::{self, Base64Dialect};
 use super::error::ImportError;
-use super::model::{AuditConfig, DomainEntry, Location, PinEntry, PinScope, SourceFormat};
+use super::model::{AuditConfig, DomainEntry, LenientPin, Location, PinScope, SourceFormat};
+use crate::pinning::Pin;
 use crate::pinning::host::HostPattern;
-use crate::pinning::{Pin, PinParseError};
 
 pub(crate) fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
     ImportError::refused(loc, "OkHttp", reason)
@@ -66,6 +68,7 @@ pub(crate) fn add(
         .map_err(|e| refuse(loc.clone(), format!("Invalid pattern: {pattern} ({e})")))?;
     let host = parsed.to_string();
     let mut entries = Vec::new();
+    let mut lenient_pins = Vec::new();
     for (p, ploc) in pins {
         if !(p.starts_with("sha256/") || p.starts_with("sha1/")) {
             return Err(refuse(
@@ -73,19 +76,36 @@ pub(crate) fn add(
                 format!("pins must start with 'sha256/' or 'sha1/': {p}"),
             ));
         }
-        let pin = Pin::parse(p).map_err(|e| match e {
-            PinParseError::Base64 => refuse(ploc.clone(), format!("Invalid pin hash: {p}")),
-            other => ImportError::refused(ploc.clone(), "Mamori", format!("{p}: {other}")),
-        })?;
-        entries.push(PinEntry {
-            pin,
-            scope: PinScope::Any,
-            location: ploc.clone(),
-        });
+        // OkHttp: `pin.substring(7).decodeBase64() ?: throw
+        // IllegalArgumentException("Invalid pin hash: $pin")`, no length
+        // check; a `sha1/` pin works on OkHttp but nowhere else.
+        if let Some(b64) = p.strip_prefix("sha256/") {
+            let (entry, lenient) = LenientPin::read(Base64Dialect::Okio, b64, PinScope::Any, ploc)
+                .map_err(|_| refuse(ploc.clone(), format!("Invalid pin hash: {p}")))?;
+            entries.extend(entry);
+            lenient_pins.extend(lenient);
+        } else {
+            let b64 = &p["sha1/".len()..];
+            let decoded = base64::decode(Base64Dialect::Okio, b64)
+                .map_err(|_| refuse(ploc.clone(), format!("Invalid pin hash: {p}")))?;
+            lenient_pins.push(LenientPin {
+                text: p.clone(),
+                decoder: Base64Dialect::Okio.decoder_name(),
+                leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
+                decoded_len: decoded.len(),
+                never_matches: Some(
+                    "a sha1/ pin: OkHttp checks SHA-1 SPKI hashes (deprecated), which no other \
+                     platform and no Mamori policy can pin"
+                        .into(),
+                ),
+                location: ploc.clone(),
+            });
+        }
     }
     // OkHttp merges every `add` for the same pattern of one pinner into one set.
     if let Some(&i) = index.get(&(group, host.clone())) {
         cfg.domains[i].pins.extend(entries);
+        cfg.domains[i].lenient_pins.extend(lenient_pins);
         return Ok(host);
     }
     index.insert((group, host.clone()), cfg.domains.len());
@@ -93,6 +113,7 @@ pub(crate) fn add(
     d.include_subdomains = host.starts_with("**.");
     d.has_pin_set = true;
     d.pins = entries;
+    d.lenient_pins = lenient_pins;
     d.group = group;
     cfg.domains.push(d);
     Ok(host)

@@ -514,7 +514,9 @@ impl<'t> Program<'t> {
         if quals.contains(&"BuildConfig") {
             // Generated from build.gradle: see `gradle`.
             return match self.qualified(ctx, &["BuildConfig"], name, n, depth) {
-                Val::Unknown(_) => self.unknown(ctx.file, n, WhyKind::BuildConfig(name.to_owned())),
+                Val::Unknown(w) if matches!(w.kind, WhyKind::Name(_)) => {
+                    self.unknown(ctx.file, n, WhyKind::BuildConfig(name.to_owned()))
+                }
                 v => v,
             };
         }

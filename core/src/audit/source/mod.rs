@@ -28,9 +28,10 @@ pub(crate) use eval::Lang;
 use eval::{Ctx, Parsed, Program, Site, Val, Why, WhyKind};
 use plist::{Dictionary, Value};
 
+use super::base64::Base64Dialect;
 use super::error::ImportError;
 use super::model::{
-    AuditConfig, DomainEntry, Location, PinEntry, PinScope, SourceFormat, Unresolved,
+    AuditConfig, DomainEntry, LenientPin, Location, PinScope, SourceFormat, Unresolved,
 };
 
 /// What a source file is.
@@ -57,7 +58,7 @@ pub(crate) fn detect(text: &str) -> Option<Kind> {
     let gradle = has("buildConfigField")
         || (has("android {") && (has("defaultConfig") || has("compileSdk")))
         || (has("plugins {") && has("dependencies {") && !has("fun ") && !has("class "));
-    if gradle && !has("CertificatePinner") {
+    if gradle && !has("CertificatePinner.Builder") && !has("initSharedInstance") {
         return Some(Kind::Gradle);
     }
     let mut score: HashMap<&str, i32> = HashMap::new();
@@ -578,14 +579,10 @@ fn trustkit_dict(
                     .unwrap_or(false);
                 if let Some(Value::Array(hs)) = e.get("kTSKPublicKeyHashes") {
                     for h in hs.iter().filter_map(Value::as_string) {
-                        let pin = crate::pinning::Pin::parse_base64(h).map_err(|err| {
-                            ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {host}: {err}"))
-                        })?;
-                        d.pins.push(PinEntry {
-                            pin,
-                            scope: PinScope::Any,
-                            location: loc.clone(),
-                        });
+                        let (entry, lenient) =
+                            LenientPin::read_or_dead(Base64Dialect::Apple, h, PinScope::Any, &loc);
+                        d.pins.extend(entry);
+                        d.lenient_pins.extend(lenient);
                     }
                 }
                 partial.push(d);
@@ -633,6 +630,9 @@ fn trustkit_dict(
             let loc = Location::new(file, Some(*l));
             d.location = loc.clone();
             for p in &mut d.pins {
+                p.location = loc.clone();
+            }
+            for p in &mut d.lenient_pins {
                 p.location = loc.clone();
             }
         }
