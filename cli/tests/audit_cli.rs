@@ -823,8 +823,16 @@ fn convert_to_okhttp_refuses_a_policy_whose_nested_rules_would_widen() {
         &["convert", "--to", "okhttp", "--allow-widening", "nsc.xml"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("WARNING: pins widened: api.example.com"), "{}", stderr(&o));
-    assert!(stdout(&o).contains("api.example.com sha256/NDCIt6"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("WARNING: pins widened: api.example.com"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("api.example.com sha256/NDCIt6"),
+        "{}",
+        stdout(&o)
+    );
     // Without overlap there is nothing to refuse.
     write(dir.path(), "one.xml", &nsc_for("a.example.com", &[A, B]));
     let o = mamori(dir.path(), &["convert", "--to", "okhttp", "one.xml"]);
@@ -850,16 +858,28 @@ fn convert_detects_okhttp_and_trustkit_sources() {
         .collect();
     assert_eq!(hosts, vec!["a.example.com", "b.example.com"], "{got:#}");
     // Swift TrustKit to OkHttp.
-    let o = mamori(&dir, &["convert", "--to", "okhttp", &source("AppDelegate.swift")]);
+    let o = mamori(
+        &dir,
+        &["convert", "--to", "okhttp", &source("AppDelegate.swift")],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains(&format!("**.api.example.com sha256/{A}")), "{out}");
-    assert!(out.contains(&format!("**.api.example.com sha256/{B}")), "{out}");
+    assert!(
+        out.contains(&format!("**.api.example.com sha256/{A}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("**.api.example.com sha256/{B}")),
+        "{out}"
+    );
     // Objective-C TrustKit to NSC; Java OkHttp to TrustKit.
     let o = mamori(&dir, &["convert", "--to", "nsc", &source("AppDelegate.m")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("one-pin.example.com"), "{}", stdout(&o));
-    let o = mamori(&dir, &["convert", "--to", "trustkit", &source("PinningModule.java")]);
+    let o = mamori(
+        &dir,
+        &["convert", "--to", "trustkit", &source("PinningModule.java")],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("cdn.example.com"), "{}", stdout(&o));
 }
@@ -869,7 +889,14 @@ fn audit_reads_sources_and_build_gradle_together() {
     let dir = repo();
     let alone = mamori(
         &dir,
-        &["audit", "--format", "json", "--at", "2026-06-01", &source("BuildConfigPins.kt")],
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--at",
+            "2026-06-01",
+            &source("BuildConfigPins.kt"),
+        ],
     );
     assert_eq!(alone.status.code(), Some(0), "{}", stderr(&alone));
     let j: Value = serde_json::from_str(&stdout(&alone)).unwrap();
@@ -879,7 +906,11 @@ fn audit_reads_sources_and_build_gradle_together() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, vec!["PIN-BUILDCONFIG-ONLY", "PIN-BUILDCONFIG-ONLY"], "{j:#}");
+    assert_eq!(
+        rules,
+        vec!["PIN-BUILDCONFIG-ONLY", "PIN-BUILDCONFIG-ONLY"],
+        "{j:#}"
+    );
     let with = mamori(
         &dir,
         &[

@@ -384,3 +384,31 @@ fn a_gradle_file_alone_or_constants_alone_hold_no_pinner() {
         "{e}"
     );
 }
+
+#[test]
+fn swift_interpolation_and_objc_adjacent_literals() {
+    let (a1, a2) = A.split_at(20);
+    let swift = format!(
+        "import TrustKit\nlet head = \"{a1}\"\nlet config: [String: Any] = [\n  kTSKSwizzleNetworkDelegates: false,\n  kTSKPinnedDomains: [\n    \"a.example.com\": [kTSKPublicKeyHashes: [\"\\(head){a2}\", \"{B}\"]],\n  ],\n]\nTrustKit.initSharedInstance(withConfiguration: config)\n"
+    );
+    let c = audit::import_bytes(
+        swift.as_bytes(),
+        "A.swift",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![row("a.example.com", 6, &[A, B], false, true)]
+    );
+    let objc = format!(
+        "#import <TrustKit/TrustKit.h>\nvoid setup(void) {{\n  NSDictionary *c = @{{ kTSKSwizzleNetworkDelegates: @NO, kTSKPinnedDomains: @{{ @\"a.example.com\": @{{ kTSKPublicKeyHashes: @[ @\"{a1}\" \"{a2}\", @\"{B}\" ] }} }} }};\n  [TrustKit initSharedInstanceWithConfiguration:c];\n}}\n"
+    );
+    let c = audit::import_bytes(objc.as_bytes(), "A.m", None, NscOptions::default(), None).unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![row("a.example.com", 3, &[A, B], false, true)]
+    );
+}
