@@ -412,3 +412,33 @@ fn swift_interpolation_and_objc_adjacent_literals() {
         vec![row("a.example.com", 3, &[A, B], false, true)]
     );
 }
+
+#[test]
+fn each_builder_is_its_own_pinner_and_locals_are_scoped() {
+    let text = format!(
+        "import okhttp3.CertificatePinner\n\
+         object Release {{ const val PIN = \"sha256/{A}\" }}\n\
+         object Debug {{ const val PIN = \"sha256/{C}\" }}\n\
+         fun release(): CertificatePinner {{\n    val pin = Release.PIN\n    val b = CertificatePinner.Builder()\n    b.add(\"api.example.com\", pin, \"sha256/{B}\")\n    return b.build()\n}}\n\
+         fun debug(): CertificatePinner {{\n    val pin = Debug.PIN\n    val b = CertificatePinner.Builder()\n    b.add(\"**.example.com\", pin, \"sha256/{D}\")\n    return b.build()\n}}\n"
+    );
+    let c =
+        audit::import_bytes(text.as_bytes(), "Two.kt", None, NscOptions::default(), None).unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![
+            row("api.example.com", 7, &[A, B], false, true),
+            row("**.example.com", 13, &[C, D], true, true),
+        ]
+    );
+    assert_ne!(c.domains[0].group, c.domains[1].group);
+    // Two pinners: OkHttp never unions across them.
+    assert!(rules(&[c]).iter().all(|f| f.0 != "OKHTTP-PIN-UNION"));
+}
+
+#[test]
+fn a_variable_initialised_with_a_builder_chain_is_the_same_pinner() {
+    let cfgs = load(&["PinningModule.java"]).unwrap();
+    let groups: Vec<usize> = cfgs[0].domains.iter().map(|d| d.group).collect();
+    assert!(groups.iter().all(|g| *g == groups[0]), "{groups:?}");
+}

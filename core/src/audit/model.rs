@@ -515,13 +515,6 @@ impl AuditConfig {
             || self.unresolved.iter().any(|u| u.host.is_some())
     }
 
-    /// Whether some pins of `host` could not be read from source.
-    pub fn pins_unresolved(&self, host: &str) -> bool {
-        self.unresolved
-            .iter()
-            .any(|u| u.host.as_deref() == Some(host))
-    }
-
     /// The effective cleartext setting of a domain (NSC inheritance: the
     /// domain, its enclosing configs, base-config, then the platform default
     /// for a current target SDK: not permitted).

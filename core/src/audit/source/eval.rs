@@ -29,6 +29,8 @@ use tree_sitter::{Node, Tree};
 /// The deepest expression evaluation (nested calls, constants that refer to
 /// constants).
 pub(crate) const MAX_EVAL_DEPTH: usize = crate::limits::MAX_NESTING_DEPTH;
+/// The most definitions of one name compared to find that they agree.
+pub(crate) const MAX_CANDIDATES: usize = 64;
 /// The longest string value built.
 pub(crate) const MAX_VALUE_BYTES: usize = 64 << 10;
 /// The longest list value built.
@@ -191,6 +193,10 @@ enum Frame<'t> {
 pub(crate) struct Program<'t> {
     pub files: &'t [Parsed<'t>],
     bindings: HashMap<String, Vec<Binding<'t>>>,
+    /// name → container path → the last binding there (index into `bindings[name]`).
+    scoped: HashMap<String, HashMap<Vec<String>, usize>>,
+    /// name → innermost container name → bindings there.
+    in_container: HashMap<String, HashMap<String, Vec<usize>>>,
     pub sites: Vec<Site<'t>>,
     memo: std::cell::RefCell<HashMap<(usize, usize), Val>>,
     active: std::cell::RefCell<Vec<(usize, usize)>>,
@@ -274,6 +280,8 @@ impl<'t> Program<'t> {
         let mut prog = Program {
             files,
             bindings: HashMap::new(),
+            scoped: HashMap::new(),
+            in_container: HashMap::new(),
             sites: Vec::new(),
             memo: Default::default(),
             active: Default::default(),
@@ -360,15 +368,26 @@ impl<'t> Program<'t> {
     fn declare(&mut self, fi: usize, p: &'t Parsed<'t>, node: Node<'t>, path: &Rc<Vec<String>>) {
         let mut add = |name: &str, value: Option<Node<'t>>, decl: Node<'t>| {
             let pinner_typed = text(p, decl).contains("CertificatePinner");
-            self.bindings
+            let list = self.bindings.entry(name.to_owned()).or_default();
+            let i = list.len();
+            list.push(Binding {
+                file: fi,
+                path: path.clone(),
+                value,
+                pinner_typed,
+            });
+            self.scoped
                 .entry(name.to_owned())
                 .or_default()
-                .push(Binding {
-                    file: fi,
-                    path: path.clone(),
-                    value,
-                    pinner_typed,
-                });
+                .insert((**path).clone(), i);
+            if let Some(last) = path.last() {
+                self.in_container
+                    .entry(name.to_owned())
+                    .or_default()
+                    .entry(last.clone())
+                    .or_default()
+                    .push(i);
+            }
         };
         match (p.lang, node.kind()) {
             (Lang::Kotlin, "property_declaration") => {
@@ -438,10 +457,20 @@ impl<'t> Program<'t> {
 
     /// Whether `name` (at `site`) is a variable or parameter that holds a
     /// `CertificatePinner.Builder`.
-    pub(crate) fn is_pinner_variable(&self, site: &Site<'t>, name: &str) -> bool {
+    /// Returns a key that identifies the declaration (one pinner per
+    /// declaration: two functions' local `b`s are two pinners).
+    pub(crate) fn pinner_variable(&self, site: &Site<'t>, name: &str) -> Option<String> {
         self.pick(name, &site.path)
             .ok()
-            .is_some_and(|b| b.pinner_typed)
+            .filter(|b| b.pinner_typed)
+            .map(|b| {
+                // `val b = CertificatePinner.Builder().add(...)`: the same
+                // pinner as the chain it starts with.
+                match b.value.and_then(|v| builder_root(&self.files[b.file], v)) {
+                    Some(root) => builder_key(b.file, root),
+                    None => format!("var:{}:{}:{name}", b.file, b.path.join(".")),
+                }
+            })
     }
 
     /// The binding of `name` seen from `path`: the innermost whose container
@@ -450,12 +479,13 @@ impl<'t> Program<'t> {
         let Some(cands) = self.bindings.get(name) else {
             return Err(WhyKind::Name(name.to_owned()));
         };
-        let scoped = cands
-            .iter()
-            .filter(|b| path.starts_with(&b.path))
-            .max_by_key(|b| b.path.len());
-        if let Some(b) = scoped {
-            return Ok(b);
+        // Innermost first: one map lookup per enclosing container.
+        if let Some(by_path) = self.scoped.get(name) {
+            for k in (0..=path.len()).rev() {
+                if let Some(&i) = by_path.get(&path[..k]) {
+                    return Ok(&cands[i]);
+                }
+            }
         }
         if cands.len() == 1 {
             return Ok(&cands[0]);
@@ -574,11 +604,22 @@ impl<'t> Program<'t> {
         let Some(cands) = self.bindings.get(name) else {
             return self.unknown(ctx.file, n, WhyKind::Name(full));
         };
+        let chosen: Vec<&Binding<'t>> = match within {
+            Some(q) => self
+                .in_container
+                .get(name)
+                .and_then(|m| m.get(q))
+                .map(|ix| ix.iter().map(|&i| &cands[i]).collect())
+                .unwrap_or_default(),
+            None => cands.iter().collect(),
+        };
+        // Many different definitions of one name are not compared one by
+        // one at every use (that would be quadratic): ambiguous.
+        if chosen.len() > MAX_CANDIDATES {
+            return self.unknown(ctx.file, n, WhyKind::Ambiguous(full));
+        }
         let mut out: Option<Val> = None;
-        for b in cands
-            .iter()
-            .filter(|b| within.is_none_or(|q| b.path.last().map(String::as_str) == Some(q)))
-        {
+        for b in chosen {
             let v = self.eval_binding(&b.clone(), name, (ctx.file, n), depth);
             match &out {
                 None => out = Some(v),
@@ -1214,6 +1255,11 @@ pub(crate) fn builder_root<'t>(p: &Parsed<'t>, n: Node<'t>) -> Option<Node<'t>> 
             _ => return None,
         }
     }
+}
+
+/// The key of the pinner a `CertificatePinner.Builder()` construction starts.
+pub(crate) fn builder_key(file: usize, root: Node) -> String {
+    format!("new@{file}:{}", root.start_byte())
 }
 
 /// The receiver of a method call (`x` in `x.add(...)`), if any.

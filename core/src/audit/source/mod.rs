@@ -339,19 +339,13 @@ fn okhttp_add<'t>(
     // unknown receiver) pins that look like OkHttp pins.
     let key = match eval::receiver(p, site.node) {
         Some(r) => match eval::builder_root(p, r) {
-            Some(root) => Some(format!("new@{}", root.start_byte())),
-            None => eval::chain_root_name(p, r)
-                .filter(|n| prog.is_pinner_variable(site, n))
-                .map(|n| format!("var:{n}")),
+            Some(root) => Some(eval::builder_key(site.file, root)),
+            None => eval::chain_root_name(p, r).and_then(|n| prog.pinner_variable(site, n)),
         },
         None => site.implicit_builder.and_then(|b| {
             eval::builder_root(p, b)
-                .map(|root| format!("new@{}", root.start_byte()))
-                .or_else(|| {
-                    eval::chain_root_name(p, b)
-                        .filter(|n| prog.is_pinner_variable(site, n))
-                        .map(|n| format!("var:{n}"))
-                })
+                .map(|root| eval::builder_key(site.file, root))
+                .or_else(|| eval::chain_root_name(p, b).and_then(|n| prog.pinner_variable(site, n)))
         }),
     };
     let key = match key {

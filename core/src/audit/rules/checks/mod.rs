@@ -52,6 +52,9 @@ impl AuditOptions {
 struct Out<'a> {
     findings: Vec<AuditFinding>,
     cfg: &'a AuditConfig,
+    /// Hosts with pins that could not be read from source (looked up once
+    /// per domain, so a set rather than a scan of `cfg.unresolved`).
+    unresolved_hosts: std::collections::HashSet<&'a str>,
 }
 
 impl Out<'_> {
@@ -113,6 +116,11 @@ pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> 
         let mut out = Out {
             findings: Vec::new(),
             cfg,
+            unresolved_hosts: cfg
+                .unresolved
+                .iter()
+                .filter_map(|u| u.host.as_deref())
+                .collect(),
         };
         check_config(&mut out, opts);
         all.extend(out.findings);

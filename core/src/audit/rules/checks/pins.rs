@@ -43,7 +43,7 @@ pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     let loc = &d.location;
     // Pins that could not be read from source are reported on their own
     // (SOURCE-UNRESOLVED, PIN-BUILDCONFIG-ONLY): the set is not known empty.
-    let unknown = out.cfg.pins_unresolved(host);
+    let unknown = out.unresolved_hosts.contains(host);
     if d.pins.is_empty() {
         if !unknown {
             out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
