@@ -89,6 +89,7 @@ pub(crate) fn check_size(len: usize) -> Result<(), LimitError> {
 }
 
 /// Refuses source files over [`MAX_SOURCE_BYTES`].
+#[cfg(feature = "source")]
 pub(crate) fn check_source(len: usize) -> Result<(), LimitError> {
     if len > MAX_SOURCE_BYTES {
         return Err(LimitError::SourceTooLarge {
