@@ -222,7 +222,7 @@ mod tests {
         }];
         assert_eq!(
             java_source(&f),
-            "final class BuildConfig {\nstatic final String PIN = \"a\"  + \"b\";\n}\n"
+            "final class BuildConfig {\nstatic final String PIN = \"a\" + \"b\";\n}\n"
         );
     }
 }
