@@ -476,6 +476,38 @@ fn cases() -> Vec<Case> {
         "TrustKit-Android does not enforce the pins of a.example.com: enforcePinning is not set and TrustKit-Android's default is false: below API 24 mismatches are only reported; from API 24 Android blocks them anyway",
         x(tka(" enforcePinning=\"true\"")),
     ));
+    // Pinning in code (audit::source): a Kotlin pinner.
+    let kt = |body: &str| -> Vec<(&'static str, String)> {
+        vec![(
+            "Pins.kt",
+            format!(
+                "import okhttp3.CertificatePinner\n\nfun pinner() = CertificatePinner.Builder()\n{body}\n    .build()\n"
+            ),
+        )]
+    };
+    let both = format!("    .add(\"a.example.com\", \"sha256/{A}\", \"sha256/{B}\")");
+    v.push(case(
+        "SOURCE-UNRESOLVED",
+        kt(&format!("    .add(\"a.example.com\", \"sha256/{A}\", loadPin())")),
+        "a pin of a.example.com is `loadPin()`: the result of calling `loadPin` is not evaluated; use a constant, or check the function by hand",
+        kt(&both),
+    ));
+    v.push(case(
+        "PIN-BUILDCONFIG-ONLY",
+        kt(&format!("    .add(\"a.example.com\", \"sha256/{A}\", BuildConfig.PIN_BACKUP)")),
+        "a pin of a.example.com is `BuildConfig.PIN_BACKUP`: BuildConfig.PIN_BACKUP is generated from a `buildConfigField` in build.gradle(.kts); pass that file to `mamori audit` together with this one",
+        kt(&both),
+    ));
+    v.push(case(
+        "OKHTTP-PIN-UNION",
+        kt(&format!(
+            "{both}\n    .add(\"**.example.com\", \"sha256/{C}\", \"sha256/{A}\")"
+        )),
+        "a.example.com: for a.example.com OkHttp also accepts 1 pin(s) of **.example.com (Pins.kt:5)",
+        kt(&format!(
+            "{both}\n    .add(\"**.example.com\", \"sha256/{B}\", \"sha256/{A}\")"
+        )),
+    ));
     let mut sdk = case(
         "TRUST-USER-CA-DEFAULT",
         x(good.clone()),
@@ -528,7 +560,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 41);
+    assert_eq!(all.len(), 44);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

@@ -96,6 +96,8 @@ pub struct AuditArgs {
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Configuration files (an Android and an iOS configuration may be audited together).
+    /// Kotlin, Java, Swift, Objective-C and build.gradle(.kts) files given together are
+    /// read as one program: constants and buildConfigFields resolve across them.
     #[arg(required = true, value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
 }
@@ -114,22 +116,21 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     };
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let mut configs = Vec::new();
-    for path in &args.configs {
-        match audit::load(
-            path,
-            args.from.map(From::format),
-            NscOptions {
-                debuggable: args.debuggable,
-            },
-        ) {
-            Ok(c) => configs.push(c),
-            Err(e) => {
-                eprintln!("mamori audit: {e}");
-                return 2;
-            }
+    // Source files given together are read as one program (constants and
+    // buildConfigFields resolve across them).
+    let configs = match audit::load_all(
+        &args.configs,
+        args.from.map(From::format),
+        NscOptions {
+            debuggable: args.debuggable,
+        },
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mamori audit: {e}");
+            return 2;
         }
-    }
+    };
     let mut chains = Vec::new();
     for c in &args.chains {
         match SuppliedChain::from_arg(c) {

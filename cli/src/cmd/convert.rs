@@ -2,8 +2,9 @@
 //! TrustKit, Apple ATS, OkHttp and Mamori policies.
 //!
 //! Exit status: 0 converted (notes about meaning that changed go to stderr),
-//! 2 bad usage or an input the source platform would refuse (the error names
-//! the file, line and the platform's reason).
+//! 2 bad usage, an input the source platform would refuse (the error names
+//! the file, line and the platform's reason), or a conversion to OkHttp that
+//! would widen a host's pins (without `--allow-widening`).
 
 use std::path::PathBuf;
 
@@ -17,11 +18,12 @@ use crate::output::write_out;
 pub enum From {
     /// Android network_security_config.xml.
     Nsc,
-    /// TrustKit (Info.plist TSKConfiguration or a JSON dictionary).
+    /// TrustKit (Info.plist TSKConfiguration, a JSON dictionary, or Swift/Objective-C
+    /// initSharedInstance code).
     Trustkit,
     /// Apple ATS NSPinnedDomains (Info.plist).
     Ats,
-    /// OkHttp pins (`pattern pin` lines or Kotlin/Java .add calls).
+    /// OkHttp pins (`pattern pin` lines, or Kotlin/Java CertificatePinner.Builder code).
     Okhttp,
     /// Mamori policy (TOML or JSON).
     Mamori,
@@ -67,6 +69,11 @@ pub struct ConvertArgs {
     /// `_debug.xml` companion must then be valid).
     #[arg(long)]
     pub debuggable: bool,
+    /// Convert to OkHttp even when OkHttp would accept more pins for a host
+    /// than the policy's most specific rule (OkHttp unions every matching
+    /// pattern); the widened hosts are then listed as warnings.
+    #[arg(long)]
+    pub allow_widening: bool,
     /// Write here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -96,6 +103,24 @@ pub fn run(args: ConvertArgs) -> u8 {
         To::Okhttp => ExportFormat::OkHttp,
         To::Trustkit => ExportFormat::TrustKit,
     };
+    if to == ExportFormat::OkHttp {
+        let widened = audit::okhttp_widenings(&cfg);
+        for w in &widened {
+            if args.allow_widening {
+                eprintln!("WARNING: pins widened: {w}");
+            } else {
+                eprintln!("mamori convert: {w}");
+            }
+        }
+        if !widened.is_empty() && !args.allow_widening {
+            eprintln!(
+                "mamori convert: refusing to convert to OkHttp: {} host(s) would accept pins their own rule does not list; \
+                 pin the same keys in the overlapping rules, or pass --allow-widening",
+                widened.len()
+            );
+            return 2;
+        }
+    }
     let (text, notes) = audit::export(&cfg, to);
     for n in &notes {
         eprintln!("note: {n}");

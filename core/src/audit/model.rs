@@ -445,6 +445,24 @@ pub struct Ignored {
     pub location: Location,
 }
 
+/// A value in source code that Mamori could not evaluate (OkHttp or TrustKit
+/// configured in code): a function's result, a resource, a `BuildConfig`
+/// field without its `build.gradle`, a name defined in a file not given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    /// The expression as written (shortened to one line).
+    pub expression: String,
+    /// Where it was written.
+    pub location: Location,
+    /// The host whose pins it gives; `None` when the host itself is unknown.
+    pub host: Option<String>,
+    /// Whether it is a `BuildConfig` field (generated from
+    /// `buildConfigField` in `build.gradle(.kts)`).
+    pub build_config: bool,
+    /// Where its value is, in words.
+    pub hint: String,
+}
+
 /// One imported configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditConfig {
@@ -468,6 +486,8 @@ pub struct AuditConfig {
     pub ignored: Vec<Ignored>,
     /// Custom trust anchors of a Mamori policy (file names).
     pub anchor_files: Vec<String>,
+    /// Values of source code that could not be evaluated.
+    pub unresolved: Vec<Unresolved>,
 }
 
 impl AuditConfig {
@@ -484,12 +504,14 @@ impl AuditConfig {
             ats: None,
             ignored: Vec::new(),
             anchor_files: Vec::new(),
+            unresolved: Vec::new(),
         }
     }
 
     /// Whether any domain has pins.
     pub fn has_pins(&self) -> bool {
         self.domains.iter().any(|d| !d.pins.is_empty())
+            || self.unresolved.iter().any(|u| u.host.is_some())
     }
 
     /// The effective cleartext setting of a domain (NSC inheritance: the

@@ -227,10 +227,12 @@ pub(crate) mod id {
     pub(crate) const CT_DISABLED_BY_ANCHORS: &str = "CT-DISABLED-BY-ANCHORS";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
     pub(crate) const PIN_BACKUP_EQUALS_PRIMARY: &str = "PIN-BACKUP-EQUALS-PRIMARY";
     pub(crate) const PIN_BACKUP_MISSING: &str = "PIN-BACKUP-MISSING";
     pub(crate) const PIN_BACKUP_PLACEHOLDER: &str = "PIN-BACKUP-PLACEHOLDER";
+    pub(crate) const PIN_BUILDCONFIG_ONLY: &str = "PIN-BUILDCONFIG-ONLY";
     pub(crate) const PIN_CHAIN_MISMATCH: &str = "PIN-CHAIN-MISMATCH";
     pub(crate) const PIN_DOMAIN_UNPINNED: &str = "PIN-DOMAIN-UNPINNED";
     pub(crate) const PIN_EMPTY_SET: &str = "PIN-EMPTY-SET";
@@ -246,6 +248,7 @@ pub(crate) mod id {
     pub(crate) const PIN_SET_UNMATCHABLE: &str = "PIN-SET-UNMATCHABLE";
     pub(crate) const REPORT_URI_INSECURE: &str = "REPORT-URI-INSECURE";
     pub(crate) const REPORT_URI_VENDOR_DEFAULT: &str = "REPORT-URI-VENDOR-DEFAULT";
+    pub(crate) const SOURCE_UNRESOLVED: &str = "SOURCE-UNRESOLVED";
     pub(crate) const SUBDOMAINS_PUBLIC_SUFFIX: &str = "SUBDOMAINS-PUBLIC-SUFFIX";
     pub(crate) const SUBDOMAINS_WIDE: &str = "SUBDOMAINS-WIDE";
     pub(crate) const TRUST_BUNDLED_CA: &str = "TRUST-BUNDLED-CA";
@@ -272,10 +275,12 @@ pub(crate) mod id {
         CT_DISABLED_BY_ANCHORS,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,
         PIN_BACKUP_EQUALS_PRIMARY,
         PIN_BACKUP_MISSING,
         PIN_BACKUP_PLACEHOLDER,
+        PIN_BUILDCONFIG_ONLY,
         PIN_CHAIN_MISMATCH,
         PIN_DOMAIN_UNPINNED,
         PIN_EMPTY_SET,
@@ -291,6 +296,7 @@ pub(crate) mod id {
         PIN_SET_UNMATCHABLE,
         REPORT_URI_INSECURE,
         REPORT_URI_VENDOR_DEFAULT,
+        SOURCE_UNRESOLVED,
         SUBDOMAINS_PUBLIC_SUFFIX,
         SUBDOMAINS_WIDE,
         TRUST_BUNDLED_CA,

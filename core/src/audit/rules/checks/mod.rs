@@ -9,6 +9,7 @@ mod cleartext;
 mod cross_platform;
 mod expiry;
 mod pins;
+mod source;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -55,6 +56,9 @@ struct Out<'a> {
     /// the domain entry that applies to them, found once through a
     /// [`DomainIndex`] rather than by a scan per domain.
     chains_by_entry: HashMap<&'a str, Vec<usize>>,
+    /// Hosts with pins that could not be read from source (looked up once
+    /// per domain, so a set rather than a scan of `cfg.unresolved`).
+    unresolved_hosts: std::collections::HashSet<&'a str>,
 }
 
 impl Out<'_> {
@@ -127,6 +131,11 @@ pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> 
             findings: Vec::new(),
             cfg,
             chains_by_entry,
+            unresolved_hosts: cfg
+                .unresolved
+                .iter()
+                .filter_map(|u| u.host.as_deref())
+                .collect(),
         };
         check_config(&mut out, opts);
         all.extend(out.findings);
@@ -153,6 +162,8 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     for ig in &cfg.ignored {
         out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
     }
+    source::unresolved(out);
+    source::okhttp_union(out);
     cleartext::base(out, opts);
     anchors::base(out, opts);
     anchors::certificate_transparency(out, opts);

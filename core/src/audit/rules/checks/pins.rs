@@ -43,6 +43,9 @@ pub(super) fn scope(out: &mut Out, d: &DomainEntry, pinned: bool) {
 pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     let host = d.host.as_str();
     let loc = &d.location;
+    // Pins that could not be read from source are reported on their own
+    // (SOURCE-UNRESOLVED, PIN-BUILDCONFIG-ONLY): the set is not known empty.
+    let unknown = out.unresolved_hosts.contains(host);
     let mut dead = 0;
     for l in &d.lenient_pins {
         match &l.never_matches {
@@ -64,16 +67,16 @@ pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
         }
     }
     if d.pins.is_empty() {
-        if dead == 0 {
+        if dead == 0 && !unknown {
             out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
-        } else if d.enforce {
+        } else if dead > 0 && !unknown && d.enforce {
             out.push(id::PIN_SET_UNMATCHABLE, loc, Some(host), "");
         }
         return;
     }
     let distinct = d.distinct_pins();
     // ATS has no report-only mode: one identity is always a missing backup.
-    if distinct.len() == 1 && (d.enforce || d.mechanism == SourceFormat::Ats) {
+    if distinct.len() == 1 && !unknown && (d.enforce || d.mechanism == SourceFormat::Ats) {
         out.push(id::PIN_BACKUP_MISSING, loc, Some(host), "");
     }
     let primary = d.pins[0].pin;
