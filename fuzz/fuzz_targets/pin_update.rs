@@ -26,7 +26,7 @@ fn setup() -> &'static (Ed25519KeyPair, UpdateVerifier) {
         let doc = PolicyDocument::parse(BASE, PolicyFormat::Toml, "base").expect("base");
         let rules = UpdateRules {
             allow_new_domains: true,
-            max_report_only: Some(std::time::Duration::from_secs(86_400)),
+            max_report_only: Some(time::Duration::days(1)),
         };
         let verifier = UpdateVerifier::new(doc, "base", None, keys, rules).expect("verifier");
         (key, verifier)
