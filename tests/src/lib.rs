@@ -180,6 +180,21 @@ pub fn intermediate_ca(cn: &str, kind: KeyKind, issuer: &Cert) -> Cert {
     }
 }
 
+/// A self-signed CA certificate named `cn` carrying `of`'s key: same SPKI pin,
+/// another subject. Nothing chains through it; it is what an attacker serves
+/// to make a report name a certificate that was not on the verified path.
+pub fn same_key_other_subject(cn: &str, of: &Cert) -> Cert {
+    let key = of.key.as_ref().expect("CA key");
+    let params = ca_params(cn);
+    let cert = params.self_signed(key).expect("same-key certificate");
+    Cert {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key: Some(KeyPair::from_pem(&key.serialize_pem()).expect("key copy")),
+        params,
+    }
+}
+
 /// What the leaf certificate looks like.
 #[derive(Clone, Debug)]
 pub struct LeafSpec {
