@@ -36,10 +36,17 @@ enum AttestCommand {
     /// Attest object (raw CBOR or base64).
     ///
     /// Exit status: 0 verified, 1 verification failed, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori attest verify --platform android --challenge-b64 SERVER_NONCE_B64 --format json chain.pem",
+        "mamori attest verify --platform apple --app-id TEAMID.com.example.pay --key-id KEY_ID_B64 --client-data challenge.bin attestation.cbor",
+    ]))]
     Verify(VerifyArgs),
     /// Verify an App Attest assertion with the key stored at attestation.
     ///
     /// Exit status: 0 verified, 1 verification failed, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori attest assert --platform apple --public-key key.pem --app-id TEAMID.com.example.pay --client-data request.json --previous-counter 0 assertion.cbor",
+    ]))]
     Assert(AssertArgs),
 }
 
@@ -93,9 +100,9 @@ struct VerifyArgs {
     /// Apple: require this environment (default: accept either, report it).
     #[arg(long, value_enum)]
     environment: Option<EnvironmentArg>,
-    /// Verification time, RFC 3339 (default: now).
-    #[arg(long, value_parser = parse_at)]
-    at: Option<UnixTime>,
+    /// Verification time, YYYY-MM-DD (00:00 UTC) or RFC 3339 (default: now).
+    #[arg(long, value_parser = crate::args::at)]
+    at: Option<time::OffsetDateTime>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -136,23 +143,22 @@ pub fn run(args: AttestArgs) -> u8 {
     };
     match result {
         Ok(code) => code,
-        Err(msg) => {
-            eprintln!("mamori: {msg}");
-            2
-        }
+        Err(msg) => crate::output::bad_input(msg),
     }
 }
 
-fn parse_at(s: &str) -> Result<UnixTime, String> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))?;
-    u64::try_from(t.unix_timestamp())
-        .map(|s| UnixTime::since_unix_epoch(Duration::from_secs(s)))
-        .map_err(|_| format!("{s:?} is before 1970"))
+/// The verification time: `--at`, or now.
+fn time_of(at: Option<time::OffsetDateTime>) -> Result<UnixTime, String> {
+    match at {
+        Some(t) => u64::try_from(t.unix_timestamp())
+            .map(|s| UnixTime::since_unix_epoch(Duration::from_secs(s)))
+            .map_err(|_| format!("--at {t}: before 1970")),
+        None => Ok(UnixTime::now()),
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::output::read(path)
 }
 
 fn b64(flag: &str, s: &str) -> Result<Vec<u8>, String> {
@@ -206,7 +212,11 @@ fn finish(format: Format, verified: bool, report: Value, text: &[(&str, String)]
             }
         }
     }
-    if verified { 0 } else { 1 }
+    if verified {
+        crate::exit::OK
+    } else {
+        crate::exit::FAIL
+    }
 }
 
 fn android(a: &VerifyArgs) -> Result<u8, String> {
@@ -234,7 +244,7 @@ fn android(a: &VerifyArgs) -> Result<u8, String> {
         (None, Some(t)) => Some(t.as_bytes().to_vec()),
         (None, None) => None,
     };
-    let time = a.at.unwrap_or_else(UnixTime::now);
+    let time = time_of(a.at)?;
     let mut opts = AndroidOptions::new(&roots, time);
     opts.challenge = challenge.as_deref();
     opts.allow_software_root = a.allow_software_root;
@@ -368,7 +378,7 @@ fn apple(a: &VerifyArgs) -> Result<u8, String> {
         None => vec![apple_app_attestation_root()],
     };
     let object = cbor_or_base64(read(&a.input)?)?;
-    let time = a.at.unwrap_or_else(UnixTime::now);
+    let time = time_of(a.at)?;
     let mut opts = AppleOptions::new(&roots, time, app_id, &key_id, &client_data_hash);
     opts.environment = a.environment.map(|e| match e {
         EnvironmentArg::Production => Environment::Production,

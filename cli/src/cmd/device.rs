@@ -5,7 +5,7 @@
 //! exported from a phone: the same facts, policy and date give the same
 //! verdict (and the same hashes) as on the device.
 //!
-//! Exit status of `check`: 0 allow, 3 warn, 1 block, 2 bad input.
+//! Exit status of `check` ([`crate::exit`]): 0 allow, 3 warn, 1 block, 2 bad input.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +16,8 @@ use mamori::device::{
     DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, run_probes,
 };
 
-use crate::output::{Format, bad_input};
+use crate::hint::Kind;
+use crate::output::{Format, bad_file, bad_input};
 
 /// Arguments of `mamori device`.
 #[derive(Args, Debug)]
@@ -30,6 +31,10 @@ enum DeviceCommand {
     /// Evaluate a facts snapshot (JSON) against a device policy (TOML or JSON).
     ///
     /// Exit status: 0 allow, 3 warn, 1 block, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori device check --facts examples/device/pixel-clean.json --policy examples/device/bank-policy.toml --at 2026-01-15",
+        "mamori device check --facts facts.json --policy policy.toml --format json",
+    ]))]
     Check {
         /// Facts snapshot, as written by `mamori device probe --format json`
         /// or exported by the SDK.
@@ -48,6 +53,10 @@ enum DeviceCommand {
     /// Run the Rust probes on this machine and print the facts.
     ///
     /// The JSON output is valid `--facts` input for `check`.
+    #[command(after_help = crate::exit::help(&[
+        "mamori device probe",
+        "mamori device probe --format json --no-ports > facts.json",
+    ]))]
     Probe {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
@@ -69,6 +78,7 @@ enum DeviceCommand {
         budget_ms: u64,
     },
     /// Print the shipped FinTech default policy (TOML).
+    #[command(after_help = crate::exit::help(&["mamori device default-policy > device-policy.toml"]))]
     DefaultPolicy,
 }
 
@@ -132,17 +142,25 @@ pub fn run(args: DeviceArgs) -> u8 {
 }
 
 fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format) -> u8 {
-    let text = match std::fs::read_to_string(&facts) {
+    let text = match crate::output::read(&facts).and_then(|b| {
+        String::from_utf8(b).map_err(|_| format!("{}: not UTF-8 text", facts.display()))
+    }) {
         Ok(t) => t,
-        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+        Err(e) => return bad_file(&facts, Kind::Facts, e),
     };
     let f = match DeviceFacts::from_json(&text) {
         Ok(f) => f,
-        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+        Err(e) => {
+            return bad_file(
+                &facts,
+                Kind::Facts,
+                format_args!("{}: {e}", facts.display()),
+            );
+        }
     };
     let p = match DevicePolicy::load(&policy) {
         Ok(p) => p,
-        Err(e) => return bad_input(e),
+        Err(e) => return bad_file(&policy, Kind::DevicePolicy, e),
     };
     // The only clock read: evaluation itself takes the date as input.
     let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
@@ -152,9 +170,9 @@ fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format
         Format::Text => print_verdict(&v),
     }
     match v.decision {
-        DeviceDecision::Allow => 0,
-        DeviceDecision::Block => 1,
-        DeviceDecision::Warn => 3,
+        DeviceDecision::Allow => crate::exit::OK,
+        DeviceDecision::Block => crate::exit::FAIL,
+        DeviceDecision::Warn => crate::exit::WARN,
     }
 }
 

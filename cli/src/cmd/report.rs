@@ -8,7 +8,8 @@
 //! Reproducible: with `--at` the output depends only on the inputs; without
 //! it, today's date (UTC) is printed in the document.
 //!
-//! Exit status: 0 written, 2 bad usage or bad input.
+//! Exit status ([`crate::exit`]): 0 written, 2 bad usage or bad input,
+//! 4 a `--live` chain could not be fetched.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use mamori::audit::report::{self, InputFile, ReportInput, Settings};
 use mamori::audit::{self, NscOptions};
 
 use super::audit::LangArg;
-use crate::output::write_out;
+use crate::output::{bad_input, write_out};
 
 /// Document formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -33,6 +34,10 @@ pub enum ReportFormat {
 
 /// Arguments of `mamori report`.
 #[derive(Args, Debug)]
+#[command(after_help = crate::exit::help(&[
+    "mamori report --app \"Example Pay\" --at 2026-01-01 -o evidence.md res/xml/network_security_config.xml Info.plist",
+    "mamori report --format html --lang ja --device examples/device/bank-policy.toml -o evidence.html examples/pinning/policy.toml",
+]))]
 pub struct ReportArgs {
     /// Document format.
     #[arg(long, value_enum, default_value = "markdown")]
@@ -76,22 +81,35 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 /// Runs `mamori report`.
 pub fn run(args: ReportArgs) -> u8 {
     match build(&args) {
-        Ok(doc) => match write_out("report", args.output.as_deref(), &doc) {
+        Ok(doc) => match write_out(args.output.as_deref(), &doc) {
             Ok(()) => 0,
             Err(status) => status,
         },
-        Err(e) => {
-            eprintln!("mamori report: {e}");
-            2
+        Err(Failure::Input(e)) => bad_input(e),
+        Err(Failure::Network(e)) => {
+            bad_input(e);
+            crate::exit::NETWORK
         }
     }
 }
 
-fn build(args: &ReportArgs) -> Result<String, String> {
+/// Why no report was written: bad input, or a `--live` fetch that failed.
+enum Failure {
+    Input(String),
+    Network(String),
+}
+
+impl std::convert::From<String> for Failure {
+    fn from(e: String) -> Self {
+        Self::Input(e)
+    }
+}
+
+fn build(args: &ReportArgs) -> Result<String, Failure> {
     if args.configs.is_empty() && args.device.is_none() && args.storage.is_none() {
-        return Err(
+        return Err(Failure::Input(
             "nothing to report on: give pinning configurations, --device or --storage".into(),
-        );
+        ));
     }
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut files = Vec::new();
@@ -126,7 +144,7 @@ fn build(args: &ReportArgs) -> Result<String, String> {
                 });
             match mamori::device::DevicePolicy::load(p) {
                 Ok(_) => true,
-                Err(e) if shaped => return Err(e.to_string()),
+                Err(e) if shaped => return Err(e.to_string().into()),
                 Err(_) => false,
             }
         }
@@ -143,7 +161,8 @@ fn build(args: &ReportArgs) -> Result<String, String> {
     }
     for l in &args.live {
         chains.push(
-            SuppliedChain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?,
+            SuppliedChain::live(l, Duration::from_secs(5))
+                .map_err(|e| Failure::Network(format!("--live: {e}")))?,
         );
     }
     let lang = args.lang.lang();
