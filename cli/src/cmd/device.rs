@@ -13,7 +13,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
     DEFAULT_POLICY_TOML, DeviceDecision, DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform,
-    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, run_probes,
+    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, android_attested_facts,
+    apple_attested_facts, evaluate, failed_attestation, run_probes,
 };
 
 use crate::hint::Kind;
@@ -34,6 +35,7 @@ enum DeviceCommand {
     #[command(after_help = crate::exit::help(&[
         "mamori device check --facts examples/device/pixel-clean.json --policy examples/device/bank-policy.toml --at 2026-01-15",
         "mamori device check --facts facts.json --policy policy.toml --format json",
+        "mamori device check --facts facts.json --policy policy.toml --attestation chain.pem --challenge-b64 SERVER_NONCE_B64",
     ]))]
     Check {
         /// Facts snapshot, as written by `mamori device probe --format json`
@@ -44,11 +46,21 @@ enum DeviceCommand {
         #[arg(long)]
         policy: PathBuf,
         /// Evaluation date, YYYY-MM-DD or RFC 3339 (its UTC date); default: today.
+        /// Also the attestation's verification time.
         #[arg(long, value_parser = crate::args::at)]
         at: Option<time::OffsetDateTime>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// A hardware attestation of the same device, verified here and merged
+        /// into the facts (attested values win; contradictions block): an
+        /// Android Key Attestation chain (PEM, leaf first) or an App Attest
+        /// object (CBOR or base64). Checked with the flags below, as
+        /// `mamori attest verify` does.
+        #[arg(long)]
+        attestation: Option<PathBuf>,
+        #[command(flatten)]
+        checks: Box<super::attest::Checks>,
     },
     /// Run the Rust probes on this machine and print the facts.
     ///
@@ -101,7 +113,9 @@ pub fn run(args: DeviceArgs) -> u8 {
             policy,
             at,
             format,
-        } => check(facts, policy, at.map(|t| t.date()), format),
+            attestation,
+            checks,
+        } => check(facts, policy, at, format, attestation.map(|a| (a, *checks))),
         DeviceCommand::Probe {
             format,
             platform,
@@ -141,7 +155,14 @@ pub fn run(args: DeviceArgs) -> u8 {
     }
 }
 
-fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format) -> u8 {
+fn check(
+    facts: PathBuf,
+    policy: PathBuf,
+    at_time: Option<time::OffsetDateTime>,
+    format: Format,
+    attestation: Option<(PathBuf, super::attest::Checks)>,
+) -> u8 {
+    let at = at_time.map(|t| t.date());
     let text = match crate::output::read(&facts).and_then(|b| {
         String::from_utf8(b).map_err(|_| format!("{}: not UTF-8 text", facts.display()))
     }) {
@@ -162,12 +183,26 @@ fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format
         Ok(p) => p,
         Err(e) => return bad_file(&policy, Kind::DevicePolicy, e),
     };
+    let f = match attestation {
+        None => f,
+        Some((file, checks)) => match attested(&file, &checks, at_time) {
+            Ok(a) => f.with_attested(a),
+            Err(e) => return bad_input(e),
+        },
+    };
     // The only clock read: evaluation itself takes the date as input.
     let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let v = evaluate(&f, &p, at);
     match format {
         Format::Json => out(&v.to_json()),
-        Format::Text => print_verdict(&v),
+        Format::Text => {
+            print_verdict(&v);
+            let attested = f.attested();
+            if !attested.is_empty() {
+                out(&format!("attested:      {}", attested.join(", ")));
+                out("self-reported: every other fact");
+            }
+        }
     }
     match v.decision {
         DeviceDecision::Allow => crate::exit::OK,
@@ -176,17 +211,45 @@ fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format
     }
 }
 
+/// The facts an attestation file proves, verified with `checks` at `at`
+/// (default now); one that fails verification gives the
+/// `attestation.failed` indicator. `Err` is bad input.
+fn attested(
+    file: &std::path::Path,
+    checks: &super::attest::Checks,
+    at: Option<time::OffsetDateTime>,
+) -> Result<DeviceFacts, String> {
+    let time = super::attest::time_of(at)?;
+    let head = crate::output::read(file)?;
+    if head.windows(11).any(|w| w == b"-----BEGIN ") {
+        Ok(
+            match super::attest::verify_android_file(checks, file, time)? {
+                Ok(a) => android_attested_facts(&a),
+                Err(e) => failed_attestation(DevicePlatform::Android, e.step(), &e.to_string()),
+            },
+        )
+    } else {
+        Ok(
+            match super::attest::verify_apple_file(checks, file, time)? {
+                Ok(a) => apple_attested_facts(&a),
+                Err(e) => failed_attestation(DevicePlatform::Ios, e.step(), &e.to_string()),
+            },
+        )
+    }
+}
+
 fn upper(d: DeviceDecision) -> String {
     d.as_str().to_uppercase()
 }
 
 fn evidence_line(e: &DeviceEvidence) -> String {
+    use mamori::device::EvidenceSource as S;
     let mut parts = vec![format!(
         "[{}]",
-        if e.source == mamori::device::EvidenceSource::Probe {
-            "probe"
-        } else {
-            "platform"
+        match e.source {
+            S::Probe => "probe",
+            S::Platform => "platform",
+            S::Attestation => "attestation",
         }
     )];
     for (k, v) in [
