@@ -614,7 +614,7 @@ fn live_closed_port_is_a_clear_error() {
         tmp.path(),
         &["audit", "--live", &format!("127.0.0.1:{port}"), "c.xml"],
     );
-    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(o.status.code(), Some(4));
     assert!(
         stderr(&o).starts_with(&format!(
             "mamori audit: --live: 127.0.0.1:{port}: cannot connect:"
@@ -653,7 +653,7 @@ fn live_silent_server_times_out() {
         ],
     );
     let took = start.elapsed();
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert_eq!(
         stderr(&o).trim(),
         format!(

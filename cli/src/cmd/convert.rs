@@ -1,17 +1,19 @@
 //! `mamori convert`: translate a pinning configuration between Android NSC,
 //! TrustKit, Apple ATS, OkHttp and Mamori policies.
 //!
-//! Exit status: 0 converted (notes about meaning that changed go to stderr),
-//! 2 bad usage, an input the source platform would refuse (the error names
-//! the file, line and the platform's reason), or a conversion to OkHttp that
-//! would widen a host's pins (without `--allow-widening`).
+//! Exit status ([`crate::exit`]): 0 converted (notes about meaning that
+//! changed go to stderr), 2 bad usage, an input the source platform would
+//! refuse (the error names the file, line and the platform's reason), or a
+//! conversion to OkHttp that would widen a host's pins (without
+//! `--allow-widening`).
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use mamori::audit::{self, ExportFormat, NscOptions, SourceFormat};
 
-use crate::output::write_out;
+use crate::hint::Kind;
+use crate::output::{bad_file, write_out};
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -30,6 +32,16 @@ pub enum From {
 }
 
 impl From {
+    /// What a file read with `--from` (or without) should look like.
+    pub(crate) fn expected(from: Option<Self>) -> Kind {
+        match from {
+            None | Some(Self::Okhttp) => Kind::PinningConfig,
+            Some(Self::Nsc) => Kind::Nsc,
+            Some(Self::Trustkit | Self::Ats) => Kind::Plist,
+            Some(Self::Mamori) => Kind::PinPolicy,
+        }
+    }
+
     pub(crate) fn format(self) -> SourceFormat {
         match self {
             Self::Nsc => SourceFormat::Nsc,
@@ -58,6 +70,11 @@ pub enum To {
 
 /// Arguments of `mamori convert`.
 #[derive(Args, Debug)]
+#[command(after_help = crate::exit::help(&[
+    "mamori convert --to mamori res/xml/network_security_config.xml",
+    "mamori convert --from trustkit --to nsc -o network_security_config.xml Info.plist",
+    "mamori convert --to okhttp examples/pinning/policy.toml",
+]))]
 pub struct ConvertArgs {
     /// Input format (detected from the content when omitted).
     #[arg(long, value_enum)]
@@ -91,10 +108,7 @@ pub fn run(args: ConvertArgs) -> u8 {
         },
     ) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mamori convert: {e}");
-            return 2;
-        }
+        Err(e) => return bad_file(&args.file, From::expected(args.from), e),
     };
     let to = match args.to {
         To::Mamori => ExportFormat::MamoriToml,
@@ -123,9 +137,9 @@ pub fn run(args: ConvertArgs) -> u8 {
     }
     let (text, notes) = audit::export(&cfg, to);
     for n in &notes {
-        eprintln!("note: {n}");
+        eprintln!("{}: note: {n}", crate::output::prefix());
     }
-    match write_out("convert", args.output.as_deref(), &text) {
+    match write_out(args.output.as_deref(), &text) {
         Ok(()) => 0,
         Err(status) => status,
     }

@@ -55,7 +55,13 @@ pub(crate) fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, I
         Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Syntax {
             location: Location::new(file, None),
             what: "property list",
-            reason: e.to_string(),
+            // The plist crate's message is its internal error kind and a
+            // byte offset (`UnknownXmlElement (offset 472)`): say it plainly.
+            reason: if e.is_eof() {
+                "the file ends before the property list does".into()
+            } else {
+                "not an XML or binary property list (plist) with a dictionary at the top".into()
+            },
         })?;
     match value {
         Value::Dictionary(d) => Ok(d),

@@ -214,7 +214,7 @@ pub fn load_all(
             let file = path.display().to_string();
             let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
                 file: file.clone(),
-                reason: e.to_string(),
+                reason: crate::io_reason(&e),
             })?;
             crate::limits::check_size(bytes.len()).map_err(|limit| ImportError::Limit {
                 file: file.clone(),
@@ -244,7 +244,7 @@ pub fn load(
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
         file: file.clone(),
-        reason: e.to_string(),
+        reason: crate::io_reason(&e),
     })?;
     let format = match from {
         Some(f) => f,

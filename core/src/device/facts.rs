@@ -48,6 +48,9 @@ pub enum EvidenceSource {
     Probe,
     /// The Kotlin or Swift collector (OS APIs only the platform can call).
     Platform,
+    /// Signed by the device's secure hardware: a verified Android Key
+    /// Attestation or Apple App Attest result (`device::android_attested_facts`).
+    Attestation,
 }
 
 /// What was looked at and what was seen.

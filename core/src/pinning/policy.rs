@@ -616,7 +616,7 @@ impl PinPolicy {
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| PolicyError::whole(&origin, ProblemKind::Read(e.to_string())))?;
+            .map_err(|e| PolicyError::whole(&origin, ProblemKind::Read(crate::io_reason(&e))))?;
         Self::from_text(&text, &origin, path.parent())
     }
 

@@ -103,10 +103,17 @@ fn parse_xml<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ImportError>
             };
         }
         let pos = e.pos();
+        let reason = match e {
+            // roxmltree refuses DTDs (entity expansion); Info.plist files have one.
+            roxmltree::Error::DtdDetected => {
+                "it has a DOCTYPE declaration, which network security configs never have".into()
+            }
+            e => e.to_string(),
+        };
         ImportError::Syntax {
             location: Location::new(file, Some(pos.row)),
             what: "XML",
-            reason: e.to_string(),
+            reason,
         }
     })
 }
@@ -142,7 +149,7 @@ pub(crate) fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, 
 fn read(path: &Path) -> Result<String, ImportError> {
     std::fs::read_to_string(path).map_err(|e| ImportError::Io {
         file: path.display().to_string(),
-        reason: e.to_string(),
+        reason: crate::io_reason(&e),
     })
 }
 
