@@ -10,6 +10,8 @@
 //! - [`openssl`]: runs the `openssl` CLI as a real process (known answers come
 //!   from it, never from the code under test).
 
+pub mod freed_scan;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
