@@ -12,6 +12,15 @@
 
 pub mod freed_scan;
 
+/// The passcode policy of the SIGKILL test (`store_crasher`, `storage_crash.rs`):
+/// cheap, and no back-off, so every check after a kill runs.
+pub fn crash_passcode_policy() -> mamori::storage::PasscodePolicy {
+    mamori::storage::PasscodePolicy {
+        free_attempts: u32::MAX,
+        ..mamori::storage::PasscodePolicy::fast_for_tests_only()
+    }
+}
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
