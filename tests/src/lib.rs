@@ -441,6 +441,7 @@ pub fn policy(profile: Profile, anchors: &[&Cert], domains: Vec<DomainDocument>)
             ..TrustDocument::default()
         }),
         domains,
+        updates: None,
         ..PolicyDocument::default()
     }
     .validate("<test>", None)

@@ -476,6 +476,28 @@ impl UpdateVerifier {
         })
     }
 
+    /// A verifier whose keys and rules come from the base policy's own
+    /// `[updates]` table (validated with the rest of the policy at load).
+    ///
+    /// Errors: [`UpdateError::Base`] for an invalid base policy,
+    /// [`UpdateError::Keys`] with [`KeyError::TooFew`]`(0)` if it has no
+    /// `[updates]` table (it does not accept updates).
+    pub fn from_base(
+        base: PolicyDocument,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Self, UpdateError> {
+        let policy = base.validate(origin, base_dir).map_err(UpdateError::Base)?;
+        let settings = policy.updates().cloned().ok_or(KeyError::TooFew(0))?;
+        Ok(Self {
+            base_doc: base,
+            base_dir: base_dir.map(Path::to_path_buf),
+            base: policy,
+            keys: settings.keys,
+            rules: settings.rules,
+        })
+    }
+
     /// The validated base policy.
     pub fn base(&self) -> &PinPolicy {
         &self.base
