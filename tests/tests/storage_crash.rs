@@ -8,8 +8,7 @@
 //! `MAMORI_CRASH_KILLS=1000`, README "Crash safety"). The figures are printed.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,24 +58,12 @@ fn sigkill_during_writes_rotations_wipes_and_passcode_updates_leaves_old_or_new(
     // The passcode: last confirmed and in-flight generation.
     let mut passcode = ItemState::default();
     for iteration in 0..iterations {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_store_crasher"))
-            .arg(&store_dir)
-            .arg(next().to_string())
-            .arg((iteration * 1_000_000).to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let reader = std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line.clone());
-                lines.push(line);
-            }
-            lines
-        });
+        let (child, rx, reader) = mamori_tests::spawn_with_lines(
+            Command::new(env!("CARGO_BIN_EXE_store_crasher"))
+                .arg(&store_dir)
+                .arg(next().to_string())
+                .arg((iteration * 1_000_000).to_string()),
+        );
         // Most kills land in the write/rotate loop: wait until the child has opened the
         // store, then a random delay. One in five lands anywhere, including inside open
         // (which may itself be finishing or performing a rotation).
@@ -91,16 +78,9 @@ fn sigkill_during_writes_rotations_wipes_and_passcode_updates_leaves_old_or_new(
         } else {
             std::thread::sleep(Duration::from_micros(next() % 30_000));
         }
-        child.kill().unwrap(); // SIGKILL on Unix
-        let status = child.wait().unwrap();
-        let lines = reader.join().unwrap();
-        // The child never stops by itself: a panic (a failed put or rotate) would end it early.
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-        assert!(
-            !status.success() && err.is_empty(),
-            "iteration {iteration}: child failed: {err}"
-        );
+        // The child never stops by itself: a panic (a failed operation) would end it early.
+        let lines =
+            mamori_tests::sigkill_and_collect(child, reader, &format!("iteration {iteration}"));
         let mut in_rotation = false;
         let mut in_wipe = false;
         for line in &lines {
