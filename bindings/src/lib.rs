@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!();
 static WIPING_ALLOCATOR: mamori_wipe::WipingAllocator = mamori_wipe::WipingAllocator::system();
 
 mod device;
+pub mod pin_update;
 pub mod pinning;
 pub mod storage;
 mod types;
