@@ -199,7 +199,13 @@ struct Generated {
 fn bindings(opts: BuildOpts) -> Result<Generated> {
     let profile = if opts.release { "release" } else { "debug" };
     let mut build = cargo();
-    build.args(["build", "-p", "mamori-ffi"]);
+    build.args([
+        "build",
+        "-p",
+        "mamori-ffi",
+        "--features",
+        "wipe-freed-memory",
+    ]);
     if opts.release {
         build.arg("--release");
     }
@@ -416,7 +422,8 @@ fn android_task(opts: &AndroidOpts) -> Result {
     // 16 KB pages: the linker flag is set per Android target in .cargo/config.toml.
     ndk.arg("-o")
         .arg(&jni_libs)
-        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"]);
+        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"])
+        .args(["--features", "wipe-freed-memory"]);
     run(
         "building libmamori_ffi.so for Android (cargo ndk)",
         &mut ndk,
