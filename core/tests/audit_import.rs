@@ -25,6 +25,16 @@ fn summary(cfg: &AuditConfig) -> Vec<Summary> {
         .collect()
 }
 
+/// Imports `text` as the file `name`.
+fn import_text(text: &str, name: &str) -> Result<AuditConfig, ImportError> {
+    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
+}
+
+/// The refusal of `text` read as the file `name`.
+fn refusal(text: &str, name: &str) -> String {
+    import_text(text, name).unwrap_err().to_string()
+}
+
 fn s(x: &str) -> String {
     x.to_owned()
 }
@@ -106,15 +116,7 @@ fn trustkit_refusals_use_trustkits_reasons() {
     let bad = format!(
         r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"TSKExpirationDate":"30/06/2027"}}}}}}"#
     );
-    let err = audit::import_bytes(
-        bad.as_bytes(),
-        "bad.json",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refusal(&bad, "bad.json");
     assert!(err.contains("TSKExpirationDate"), "{err}");
     // Report-only domains may have a single pin (TrustKit requires two only when enforcing).
     let ok = format!(
@@ -256,8 +258,7 @@ fn detection_and_unknown_formats() {
 
 fn roundtrip(cfg: &AuditConfig, to: ExportFormat, name: &str) -> AuditConfig {
     let (text, _) = audit::export(cfg, to);
-    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
-        .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
+    import_text(&text, name).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
 }
 
 #[test]
@@ -291,8 +292,7 @@ fn round_trips() {
         notes.iter().any(|n| n.contains("device's time zone")),
         "{notes:?}"
     );
-    let nsc =
-        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let nsc = import_text(&xml, "n.xml").unwrap();
     let mut expect = summary(&pol);
     expect[0].4 = Some(s("2030-06-30"));
     assert_eq!(summary(&nsc), expect);
@@ -345,8 +345,7 @@ fn trustkit_android_config_in_nsc() {
     let xml = format!(
         r#"<network-security-config><domain-config><domain>a.example.com</domain><pin-set><pin digest="SHA-256">{K87}</pin><pin digest="SHA-256">{PL1}</pin></pin-set><trustkit-config enforcePinning="true"><report-uri>http://r.example.com/</report-uri></trustkit-config></domain-config></network-security-config>"#
     );
-    let cfg =
-        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let cfg = import_text(&xml, "n.xml").unwrap();
     assert_eq!(cfg.domains[0].report_uris, vec![s("http://r.example.com/")]);
     assert!(cfg.domains[0].default_report_uri);
     assert!(cfg.ignored.is_empty());
@@ -404,14 +403,7 @@ const TRUSTKIT_README_STYLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn trustkit_readme_style_info_plist_imports_and_round_trips() {
-    let cfg = audit::import_bytes(
-        TRUSTKIT_README_STYLE.as_bytes(),
-        "Info.plist",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap();
+    let cfg = import_text(TRUSTKIT_README_STYLE, "Info.plist").unwrap();
     assert_eq!(cfg.format, SourceFormat::TrustKit);
     let expected = vec![
         (
@@ -458,15 +450,7 @@ fn trustkit_constant_names_as_plist_keys_are_not_trustkits_keys() {
     let bad = format!(
         r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKIncludeSubdomains":true}}}}}}"#
     );
-    let err = audit::import_bytes(
-        bad.as_bytes(),
-        "bad.json",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refusal(&bad, "bad.json");
     assert!(err.contains("for domain a.example.com"), "{err}");
     assert!(
         err.contains(
@@ -478,15 +462,7 @@ fn trustkit_constant_names_as_plist_keys_are_not_trustkits_keys() {
         "<key>TSKPinnedDomains</key>",
         "<key>kTSKPinnedDomains</key>",
     );
-    let err = audit::import_bytes(
-        plist.as_bytes(),
-        "Info.plist",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refusal(&plist, "Info.plist");
     assert!(
         err.contains("TrustKit reads `TSKPinnedDomains`; `kTSKPinnedDomains` is the Objective-C constant's name"),
         "{err}"
@@ -497,14 +473,7 @@ fn trustkit_constant_names_as_plist_keys_are_not_trustkits_keys() {
     let half = format!(
         r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKIncludeSubdomains":true}}}}}}"#
     );
-    let cfg = audit::import_bytes(
-        half.as_bytes(),
-        "half.json",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap();
+    let cfg = import_text(&half, "half.json").unwrap();
     assert!(!cfg.domains[0].include_subdomains);
     assert_eq!(cfg.ignored.len(), 1);
     assert!(
@@ -513,5 +482,38 @@ fn trustkit_constant_names_as_plist_keys_are_not_trustkits_keys() {
             .contains("TrustKit reads `TSKIncludeSubdomains`"),
         "{:?}",
         cfg.ignored
+    );
+}
+
+#[test]
+fn trustkit_excluded_subdomain_is_unpinned_and_alone() {
+    // The key's string is TrustKit's own typo: kSKExcludeSubdomainFromParentPolicy.
+    let ok = format!(
+        r#"{{"TSKPinnedDomains":{{"example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"TSKIncludeSubdomains":true}},"open.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true}}}}}}"#
+    );
+    let cfg = import_text(&ok, "ok.json").unwrap();
+    let open = cfg
+        .domains
+        .iter()
+        .find(|d| d.host == "open.example.com")
+        .unwrap();
+    assert!(open.pins.is_empty());
+    assert!(!open.include_subdomains);
+    assert!(cfg.ignored.is_empty(), "{:?}", cfg.ignored);
+    // convert --to trustkit keeps the exclusion, under TrustKit's key string.
+    let (text, _) = audit::export(&cfg, ExportFormat::TrustKit);
+    assert!(
+        text.contains("<key>open.example.com</key>\n\t\t\t<dict>\n\t\t\t\t<key>kSKExcludeSubdomainFromParentPolicy</key>\n\t\t\t\t<true/>\n\t\t\t</dict>"),
+        "{text}"
+    );
+    let back = roundtrip(&cfg, ExportFormat::TrustKit, "back.plist");
+    assert_eq!(summary(&back), summary(&cfg));
+    let bad = format!(
+        r#"{{"TSKPinnedDomains":{{"open.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true,"TSKPublicKeyHashes":["{K87}","{PL1}"]}}}}}}"#
+    );
+    let err = refusal(&bad, "bad.json");
+    assert!(
+        err.contains("but detected additional configuration keys"),
+        "{err}"
     );
 }

@@ -114,6 +114,8 @@ pub(crate) const TSK_KEYS: &[(&str, &str)] = &[
         TSK_DISABLE_DEFAULT_REPORT_URI,
     ),
     ("kTSKExpirationDate", TSK_EXPIRATION_DATE),
+    // TrustKit 1.7+; not evaluated, so a domain using it lists it as ignored.
+    ("kTSKAdditionalTrustAnchors", "TSKAdditionalTrustAnchors"),
     ("kTSKAlgorithmRsa2048", "TSKAlgorithmRsa2048"),
     ("kTSKAlgorithmRsa4096", "TSKAlgorithmRsa4096"),
     ("kTSKAlgorithmEcDsaSecp256r1", "TSKAlgorithmEcDsaSecp256r1"),
@@ -372,6 +374,24 @@ fn add_trustkit(
         let name = host.trim().to_lowercase();
         let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
         d.group = cfg.domains.len();
+        // TrustKit reads the exclusion first: a subdomain taken out of its
+        // parent's policy is not pinned, and may carry no other key.
+        if let Some(Value::Boolean(true)) = dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+            if dc.len() > 1 {
+                return Err(ImportError::refused(
+                    loc,
+                    "TrustKit",
+                    format!(
+                        "TrustKit was initialized with TSKExcludeSubdomainFromParentPolicy for domain {name} but detected additional configuration keys"
+                    ),
+                ));
+            }
+            // An explicit empty pin set: no pinning for this host.
+            d.has_pin_set = true;
+            d.enforce = false;
+            cfg.domains.push(d);
+            continue;
+        }
         d.include_subdomains = bool_of(
             dc.get(TSK_INCLUDE_SUBDOMAINS),
             TSK_INCLUDE_SUBDOMAINS,
@@ -753,6 +773,29 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
         }
         e.insert(TSK_DISABLE_DEFAULT_REPORT_URI.into(), Value::Boolean(true));
         domains.insert(host, Value::Dictionary(e));
+    }
+    // A host with an explicit empty pin set under a pinned parent that
+    // includes subdomains: TrustKit's exclusion says the same.
+    let pinned_parent = |host: &str| {
+        cfg.domains.iter().any(|p| {
+            p.include_subdomains
+                && !p.pins.is_empty()
+                && host
+                    .strip_suffix(p.host.as_str())
+                    .is_some_and(|l| l.ends_with('.'))
+        })
+    };
+    for d in cfg
+        .domains
+        .iter()
+        .filter(|d| d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
+    {
+        let mut e = Dictionary::new();
+        e.insert(
+            TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY.into(),
+            Value::Boolean(true),
+        );
+        domains.insert(d.host.clone(), Value::Dictionary(e));
     }
     let mut tk = Dictionary::new();
     tk.insert("TSKSwizzleNetworkDelegates".into(), Value::Boolean(false));
