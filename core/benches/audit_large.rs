@@ -48,7 +48,7 @@ fn plist(size: usize) -> String {
     let mut i = 0;
     while s.len() < size {
         s.push_str(&format!(
-            "<key>h{i}.example.com</key>\n<dict>\n<key>kTSKIncludeSubdomains</key>\n<true/>\n<key>kTSKPublicKeyHashes</key>\n<array>\n<string>{}</string>\n<string>{}</string>\n</array>\n</dict>\n",
+            "<key>h{i}.example.com</key>\n<dict>\n<key>TSKIncludeSubdomains</key>\n<true/>\n<key>TSKPublicKeyHashes</key>\n<array>\n<string>{}</string>\n<string>{}</string>\n</array>\n</dict>\n",
             pin(i, 1),
             pin(i, 2)
         ));

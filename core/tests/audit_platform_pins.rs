@@ -144,7 +144,7 @@ fn trustkit_refuses_a_pin_apple_cannot_decode() {
 #[test]
 fn trustkit_accepts_extra_padding_and_an_empty_report_uri_array() {
     let json = format!(
-        r#"{{"TSKPinnedDomains":{{"api.example.com":{{"kTSKPublicKeyHashes":["{K87}=","{PL1}"],"kTSKReportUris":[]}}}}}}"#
+        r#"{{"TSKPinnedDomains":{{"api.example.com":{{"TSKPublicKeyHashes":["{K87}=","{PL1}"],"TSKReportUris":[]}}}}}}"#
     );
     let cfg = audit::import_bytes(
         json.as_bytes(),

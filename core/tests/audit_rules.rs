@@ -28,7 +28,7 @@ fn pinned(host: &str, pins: &[&str], attrs: &str) -> String {
 fn tk(host: &str, pins: &[&str], extra: &str) -> String {
     let p: Vec<String> = pins.iter().map(|p| format!("\"{p}\"")).collect();
     format!(
-        r#"{{"TSKPinnedDomains":{{"{host}":{{"kTSKPublicKeyHashes":[{}]{extra}}}}}}}"#,
+        r#"{{"TSKPinnedDomains":{{"{host}":{{"TSKPublicKeyHashes":[{}]{extra}}}}}}}"#,
         p.join(",")
     )
 }
@@ -187,7 +187,7 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKExpirationDate":"2027-01-01","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKExpirationDate":"2027-01-01","TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -195,13 +195,13 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKEnforcePinning":false,"kTSKDisableDefaultReportUri":true"#,
+                r#","TSKEnforcePinning":false,"TSKDisableDefaultReportUri":true"#,
             )),
             "a.example.com: pin failures are reported but not blocked",
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKEnforcePinning":true,"kTSKDisableDefaultReportUri":true"#,
+                r#","TSKEnforcePinning":true,"TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -227,7 +227,7 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -390,7 +390,7 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[A, B],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
@@ -404,7 +404,7 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[A, C],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
@@ -416,7 +416,7 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[B, A],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
@@ -606,7 +606,7 @@ fn cross_platform_expiry_mismatch() {
             tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKExpirationDate":"2027-01-01","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKExpirationDate":"2027-01-01","TSKDisableDefaultReportUri":true"#,
             ),
         ),
     ];

@@ -5,8 +5,14 @@
 //!
 //! TrustKit's own refusals at initialisation (`parse_configuration.m`) are
 //! reproduced: a pin that is not 32 bytes, fewer than two distinct pins on an
-//! enforced domain, `kTSKIncludeSubdomains` on a public suffix, a bad
-//! `kTSKExpirationDate`.
+//! enforced domain, `TSKIncludeSubdomains` on a public suffix, a bad
+//! `TSKExpirationDate`, a domain without `TSKPublicKeyHashes`.
+//!
+//! The keys are the *strings* TrustKit's Objective-C constants stand for
+//! (`TSKTrustKitConfig.m`: `kTSKPublicKeyHashes = @"TSKPublicKeyHashes"`),
+//! which is what an Info.plist holds and what TrustKit looks up. A plist that
+//! uses the constants' names (`kTSKPublicKeyHashes`) as keys is one TrustKit
+//! does not understand; the refusal says so ([`constant_hint`]).
 //!
 //! Property lists carry no positions; for XML plists the line of a domain is
 //! found by searching the text for its `<key>` (first occurrence).
@@ -89,13 +95,102 @@ fn json_to_plist(v: serde_json::Value) -> Value {
     }
 }
 
+/// TrustKit's configuration keys: the Objective-C constant's name and the
+/// string it stands for (TrustKit's `TSKTrustKitConfig.m`). The string is
+/// the Info.plist key; code (Swift / Objective-C) may use either. Note the
+/// historical `kSK` spelling of the exclusion key's string.
+pub(crate) const TSK_KEYS: &[(&str, &str)] = &[
+    ("kTSKSwizzleNetworkDelegates", "TSKSwizzleNetworkDelegates"),
+    ("kTSKPinnedDomains", TSK_PINNED_DOMAINS),
+    (
+        "kTSKIgnorePinningForUserDefinedTrustAnchors",
+        "TSKIgnorePinningForUserDefinedTrustAnchors",
+    ),
+    ("kTSKPublicKeyHashes", TSK_PUBLIC_KEY_HASHES),
+    ("kTSKEnforcePinning", TSK_ENFORCE_PINNING),
+    (
+        "kTSKExcludeSubdomainFromParentPolicy",
+        TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY,
+    ),
+    ("kTSKIncludeSubdomains", TSK_INCLUDE_SUBDOMAINS),
+    ("kTSKPublicKeyAlgorithms", TSK_PUBLIC_KEY_ALGORITHMS),
+    ("kTSKReportUris", TSK_REPORT_URIS),
+    (
+        "kTSKDisableDefaultReportUri",
+        TSK_DISABLE_DEFAULT_REPORT_URI,
+    ),
+    ("kTSKExpirationDate", TSK_EXPIRATION_DATE),
+    // TrustKit 1.7+; not evaluated, so a domain using it lists it as ignored.
+    ("kTSKAdditionalTrustAnchors", "TSKAdditionalTrustAnchors"),
+    ("kTSKAlgorithmRsa2048", "TSKAlgorithmRsa2048"),
+    ("kTSKAlgorithmRsa4096", "TSKAlgorithmRsa4096"),
+    ("kTSKAlgorithmEcDsaSecp256r1", "TSKAlgorithmEcDsaSecp256r1"),
+    ("kTSKAlgorithmEcDsaSecp384r1", "TSKAlgorithmEcDsaSecp384r1"),
+];
+
+/// `kTSKPinnedDomains`.
+pub(crate) const TSK_PINNED_DOMAINS: &str = "TSKPinnedDomains";
+/// `kTSKPublicKeyHashes`.
+pub(crate) const TSK_PUBLIC_KEY_HASHES: &str = "TSKPublicKeyHashes";
+/// `kTSKEnforcePinning`.
+pub(crate) const TSK_ENFORCE_PINNING: &str = "TSKEnforcePinning";
+/// `kTSKExcludeSubdomainFromParentPolicy` (TrustKit's own typo: `kSK`).
+pub(crate) const TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY: &str =
+    "kSKExcludeSubdomainFromParentPolicy";
+/// `kTSKIncludeSubdomains`.
+pub(crate) const TSK_INCLUDE_SUBDOMAINS: &str = "TSKIncludeSubdomains";
+/// `kTSKPublicKeyAlgorithms` (deprecated; TrustKit ignores it).
+pub(crate) const TSK_PUBLIC_KEY_ALGORITHMS: &str = "TSKPublicKeyAlgorithms";
+/// `kTSKReportUris`.
+pub(crate) const TSK_REPORT_URIS: &str = "TSKReportUris";
+/// `kTSKDisableDefaultReportUri`.
+pub(crate) const TSK_DISABLE_DEFAULT_REPORT_URI: &str = "TSKDisableDefaultReportUri";
+/// `kTSKExpirationDate`.
+pub(crate) const TSK_EXPIRATION_DATE: &str = "TSKExpirationDate";
+
+/// The per-domain keys TrustKit reads.
+const TSK_DOMAIN_KEYS: &[&str] = &[
+    TSK_PUBLIC_KEY_HASHES,
+    TSK_ENFORCE_PINNING,
+    TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY,
+    TSK_INCLUDE_SUBDOMAINS,
+    TSK_PUBLIC_KEY_ALGORITHMS,
+    TSK_REPORT_URIS,
+    TSK_DISABLE_DEFAULT_REPORT_URI,
+    TSK_EXPIRATION_DATE,
+];
+
+/// The string a TrustKit constant's name stands for (`kTSKPinnedDomains` →
+/// `TSKPinnedDomains`).
+pub(crate) fn tsk_string(constant: &str) -> Option<&'static str> {
+    TSK_KEYS
+        .iter()
+        .find(|(c, _)| *c == constant)
+        .map(|(_, s)| *s)
+}
+
+/// When `key` is a TrustKit constant's *name* used as a plist key, the
+/// sentence that says which string TrustKit reads instead.
+fn constant_hint(key: &str) -> Option<String> {
+    tsk_string(key)
+        .map(|real| format!("TrustKit reads `{real}`; `{key}` is the Objective-C constant's name"))
+}
+
+/// `reason`, followed by the hints for every key of `d` that is a TrustKit
+/// constant's name.
+fn with_hints(reason: String, d: &Dictionary) -> String {
+    d.keys()
+        .filter_map(|k| constant_hint(k))
+        .fold(reason, |r, h| format!("{r} ({h})"))
+}
+
 /// Finds the TrustKit configuration: `TSKConfiguration` in an Info.plist, or a
 /// dictionary that itself has `TSKPinnedDomains`.
 pub(crate) fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
     if let Some(Value::Dictionary(c)) = d.get("TSKConfiguration") {
         return Some(c);
     }
-    d.contains_key("TSKPinnedDomains").then_some(d)
+    d.contains_key(TSK_PINNED_DOMAINS).then_some(d)
 }
 
 /// Finds `NSAppTransportSecurity` (or a dictionary that has `NSPinnedDomains`).
@@ -265,16 +360,16 @@ fn add_trustkit(
             "no TSKConfiguration / TSKPinnedDomains dictionary",
         )
     })?;
-    let loc = lines.of_key("TSKPinnedDomains");
-    let Some(Value::Dictionary(domains)) = tk.get("TSKPinnedDomains") else {
+    let loc = lines.of_key(TSK_PINNED_DOMAINS);
+    let Some(Value::Dictionary(domains)) = tk.get(TSK_PINNED_DOMAINS) else {
         return Err(ImportError::refused(
             loc,
             "TrustKit",
-            "TSKPinnedDomains must be a dictionary",
+            with_hints("TSKPinnedDomains must be a dictionary".into(), tk),
         ));
     };
     for (host, v) in domains {
-        let loc = lines.of_key_in("TSKPinnedDomains", host);
+        let loc = lines.of_key_in(TSK_PINNED_DOMAINS, host);
         let Value::Dictionary(dc) = v else {
             return Err(ImportError::refused(
                 loc,
@@ -285,9 +380,27 @@ fn add_trustkit(
         let name = host.trim().to_lowercase();
         let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
         d.group = cfg.domains.len();
+        // TrustKit reads the exclusion first: a subdomain taken out of its
+        // parent's policy is not pinned, and may carry no other key.
+        if let Some(Value::Boolean(true)) = dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+            if dc.len() > 1 {
+                return Err(ImportError::refused(
+                    loc,
+                    "TrustKit",
+                    format!(
+                        "TrustKit was initialized with TSKExcludeSubdomainFromParentPolicy for domain {name} but detected additional configuration keys"
+                    ),
+                ));
+            }
+            // An explicit empty pin set: no pinning for this host.
+            d.has_pin_set = true;
+            d.enforce = false;
+            cfg.domains.push(d);
+            continue;
+        }
         d.include_subdomains = bool_of(
-            dc.get("kTSKIncludeSubdomains"),
-            "kTSKIncludeSubdomains",
+            dc.get(TSK_INCLUDE_SUBDOMAINS),
+            TSK_INCLUDE_SUBDOMAINS,
             &loc,
             "TrustKit",
         )?
@@ -302,24 +415,27 @@ fn add_trustkit(
             ));
         }
         d.enforce = bool_of(
-            dc.get("kTSKEnforcePinning"),
-            "kTSKEnforcePinning",
+            dc.get(TSK_ENFORCE_PINNING),
+            TSK_ENFORCE_PINNING,
             &loc,
             "TrustKit",
         )?
         .unwrap_or(true);
         let hashes = string_list(
-            dc.get("kTSKPublicKeyHashes"),
-            "kTSKPublicKeyHashes",
+            dc.get(TSK_PUBLIC_KEY_HASHES),
+            TSK_PUBLIC_KEY_HASHES,
             &loc,
             "TrustKit",
         )?;
-        if !dc.contains_key("kTSKPublicKeyHashes") {
+        if !dc.contains_key(TSK_PUBLIC_KEY_HASHES) {
             return Err(ImportError::refused(
                 loc,
                 "TrustKit",
-                format!(
-                    "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}"
+                with_hints(
+                    format!(
+                        "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}: no TSKPublicKeyHashes"
+                    ),
+                    dc,
                 ),
             ));
         }
@@ -327,7 +443,7 @@ fn add_trustkit(
         for h in &hashes {
             // TrustKit: `initWithBase64EncodedString:h options:0`, then a
             // length check that raises at initialisation.
-            let ploc = lines.of_string_in("TSKPinnedDomains", host, h);
+            let ploc = lines.of_string_in(TSK_PINNED_DOMAINS, host, h);
             let invalid = |why: String| {
                 ImportError::refused(
                     ploc.clone(),
@@ -357,7 +473,7 @@ fn add_trustkit(
                 ),
             ));
         }
-        if let Some(v) = dc.get("kTSKExpirationDate") {
+        if let Some(v) = dc.get(TSK_EXPIRATION_DATE) {
             let text = match v {
                 Value::String(s) => s.clone(),
                 Value::Date(dt) => {
@@ -368,7 +484,7 @@ fn add_trustkit(
                 _ => String::new(),
             };
             let date = parse_ymd(&text).ok_or_else(|| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: {text:?} is not yyyy-MM-dd"))
+                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: TSKExpirationDate {text:?} is not yyyy-MM-dd"))
             })?;
             d.expiry = Some(Expiry {
                 text,
@@ -377,10 +493,10 @@ fn add_trustkit(
                 after: AfterExpiry::FailOpenSilent,
             });
         }
-        d.report_uris = string_list(dc.get("kTSKReportUris"), "kTSKReportUris", &loc, "TrustKit")?;
+        d.report_uris = string_list(dc.get(TSK_REPORT_URIS), TSK_REPORT_URIS, &loc, "TrustKit")?;
         let disable_default = bool_of(
-            dc.get("kTSKDisableDefaultReportUri"),
-            "kTSKDisableDefaultReportUri",
+            dc.get(TSK_DISABLE_DEFAULT_REPORT_URI),
+            TSK_DISABLE_DEFAULT_REPORT_URI,
             &loc,
             "TrustKit",
         )?
@@ -389,19 +505,15 @@ fn add_trustkit(
         // (https://overmind.datatheorem.com/trustkit/report) unless disabled.
         d.default_report_uri = !disable_default;
         for key in dc.keys() {
-            if !matches!(
-                key.as_str(),
-                "kTSKPublicKeyHashes"
-                    | "kTSKIncludeSubdomains"
-                    | "kTSKEnforcePinning"
-                    | "kTSKExpirationDate"
-                    | "kTSKReportUris"
-                    | "kTSKDisableDefaultReportUri"
-                    | "kTSKExcludeSubdomainFromParentPolicy"
-                    | "kTSKPublicKeyAlgorithms"
-            ) {
+            if !TSK_DOMAIN_KEYS.contains(&key.as_str()) {
+                // TrustKit never looks at it; a constant's name used as a
+                // key is the likely mistake, so say which key was meant.
+                let name = match constant_hint(key) {
+                    Some(h) => format!("{name}: {key} ({h})"),
+                    None => format!("{name}: {key}"),
+                };
                 cfg.ignored.push(super::model::Ignored {
-                    name: format!("{name}: {key}"),
+                    name,
                     location: loc.clone(),
                 });
             }
@@ -631,13 +743,13 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
         let (host, include) = match (d.host.strip_prefix("**."), d.host.strip_prefix("*.")) {
             (Some(r), _) => (r.to_owned(), true),
             (None, Some(r)) => {
-                notes.push(format!("{}: TrustKit cannot express \"exactly one label\"; written as {r} with kTSKIncludeSubdomains", d.host));
+                notes.push(format!("{}: TrustKit cannot express \"exactly one label\"; written as {r} with TSKIncludeSubdomains", d.host));
                 (r.to_owned(), true)
             }
             _ => (d.host.clone(), d.include_subdomains),
         };
         e.insert(
-            "kTSKPublicKeyHashes".into(),
+            TSK_PUBLIC_KEY_HASHES.into(),
             Value::Array(
                 d.distinct_pins()
                     .iter()
@@ -645,8 +757,8 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                     .collect(),
             ),
         );
-        e.insert("kTSKIncludeSubdomains".into(), Value::Boolean(include));
-        e.insert("kTSKEnforcePinning".into(), Value::Boolean(d.enforce));
+        e.insert(TSK_INCLUDE_SUBDOMAINS.into(), Value::Boolean(include));
+        e.insert(TSK_ENFORCE_PINNING.into(), Value::Boolean(d.enforce));
         if let Some(x) = &d.expiry {
             if x.zone == ExpiryZone::DeviceLocal {
                 notes.push(format!(
@@ -655,22 +767,45 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                 ));
             }
             e.insert(
-                "kTSKExpirationDate".into(),
+                TSK_EXPIRATION_DATE.into(),
                 Value::String(x.at.date().to_string()),
             );
         }
         if !d.report_uris.is_empty() {
             e.insert(
-                "kTSKReportUris".into(),
+                TSK_REPORT_URIS.into(),
                 Value::Array(d.report_uris.iter().cloned().map(Value::String).collect()),
             );
         }
-        e.insert("kTSKDisableDefaultReportUri".into(), Value::Boolean(true));
+        e.insert(TSK_DISABLE_DEFAULT_REPORT_URI.into(), Value::Boolean(true));
         domains.insert(host, Value::Dictionary(e));
+    }
+    // A host with an explicit empty pin set under a pinned parent that
+    // includes subdomains: TrustKit's exclusion says the same.
+    let pinned_parent = |host: &str| {
+        cfg.domains.iter().any(|p| {
+            p.include_subdomains
+                && !p.pins.is_empty()
+                && host
+                    .strip_suffix(p.host.as_str())
+                    .is_some_and(|l| l.ends_with('.'))
+        })
+    };
+    for d in cfg
+        .domains
+        .iter()
+        .filter(|d| d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
+    {
+        let mut e = Dictionary::new();
+        e.insert(
+            TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY.into(),
+            Value::Boolean(true),
+        );
+        domains.insert(d.host.clone(), Value::Dictionary(e));
     }
     let mut tk = Dictionary::new();
     tk.insert("TSKSwizzleNetworkDelegates".into(), Value::Boolean(false));
-    tk.insert("TSKPinnedDomains".into(), Value::Dictionary(domains));
+    tk.insert(TSK_PINNED_DOMAINS.into(), Value::Dictionary(domains));
     let mut root = Dictionary::new();
     root.insert("TSKConfiguration".into(), Value::Dictionary(tk));
     let mut buf = Vec::new();

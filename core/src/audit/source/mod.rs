@@ -28,6 +28,7 @@ pub(crate) use eval::Lang;
 use eval::{Ctx, Parsed, Program, Site, Val, Why, WhyKind};
 use plist::{Dictionary, Value};
 
+use super::apple;
 use super::base64::Base64Dialect;
 use super::error::ImportError;
 use super::model::{
@@ -147,49 +148,6 @@ pub(crate) fn format_of(kind: Kind) -> Option<SourceFormat> {
         Kind::Gradle => None,
     }
 }
-
-/// The TrustKit constants and the strings they stand for (TrustKit's
-/// `TSKTrustKitConfig.m`; note the historical `kSK` spelling of the
-/// exclusion key).
-const TRUSTKIT_KEYS: &[(&str, &str)] = &[
-    ("kTSKSwizzleNetworkDelegates", "TSKSwizzleNetworkDelegates"),
-    ("kTSKPinnedDomains", "TSKPinnedDomains"),
-    (
-        "kTSKIgnorePinningForUserDefinedTrustAnchors",
-        "TSKIgnorePinningForUserDefinedTrustAnchors",
-    ),
-    ("kTSKPublicKeyHashes", "TSKPublicKeyHashes"),
-    ("kTSKEnforcePinning", "TSKEnforcePinning"),
-    (
-        "kTSKExcludeSubdomainFromParentPolicy",
-        "kSKExcludeSubdomainFromParentPolicy",
-    ),
-    ("kTSKIncludeSubdomains", "TSKIncludeSubdomains"),
-    ("kTSKPublicKeyAlgorithms", "TSKPublicKeyAlgorithms"),
-    ("kTSKReportUris", "TSKReportUris"),
-    ("kTSKDisableDefaultReportUri", "TSKDisableDefaultReportUri"),
-    ("kTSKExpirationDate", "TSKExpirationDate"),
-    ("kTSKAlgorithmRsa2048", "TSKAlgorithmRsa2048"),
-    ("kTSKAlgorithmRsa4096", "TSKAlgorithmRsa4096"),
-    ("kTSKAlgorithmEcDsaSecp256r1", "TSKAlgorithmEcDsaSecp256r1"),
-    ("kTSKAlgorithmEcDsaSecp384r1", "TSKAlgorithmEcDsaSecp384r1"),
-];
-
-/// The domain keys as TrustKit reads them, and the names Mamori's plist
-/// importer ([`super::apple`]) uses for them.
-const DOMAIN_KEYS: &[(&str, &str)] = &[
-    ("TSKPublicKeyHashes", "kTSKPublicKeyHashes"),
-    ("TSKEnforcePinning", "kTSKEnforcePinning"),
-    (
-        "kSKExcludeSubdomainFromParentPolicy",
-        "kTSKExcludeSubdomainFromParentPolicy",
-    ),
-    ("TSKIncludeSubdomains", "kTSKIncludeSubdomains"),
-    ("TSKPublicKeyAlgorithms", "kTSKPublicKeyAlgorithms"),
-    ("TSKReportUris", "kTSKReportUris"),
-    ("TSKDisableDefaultReportUri", "kTSKDisableDefaultReportUri"),
-    ("TSKExpirationDate", "kTSKExpirationDate"),
-];
 
 /// Reads a group of files given together. Returns one configuration per
 /// file that builds a `CertificatePinner` or initialises TrustKit; the other
@@ -505,7 +463,7 @@ fn trustkit_dict(
         let Some(key) = key_str(k, cfg, locate) else {
             continue;
         };
-        if key != "TSKPinnedDomains" {
+        if key != apple::TSK_PINNED_DOMAINS {
             if let Some(pv) = to_plist(v, cfg, None, locate) {
                 top.insert(key, pv);
             }
@@ -540,13 +498,8 @@ fn trustkit_dict(
                 let Some(ek) = key_str(ek, cfg, locate) else {
                     continue;
                 };
-                let name = DOMAIN_KEYS
-                    .iter()
-                    .find(|(real, _)| *real == ek)
-                    .map(|(_, ours)| (*ours).to_owned())
-                    .unwrap_or(ek);
                 if let Some(pv) = to_plist(ev, cfg, Some((&host, &mut missing)), locate) {
-                    e.insert(name, pv);
+                    e.insert(ek, pv);
                 }
             }
             if missing.is_empty() {
@@ -560,18 +513,18 @@ fn trustkit_dict(
                 );
                 d.has_pin_set = true;
                 d.include_subdomains = e
-                    .get("kTSKIncludeSubdomains")
+                    .get(apple::TSK_INCLUDE_SUBDOMAINS)
                     .and_then(Value::as_boolean)
                     .unwrap_or(false);
                 d.enforce = e
-                    .get("kTSKEnforcePinning")
+                    .get(apple::TSK_ENFORCE_PINNING)
                     .and_then(Value::as_boolean)
                     .unwrap_or(true);
                 d.default_report_uri = !e
-                    .get("kTSKDisableDefaultReportUri")
+                    .get(apple::TSK_DISABLE_DEFAULT_REPORT_URI)
                     .and_then(Value::as_boolean)
                     .unwrap_or(false);
-                if let Some(Value::Array(hs)) = e.get("kTSKPublicKeyHashes") {
+                if let Some(Value::Array(hs)) = e.get(apple::TSK_PUBLIC_KEY_HASHES) {
                     for h in hs.iter().filter_map(Value::as_string) {
                         let (entry, lenient) =
                             LenientPin::read_or_dead(Base64Dialect::Apple, h, PinScope::Any, &loc);
@@ -585,7 +538,7 @@ fn trustkit_dict(
         }
         top.insert(key, Value::Dictionary(dd));
     }
-    let imported = super::apple::import_trustkit(&top, file, None).map_err(|e| match e {
+    let imported = apple::import_trustkit(&top, file, None).map_err(|e| match e {
         ImportError::Refused {
             location,
             platform,
@@ -611,7 +564,7 @@ fn trustkit_dict(
         Err(_)
             if !partial.is_empty()
                 && top
-                    .get("TSKPinnedDomains")
+                    .get(apple::TSK_PINNED_DOMAINS)
                     .and_then(Value::as_dictionary)
                     .is_some_and(|d| d.is_empty()) =>
         {
@@ -643,8 +596,8 @@ fn key_str(k: &Val, cfg: &mut AuditConfig, locate: &dyn Fn(&Why) -> Location) ->
         Val::Str(s) => Some(s.clone()),
         Val::Unknown(w) => {
             if let WhyKind::Name(n) = &w.kind {
-                if let Some((_, real)) = TRUSTKIT_KEYS.iter().find(|(c, _)| c == n) {
-                    return Some((*real).to_owned());
+                if let Some(real) = apple::tsk_string(n) {
+                    return Some(real.to_owned());
                 }
             }
             cfg.unresolved.push(unresolved(w, None, locate));
@@ -673,8 +626,8 @@ fn to_plist(
                 match x {
                     Val::Unknown(w) => {
                         if let WhyKind::Name(n) = &w.kind {
-                            if let Some((_, real)) = TRUSTKIT_KEYS.iter().find(|(c, _)| c == n) {
-                                a.push(Value::String((*real).to_owned()));
+                            if let Some(real) = apple::tsk_string(n) {
+                                a.push(Value::String(real.to_owned()));
                                 continue;
                             }
                         }
