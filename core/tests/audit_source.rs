@@ -414,6 +414,43 @@ fn swift_interpolation_and_objc_adjacent_literals() {
 }
 
 #[test]
+fn trustkit_keys_as_constants_or_their_strings() {
+    // TrustKit looks up the constants' strings; code may write either the
+    // constant (kTSKIncludeSubdomains) or its string ("TSKEnforcePinning").
+    let swift = format!(
+        "import TrustKit\nlet config: [String: Any] = [\n  \"TSKPinnedDomains\": [\n    \"a.example.com\": [\n      kTSKIncludeSubdomains: true,\n      \"TSKEnforcePinning\": false,\n      \"TSKPublicKeyHashes\": [\"{A}\", \"{B}\"],\n    ],\n  ],\n]\nTrustKit.initSharedInstance(withConfiguration: config)\n"
+    );
+    let c = audit::import_bytes(
+        swift.as_bytes(),
+        "K.swift",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![row("a.example.com", 4, &[A, B], true, false)]
+    );
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    // A string spelled like the constant's name is not a key TrustKit reads.
+    let wrong = swift.replace("\"TSKPublicKeyHashes\"", "\"kTSKPublicKeyHashes\"");
+    let e = audit::import_bytes(
+        wrong.as_bytes(),
+        "K.swift",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("TrustKit reads `TSKPublicKeyHashes`; `kTSKPublicKeyHashes` is the Objective-C constant's name"),
+        "{e}"
+    );
+}
+
+#[test]
 fn each_builder_is_its_own_pinner_and_locals_are_scoped() {
     let text = format!(
         "import okhttp3.CertificatePinner\n\
