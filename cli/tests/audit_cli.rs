@@ -785,6 +785,13 @@ fn convert_detects_okhttp_and_trustkit_sources() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("cdn.example.com"), "{}", stdout(&o));
+    // The keys TrustKit looks up are its constants' strings, not their names.
+    assert!(
+        stdout(&o).contains("<key>TSKPublicKeyHashes</key>"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("kTSK"), "{}", stdout(&o));
 }
 
 #[test]

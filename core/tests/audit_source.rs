@@ -20,6 +20,11 @@ fn path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Imports one source text as the file `name`.
+fn import_text(text: &str, name: &str) -> Result<AuditConfig, ImportError> {
+    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
+}
+
 fn load(names: &[&str]) -> Result<Vec<AuditConfig>, ImportError> {
     let paths: Vec<PathBuf> = names.iter().map(|n| path(n)).collect();
     audit::load_all(&paths, None, NscOptions::default())
@@ -391,14 +396,7 @@ fn swift_interpolation_and_objc_adjacent_literals() {
     let swift = format!(
         "import TrustKit\nlet head = \"{a1}\"\nlet config: [String: Any] = [\n  kTSKSwizzleNetworkDelegates: false,\n  kTSKPinnedDomains: [\n    \"a.example.com\": [kTSKPublicKeyHashes: [\"\\(head){a2}\", \"{B}\"]],\n  ],\n]\nTrustKit.initSharedInstance(withConfiguration: config)\n"
     );
-    let c = audit::import_bytes(
-        swift.as_bytes(),
-        "A.swift",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap();
+    let c = import_text(&swift, "A.swift").unwrap();
     assert_eq!(
         rows(&c),
         vec![row("a.example.com", 6, &[A, B], false, true)]
@@ -406,10 +404,32 @@ fn swift_interpolation_and_objc_adjacent_literals() {
     let objc = format!(
         "#import <TrustKit/TrustKit.h>\nvoid setup(void) {{\n  NSDictionary *c = @{{ kTSKSwizzleNetworkDelegates: @NO, kTSKPinnedDomains: @{{ @\"a.example.com\": @{{ kTSKPublicKeyHashes: @[ @\"{a1}\" \"{a2}\", @\"{B}\" ] }} }} }};\n  [TrustKit initSharedInstanceWithConfiguration:c];\n}}\n"
     );
-    let c = audit::import_bytes(objc.as_bytes(), "A.m", None, NscOptions::default(), None).unwrap();
+    let c = import_text(&objc, "A.m").unwrap();
     assert_eq!(
         rows(&c),
         vec![row("a.example.com", 3, &[A, B], false, true)]
+    );
+}
+
+#[test]
+fn trustkit_keys_as_constants_or_their_strings() {
+    // TrustKit looks up the constants' strings; code may write either the
+    // constant (kTSKIncludeSubdomains) or its string ("TSKEnforcePinning").
+    let swift = format!(
+        "import TrustKit\nlet config: [String: Any] = [\n  \"TSKPinnedDomains\": [\n    \"a.example.com\": [\n      kTSKIncludeSubdomains: true,\n      \"TSKEnforcePinning\": false,\n      \"TSKPublicKeyHashes\": [\"{A}\", \"{B}\"],\n    ],\n  ],\n]\nTrustKit.initSharedInstance(withConfiguration: config)\n"
+    );
+    let c = import_text(&swift, "K.swift").unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![row("a.example.com", 4, &[A, B], true, false)]
+    );
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    // A string spelled like the constant's name is not a key TrustKit reads.
+    let wrong = swift.replace("\"TSKPublicKeyHashes\"", "\"kTSKPublicKeyHashes\"");
+    let e = import_text(&wrong, "K.swift").unwrap_err().to_string();
+    assert!(
+        e.contains("TrustKit reads `TSKPublicKeyHashes`; `kTSKPublicKeyHashes` is the Objective-C constant's name"),
+        "{e}"
     );
 }
 
