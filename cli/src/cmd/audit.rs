@@ -126,7 +126,11 @@ pub fn run(args: AuditArgs) -> u8 {
         Err(e) => {
             // The hint is for the file the error names (sources are read together).
             let text = e.to_string();
-            return match args.configs.iter().find(|p| text.contains(&p.display().to_string())) {
+            return match args
+                .configs
+                .iter()
+                .find(|p| text.contains(&p.display().to_string()))
+            {
                 Some(path) => bad_file(path, From::expected(args.from), e),
                 None => bad_input(e),
             };

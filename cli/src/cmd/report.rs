@@ -83,7 +83,8 @@ pub struct ReportArgs {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {}", path.display(), mamori::io_reason(&e)))
+    std::fs::read(path)
+        .map_err(|e| format!("{}: cannot read: {}", path.display(), mamori::io_reason(&e)))
 }
 
 /// Runs `mamori report`.
