@@ -177,8 +177,15 @@ fn attested_patch_level_is_the_one_judged() {
         .find(|f| f["rule"] == "android.max_patch_age_days")
         .unwrap_or_else(|| panic!("no patch finding: {}", r.verdict));
     assert_eq!(patch["decision"], "block");
-    assert_eq!(patch["evidence"][0]["source"], "attestation");
-    assert_eq!(patch["evidence"][0]["value"], "201908");
+    // Evidence is kept in a canonical order (issue 9 item 9), so look the
+    // attested entry up rather than relying on its position.
+    let evidence = patch["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["source"] == "attestation" && e["value"] == "201908"),
+        "no attested patch level: {patch}"
+    );
     assert!(
         indicators(&r.verdict, "indicators.hooking")
             .contains(&"attestation.contradiction.security_patch".to_owned())
