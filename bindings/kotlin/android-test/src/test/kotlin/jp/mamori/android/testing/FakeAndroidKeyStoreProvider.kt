@@ -209,7 +209,9 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
 
     private inner class FakeKeyPairGeneratorSpi : KeyPairGeneratorSpi() {
         private var spec: KeyGenParameterSpec? = null
-        private val jdk: KeyPairGenerator = KeyPairGenerator.getInstance("EC", "SunEC")
+        private val jdk: KeyPairGenerator = // SunEC has no curve table inside the Robolectric sandbox; Bouncy Castle
+        // (a Robolectric dependency) stands in for the TEE key generator.
+        KeyPairGenerator.getInstance("EC", org.bouncycastle.jce.provider.BouncyCastleProvider())
 
         override fun initialize(keysize: Int, random: SecureRandom?) = jdk.initialize(keysize, random)
 
