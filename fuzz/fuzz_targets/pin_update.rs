@@ -13,14 +13,17 @@ use mamori::pinning::{
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use time::OffsetDateTime;
 
-const BASE: &str = "[[domain]]\nhost = \"api.bank.example\"\npins = [\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", \"sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\"]\n";
+const BASE: &str = "[[domain]]\nhost = \"api.bank.example\"\npins = [\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", \"sha256/AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"]\n";
 
 fn setup() -> &'static (Ed25519KeyPair, UpdateVerifier) {
     static S: OnceLock<(Ed25519KeyPair, UpdateVerifier)> = OnceLock::new();
     S.get_or_init(|| {
         let key = Ed25519KeyPair::from_seed_unchecked(&[7u8; 32]).expect("seed");
+        // Two keys: a verifier refuses a single update key (BP-5).
+        let backup = Ed25519KeyPair::from_seed_unchecked(&[8u8; 32]).expect("seed");
         let keys = UpdateKeys::new(vec![
             UpdateKey::ed25519("fuzz", key.public_key().as_ref()).expect("key"),
+            UpdateKey::ed25519("fuzz-backup", backup.public_key().as_ref()).expect("key"),
         ])
         .expect("keys");
         let doc = PolicyDocument::parse(BASE, PolicyFormat::Toml, "base").expect("base");
