@@ -26,4 +26,4 @@ mod policy_format;
 pub mod storage;
 
 pub use io_error::io_reason;
-pub use policy_format::PolicyFormat;
+pub use policy_format::{FieldProblem, PolicyFormat};

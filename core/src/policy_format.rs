@@ -72,6 +72,41 @@ pub(crate) enum FormatError {
     Limit(crate::limits::LimitError),
 }
 
+/// One problem found in a document validated field by field (a device
+/// policy, storage settings): the field's dotted path and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Dotted field path, e.g. `android.max_patch_age_days`.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl FieldProblem {
+    pub(crate) fn new(field: &str, reason: String) -> Self {
+        Self {
+            field: field.to_owned(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// `invalid <what> <origin>:` and one line per problem: the text of an
+/// `Invalid` error of a document validated field by field.
+pub(crate) struct InvalidDisplay<'a>(pub &'static str, pub &'a str, pub &'a [FieldProblem]);
+
+impl fmt::Display for InvalidDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, format_args!("invalid {} {}:", self.0, self.1), self.2)
+    }
+}
+
 /// Writes `header` then one indented line per problem: the shape of every
 /// policy error's text.
 pub(crate) fn write_problems<P: fmt::Display>(

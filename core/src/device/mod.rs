@@ -27,6 +27,7 @@ mod policy;
 mod probe;
 mod verdict;
 
+pub use crate::FieldProblem;
 pub use attested::{
     CONTRADICTION_PREFIX, android_attested_facts, apple_attested_facts, failed_attestation,
 };
@@ -39,7 +40,7 @@ pub use indicators::{
 };
 pub use policy::{
     AllowLists, AndroidPolicy, AppRequirements, ClassRule, DEFAULT_POLICY_TOML, DeviceDecision,
-    DevicePolicy, DeviceRequirements, IosPolicy, PolicyError, Problem,
+    DevicePolicy, DeviceRequirements, IosPolicy, PolicyError,
 };
 pub use probe::{
     ProbeConfig, observe_loaded_images, observe_packages, run_probes, run_probes_with,

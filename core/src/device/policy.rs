@@ -10,7 +10,6 @@
 //! errors naming the field, never silently ignored.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::KeystoreLevel;
 use super::indicators::{IndicatorClass, IndicatorTable};
 use crate::PolicyFormat;
-use crate::policy_format::{FormatError, write_problems};
+use crate::policy_format::{FieldProblem, FormatError, InvalidDisplay};
 
 /// What a rule does to the verdict when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -164,21 +163,6 @@ pub struct DevicePolicy {
     pub allow: AllowLists,
 }
 
-/// One problem found in a device policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted field path, e.g. `android.max_patch_age_days`.
-    pub field: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
-
 /// A policy that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -208,21 +192,13 @@ pub enum PolicyError {
         limit: crate::limits::LimitError,
     },
     /// Well-formed, but values are not acceptable: every problem found.
-    #[error("{}", InvalidDisplay(origin, problems))]
+    #[error("{}", InvalidDisplay("device policy", origin, problems))]
     Invalid {
         /// File name or `<inline>`.
         origin: String,
         /// Every problem, in document order.
-        problems: Vec<Problem>,
+        problems: Vec<FieldProblem>,
     },
-}
-
-struct InvalidDisplay<'a>(&'a str, &'a [Problem]);
-
-impl fmt::Display for InvalidDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_problems(f, format_args!("invalid device policy {}:", self.0), self.1)
-    }
 }
 
 impl DevicePolicy {
@@ -280,14 +256,9 @@ impl DevicePolicy {
     }
 
     /// Every problem of the policy, in document order.
-    fn problems(&self) -> Vec<Problem> {
+    fn problems(&self) -> Vec<FieldProblem> {
         let mut problems = Vec::new();
-        let mut bad = |field: &str, reason: String| {
-            problems.push(Problem {
-                field: field.to_owned(),
-                reason,
-            })
-        };
+        let mut bad = |field: &str, reason: String| problems.push(FieldProblem::new(field, reason));
         if self.format != 1 {
             bad(
                 "format",

@@ -30,6 +30,7 @@ mod settings;
 mod store;
 mod stream;
 
+pub use crate::FieldProblem;
 pub use aead::AeadKey;
 pub use envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader, FIXED_HEADER_LEN, KeyPart};
 pub use error::{KekError, KeyLossReason, StorageError};
@@ -39,8 +40,7 @@ pub use passcode::{
     MIN_PASSCODE_LENGTH_FLOOR, MIN_PBKDF2_ITERATIONS, PasscodeCheck, PasscodePolicy, PolicyFloors,
 };
 pub use settings::{
-    CacheSettings, KekLevel, KekSettings, PasscodeSettings, SettingsProblem, StorageSettings,
-    StorageSettingsError,
+    CacheSettings, KekLevel, KekSettings, PasscodeSettings, StorageSettings, StorageSettingsError,
 };
 pub use store::{MAX_NAME_LEN, RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
 pub use stream::{

@@ -9,7 +9,6 @@
 //! through these fields. Nothing in the schema holds key material, so no
 //! secret can reach a report (LOG-2).
 
-use core::fmt;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CachePolicy, PasscodePolicy, SecurityLevel, StorePolicy};
 use crate::PolicyFormat;
-use crate::policy_format::{FormatError, write_problems};
+use crate::policy_format::{FieldProblem, FormatError, InvalidDisplay, toml_reason};
 
 /// Where the key-encryption key must live (the weakest accepted level).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,21 +130,6 @@ pub struct StorageSettings {
     pub passcode: Option<PasscodeSettings>,
 }
 
-/// One problem found in storage settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SettingsProblem {
-    /// Dotted field path, e.g. `passcode.iterations`.
-    pub field: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for SettingsProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
-
 /// Storage settings that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -175,40 +159,13 @@ pub enum StorageSettingsError {
         limit: crate::limits::LimitError,
     },
     /// Well-formed, but values the SDK refuses: every problem found.
-    #[error("{}", InvalidDisplay(origin, problems))]
+    #[error("{}", InvalidDisplay("storage settings", origin, problems))]
     Invalid {
         /// File name.
         origin: String,
         /// Every problem, in document order.
-        problems: Vec<SettingsProblem>,
+        problems: Vec<FieldProblem>,
     },
-}
-
-struct InvalidDisplay<'a>(&'a str, &'a [SettingsProblem]);
-
-impl fmt::Display for InvalidDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_problems(
-            f,
-            format_args!("invalid storage settings {}:", self.0),
-            self.1,
-        )
-    }
-}
-
-/// `line 3, column 1: unknown field `api_key`, expected ...`: the TOML
-/// error without the quoted source line.
-fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    let reason = e.message().trim();
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {}", without_values(reason))
-        }
-        None => without_values(reason),
-    }
 }
 
 /// Serde quotes a mistyped value (`invalid type: string "…"`); the value
@@ -251,7 +208,7 @@ impl StorageSettings {
                 })?;
                 toml::from_str(text).map_err(|e| StorageSettingsError::Parse {
                     origin: origin.to_owned(),
-                    message: toml_message(text, &e),
+                    message: without_values(&toml_reason(text, &e)),
                 })?
             }
             PolicyFormat::Json => format.deserialize(text).map_err(|e| match e {
@@ -276,14 +233,9 @@ impl StorageSettings {
         }
     }
 
-    fn problems(&self) -> Vec<SettingsProblem> {
+    fn problems(&self) -> Vec<FieldProblem> {
         let mut out = Vec::new();
-        let mut bad = |field: &str, reason: String| {
-            out.push(SettingsProblem {
-                field: field.to_owned(),
-                reason,
-            })
-        };
+        let mut bad = |field: &str, reason: String| out.push(FieldProblem::new(field, reason));
         if self.format != 1 {
             bad(
                 "format",
