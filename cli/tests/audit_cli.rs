@@ -3,40 +3,16 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::{mamori_in, repo, stderr, stdout, write};
+
 const A: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
 const B: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn mamori(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamori"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("mamori runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 fn one_pin_nsc() -> String {
     format!(
@@ -47,7 +23,7 @@ fn one_pin_nsc() -> String {
 #[test]
 fn convert_okhttp_to_mamori_json() {
     let dir = repo();
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &[
             "convert",
@@ -86,11 +62,11 @@ fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
     write(
         tmp.path(),
         "nsc.xml",
-        &format!(
+        format!(
             "<network-security-config><domain-config><domain includeSubdomains=\"true\">api.example.com</domain><pin-set expiration=\"2027-06-30\"><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config></network-security-config>"
         ),
     );
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &["convert", "--from", "nsc", "--to", "mamori", "nsc.xml"],
     );
@@ -103,7 +79,7 @@ fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
     assert_eq!(got, expected);
     assert!(stderr(&o).contains("note: api.example.com: expiry 2027-06-30 was device-local midnight (NSC); Mamori reads it as 00:00 UTC"), "{}", stderr(&o));
     // And back to NSC.
-    let o = mamori(tmp.path(), &["convert", "--to", "nsc", "nsc.xml"]);
+    let o = mamori_in(tmp.path(), &["convert", "--to", "nsc", "nsc.xml"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains(&format!("<pin digest=\"SHA-256\">{B}</pin>")));
     assert!(stdout(&o).contains("<pin-set expiration=\"2027-06-30\">"));
@@ -112,7 +88,7 @@ fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
 #[test]
 fn convert_keeps_pins_that_can_never_match_out_and_says_so() {
     let dir = repo();
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &[
             "convert",
@@ -141,7 +117,7 @@ fn convert_keeps_pins_that_can_never_match_out_and_says_so() {
         "{err}"
     );
     // Lenient NSC pins are written canonically, with a note each.
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &[
             "convert",
@@ -163,7 +139,7 @@ fn convert_keeps_pins_that_can_never_match_out_and_says_so() {
 fn convert_refuses_what_the_platform_refuses() {
     let dir = repo();
     let bad3 = "../shared/testdata/nsc-aosp/xml/bad_config3.xml";
-    let o = mamori(&dir, &["convert", "--to", "mamori", bad3]);
+    let o = mamori_in(&dir, &["convert", "--to", "mamori", bad3]);
     assert_eq!(o.status.code(), Some(2));
     let line = std::fs::read_to_string(dir.join(bad3))
         .unwrap()
@@ -180,7 +156,7 @@ fn convert_refuses_what_the_platform_refuses() {
             "mamori convert: {bad3}:{line}: Android refuses this configuration: Duplicate domain name android.com"
         )
     );
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &[
             "convert",
@@ -191,10 +167,10 @@ fn convert_refuses_what_the_platform_refuses() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("TrustKit refuses this configuration"));
-    let o = mamori(&dir, &["convert", "--to", "nsc", "no-such-file.xml"]);
+    let o = mamori_in(&dir, &["convert", "--to", "nsc", "no-such-file.xml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no-such-file.xml: cannot read"));
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &["convert", "--to", "yaml", "tests/data/audit/policy.toml"],
     );
@@ -204,8 +180,8 @@ fn convert_refuses_what_the_platform_refuses() {
 #[test]
 fn audit_text_table_golden() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &one_pin_nsc());
-    let o = mamori(tmp.path(), &["audit", "--at", "2026-06-01", "nsc.xml"]);
+    write(tmp.path(), "nsc.xml", one_pin_nsc());
+    let o = mamori_in(tmp.path(), &["audit", "--at", "2026-06-01", "nsc.xml"]);
     assert_eq!(o.status.code(), Some(1));
     let expected = "\
 SEVERITY  RULE                GUIDELINE  LOCATION   MESSAGE
@@ -214,7 +190,7 @@ info      PIN-NO-EXPIRY       BP-5       nsc.xml:4  a.example.com: pins never ex
 2 findings (1 high, 1 info) in 1 configuration, 1 domain, 0 chains checked, at 2026-06-01
 ";
     assert_eq!(stdout(&o), expected);
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &["audit", "--lang", "ja", "--at", "2026-06-01", "nsc.xml"],
     );
@@ -229,8 +205,8 @@ info      PIN-NO-EXPIRY       BP-5       nsc.xml:4  a.example.com: pins never ex
 #[test]
 fn audit_exit_codes_follow_fail_on() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &one_pin_nsc());
-    let code = |args: &[&str]| mamori(tmp.path(), args).status.code();
+    write(tmp.path(), "nsc.xml", one_pin_nsc());
+    let code = |args: &[&str]| mamori_in(tmp.path(), args).status.code();
     assert_eq!(
         code(&[
             "audit",
@@ -284,7 +260,7 @@ fn audit_exit_codes_follow_fail_on() {
         "bad.xml",
         "<network-security-config><base-config><domain>x.com</domain></base-config></network-security-config>",
     );
-    let o = mamori(tmp.path(), &["audit", "bad.xml"]);
+    let o = mamori_in(tmp.path(), &["audit", "bad.xml"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o).trim(),
@@ -295,8 +271,8 @@ fn audit_exit_codes_follow_fail_on() {
 #[test]
 fn audit_json_output() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &one_pin_nsc());
-    let o = mamori(
+    write(tmp.path(), "nsc.xml", one_pin_nsc());
+    let o = mamori_in(
         tmp.path(),
         &["audit", "--format", "json", "--at", "2026-06-01", "nsc.xml"],
     );
@@ -343,7 +319,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let validator = sarif_validator();
     let dir = repo();
     for lang in ["en", "ja"] {
-        let o = mamori(
+        let o = mamori_in(
             &dir,
             &[
                 "audit",
@@ -394,7 +370,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
 #[test]
 fn audit_of_an_android_ios_pair_flags_cross_platform_gaps() {
     let dir = repo();
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &[
             "audit",
@@ -468,14 +444,14 @@ fn nsc_for(host: &str, pins: &[&str]) -> String {
 fn offline_chain_check() {
     let tmp = tempfile::tempdir().unwrap();
     let pki = pki("a.example.com");
-    write(tmp.path(), "chain.pem", &pem(&[&pki.leaf_der, &pki.ca_der]));
+    write(tmp.path(), "chain.pem", pem(&[&pki.leaf_der, &pki.ca_der]));
     write(
         tmp.path(),
         "good.xml",
-        &nsc_for("a.example.com", &[&pki.ca_pin, B]),
+        nsc_for("a.example.com", &[&pki.ca_pin, B]),
     );
-    write(tmp.path(), "stale.xml", &nsc_for("a.example.com", &[A, B]));
-    let o = mamori(
+    write(tmp.path(), "stale.xml", nsc_for("a.example.com", &[A, B]));
+    let o = mamori_in(
         tmp.path(),
         &[
             "audit",
@@ -489,7 +465,7 @@ fn offline_chain_check() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &[
             "audit",
@@ -509,7 +485,7 @@ fn offline_chain_check() {
         v["findings"][0]["message"],
         "a.example.com: no configured pin matches the chain from chain.pem"
     );
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &["audit", "--chain", "a.example.com=missing.pem", "good.xml"],
     );
@@ -563,10 +539,10 @@ fn live_chain_over_loopback_tls() {
     write(
         tmp.path(),
         "good.xml",
-        &nsc_for("127.0.0.1", &[&pki.ca_pin, B]),
+        nsc_for("127.0.0.1", &[&pki.ca_pin, B]),
     );
-    write(tmp.path(), "stale.xml", &nsc_for("127.0.0.1", &[A, B]));
-    let o = mamori(
+    write(tmp.path(), "stale.xml", nsc_for("127.0.0.1", &[A, B]));
+    let o = mamori_in(
         tmp.path(),
         &[
             "audit",
@@ -583,7 +559,7 @@ fn live_chain_over_loopback_tls() {
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["chains"][0]["source"], format!("live 127.0.0.1:{port}"));
     assert_eq!(v["chains"][0]["pins"][1], format!("sha256/{}", pki.ca_pin));
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &[
             "audit",
@@ -604,13 +580,13 @@ fn live_chain_over_loopback_tls() {
 #[test]
 fn live_closed_port_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "c.xml", &nsc_for("127.0.0.1", &[A, B]));
+    write(tmp.path(), "c.xml", nsc_for("127.0.0.1", &[A, B]));
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     }; // closed again
     let start = Instant::now();
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &["audit", "--live", &format!("127.0.0.1:{port}"), "c.xml"],
     );
@@ -628,7 +604,7 @@ fn live_closed_port_is_a_clear_error() {
 #[test]
 fn live_silent_server_times_out() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "c.xml", &nsc_for("127.0.0.1", &[A, B]));
+    write(tmp.path(), "c.xml", nsc_for("127.0.0.1", &[A, B]));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // Accepts, reads the ClientHello, never answers.
@@ -641,7 +617,7 @@ fn live_silent_server_times_out() {
         }
     });
     let start = Instant::now();
-    let o = mamori(
+    let o = mamori_in(
         tmp.path(),
         &[
             "audit",
@@ -672,10 +648,10 @@ fn live_silent_server_times_out() {
 #[test]
 fn audit_and_report_at_take_a_date_or_an_rfc3339_timestamp() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &one_pin_nsc());
+    write(tmp.path(), "nsc.xml", one_pin_nsc());
     for cmd in ["audit", "report"] {
         let run = |at: &str| {
-            let o = mamori(tmp.path(), &[cmd, "--at", at, "nsc.xml"]);
+            let o = mamori_in(tmp.path(), &[cmd, "--at", at, "nsc.xml"]);
             assert!(
                 matches!(o.status.code(), Some(0 | 1)),
                 "{cmd} --at {at}: {}",
@@ -692,7 +668,7 @@ fn audit_and_report_at_take_a_date_or_an_rfc3339_timestamp() {
             "{cmd}"
         );
         for bad in ["June", "2026-06-01T00:00:00", "2026-02-30"] {
-            let o = mamori(tmp.path(), &[cmd, "--at", bad, "nsc.xml"]);
+            let o = mamori_in(tmp.path(), &[cmd, "--at", bad, "nsc.xml"]);
             assert_eq!(o.status.code(), Some(2), "{cmd} --at {bad}");
         }
     }
@@ -710,8 +686,8 @@ fn nested_nsc() -> String {
 #[test]
 fn convert_to_okhttp_refuses_a_policy_whose_nested_rules_would_widen() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "nsc.xml", &nested_nsc());
-    let o = mamori(dir.path(), &["convert", "--to", "okhttp", "nsc.xml"]);
+    write(dir.path(), "nsc.xml", nested_nsc());
+    let o = mamori_in(dir.path(), &["convert", "--to", "okhttp", "nsc.xml"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let err = stderr(&o);
     assert!(
@@ -721,7 +697,7 @@ fn convert_to_okhttp_refuses_a_policy_whose_nested_rules_would_widen() {
     assert!(err.contains("--allow-widening"), "{err}");
     assert!(stdout(&o).is_empty());
     // Told to, it converts and warns.
-    let o = mamori(
+    let o = mamori_in(
         dir.path(),
         &["convert", "--to", "okhttp", "--allow-widening", "nsc.xml"],
     );
@@ -737,8 +713,8 @@ fn convert_to_okhttp_refuses_a_policy_whose_nested_rules_would_widen() {
         stdout(&o)
     );
     // Without overlap there is nothing to refuse.
-    write(dir.path(), "one.xml", &nsc_for("a.example.com", &[A, B]));
-    let o = mamori(dir.path(), &["convert", "--to", "okhttp", "one.xml"]);
+    write(dir.path(), "one.xml", nsc_for("a.example.com", &[A, B]));
+    let o = mamori_in(dir.path(), &["convert", "--to", "okhttp", "one.xml"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -750,7 +726,7 @@ fn source(name: &str) -> String {
 fn convert_detects_okhttp_and_trustkit_sources() {
     let dir = repo();
     // Kotlin (constants in the same file) to a Mamori policy, no --from.
-    let o = mamori(&dir, &["convert", "--to", "json", &source("Loops.kt")]);
+    let o = mamori_in(&dir, &["convert", "--to", "json", &source("Loops.kt")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let hosts: Vec<&str> = got["domain"]
@@ -761,7 +737,7 @@ fn convert_detects_okhttp_and_trustkit_sources() {
         .collect();
     assert_eq!(hosts, vec!["a.example.com", "b.example.com"], "{got:#}");
     // Swift TrustKit to OkHttp.
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &["convert", "--to", "okhttp", &source("AppDelegate.swift")],
     );
@@ -776,10 +752,10 @@ fn convert_detects_okhttp_and_trustkit_sources() {
         "{out}"
     );
     // Objective-C TrustKit to NSC; Java OkHttp to TrustKit.
-    let o = mamori(&dir, &["convert", "--to", "nsc", &source("AppDelegate.m")]);
+    let o = mamori_in(&dir, &["convert", "--to", "nsc", &source("AppDelegate.m")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("one-pin.example.com"), "{}", stdout(&o));
-    let o = mamori(
+    let o = mamori_in(
         &dir,
         &["convert", "--to", "trustkit", &source("PinningModule.java")],
     );
@@ -797,7 +773,7 @@ fn convert_detects_okhttp_and_trustkit_sources() {
 #[test]
 fn audit_reads_sources_and_build_gradle_together() {
     let dir = repo();
-    let alone = mamori(
+    let alone = mamori_in(
         &dir,
         &[
             "audit",
@@ -821,7 +797,7 @@ fn audit_reads_sources_and_build_gradle_together() {
         vec!["PIN-BUILDCONFIG-ONLY", "PIN-BUILDCONFIG-ONLY"],
         "{j:#}"
     );
-    let with = mamori(
+    let with = mamori_in(
         &dir,
         &[
             "audit",
@@ -838,7 +814,7 @@ fn audit_reads_sources_and_build_gradle_together() {
     assert_eq!(j["findings"].as_array().unwrap().len(), 0, "{j:#}");
     assert_eq!(j["configs"][0]["pinned_domains"], 1);
     // The union of OkHttp patterns fails the default --fail-on high.
-    let u = mamori(&dir, &["audit", &source("Union.kt")]);
+    let u = mamori_in(&dir, &["audit", &source("Union.kt")]);
     assert_eq!(u.status.code(), Some(1), "{}", stdout(&u));
     assert!(stdout(&u).contains("OKHTTP-PIN-UNION"), "{}", stdout(&u));
 }

@@ -7,11 +7,7 @@ use std::process::Output;
 use serde_json::Value;
 
 mod common;
-use common::mamori;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{mamori, repo, stderr};
 
 fn example(name: &str) -> PathBuf {
     repo().join("examples/device").join(name)
@@ -47,10 +43,6 @@ fn check_at(facts: &Path, policy: &Path, at: &str, extra: &[&str]) -> Output {
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

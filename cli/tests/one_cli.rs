@@ -4,26 +4,14 @@
 //! exit-status table. `mamori pin` pins certificates, public keys, CSRs and
 //! private keys, checked against OpenSSL's own computation of each pin.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::mamori;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{mamori, repo, stderr, stdout, write};
 
 fn ex(path: &str) -> String {
-    root().join("examples").join(path).display().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    repo().join("examples").join(path).display().to_string()
 }
 
 /// Parser internals that must never reach a person.
@@ -59,12 +47,6 @@ fn expect(o: &Output, code: i32, command: &str) {
             assert!(!err.contains(bad), "{bad:?} leaks into: {err}");
         }
     }
-}
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
 }
 
 /// Every command that takes `--at`, with the arguments it needs around it.

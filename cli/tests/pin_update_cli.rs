@@ -10,14 +10,10 @@ use mamori_tests::spare_pin;
 use serde_json::json;
 
 mod common;
-use common::mamori;
+use common::{mamori, stdout};
 
 fn s(p: &Path) -> String {
     p.display().to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Two keys made by `keygen`, a key list, a base policy and a payload.

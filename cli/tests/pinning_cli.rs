@@ -1,18 +1,13 @@
 //! The `mamori pin`, `verify` and `config` commands, run as real processes on
 //! the bundled example PKI (examples/pinning, made by its generate.sh).
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::mamori;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{mamori, repo};
 
 fn ex(name: &str) -> String {
-    root()
+    repo()
         .join("examples/pinning")
         .join(name)
         .display()

@@ -6,29 +6,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use common::{mamori, mamori_in};
+use common::{mamori, mamori_in, repo, stderr, stdout, write};
 
 const A: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
 const B: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 fn two_pin_nsc() -> String {
     format!(
@@ -65,11 +49,11 @@ fn ok(o: &Output) -> String {
 #[test]
 fn a_device_policy_device_check_refuses_fails_the_report_with_the_same_error() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &two_pin_nsc());
+    write(tmp.path(), "nsc.xml", two_pin_nsc());
     write(
         tmp.path(),
         "typo.toml",
-        &bank_policy().replace("min_api_level", "min_api_levle"),
+        bank_policy().replace("min_api_level", "min_api_levle"),
     );
     let o = report(tmp.path(), &["--device", "typo.toml", "nsc.xml"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
@@ -127,7 +111,7 @@ fn a_pin_policy_config_check_refuses_fails_the_report() {
     write(
         tmp.path(),
         "pins.toml",
-        &format!(
+        format!(
             "[[domain]]\nhost = \"a.example.com\"\npins = [\"sha256/{A}\", \"sha256/{B}\"]\nexpires = \"2027-02-30\"\n"
         ),
     );
@@ -141,7 +125,7 @@ fn a_pin_policy_config_check_refuses_fails_the_report() {
 #[test]
 fn storage_files_are_read_through_their_schema_and_secrets_never_leak() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &two_pin_nsc());
+    write(tmp.path(), "nsc.xml", two_pin_nsc());
     // Any other file is refused (it used to make DEV-1 and NEW-1 "Declared").
     write(
         tmp.path(),
@@ -160,7 +144,7 @@ fn storage_files_are_read_through_their_schema_and_secrets_never_leak() {
     write(
         tmp.path(),
         "secret.toml",
-        &format!(
+        format!(
             "{STORAGE}api_key = \"{}\"\nauth_header = \"{}\"\ndb_credentials = \"{}\"\n",
             secrets[0], secrets[1], secrets[2]
         ),
@@ -191,7 +175,7 @@ fn storage_files_are_read_through_their_schema_and_secrets_never_leak() {
     write(
         tmp.path(),
         "soft.toml",
-        &STORAGE.replace("strongbox", "software"),
+        STORAGE.replace("strongbox", "software"),
     );
     let md = ok(&report(tmp.path(), &["--storage", "soft.toml", "nsc.xml"]));
     assert_eq!(status(&md, "DEV-1"), "Not met");
@@ -200,13 +184,13 @@ fn storage_files_are_read_through_their_schema_and_secrets_never_leak() {
 #[test]
 fn dev3_comes_from_authentication_settings_never_from_a_key_name() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &two_pin_nsc());
+    write(tmp.path(), "nsc.xml", two_pin_nsc());
     // A policy that does not require biometrics, and no storage settings:
     // nothing says the app authenticates its user.
     write(
         tmp.path(),
         "device.toml",
-        &bank_policy().replace("biometrics = \"warn\"", "biometrics = \"allow\""),
+        bank_policy().replace("biometrics = \"warn\"", "biometrics = \"allow\""),
     );
     let md = ok(&report(tmp.path(), &["--device", "device.toml", "nsc.xml"]));
     assert_eq!(status(&md, "DEV-3"), "Not assessed");
@@ -230,7 +214,7 @@ fn dev3_comes_from_authentication_settings_never_from_a_key_name() {
 #[test]
 fn a_device_policy_weaker_than_the_fintech_default_does_not_meet_dev2() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &two_pin_nsc());
+    write(tmp.path(), "nsc.xml", two_pin_nsc());
     let weak = bank_policy()
         .replace("min_api_level = 35", "min_api_level = 29")
         .replace(
@@ -277,7 +261,7 @@ fn cleartext_and_insecure_report_uris_are_not_met() {
     // Clean transport, no storage settings: only half of DATA-1 is assessed,
     // and LOG-2 covers only the report channel.
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "nsc.xml", &two_pin_nsc());
+    write(tmp.path(), "nsc.xml", two_pin_nsc());
     let md = ok(&report(tmp.path(), &["nsc.xml"]));
     assert_eq!(status(&md, "DATA-1"), "Partly assessed");
     assert_eq!(status(&md, "LOG-2"), "Partly assessed");

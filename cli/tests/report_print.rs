@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::repo;
+
 /// A4 in PDF points, and the stylesheet's left/right margin (15 mm).
 const A4: (f64, f64) = (595.0, 842.0);
 const SIDE_MARGIN: f64 = 15.0 / 25.4 * 72.0;
@@ -34,10 +37,6 @@ const HOSTS: [&str; 6] = [
     "api.example.com",
     "**.cdn.example.com",
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn out_dir() -> PathBuf {
     // CARGO_TARGET_TMPDIR is <target>/tmp.
