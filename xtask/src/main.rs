@@ -732,6 +732,77 @@ fn fuzz_targets() -> std::result::Result<Vec<String>, Failure> {
     Ok(targets)
 }
 
+/// Seeds that are the repository's own examples and test data: `(target, prefix, file)`,
+/// copied as `fuzz/corpus/<target>/repo-<name>` (the prefix first: a target's selector
+/// byte) at each run, so the corpus never keeps a second copy of a file the repository
+/// already holds. `.gitignore` keeps them out of git.
+const REPO_FUZZ_SEEDS: &[(&str, &[u8], &str)] = &[
+    ("audit_detect", b"", "tests/data/audit/Pinning.kt"),
+    ("audit_detect", b"", "tests/data/audit/ats-pinned.plist"),
+    ("audit_detect", b"", "examples/pinning/policy.toml"),
+    (
+        "audit_detect",
+        b"",
+        "examples/audit/network_security_config.xml",
+    ),
+    ("device_facts", b"", "examples/device/pixel-clean.json"),
+    ("device_facts", b"", "examples/device/pixel-magisk.json"),
+    ("device_policy", b"", "examples/device/bank-policy.toml"),
+    ("nsc", b"", "examples/audit/network_security_config.xml"),
+    ("okhttp", b"", "tests/data/audit/Pinning.kt"),
+    ("okhttp", b"", "tests/data/audit/okhttp-pins.txt"),
+    ("pin_policy", b"", "tests/data/audit/policy.toml"),
+    ("pin_policy", b"", "examples/pinning/policy.toml"),
+    ("plist", b"", "tests/data/audit/ats-pinned.plist"),
+    ("plist", b"", "tests/data/audit/trustkit.json"),
+    ("plist", b"", "tests/data/audit/trustkit-info.plist"),
+    // source_eval's first byte: 0 detected, 1 OkHttp code, 2 TrustKit code.
+    (
+        "source_eval",
+        b"\x00",
+        "tests/data/audit/source/PinningModule.java",
+    ),
+    (
+        "source_eval",
+        b"\x01",
+        "tests/data/audit/source/BuildConfigPins.kt",
+    ),
+    ("source_eval", b"\x01", "tests/data/audit/source/Client.kt"),
+    ("source_eval", b"\x01", "tests/data/audit/source/Loops.kt"),
+    ("source_eval", b"\x01", "tests/data/audit/source/Union.kt"),
+    (
+        "source_eval",
+        b"\x01",
+        "tests/data/audit/source/Unresolved.kt",
+    ),
+    (
+        "source_eval",
+        b"\x02",
+        "tests/data/audit/source/AppDelegate.m",
+    ),
+    (
+        "source_eval",
+        b"\x02",
+        "tests/data/audit/source/AppDelegate.swift",
+    ),
+];
+
+fn repo_fuzz_seeds() -> Result {
+    let root = repo_root();
+    for (target, prefix, file) in REPO_FUZZ_SEEDS {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            Failure(format!("fuzz seed {file} for {target}: {what}: {e}"))
+        };
+        let mut bytes = prefix.to_vec();
+        bytes.extend(std::fs::read(root.join(file)).map_err(|e| fail("read", &e))?);
+        let dir = root.join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&dir).map_err(|e| fail("create corpus dir", &e))?;
+        let name = format!("repo-{}", file.replace('/', "_"));
+        std::fs::write(dir.join(name), bytes).map_err(|e| fail("write", &e))?;
+    }
+    Ok(())
+}
+
 /// Seeds that come from `../shared/testdata` (never copied into the repository): written
 /// under `fuzz/corpus/<target>/shared-*`, which `.gitignore` keeps out of git.
 fn shared_fuzz_seeds() -> Result {
@@ -790,6 +861,7 @@ fn shared_fuzz_seeds() -> Result {
 
 fn fuzz_smoke(opts: FuzzOpts) -> Result {
     let targets = fuzz_targets()?;
+    repo_fuzz_seeds()?;
     shared_fuzz_seeds()?;
     let t = Instant::now();
     run("build the fuzz targets", cargo_fuzz().arg("build"))?;
