@@ -17,6 +17,7 @@
 //! Property lists carry no positions; for XML plists the line of a domain is
 //! found by searching the text for its `<key>` (first occurrence).
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 
 use plist::{Dictionary, Value};
@@ -202,21 +203,32 @@ pub(crate) fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
 }
 
 /// Lines of `<key>` elements in an XML plist, indexed once: every
-/// `<key>name</key>` with its byte offset, and where lines start. A lookup
-/// is then two binary searches, so locating every key of a large plist stays
-/// linear in its size (issue 9, item 7: the former per-key rescan took 32 s
-/// on a 4 MB plist).
+/// `<key>name</key>` with its byte offset, the `<string>` elements in
+/// document order, and where lines start. A key lookup is a hash lookup and
+/// a binary search; a pin's `<string>` is looked for among the strings that
+/// follow its domain's key (the next few: a domain's pins follow its key),
+/// and only when it is not there through an index built on first need. So
+/// locating every key and pin of a large plist stays linear in its size
+/// (issue 9, item 7: the former per-key rescan took 32 s on a 4 MB plist).
 struct Lines<'a> {
     file: &'a str,
-    /// Key text → offsets of its `<key>` elements, in document order;
-    /// `<string>text` → offsets of those `<string>` elements.
+    /// Key text → offsets of its `<key>` elements, in document order.
     keys: HashMap<&'a str, Vec<usize>>,
+    /// `(offset, text)` of every `<string>` element, in document order.
+    strings: Vec<(usize, &'a str)>,
+    /// String text → offsets, built only if a scan falls short.
+    string_index: OnceCell<HashMap<&'a str, Vec<usize>>>,
     line_starts: Vec<usize>,
 }
+
+/// How many `<string>` elements after a key are compared before the index
+/// is used: more than the pins a domain lists in practice.
+const STRING_SCAN: usize = 64;
 
 impl<'a> Lines<'a> {
     fn new(text: Option<&'a str>, file: &'a str) -> Self {
         let mut keys: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut strings = Vec::new();
         let mut line_starts = Vec::new();
         if let Some(t) = text {
             line_starts.push(0);
@@ -229,14 +241,12 @@ impl<'a> Lines<'a> {
                     let Some(c) = t[body..].find(close) else {
                         break;
                     };
-                    // Keys and strings share the index: a `<string>` is
-                    // looked up with its tag, a key without.
-                    let name = if open == "<key>" {
-                        &t[body..body + c]
+                    let name = &t[body..body + c];
+                    if open == "<key>" {
+                        keys.entry(name).or_default().push(at);
                     } else {
-                        &t[at..body + c]
-                    };
-                    keys.entry(name).or_default().push(at);
+                        strings.push((at, name));
+                    }
                     rest = body + c + close.len();
                 }
             }
@@ -244,6 +254,8 @@ impl<'a> Lines<'a> {
         Self {
             file,
             keys,
+            strings,
+            string_index: OnceCell::new(),
             line_starts,
         }
     }
@@ -265,13 +277,29 @@ impl<'a> Lines<'a> {
         let Some(k) = self.key_offset(section, key) else {
             return Location::new(self.file, None);
         };
-        let pos = self.first(&format!("<string>{value}"), k).unwrap_or(k);
+        let next = self.strings.partition_point(|(o, _)| *o < k);
+        let near = self.strings[next..]
+            .iter()
+            .take(STRING_SCAN)
+            .find(|(_, text)| *text == value)
+            .map(|(o, _)| *o);
+        let pos = near
+            .or_else(|| {
+                let index = self.string_index.get_or_init(|| {
+                    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+                    for (o, text) in &self.strings {
+                        index.entry(text).or_default().push(*o);
+                    }
+                    index
+                });
+                first_after(index.get(value)?, k)
+            })
+            .unwrap_or(k);
         Location::new(self.file, Some(self.line_of(pos)))
     }
 
     fn first(&self, name: &str, from: usize) -> Option<usize> {
-        let v = self.keys.get(name)?;
-        v.get(v.partition_point(|o| *o < from)).copied()
+        first_after(self.keys.get(name)?, from)
     }
 
     fn key_offset(&self, section: &str, key: &str) -> Option<usize> {
@@ -286,6 +314,11 @@ impl<'a> Lines<'a> {
     fn line_of(&self, offset: usize) -> u32 {
         self.line_starts.partition_point(|s| *s <= offset) as u32
     }
+}
+
+/// The first of `offsets` (ascending) at or after `from`.
+fn first_after(offsets: &[usize], from: usize) -> Option<usize> {
+    offsets.get(offsets.partition_point(|o| *o < from)).copied()
 }
 
 fn bool_of(
@@ -815,4 +848,38 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
     let mut s = String::from_utf8(buf).expect("plist XML is UTF-8");
     s.push('\n');
     (s, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    /// A plist with one domain listing `n` strings after its key, each on
+    /// its own line (line 3 + i), and a second domain repeating one of them.
+    fn plist(n: usize) -> String {
+        let mut s = String::from("<dict>\n<key>TSKPinnedDomains</key>\n<key>a.example</key>\n");
+        for i in 0..n {
+            s.push_str(&format!("<string>pin{i}</string>\n"));
+        }
+        s.push_str("<key>b.example</key>\n<string>pin5</string>\n</dict>\n");
+        s
+    }
+
+    #[test]
+    fn pins_are_located_near_their_key_and_past_the_scan_window() {
+        let text = plist(200);
+        let lines = Lines::new(Some(&text), "f.plist");
+        let line = |host: &str, pin: &str| lines.of_string_in("TSKPinnedDomains", host, pin).line;
+        assert_eq!(line("a.example", "pin0"), Some(4));
+        // Past the first STRING_SCAN strings: found through the index.
+        assert_eq!(line("a.example", "pin150"), Some(154));
+        // The same text under a later key is that key's occurrence.
+        assert_eq!(line("b.example", "pin5"), Some(205));
+        // Not written as such (e.g. entity-escaped): the key's line.
+        assert_eq!(line("a.example", "absent"), Some(3));
+        assert_eq!(
+            lines.of_key_in("TSKPinnedDomains", "b.example").line,
+            Some(204)
+        );
+    }
 }
