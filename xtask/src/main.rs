@@ -353,7 +353,10 @@ fn kotlin_test(opts: BuildOpts) -> Result {
     if release {
         cli.arg("--release");
     }
-    run("building the mamori CLI (pin-update signing in the tests)", &mut cli)?;
+    run(
+        "building the mamori CLI (pin-update signing in the tests)",
+        &mut cli,
+    )?;
     let root = repo_root();
     let mut mvn = Command::new("mvn");
     mvn.current_dir(root.join("bindings/kotlin"))
