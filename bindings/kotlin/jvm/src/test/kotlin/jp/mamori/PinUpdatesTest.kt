@@ -3,6 +3,9 @@ package jp.mamori
 import jp.mamori.ffi.PinFailureReport
 import jp.mamori.ffi.PinUpdateException
 import jp.mamori.ffi.PolicySource
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
 import mockwebserver3.MockResponse
 import mockwebserver3.MockWebServer
@@ -88,8 +91,8 @@ class PinUpdatesTest {
             "\n[updates]\nkeys = [{ id = \"primary\", ed25519 = \"${primary.publicKey}\" }, " +
             "{ id = \"backup\", ed25519 = \"${backup.publicKey}\" }]\n" + extra
 
-    private fun updates(base: String = basePolicy()): PinUpdates =
-        PinUpdates.Builder(base, dir.resolve("pin-update.json")).clock(clock).build()
+    private fun updates(base: String = basePolicy(), state: String = "pin-update.json"): PinUpdates =
+        PinUpdates.Builder(base, dir.resolve(state)).clock(clock).build()
 
     /** A payload as a server writes it (`docs/pin-updates.md` §1). */
     private fun payload(
@@ -266,6 +269,26 @@ class PinUpdatesTest {
         updates(rotatedKeys).use { rotated ->
             assertEquals(PolicySource.Base, rotated.source)
             assertNotNull(rotated.restoreError)
+        }
+    }
+
+    @Test
+    fun `two threads applying at once leave the newest version, in memory and on disk`() = runBlocking<Unit> {
+        val v2 = sign(payload(2, pin(pki.leaf), pin(pki.spare2)))
+        val v3 = sign(payload(3, pin(pki.leaf), pin(pki.spare1), keyId = "backup"), key = backup)
+        val base = basePolicy()
+        repeat(20) { round ->
+            val state = "race-$round.json"
+            updates(base, state).use { updates ->
+                val results = listOf(v2, v3).map { update ->
+                    async(Dispatchers.Default) { runCatching { updates.apply(update) } }
+                }.awaitAll()
+                // v3 always wins; v2 is accepted only if it came first, else refused as a rollback.
+                assertEquals(3L, results[1].getOrThrow())
+                results[0].exceptionOrNull()?.let { assertTrue(it is PinUpdateException.Refused, "$it") }
+                assertEquals(PolicySource.Update(3uL), updates.source)
+            }
+            updates(base, state).use { assertEquals(PolicySource.Update(3uL), it.source) }
         }
     }
 
