@@ -171,6 +171,8 @@ pub struct DeviceFacts {
     pub installer: DeviceFact,
     /// SHA-256 of the app signing certificate, lowercase hex.
     pub signing_cert_sha256: DeviceFact,
+    /// The app id: Android package name or Apple App ID (`TEAMID.bundle`).
+    pub app_id: DeviceFact,
     /// Indicators, sorted by id.
     pub indicators: Vec<IndicatorObservation>,
 }
@@ -238,6 +240,10 @@ pub struct DeviceVerdict {
     pub findings: Vec<DeviceFinding>,
     /// Per-class coverage, in class order.
     pub coverage: Vec<IndicatorCoverage>,
+    /// Facts and indicators backed by a verified hardware attestation, sorted.
+    pub attested_facts: Vec<String>,
+    /// Known facts that rest on the app's own report only, sorted.
+    pub self_reported_facts: Vec<String>,
 }
 
 /// Why a device evaluation could not be made.

@@ -40,10 +40,22 @@ struct Run {
 }
 
 fn check(dir: &Path, facts: &Value, attestation: &[&str], at: &str) -> Run {
+    check_policy(dir, facts, attestation, at, |p| p)
+}
+
+/// [`check`] with the default policy changed by `edit`.
+fn check_policy(
+    dir: &Path,
+    facts: &Value,
+    attestation: &[&str],
+    at: &str,
+    edit: impl FnOnce(String) -> String,
+) -> Run {
     let facts_file = dir.join("facts.json");
     fs::write(&facts_file, facts.to_string()).unwrap();
     let policy = dir.join("policy.toml");
-    fs::write(&policy, mamori(&["device", "default-policy"]).stdout).unwrap();
+    let default = String::from_utf8(mamori(&["device", "default-policy"]).stdout).unwrap();
+    fs::write(&policy, edit(default)).unwrap();
     let (f, p) = (
         facts_file.display().to_string(),
         policy.display().to_string(),
@@ -143,7 +155,7 @@ fn attested_facts_outrank_and_contradict_the_app() {
     );
     assert!(
         r.text
-            .contains("attested:      attestation.android.bootloader_unlocked"),
+            .contains("attested:      app_id, attestation.android.bootloader_unlocked"),
         "{}",
         r.text
     );
@@ -256,34 +268,68 @@ fn an_attestation_that_fails_verification_blocks() {
     );
 }
 
+/// iOS facts as an app reports them: iOS 26.1, Secure Enclave.
+fn iphone() -> Value {
+    json!({"schema": 1, "platform": "ios",
+        "os_version": {"state": "present", "value": "26.1"},
+        "keystore_level": {"state": "present", "value": "secure_enclave"}})
+}
+
+/// The shared `node-app-attest-production` App Attest vector, its object
+/// written to a file, and the `--attestation` flags that verify it.
+struct AppAttestVector {
+    object: String,
+    app_id: String,
+    key_id: String,
+    client_data_hash: String,
+    at: String,
+}
+
+impl AppAttestVector {
+    fn new(dir: &Path) -> Self {
+        let vectors: Value =
+            serde_json::from_str(&fs::read_to_string(shared("appattest/vectors.json")).unwrap())
+                .unwrap();
+        let a = vectors["attestations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "node-app-attest-production")
+            .unwrap();
+        let text = |k: &str| a[k].as_str().unwrap().to_owned();
+        let object = dir.join("object.b64");
+        fs::write(&object, text("attestation_object_b64")).unwrap();
+        Self {
+            object: object.display().to_string(),
+            app_id: text("app_id"),
+            key_id: text("key_id_b64"),
+            client_data_hash: text("client_data_hash_b64"),
+            at: text("verify_at"),
+        }
+    }
+
+    fn args(&self) -> [&str; 8] {
+        [
+            "--attestation",
+            &self.object,
+            "--app-id",
+            &self.app_id,
+            "--key-id",
+            &self.key_id,
+            "--client-data-hash",
+            &self.client_data_hash,
+        ]
+    }
+}
+
 /// An App Attest object on facts that claim Android: the platform itself
 /// is contradicted; on iOS facts the Secure Enclave level is attested.
 #[test]
 fn app_attest_facts_merge_and_platform_is_checked() {
-    let vectors: Value =
-        serde_json::from_str(&fs::read_to_string(shared("appattest/vectors.json")).unwrap())
-            .unwrap();
-    let a = vectors["attestations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == "node-app-attest-production")
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let object = dir.path().join("object.b64");
-    fs::write(&object, a["attestation_object_b64"].as_str().unwrap()).unwrap();
-    let object = object.display().to_string();
-    let args = [
-        "--attestation",
-        &object,
-        "--app-id",
-        a["app_id"].as_str().unwrap(),
-        "--key-id",
-        a["key_id_b64"].as_str().unwrap(),
-        "--client-data-hash",
-        a["client_data_hash_b64"].as_str().unwrap(),
-    ];
-    let at = a["verify_at"].as_str().unwrap();
+    let v = AppAttestVector::new(dir.path());
+    let args = v.args();
+    let at = v.at.as_str();
     let r = check(dir.path(), &pixel("2025-11-05", "16"), &args, at);
     assert_eq!(
         indicators(&r.verdict, "indicators.hooking"),
@@ -291,9 +337,7 @@ fn app_attest_facts_merge_and_platform_is_checked() {
         "{}",
         r.verdict
     );
-    let ios = json!({"schema": 1, "platform": "ios",
-        "os_version": {"state": "present", "value": "26.1"},
-        "keystore_level": {"state": "present", "value": "secure_enclave"}});
+    let ios = iphone();
     let r = check(dir.path(), &ios, &args, at);
     assert!(
         indicators(&r.verdict, "indicators.hooking").is_empty(),
@@ -311,4 +355,271 @@ fn app_attest_facts_merge_and_platform_is_checked() {
         "{}",
         r.text
     );
+}
+
+/// The default policy with `[attestation] unattested = DECISION`.
+fn requiring_attestation(decision: &str) -> impl FnOnce(String) -> String {
+    move |p| format!("{p}\n[attestation]\nunattested = \"{decision}\"\n")
+}
+
+/// The default policy with `app.ids = ids`.
+fn accepting_app_ids(ids: &[&str]) -> impl FnOnce(String) -> String {
+    let list = ids
+        .iter()
+        .map(|i| format!("{i:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    move |p| {
+        let anchor = "signature_mismatch = \"block\"\n";
+        assert!(p.contains(anchor));
+        p.replacen(anchor, &format!("{anchor}ids = [{list}]\n"), 1)
+    }
+}
+
+fn rules(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn names(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect()
+}
+
+/// `[attestation] unattested`: without a verified attestation the verdict
+/// blocks or warns as the policy says, and lists every fact as self-reported;
+/// with the real caiman chain it does not, and the JSON names what the
+/// hardware proved.
+#[test]
+fn a_policy_can_require_attested_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = pixel("2025-11-05", "16");
+    let alone = check_policy(
+        dir.path(),
+        &facts,
+        &[],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert_eq!(alone.code, 1, "{}", alone.verdict);
+    assert!(rules(&alone.verdict).contains(&"attestation.unattested".to_owned()));
+    assert_eq!(names(&alone.verdict["attested_facts"]), Vec::<&str>::new());
+    let reported = names(&alone.verdict["self_reported_facts"]);
+    for fact in ["os_version", "security_patch", "screen_lock"] {
+        assert!(reported.contains(&fact), "{fact}: {reported:?}");
+    }
+    // The default policy does not require attestation: no such finding.
+    let default = check(dir.path(), &facts, &[], CAIMAN_AT);
+    assert!(!rules(&default.verdict).contains(&"attestation.unattested".to_owned()));
+
+    let warn = check_policy(
+        dir.path(),
+        &facts,
+        &[],
+        CAIMAN_AT,
+        requiring_attestation("warn"),
+    );
+    let finding = warn.verdict["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "attestation.unattested")
+        .unwrap_or_else(|| panic!("{}", warn.verdict))
+        .clone();
+    assert_eq!(finding["decision"], "warn");
+    assert_eq!(finding["guideline"], "DEV-2");
+
+    let attested = check_policy(
+        dir.path(),
+        &facts,
+        &[
+            "--attestation",
+            &shared(CAIMAN),
+            "--challenge",
+            CAIMAN_CHALLENGE,
+        ],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert!(
+        !rules(&attested.verdict).contains(&"attestation.unattested".to_owned()),
+        "{}",
+        attested.verdict
+    );
+    let proven = names(&attested.verdict["attested_facts"]);
+    for fact in [
+        "app_id",
+        "keystore_level",
+        "os_version",
+        "security_patch",
+        "attestation.android.verified_boot",
+    ] {
+        assert!(proven.contains(&fact), "{fact}: {proven:?}");
+    }
+    let reported = names(&attested.verdict["self_reported_facts"]);
+    assert!(reported.contains(&"screen_lock"), "{reported:?}");
+    assert!(!reported.contains(&"security_patch"), "{reported:?}");
+}
+
+/// A failed attestation is no attestation; and facts that merely *claim*
+/// attested evidence (a hooked app writing `"source": "attestation"`) do not
+/// satisfy the requirement once the server verifies an attestation itself.
+#[test]
+fn claimed_or_failed_attestations_do_not_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut facts = pixel("2025-11-05", "16");
+    facts["security_patch"]["evidence"][0]["source"] = json!("attestation");
+    facts["indicators"].as_array_mut().unwrap().push(json!({
+        "id": "attestation.android.verified_boot", "class": "root", "strength": "strong",
+        "state": "absent", "evidence": [{"source": "attestation", "value": "verified"}]
+    }));
+    let r = check_policy(
+        dir.path(),
+        &facts,
+        &[
+            "--attestation",
+            &shared(CAIMAN),
+            "--challenge",
+            "a replayed challenge",
+        ],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert_eq!(r.code, 1, "{}", r.verdict);
+    assert!(
+        rules(&r.verdict).contains(&"attestation.unattested".to_owned()),
+        "{}",
+        r.verdict
+    );
+    assert_eq!(names(&r.verdict["attested_facts"]), ["attestation.failed"]);
+    assert!(names(&r.verdict["self_reported_facts"]).contains(&"security_patch"));
+}
+
+/// `app.ids`: the package name in the attestation's
+/// attestationApplicationId (caiman: com.google.android.attestation) is
+/// matched against the policy; an app that reports another one is
+/// contradicted.
+#[test]
+fn the_attested_package_name_is_matched_against_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = pixel("2025-11-05", "16");
+    let args = [
+        "--attestation",
+        &shared(CAIMAN),
+        "--challenge",
+        CAIMAN_CHALLENGE,
+    ];
+    let ok = check_policy(
+        dir.path(),
+        &facts,
+        &args,
+        CAIMAN_AT,
+        accepting_app_ids(&["jp.bank.app", "com.google.android.attestation"]),
+    );
+    assert!(
+        !rules(&ok.verdict).contains(&"app.ids".to_owned()),
+        "{}",
+        ok.verdict
+    );
+
+    let other = check_policy(
+        dir.path(),
+        &facts,
+        &args,
+        CAIMAN_AT,
+        accepting_app_ids(&["jp.bank.app"]),
+    );
+    assert_eq!(other.code, 1, "{}", other.verdict);
+    let finding = other.verdict["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "app.ids")
+        .unwrap_or_else(|| panic!("{}", other.verdict))
+        .clone();
+    assert_eq!(finding["decision"], "block");
+    assert!(
+        finding["criterion"]
+            .as_str()
+            .unwrap()
+            .contains("app id is com.google.android.attestation"),
+        "{finding}"
+    );
+    assert!(
+        finding.to_string().contains(r#""source":"attestation""#),
+        "{finding}"
+    );
+
+    // The app claims to be jp.bank.app; the hardware says otherwise.
+    let mut lying = facts.clone();
+    lying["app_id"] = json!({"state": "present", "value": "jp.bank.app",
+        "evidence": [{"source": "platform", "property": "Context.getPackageName"}]});
+    let r = check_policy(
+        dir.path(),
+        &lying,
+        &args,
+        CAIMAN_AT,
+        accepting_app_ids(&["jp.bank.app"]),
+    );
+    assert!(
+        rules(&r.verdict).contains(&"app.ids".to_owned()),
+        "{}",
+        r.verdict
+    );
+    assert!(
+        indicators(&r.verdict, "indicators.hooking")
+            .contains(&"attestation.contradiction.app_id".to_owned()),
+        "{}",
+        r.verdict
+    );
+    // Without an attestation the app's own word is matched (and listed as self-reported).
+    let alone = check_policy(
+        dir.path(),
+        &lying,
+        &[],
+        CAIMAN_AT,
+        accepting_app_ids(&["jp.bank.app"]),
+    );
+    assert!(
+        !rules(&alone.verdict).contains(&"app.ids".to_owned()),
+        "{}",
+        alone.verdict
+    );
+    assert!(names(&alone.verdict["self_reported_facts"]).contains(&"app_id"));
+}
+
+/// The App Attest App ID (TEAMID.bundle, proven by rpIdHash) against `app.ids`.
+#[test]
+fn the_attested_app_id_is_matched_against_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = AppAttestVector::new(dir.path());
+    let (args, at, app_id) = (v.args(), v.at.as_str(), v.app_id.as_str());
+    let ios = iphone();
+    let ok = check_policy(dir.path(), &ios, &args, at, accepting_app_ids(&[app_id]));
+    assert!(
+        !rules(&ok.verdict).contains(&"app.ids".to_owned()),
+        "{}",
+        ok.verdict
+    );
+    assert!(names(&ok.verdict["attested_facts"]).contains(&"app_id"));
+    let other = check_policy(
+        dir.path(),
+        &ios,
+        &args,
+        at,
+        accepting_app_ids(&["ABCDE12345.jp.bank.app"]),
+    );
+    assert!(
+        rules(&other.verdict).contains(&"app.ids".to_owned()),
+        "{}",
+        other.verdict
+    );
+    assert_eq!(other.code, 1);
 }

@@ -638,3 +638,134 @@ fn the_next_fetch_comes_sooner_as_expiry_nears() {
     let t = datetime!(2027-01-05 00:00 UTC);
     assert_eq!(up.next_fetch(t), t + Duration::hours(1));
 }
+
+/// One random update: a version, and for each base host either nothing (left
+/// out) or a rule with 0 to 3 pins drawn from a small pool (so duplicates
+/// happen), maybe report-only, maybe widened to subdomains; maybe a new host;
+/// signed by the primary key, the backup key or an outside key; a validity
+/// window of 1 to 200 hours.
+#[derive(Debug, Clone)]
+struct RandomUpdate {
+    version: u64,
+    rules: Vec<Option<(Vec<usize>, bool, bool)>>,
+    new_host: bool,
+    signer: u8,
+    window_hours: i64,
+}
+
+fn random_update() -> impl proptest::strategy::Strategy<Value = RandomUpdate> {
+    use proptest::prelude::*;
+    let rule = proptest::option::of((
+        proptest::collection::vec(0usize..4, 0..=3),
+        any::<bool>(),
+        proptest::bool::weighted(0.1),
+    ));
+    (
+        1u64..12,
+        proptest::collection::vec(rule, 2),
+        proptest::bool::weighted(0.1),
+        0u8..3,
+        1i64..200,
+    )
+        .prop_map(
+            |(version, rules, new_host, signer, window_hours)| RandomUpdate {
+                version,
+                rules,
+                new_host,
+                signer,
+                window_hours,
+            },
+        )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Issue 14's property: no sequence of updates (accepted or refused, in
+    /// any order, at any time) yields an effective policy that pins an
+    /// enforced base domain to fewer than two distinct keys or unpins a
+    /// domain the base pins; a report-only downgrade never outlives the cap.
+    #[test]
+    fn no_update_sequence_weakens_the_base_guarantees(
+        updates in proptest::collection::vec(random_update(), 1..8),
+        offsets in proptest::collection::vec(0i64..400, 8),
+    ) {
+        let w = World::new();
+        let outsider = keypair();
+        let cap = Duration::hours(72);
+        let rules = UpdateRules { allow_new_domains: false, max_report_only: Some(cap) };
+        let mut up = PinUpdater::new(w.verifier(rules), Box::new(w.store()));
+        let pool = [w.pki.intermediate.pin(), w.pki.leaf.pin(), spare_pin(), spare_pin()];
+        let hosts = [HOST, "**.cdn.bank.example"];
+        let start = datetime!(2026-12-01 00:00 UTC);
+        let base = PolicyDocument::parse(&w.base_toml(), PolicyFormat::Toml, "base").unwrap();
+        let base_rules: Vec<(String, bool)> = base
+            .validate("base", None)
+            .unwrap()
+            .domains()
+            .iter()
+            .map(|d| (d.host().to_owned(), d.include_subdomains()))
+            .collect();
+        for (i, u) in updates.iter().enumerate() {
+            let issued = start + Duration::hours(offsets[i]);
+            let mut domains = Vec::new();
+            for (host, rule) in hosts.iter().zip(&u.rules) {
+                if let Some((pins, report_only, widen)) = rule {
+                    let pins: Vec<&String> = pins.iter().map(|p| &pool[*p]).collect();
+                    let mut d = json!({ "host": host, "pins": pins, "report_only": report_only });
+                    if *widen {
+                        d["include_subdomains"] = json!(true);
+                    }
+                    domains.push(d);
+                }
+            }
+            if u.new_host {
+                domains.push(json!({ "host": "new.bank.example", "pins": [pool[2], pool[3]] }));
+            }
+            let (key_id, key) = match u.signer {
+                0 => ("primary", &w.primary),
+                1 => ("backup", &w.backup),
+                _ => ("primary", &outsider),
+            };
+            let p = json!({
+                "format": "mamori-pin-update/1",
+                "version": u.version,
+                "issued_at": issued.format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "not_after": (issued + Duration::hours(u.window_hours))
+                    .format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "key_id": key_id,
+                "domain": domains,
+            });
+            let now = issued + Duration::minutes(1);
+            let _ = up.apply(&signed(&p, key_id, key), now);
+            // Every document's window ends within 400 h + 200 h of the start:
+            // 400 days on, no kill switch can still be in effect.
+            let late = start + Duration::days(400);
+            for at in [now, now + Duration::hours(100), late] {
+                let policy = up.policy(at);
+                for (host, subdomains) in &base_rules {
+                    let rule = policy
+                        .domains()
+                        .iter()
+                        .find(|d| d.host() == host)
+                        .unwrap_or_else(|| panic!("{host} unpinned at {at}"));
+                    let mut distinct: Vec<String> = rule.pins().iter().map(|p| p.to_string()).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    proptest::prop_assert!(
+                        distinct.len() >= 2,
+                        "{host}: {} distinct pins at {at}", distinct.len()
+                    );
+                    proptest::prop_assert_eq!(rule.include_subdomains(), *subdomains, "{} scope changed", host);
+                    proptest::prop_assert!(at != late || !rule.report_only(), "{host} still report-only at {at}");
+                }
+                proptest::prop_assert!(!policy.domains().iter().any(|d| d.host() == "new.bank.example"));
+            }
+        }
+        // A restart restores the same effective policy.
+        let version = up.source();
+        drop(up);
+        let restarted = PinUpdater::new(w.verifier(rules), Box::new(w.store()));
+        proptest::prop_assert_eq!(restarted.source(), version);
+    }
+}

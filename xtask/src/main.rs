@@ -345,7 +345,18 @@ fn render_paths(paths: &[PathBuf]) -> String {
 }
 
 fn kotlin_test(opts: BuildOpts) -> Result {
+    let release = opts.release;
     let generated = bindings(opts)?;
+    // PinUpdatesTest signs updates with the CLI, as a server does; it runs it from jna.library.path.
+    let mut cli = cargo();
+    cli.args(["build", "-p", "mamori-cli"]);
+    if release {
+        cli.arg("--release");
+    }
+    run(
+        "building the mamori CLI (pin-update signing in the tests)",
+        &mut cli,
+    )?;
     let root = repo_root();
     let mut mvn = Command::new("mvn");
     mvn.current_dir(root.join("bindings/kotlin"))

@@ -14,6 +14,9 @@
 //!   chain ends at the Apple App Attestation Root CA, binding a Secure Enclave
 //!   key to the app's App ID; and the assertions that key signs afterwards.
 //!
+//! - [`ChallengeStore`]: the server's side of freshness: random, single-use,
+//!   expiring challenges, bounded in number.
+//!
 //! Both verifiers are pure functions of their input: the verification time is
 //! always a parameter (never the wall clock), so a result can be reproduced
 //! later from the same bytes. Inputs are bounded in size, count and nesting
@@ -26,7 +29,10 @@
 
 pub mod android;
 pub mod apple;
+mod challenge;
 mod x509;
+
+pub use challenge::{CHALLENGE_BYTES, Challenge, ChallengeError, ChallengeStore};
 
 pub use android::{
     AndroidAttestation, AndroidError, AndroidOptions, AttestationApplicationId,

@@ -101,6 +101,22 @@ pub fn android_attested_facts(a: &AndroidAttestation) -> DeviceFacts {
             .iter()
             .map(|p| format!("{} ({})", p.name, p.version))
             .collect();
+        let names: Vec<&str> = app.packages.iter().map(|p| p.name.as_str()).collect();
+        let app_evidence = || {
+            attested()
+                .property(format!("{kd}.attestationApplicationId.packageInfos"))
+                .value(names.join(","))
+        };
+        if let [one] = names.as_slice() {
+            f.app_id = DeviceFact::known(*one, app_evidence());
+        } else if !names.is_empty() {
+            // A shared UID: the app's reported package must be one of them.
+            f.app_id = DeviceFact {
+                state: FactState::Present,
+                value: None,
+                evidence: vec![app_evidence()],
+            };
+        }
         let digests: Vec<String> = app.signature_digests.iter().map(hex::encode).collect();
         if let [one] = digests.as_slice() {
             f.signing_cert_sha256 = DeviceFact::known(
@@ -163,6 +179,13 @@ pub fn apple_attested_facts(a: &AppAttestation) -> DeviceFacts {
                 a.counter
             )),
     );
+    f.app_id = DeviceFact::known(
+        a.app_id.clone(),
+        attested()
+            .property("AppAttest.authData.rpIdHash")
+            .value(a.app_id.clone())
+            .detail("SHA-256 of the App ID, checked by the verifier"),
+    );
     f.indicators.push(indicator(
         "attestation.apple.development",
         IndicatorClass::Debugger,
@@ -222,7 +245,13 @@ impl DeviceFacts {
     /// [`apple_attested_facts`]) into these app-reported facts: attested
     /// values win; contradictions become `attestation.contradiction.*`
     /// indicators (strong, `hooking`). The result is normalised.
+    ///
+    /// Evidence that already claims to come from an attestation in these
+    /// facts is the app's claim, not a verification: it is dropped first
+    /// (with the `attestation.*` indicators it carries), so that only the
+    /// attestation verified by the caller counts.
     pub fn with_attested(mut self, attested: DeviceFacts) -> DeviceFacts {
+        self.drop_claimed_attestation();
         let mut contradictions = Vec::new();
         if self.platform != attested.platform && self.platform != DevicePlatform::Other {
             contradictions.push(contradiction(
@@ -239,6 +268,7 @@ impl DeviceFacts {
             security_patch,
             keystore_level,
             signing_cert_sha256,
+            app_id,
             indicators,
             ..
         } = attested;
@@ -251,6 +281,7 @@ impl DeviceFacts {
                 &mut self.signing_cert_sha256,
                 signing_cert_sha256,
             ),
+            ("app_id", &mut self.app_id, app_id),
         ] {
             if theirs.state == FactState::Unknown {
                 continue;
@@ -285,29 +316,78 @@ impl DeviceFacts {
         self
     }
 
+    fn drop_claimed_attestation(&mut self) {
+        let not_attested = |e: &DeviceEvidence| e.source != EvidenceSource::Attestation;
+        for f in self.facts_mut() {
+            f.evidence.retain(not_attested);
+        }
+        self.indicators
+            .retain(|o| !o.id.starts_with("attestation."));
+        for o in &mut self.indicators {
+            o.evidence.retain(not_attested);
+        }
+    }
+
+    /// The known facts (state not unknown) without attested evidence,
+    /// sorted: what a verdict over these facts takes on the app's word.
+    pub fn self_reported(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .named_facts()
+            .into_iter()
+            .filter(|(_, f)| {
+                f.state != FactState::Unknown
+                    && !f
+                        .evidence
+                        .iter()
+                        .any(|e| e.source == EvidenceSource::Attestation)
+            })
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Names of the facts and indicators with attested evidence, sorted: what
     /// a verdict over these facts rests on from hardware rather than the app.
     pub fn attested(&self) -> Vec<String> {
         let is = |e: &[DeviceEvidence]| e.iter().any(|e| e.source == EvidenceSource::Attestation);
-        let mut out: Vec<String> = [
-            ("os_version", &self.os_version),
-            ("security_patch", &self.security_patch),
-            ("keystore_level", &self.keystore_level),
-            ("signing_cert_sha256", &self.signing_cert_sha256),
-        ]
-        .into_iter()
-        .filter(|(_, f)| is(&f.evidence))
-        .map(|(n, _)| n.to_owned())
-        .chain(
-            self.indicators
-                .iter()
-                .filter(|o| is(&o.evidence))
-                .map(|o| o.id.clone()),
-        )
-        .collect();
+        let mut out: Vec<String> = self
+            .named_facts()
+            .into_iter()
+            .filter(|(_, f)| is(&f.evidence))
+            .map(|(n, _)| n.to_owned())
+            .chain(
+                self.indicators
+                    .iter()
+                    .filter(|o| is(&o.evidence))
+                    .map(|o| o.id.clone()),
+            )
+            .collect();
         out.sort();
         out
     }
+}
+
+/// The values a valued fact stands for: its value, or for a multi-valued
+/// attested fact (several signers or packages) every attested value.
+pub(super) fn fact_values(fact: &DeviceFact) -> Vec<String> {
+    match &fact.value {
+        Some(v) => vec![v.clone()],
+        None if fact.state == FactState::Present => {
+            attested_list(fact).map(str::to_owned).collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The comma-separated values of a multi-valued attested fact's evidence.
+fn attested_list(fact: &DeviceFact) -> impl Iterator<Item = &str> {
+    fact.evidence
+        .first()
+        .and_then(|e| e.value.as_deref())
+        .unwrap_or_default()
+        .split(',')
+        .filter(|v| !v.is_empty())
 }
 
 fn state_word(s: FactState) -> &'static str {
@@ -376,13 +456,15 @@ fn override_fact(
         }
         ("signing_cert_sha256", Some(r), None) => {
             // Several attested signers: the app's must be one of them.
-            let list = theirs
-                .evidence
-                .first()
-                .and_then(|e| e.value.clone())
-                .unwrap_or_default();
-            (list.split(',').any(|d| d.eq_ignore_ascii_case(r)), true)
+            (
+                attested_list(&theirs).any(|d| d.eq_ignore_ascii_case(r)),
+                true,
+            )
         }
+        // Several attested packages (a shared UID): the app's must be one
+        // of them. Package names and App IDs are case-sensitive.
+        ("app_id", Some(r), None) => (attested_list(&theirs).any(|p| p == r), true),
+        ("app_id", Some(r), Some(a)) => (r == a, false),
         (_, Some(r), Some(a)) => (r.eq_ignore_ascii_case(a), false),
         (_, Some(_), None) => (true, true),
     };
@@ -410,7 +492,7 @@ fn override_fact(
         });
         e
     }));
-    if !agrees && name == "signing_cert_sha256" && mine.value.is_none() {
+    if !agrees && matches!(name, "signing_cert_sha256" | "app_id") && mine.value.is_none() {
         // No single attested value: the app's refuted value must not stand.
         mine.state = FactState::Unknown;
     }

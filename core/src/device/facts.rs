@@ -152,6 +152,11 @@ impl DeviceFact {
         }
     }
 
+    /// Unknown with no value and no evidence: nothing was even looked at.
+    pub fn is_blank(&self) -> bool {
+        self.state == FactState::Unknown && self.value.is_none() && self.evidence.is_empty()
+    }
+
     /// A boolean fact.
     pub fn flag(state: FactState, evidence: DeviceEvidence) -> Self {
         Self {
@@ -326,6 +331,12 @@ pub struct DeviceFacts {
     /// SHA-256 of the app signing certificate, lowercase hex (value).
     #[serde(default)]
     pub signing_cert_sha256: DeviceFact,
+    /// The app's identity (value): the Android package name, or the Apple
+    /// App ID `TEAMID.bundle.id`. Attestation proves it (Key Attestation's
+    /// `attestationApplicationId`, App Attest's rpIdHash); left out of the
+    /// JSON while nothing is known, so older snapshots keep their hash.
+    #[serde(default, skip_serializing_if = "DeviceFact::is_blank")]
+    pub app_id: DeviceFact,
     /// Root, jailbreak, hooking, emulator and debugger indicators, sorted by id.
     #[serde(default)]
     pub indicators: Vec<IndicatorObservation>,
@@ -349,28 +360,35 @@ impl DeviceFacts {
             adb_enabled: DeviceFact::unknown(),
             installer: DeviceFact::unknown(),
             signing_cert_sha256: DeviceFact::unknown(),
+            app_id: DeviceFact::unknown(),
             indicators: Vec::new(),
         }
     }
 
-    fn facts(&self) -> [&DeviceFact; 12] {
+    fn facts(&self) -> [&DeviceFact; 13] {
+        self.named_facts().map(|(_, f)| f)
+    }
+
+    /// Every fact with its schema name, in schema order.
+    pub(super) fn named_facts(&self) -> [(&'static str, &DeviceFact); 13] {
         [
-            &self.os_version,
-            &self.android_api_level,
-            &self.security_patch,
-            &self.screen_lock,
-            &self.biometrics_enrolled,
-            &self.keystore_level,
-            &self.debugger_attached,
-            &self.emulator,
-            &self.developer_options,
-            &self.adb_enabled,
-            &self.installer,
-            &self.signing_cert_sha256,
+            ("os_version", &self.os_version),
+            ("android_api_level", &self.android_api_level),
+            ("security_patch", &self.security_patch),
+            ("screen_lock", &self.screen_lock),
+            ("biometrics_enrolled", &self.biometrics_enrolled),
+            ("keystore_level", &self.keystore_level),
+            ("debugger_attached", &self.debugger_attached),
+            ("emulator", &self.emulator),
+            ("developer_options", &self.developer_options),
+            ("adb_enabled", &self.adb_enabled),
+            ("installer", &self.installer),
+            ("signing_cert_sha256", &self.signing_cert_sha256),
+            ("app_id", &self.app_id),
         ]
     }
 
-    fn facts_mut(&mut self) -> [&mut DeviceFact; 12] {
+    pub(super) fn facts_mut(&mut self) -> [&mut DeviceFact; 13] {
         [
             &mut self.os_version,
             &mut self.android_api_level,
@@ -384,6 +402,7 @@ impl DeviceFacts {
             &mut self.adb_enabled,
             &mut self.installer,
             &mut self.signing_cert_sha256,
+            &mut self.app_id,
         ]
     }
 
@@ -407,6 +426,7 @@ impl DeviceFacts {
             adb_enabled,
             installer,
             signing_cert_sha256,
+            app_id,
             indicators,
             ..
         } = other;
@@ -423,6 +443,7 @@ impl DeviceFacts {
             adb_enabled,
             installer,
             signing_cert_sha256,
+            app_id,
         ];
         for (mine, theirs) in self.facts_mut().into_iter().zip(theirs) {
             mine.merge(theirs);

@@ -39,8 +39,8 @@ pub use indicators::{
     Indicator, IndicatorClass, IndicatorKind, IndicatorPlatform, IndicatorStrength, IndicatorTable,
 };
 pub use policy::{
-    AllowLists, AndroidPolicy, AppRequirements, ClassRule, DEFAULT_POLICY_TOML, DeviceDecision,
-    DevicePolicy, DeviceRequirements, IosPolicy, PolicyError,
+    AllowLists, AndroidPolicy, AppRequirements, AttestationRequirements, ClassRule,
+    DEFAULT_POLICY_TOML, DeviceDecision, DevicePolicy, DeviceRequirements, IosPolicy, PolicyError,
 };
 pub use probe::{
     ProbeConfig, observe_loaded_images, observe_packages, run_probes, run_probes_with,

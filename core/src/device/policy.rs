@@ -108,10 +108,51 @@ pub struct AppRequirements {
     /// DeviceDecision when the signing certificate is not in the list.
     #[serde(default = "block")]
     pub signature_mismatch: DeviceDecision,
+    /// Accepted app ids: Android package names (`jp.bank.app`) and Apple App
+    /// IDs (`TEAMID.jp.bank.app`), as attestation proves them (the app's
+    /// own word where nothing is attested); empty: not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
+    /// DeviceDecision when the app id is not in `ids`.
+    #[serde(default = "block", skip_serializing_if = "is_block")]
+    pub id_mismatch: DeviceDecision,
 }
 
 fn block() -> DeviceDecision {
     DeviceDecision::Block
+}
+
+fn is_block(d: &DeviceDecision) -> bool {
+    *d == DeviceDecision::Block
+}
+
+/// Hardware attestation requirements (docs/attestation.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationRequirements {
+    /// DeviceDecision when no verified attestation (Android Key Attestation,
+    /// Apple App Attest) backs the facts: every fact is then the app's own
+    /// word, which a hooked app can forge. Default `allow`.
+    #[serde(default = "allow")]
+    pub unattested: DeviceDecision,
+}
+
+fn allow() -> DeviceDecision {
+    DeviceDecision::Allow
+}
+
+impl AttestationRequirements {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Default for AttestationRequirements {
+    fn default() -> Self {
+        Self {
+            unattested: DeviceDecision::Allow,
+        }
+    }
 }
 
 impl Default for AppRequirements {
@@ -121,6 +162,8 @@ impl Default for AppRequirements {
             untrusted_installer: DeviceDecision::Block,
             signing_cert_sha256: Vec::new(),
             signature_mismatch: DeviceDecision::Block,
+            ids: Vec::new(),
+            id_mismatch: DeviceDecision::Block,
         }
     }
 }
@@ -161,6 +204,10 @@ pub struct DevicePolicy {
     /// Allow-lists.
     #[serde(default)]
     pub allow: AllowLists,
+    /// Hardware attestation requirements; left out of the canonical JSON
+    /// (and so of the policy hash) while they are the defaults.
+    #[serde(default, skip_serializing_if = "AttestationRequirements::is_default")]
+    pub attestation: AttestationRequirements,
 }
 
 /// A policy that cannot be loaded.
@@ -328,6 +375,16 @@ impl DevicePolicy {
                 bad(&format!("app.installers[{i}]"), "must not be empty".into());
             }
         }
+        for (i, id) in self.app.ids.iter().enumerate() {
+            if !is_app_id(id) {
+                bad(
+                    &format!("app.ids[{i}]"),
+                    format!(
+                        "{id:?} is not a package name or App ID (letters, digits, `.`, `_`, `-`, at least one `.`)"
+                    ),
+                );
+            }
+        }
         for (i, d) in self.app.signing_cert_sha256.iter().enumerate() {
             if d.len() != 64
                 || !d
@@ -353,6 +410,19 @@ impl DevicePolicy {
     pub fn sha256(&self) -> String {
         super::json_sha256_hex(self)
     }
+}
+
+/// An Android package name or an Apple App ID (`TEAMID.bundle.id`): dotted
+/// segments of ASCII letters, digits, `_` and `-`.
+fn is_app_id(id: &str) -> bool {
+    id.len() <= 255
+        && id.contains('.')
+        && id.split('.').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 /// The shipped FinTech default policy text.

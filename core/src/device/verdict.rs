@@ -89,6 +89,15 @@ pub struct DeviceVerdict {
     pub findings: Vec<DeviceFinding>,
     /// Per-class coverage, in class order.
     pub coverage: Vec<IndicatorCoverage>,
+    /// Facts and indicators the verdict has from a verified hardware
+    /// attestation (evidence source `attestation`), sorted: `security_patch`,
+    /// `app_id`, `attestation.android.verified_boot`, ...
+    #[serde(default)]
+    pub attested_facts: Vec<String>,
+    /// Facts that are known only from the app's own report (or Mamori's
+    /// probes in the app), sorted: a hooked app can forge these.
+    #[serde(default)]
+    pub self_reported_facts: Vec<String>,
 }
 
 impl DeviceVerdict {
@@ -161,6 +170,20 @@ const INSTALLER: Rule = Rule {
     maswe: &["MASWE-0106"],
     risk: "A repackaged or modified app from an unofficial source may be running.",
     remediation: "Uninstall the app and install it from the official store.",
+};
+const APP_ID: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-2"],
+    maswe: &["MASWE-0104"],
+    risk: "Another app (a repackaged clone, or an app abusing this app's key) produced these facts.",
+    remediation: "Install the genuine app from the official store; servers: check the app id the attestation proves.",
+};
+const ATTESTATION: Rule = Rule {
+    guideline: GuidelineId::Dev2,
+    masvs: &["MASVS-RESILIENCE-1"],
+    maswe: &["MASWE-0097"],
+    risk: "Every fact is the app's own word: a rooted or jailbroken device with a hooking framework can report a clean device.",
+    remediation: "Send a hardware attestation (Android Key Attestation chain, Apple App Attest object) with the facts, made for a fresh server challenge.",
 };
 const SIGNATURE: Rule = Rule {
     guideline: GuidelineId::Dev2,
@@ -501,6 +524,52 @@ fn evaluate_normalized(
         }
     }
 
+    if !a.ids.is_empty() && a.id_mismatch != DeviceDecision::Allow {
+        let crit = format!("app id one of [{}]", a.ids.join(", "));
+        let f = &facts.app_id;
+        let candidates = super::attested::fact_values(f);
+        match f.state {
+            FactState::Present if candidates.iter().any(|c| a.ids.contains(c)) => {}
+            FactState::Present if !candidates.is_empty() => ev.push(
+                "app.ids",
+                &APP_ID,
+                a.id_mismatch,
+                format!("{crit}; app id is {}", candidates.join(", ")),
+                f.evidence.clone(),
+                Vec::new(),
+            ),
+            _ => ev.unknown("app.ids", &APP_ID, crit, f),
+        }
+    }
+
+    let attested_facts = facts.attested();
+    let verified = attested_facts.iter().any(|n| n != "attestation.failed");
+    let self_reported_facts = facts.self_reported();
+    let unattested = p.attestation.unattested;
+    if unattested != DeviceDecision::Allow && !verified {
+        let evidence = facts
+            .indicators
+            .iter()
+            .filter(|o| o.id == "attestation.failed")
+            .flat_map(|o| o.evidence.iter().cloned())
+            .collect();
+        ev.push(
+            "attestation.unattested",
+            &ATTESTATION,
+            unattested,
+            format!(
+                "facts backed by a verified hardware attestation; none verified (self-reported: {})",
+                if self_reported_facts.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    self_reported_facts.join(", ")
+                }
+            ),
+            evidence,
+            Vec::new(),
+        );
+    }
+
     let decision = ev
         .findings
         .iter()
@@ -518,6 +587,8 @@ fn evaluate_normalized(
         indicator_table: IndicatorTable::builtin().version.clone(),
         findings: ev.findings,
         coverage,
+        attested_facts,
+        self_reported_facts,
     }
 }
 

@@ -113,6 +113,8 @@ public struct DeviceCollector {
             adbEnabled: Self.unknown(),
             installer: Self.unknown(),
             signingCertSha256: Self.unknown(),
+            // The App ID (TEAMID.bundle) is proven by App Attest on the server.
+            appId: Self.unknown(),
             indicators: []
         )
     }

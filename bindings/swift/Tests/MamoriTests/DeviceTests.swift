@@ -23,6 +23,7 @@ final class DeviceTests: XCTestCase {
             adbEnabled: DeviceCollector.unknown(),
             installer: DeviceCollector.unknown(),
             signingCertSha256: DeviceCollector.unknown(),
+            appId: DeviceCollector.unknown(),
             indicators: []
         )
     }

@@ -46,6 +46,7 @@ public class PlatformFactsBuilder(private val platform: DevicePlatform) {
     private var adb = unknown()
     private var installer = unknown()
     private var signingCert = unknown()
+    private var appId = unknown()
 
     /** OS version string (`Build.VERSION.RELEASE`, `UIDevice.systemVersion`). */
     public fun osVersion(value: String?, api: String): PlatformFactsBuilder = apply { osVersion = valued(value, api) }
@@ -100,6 +101,13 @@ public class PlatformFactsBuilder(private val platform: DevicePlatform) {
     public fun signingCertSha256(hex: String?, api: String): PlatformFactsBuilder =
         apply { signingCert = valued(hex?.lowercase(), api) }
 
+    /**
+     * The app's package name (`Context.getPackageName()`), matched against the policy's `app.ids`;
+     * a Key Attestation of the app's key proves (and overrides) it on the server.
+     */
+    public fun appId(packageName: String?, api: String): PlatformFactsBuilder =
+        apply { appId = valued(packageName, api) }
+
     /** The facts record handed to the core. */
     public fun build(): DeviceFacts = DeviceFacts(
         schema = 1u,
@@ -116,6 +124,7 @@ public class PlatformFactsBuilder(private val platform: DevicePlatform) {
         adbEnabled = adb,
         installer = installer,
         signingCertSha256 = signingCert,
+        appId = appId,
         indicators = emptyList(),
     )
 
