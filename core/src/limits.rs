@@ -17,6 +17,7 @@
 //! | [`MAX_INPUT_BYTES`] | 64 MiB | every importer's input |
 //! | [`MAX_XML_NODES`] | 4,000,000 | NSC XML nodes (roxmltree's `nodes_limit`) |
 //! | [`MAX_PLIST_EVENTS`] | 4,000,000 | plist values after expanding shared binary-plist references |
+//! | `audit::package` `MAX_ENTRIES`, `MAX_ENTRY_BYTES`, `MAX_TOTAL_BYTES`, `MAX_RATIO` | 500,000 entries, 64 MiB, 512 MiB, 200:1 | APK / AAB / IPA archives (zip) |
 //!
 //! Real configurations nest fewer than 10 levels; serde_json's own default
 //! recursion limit is 128 too, so JSON depth errors read the same whatever
@@ -49,6 +50,15 @@ pub enum LimitError {
         size: usize,
         /// The limit.
         limit: usize,
+    },
+    /// A zip entry that decompresses more than `limit` times its size (a zip
+    /// bomb; package audits, `audit::package`).
+    #[error("compression ratio {ratio}:1 exceeds {limit}:1 (MAX_RATIO): a zip bomb?")]
+    TooCompressed {
+        /// The entry's ratio.
+        ratio: u64,
+        /// The limit.
+        limit: u64,
     },
     /// More nodes or values than [`MAX_XML_NODES`] / [`MAX_PLIST_EVENTS`].
     #[error("more than {limit} {what} ({name}) is refused")]

@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mamori::audit::SuppliedChain;
 use mamori::audit::output::{self, AuditResult};
-use mamori::audit::{self, NscOptions};
+use mamori::audit::{self, NscOptions, package};
 use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
@@ -95,7 +95,8 @@ pub struct AuditArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Configuration files (an Android and an iOS configuration may be audited together).
+    /// Configuration files or packages (`app.apk`, `app.aab`, `app.ipa`); an Android and
+    /// an iOS configuration or package may be audited together.
     #[arg(required = true, value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
 }
@@ -115,7 +116,21 @@ pub fn run(args: AuditArgs) -> u8 {
     };
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut configs = Vec::new();
+    let mut packages = Vec::new();
     for path in &args.configs {
+        if package::is_package(path) {
+            match package::load_package(path) {
+                Ok(mut p) => {
+                    configs.append(&mut p.configs);
+                    packages.push(p);
+                }
+                Err(e) => {
+                    eprintln!("mamori audit: {e}");
+                    return 2;
+                }
+            }
+            continue;
+        }
         match audit::load(
             path,
             args.from.map(From::format),
@@ -153,17 +168,24 @@ pub fn run(args: AuditArgs) -> u8 {
     let opts = AuditOptions {
         at,
         expiry_days: args.expiry_days,
-        android_target_sdk: args.android_target_sdk,
+        // An APK/AAB says its own target SDK; the flag wins when given.
+        android_target_sdk: args.android_target_sdk.or_else(|| {
+            packages
+                .iter()
+                .find(|p| p.kind != package::PackageKind::Ipa)
+                .and_then(|p| p.target_sdk)
+        }),
         chains: chains.clone(),
         lang,
     };
-    let findings = audit::audit(&configs, &opts);
+    let findings = audit::audit_packages(&configs, &packages, &opts);
     let result = AuditResult {
         configs: &configs,
         chains: &chains,
         findings: &findings,
         at: at.date().to_string(),
         lang,
+        packages: &packages,
     };
     let text = match args.format {
         AuditFormat::Text => {

@@ -23,6 +23,7 @@ mod model;
 mod nsc;
 mod okhttp;
 pub mod output;
+pub mod package;
 pub mod report;
 mod rules;
 
@@ -37,7 +38,8 @@ pub use model::{
 };
 pub use nsc::NscOptions;
 pub use rules::{
-    AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, counts, rule, rules,
+    AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, audit_packages, counts,
+    rule, rules,
 };
 
 /// Guesses the format of a configuration from its content.

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::chain::SuppliedChain;
 use super::model::AuditConfig;
+use super::package::{AppPackage, PackageKind};
 use super::rules::{AuditFinding, Lang, Rule, Severity, counts, rules};
 
 /// Everything an audit produced.
@@ -20,6 +21,51 @@ pub struct AuditResult<'a> {
     pub at: String,
     /// Language of messages.
     pub lang: Lang,
+    /// The packages (APK, AAB, IPA) the configurations came from.
+    pub packages: &'a [AppPackage],
+}
+
+/// One line per package: what was audited, exactly.
+fn package_lines(r: &AuditResult) -> String {
+    let mut out = String::new();
+    for p in r.packages {
+        let kind = match p.kind {
+            PackageKind::Apk => "APK",
+            PackageKind::Aab => "AAB",
+            PackageKind::Ipa => "IPA",
+        };
+        let mut parts = vec![format!(
+            "{} {}",
+            p.app_id.as_deref().unwrap_or("?"),
+            p.version.as_deref().unwrap_or("?")
+        )];
+        if let Some(b) = &p.build {
+            parts.push(format!("build {b}"));
+        }
+        if let Some(t) = p.target_sdk {
+            parts.push(format!("targetSdk {t}"));
+        }
+        if p.debuggable {
+            parts.push("debuggable".into());
+        }
+        if let Some(t) = &p.team_id {
+            parts.push(format!("team {t}"));
+        }
+        parts.push(format!("sha256 {}", p.sha256));
+        for c in &p.signing_certificates {
+            parts.push(format!("signer {} {}", c.scheme, c.sha256));
+        }
+        for h in &p.heuristic_pins {
+            let hosts = if h.nearby_hosts.is_empty() {
+                "no host nearby".to_owned()
+            } else {
+                h.nearby_hosts.join(" ")
+            };
+            parts.push(format!("heuristic pin in {}: {} ({hosts})", h.entry, h.pin));
+        }
+        out.push_str(&format!("{} [{kind}]: {}\n", p.file, parts.join(", ")));
+    }
+    out
 }
 
 const RESET: &str = "\x1b[0m";
@@ -51,7 +97,7 @@ fn pad(s: &str, w: usize) -> String {
 /// The terminal table. `colour` adds ANSI colours to severities.
 pub fn text(r: &AuditResult, colour_on: bool) -> String {
     let lang = r.lang;
-    let mut out = String::new();
+    let mut out = package_lines(r);
     let head = match lang {
         Lang::En => ["SEVERITY", "RULE", "GUIDELINE", "LOCATION", "MESSAGE"],
         Lang::Ja => ["重大度", "ルール", "ガイドライン", "場所", "内容"],
@@ -170,6 +216,7 @@ pub fn json(r: &AuditResult) -> String {
             "domains": c.domains.len(),
             "pinned_domains": c.domains.iter().filter(|d| !d.pins.is_empty()).count(),
         })).collect::<Vec<_>>(),
+        "packages": r.packages,
         "chains": r.chains.iter().map(|ch| json!({
             "host": ch.host,
             "source": ch.source,
@@ -313,7 +360,7 @@ pub fn sarif(r: &AuditResult) -> String {
             }},
             "language": match lang { Lang::En => "en", Lang::Ja => "ja" },
             "results": results,
-            "properties": { "at": r.at },
+            "properties": { "at": r.at, "packages": r.packages },
         }],
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
