@@ -29,6 +29,8 @@ pub(crate) trait Resources {
     fn file(&self, id: u32) -> Res<String>;
     /// The id of `type/name`.
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32>;
+    /// The table's entry in the archive (for errors).
+    fn entry(&self) -> &'static str;
 }
 
 impl Resources for ResourceTable {
@@ -40,6 +42,9 @@ impl Resources for ResourceTable {
     }
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
         ResourceTable::id_of(self, type_name, key)
+    }
+    fn entry(&self) -> &'static str {
+        "resources.arsc"
     }
 }
 
@@ -145,7 +150,7 @@ pub(crate) fn configure(
         Some(Value::Reference(id)) => {
             let entry = res
                 .file(id)
-                .map_err(malformed(&file, "resources", "resource table"))?;
+                .map_err(malformed(&file, res.entry(), "resource table"))?;
             let text = xml_text(a, &entry, res, decode)?;
             // The `<name>_debug` companion, looked up as Android does: by
             // resource name, next to the configuration.
@@ -274,6 +279,9 @@ fn certificates(bytes: &[u8]) -> Result<Vec<String>, String> {
     } else {
         vec![bytes.to_vec()]
     };
+    if ders.is_empty() {
+        return Err("no certificate in the file".into());
+    }
     ders.iter()
         .map(|d| {
             x509_parser::parse_x509_certificate(d)

@@ -332,6 +332,10 @@ impl Resources for ProtoTable {
             .map(|(id, _)| *id)
             .min()
     }
+
+    fn entry(&self) -> &'static str {
+        TABLE
+    }
 }
 
 /// Reads an App Bundle.
