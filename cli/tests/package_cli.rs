@@ -325,6 +325,23 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         .collect();
     let expected = format!("{}!/res/xml/network_security_config.xml", apk.display());
     assert!(files.iter().all(|f| *f == expected), "{files:?}");
+
+    // The evidence report names the exact build: the package's digest and
+    // its signing certificate's.
+    for lang in ["en", "ja"] {
+        let out = mamori(&["report", "--lang", lang, "--at", AT, apk.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let doc = String::from_utf8(out.stdout).unwrap();
+        assert!(doc.contains(&file_digest), "{doc}");
+        assert!(doc.contains(&signer), "{doc}");
+        assert!(doc.contains("jp.example.bank 1.2.3"), "{doc}");
+        let role = if lang == "en" {
+            "app package"
+        } else {
+            "アプリパッケージ"
+        };
+        assert!(doc.contains(role), "{doc}");
+    }
 }
 
 #[test]

@@ -16,7 +16,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mamori::audit::SuppliedChain;
 use mamori::audit::output::{self, AuditResult};
-use mamori::audit::{self, NscOptions, package};
+use mamori::audit::package::{self, AppPackage};
+use mamori::audit::{self, NscOptions};
 use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
@@ -101,6 +102,38 @@ pub struct AuditArgs {
     pub configs: Vec<PathBuf>,
 }
 
+/// Reads configuration files and packages (APK, AAB, IPA: told by their zip
+/// magic), in order; a package contributes the configurations it ships.
+pub(crate) fn load_all(
+    paths: &[PathBuf],
+    from: Option<audit::SourceFormat>,
+    nsc: NscOptions,
+) -> Result<(Vec<audit::AuditConfig>, Vec<AppPackage>), String> {
+    let mut configs = Vec::new();
+    let mut packages = Vec::new();
+    for path in paths {
+        if package::is_package(path) {
+            let mut p = package::load_package(path).map_err(|e| e.to_string())?;
+            configs.append(&mut p.configs);
+            packages.push(p);
+        } else {
+            configs.push(audit::load(path, from, nsc).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok((configs, packages))
+}
+
+/// The target SDK the platform-default rules use: the flag when given, else
+/// the first Android package's own.
+pub(crate) fn target_sdk(flag: Option<u32>, packages: &[AppPackage]) -> Option<u32> {
+    flag.or_else(|| {
+        packages
+            .iter()
+            .find(|p| p.kind != package::PackageKind::Ipa)
+            .and_then(|p| p.target_sdk)
+    })
+}
+
 /// Runs `mamori audit`.
 pub fn run(args: AuditArgs) -> u8 {
     let threshold = if args.fail_on.eq_ignore_ascii_case("never") {
@@ -115,36 +148,19 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     };
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let mut configs = Vec::new();
-    let mut packages = Vec::new();
-    for path in &args.configs {
-        if package::is_package(path) {
-            match package::load_package(path) {
-                Ok(mut p) => {
-                    configs.append(&mut p.configs);
-                    packages.push(p);
-                }
-                Err(e) => {
-                    eprintln!("mamori audit: {e}");
-                    return 2;
-                }
-            }
-            continue;
+    let (configs, packages) = match load_all(
+        &args.configs,
+        args.from.map(From::format),
+        NscOptions {
+            debuggable: args.debuggable,
+        },
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("mamori audit: {e}");
+            return 2;
         }
-        match audit::load(
-            path,
-            args.from.map(From::format),
-            NscOptions {
-                debuggable: args.debuggable,
-            },
-        ) {
-            Ok(c) => configs.push(c),
-            Err(e) => {
-                eprintln!("mamori audit: {e}");
-                return 2;
-            }
-        }
-    }
+    };
     let mut chains = Vec::new();
     for c in &args.chains {
         match SuppliedChain::from_arg(c) {
@@ -168,13 +184,7 @@ pub fn run(args: AuditArgs) -> u8 {
     let opts = AuditOptions {
         at,
         expiry_days: args.expiry_days,
-        // An APK/AAB says its own target SDK; the flag wins when given.
-        android_target_sdk: args.android_target_sdk.or_else(|| {
-            packages
-                .iter()
-                .find(|p| p.kind != package::PackageKind::Ipa)
-                .and_then(|p| p.target_sdk)
-        }),
+        android_target_sdk: target_sdk(args.android_target_sdk, &packages),
         chains: chains.clone(),
         lang,
     };

@@ -19,7 +19,7 @@ use mamori::audit::SuppliedChain;
 use mamori::audit::report::{self, InputFile, ReportInput, Settings};
 use mamori::audit::{self, NscOptions};
 
-use super::audit::LangArg;
+use super::audit::{LangArg, load_all, target_sdk};
 use crate::output::write_out;
 
 /// Document formats.
@@ -64,7 +64,7 @@ pub struct ReportArgs {
     /// Write the document here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Pinning configurations (any format `mamori audit` reads).
+    /// Pinning configurations or packages (anything `mamori audit` reads).
     #[arg(value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
 }
@@ -95,11 +95,28 @@ fn build(args: &ReportArgs) -> Result<String, String> {
     }
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut files = Vec::new();
-    let mut configs = Vec::new();
+    let (configs, packages) = load_all(&args.configs, None, NscOptions::default())?;
     for p in &args.configs {
-        let bytes = read(p)?;
-        files.push(InputFile::new(&p.display().to_string(), "pinning", &bytes));
-        configs.push(audit::load(p, None, NscOptions::default()).map_err(|e| e.to_string())?);
+        let path = p.display().to_string();
+        match packages.iter().find(|k| k.file == path) {
+            // The package's digest was streamed when it was read; its signing
+            // certificates name the build exactly.
+            Some(k) => {
+                files.push(InputFile {
+                    path: path.clone(),
+                    role: "package",
+                    sha256: k.sha256.clone(),
+                });
+                for c in &k.signing_certificates {
+                    files.push(InputFile {
+                        path: format!("{path} ({} {})", c.scheme, c.subject),
+                        role: "signing certificate",
+                        sha256: c.sha256.clone(),
+                    });
+                }
+            }
+            None => files.push(InputFile::new(&path, "pinning", &read(p)?)),
+        }
     }
     let settings = |p: &Option<PathBuf>,
                     role: &'static str,
@@ -150,13 +167,21 @@ fn build(args: &ReportArgs) -> Result<String, String> {
     let opts = AuditOptions {
         at,
         expiry_days: 30,
-        android_target_sdk: args.android_target_sdk,
+        android_target_sdk: target_sdk(args.android_target_sdk, &packages),
         chains: chains.clone(),
         lang,
     };
-    let findings = audit::audit(&configs, &opts);
+    let findings = audit::audit_packages(&configs, &packages, &opts);
     let input = ReportInput {
-        app: args.app.clone(),
+        app: args.app.clone().or_else(|| {
+            packages.iter().find_map(|p| {
+                let id = p.app_id.as_deref()?;
+                Some(match &p.version {
+                    Some(v) => format!("{id} {v}"),
+                    None => id.to_owned(),
+                })
+            })
+        }),
         date: at.date().to_string(),
         lang,
         files,

@@ -468,6 +468,9 @@ fn role(r: &str, lang: Lang) -> String {
         ("storage", Lang::Ja) => "ストレージ設定".into(),
         ("chain", Lang::En) => "certificate chain".into(),
         ("chain", Lang::Ja) => "証明書チェーン".into(),
+        ("package", Lang::En) => "app package".into(),
+        ("package", Lang::Ja) => "アプリパッケージ".into(),
+        ("signing certificate", Lang::Ja) => "署名証明書".into(),
         (other, _) => other.into(),
     }
 }
