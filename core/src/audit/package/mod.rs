@@ -299,3 +299,60 @@ pub fn load_package(path: &Path) -> Result<AppPackage, PackageError> {
 pub fn entry_location(file: &str, entry: &str) -> String {
     format!("{file}!/{entry}")
 }
+
+/// Entry points for the `cargo fuzz` targets (`fuzz/fuzz_targets/package_*`):
+/// each decoder on raw bytes. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Binary XML, and its rendering back to text.
+    pub fn axml(b: &[u8]) {
+        if let Ok(doc) = super::axml::decode(b) {
+            let _ = super::axml::to_xml(&doc, &|_| None);
+        }
+    }
+
+    /// `resources.arsc`, and a reference walk from every id it holds.
+    pub fn arsc(b: &[u8]) {
+        if let Ok(t) = super::arsc::ResourceTable::parse(b) {
+            for id in [0x7f01_0000u32, 0x7f02_0000, 0x7f03_0000, 0x7f0f_0000] {
+                let _ = t.file(id);
+                let _ = t.name(id);
+            }
+        }
+    }
+
+    /// aapt2 protobuf XML.
+    pub fn proto_xml(b: &[u8]) {
+        if let Ok(doc) = super::proto::decode_xml(b) {
+            let _ = super::axml::to_xml(&doc, &|_| None);
+        }
+    }
+
+    /// aapt2 `resources.pb`.
+    pub fn proto_table(b: &[u8]) {
+        use super::apk::Resources as _;
+        if let Ok(t) = super::proto::ProtoTable::parse(b) {
+            let _ = t.file(0x7f01_0000);
+        }
+    }
+
+    /// The pairs of an APK signing block and their v2/v3 certificates.
+    pub fn signing_block(b: &[u8]) {
+        if let Ok(pairs) = super::signing::block_pairs(b) {
+            for (_, v) in pairs {
+                let _ = super::signing::scheme_certificates(v);
+            }
+        }
+    }
+
+    /// A PKCS#7 / CMS signature (v1 signature files, provisioning profiles).
+    pub fn pkcs7(b: &[u8]) {
+        let _ = super::signing::pkcs7_certificates(b);
+        let _ = super::signing::pkcs7_content(b);
+    }
+
+    /// A dex file's string table and the pin heuristic: (pin, hosts nearby).
+    pub fn dex(b: &[u8]) -> Vec<(String, Vec<String>)> {
+        super::dex::scan_dex(b).unwrap_or_default()
+    }
+}
