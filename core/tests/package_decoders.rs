@@ -32,9 +32,11 @@ fn mutate(seed: &[u8], f: fn(&[u8])) {
     }
 }
 
+type Decoder = fn(&[u8]);
+
 #[test]
 fn decoders_survive_truncation_and_byte_flips() {
-    let targets: [(&str, fn(&[u8])); 6] = [
+    let targets: [(&str, Decoder); 6] = [
         ("package_axml", fuzzing::axml),
         ("package_arsc", fuzzing::arsc),
         ("package_proto_xml", fuzzing::proto_xml),
