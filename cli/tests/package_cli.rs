@@ -840,6 +840,34 @@ fn an_ipa_reads_ats_trustkit_and_the_team_and_audits_with_its_apk() {
     assert_eq!(findings(&v), findings(&src));
     assert!(rules(&v).contains(&"PIN-BACKUP-MISSING".to_owned()));
 
+    // An Info.plist holding ATS and TrustKit: read once, as both.
+    let mut both_keys = info_plist(&[PIN_A]);
+    let tk_root = trustkit_plist("cdn.example.com");
+    both_keys.as_dictionary_mut().unwrap().insert(
+        "TSKConfiguration".into(),
+        tk_root.as_dictionary().unwrap()["TSKConfiguration"].clone(),
+    );
+    let both_bytes = binary_plist(&both_keys);
+    let one = dir.path().join("One.ipa");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&one).unwrap());
+        w.start_file(
+            "Payload/One.app/Info.plist",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.write_all(&both_bytes).unwrap();
+        w.finish().unwrap();
+    }
+    std::fs::create_dir(dir.path().join("both")).unwrap();
+    let both_file = dir.path().join("both/Info.plist");
+    std::fs::write(&both_file, &both_bytes).unwrap();
+    let (_, v1, err) = audit_json(&[one.to_str().unwrap()]);
+    assert!(err.is_empty(), "{err}");
+    let (_, s1, _) = audit_json(&[both_file.to_str().unwrap()]);
+    assert_eq!(findings(&v1), findings(&s1));
+    assert_eq!(v1["configs"].as_array().unwrap().len(), 1);
+
     // Android and iOS builds together get the cross-platform rules:
     // cdn.example.com is pinned on iOS only; api.example.com pins differ.
     let ca = root_ca("CA", KeyKind::P256);

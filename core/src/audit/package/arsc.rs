@@ -285,3 +285,85 @@ impl ResourceTable {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::package::res::tests::pool_chunk;
+
+    fn chunk(kind: u16, header: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut c = Vec::new();
+        c.extend_from_slice(&kind.to_le_bytes());
+        c.extend_from_slice(&((8 + header.len()) as u16).to_le_bytes());
+        c.extend_from_slice(&((8 + header.len() + body.len()) as u32).to_le_bytes());
+        c.extend_from_slice(header);
+        c.extend_from_slice(body);
+        c
+    }
+
+    /// A table with one package 0x7f, type `xml` (id 1) and entry `a`
+    /// whose value is the file `res/xml/a.xml`, its offsets written with
+    /// `flags` (0 plain, FLAG_OFFSET16, FLAG_SPARSE).
+    fn table(flags: u8) -> Vec<u8> {
+        let mut header = vec![1u8, flags, 0, 0];
+        header.extend_from_slice(&1u32.to_le_bytes()); // entry count
+        let offsets: Vec<u8> = match flags {
+            0 => 0u32.to_le_bytes().to_vec(),
+            FLAG_OFFSET16 => vec![0, 0, 0, 0],
+            _ => vec![0, 0, 0, 0], // sparse: index 0, offset 0
+        };
+        header.extend_from_slice(&((8 + 12 + 64 + offsets.len()) as u32).to_le_bytes());
+        let mut config = vec![0u8; 64];
+        config[..4].copy_from_slice(&64u32.to_le_bytes());
+        header.extend_from_slice(&config);
+        let mut body = offsets;
+        // ResTable_entry: size 8, flags 0, key 0; Res_value: string 0.
+        body.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0]);
+        body.extend_from_slice(&[8, 0, 0, value_type_string(), 0, 0, 0, 0]);
+        let ty = chunk(chunk_type::TABLE_TYPE, &header, &body);
+        let types = pool_chunk(&["xml"], true);
+        let keys = pool_chunk(&["a"], true);
+        let mut pkg_header = 0x7fu32.to_le_bytes().to_vec();
+        pkg_header.extend_from_slice(&[0u8; 256]);
+        let type_off = 288u32;
+        let key_off = type_off + types.len() as u32;
+        for v in [type_off, 0, key_off, 0, 0] {
+            pkg_header.extend_from_slice(&v.to_le_bytes());
+        }
+        let mut pkg_body = types;
+        pkg_body.extend_from_slice(&keys);
+        pkg_body.extend_from_slice(&ty);
+        let pkg = chunk(chunk_type::TABLE_PACKAGE, &pkg_header, &pkg_body);
+        let mut body = pool_chunk(&["res/xml/a.xml"], false);
+        body.extend_from_slice(&pkg);
+        chunk(chunk_type::TABLE, &1u32.to_le_bytes(), &body)
+    }
+
+    fn value_type_string() -> u8 {
+        super::super::res::value_type::STRING
+    }
+
+    #[test]
+    fn entries_resolve_in_every_offset_encoding() {
+        for flags in [0, FLAG_OFFSET16, FLAG_SPARSE] {
+            let t = ResourceTable::parse(&table(flags)).unwrap();
+            assert_eq!(t.name(0x7f01_0000).as_deref(), Some("xml/a"), "{flags}");
+            assert_eq!(t.id_of("xml", "a"), Some(0x7f01_0000));
+            assert_eq!(t.file(0x7f01_0000).unwrap(), "res/xml/a.xml");
+            assert!(t.file(0x7f01_0001).is_err());
+        }
+    }
+
+    #[test]
+    fn every_truncation_and_bad_count_is_an_error() {
+        let b = table(0);
+        for n in 0..b.len() {
+            let _ = ResourceTable::parse(&b[..n]);
+        }
+        // An entry count far beyond the chunk.
+        let mut bad = b.clone();
+        let at = bad.len() - (12 + 64 + 4 + 16) - 8 + 12;
+        bad[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(ResourceTable::parse(&bad).is_err());
+    }
+}

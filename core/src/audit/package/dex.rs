@@ -14,7 +14,8 @@
 //! pin list whose location says `heuristic`.
 //!
 //! Bounded: string counts are checked against the file size, each string is
-//! read once, and the scan is linear in the file.
+//! read once, and the scan is linear in the file. A dex over the archive's
+//! size or ratio limits is skipped, not refused.
 
 use super::res::{Res, bad, u16_at, u32_at, usize_at};
 use super::zip::Archive;
@@ -167,8 +168,13 @@ pub(crate) fn scan(a: &mut Archive, pkg: &mut AppPackage) -> Result<(), PackageE
         .map(str::to_owned)
         .collect();
     for entry in dexes {
-        let Some(bytes) = a.read(&entry)? else {
-            continue;
+        let bytes = match a.read(&entry) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            // A dex over the size or ratio limits is not scanned: the
+            // heuristic is best effort, the configuration audit goes on.
+            Err(PackageError::Limit { .. }) => continue,
+            Err(e) => return Err(e),
         };
         // A dex file that does not parse yields no heuristic pins; Android
         // itself would refuse to install it.

@@ -55,13 +55,8 @@ pub(crate) fn read_ipa(
     pkg.app_id = string(&dict, "CFBundleIdentifier");
     pkg.version = string(&dict, "CFBundleShortVersionString");
     pkg.build = string(&dict, "CFBundleVersion");
-    let mut cfg = apple::import_plist(&info, &loc, None)?;
-    if cfg.format == SourceFormat::TrustKit && apple::ats_root(&dict).is_some() {
-        // One Info.plist, two mechanisms: both apply.
-        pkg.configs.push(cfg);
-        cfg = apple::import_plist(&info, &loc, Some(SourceFormat::Ats))?;
-    }
-    pkg.configs.push(cfg);
+    // One Info.plist may hold ATS and TrustKit: the importer reads both.
+    pkg.configs.push(apple::import_plist(&info, &loc, None)?);
 
     let others: Vec<String> = a
         .names()

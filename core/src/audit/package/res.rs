@@ -340,10 +340,11 @@ impl Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pool_chunk(strings: &[&str], utf8: bool) -> Vec<u8> {
+    /// A string pool chunk holding `strings`.
+    pub(crate) fn pool_chunk(strings: &[&str], utf8: bool) -> Vec<u8> {
         let mut data = Vec::new();
         let mut offs = Vec::new();
         for s in strings {
