@@ -335,12 +335,15 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         assert!(doc.contains(&file_digest), "{doc}");
         assert!(doc.contains(&signer), "{doc}");
         assert!(doc.contains("jp.example.bank 1.2.3"), "{doc}");
-        let role = if lang == "en" {
-            "app package"
+        let (role, signer_role) = if lang == "en" {
+            ("app package", "signing certificate of")
         } else {
-            "アプリパッケージ"
+            ("アプリパッケージ", "の署名証明書")
         };
         assert!(doc.contains(role), "{doc}");
+        assert!(doc.contains(signer_role), "{doc}");
+        // The app identity comes from the manifest (Android).
+        assert!(doc.contains("`jp.example.bank` (Android"), "{doc}");
     }
 }
 
@@ -729,11 +732,11 @@ fn info_plist(pins: &[&str]) -> plist::Value {
 fn trustkit_plist(host: &str) -> plist::Value {
     let mut dom = plist::Dictionary::new();
     dom.insert(
-        // The key spelling the plist importer reads today (see the report).
-        "kTSKPublicKeyHashes".into(),
+        // TrustKit's key strings (the values of its `kTSK…` constants).
+        "TSKPublicKeyHashes".into(),
         plist::Value::Array(vec![PIN_A.into(), PIN_B.into()]),
     );
-    dom.insert("kTSKEnforcePinning".into(), true.into());
+    dom.insert("TSKEnforcePinning".into(), true.into());
     let mut domains = plist::Dictionary::new();
     domains.insert(host.into(), dom.into());
     let mut tk = plist::Dictionary::new();
