@@ -43,14 +43,16 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// A manifest with the given `uses-sdk` target and `<application>` attributes.
+/// A manifest with the given `uses-sdk` target and `<application>` attributes
+/// (and backups off, as a bank's release build has them; see
+/// [`allow_backup_true_or_left_out_is_reported`]).
 fn manifest(target: u32, app_attrs: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <manifest xmlns:android="http://schemas.android.com/apk/res/android"
     package="jp.example.bank" android:versionCode="42" android:versionName="1.2.3">
     <uses-sdk android:minSdkVersion="21" android:targetSdkVersion="{target}"/>
-    <application android:label="Bank"
+    <application android:label="Bank" android:allowBackup="false"
         {app_attrs}>
     </application>
 </manifest>
@@ -258,7 +260,7 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
     let p = Project::new(
         &manifest(
             34,
-            r#"android:networkSecurityConfig="@xml/network_security_config" android:allowBackup="false""#,
+            r#"android:networkSecurityConfig="@xml/network_security_config""#,
         ),
         &[
             ("res/xml/network_security_config.xml", nsc.as_bytes()),
@@ -788,6 +790,22 @@ fn mobileprovision(dir: &Path, team: &str) -> (Vec<u8>, String) {
     )
 }
 
+/// The decoded sources of an APK and an IPA audited together: the app's NSC
+/// file (target SDK 34, as its manifest says) and the IPA's plists as files.
+fn audit_decoded(p: &Project, info: &Path, trustkit: &Path) -> Value {
+    let (_, v, err) = audit_json(&[
+        "--android-target-sdk",
+        "34",
+        p.path("res/xml/network_security_config.xml")
+            .to_str()
+            .unwrap(),
+        info.to_str().unwrap(),
+        trustkit.to_str().unwrap(),
+    ]);
+    assert!(err.is_empty(), "{err}");
+    v
+}
+
 #[test]
 fn an_ipa_reads_ats_trustkit_and_the_team_and_audits_with_its_apk() {
     let dir = tempfile::tempdir().unwrap();
@@ -881,14 +899,199 @@ fn an_ipa_reads_ats_trustkit_and_the_team_and_audits_with_its_apk() {
     let r = rules(&both);
     assert!(r.contains(&"XPLAT-UNPINNED".to_owned()), "{r:?}");
     assert!(r.contains(&"XPLAT-PINS-DIFFER".to_owned()), "{r:?}");
-    let (_, src_both, _) = audit_json(&[
-        "--android-target-sdk",
-        "34",
-        p.path("res/xml/network_security_config.xml")
-            .to_str()
-            .unwrap(),
-        info_file.to_str().unwrap(),
-        tk_file.to_str().unwrap(),
-    ]);
+    let src_both = audit_decoded(&p, &info_file, &tk_file);
     assert_eq!(findings(&both), findings(&src_both));
+}
+
+#[test]
+fn the_newest_target_sdks_keep_cleartext_off_and_require_ct_from_37() {
+    // Cleartext: off by default from target 28 on, 36 and 37 included (Android
+    // 17 only plans to deprecate usesCleartextTraffic; the default is unchanged).
+    for target in [36, 37] {
+        let p = Project::new(&manifest(target, ""), &[]);
+        let (code, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(v["packages"][0]["target_sdk"], target);
+        let r = rules(&v);
+        assert!(
+            !r.contains(&"CLEARTEXT-DEFAULT".to_owned()),
+            "{target}: {r:?}"
+        );
+        assert!(!r.contains(&"CLEARTEXT-BASE".to_owned()), "{target}: {r:?}");
+    }
+    // Certificate transparency: required by default for apps targeting 37
+    // and later (AOSP DEFAULT_ENABLE_CERTIFICATE_TRANSPARENCY), so user CAs in
+    // base-config switch off a check the platform would make; at 36 there is
+    // nothing to switch off. The package's own targetSdkVersion decides.
+    let nsc = r#"<?xml version="1.0" encoding="utf-8"?>
+<network-security-config>
+    <base-config>
+        <trust-anchors>
+            <certificates src="system"/>
+            <certificates src="user"/>
+        </trust-anchors>
+    </base-config>
+</network-security-config>
+"#;
+    for (target, ct_finding) in [(36, false), (37, true)] {
+        let p = Project::new(
+            &manifest(
+                target,
+                r#"android:networkSecurityConfig="@xml/network_security_config""#,
+            ),
+            &[("res/xml/network_security_config.xml", nsc.as_bytes())],
+        );
+        let (_, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+        assert!(err.is_empty(), "{err}");
+        let r = rules(&v);
+        assert_eq!(
+            r.contains(&"CT-DISABLED-BY-ANCHORS".to_owned()),
+            ct_finding,
+            "target {target}: {r:?}"
+        );
+        // The same findings as the decoded source with that target SDK.
+        let (_, src, _) = audit_json(&[
+            "--android-target-sdk",
+            &target.to_string(),
+            p.path("res/xml/network_security_config.xml")
+                .to_str()
+                .unwrap(),
+        ]);
+        assert_eq!(findings(&v), findings(&src), "target {target}");
+    }
+}
+
+#[test]
+fn android_and_ios_builds_whose_expiry_instants_differ_are_reported() {
+    // The APK pins api.example.com until 2027-06-01 (device-local midnight,
+    // Android); the IPA's TrustKit plist until the same date, which TrustKit
+    // reads as midnight UTC: pinning ends at different instants.
+    let dir = tempfile::tempdir().unwrap();
+    let mut tk = trustkit_plist("api.example.com");
+    tk.as_dictionary_mut().unwrap()["TSKConfiguration"]
+        .as_dictionary_mut()
+        .unwrap()["TSKPinnedDomains"]
+        .as_dictionary_mut()
+        .unwrap()["api.example.com"]
+        .as_dictionary_mut()
+        .unwrap()
+        .insert("TSKExpirationDate".into(), "2027-06-01".into());
+    let tk = binary_plist(&tk);
+    let info = binary_plist(&info_plist(&[PIN_A, PIN_B]));
+    let ipa = dir.path().join("Bank.ipa");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&ipa).unwrap());
+        for (name, data) in [
+            ("Payload/Bank.app/Info.plist", info.as_slice()),
+            ("Payload/Bank.app/TrustKit.plist", tk.as_slice()),
+        ] {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let ca = root_ca("CA", KeyKind::P256);
+    let p = pinned_app(34, &ca.pem);
+    let apk = p.apk();
+    let (_, v, err) = audit_json(&[apk.to_str().unwrap(), ipa.to_str().unwrap()]);
+    assert!(err.is_empty(), "{err}");
+    let expiry: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "EXPIRY-TIMEZONE")
+        .filter(|f| f["message"].as_str().unwrap().contains("vs iOS expiry"))
+        .collect();
+    assert_eq!(expiry.len(), 1, "{v}");
+    assert!(
+        expiry[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(device-local midnight) vs iOS expiry 2027-06-01 (midnight UTC)"),
+        "{}",
+        expiry[0]
+    );
+    assert_eq!(expiry[0]["host"], "api.example.com");
+    assert!(
+        expiry[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("unsigned.apk!/res/xml/network_security_config.xml"),
+        "{}",
+        expiry[0]
+    );
+    // The decoded sources give the same findings.
+    let info_file = dir.path().join("Info.plist");
+    let tk_file = dir.path().join("TrustKit.plist");
+    std::fs::write(&info_file, &info).unwrap();
+    std::fs::write(&tk_file, &tk).unwrap();
+    let src = audit_decoded(&p, &info_file, &tk_file);
+    assert_eq!(findings(&v), findings(&src));
+    // In Japanese too, with the same locations.
+    let out = mamori(&[
+        "audit",
+        "--lang",
+        "ja",
+        "--at",
+        AT,
+        "--fail-on",
+        "never",
+        apk.to_str().unwrap(),
+        ipa.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ピン留めが切れる時刻が異なります"), "{text}");
+}
+
+#[test]
+fn allow_backup_true_or_left_out_is_reported() {
+    // android:allowBackup defaults to true: left out, the app's data is
+    // backed up as with "true"; only "false" keeps it on the device.
+    let off = r#" android:allowBackup="false""#;
+    let cases = [
+        (
+            manifest(34, "").replace(off, r#" android:allowBackup="true""#),
+            Some(true),
+            Some("sets android:allowBackup=\"true\""),
+        ),
+        (
+            manifest(34, "").replace(off, ""),
+            None,
+            Some("leaves android:allowBackup unset"),
+        ),
+        (manifest(34, ""), Some(false), None),
+    ];
+    for (m, declared, message) in cases {
+        let p = Project::new(&m, &[]);
+        let apk = p.apk();
+        let (_, v, err) = audit_json(&[apk.to_str().unwrap()]);
+        assert!(err.is_empty(), "{err}");
+        assert_eq!(
+            v["packages"][0]["allow_backup"],
+            serde_json::json!(declared)
+        );
+        let found: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "APP-ALLOW-BACKUP")
+            .collect();
+        match message {
+            None => assert!(found.is_empty(), "{found:?}"),
+            Some(m) => {
+                assert_eq!(found.len(), 1, "{v}");
+                let f = found[0];
+                assert!(f["message"].as_str().unwrap().contains(m), "{f}");
+                assert_eq!(f["severity"], "low");
+                assert_eq!(f["guideline"], "DATA-1");
+                assert_eq!(
+                    f["file"].as_str().unwrap(),
+                    format!("{}!/AndroidManifest.xml", apk.display())
+                );
+                // <application> is on line 5 of the source manifest.
+                assert_eq!(f["line"], 5);
+            }
+        }
+    }
 }

@@ -216,6 +216,7 @@ impl AuditFinding {
 /// The identifiers of the rules, one constant per rule of `rules.toml`.
 pub(crate) mod id {
     pub(crate) const APP_ANCHOR_UNREADABLE: &str = "APP-ANCHOR-UNREADABLE";
+    pub(crate) const APP_ALLOW_BACKUP: &str = "APP-ALLOW-BACKUP";
     pub(crate) const APP_DEBUGGABLE: &str = "APP-DEBUGGABLE";
     pub(crate) const ATS_EXCEPTION_SUBDOMAINS: &str = "ATS-EXCEPTION-SUBDOMAINS";
     pub(crate) const ATS_GLOBAL_EXCEPTION: &str = "ATS-GLOBAL-EXCEPTION";
@@ -266,6 +267,7 @@ pub(crate) mod id {
     #[cfg(test)]
     pub(crate) const ALL: &[&str] = &[
         APP_ANCHOR_UNREADABLE,
+        APP_ALLOW_BACKUP,
         APP_DEBUGGABLE,
         ATS_EXCEPTION_SUBDOMAINS,
         ATS_GLOBAL_EXCEPTION,

@@ -157,7 +157,7 @@ pub fn audit_packages(
 ) -> Vec<AuditFinding> {
     let mut all = audit(configs, opts);
     for p in packages {
-        package::check(p, &mut all);
+        package::check(p, opts.lang, &mut all);
     }
     sort(&mut all);
     all
