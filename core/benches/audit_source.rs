@@ -65,7 +65,9 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("load_all 10 MB Kotlin tree (evaluate)", |b| {
         b.iter(|| {
-            let cfgs = audit::load_all(&paths, None, NscOptions::default()).unwrap();
+            let cfgs = audit::load_all(&paths, None, NscOptions::default())
+                .unwrap()
+                .configs;
             assert_eq!(cfgs.len(), FILES);
             assert!(cfgs.iter().all(|c| c.unresolved.is_empty()));
             cfgs

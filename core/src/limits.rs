@@ -18,6 +18,7 @@
 //! | [`MAX_SOURCE_BYTES`] | 16 MiB | each Kotlin, Java, Swift, Objective-C or Gradle file read by `audit` (a syntax tree takes about 10 times the text) |
 //! | [`MAX_XML_NODES`] | 4,000,000 | NSC XML nodes (roxmltree's `nodes_limit`) |
 //! | [`MAX_PLIST_EVENTS`] | 4,000,000 | plist values after expanding shared binary-plist references |
+//! | `audit::package` `MAX_ENTRIES`, `MAX_ENTRY_BYTES`, `MAX_TOTAL_BYTES`, `MAX_RATIO` | 500,000 entries, 64 MiB, 512 MiB, 200:1 | APK / AAB / IPA archives (zip) |
 //!
 //! Real configurations nest fewer than 10 levels; serde_json's own default
 //! recursion limit is 128 too, so JSON depth errors read the same whatever
@@ -52,6 +53,15 @@ pub enum LimitError {
         size: usize,
         /// The limit.
         limit: usize,
+    },
+    /// A zip entry that decompresses more than `limit` times its size (a zip
+    /// bomb; package audits, `audit::package`).
+    #[error("compression ratio {ratio}:1 exceeds {limit}:1 (MAX_RATIO): a zip bomb?")]
+    TooCompressed {
+        /// The entry's ratio.
+        ratio: u64,
+        /// The limit.
+        limit: u64,
     },
     /// A source file larger than [`MAX_SOURCE_BYTES`].
     #[error("source file of {size} bytes exceeds the limit of {limit} bytes (MAX_SOURCE_BYTES)")]

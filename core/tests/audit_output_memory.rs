@@ -48,6 +48,7 @@ fn peak_while_writing(
         findings: &findings,
         at: "2026-01-15".into(),
         lang: Lang::En,
+        packages: &[],
     };
     let mut written = 0usize;
     struct Count<'a>(&'a mut usize);

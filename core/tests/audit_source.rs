@@ -27,7 +27,7 @@ fn import_text(text: &str, name: &str) -> Result<AuditConfig, ImportError> {
 
 fn load(names: &[&str]) -> Result<Vec<AuditConfig>, ImportError> {
     let paths: Vec<PathBuf> = names.iter().map(|n| path(n)).collect();
-    audit::load_all(&paths, None, NscOptions::default())
+    audit::load_all(&paths, None, NscOptions::default()).map(|l| l.configs)
 }
 
 /// (host, line, pins, include_subdomains, enforce) of each domain.

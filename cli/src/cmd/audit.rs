@@ -14,6 +14,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mamori::audit::SuppliedChain;
 use mamori::audit::output::{self, AuditResult};
+use mamori::audit::package::{AppPackage, PackageKind};
 use mamori::audit::{self, NscOptions};
 use mamori::audit::{AuditOptions, Lang, Severity};
 
@@ -95,11 +96,23 @@ pub struct AuditArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Configuration files (an Android and an iOS configuration may be audited together).
+    /// Configuration files or packages (`app.apk`, `app.aab`, `app.ipa`); an Android and
+    /// an iOS configuration or package may be audited together.
     /// Kotlin, Java, Swift, Objective-C and build.gradle(.kts) files given together are
     /// read as one program: constants and buildConfigFields resolve across them.
     #[arg(required = true, value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
+}
+
+/// The target SDK the platform-default rules use: the flag when given, else
+/// the first Android package's own.
+pub(crate) fn target_sdk(flag: Option<u32>, packages: &[AppPackage]) -> Option<u32> {
+    flag.or_else(|| {
+        packages
+            .iter()
+            .find(|p| p.kind != PackageKind::Ipa)
+            .and_then(|p| p.target_sdk)
+    })
 }
 
 /// Runs `mamori audit`.
@@ -113,9 +126,10 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     };
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    // Source files given together are read as one program (constants and
-    // buildConfigFields resolve across them).
-    let configs = match audit::load_all(
+    // Packages contribute the configurations they ship; source files given
+    // together are read as one program (constants and buildConfigFields
+    // resolve across them).
+    let audit::Loaded { configs, packages } = match audit::load_all(
         &args.configs,
         args.from.map(From::format),
         NscOptions {
@@ -156,17 +170,18 @@ pub fn run(args: AuditArgs) -> u8 {
     let opts = AuditOptions {
         at,
         expiry_days: args.expiry_days,
-        android_target_sdk: args.android_target_sdk,
+        android_target_sdk: target_sdk(args.android_target_sdk, &packages),
         chains: chains.clone(),
         lang,
     };
-    let findings = audit::audit(&configs, &opts);
+    let findings = audit::audit_packages(&configs, &packages, &opts);
     let result = AuditResult {
         configs: &configs,
         chains: &chains,
         findings: &findings,
         at: at.date().to_string(),
         lang,
+        packages: &packages,
     };
     // JSON and SARIF stream, one finding at a time.
     let written = write_with(args.output.as_deref(), |w| match args.format {

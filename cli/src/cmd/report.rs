@@ -22,13 +22,14 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mamori::audit::AuditOptions;
 use mamori::audit::SuppliedChain;
+use mamori::audit::package;
 use mamori::audit::report::{self, AppIdentity, InputFile, InputRole, ReportInput};
 use mamori::audit::{self, NscOptions, SourceFormat};
 use mamori::device::{DeviceFacts, DevicePolicy};
 use mamori::pinning::PinPolicy;
 use mamori::storage::StorageSettings;
 
-use super::audit::LangArg;
+use super::audit::{LangArg, target_sdk};
 use crate::output::{bad_input, write_out};
 
 /// Document formats.
@@ -77,7 +78,7 @@ pub struct ReportArgs {
     /// Write the document here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Pinning configurations (any format `mamori audit` reads).
+    /// Pinning configurations or packages (anything `mamori audit` reads).
     #[arg(value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
 }
@@ -218,10 +219,32 @@ fn build(args: &ReportArgs) -> Result<String, Failure> {
     };
     let mut files = Vec::new();
     let mut configs = Vec::new();
+    let mut packages = Vec::new();
     let mut apps = Vec::new();
     for p in &args.configs {
-        let bytes = read(p)?;
         let name = p.display().to_string();
+        if package::is_package(p) {
+            // The package's digest was streamed when it was read; its signing
+            // certificates name the build exactly.
+            let mut k = package::load_package(p).map_err(|e| e.to_string())?;
+            files.push(InputFile {
+                path: name.clone(),
+                role: InputRole::Package,
+                sha256: k.sha256.clone(),
+            });
+            for c in &k.signing_certificates {
+                files.push(InputFile {
+                    path: format!("{name} ({} {})", c.scheme, c.subject),
+                    role: InputRole::SigningCertificate(name.clone()),
+                    sha256: c.sha256.clone(),
+                });
+            }
+            apps.extend(AppIdentity::from_package(&k));
+            configs.append(&mut k.configs);
+            packages.push(k);
+            continue;
+        }
+        let bytes = read(p)?;
         files.push(InputFile::new(&name, InputRole::Pinning, &bytes));
         let format = audit::detect(&bytes, &name).map_err(|e| e.to_string())?;
         if format == SourceFormat::Mamori {
@@ -292,13 +315,22 @@ fn build(args: &ReportArgs) -> Result<String, Failure> {
     let opts = AuditOptions {
         at,
         expiry_days: 30,
-        android_target_sdk: args.android_target_sdk,
+        android_target_sdk: target_sdk(args.android_target_sdk, &packages),
         chains: chains.clone(),
         lang,
     };
-    let findings = audit::audit(&configs, &opts);
+    let findings = audit::audit_packages(&configs, &packages, &opts);
     let input = ReportInput {
-        app: args.app.clone(),
+        // Without --app, the title names the first package's app and version.
+        app: args.app.clone().or_else(|| {
+            packages.iter().find_map(|p| {
+                let id = p.app_id.as_deref()?;
+                Some(match &p.version {
+                    Some(v) => format!("{id} {v}"),
+                    None => id.to_owned(),
+                })
+            })
+        }),
         at,
         lang,
         command_line: command_line(args, at),

@@ -53,6 +53,20 @@ pub enum ImportError {
         /// What was seen.
         reason: String,
     },
+    /// A package (APK, AAB, IPA) given to [`super::load_all`] could not be
+    /// audited.
+    #[error(transparent)]
+    Package(Box<super::package::PackageError>),
+}
+
+impl From<super::package::PackageError> for ImportError {
+    fn from(e: super::package::PackageError) -> Self {
+        match e {
+            // A configuration inside the package: the importer's own error.
+            super::package::PackageError::Import(e) => e,
+            e => Self::Package(Box::new(e)),
+        }
+    }
 }
 
 impl ImportError {

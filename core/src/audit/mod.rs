@@ -24,6 +24,7 @@ mod model;
 mod nsc;
 mod okhttp;
 pub mod output;
+pub mod package;
 pub mod report;
 mod rules;
 #[cfg(feature = "source")]
@@ -41,8 +42,8 @@ pub use model::{
 };
 pub use nsc::NscOptions;
 pub use rules::{
-    AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, counts, rule, rules,
-    rules_sha256,
+    AuditFinding, AuditOptions, Lang, Rule, RuleText, Severity, audit, audit_packages, counts,
+    rule, rules, rules_sha256,
 };
 
 /// Guesses the format of a configuration from its content.
@@ -195,20 +196,38 @@ fn source_input(bytes: &[u8], file: &str, from: Option<SourceFormat>) -> Option<
     })
 }
 
-/// Reads configuration files given together. Source files (Kotlin, Java,
-/// Swift, Objective-C, Gradle) are read as one program, so a constant or a
-/// `buildConfigField` in one resolves in another; each file that builds a
-/// pinner or initialises TrustKit gives one configuration. Other files are
-/// read as [`load`] reads them.
+/// What [`load_all`] read: the configurations, and the packages some of them
+/// came from.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// Every configuration, those found in packages included.
+    pub configs: Vec<AuditConfig>,
+    /// The packages given (APK, AAB, IPA), for [`audit_packages`] and the
+    /// evidence report (their digests and signing certificates).
+    pub packages: Vec<package::AppPackage>,
+}
+
+/// Reads configuration files and packages given together. A package (APK,
+/// AAB, IPA: told by its zip magic) contributes the configurations it ships.
+/// Source files (Kotlin, Java, Swift, Objective-C, Gradle) are read as one
+/// program, so a constant or a `buildConfigField` in one resolves in another;
+/// each file that builds a pinner or initialises TrustKit gives one
+/// configuration. Other files are read as [`load`] reads them.
 pub fn load_all(
     paths: &[std::path::PathBuf],
     from: Option<SourceFormat>,
     nsc: NscOptions,
-) -> Result<Vec<AuditConfig>, ImportError> {
-    let mut out = Vec::new();
+) -> Result<Loaded, ImportError> {
+    let mut out = Loaded::default();
     #[cfg(feature = "source")]
     let mut group = Vec::new();
     for path in paths {
+        if package::is_package(path) {
+            let mut p = package::load_package(path)?;
+            out.configs.append(&mut p.configs);
+            out.packages.push(p);
+            continue;
+        }
         #[cfg(feature = "source")]
         if from.is_none_or(|f| matches!(f, SourceFormat::OkHttp | SourceFormat::TrustKit)) {
             let file = path.display().to_string();
@@ -225,11 +244,11 @@ pub fn load_all(
                 continue;
             }
         }
-        out.push(load(path, from, nsc)?);
+        out.configs.push(load(path, from, nsc)?);
     }
     #[cfg(feature = "source")]
     if !group.is_empty() {
-        out.extend(source::import_group(&group)?);
+        out.configs.extend(source::import_group(&group)?);
     }
     Ok(out)
 }

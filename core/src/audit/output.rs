@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::chain::SuppliedChain;
 use super::model::AuditConfig;
+use super::package::{AppPackage, PackageKind};
 use super::rules::{AuditFinding, Lang, Rule, Severity, counts, rules};
 
 /// Everything an audit produced.
@@ -31,6 +32,51 @@ pub struct AuditResult<'a> {
     pub at: String,
     /// Language of messages.
     pub lang: Lang,
+    /// The packages (APK, AAB, IPA) the configurations came from.
+    pub packages: &'a [AppPackage],
+}
+
+/// One line per package: what was audited, exactly.
+fn package_lines(r: &AuditResult) -> String {
+    let mut out = String::new();
+    for p in r.packages {
+        let kind = match p.kind {
+            PackageKind::Apk => "APK",
+            PackageKind::Aab => "AAB",
+            PackageKind::Ipa => "IPA",
+        };
+        let mut parts = vec![format!(
+            "{} {}",
+            p.app_id.as_deref().unwrap_or("?"),
+            p.version.as_deref().unwrap_or("?")
+        )];
+        if let Some(b) = &p.build {
+            parts.push(format!("build {b}"));
+        }
+        if let Some(t) = p.target_sdk {
+            parts.push(format!("targetSdk {t}"));
+        }
+        if p.debuggable {
+            parts.push("debuggable".into());
+        }
+        if let Some(t) = &p.team_id {
+            parts.push(format!("team {t}"));
+        }
+        parts.push(format!("sha256 {}", p.sha256));
+        for c in &p.signing_certificates {
+            parts.push(format!("signer {} {}", c.scheme, c.sha256));
+        }
+        for h in &p.heuristic_pins {
+            let hosts = if h.nearby_hosts.is_empty() {
+                "no host nearby".to_owned()
+            } else {
+                h.nearby_hosts.join(" ")
+            };
+            parts.push(format!("heuristic pin in {}: {} ({hosts})", h.entry, h.pin));
+        }
+        out.push_str(&format!("{} [{kind}]: {}\n", p.file, parts.join(", ")));
+    }
+    out
 }
 
 const RESET: &str = "\x1b[0m";
@@ -62,7 +108,7 @@ fn pad(s: &str, w: usize) -> String {
 /// The terminal table. `colour` adds ANSI colours to severities.
 pub fn text(r: &AuditResult, colour_on: bool) -> String {
     let lang = r.lang;
-    let mut out = String::new();
+    let mut out = package_lines(r);
     let head = match lang {
         Lang::En => ["SEVERITY", "RULE", "GUIDELINE", "LOCATION", "MESSAGE"],
         Lang::Ja => ["重大度", "ルール", "ガイドライン", "場所", "内容"],
@@ -202,6 +248,7 @@ pub fn write_json(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
         configs: Lazy<'a>,
         findings: Lazy<'a>,
         lang: Lang,
+        packages: &'a [AppPackage],
         summary: serde_json::Map<String, Value>,
         tool: &'static str,
         version: &'static str,
@@ -236,6 +283,7 @@ pub fn write_json(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
         }),
         findings: Lazy(&|| Box::new(r.findings.iter().map(|f| finding_json(f, r.lang)))),
         lang: r.lang,
+        packages: r.packages,
         summary,
         tool: "mamori",
         version: env!("CARGO_PKG_VERSION"),
@@ -387,7 +435,7 @@ pub fn write_sarif(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
                 Lang::En => "en",
                 Lang::Ja => "ja",
             },
-            properties: json!({ "at": r.at }),
+            properties: json!({ "at": r.at, "packages": r.packages }),
             results: Lazy(&|| Box::new(r.findings.iter().map(&result))),
             tool: json!({ "driver": {
                 "name": "mamori",

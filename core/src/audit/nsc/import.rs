@@ -163,7 +163,9 @@ fn companion_path(path: &Path) -> Option<std::path::PathBuf> {
     Some(path.with_file_name(format!("{stem}_debug.xml")))
 }
 
-fn import_with_companion(
+/// Reads NSC XML text with its `_debug.xml` companion's text, if any
+/// (`(file, text)`): what a package audit hands in.
+pub(crate) fn import_with_companion(
     text: &str,
     file: &str,
     companion: Option<(&str, &str)>,

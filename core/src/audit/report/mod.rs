@@ -51,6 +51,12 @@ pub enum InputRole {
     StorageSettings,
     /// A certificate chain the pins were checked against.
     Chain,
+    /// An app package (APK, AAB, IPA) as shipped; its digest is of the whole
+    /// file, streamed when it was read.
+    Package,
+    /// A certificate that signed the package named (its digest is of the
+    /// certificate's DER: what `apksigner verify --print-certs` shows).
+    SigningCertificate(String),
 }
 
 /// One input file, identified by its digest.
@@ -92,6 +98,21 @@ pub struct AppIdentity {
 }
 
 impl AppIdentity {
+    /// The identity a package declares (Android manifest, the IPA's
+    /// Info.plist), if it names one.
+    pub fn from_package(p: &super::package::AppPackage) -> Option<Self> {
+        Some(Self {
+            platform: match p.kind {
+                super::package::PackageKind::Ipa => Platform::Ios,
+                _ => Platform::Android,
+            },
+            id: p.app_id.clone()?,
+            version: p.version.clone(),
+            build: p.build.clone(),
+            file: p.file.clone(),
+        })
+    }
+
     /// The identity in an Info.plist (XML or binary), if it names one.
     pub fn from_info_plist(bytes: &[u8], file: &str) -> Option<Self> {
         let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).ok()?;
@@ -310,6 +331,17 @@ fn role_line(role: &InputRole, lang: Lang) -> Line {
         InputRole::DevicePolicy => text(t(lang, "device policy", "端末ポリシー")),
         InputRole::StorageSettings => text(t(lang, "storage settings", "ストレージ設定")),
         InputRole::Chain => text(t(lang, "certificate chain", "証明書チェーン")),
+        InputRole::Package => text(t(lang, "app package", "アプリパッケージ")),
+        InputRole::SigningCertificate(of) => match lang {
+            Lang::En => vec![
+                Inline::Text("signing certificate of ".into()),
+                Inline::Code(of.clone()),
+            ],
+            Lang::Ja => vec![
+                Inline::Code(of.clone()),
+                Inline::Text(" の署名証明書".into()),
+            ],
+        },
         InputRole::DependsOn(of) => match lang {
             Lang::En => vec![Inline::Text("used by ".into()), Inline::Code(of.clone())],
             Lang::Ja => vec![Inline::Code(of.clone()), Inline::Text(" が参照".into())],
@@ -625,8 +657,8 @@ fn build(r: &ReportInput) -> Vec<Block> {
     if r.apps.is_empty() {
         prov.push(text(t(
             lang,
-            "App: no configuration states an app identifier (an Info.plist's CFBundleIdentifier is read when given).",
-            "アプリ: 識別子を記載した設定はありません (Info.plist を入力すると CFBundleIdentifier を読み取ります)。",
+            "App: no configuration states an app identifier (an Info.plist's CFBundleIdentifier, or a package's manifest, is read when given).",
+            "アプリ: 識別子を記載した設定はありません (Info.plist を入力すると CFBundleIdentifier を、パッケージを入力するとマニフェストを読み取ります)。",
         )));
     }
     for a in &r.apps {

@@ -10,6 +10,6 @@
 mod checks;
 mod table;
 
-pub use checks::{AuditOptions, audit, counts};
+pub use checks::{AuditOptions, audit, audit_packages, counts};
 pub(crate) use table::id;
 pub use table::{AuditFinding, Lang, Rule, RuleText, Severity, rule, rules, rules_sha256};

@@ -215,6 +215,9 @@ impl AuditFinding {
 
 /// The identifiers of the rules, one constant per rule of `rules.toml`.
 pub(crate) mod id {
+    pub(crate) const APP_ANCHOR_UNREADABLE: &str = "APP-ANCHOR-UNREADABLE";
+    pub(crate) const APP_ALLOW_BACKUP: &str = "APP-ALLOW-BACKUP";
+    pub(crate) const APP_DEBUGGABLE: &str = "APP-DEBUGGABLE";
     pub(crate) const ATS_EXCEPTION_SUBDOMAINS: &str = "ATS-EXCEPTION-SUBDOMAINS";
     pub(crate) const ATS_GLOBAL_EXCEPTION: &str = "ATS-GLOBAL-EXCEPTION";
     pub(crate) const ATS_LEAF_IDENTITIES_ONLY: &str = "ATS-LEAF-IDENTITIES-ONLY";
@@ -263,6 +266,9 @@ pub(crate) mod id {
     /// Every identifier above (checked against the table by a test).
     #[cfg(test)]
     pub(crate) const ALL: &[&str] = &[
+        APP_ANCHOR_UNREADABLE,
+        APP_ALLOW_BACKUP,
+        APP_DEBUGGABLE,
         ATS_EXCEPTION_SUBDOMAINS,
         ATS_GLOBAL_EXCEPTION,
         ATS_LEAF_IDENTITIES_ONLY,
@@ -337,6 +343,7 @@ mod tests {
         // The checks must go through `id`, so the test above covers them.
         for (name, text) in [
             ("checks/mod.rs", include_str!("checks/mod.rs")),
+            ("checks/package.rs", include_str!("checks/package.rs")),
             ("checks/anchors.rs", include_str!("checks/anchors.rs")),
             ("checks/ats.rs", include_str!("checks/ats.rs")),
             ("checks/chains.rs", include_str!("checks/chains.rs")),

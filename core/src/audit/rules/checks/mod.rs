@@ -8,6 +8,7 @@ mod chains;
 mod cleartext;
 mod cross_platform;
 mod expiry;
+mod package;
 mod pins;
 mod source;
 
@@ -19,6 +20,7 @@ use super::id;
 use super::table::{AuditFinding, Lang, Severity, rule};
 use crate::audit::chain::SuppliedChain;
 use crate::audit::model::{AuditConfig, DomainIndex, Location};
+use crate::audit::package::AppPackage;
 
 /// What an audit needs besides the configurations.
 #[derive(Clone, Debug)]
@@ -141,6 +143,27 @@ pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> 
         all.extend(out.findings);
     }
     cross_platform::check(configs, opts, &mut all);
+    sort(&mut all);
+    all
+}
+
+/// Audits the configurations found in packages (and any others) together,
+/// adding what the packages themselves declare (a debuggable build,
+/// unreadable bundled anchors).
+pub fn audit_packages(
+    configs: &[AuditConfig],
+    packages: &[AppPackage],
+    opts: &AuditOptions,
+) -> Vec<AuditFinding> {
+    let mut all = audit(configs, opts);
+    for p in packages {
+        package::check(p, opts.lang, &mut all);
+    }
+    sort(&mut all);
+    all
+}
+
+fn sort(all: &mut Vec<AuditFinding>) {
     all.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -150,7 +173,6 @@ pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> 
             .then_with(|| a.detail.cmp(&b.detail))
     });
     all.dedup();
-    all
 }
 
 fn check_config(out: &mut Out, opts: &AuditOptions) {

@@ -1,0 +1,353 @@
+//! Android App Bundles: aapt2's protobuf formats.
+//!
+//! An AAB stores its manifest (`base/manifest/AndroidManifest.xml`) and its
+//! compiled XML resources as a protobuf `XmlNode`, and its resource table as
+//! `base/resources.pb` (a protobuf `ResourceTable`), both defined in aapt2's
+//! `Resources.proto`. The messages below declare only the fields the audit
+//! reads, with aapt2's field numbers; prost skips the rest. prost's decoder
+//! limits message nesting to 100 levels, so a deeply nested `XmlNode` is an
+//! error, not a stack overflow; the tree is then flattened into the same
+//! [`XmlDoc`] events as binary XML with an explicit stack.
+
+use std::collections::HashMap;
+
+use prost::Message;
+
+use super::apk::{self, Resources};
+use super::axml::{Attr, Event, XmlDoc};
+use super::res::{Malformed, Res, Value, bad};
+use super::zip::Archive;
+use super::{AppPackage, PackageError};
+
+/// Where an App Bundle keeps its base module's manifest.
+pub(crate) const MANIFEST: &str = "base/manifest/AndroidManifest.xml";
+const TABLE: &str = "base/resources.pb";
+
+/// `aapt.pb.XmlNode`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct XmlNode {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) element: Option<XmlElement>,
+    #[prost(string, optional, tag = "2")]
+    pub(crate) text: Option<String>,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) source: Option<SourcePosition>,
+}
+
+/// `aapt.pb.SourcePosition`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct SourcePosition {
+    #[prost(uint32, tag = "1")]
+    pub(crate) line_number: u32,
+}
+
+/// `aapt.pb.XmlElement`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct XmlElement {
+    #[prost(string, tag = "2")]
+    pub(crate) namespace_uri: String,
+    #[prost(string, tag = "3")]
+    pub(crate) name: String,
+    #[prost(message, repeated, tag = "4")]
+    pub(crate) attribute: Vec<XmlAttribute>,
+    #[prost(message, repeated, tag = "5")]
+    pub(crate) child: Vec<XmlNode>,
+}
+
+/// `aapt.pb.XmlAttribute`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct XmlAttribute {
+    #[prost(string, tag = "1")]
+    pub(crate) namespace_uri: String,
+    #[prost(string, tag = "2")]
+    pub(crate) name: String,
+    #[prost(string, tag = "3")]
+    pub(crate) value: String,
+    #[prost(uint32, tag = "5")]
+    pub(crate) resource_id: u32,
+    #[prost(message, optional, tag = "6")]
+    pub(crate) compiled_item: Option<Item>,
+}
+
+/// `aapt.pb.Item` (the variants the audit reads).
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Item {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) r#ref: Option<Reference>,
+    #[prost(message, optional, tag = "2")]
+    pub(crate) str: Option<StringValue>,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) raw_str: Option<StringValue>,
+    #[prost(message, optional, tag = "5")]
+    pub(crate) file: Option<FileReference>,
+    #[prost(message, optional, tag = "7")]
+    pub(crate) prim: Option<Primitive>,
+}
+
+/// `aapt.pb.Reference`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Reference {
+    /// 0 reference, 1 attribute.
+    #[prost(int32, tag = "1")]
+    pub(crate) r#type: i32,
+    #[prost(uint32, tag = "2")]
+    pub(crate) id: u32,
+    #[prost(string, tag = "3")]
+    pub(crate) name: String,
+}
+
+/// `aapt.pb.String` / `aapt.pb.RawString`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct StringValue {
+    #[prost(string, tag = "1")]
+    pub(crate) value: String,
+}
+
+/// `aapt.pb.FileReference`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct FileReference {
+    #[prost(string, tag = "1")]
+    pub(crate) path: String,
+}
+
+/// `aapt.pb.Primitive` (integers and booleans).
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Primitive {
+    #[prost(int32, optional, tag = "6")]
+    pub(crate) int_decimal_value: Option<i32>,
+    #[prost(uint32, optional, tag = "7")]
+    pub(crate) int_hexadecimal_value: Option<u32>,
+    #[prost(bool, optional, tag = "8")]
+    pub(crate) boolean_value: Option<bool>,
+}
+
+/// `aapt.pb.ResourceTable`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ResourceTable {
+    #[prost(message, repeated, tag = "2")]
+    pub(crate) package: Vec<Package>,
+}
+
+/// `aapt.pb.Package`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Package {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) package_id: Option<Id>,
+    #[prost(message, repeated, tag = "3")]
+    pub(crate) r#type: Vec<Type>,
+}
+
+/// `aapt.pb.PackageId` / `TypeId` / `EntryId`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Id {
+    #[prost(uint32, tag = "1")]
+    pub(crate) id: u32,
+}
+
+/// `aapt.pb.Type`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Type {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) type_id: Option<Id>,
+    #[prost(string, tag = "2")]
+    pub(crate) name: String,
+    #[prost(message, repeated, tag = "3")]
+    pub(crate) entry: Vec<Entry>,
+}
+
+/// `aapt.pb.Entry`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Entry {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) entry_id: Option<Id>,
+    #[prost(string, tag = "2")]
+    pub(crate) name: String,
+    #[prost(message, repeated, tag = "6")]
+    pub(crate) config_value: Vec<ConfigValue>,
+}
+
+/// `aapt.pb.ConfigValue`; the configuration is kept as its encoded bytes
+/// (empty: the default configuration).
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ConfigValue {
+    #[prost(bytes = "vec", tag = "1")]
+    pub(crate) config: Vec<u8>,
+    #[prost(message, optional, tag = "2")]
+    pub(crate) value: Option<ValueMsg>,
+}
+
+/// `aapt.pb.Value` (its `item` variant).
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ValueMsg {
+    #[prost(message, optional, tag = "4")]
+    pub(crate) item: Option<Item>,
+}
+
+fn item_value(item: &Item, raw: &str) -> Value {
+    if let Some(r) = &item.r#ref {
+        return if r.r#type == 1 {
+            Value::Attribute(r.id)
+        } else {
+            Value::Reference(r.id)
+        };
+    }
+    if let Some(p) = &item.prim {
+        if let Some(b) = p.boolean_value {
+            return Value::Bool(b);
+        }
+        if let Some(i) = p.int_decimal_value {
+            return Value::Int(i64::from(i));
+        }
+        if let Some(i) = p.int_hexadecimal_value {
+            return Value::Int(i64::from(i));
+        }
+    }
+    if let Some(s) = item.str.as_ref().or(item.raw_str.as_ref()) {
+        return Value::String(s.value.clone());
+    }
+    if let Some(f) = &item.file {
+        return Value::String(f.path.clone());
+    }
+    Value::String(raw.to_owned())
+}
+
+/// Decodes a protobuf `XmlNode` into document events, iteratively.
+pub(crate) fn decode_xml(b: &[u8]) -> Res<XmlDoc> {
+    let root = XmlNode::decode(b).map_err(|e| Malformed(e.to_string()))?;
+    let mut events = Vec::new();
+    // (node, whether its end is due)
+    let mut stack: Vec<(&XmlNode, bool)> = vec![(&root, false)];
+    let mut depth = 0usize;
+    while let Some((node, closing)) = stack.pop() {
+        if closing {
+            events.push(Event::End);
+            depth -= 1;
+            continue;
+        }
+        if let Some(t) = &node.text {
+            events.push(Event::Text(t.clone()));
+            continue;
+        }
+        let Some(el) = &node.element else { continue };
+        depth += 1;
+        if depth > crate::limits::MAX_NESTING_DEPTH {
+            return bad("elements nested deeper than MAX_NESTING_DEPTH");
+        }
+        let attrs = el
+            .attribute
+            .iter()
+            .map(|a| Attr {
+                ns: Some(a.namespace_uri.clone()).filter(|n| !n.is_empty()),
+                name: a.name.clone(),
+                res_id: Some(a.resource_id).filter(|&r| r != 0),
+                value: a.compiled_item.as_ref().map_or_else(
+                    || Value::String(a.value.clone()),
+                    |i| item_value(i, &a.value),
+                ),
+            })
+            .collect();
+        events.push(Event::Start {
+            name: el.name.clone(),
+            attrs,
+            line: node.source.as_ref().map_or(0, |s| s.line_number),
+        });
+        stack.push((node, true));
+        for c in el.child.iter().rev() {
+            stack.push((c, false));
+        }
+    }
+    if !events.iter().any(|e| matches!(e, Event::Start { .. })) {
+        return bad("no element");
+    }
+    Ok(XmlDoc { events })
+}
+
+/// `resources.pb` as lookups: (type, name, value in the default or first
+/// configuration) by id.
+#[derive(Debug, Default)]
+pub(crate) struct ProtoTable {
+    entries: HashMap<u32, (String, String, Option<Value>)>,
+}
+
+impl ProtoTable {
+    pub(crate) fn parse(b: &[u8]) -> Res<Self> {
+        let t = ResourceTable::decode(b).map_err(|e| Malformed(e.to_string()))?;
+        let mut entries = HashMap::new();
+        for p in &t.package {
+            let pid = p.package_id.as_ref().map_or(0, |i| i.id);
+            for ty in &p.r#type {
+                let tid = ty.type_id.as_ref().map_or(0, |i| i.id);
+                for e in &ty.entry {
+                    let eid = e.entry_id.as_ref().map_or(0, |i| i.id);
+                    if pid > 0xff || tid > 0xff || eid > 0xffff {
+                        return bad(format!("resource id {pid:x}/{tid:x}/{eid:x} out of range"));
+                    }
+                    let cv = e
+                        .config_value
+                        .iter()
+                        .find(|c| c.config.is_empty())
+                        .or_else(|| e.config_value.first());
+                    let value = cv
+                        .and_then(|c| c.value.as_ref())
+                        .and_then(|v| v.item.as_ref())
+                        .map(|i| item_value(i, ""));
+                    entries.insert(
+                        (pid << 24) | (tid << 16) | eid,
+                        (ty.name.clone(), e.name.clone(), value),
+                    );
+                }
+            }
+        }
+        Ok(Self { entries })
+    }
+}
+
+impl Resources for ProtoTable {
+    fn name(&self, id: u32) -> Option<String> {
+        self.entries.get(&id).map(|(t, k, _)| format!("{t}/{k}"))
+    }
+
+    fn file(&self, id: u32) -> Res<String> {
+        let mut cur = id;
+        let mut seen = Vec::new();
+        for _ in 0..=super::arsc::MAX_REFERENCE_HOPS {
+            if seen.contains(&cur) {
+                return bad(format!("resource 0x{id:08x}: references loop"));
+            }
+            seen.push(cur);
+            match self.entries.get(&cur) {
+                Some((_, _, Some(Value::String(p)))) => return Ok(format!("base/{p}")),
+                Some((_, _, Some(Value::Reference(n)))) => cur = *n,
+                Some((t, k, _)) => return bad(format!("resource {t}/{k} is not a file")),
+                None => return bad(format!("resource 0x{cur:08x} is not in the table")),
+            }
+        }
+        bad(format!("resource 0x{id:08x}: too many references"))
+    }
+
+    fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
+        self.entries
+            .iter()
+            .filter(|(_, (t, k, _))| t == type_name && k == key)
+            .map(|(id, _)| *id)
+            .min()
+    }
+
+    fn entry(&self) -> &'static str {
+        TABLE
+    }
+}
+
+/// Reads an App Bundle.
+pub(crate) fn read_aab(a: &mut Archive, pkg: &mut AppPackage) -> Result<(), PackageError> {
+    let file = a.file.clone();
+    let bytes = a.read(MANIFEST)?.unwrap_or_default();
+    let manifest = decode_xml(&bytes).map_err(apk::malformed(&file, MANIFEST, "protobuf XML"))?;
+    let table = match a.read(TABLE)? {
+        Some(b) => ProtoTable::parse(&b).map_err(apk::malformed(&file, TABLE, "resource table"))?,
+        None => ProtoTable::default(),
+    };
+    super::signing::read_apk_signatures(a, pkg)?;
+    super::dex::scan(a, pkg)?;
+    apk::configure(a, pkg, MANIFEST, &manifest, &table, decode_xml)
+}
