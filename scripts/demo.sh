@@ -5,7 +5,9 @@
 #    TrustKit-style failure report;
 # 2. audit: an Android + iOS pinning configuration pair is audited together;
 # 3. device (DEV-2): an exported facts snapshot of a rooted phone is judged by
-#    a bank's device policy.
+#    a bank's device policy;
+# 4. report: the evidence document for the partner bank (target/evidence.html,
+#    printable A4; docs/evidence-report.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p mamori-cli || exit 2
@@ -23,4 +25,8 @@ step $m audit --at 2027-01-01 --fail-on never \
   examples/audit/network_security_config.xml examples/audit/Info.plist
 step $m device check --facts examples/device/pixel-magisk.json \
   --policy examples/device/bank-policy.toml --at 2026-11-25
+step $m report --format html --at 2026-12-01 --app "Example Bank" \
+  --device examples/device/bank-policy.toml --storage examples/storage/storage-settings.toml \
+  --chain api.example.com=examples/pinning/chain.pem -o target/evidence.html \
+  examples/audit/network_security_config.xml examples/audit/Info.plist examples/pinning/policy.toml
 exit 0

@@ -2,8 +2,9 @@
 //! renders every host, file name and value as written, and the HTML page
 //! (the same Markdown, rendered) carries no markup that an input brought in.
 
-use mamori::audit::report::{self, InputFile, ReportInput, Settings};
+use mamori::audit::report::{self, InputFile, InputRole, ReportInput};
 use mamori::audit::{self, AuditOptions, NscOptions, SourceFormat};
+use mamori::device::DevicePolicy;
 use time::macros::datetime;
 
 const A: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
@@ -14,25 +15,29 @@ const XSS: &str = "<img src=x onerror=alert(1)>";
 fn input<'a>(
     configs: &'a [audit::AuditConfig],
     findings: &'a [audit::AuditFinding],
+    device: &'a DevicePolicy,
 ) -> ReportInput<'a> {
     ReportInput {
         app: Some(format!("Bank {XSS}")),
-        date: "2026-06-01".into(),
+        at: datetime!(2026-06-01 00:00 UTC),
         lang: audit::Lang::En,
-        files: vec![InputFile::new("policy*_1_.toml", "pinning", b"x")],
+        command_line: "mamori report a`b``c".into(),
+        files: vec![InputFile::new("policy*_1_.toml", InputRole::Pinning, b"x")],
+        apps: Vec::new(),
         configs,
         findings,
-        device: Some(Settings {
-            file: "device_<b>.toml".into(),
-            entries: vec![
-                ("note".into(), XSS.into()),
-                ("tick".into(), "a`b``c".into()),
-            ],
-        }),
+        device: Some(device),
         storage: None,
         chains: 0,
-        device_validated: false,
     }
+}
+
+fn device() -> DevicePolicy {
+    let text = mamori::device::DEFAULT_POLICY_TOML.replace(
+        "name = \"mamori-fintech-default\"",
+        &format!("name = \"device_<b>{XSS}\""),
+    );
+    DevicePolicy::from_text(&text, "device_<b>.toml").unwrap()
 }
 
 fn configs() -> Vec<audit::AuditConfig> {
@@ -65,9 +70,10 @@ fn markdown_escapes_input_text() {
     let cfgs = configs();
     let findings = audit::audit(&cfgs, &AuditOptions::at(datetime!(2026-06-01 00:00 UTC)));
     assert!(findings.iter().any(|f| f.rule == "TRUST-USER-CA"));
-    let md = report::markdown(&input(&cfgs, &findings));
-    // A wildcard host is not emphasis.
-    assert!(md.contains(r"\*\*.cdn.example.com (2 pins)"), "{md}");
+    let dev = device();
+    let md = report::markdown(&input(&cfgs, &findings, &dev));
+    // A wildcard host is a code span, never emphasis.
+    assert!(md.contains("| `**.cdn.example.com` |"), "{md}");
     assert!(!md.contains(" **.cdn"), "{md}");
     // Angle brackets from inputs and from the rule table are not HTML.
     assert!(md.contains(r"put it in \<debug-overrides\> only"), "{md}");
@@ -76,29 +82,25 @@ fn markdown_escapes_input_text() {
     let count = |needle: &str| md.matches(needle).count();
     assert_eq!(
         count("<img"),
-        count(r"\<img") + count("`<img src=x onerror=alert(1)>`"),
+        count(r"\<img") + count("`device_<b><img src=x onerror=alert(1)>`"),
         "{md}"
     );
-    assert_eq!(count("<b>"), count("`device_<b>.toml`"), "{md}");
-    assert!(count(r"\<b\>") > 0, "{md}");
-    // Code spans hold any text, backticks included.
+    // Code spans hold any text, backticks included; file names with
+    // emphasis characters stay as written.
+    assert!(md.contains("```mamori report a`b``c```"), "{md}");
     assert!(
-        md.contains("`note` = `<img src=x onerror=alert(1)>`"),
+        md.contains("| `policy*_1_.toml` | pinning configuration |"),
         "{md}"
     );
-    assert!(md.contains("| `tick` | ```a`b``c``` |"), "{md}");
-    assert!(md.contains(r"(device\_\<b\>.toml)"), "{md}");
 }
 
 #[test]
-fn html_is_the_markdown_rendered_and_carries_no_input_markup() {
+fn html_carries_no_input_markup() {
     let cfgs = configs();
     let findings = audit::audit(&cfgs, &AuditOptions::at(datetime!(2026-06-01 00:00 UTC)));
-    let html = report::html(&input(&cfgs, &findings));
-    assert!(
-        html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"),
-        "{html}"
-    );
+    let dev = device();
+    let html = report::html(&input(&cfgs, &findings, &dev));
+    assert!(html.starts_with("<!DOCTYPE html>\n<html "), "{html}");
     assert!(
         html.contains(
             "<title>Device-layer security evidence: Bank &lt;img src=x onerror=alert(1)&gt;</title>"
@@ -109,15 +111,17 @@ fn html_is_the_markdown_rendered_and_carries_no_input_markup() {
     assert!(!html.contains("<b>"), "{html}");
     assert!(!html.contains("<debug-overrides>"), "{html}");
     assert!(html.contains("&lt;debug-overrides&gt;"), "{html}");
-    assert!(html.contains("**.cdn.example.com (2 pins)"), "{html}");
-    assert!(!html.contains("<strong>.cdn"), "{html}");
     assert!(
-        html.contains("<code>&lt;img src=x onerror=alert(1)&gt;</code>"),
+        html.contains("<span class=\"host\">**.cdn.example.com</span>"),
         "{html}"
     );
-    assert!(html.contains("<code>a`b``c</code>"), "{html}");
+    assert!(!html.contains("<strong>.cdn"), "{html}");
+    assert!(html.contains("<code>mamori report a`b``c</code>"), "{html}");
     // The report's own markup is rendered.
-    assert!(html.contains("<h2>DEV-4</h2>"), "{html}");
+    assert!(
+        html.contains("<h2 id=\"dev-4\">DEV-4 — Certificate pinning</h2>"),
+        "{html}"
+    );
     assert!(html.contains("<strong>Status</strong>"), "{html}");
     assert!(html.trim_end().ends_with("</html>"));
 }

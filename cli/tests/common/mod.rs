@@ -9,3 +9,14 @@ pub fn mamori(args: &[&str]) -> Output {
         .output()
         .expect("the mamori binary runs")
 }
+
+/// Runs the built `mamori` binary in `dir` (relative paths in `args` resolve there).
+#[allow(dead_code)] // not every test file runs in a directory
+pub fn mamori_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("the mamori binary runs")
+}

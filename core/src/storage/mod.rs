@@ -9,7 +9,9 @@
 //! - `envelope`: the single-value format and [`EnvelopeCipher`] with its bounded
 //!   data-key cache; `stream`: segmented encryption of files in constant memory;
 //! - `store`: [`SecureStore`], atomic writes, canary, rotation, wipe;
-//! - `passcode`: the passcode verifier kept in the store.
+//! - `passcode`: the passcode verifier kept in the store;
+//! - `settings`: [`StorageSettings`], the document an app ships to say how it
+//!   configures the store (read by `mamori report`).
 //!
 //! Why this shape: hardware keystores are slow (milliseconds to seconds per call)
 //! and unreliable (keys vanish after restore, OS upgrade, biometric change), so
@@ -24,6 +26,7 @@ mod fsutil;
 mod kek;
 mod keyring_kek;
 mod passcode;
+mod settings;
 mod store;
 mod stream;
 
@@ -34,6 +37,10 @@ pub use kek::{DEK_LEN, Kek, SecurityLevel, SoftwareKek};
 pub use keyring_kek::OsKeyringKek;
 pub use passcode::{
     MIN_PASSCODE_LENGTH_FLOOR, MIN_PBKDF2_ITERATIONS, PasscodeCheck, PasscodePolicy, PolicyFloors,
+};
+pub use settings::{
+    CacheSettings, KekLevel, KekSettings, PasscodeSettings, SettingsProblem, StorageSettings,
+    StorageSettingsError,
 };
 pub use store::{MAX_NAME_LEN, RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
 pub use stream::{

@@ -12,4 +12,4 @@ mod table;
 
 pub use checks::{AuditOptions, audit, counts};
 pub(crate) use table::id;
-pub use table::{AuditFinding, Lang, Rule, RuleText, Severity, rule, rules};
+pub use table::{AuditFinding, Lang, Rule, RuleText, Severity, rule, rules, rules_sha256};
