@@ -19,9 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mamori::pinning::{
-    AppInfo, CertificatePosition, ChainCertificate, ChainError, NameError, Pin, PinDecision,
-    PinFailure, PinFailureReport, PinOutcome, PinPolicy, PinVerifier, PolicyError, ReportListener,
-    StrictViolation,
+    AppInfo, CertificatePosition, ChainCertificate, ChainError, ChainValidation, NameError, Pin,
+    PinDecision, PinFailure, PinFailureReport, PinOutcome, PinPolicy, PinVerifier, PolicyError,
+    ReportListener, StrictViolation,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 
@@ -64,6 +64,16 @@ pub enum PinOutcome {
     /// Proceed, but a pin check failed and was reported (report-only rule, or an expired pin
     /// set in fail-open mode).
     Report,
+}
+
+/// Who validates a chain before its pins are checked.
+#[uniffi::remote(Enum)]
+pub enum ChainValidation {
+    /// Mamori validates the chain again itself (webpki, the policy's anchors): defence in
+    /// depth (BP-1), private PKI, the strict profile.
+    Mamori,
+    /// The chain is the path the platform verified; Mamori checks the host name and the pins.
+    Platform,
 }
 
 /// Where a certificate sits in a chain.
@@ -413,6 +423,27 @@ impl PinningEngine {
         let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix_seconds));
         self.verifier.verify(&host, port, &chain, now)
+    }
+
+    /// Verifies `chain` for `host:port` as `validation` says, at `unix_seconds` (seconds since
+    /// the Unix epoch; `None`: now). [`ChainValidation::Mamori`] is [`Self::verify`]; with
+    /// [`ChainValidation::Platform`] `chain` must be the path the platform's trust evaluation
+    /// verified (leaf first, its anchor last if known), never the list the server sent, and
+    /// Mamori checks the host name and the pins on it.
+    pub fn verify_with(
+        &self,
+        host: String,
+        port: u16,
+        chain: Vec<Vec<u8>>,
+        validation: ChainValidation,
+        unix_seconds: Option<u64>,
+    ) -> PinDecision {
+        let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
+        let now = unix_seconds.map_or_else(UnixTime::now, |s| {
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(s))
+        });
+        self.verifier
+            .verify_with(validation, &host, port, &chain, now)
     }
 
     /// The policy's custom trust anchors (private PKI: `anchor_files`, `anchors_pem`), DER.

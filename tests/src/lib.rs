@@ -10,6 +10,7 @@
 //! - [`openssl`]: runs the `openssl` CLI as a real process (known answers come
 //!   from it, never from the code under test).
 
+pub mod conformance;
 pub mod freed_scan;
 
 /// Spawns `cmd` with piped stdout and stderr. Its stdout lines arrive on the
@@ -237,6 +238,23 @@ pub fn intermediate_ca(cn: &str, kind: KeyKind, issuer: &Cert) -> Cert {
         pem: cert.pem(),
         key: Some(key),
         params,
+    }
+}
+
+/// `subject`'s name and key certified by `issuer` instead of by itself: the
+/// cross-certificate a new root gets from an old one (same subject, same
+/// key, another issuer), so that clients trusting only the old root reach it.
+pub fn cross_sign(subject: &Cert, issuer: &Cert) -> Cert {
+    let key = subject.key.as_ref().expect("subject key");
+    let cert = subject
+        .params
+        .signed_by(key, &issuer.issuer())
+        .expect("cross-certificate");
+    Cert {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key: None,
+        params: subject.params.clone(),
     }
 }
 

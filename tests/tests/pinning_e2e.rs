@@ -565,6 +565,40 @@ fn report_anchor_is_the_anchor_webpki_used_not_a_same_key_alias() {
     assert_eq!(validated_ders(&r), expected);
 }
 
+/// `ChainValidation::Platform`: the path given is the one the platform
+/// verified, so a mismatch report's validated chain is exactly that path
+/// (anchor included), and the decision describes it position by position.
+#[test]
+fn platform_path_report_is_the_path_the_platform_verified() {
+    let pki = Pki::new("PlatformPath", &["api.example.com"]);
+    let verifier = PinVerifier::new(policy(
+        Profile::Default,
+        &[&pki.root],
+        vec![domain("api.example.com", &[spare_pin(), spare_pin()])],
+    ));
+    let mut path = pki.chain();
+    path.push(pki.root.der.clone());
+    let d = verifier.verify_with(
+        mamori::pinning::ChainValidation::Platform,
+        "api.example.com",
+        443,
+        &path,
+        now(),
+    );
+    assert_eq!(d.outcome, PinOutcome::Block);
+    let positions: Vec<_> = d.chain.iter().map(|c| c.position).collect();
+    assert_eq!(
+        positions,
+        [
+            CertificatePosition::Leaf,
+            CertificatePosition::Intermediate,
+            CertificatePosition::Anchor
+        ]
+    );
+    let r = d.report.expect("a pin mismatch produces a report");
+    assert_eq!(validated_ders(&r), path);
+}
+
 /// TrustKit's report fields, by name, and nothing identifying the device.
 #[test]
 fn report_json_has_trustkit_field_names_and_no_device_identifier() {

@@ -45,7 +45,9 @@ pub use update::{
     UpdateError, UpdateKey, UpdateKeys, UpdatePayload, UpdateRules, UpdateStore, UpdateVerifier,
     sign_update,
 };
-pub use verify::{CertificatePosition, ChainCertificate, PinDecision, PinOutcome, PinVerifier};
+pub use verify::{
+    CertificatePosition, ChainCertificate, ChainValidation, PinDecision, PinOutcome, PinVerifier,
+};
 
 #[cfg(test)]
 mod policy_tests;

@@ -46,6 +46,22 @@ impl PinOutcome {
     }
 }
 
+/// Who validates a chain before its pins are checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainValidation {
+    /// Mamori validates the chain itself (rustls-webpki against the policy's
+    /// anchors), after the platform did: defence in depth (BP-1), and the
+    /// mode for private PKI and the strict profile ([`PinVerifier::verify`]).
+    #[default]
+    Mamori,
+    /// The chain given is the path the platform's trust evaluation verified;
+    /// Mamori checks the host name and the pins on it
+    /// ([`PinVerifier::verify_platform_path`]). Several times cheaper: no
+    /// signature is verified twice.
+    Platform,
+}
+
 /// Where a certificate sits in a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -193,8 +209,6 @@ impl PinVerifier {
         chain: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> PinDecision {
-        let now_dt = OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let parsed_host = match Host::parse(host) {
             Ok(h) => h,
             Err(e) => {
@@ -211,6 +225,120 @@ impl PinVerifier {
         }
 
         let validated = self.validate(&parsed_host, chain, now);
+        self.decide(host_s, rule, port, chain, validated, now)
+    }
+
+    /// [`Self::verify`] or [`Self::verify_platform_path`], as `validation` says.
+    pub fn verify_with(
+        &self,
+        validation: ChainValidation,
+        host: &str,
+        port: u16,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> PinDecision {
+        match validation {
+            ChainValidation::Mamori => self.verify(host, port, chain, now),
+            ChainValidation::Platform => self.verify_platform_path(host, port, chain, now),
+        }
+    }
+
+    /// Like [`Self::verify`] for a `path` the platform's trust evaluation has
+    /// already validated (leaf first, anchor last when the platform gives it:
+    /// Android's `X509TrustManagerExtensions`, Apple's
+    /// `SecTrustCopyCertificateChain`, OkHttp's cleaned chain on the JVM).
+    /// Mamori does not validate the path again: it checks the leaf's names for
+    /// `host`, then the pins against every certificate of `path`. The caller
+    /// vouches that `path` is the platform-verified path, never the list the
+    /// server sent (CVE-2016-2402). [`Self::verify`] remains the mode for
+    /// defence in depth (BP-1) and private PKI, where Mamori validates itself.
+    /// The strict profile's rules need Mamori's own validation: under it this
+    /// is [`Self::verify`] (the path must then chain to the policy's anchors).
+    pub fn verify_platform_path(
+        &self,
+        host: &str,
+        port: u16,
+        path: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> PinDecision {
+        if self.policy.profile() == Profile::Strict {
+            return self.verify(host, port, path, now);
+        }
+        let parsed_host = match Host::parse(host) {
+            Ok(h) => h,
+            Err(e) => {
+                return self.blocked_early(host, PinFailure::InvalidHost(e.to_string()), path);
+            }
+        };
+        let host_s = parsed_host.to_string();
+        let rule = self.policy.rule_for(&parsed_host);
+        if path.is_empty() {
+            let mut d = self.blocked_early(&host_s, PinFailure::EmptyChain, path);
+            d.pinned = rule.is_some();
+            d.rule = rule.map(|r| r.host().to_owned());
+            return d;
+        }
+        let checked = self.describe_platform_path(&parsed_host, path);
+        self.decide(host_s, rule, port, path, checked, now)
+    }
+
+    /// The name check and the description (with pins) of a platform-verified
+    /// path: the last certificate is the anchor when it is self-issued (the
+    /// platform returned its trust anchor), else an intermediate.
+    fn describe_platform_path(
+        &self,
+        host: &Host,
+        path: &[CertificateDer<'_>],
+    ) -> Result<ValidatedPath, PinFailure> {
+        let certs = path
+            .iter()
+            .map(EndEntityCert::try_from)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                PinFailure::Chain(ChainError::BadLeaf {
+                    detail: e.to_string(),
+                })
+            })?;
+        check_name(&certs[0], host)?;
+        let last = certs.len() - 1;
+        let entries = certs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChainCertificate {
+                position: match i {
+                    0 => CertificatePosition::Leaf,
+                    _ if i == last && c.subject() == c.issuer() => CertificatePosition::Anchor,
+                    _ => CertificatePosition::Intermediate,
+                },
+                subject: self.names.describe(c.subject()),
+                pin: Pin::of_spki(c.subject_public_key_info().as_ref()),
+            })
+            .collect();
+        // The platform's path is the list given, anchor included when the
+        // platform returned it: every certificate of it was used.
+        Ok(ValidatedPath {
+            entries,
+            used: UsedCertificates {
+                served: (0..path.len()).collect(),
+                anchor: None,
+            },
+        })
+    }
+
+    /// The decision for `host` once its chain is validated (`Ok`, the path
+    /// leaf first) or refused (`Err`): the rule's pins, expiry and
+    /// report-only mode, the reason, the report.
+    fn decide(
+        &self,
+        host_s: String,
+        rule: Option<&DomainRule>,
+        port: u16,
+        chain: &[CertificateDer<'_>],
+        validated: Result<ValidatedPath, PinFailure>,
+        now: UnixTime,
+    ) -> PinDecision {
+        let now_dt = OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let (path, failure) = match validated {
             Ok(path) => (Some(path), None),
             Err(f) => (None, Some(f)),
@@ -366,18 +494,7 @@ impl PinVerifier {
                 None,
             )
             .map_err(|e| PinFailure::Chain(ChainError::from_webpki(&e)))?;
-        let server_name = match host {
-            Host::Dns(d) => ServerName::try_from(d.as_str())
-                .map_err(|e| {
-                    PinFailure::Name(NameError::Other {
-                        detail: e.to_string(),
-                    })
-                })?
-                .to_owned(),
-            Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
-        };
-        ee.verify_is_valid_for_subject_name(&server_name)
-            .map_err(|e| PinFailure::Name(NameError::from_webpki(&e)))?;
+        check_name(&ee, host)?;
 
         // Describe the path from webpki's own parse of it: re-parsing each
         // certificate with x509-parser would cost more than the pin check
@@ -486,6 +603,22 @@ impl PinVerifier {
         }
         report
     }
+}
+
+/// Whether `leaf` is valid for `host` (webpki's RFC 6125 name matching).
+fn check_name(leaf: &EndEntityCert<'_>, host: &Host) -> Result<(), PinFailure> {
+    let server_name = match host {
+        Host::Dns(d) => ServerName::try_from(d.as_str())
+            .map_err(|e| {
+                PinFailure::Name(NameError::Other {
+                    detail: e.to_string(),
+                })
+            })?
+            .to_owned(),
+        Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
+    };
+    leaf.verify_is_valid_for_subject_name(&server_name)
+        .map_err(|e| PinFailure::Name(NameError::from_webpki(&e)))
 }
 
 /// The verified path: described, and which certificates it consists of.

@@ -33,6 +33,7 @@ use zeroize::Zeroizing;
 use super::aead::{AeadKey, NONCE_SIZE, TAG_LEN};
 use super::error::{KekError, StorageError};
 use super::kek::{DEK_LEN, Kek};
+use super::plaintext::Plaintext;
 
 /// Magic bytes of a single-value envelope.
 pub(super) const ENVELOPE_MAGIC: [u8; 4] = *b"MMRE";
@@ -532,11 +533,7 @@ impl EnvelopeCipher {
     /// [`StorageError::WrongKek`] if the envelope names another KEK,
     /// [`StorageError::Kek`] with [`KekError::UnwrapFailed`] if the wrapped DEK is
     /// rejected, [`StorageError::AuthenticationFailed`] if the payload is.
-    pub fn open(
-        &self,
-        context: &[u8],
-        envelope: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+    pub fn open(&self, context: &[u8], envelope: &[u8]) -> Result<Plaintext, StorageError> {
         self.open_copy(context, envelope, false)
     }
 
@@ -558,7 +555,7 @@ impl EnvelopeCipher {
         &self,
         context: &[u8],
         envelope: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+    ) -> Result<Plaintext, StorageError> {
         self.open_copy(context, envelope, true)
     }
 
@@ -568,11 +565,11 @@ impl EnvelopeCipher {
         context: &[u8],
         envelope: &[u8],
         uncached: bool,
-    ) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+    ) -> Result<Plaintext, StorageError> {
         let (nonce, offset, dek) = self.prepare_open(envelope, uncached)?;
         let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
-        let mut buf = Zeroizing::new(envelope[offset..].to_vec());
-        let len = dek.key.open_in_place(&nonce, &aad, &mut buf)?.len();
+        let mut buf = Plaintext::new(envelope[offset..].to_vec());
+        let len = dek.key.open_in_place(&nonce, &aad, buf.bytes_mut())?.len();
         buf.truncate(len);
         Ok(buf)
     }

@@ -26,6 +26,7 @@ mod fsutil;
 mod kek;
 mod keyring_kek;
 mod passcode;
+mod plaintext;
 mod settings;
 mod store;
 mod stream;
@@ -39,6 +40,7 @@ pub use keyring_kek::OsKeyringKek;
 pub use passcode::{
     MIN_PASSCODE_LENGTH_FLOOR, MIN_PBKDF2_ITERATIONS, PasscodeCheck, PasscodePolicy, PolicyFloors,
 };
+pub use plaintext::Plaintext;
 pub use settings::{
     CacheSettings, KekLevel, KekSettings, PasscodeSettings, StorageSettings, StorageSettingsError,
 };

@@ -61,12 +61,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use zeroize::Zeroizing;
-
 use super::envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader};
 use super::error::{KekError, KeyLossReason, StorageError};
 use super::fsutil::{self, TEMP_PREFIX};
 use super::kek::{Kek, SecurityLevel};
+use super::plaintext::Plaintext;
 use super::stream;
 
 const MANIFEST: &str = "store.json";
@@ -631,7 +630,7 @@ impl SecureStore {
         kind: &str,
         name: &str,
         what: &str,
-    ) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> {
+    ) -> Result<Option<Plaintext>, StorageError> {
         let corrupted = |reason| StorageError::Corrupted {
             what: what.to_owned(),
             reason,
@@ -679,7 +678,7 @@ impl SecureStore {
     }
 
     /// Reads the value stored under `name`.
-    pub fn get(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
+    pub fn get(&self, name: &str) -> Result<Plaintext, StorageError> {
         validate_name(name)?;
         self.read_sealed(&self.item_path(name), "item", name, name)?
             .ok_or_else(|| StorageError::NotFound {

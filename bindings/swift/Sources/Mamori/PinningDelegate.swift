@@ -49,6 +49,10 @@ public final class MamoriPinningValidator: Sendable {
     private let anchors: [Data]
     /// Whether the system roots stay trusted next to `anchors`.
     private let trustsPublicRoots: Bool
+    /// Who validates the chain before the pins: `.mamori` (the engine validates the chain the
+    /// system evaluated again, defence in depth, BP-1) or `.platform` (the engine pins the
+    /// system-verified chain, `SecTrustCopyCertificateChain`, after checking the host name).
+    public let chainValidation: ChainValidation
 
     /// Creates a validator pinning with `engine`.
     ///
@@ -59,12 +63,15 @@ public final class MamoriPinningValidator: Sendable {
     ///     and result per 24 hours. Called on the handshake thread: queue the upload and return.
     ///     The listener belongs to this validator: others built from the same engine keep theirs.
     ///   - onBlocked: Called with the error whenever a server is refused, for logging.
+    ///   - chainValidation: ``chainValidation``; `.mamori` by default.
     public init(
         engine: PinningEngine,
         appInfo: AppInfo = AppInfo(),
         onReport: (@Sendable (PinFailureReport) -> Void)? = nil,
-        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil
+        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil,
+        chainValidation: ChainValidation = .mamori
     ) {
+        self.chainValidation = chainValidation
         if let onReport {
             self.engine = engine.withReportListener(
                 listener: ClosureReportListener(onReport), app: appInfo)
@@ -130,14 +137,10 @@ public final class MamoriPinningValidator: Sendable {
         let certificates = (SecTrustCopyCertificateChain(trust) as? [SecCertificate]) ?? []
         let chain = certificates.map { SecCertificateCopyData($0) as Data }
         let clampedPort = UInt16(clamping: port)
-        let decision: PinDecision
-        if let date {
-            let seconds = UInt64(max(0, date.timeIntervalSince1970))
-            decision = engine.verifyAt(
-                host: host, port: clampedPort, chain: chain, unixSeconds: seconds)
-        } else {
-            decision = engine.verify(host: host, port: clampedPort, chain: chain)
-        }
+        let seconds = date.map { UInt64(max(0, $0.timeIntervalSince1970)) }
+        let decision = engine.verifyWith(
+            host: host, port: clampedPort, chain: chain, validation: chainValidation,
+            unixSeconds: seconds)
         if decision.outcome == .block {
             throw MamoriPinningError.blocked(decision)
         }
@@ -209,16 +212,18 @@ public final class MamoriPinningDelegate: NSObject, URLSessionTaskDelegate, Send
     }
 
     /// A delegate with its own validator; the parameters are those of
-    /// ``MamoriPinningValidator/init(engine:appInfo:onReport:onBlocked:)``.
+    /// ``MamoriPinningValidator/init(engine:appInfo:onReport:onBlocked:chainValidation:)``.
     public convenience init(
         engine: PinningEngine,
         appInfo: AppInfo = AppInfo(),
         onReport: (@Sendable (PinFailureReport) -> Void)? = nil,
-        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil
+        onBlocked: (@Sendable (MamoriPinningError) -> Void)? = nil,
+        chainValidation: ChainValidation = .mamori
     ) {
         self.init(
             validator: MamoriPinningValidator(
-                engine: engine, appInfo: appInfo, onReport: onReport, onBlocked: onBlocked))
+                engine: engine, appInfo: appInfo, onReport: onReport, onBlocked: onBlocked,
+                chainValidation: chainValidation))
     }
 
     /// Session-level challenges (the session's delegate).

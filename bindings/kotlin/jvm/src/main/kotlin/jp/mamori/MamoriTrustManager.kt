@@ -1,5 +1,6 @@
 package jp.mamori
 
+import jp.mamori.ffi.ChainValidation
 import jp.mamori.ffi.PinDecision
 import jp.mamori.ffi.PinOutcome
 import jp.mamori.ffi.PinFailureReport
@@ -52,7 +53,12 @@ public class MamoriTrustManager private constructor(
     public val engine: PinningEngine,
     private val platform: X509TrustManager,
     private val platformCheck: PlatformTrustCheck?,
+    /** Who validates the chain before the pins ([Builder.chainValidation]). */
+    public val chainValidation: ChainValidation,
 ) : X509ExtendedTrustManager() {
+    /** Builds the platform-verified path on the JVM (no host-aware platform check). */
+    private val pathBuilder: VerifiedPathBuilder? =
+        if (chainValidation == ChainValidation.PLATFORM && platformCheck == null) VerifiedPathBuilder(platform) else null
 
     /**
      * The platform's trust evaluation for a host, when the platform offers a host-aware one that
@@ -72,6 +78,7 @@ public class MamoriTrustManager private constructor(
         private var listener: ((PinFailureReport) -> Unit)? = null
         private var appInfo: AppInfo = AppInfo()
         private var platformCheck: PlatformTrustCheck? = null
+        private var chainValidation: ChainValidation = ChainValidation.MAMORI
 
         /** The pinning engine (its policy). Required. */
         public fun policy(engine: PinningEngine): Builder = apply { this.engine = engine }
@@ -105,6 +112,20 @@ public class MamoriTrustManager private constructor(
          */
         public fun reportListener(listener: (PinFailureReport) -> Unit): Builder = apply { this.listener = listener }
 
+        /**
+         * Who validates the chain before the pins are checked:
+         * - [ChainValidation.MAMORI] (default): after the platform accepted the chain, Mamori
+         *   validates it again against the policy's anchors (rustls-webpki) and pins the path it
+         *   verified itself. Defence in depth (BP-1); the mode for private PKI and the strict
+         *   profile.
+         * - [ChainValidation.PLATFORM]: Mamori pins the path the platform verified (Android's
+         *   `X509TrustManagerExtensions`; on the JVM the path from the presented certificates to
+         *   one of the platform's accepted issuers, by signature), after checking the host name.
+         *   No signature is verified twice: several times cheaper per handshake. Under the
+         *   strict profile the engine still validates itself.
+         */
+        public fun chainValidation(validation: ChainValidation): Builder = apply { this.chainValidation = validation }
+
         /** App facts reports carry (bundle id, version, platform). None by default (LOG-2). */
         public fun appInfo(appInfo: AppInfo): Builder = apply { this.appInfo = appInfo }
 
@@ -112,7 +133,7 @@ public class MamoriTrustManager private constructor(
         public fun build(): MamoriTrustManager {
             val engine = checkNotNull(engine) { "MamoriTrustManager.Builder: policy(...) is required" }
             val own = listener?.let { engine.withReportListener(SafeListener(it), appInfo) } ?: engine
-            return MamoriTrustManager(own, platform ?: defaultPlatformTrustManager(), platformCheck)
+            return MamoriTrustManager(own, platform ?: defaultPlatformTrustManager(), platformCheck, chainValidation)
         }
     }
 
@@ -206,9 +227,15 @@ public class MamoriTrustManager private constructor(
         val toPin: List<X509Certificate> = platformCheck?.verifiedChain(chain, authType, host)
             ?: run {
                 plainPlatformCheck()
-                chain.asList()
+                pathBuilder?.build(chain) ?: chain.asList()
             }
-        val decision = engine.verify(host, port.coerceIn(0, 65535).toUShort(), toPin.map { it.encoded })
+        val decision = engine.verifyWith(
+            host,
+            port.coerceIn(0, 65535).toUShort(),
+            toPin.map { it.encoded },
+            chainValidation,
+            null,
+        )
         if (decision.outcome == PinOutcome.BLOCK) {
             throw PinningFailureException(decision)
         }
