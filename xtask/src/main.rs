@@ -759,6 +759,11 @@ const REPO_FUZZ_SEEDS: &[(&str, &[u8], &str)] = &[
     ("device_facts", b"", "examples/device/pixel-clean.json"),
     ("device_facts", b"", "examples/device/pixel-magisk.json"),
     ("device_policy", b"", "examples/device/bank-policy.toml"),
+    (
+        "storage_settings",
+        b"",
+        "examples/storage/storage-settings.toml",
+    ),
     ("nsc", b"", "examples/audit/network_security_config.xml"),
     ("okhttp", b"", "tests/data/audit/Pinning.kt"),
     ("okhttp", b"", "tests/data/audit/okhttp-pins.txt"),
