@@ -10,7 +10,7 @@ use mamori_tests::spare_pin;
 use serde_json::json;
 
 mod common;
-use common::{mamori, stdout};
+use common::{mamori, stderr, stdout};
 
 fn s(p: &Path) -> String {
     p.display().to_string()
@@ -202,4 +202,82 @@ fn bad_input_exits_2() {
         &payload,
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_update_close_to_not_after_is_accepted_with_a_warning_exit_3() {
+    let st = Setup::new();
+    let update = st.signed(1, "primary", &[spare_pin(), spare_pin()]);
+    // not_after is 2026-12-31T00:00Z: 6 days before it is within the
+    // default 7 days, 8 days before is not.
+    let out = st.verify(&update, &["--at", "2026-12-25T00:00:00Z"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stdout(&out).contains("warning: not_after is within 7 days"));
+    let out = st.verify(&update, &["--at", "2026-12-23T00:00:00Z"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = st.verify(
+        &update,
+        &[
+            "--at",
+            "2026-12-23T00:00:00Z",
+            "--warn-days",
+            "10",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["accepted"].clone(), v["expires_soon"].clone()),
+        (json!(true), json!(true))
+    );
+    // Refused after not_after, as the app refuses it.
+    let out = st.verify(&update, &["--at", "2026-12-31T00:00:00Z"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn inspect_shows_the_payload_and_says_it_checked_no_signature() {
+    let st = Setup::new();
+    let pins = [spare_pin(), spare_pin()];
+    let update = st.signed(5, "backup", &pins);
+    let out = mamori(&["pin-update", "inspect", &s(&update)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.starts_with("NOT VERIFIED"), "{text}");
+    assert!(text.contains("version 5 signed as backup (envelope: backup), issued 2026-12-01T00:00:00Z, not after 2026-12-31T00:00:00Z"), "{text}");
+    assert!(text.contains("  api.example.com (2 pins)"), "{text}");
+
+    // A tampered signature still inspects (nothing is verified), as JSON.
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&update).unwrap()).unwrap();
+    env["signature"] = json!(B64.encode([0u8; 64]));
+    let tampered = st.path("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&env).unwrap()).unwrap();
+    let out = mamori(&["pin-update", "inspect", "--format", "json", &s(&tampered)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature_checked"], false);
+    assert_eq!(v["payload"]["version"], 5);
+    assert_eq!(
+        v["payload"]["domain"][0]["pins"].as_array().unwrap().len(),
+        2
+    );
+
+    // Not an envelope, bad base64, oversized: exit 2 naming the file.
+    for (name, body) in [
+        ("not-json.json", b"{\"key_id\": 1".to_vec()),
+        (
+            "bad-b64.json",
+            br#"{"key_id":"k","payload":"%%%","signature":""}"#.to_vec(),
+        ),
+        ("big.json", vec![b' '; (1 << 20) + 1]),
+    ] {
+        let p = st.path(name);
+        std::fs::write(&p, body).unwrap();
+        let out = mamori(&["pin-update", "inspect", &s(&p)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        assert!(stderr(&out).contains(name), "{name}: {}", stderr(&out));
+    }
 }

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use clap::Subcommand;
 use mamori::PolicyFormat;
 use mamori::pinning::{
-    PolicyDocument, UpdateKeys, UpdatePayload, UpdateRules, UpdateVerifier, sign_update,
+    PolicyDocument, UpdateEnvelope, UpdateKeys, UpdatePayload, UpdateRules, UpdateVerifier,
+    sign_update,
 };
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
@@ -79,6 +80,22 @@ pub enum PinUpdateCommand {
         /// Verification time, YYYY-MM-DD (00:00 UTC) or RFC 3339; default: now.
         #[arg(long, value_parser = crate::args::at)]
         at: Option<OffsetDateTime>,
+        /// An accepted update whose `not_after` is at most DAYS away exits
+        /// 3 (warn): publish the next one before devices refuse it.
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        warn_days: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// The update envelope.
+        update: PathBuf,
+    },
+    /// Print what an update envelope says (key id, version, validity,
+    /// domains) WITHOUT checking its signature: use `verify` for that.
+    #[command(after_help = crate::exit::help(&[
+        "mamori pin-update inspect update.json",
+    ]))]
+    Inspect {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -104,6 +121,7 @@ pub fn run(cmd: PinUpdateCommand) -> u8 {
             allow_new_domains,
             max_report_only,
             at,
+            warn_days,
             format,
             update,
         } => {
@@ -111,10 +129,88 @@ pub fn run(cmd: PinUpdateCommand) -> u8 {
                 allow_new_domains,
                 max_report_only: max_report_only.map(|d| time::Duration::days(d.into())),
             };
-            let now = at.unwrap_or_else(OffsetDateTime::now_utc);
-            verify(&keys, &base, &update, rules, last_version, now, format)
+            let check = Check {
+                rules,
+                last_version,
+                now: at.unwrap_or_else(OffsetDateTime::now_utc),
+                warn: time::Duration::days(warn_days.into()),
+            };
+            verify(&keys, &base, &update, check, format)
+        }
+        PinUpdateCommand::Inspect { format, update } => inspect(&update, format),
+    }
+}
+
+/// The largest envelope `inspect` reads; updates are a few KiB.
+const MAX_ENVELOPE_BYTES: usize = 1 << 20;
+
+#[derive(Serialize)]
+struct Inspected {
+    /// Always false: `inspect` never checks the signature.
+    signature_checked: bool,
+    envelope_key_id: String,
+    payload: UpdatePayload,
+}
+
+fn inspect(update: &Path, format: Format) -> u8 {
+    let name = update.display();
+    let bytes = match read(update) {
+        Ok(b) if b.len() > MAX_ENVELOPE_BYTES => {
+            return bad_input(format!(
+                "{name}: {} bytes, more than an update envelope may hold ({MAX_ENVELOPE_BYTES})",
+                b.len()
+            ));
+        }
+        Ok(b) => b,
+        Err(e) => return bad_input(e),
+    };
+    // serde_json bounds its own nesting (128 levels), so hostile input
+    // cannot exhaust the stack here.
+    let parsed = serde_json::from_slice::<UpdateEnvelope>(&bytes)
+        .map_err(|e| format!("{name}: not an update envelope: {e}"))
+        .and_then(|env| {
+            let raw = B64
+                .decode(env.payload.as_bytes())
+                .map_err(|e| format!("{name}: payload is not standard base64: {e}"))?;
+            let payload = serde_json::from_slice::<UpdatePayload>(&raw)
+                .map_err(|e| format!("{name}: payload: {e}"))?;
+            Ok(Inspected {
+                signature_checked: false,
+                envelope_key_id: env.key_id,
+                payload,
+            })
+        });
+    let got = match parsed {
+        Ok(i) => i,
+        Err(e) => return bad_input(e),
+    };
+    match format {
+        Format::Json => print_json(&got),
+        Format::Text => {
+            let p = &got.payload;
+            crate::outln!(
+                "NOT VERIFIED: inspect does not check the signature (use `mamori pin-update verify`)"
+            );
+            crate::outln!(
+                "version {} signed as {} (envelope: {}), issued {}, not after {}",
+                p.version,
+                p.key_id,
+                got.envelope_key_id,
+                p.issued_at,
+                p.not_after
+            );
+            for d in &p.domain {
+                crate::outln!(
+                    "  {}{} ({} pins{})",
+                    if d.include_subdomains { "*." } else { "" },
+                    d.host,
+                    d.pins.len(),
+                    if d.report_only { ", report-only" } else { "" }
+                );
+            }
         }
     }
+    0
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -210,17 +306,27 @@ struct Verdict {
     domains: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// Accepted, but `not_after` is within `--warn-days`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    expires_soon: bool,
 }
 
-fn verify(
-    keys: &Path,
-    base: &Path,
-    update: &Path,
+/// What `verify` checks an update against, besides keys and base.
+struct Check {
     rules: UpdateRules,
     last_version: Option<u64>,
     now: OffsetDateTime,
-    format: Format,
-) -> u8 {
+    /// Warn when `not_after` is at most this far away.
+    warn: time::Duration,
+}
+
+fn verify(keys: &Path, base: &Path, update: &Path, check: Check, format: Format) -> u8 {
+    let Check {
+        rules,
+        last_version,
+        now,
+        warn,
+    } = check;
     let keys = match read(keys).and_then(|b| {
         UpdateKeys::from_text(&String::from_utf8_lossy(&b))
             .map_err(|e| format!("{}: {e}", keys.display()))
@@ -248,8 +354,9 @@ fn verify(
     };
     let (code, verdict) = match verifier.verify(&bytes, now, last_version) {
         Ok(acc) => (
-            0,
+            if acc.not_after() - now <= warn { 3 } else { 0 },
             Verdict {
+                expires_soon: acc.not_after() - now <= warn,
                 accepted: true,
                 version: Some(acc.version()),
                 key_id: Some(acc.key_id().to_owned()),
@@ -274,6 +381,7 @@ fn verify(
                 downgraded: Vec::new(),
                 domains: Vec::new(),
                 reason: Some(e.to_string()),
+                expires_soon: false,
             },
         ),
     };
@@ -292,6 +400,12 @@ fn verify(
                 }
                 for d in &verdict.downgraded {
                     crate::outln!("  report-only until not_after: {d}");
+                }
+                if verdict.expires_soon {
+                    crate::outln!(
+                        "warning: not_after is within {} days: devices refuse this update from then on; publish the next version before",
+                        warn.whole_days()
+                    );
                 }
             }
             Some(reason) => crate::outln!("refused: {reason}"),
