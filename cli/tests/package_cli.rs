@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::mamori;
-use mamori_tests::{KeyKind, openssl, root_ca};
+use mamori_tests::{Cert, KeyKind, openssl, root_ca};
 use serde_json::Value;
 
 const FRAMEWORK: &str = "/usr/share/android-framework-res/framework-res.apk";
@@ -762,11 +762,23 @@ fn mobileprovision(dir: &Path, team: &str) -> (Vec<u8>, String) {
     );
     let mut xml = Vec::new();
     plist::Value::Dictionary(d).to_writer_xml(&mut xml).unwrap();
+    (
+        signed_cms(dir, &dev, &xml),
+        hex::encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            dev.der.as_ref(),
+        )),
+    )
+}
+
+/// `content` in a CMS SignedData by `signer` (as `embedded.mobileprovision`
+/// wraps its plist), made by openssl.
+fn signed_cms(dir: &Path, signer: &Cert, content: &[u8]) -> Vec<u8> {
     let cert = dir.join("dev.pem");
     let key = dir.join("dev.key");
-    std::fs::write(&cert, &dev.pem).unwrap();
-    std::fs::write(&key, dev.key.as_ref().unwrap().serialize_pem()).unwrap();
-    let cms = openssl(
+    std::fs::write(&cert, &signer.pem).unwrap();
+    std::fs::write(&key, signer.key.as_ref().unwrap().serialize_pem()).unwrap();
+    openssl(
         &[
             "cms",
             "-sign",
@@ -779,15 +791,76 @@ fn mobileprovision(dir: &Path, team: &str) -> (Vec<u8>, String) {
             "-inkey",
             key.to_str().unwrap(),
         ],
-        &xml,
-    );
-    (
-        cms,
-        hex::encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            dev.der.as_ref(),
-        )),
+        content,
     )
+}
+
+/// An IPA of `entries` at `path`.
+fn write_ipa(path: &Path, entries: &[(&str, &[u8])]) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn a_spoofed_bundle_name_is_not_the_apps_info_plist() {
+    let dir = tempfile::tempdir().unwrap();
+    // `Payload/Evil.appInfo.plist` (no folder) first, with pins; the
+    // bundle's real Info.plist allows arbitrary loads.
+    let pinned = binary_plist(&info_plist(&[PIN_A]));
+    let mut open = plist::Dictionary::new();
+    open.insert("CFBundleIdentifier".into(), "jp.example.bank".into());
+    let mut ats = plist::Dictionary::new();
+    ats.insert("NSAllowsArbitraryLoads".into(), true.into());
+    open.insert(
+        "NSAppTransportSecurity".into(),
+        plist::Value::Dictionary(ats),
+    );
+    let open = binary_plist(&plist::Value::Dictionary(open));
+    let ipa = dir.path().join("Spoof.ipa");
+    write_ipa(
+        &ipa,
+        &[
+            ("Payload/Evil.appInfo.plist", pinned.as_slice()),
+            ("Payload/Bank.app/Info.plist", open.as_slice()),
+        ],
+    );
+    let (_, v, err) = audit_json(&[ipa.to_str().unwrap()]);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(v["packages"][0]["app_id"], "jp.example.bank");
+    assert!(
+        rules(&v).contains(&"CLEARTEXT-BASE".to_owned())
+            && rules(&v).contains(&"PIN-NONE".to_owned()),
+        "{:?}",
+        rules(&v)
+    );
+}
+
+#[test]
+fn a_deeply_nested_provisioning_profile_is_refused_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = binary_plist(&info_plist(&[PIN_A]));
+    let depth = 100_000;
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><plist version=\"1.0\">");
+    xml.push_str(&"<array>".repeat(depth));
+    xml.push_str(&"</array>".repeat(depth));
+    xml.push_str("</plist>");
+    let signer = root_ca("Apple Development: Test", KeyKind::P256);
+    let prov = signed_cms(dir.path(), &signer, xml.as_bytes());
+    let ipa = dir.path().join("Deep.ipa");
+    write_ipa(
+        &ipa,
+        &[
+            ("Payload/Bank.app/Info.plist", info.as_slice()),
+            ("Payload/Bank.app/embedded.mobileprovision", prov.as_slice()),
+        ],
+    );
+    let err = refused(&ipa);
+    assert!(err.contains("embedded.mobileprovision"), "{err}");
 }
 
 /// The decoded sources of an APK and an IPA audited together: the app's NSC

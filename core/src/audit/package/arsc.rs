@@ -133,6 +133,11 @@ impl ResourceTable {
             return bad("type id 0");
         }
         let config_size = usize_at(b, t.start + 20)?;
+        // The size word counts itself: below 4 the configuration would end
+        // before it starts (a slice panic once).
+        if config_size < 4 {
+            return bad(format!("configuration size {config_size} below 4"));
+        }
         let config_end = (t.start + 20)
             .checked_add(config_size)
             .filter(|&e| e <= t.body())
@@ -365,5 +370,20 @@ mod tests {
         let at = bad.len() - (12 + 64 + 4 + 16) - 8 + 12;
         bad[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(ResourceTable::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn a_configuration_size_below_its_own_word_is_an_error() {
+        let b = table(0);
+        // The type chunk: TABLE_TYPE, header size 8 + 12 + 64.
+        let ty = b
+            .windows(4)
+            .position(|w| w == [0x01, 0x02, 84, 0])
+            .expect("type chunk");
+        for size in 0u32..4 {
+            let mut bad = b.clone();
+            bad[ty + 20..ty + 24].copy_from_slice(&size.to_le_bytes());
+            assert!(ResourceTable::parse(&bad).is_err(), "{size}");
+        }
     }
 }

@@ -255,8 +255,11 @@ pub(crate) fn to_xml(doc: &XmlDoc, names: &dyn Fn(u32) -> Option<String>) -> Str
                 line: l,
             } => {
                 if *l > line {
-                    // Cap padding: a hostile line number must not allocate gigabytes.
-                    let pad = (*l - line).min(1_000_000);
+                    // Cap padding: a hostile line number must not allocate
+                    // gigabytes, per element nor over the document (the
+                    // text is refused past MAX_INPUT_BYTES anyway).
+                    let room = crate::limits::MAX_INPUT_BYTES.saturating_sub(out.len()) as u32;
+                    let pad = (*l - line).min(1_000_000).min(room);
                     out.extend(std::iter::repeat_n('\n', pad as usize));
                     line += pad;
                 }
@@ -290,7 +293,7 @@ pub(crate) fn to_xml(doc: &XmlDoc, names: &dyn Fn(u32) -> Option<String>) -> Str
                 }
             }
             Event::Text(t) => {
-                line += t.matches('\n').count() as u32;
+                line = line.saturating_add(t.matches('\n').count() as u32);
                 escape(t, &mut out);
             }
         }
@@ -298,4 +301,31 @@ pub(crate) fn to_xml(doc: &XmlDoc, names: &dyn Fn(u32) -> Option<String>) -> Str
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Event, XmlDoc, to_xml};
+
+    #[test]
+    fn line_padding_is_bounded_over_the_whole_document() {
+        // 200 elements, each a million lines below the previous one: the
+        // padding once grew to 200 M newlines; it stops at the input limit.
+        let mut events = Vec::new();
+        for i in 1..=200u32 {
+            events.push(Event::Start {
+                name: "domain".into(),
+                attrs: Vec::new(),
+                line: i.saturating_mul(1_000_000),
+            });
+            events.push(Event::End);
+        }
+        events.push(Event::Text("\n".repeat(10)));
+        let text = to_xml(&XmlDoc { events }, &|_| None);
+        assert!(
+            text.len() <= crate::limits::MAX_INPUT_BYTES + 200 * 16,
+            "{} bytes",
+            text.len()
+        );
+    }
 }

@@ -30,6 +30,8 @@ const MAX_PLIST_BYTES: u64 = 1 << 20;
 pub(crate) fn app_dir(a: &Archive) -> Option<String> {
     a.names()
         .filter_map(|n| n.strip_suffix("Info.plist"))
+        // `Payload/X.appInfo.plist` is not a bundle's Info.plist.
+        .filter(|dir| dir.ends_with('/'))
         .find(|dir| {
             let parts: Vec<&str> = dir.trim_end_matches('/').split('/').collect();
             parts.len() == 2 && parts[0] == "Payload" && parts[1].ends_with(".app")
@@ -93,6 +95,14 @@ pub(crate) fn read_ipa(
             &prov,
             "provisioning profile (CMS)",
         ))?;
+        // Parsing and dropping a deep `plist::Value` recurses: bound the
+        // depth on the bytes first, as every other plist path does.
+        crate::limits::check_plist(&content).map_err(|e| PackageError::Malformed {
+            file: file.clone(),
+            entry: prov.clone(),
+            what: "provisioning profile plist",
+            reason: e.to_string(),
+        })?;
         let p = Value::from_reader(std::io::Cursor::new(&content)).map_err(|e| {
             PackageError::Malformed {
                 file: file.clone(),
