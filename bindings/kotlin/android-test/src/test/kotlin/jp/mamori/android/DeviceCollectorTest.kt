@@ -159,12 +159,13 @@ class DeviceCollectorTest {
     @Test
     @Config(sdk = [26, 28])
     fun `before API 30 the installer comes from getInstallerPackageName`() {
-        val pm = shadowOf(context.packageManager)
-        pm.setInstallerPackageName(context.packageName, "com.android.vending")
+        @Suppress("DEPRECATION") // the API of these levels (Robolectric implements it)
+        fun installedBy(installer: String?) = context.packageManager.setInstallerPackageName(context.packageName, installer)
+        installedBy("com.android.vending")
         val installer = facts().installer
         assertFact(FactState.PRESENT, installer, "com.android.vending")
         assertEquals("PackageManager.getInstallerPackageName", installer.evidence.single().property)
-        pm.setInstallerPackageName(context.packageName, null)
+        installedBy(null)
         assertFact(FactState.ABSENT, facts().installer)
     }
 

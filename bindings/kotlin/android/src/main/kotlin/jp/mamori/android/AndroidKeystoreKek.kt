@@ -103,7 +103,10 @@ public class AndroidKeystoreKek private constructor(
             require(alias.isNotEmpty()) { "empty alias" }
         }
 
-        /** Ask for a StrongBox key (API 28+); falls back to the TEE if the device has none. */
+        /**
+         * Ask for a StrongBox key (API 28+); falls back to the TEE if the device has none, or
+         * runs API 26-27 (which have no StrongBox API): [strongBoxFellBack] says so.
+         */
         public fun preferStrongBox(prefer: Boolean): Builder = apply { preferStrongBox = prefer }
 
         /** Refuse use while the device is locked (API 28+). Not readable back from `KeyInfo`. */
@@ -152,10 +155,14 @@ public class AndroidKeystoreKek private constructor(
                 return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info), strongBoxFellBack = false)
             }
             checkAuthPreconditions()
-            var fellBack = false
+            // Before API 28 there is no StrongBox to ask for: a request for it falls back at once.
+            var fellBack = preferStrongBox && Build.VERSION.SDK_INT < Build.VERSION_CODES.P
             try {
                 generate(strongBox = preferStrongBox)
-            } catch (e: StrongBoxUnavailableException) {
+            } catch (e: ProviderException) {
+                // StrongBoxUnavailableException is API 28: catching it by type makes the class
+                // fail verification on older runtimes (lint NewApi), so it is tested inside.
+                if (Build.VERSION.SDK_INT < Build.VERSION_CODES.P || e !is StrongBoxUnavailableException) throw e
                 fellBack = true
                 generate(strongBox = false)
             }

@@ -72,9 +72,6 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     ) {
         @Volatile var invalidated: Boolean = false
         val perUse: Boolean get() = spec.isUserAuthenticationRequired && spec.userAuthenticationValidityDurationSeconds <= 0
-
-        /** `KeyGenParameterSpec.isStrongBoxBacked` (API 28; no StrongBox before). */
-        val strongBoxAsked: Boolean get() = strongBoxAsked(spec)
     }
 
     val storedKeys: MutableMap<String, Entry> = ConcurrentHashMap()
@@ -176,7 +173,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
 
         override fun engineGenerateKey(): SecretKey {
             val spec = checkNotNull(spec) { "not initialised" }
-            if (strongBoxAsked(spec) && !strongBoxAvailable) throw StrongBoxUnavailableException("no StrongBox on this device")
+            if (strongBoxAsked(spec) && !strongBoxAvailable) StrongBoxAbsence.fail()
             if (spec.isUserAuthenticationRequired) {
                 if (!secureLockScreen) {
                     throw IllegalStateException("Secure lock screen must be enabled to create keys requiring user authentication")
@@ -239,7 +236,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
                 // (..., enforcedBySecureHw, validWhileOnBody, invalidatedByBiometricEnrollment)
                 else -> arrayOf(auth, false, byBiometrics)
             }
-            val args = head + tail
+            val args = arrayOf(*head, *tail)
             val constructor = KeyInfo::class.java.constructors.single { it.parameterCount == args.size }
             return constructor.newInstance(*args) as KeyInfo
         }
@@ -309,6 +306,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     }
 
     companion object {
+        /** `KeyGenParameterSpec.isStrongBoxBacked` (API 28; no StrongBox before). */
         private fun strongBoxAsked(spec: KeyGenParameterSpec): Boolean =
             Build.VERSION.SDK_INT >= Build.VERSION_CODES.P && spec.isStrongBoxBacked
 
@@ -322,4 +320,13 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             Security.removeProvider("AndroidKeyStore")
         }
     }
+}
+
+/**
+ * Throws the platform's `StrongBoxUnavailableException` (API 28). An object of its own: a `throw`
+ * of that type in a class makes the JVM verifier load it when that class is loaded, and SDK 26
+ * has no such class.
+ */
+private object StrongBoxAbsence {
+    fun fail(): Nothing = throw StrongBoxUnavailableException("no StrongBox on this device")
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.Executor
  * tells the keystore, [FakeAndroidKeyStoreProvider.userAuthenticated]) or [Request.fail].
  * The prompt's builder, executor and callback are the framework's and Mamori's real ones.
  */
-@Implements(className = "android.hardware.biometrics.BiometricPrompt", minSdk = Build.VERSION_CODES.P)
+@Implements(className = "android.hardware.biometrics.BiometricPrompt", minSdk = 28) // BiometricPrompt is API 28
 class TestBiometricPrompt {
     class Request(
         val crypto: BiometricPrompt.CryptoObject?,
