@@ -54,6 +54,8 @@ pub enum EvidenceSource {
     Probe,
     /// The platform collector (OS APIs).
     Platform,
+    /// Signed by the device's secure hardware (Key Attestation, App Attest).
+    Attestation,
 }
 
 /// How a fact was established.

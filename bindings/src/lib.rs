@@ -4,9 +4,17 @@
 //! and Swift see. Generated bindings are build output (`cargo xtask bindings`).
 uniffi::setup_scaffolding!();
 
+/// Every block the library frees is zeroed first (NEW-1): uniffi's own transport
+/// buffers carry data keys and item values and are freed without wiping
+/// (`docs/memory.md`). On in every `cargo xtask` build of the platform library.
+#[cfg(feature = "wipe-freed-memory")]
+#[global_allocator]
+static WIPING_ALLOCATOR: mamori_wipe::WipingAllocator = mamori_wipe::WipingAllocator::system();
+
 mod device;
+pub mod pin_update;
 pub mod pinning;
-mod storage;
+pub mod storage;
 mod types;
 
 /// The version of the native Mamori library (the `mamori-ffi` crate version).

@@ -352,7 +352,8 @@ pub struct PinningEngine {
 }
 
 impl PinningEngine {
-    fn new(policy: PinPolicy) -> Arc<Self> {
+    /// An engine for an already validated policy (also the pin updater's effective one).
+    pub(crate) fn new(policy: PinPolicy) -> Arc<Self> {
         Arc::new(Self {
             verifier: PinVerifier::new(policy.clone()),
             policy,

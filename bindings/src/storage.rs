@@ -286,6 +286,13 @@ pub enum StorageError {
         /// What the KEK reported.
         reason: String,
     },
+    /// Another instance or process has this store directory open: share one
+    /// `SecureStore` per directory, or retry after the other one is closed.
+    #[error("the store in {path} is open in another instance or process")]
+    Locked {
+        /// The lock file.
+        path: String,
+    },
     /// A file-system error.
     #[error("I/O error on {path}: {detail}")]
     Io {
@@ -339,6 +346,9 @@ impl From<core::StorageError> for StorageError {
             } => Self::KekNotDestroyed {
                 files_removed,
                 reason: source.to_string(),
+            },
+            E::Locked { path, .. } => Self::Locked {
+                path: path.display().to_string(),
             },
             E::Io { path, source } => Self::Io {
                 path: path.display().to_string(),
@@ -457,6 +467,9 @@ impl SecureStore {
                 .into_iter()
                 .map(|k| Arc::new(ForeignKek(k)) as Arc<dyn core::Kek>)
                 .collect(),
+            // A second instance on the same directory fails at once with `Locked`
+            // (never blocks the calling thread).
+            lock_timeout: Duration::ZERO,
         };
         let inner = core::SecureStore::open(dir, Arc::new(ForeignKek(kek)), options)?;
         Ok(Arc::new(Self { inner }))

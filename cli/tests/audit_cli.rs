@@ -110,6 +110,56 @@ fn convert_nsc_to_mamori_toml_notes_the_time_zone() {
 }
 
 #[test]
+fn convert_keeps_pins_that_can_never_match_out_and_says_so() {
+    let dir = repo();
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "nsc",
+            "tests/data/audit/ats-unmatchable.plist",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    // Only the one real pin survives; the unpadded one (refused by Apple's
+    // decoder) and the 30-byte one are left out, each with a note.
+    assert!(
+        out.contains("PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw="),
+        "{out}"
+    );
+    assert!(!out.contains("K87oWBWM"), "{out}");
+    assert!(!out.contains("NDCIt6Tr"), "{out}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("note: tests/data/audit/ats-unmatchable.plist:17: api.example.com: pin \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" left out: it can never match"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: tests/data/audit/ats-unmatchable.plist:31: legacy.example.com: pin \"NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+\" left out: it can never match (it decodes to 30 bytes; a SHA-256 hash has 32; read by Data(base64Encoded:))"),
+        "{err}"
+    );
+    // Lenient NSC pins are written canonically, with a note each.
+    let o = mamori(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "mamori",
+            "tests/data/audit/nsc-lenient-pins.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"sha256/K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=\""),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(stderr(&o).matches("written in canonical form").count(), 3);
+}
+
+#[test]
 fn convert_refuses_what_the_platform_refuses() {
     let dir = repo();
     let bad3 = "../shared/testdata/nsc-aosp/xml/bad_config3.xml";
@@ -262,7 +312,7 @@ fn audit_json_output() {
             "rule": "PIN-BACKUP-MISSING",
             "severity": "high",
             "guideline": "BP-5",
-            "mastg": null,
+            "mastg": [],
             "maswe": "MASWE-0047",
             "file": "nsc.xml",
             "line": 4,
@@ -317,7 +367,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         let results = v["runs"][0]["results"].as_array().unwrap();
         assert!(!results.is_empty());
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), 36);
+        assert_eq!(rules.len(), mamori::audit::rules().len());
         for r in results {
             let idx = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -564,7 +614,7 @@ fn live_closed_port_is_a_clear_error() {
         tmp.path(),
         &["audit", "--live", &format!("127.0.0.1:{port}"), "c.xml"],
     );
-    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(o.status.code(), Some(4));
     assert!(
         stderr(&o).starts_with(&format!(
             "mamori audit: --live: 127.0.0.1:{port}: cannot connect:"
@@ -603,7 +653,7 @@ fn live_silent_server_times_out() {
         ],
     );
     let took = start.elapsed();
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert_eq!(
         stderr(&o).trim(),
         format!(
@@ -646,4 +696,149 @@ fn audit_and_report_at_take_a_date_or_an_rfc3339_timestamp() {
             assert_eq!(o.status.code(), Some(2), "{cmd} --at {bad}");
         }
     }
+}
+
+/// An NSC policy whose nested rule pins other keys than its parent: Android
+/// applies the nested rule only; OkHttp would union both patterns' pins.
+fn nested_nsc() -> String {
+    let c = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=";
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n  <domain-config>\n    <domain includeSubdomains=\"true\">example.com</domain>\n    <pin-set>\n      <pin digest=\"SHA-256\">{A}</pin>\n      <pin digest=\"SHA-256\">{B}</pin>\n    </pin-set>\n    <domain-config>\n      <domain>api.example.com</domain>\n      <pin-set>\n        <pin digest=\"SHA-256\">{c}</pin>\n        <pin digest=\"SHA-256\">{A}</pin>\n      </pin-set>\n    </domain-config>\n  </domain-config>\n</network-security-config>\n"
+    )
+}
+
+#[test]
+fn convert_to_okhttp_refuses_a_policy_whose_nested_rules_would_widen() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "nsc.xml", &nested_nsc());
+    let o = mamori(dir.path(), &["convert", "--to", "okhttp", "nsc.xml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("api.example.com: OkHttp would also accept 1 pin(s) of **.example.com for api.example.com"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-widening"), "{err}");
+    assert!(stdout(&o).is_empty());
+    // Told to, it converts and warns.
+    let o = mamori(
+        dir.path(),
+        &["convert", "--to", "okhttp", "--allow-widening", "nsc.xml"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("WARNING: pins widened: api.example.com"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("api.example.com sha256/NDCIt6"),
+        "{}",
+        stdout(&o)
+    );
+    // Without overlap there is nothing to refuse.
+    write(dir.path(), "one.xml", &nsc_for("a.example.com", &[A, B]));
+    let o = mamori(dir.path(), &["convert", "--to", "okhttp", "one.xml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+fn source(name: &str) -> String {
+    format!("tests/data/audit/source/{name}")
+}
+
+#[test]
+fn convert_detects_okhttp_and_trustkit_sources() {
+    let dir = repo();
+    // Kotlin (constants in the same file) to a Mamori policy, no --from.
+    let o = mamori(&dir, &["convert", "--to", "json", &source("Loops.kt")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let hosts: Vec<&str> = got["domain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, vec!["a.example.com", "b.example.com"], "{got:#}");
+    // Swift TrustKit to OkHttp.
+    let o = mamori(
+        &dir,
+        &["convert", "--to", "okhttp", &source("AppDelegate.swift")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("**.api.example.com sha256/{A}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("**.api.example.com sha256/{B}")),
+        "{out}"
+    );
+    // Objective-C TrustKit to NSC; Java OkHttp to TrustKit.
+    let o = mamori(&dir, &["convert", "--to", "nsc", &source("AppDelegate.m")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("one-pin.example.com"), "{}", stdout(&o));
+    let o = mamori(
+        &dir,
+        &["convert", "--to", "trustkit", &source("PinningModule.java")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("cdn.example.com"), "{}", stdout(&o));
+    // The keys TrustKit looks up are its constants' strings, not their names.
+    assert!(
+        stdout(&o).contains("<key>TSKPublicKeyHashes</key>"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("kTSK"), "{}", stdout(&o));
+}
+
+#[test]
+fn audit_reads_sources_and_build_gradle_together() {
+    let dir = repo();
+    let alone = mamori(
+        &dir,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--at",
+            "2026-06-01",
+            &source("BuildConfigPins.kt"),
+        ],
+    );
+    assert_eq!(alone.status.code(), Some(0), "{}", stderr(&alone));
+    let j: Value = serde_json::from_str(&stdout(&alone)).unwrap();
+    let rules: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        vec!["PIN-BUILDCONFIG-ONLY", "PIN-BUILDCONFIG-ONLY"],
+        "{j:#}"
+    );
+    let with = mamori(
+        &dir,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--at",
+            "2026-06-01",
+            &source("BuildConfigPins.kt"),
+            &source("build.gradle"),
+        ],
+    );
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+    let j: Value = serde_json::from_str(&stdout(&with)).unwrap();
+    assert_eq!(j["findings"].as_array().unwrap().len(), 0, "{j:#}");
+    assert_eq!(j["configs"][0]["pinned_domains"], 1);
+    // The union of OkHttp patterns fails the default --fail-on high.
+    let u = mamori(&dir, &["audit", &source("Union.kt")]);
+    assert_eq!(u.status.code(), Some(1), "{}", stdout(&u));
+    assert!(stdout(&u).contains("OKHTTP-PIN-UNION"), "{}", stdout(&u));
 }

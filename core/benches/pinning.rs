@@ -65,6 +65,7 @@ fn pinned_policy(c: &Chain) -> PinPolicy {
             pins: c.pins.clone(),
             ..DomainDocument::default()
         }],
+        updates: None,
         ..PolicyDocument::default()
     }
     .validate("bench", None)

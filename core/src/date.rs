@@ -5,7 +5,7 @@
 //! string means the same instant everywhere:
 //!
 //! - `YYYY-MM-DD` is a calendar date; where an instant is needed it is 00:00
-//!   UTC of that day (TrustKit's reading of `kTSKExpirationDate`);
+//!   UTC of that day (TrustKit's reading of `TSKExpirationDate`);
 //! - an RFC 3339 timestamp (`2027-01-01T09:00:00+09:00`) is taken as written.
 //!
 //! Nothing else is accepted: no surrounding spaces, no single-digit months, no

@@ -19,9 +19,11 @@ pub mod audit;
 pub mod date;
 pub mod device;
 pub mod guideline;
+mod io_error;
 pub mod limits;
 pub mod pinning;
 mod policy_format;
 pub mod storage;
 
+pub use io_error::io_reason;
 pub use policy_format::PolicyFormat;

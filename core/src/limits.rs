@@ -15,6 +15,7 @@
 //! |---|---|---|
 //! | [`MAX_NESTING_DEPTH`] | 128 levels | NSC XML elements, plist (XML and binary) arrays/dicts, TOML and JSON arrays/tables of pin policies, device policies and device facts |
 //! | [`MAX_INPUT_BYTES`] | 64 MiB | every importer's input |
+//! | [`MAX_SOURCE_BYTES`] | 16 MiB | each Kotlin, Java, Swift, Objective-C or Gradle file read by `audit` (a syntax tree takes about 10 times the text) |
 //! | [`MAX_XML_NODES`] | 4,000,000 | NSC XML nodes (roxmltree's `nodes_limit`) |
 //! | [`MAX_PLIST_EVENTS`] | 4,000,000 | plist values after expanding shared binary-plist references |
 //!
@@ -26,6 +27,8 @@
 pub const MAX_NESTING_DEPTH: usize = 128;
 /// The largest input accepted, in bytes (64 MiB).
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
+/// The largest source-code file accepted by the audit, in bytes (16 MiB).
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 /// The most XML nodes (elements, text, comments...) accepted in one document.
 pub const MAX_XML_NODES: u32 = 4_000_000;
 /// The most plist values accepted, counting every use of a shared object in
@@ -46,6 +49,14 @@ pub enum LimitError {
     #[error("input of {size} bytes exceeds the limit of {limit} bytes (MAX_INPUT_BYTES)")]
     TooLarge {
         /// The input's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A source file larger than [`MAX_SOURCE_BYTES`].
+    #[error("source file of {size} bytes exceeds the limit of {limit} bytes (MAX_SOURCE_BYTES)")]
+    SourceTooLarge {
+        /// The file's size.
         size: usize,
         /// The limit.
         limit: usize,
@@ -72,6 +83,18 @@ pub(crate) fn check_size(len: usize) -> Result<(), LimitError> {
         return Err(LimitError::TooLarge {
             size: len,
             limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses source files over [`MAX_SOURCE_BYTES`].
+#[cfg(feature = "source")]
+pub(crate) fn check_source(len: usize) -> Result<(), LimitError> {
+    if len > MAX_SOURCE_BYTES {
+        return Err(LimitError::SourceTooLarge {
+            size: len,
+            limit: MAX_SOURCE_BYTES,
         });
     }
     Ok(())

@@ -40,10 +40,26 @@ impl PolicyFormat {
         }
         .map_err(FormatError::Limit)?;
         let res = match self {
-            Self::Toml => toml::from_str(text).map_err(|e| e.to_string()),
+            Self::Toml => toml::from_str(text).map_err(|e| toml_reason(text, &e)),
             Self::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
         };
         res.map_err(|msg| FormatError::Syntax(msg.trim().to_owned()))
+    }
+}
+
+/// A TOML error as `line L, column C: reason`: the parser's one-line
+/// message, without the source excerpt and caret it draws for terminals.
+pub(crate) fn toml_reason(text: &str, e: &toml::de::Error) -> String {
+    let reason = e.message().trim();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[line_start..].chars().count() + 1;
+            format!("line {line}, column {column}: {reason}")
+        }
+        None => reason.to_owned(),
     }
 }
 

@@ -1,24 +1,11 @@
 //! TrustKit, ATS, OkHttp and Mamori importers, format detection, refusals
 //! and round trips through every exporter.
 
-use std::path::{Path, PathBuf};
+mod audit_common;
 
+use audit_common::{K87, NDC, PL1, fixture, load};
 use mamori::audit::{self, ExportFormat, ImportError, NscOptions};
 use mamori::audit::{AuditConfig, ExpiryZone, PinScope, SourceFormat};
-
-const K87: &str = "K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=";
-const PL1: &str = "PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=";
-const NDC: &str = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/audit")
-        .join(name)
-}
-
-fn load(name: &str) -> Result<AuditConfig, ImportError> {
-    audit::load(&fixture(name), None, NscOptions::default())
-}
 
 /// (host, include_subdomains, pins as base64, enforce, expiry date)
 type Summary = (String, bool, Vec<String>, bool, Option<String>);
@@ -36,6 +23,16 @@ fn summary(cfg: &AuditConfig) -> Vec<Summary> {
             )
         })
         .collect()
+}
+
+/// Imports `text` as the file `name`.
+fn import_text(text: &str, name: &str) -> Result<AuditConfig, ImportError> {
+    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
+}
+
+/// The refusal of `text` read as the file `name`.
+fn refusal(text: &str, name: &str) -> String {
+    import_text(text, name).unwrap_err().to_string()
 }
 
 fn s(x: &str) -> String {
@@ -111,27 +108,19 @@ fn trustkit_refusals_use_trustkits_reasons() {
         err.contains("includeSubdomains for a domain suffix co.jp"),
         "{err}"
     );
-    let bad = br#"{"TSKPinnedDomains":{"a.example.com":{"kTSKPublicKeyHashes":["AAAA","BBBB"]}}}"#;
+    let bad = br#"{"TSKPinnedDomains":{"a.example.com":{"TSKPublicKeyHashes":["AAAA","BBBB"]}}}"#;
     let err = audit::import_bytes(bad, "bad.json", None, NscOptions::default(), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("invalid Public Key Hash \"AAAA\""), "{err}");
     let bad = format!(
-        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKExpirationDate":"30/06/2027"}}}}}}"#
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"TSKExpirationDate":"30/06/2027"}}}}}}"#
     );
-    let err = audit::import_bytes(
-        bad.as_bytes(),
-        "bad.json",
-        None,
-        NscOptions::default(),
-        None,
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(err.contains("kTSKExpirationDate"), "{err}");
+    let err = refusal(&bad, "bad.json");
+    assert!(err.contains("TSKExpirationDate"), "{err}");
     // Report-only domains may have a single pin (TrustKit requires two only when enforcing).
     let ok = format!(
-        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}"],"kTSKEnforcePinning":false}}}}}}"#
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}"],"TSKEnforcePinning":false}}}}}}"#
     );
     assert!(
         audit::import_bytes(ok.as_bytes(), "ok.json", None, NscOptions::default(), None).is_ok()
@@ -269,8 +258,7 @@ fn detection_and_unknown_formats() {
 
 fn roundtrip(cfg: &AuditConfig, to: ExportFormat, name: &str) -> AuditConfig {
     let (text, _) = audit::export(cfg, to);
-    audit::import_bytes(text.as_bytes(), name, None, NscOptions::default(), None)
-        .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
+    import_text(&text, name).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"))
 }
 
 #[test]
@@ -304,8 +292,7 @@ fn round_trips() {
         notes.iter().any(|n| n.contains("device's time zone")),
         "{notes:?}"
     );
-    let nsc =
-        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let nsc = import_text(&xml, "n.xml").unwrap();
     let mut expect = summary(&pol);
     expect[0].4 = Some(s("2030-06-30"));
     assert_eq!(summary(&nsc), expect);
@@ -358,9 +345,175 @@ fn trustkit_android_config_in_nsc() {
     let xml = format!(
         r#"<network-security-config><domain-config><domain>a.example.com</domain><pin-set><pin digest="SHA-256">{K87}</pin><pin digest="SHA-256">{PL1}</pin></pin-set><trustkit-config enforcePinning="true"><report-uri>http://r.example.com/</report-uri></trustkit-config></domain-config></network-security-config>"#
     );
-    let cfg =
-        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let cfg = import_text(&xml, "n.xml").unwrap();
     assert_eq!(cfg.domains[0].report_uris, vec![s("http://r.example.com/")]);
     assert!(cfg.domains[0].default_report_uri);
     assert!(cfg.ignored.is_empty());
+}
+
+/// An Info.plist laid out as TrustKit's README and getting-started guide
+/// show it: the keys are the strings of TrustKit's constants
+/// (`TSKTrustKitConfig.m`: `kTSKPublicKeyHashes = @"TSKPublicKeyHashes"`).
+const TRUSTKIT_README_STYLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>CFBundleIdentifier</key>
+	<string>com.example.shop</string>
+	<key>TSKConfiguration</key>
+	<dict>
+		<key>TSKSwizzleNetworkDelegates</key>
+		<false/>
+		<key>TSKPinnedDomains</key>
+		<dict>
+			<key>shop.example.net</key>
+			<dict>
+				<key>TSKEnforcePinning</key>
+				<true/>
+				<key>TSKIncludeSubdomains</key>
+				<true/>
+				<key>TSKPublicKeyHashes</key>
+				<array>
+					<string>K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=</string>
+					<string>PL1/TTDEe9Cm2lb2X0tixyQC7zaPREm/V0IHJscTCmw=</string>
+				</array>
+				<key>TSKDisableDefaultReportUri</key>
+				<true/>
+				<key>TSKReportUris</key>
+				<array>
+					<string>https://pins.example.net/report</string>
+				</array>
+				<key>TSKExpirationDate</key>
+				<string>2031-03-31</string>
+			</dict>
+			<key>cdn.example.org</key>
+			<dict>
+				<key>TSKEnforcePinning</key>
+				<false/>
+				<key>TSKPublicKeyHashes</key>
+				<array>
+					<string>NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+KCc=</string>
+				</array>
+			</dict>
+		</dict>
+	</dict>
+</dict>
+</plist>
+"#;
+
+#[test]
+fn trustkit_readme_style_info_plist_imports_and_round_trips() {
+    let cfg = import_text(TRUSTKIT_README_STYLE, "Info.plist").unwrap();
+    assert_eq!(cfg.format, SourceFormat::TrustKit);
+    let expected = vec![
+        (
+            s("shop.example.net"),
+            true,
+            vec![s(K87), s(PL1)],
+            true,
+            Some(s("2031-03-31")),
+        ),
+        (s("cdn.example.org"), false, vec![s(NDC)], false, None),
+    ];
+    assert_eq!(summary(&cfg), expected);
+    assert_eq!(
+        cfg.domains[0].report_uris,
+        vec![s("https://pins.example.net/report")]
+    );
+    assert!(!cfg.domains[0].default_report_uri);
+    assert!(cfg.domains[1].default_report_uri);
+    assert!(cfg.ignored.is_empty(), "{:?}", cfg.ignored);
+
+    // convert --to trustkit writes the keys TrustKit looks up, and reads back.
+    let (text, _) = audit::export(&cfg, ExportFormat::TrustKit);
+    for key in [
+        "TSKConfiguration",
+        "TSKPinnedDomains",
+        "TSKPublicKeyHashes",
+        "TSKIncludeSubdomains",
+        "TSKEnforcePinning",
+        "TSKExpirationDate",
+        "TSKReportUris",
+        "TSKDisableDefaultReportUri",
+    ] {
+        assert!(text.contains(&format!("<key>{key}</key>")), "{key}\n{text}");
+    }
+    assert!(!text.contains("kTSK"), "{text}");
+    let back = roundtrip(&cfg, ExportFormat::TrustKit, "back.plist");
+    assert_eq!(summary(&back), expected);
+}
+
+#[test]
+fn trustkit_constant_names_as_plist_keys_are_not_trustkits_keys() {
+    // The Objective-C constants' names are not keys TrustKit reads: it finds
+    // no TSKPublicKeyHashes and raises.
+    let bad = format!(
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"kTSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKIncludeSubdomains":true}}}}}}"#
+    );
+    let err = refusal(&bad, "bad.json");
+    assert!(err.contains("for domain a.example.com"), "{err}");
+    assert!(
+        err.contains(
+            "TrustKit reads `TSKPublicKeyHashes`; `kTSKPublicKeyHashes` is the Objective-C constant's name"
+        ),
+        "{err}"
+    );
+    let plist = TRUSTKIT_README_STYLE.replace(
+        "<key>TSKPinnedDomains</key>",
+        "<key>kTSKPinnedDomains</key>",
+    );
+    let err = refusal(&plist, "Info.plist");
+    assert!(
+        err.contains("TrustKit reads `TSKPinnedDomains`; `kTSKPinnedDomains` is the Objective-C constant's name"),
+        "{err}"
+    );
+    // With the real hashes key, a constant's name elsewhere is a key TrustKit
+    // never reads: the domain keeps TrustKit's defaults and the key is listed
+    // as ignored, with the key that was meant.
+    let half = format!(
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"kTSKIncludeSubdomains":true}}}}}}"#
+    );
+    let cfg = import_text(&half, "half.json").unwrap();
+    assert!(!cfg.domains[0].include_subdomains);
+    assert_eq!(cfg.ignored.len(), 1);
+    assert!(
+        cfg.ignored[0]
+            .name
+            .contains("TrustKit reads `TSKIncludeSubdomains`"),
+        "{:?}",
+        cfg.ignored
+    );
+}
+
+#[test]
+fn trustkit_excluded_subdomain_is_unpinned_and_alone() {
+    // The key's string is TrustKit's own typo: kSKExcludeSubdomainFromParentPolicy.
+    let ok = format!(
+        r#"{{"TSKPinnedDomains":{{"example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"TSKIncludeSubdomains":true}},"open.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true}}}}}}"#
+    );
+    let cfg = import_text(&ok, "ok.json").unwrap();
+    let open = cfg
+        .domains
+        .iter()
+        .find(|d| d.host == "open.example.com")
+        .unwrap();
+    assert!(open.pins.is_empty());
+    assert!(!open.include_subdomains);
+    assert!(cfg.ignored.is_empty(), "{:?}", cfg.ignored);
+    // convert --to trustkit keeps the exclusion, under TrustKit's key string.
+    let (text, _) = audit::export(&cfg, ExportFormat::TrustKit);
+    assert!(
+        text.contains("<key>open.example.com</key>\n\t\t\t<dict>\n\t\t\t\t<key>kSKExcludeSubdomainFromParentPolicy</key>\n\t\t\t\t<true/>\n\t\t\t</dict>"),
+        "{text}"
+    );
+    let back = roundtrip(&cfg, ExportFormat::TrustKit, "back.plist");
+    assert_eq!(summary(&back), summary(&cfg));
+    let bad = format!(
+        r#"{{"TSKPinnedDomains":{{"open.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true,"TSKPublicKeyHashes":["{K87}","{PL1}"]}}}}}}"#
+    );
+    let err = refusal(&bad, "bad.json");
+    assert!(
+        err.contains("but detected additional configuration keys"),
+        "{err}"
+    );
 }

@@ -28,7 +28,7 @@ fn pinned(host: &str, pins: &[&str], attrs: &str) -> String {
 fn tk(host: &str, pins: &[&str], extra: &str) -> String {
     let p: Vec<String> = pins.iter().map(|p| format!("\"{p}\"")).collect();
     format!(
-        r#"{{"TSKPinnedDomains":{{"{host}":{{"kTSKPublicKeyHashes":[{}]{extra}}}}}}}"#,
+        r#"{{"TSKPinnedDomains":{{"{host}":{{"TSKPublicKeyHashes":[{}]{extra}}}}}}}"#,
         p.join(",")
     )
 }
@@ -187,7 +187,7 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKExpirationDate":"2027-01-01","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKExpirationDate":"2027-01-01","TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -195,13 +195,13 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKEnforcePinning":false,"kTSKDisableDefaultReportUri":true"#,
+                r#","TSKEnforcePinning":false,"TSKDisableDefaultReportUri":true"#,
             )),
             "a.example.com: pin failures are reported but not blocked",
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKEnforcePinning":true,"kTSKDisableDefaultReportUri":true"#,
+                r#","TSKEnforcePinning":true,"TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -227,7 +227,7 @@ fn cases() -> Vec<Case> {
             j(tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKDisableDefaultReportUri":true"#,
             )),
         ),
         case(
@@ -390,7 +390,7 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[A, B],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
@@ -404,7 +404,7 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[A, C],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
@@ -416,12 +416,98 @@ fn cases() -> Vec<Case> {
                     tk(
                         "a.example.com",
                         &[B, A],
-                        r#","kTSKDisableDefaultReportUri":true"#,
+                        r#","TSKDisableDefaultReportUri":true"#,
                     ),
                 ),
             ],
         ),
     ];
+    let ats_pins = |pins: &[&str]| {
+        let items: Vec<String> = pins
+            .iter()
+            .map(|p| format!(r#"{{"SPKI-SHA256-BASE64":"{p}"}}"#))
+            .collect();
+        ats(&format!(
+            r#""NSPinnedDomains":{{"a.example.com":{{"NSPinnedCAIdentities":[{}]}}}}"#,
+            items.join(",")
+        ))
+    };
+    let unpadded = A.trim_end_matches('=');
+    v.push(case(
+        "PIN-NEVER-MATCHES",
+        j(ats_pins(&[unpadded, B, C])),
+        "a pin of a.example.com can never match: \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" (it does not decode: Data(base64Encoded:): the `=` padding is required; read by Data(base64Encoded:))",
+        j(ats_pins(&[B, C])),
+    ));
+    v.push(case(
+        "PIN-SET-UNMATCHABLE",
+        j(ats_pins(&[unpadded])),
+        "no pin of a.example.com can ever match: every connection to it fails",
+        j(ats_pins(&[B, C])),
+    ));
+    v.push(case(
+        "PIN-LENIENT-ENCODING",
+        x(nsc(&pinned("a.example.com", &[unpadded, B], ""))),
+        "a pin of a.example.com is not canonical base64: \"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q\" (android.util.Base64 (DEFAULT): the `=` padding is missing)",
+        x(good_noexp.clone()),
+    ));
+    let ct = |anchors: &str, ct: &str| {
+        nsc(&format!(
+            "<base-config><certificateTransparency enabled=\"true\"/></base-config><domain-config><domain>a.example.com</domain>{ct}<trust-anchors>{anchors}</trust-anchors><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config>"
+        ))
+    };
+    v.push(case(
+        "CT-DISABLED-BY-ANCHORS",
+        x(ct("<certificates src=\"@raw/ca\"/>", "")),
+        "certificate transparency is not required for domain-config a.example.com: its src=\"@raw/ca\" anchors switch CT off, where base-config requires CT",
+        x(ct(
+            "<certificates src=\"@raw/ca\"/>",
+            "<certificateTransparency enabled=\"true\"/>",
+        )),
+    ));
+    let tka = |attrs: &str| {
+        nsc(&format!(
+            "<domain-config><domain>a.example.com</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set><trustkit-config{attrs} disableDefaultReportUri=\"true\"/></domain-config>"
+        ))
+    };
+    v.push(case(
+        "TRUSTKIT-ANDROID-NOT-ENFORCED",
+        x(tka("")),
+        "TrustKit-Android does not enforce the pins of a.example.com: enforcePinning is not set and TrustKit-Android's default is false: below API 24 mismatches are only reported; from API 24 Android blocks them anyway",
+        x(tka(" enforcePinning=\"true\"")),
+    ));
+    // Pinning in code (audit::source): a Kotlin pinner.
+    let kt = |body: &str| -> Vec<(&'static str, String)> {
+        vec![(
+            "Pins.kt",
+            format!(
+                "import okhttp3.CertificatePinner\n\nfun pinner() = CertificatePinner.Builder()\n{body}\n    .build()\n"
+            ),
+        )]
+    };
+    let both = format!("    .add(\"a.example.com\", \"sha256/{A}\", \"sha256/{B}\")");
+    v.push(case(
+        "SOURCE-UNRESOLVED",
+        kt(&format!("    .add(\"a.example.com\", \"sha256/{A}\", loadPin())")),
+        "a pin of a.example.com is `loadPin()`: the result of calling `loadPin` is not evaluated; use a constant, or check the function by hand",
+        kt(&both),
+    ));
+    v.push(case(
+        "PIN-BUILDCONFIG-ONLY",
+        kt(&format!("    .add(\"a.example.com\", \"sha256/{A}\", BuildConfig.PIN_BACKUP)")),
+        "a pin of a.example.com is `BuildConfig.PIN_BACKUP`: BuildConfig.PIN_BACKUP is generated from a `buildConfigField` in build.gradle(.kts); pass that file to `mamori audit` together with this one",
+        kt(&both),
+    ));
+    v.push(case(
+        "OKHTTP-PIN-UNION",
+        kt(&format!(
+            "{both}\n    .add(\"**.example.com\", \"sha256/{C}\", \"sha256/{A}\")"
+        )),
+        "a.example.com: for a.example.com OkHttp also accepts 1 pin(s) of **.example.com (Pins.kt:5)",
+        kt(&format!(
+            "{both}\n    .add(\"**.example.com\", \"sha256/{B}\", \"sha256/{A}\")"
+        )),
+    ));
     let mut sdk = case(
         "TRUST-USER-CA-DEFAULT",
         x(good.clone()),
@@ -474,7 +560,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 44);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
@@ -520,7 +606,7 @@ fn cross_platform_expiry_mismatch() {
             tk(
                 "a.example.com",
                 &[A, B],
-                r#","kTSKExpirationDate":"2027-01-01","kTSKDisableDefaultReportUri":true"#,
+                r#","TSKExpirationDate":"2027-01-01","TSKDisableDefaultReportUri":true"#,
             ),
         ),
     ];

@@ -338,3 +338,133 @@ proptest! {
         prop_assert_eq!(evaluate(&g, &policy(), AT).to_json(), base);
     }
 }
+
+/// One observation as a source might send it: any class and strength, even
+/// ones contradicting the indicator table.
+fn observation(
+    id: &str,
+    class: IndicatorClass,
+    strength: IndicatorStrength,
+    state: FactState,
+    seen: &str,
+) -> IndicatorObservation {
+    IndicatorObservation {
+        id: id.to_owned(),
+        class,
+        strength,
+        state,
+        evidence: vec![DeviceEvidence::platform().value(seen)],
+    }
+}
+
+/// Issue 9 item 9: duplicate observations of one indicator kept the first
+/// one's class and strength, so swapping two entries turned `block` into
+/// `warn`. The indicator table decides class and strength.
+#[test]
+fn duplicate_observations_take_class_and_strength_from_the_table() {
+    let id = "android.magisk.magisk_db";
+    let row = IndicatorTable::builtin().get(id).unwrap();
+    assert_eq!(
+        (row.class, row.strength),
+        (IndicatorClass::Root, IndicatorStrength::Strong)
+    );
+    let mut f = healthy("2026-11-05");
+    f.indicators.retain(|o| o.id != id);
+    let mislabelled = observation(
+        id,
+        IndicatorClass::Emulator,
+        IndicatorStrength::Weak,
+        FactState::Present,
+        "a",
+    );
+    let right = observation(id, row.class, row.strength, FactState::Present, "b");
+    let mut a = f.clone();
+    a.indicators.extend([mislabelled.clone(), right.clone()]);
+    let mut b = f;
+    b.indicators.extend([right, mislabelled]);
+    let (va, vb) = (evaluate(&a, &policy(), AT), evaluate(&b, &policy(), AT));
+    assert_eq!(va.decision, DeviceDecision::Block, "{:#?}", va.findings);
+    assert_eq!(va.to_json(), vb.to_json());
+    assert_eq!(a.sha256(), b.sha256());
+    // Even alone, a mislabelled observation of a table indicator counts as
+    // the table says.
+    let mut c = healthy("2026-11-05");
+    c.indicators.retain(|o| o.id != id);
+    c.indicators.push(observation(
+        id,
+        IndicatorClass::Emulator,
+        IndicatorStrength::Weak,
+        FactState::Present,
+        "a",
+    ));
+    assert_eq!(
+        rules(&evaluate(&c, &policy(), AT)),
+        [("indicators.root", DeviceDecision::Block)]
+    );
+}
+
+/// Ids the generated observations use: table indicators of several classes
+/// and strengths, and one id the table does not know (a platform-defined one).
+fn id_pool() -> Vec<String> {
+    let t = IndicatorTable::builtin();
+    let mut ids: Vec<String> = [
+        IndicatorClass::Root,
+        IndicatorClass::Hooking,
+        IndicatorClass::Emulator,
+    ]
+    .into_iter()
+    .flat_map(|c| {
+        [IndicatorStrength::Strong, IndicatorStrength::Weak]
+            .into_iter()
+            .filter_map(move |s| {
+                t.for_platform(DevicePlatform::Android)
+                    .find(|i| i.class == c && i.strength == s)
+                    .map(|i| i.id.clone())
+            })
+    })
+    .collect();
+    ids.push("platform.vendor_check".to_owned());
+    ids
+}
+
+fn any_observation() -> impl Strategy<Value = IndicatorObservation> {
+    let classes = prop::sample::select(IndicatorClass::ALL.to_vec());
+    let strengths = prop::sample::select(vec![IndicatorStrength::Strong, IndicatorStrength::Weak]);
+    let states = prop::sample::select(vec![
+        FactState::Present,
+        FactState::Absent,
+        FactState::Unknown,
+    ]);
+    (
+        prop::sample::select(id_pool()),
+        classes,
+        strengths,
+        states,
+        "[ab]{0,2}",
+    )
+        .prop_map(|(id, c, s, st, seen)| observation(&id, c, s, st, &seen))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 9 item 9: any permutation of the observations (duplicates
+    /// included, with contradicting classes and strengths) gives the same
+    /// verdict and the same facts hash.
+    #[test]
+    fn any_permutation_gives_the_same_verdict_and_facts_hash(
+        (obs, shuffled) in prop::collection::vec(any_observation(), 1..10)
+            .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
+    ) {
+        let mut a = healthy("2026-11-05");
+        a.indicators.extend(obs);
+        let mut b = healthy("2026-11-05");
+        b.indicators.extend(shuffled);
+        prop_assert_eq!(a.sha256(), b.sha256());
+        prop_assert_eq!(evaluate(&a, &policy(), AT).to_json(), evaluate(&b, &policy(), AT).to_json());
+        let mut na = a.clone();
+        na.normalize();
+        prop_assert!(na.is_normalized());
+        prop_assert_eq!(na.sha256(), a.sha256());
+    }
+}

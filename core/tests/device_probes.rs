@@ -667,3 +667,146 @@ fn package_visibility_denied_is_unknown() {
         (FactState::Present, EvidenceSource::Platform)
     );
 }
+
+/// Issue 9 item 8: a `frida-agent` line past the read cap must not read as
+/// "absent". The maps file is longer than the cap, so the probe saw only part
+/// of it: unknown, with the cap named.
+#[test]
+fn maps_longer_than_the_read_cap_is_unknown_not_absent() {
+    let t = clean_android();
+    let mut cfg = t.cfg(DevicePlatform::Android);
+    cfg.max_file_bytes = 64 << 10;
+    let mut maps = String::new();
+    while (maps.len() as u64) <= cfg.max_file_bytes {
+        maps.push_str(MAPS_CLEAN);
+    }
+    maps.push_str(
+        "7b00000000-7b00100000 r-xp 00000000 fd:05 99 /data/local/tmp/frida-agent-64.so\n",
+    );
+    t.file("/proc/self/maps", &maps);
+    let f = run_probes(&cfg);
+    let frida = obs(&f, "android.maps.frida_agent");
+    assert_eq!(frida.state, FactState::Unknown, "{frida:?}");
+    let detail = frida.evidence[0].detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("read cap"), "{detail}");
+    // A file exactly at the cap is read whole.
+    maps.truncate(cfg.max_file_bytes as usize);
+    let keep = maps.rfind('\n').unwrap() + 1;
+    maps.truncate(keep);
+    t.file("/proc/self/maps", &maps);
+    let f = run_probes(&cfg);
+    assert_eq!(obs(&f, "android.maps.frida_agent").state, FactState::Absent);
+}
+
+/// The built-in table cut down to one indicator and no property files: a
+/// probe run that only reads `/proc/self/{maps,mountinfo,status}`.
+fn maps_only_table() -> IndicatorTable {
+    let builtin = IndicatorTable::builtin();
+    IndicatorTable {
+        property_files: Vec::new(),
+        indicators: vec![builtin.get("android.maps.frida_agent").unwrap().clone()],
+        ..builtin.clone()
+    }
+}
+
+/// Issue 9 item 8: a FIFO swapped in after a type check blocked `open()`
+/// forever (a `stat` then `open` race). A thread keeps replacing
+/// `/proc/self/maps` (atomic rename) by a regular file or a FIFO with no
+/// writer while probes run; every run must finish, see either the file or
+/// "not a regular file", and never block.
+#[test]
+fn fifo_swapped_in_during_a_probe_never_blocks_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let t = clean_android();
+    let maps = t.p("/proc/self/maps");
+    let regular = t.dir.path().join("maps.regular");
+    let fifo = t.dir.path().join("maps.fifo");
+    fs::write(&regular, MAPS_CLEAN).unwrap();
+    mkfifo(&fifo);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, maps, tmp) = (stop.clone(), maps.clone(), t.dir.path().join("maps.tmp"));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for src in [&regular, &fifo] {
+                    let _ = fs::remove_file(&tmp);
+                    fs::hard_link(src, &tmp).unwrap();
+                    fs::rename(&tmp, &maps).unwrap();
+                }
+            }
+        })
+    };
+    let mut cfg = t.cfg(DevicePlatform::Android);
+    // Long enough that a blocked read cannot hide behind the budget.
+    cfg.budget = Duration::from_secs(5);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let table = maps_only_table();
+        let (mut file, mut not_regular) = (0u32, 0u32);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            let f = run_probes_with(&cfg, &table);
+            let o = obs(&f, "android.maps.frida_agent");
+            match (o.state, o.evidence[0].detail.as_deref()) {
+                (FactState::Absent, None) => file += 1,
+                (FactState::Unknown, Some("not a regular file")) => not_regular += 1,
+                other => panic!("unexpected observation {other:?}"),
+            }
+        }
+        done_tx.send((file, not_regular)).unwrap();
+    });
+    let result = done_rx.recv_timeout(Duration::from_secs(20));
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let (file, not_regular) = result.expect("a probe blocked on a FIFO swapped in (or panicked)");
+    assert!(
+        file > 0 && not_regular > 0,
+        "both states seen: {file} file, {not_regular} FIFO"
+    );
+}
+
+/// Issue 9 item 8: the time budget holds even while one check is slow (here
+/// a property file so large that parsing it takes far longer than the
+/// budget): the call returns at the deadline and what had not finished is
+/// unknown.
+#[test]
+fn budget_is_enforced_while_a_check_is_still_running() {
+    let t = clean_android();
+    let mut props = String::from(PIXEL_PROPS);
+    for i in 0..60_000 {
+        props.push_str(&format!("vendor.filler.{i:07}=value-{i}\n"));
+    }
+    t.file("/system/build.prop", &props);
+    let mut cfg = t.cfg(DevicePlatform::Android);
+    cfg.max_file_bytes = 64 << 20;
+    cfg.budget = Duration::from_secs(120);
+    let start = Instant::now();
+    let full = run_probes(&cfg);
+    let unbounded = start.elapsed();
+    assert_eq!(full.android_api_level.value.as_deref(), Some("35"));
+    assert!(
+        unbounded > Duration::from_millis(100),
+        "the slow check must be slower than the budget below: {unbounded:?}"
+    );
+
+    cfg.budget = Duration::from_millis(10);
+    let start = Instant::now();
+    let f = run_probes(&cfg);
+    let bounded = start.elapsed();
+    assert!(
+        bounded < unbounded / 2,
+        "returned after {bounded:?}; the slow check alone takes {unbounded:?}"
+    );
+    assert_eq!(f.android_api_level.state, FactState::Unknown);
+    assert!(!f.indicators.is_empty());
+    for o in &f.indicators {
+        assert_eq!(o.state, FactState::Unknown, "{}", o.id);
+        assert_eq!(
+            o.evidence[0].detail.as_deref(),
+            Some("time budget exhausted"),
+            "{}",
+            o.id
+        );
+    }
+}

@@ -114,6 +114,7 @@ fn the_attempt_is_persisted_before_the_check() {
     s.verify_passcode("0000", t(0)).unwrap();
     let after = std::fs::read(dir.path().join("passcode.mme")).unwrap();
     assert_ne!(before, after);
+    drop(s); // the app restarts (one instance per directory)
     let s2 = SecureStore::open(dir.path(), fixed_kek(1), soft_options()).unwrap();
     assert!(matches!(
         s2.verify_passcode("2468", t(1)),
@@ -185,6 +186,7 @@ fn wipe_after_deletes_everything_even_when_the_kek_refuses_destruction() {
             .is_none()
     );
     // Reopening finds an empty store: the item is gone, no passcode to guess.
+    drop(s);
     let s2 = SecureStore::open(dir.path(), kek.clone(), soft_options()).unwrap();
     assert!(matches!(
         s2.get("account"),

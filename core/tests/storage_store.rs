@@ -386,7 +386,9 @@ fn wipe_shreds_and_blocks_further_use() {
     let d2 = tempfile::tempdir().unwrap();
     let s2 = open(d2.path(), fixed_kek(1)).unwrap();
     assert!(!s2.wipe().unwrap().kek_destroyed);
-    // The directory can hold a new store afterwards.
+    // The directory can hold a new store afterwards (once the wiped instance,
+    // which holds the directory's lock, is gone).
+    drop(s2);
     let s3 = open(d2.path(), fixed_kek(1)).unwrap();
     assert!(s3.list().unwrap().is_empty());
 }

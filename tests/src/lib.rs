@@ -10,6 +10,66 @@
 //! - [`openssl`]: runs the `openssl` CLI as a real process (known answers come
 //!   from it, never from the code under test).
 
+pub mod freed_scan;
+
+/// Spawns `cmd` with piped stdout and stderr. Its stdout lines arrive on the
+/// channel as the child prints them (to wait for a ready line), and the thread
+/// returns all of them once the child's stdout closes (after a kill).
+pub fn spawn_with_lines(
+    cmd: &mut Command,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<Vec<String>>,
+) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the helper binary");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            lines.push(line);
+        }
+        lines
+    });
+    (child, rx, reader)
+}
+
+/// SIGKILLs a child from [`spawn_with_lines`] and returns every line it printed.
+/// Panics if the child had already stopped by itself or wrote to stderr (a
+/// panic in a helper that loops until killed, e.g. a failed put).
+pub fn sigkill_and_collect(
+    mut child: std::process::Child,
+    reader: std::thread::JoinHandle<Vec<String>>,
+    what: &str,
+) -> Vec<String> {
+    child.kill().expect("SIGKILL"); // SIGKILL on Unix
+    let status = child.wait().expect("wait");
+    let lines = reader.join().expect("stdout reader");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped stderr"), &mut err)
+        .expect("stderr");
+    assert!(
+        !status.success() && err.is_empty(),
+        "{what}: child failed: {err}"
+    );
+    lines
+}
+
+/// The passcode policy of the SIGKILL test (`store_crasher`, `storage_crash.rs`):
+/// cheap, and no back-off, so every check after a kill runs.
+pub fn crash_passcode_policy() -> mamori::storage::PasscodePolicy {
+    mamori::storage::PasscodePolicy {
+        free_attempts: u32::MAX,
+        ..mamori::storage::PasscodePolicy::fast_for_tests_only()
+    }
+}
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -176,6 +236,21 @@ pub fn intermediate_ca(cn: &str, kind: KeyKind, issuer: &Cert) -> Cert {
         der: cert.der().clone(),
         pem: cert.pem(),
         key: Some(key),
+        params,
+    }
+}
+
+/// A self-signed CA certificate named `cn` carrying `of`'s key: same SPKI pin,
+/// another subject. Nothing chains through it; it is what an attacker serves
+/// to make a report name a certificate that was not on the verified path.
+pub fn same_key_other_subject(cn: &str, of: &Cert) -> Cert {
+    let key = of.key.as_ref().expect("CA key");
+    let params = ca_params(cn);
+    let cert = params.self_signed(key).expect("same-key certificate");
+    Cert {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key: Some(KeyPair::from_pem(&key.serialize_pem()).expect("key copy")),
         params,
     }
 }
@@ -430,6 +505,7 @@ pub fn policy(profile: Profile, anchors: &[&Cert], domains: Vec<DomainDocument>)
             ..TrustDocument::default()
         }),
         domains,
+        updates: None,
         ..PolicyDocument::default()
     }
     .validate("<test>", None)

@@ -472,11 +472,7 @@ fn report_only_allows_delivers_a_trustkit_report_and_deduplicates() {
             .map(|p| format!("pin-sha256=\"{}\"", p.trim_start_matches("sha256/")))
             .collect::<Vec<_>>()
     );
-    let validated: Vec<CertificateDer<'static>> = r
-        .validated_certificate_chain
-        .iter()
-        .map(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM certificate"))
-        .collect();
+    let validated = validated_ders(r);
     // The verified path as TrustKit reports it: leaf, intermediate, and the
     // (custom) anchor, which the server did not present.
     let mut expected = pki.chain();
@@ -486,6 +482,87 @@ fn report_only_allows_delivers_a_trustkit_report_and_deduplicates() {
     // Another host of the same rule is a different report.
     assert_allowed(&config, "www.example.com", &server);
     assert_eq!(listener.reports().len(), 2);
+}
+
+/// The PEMs of a report's validated chain, as DER.
+fn validated_ders(r: &mamori::pinning::PinFailureReport) -> Vec<CertificateDer<'static>> {
+    r.validated_certificate_chain
+        .iter()
+        .map(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM certificate"))
+        .collect()
+}
+
+/// Issue 9 item 6: a served certificate carrying the intermediate's key
+/// under another subject, served before the real intermediate, is not on the
+/// verified path and must not appear in the report's validated chain (which
+/// was rebuilt by matching pins against the served list).
+#[test]
+fn report_validated_chain_is_the_path_webpki_used_not_a_same_key_decoy() {
+    let pki = Pki::new("Decoy", &["api.example.com"]);
+    let decoy = same_key_other_subject("Forged Subject CA", &pki.intermediate);
+    assert_eq!(decoy.pin(), pki.intermediate.pin(), "same key, same pin");
+    let served = vec![
+        pki.leaf.der.clone(),
+        decoy.der.clone(),
+        pki.intermediate.der.clone(),
+    ];
+    let server = TlsServer::start(served.clone(), pki.leaf.private_key());
+    let (verifier, config, listener) = pinned_client_with_listener(
+        policy(
+            Profile::Default,
+            &[&pki.root],
+            vec![DomainDocument {
+                report_only: true,
+                ..domain("api.example.com", &[spare_pin(), spare_pin()])
+            }],
+        ),
+        server.addr.port(),
+    );
+    assert_allowed(&config, "api.example.com", &server);
+    let reports = listener.reports();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(
+        validated_ders(r),
+        vec![
+            pki.leaf.der.clone(),
+            pki.intermediate.der.clone(),
+            pki.root.der.clone()
+        ],
+        "the validated chain is leaf, the real intermediate, the anchor"
+    );
+    assert_eq!(r.served_certificate_chain.len(), 3);
+    let d = verifier.verify("api.example.com", 443, &served, now());
+    assert!(d.chain_verified);
+    let subjects: Vec<&str> = d.chain.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "CN=api.example.com",
+            "CN=Decoy Issuing CA",
+            "CN=Decoy Root CA"
+        ]
+    );
+}
+
+/// Two configured anchors with one key and different subjects: the report
+/// carries the anchor certificate webpki ended the path at, not the first
+/// anchor with a matching pin.
+#[test]
+fn report_anchor_is_the_anchor_webpki_used_not_a_same_key_alias() {
+    let pki = Pki::new("Alias", &["api.example.com"]);
+    let alias = same_key_other_subject("Alias Other Root", &pki.root);
+    let verifier = PinVerifier::new(policy(
+        Profile::Default,
+        &[&alias, &pki.root],
+        vec![domain("api.example.com", &[spare_pin(), spare_pin()])],
+    ));
+    let d = verifier.verify("api.example.com", 443, &pki.chain(), now());
+    assert_eq!(d.outcome, PinOutcome::Block);
+    let r = d.report.expect("a pin mismatch produces a report");
+    let mut expected = pki.chain();
+    expected.push(pki.root.der.clone());
+    assert_eq!(validated_ders(&r), expected);
 }
 
 /// TrustKit's report fields, by name, and nothing identifying the device.

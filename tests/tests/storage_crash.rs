@@ -1,19 +1,32 @@
-//! Crash safety of the secure store: a child process writes and rotates in a loop
-//! and is killed with SIGKILL at random points, hundreds of times. After every
-//! kill the store must open, and every item must read back as its last confirmed
-//! value or the value being written when the child died.
+//! Crash safety of the secure store: a child process writes, rotates, wipes and
+//! changes the passcode in a loop and is killed with SIGKILL at random points.
+//! After every kill the store must open, every item must read back as its last
+//! confirmed value or the value being written when the child died (or be gone,
+//! all together, after a wipe), and the passcode must be the old or the new one.
+//!
+//! Kills: `MAMORI_CRASH_KILLS` (default 200, the CI size; the long mode is
+//! `MAMORI_CRASH_KILLS=1000`, README "Crash safety"). The figures are printed.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mamori::storage::{Kek, SecureStore, SoftwareKek, StorageError, StoreOptions, StorePolicy};
+use mamori::storage::{
+    Kek, PasscodeCheck, SecureStore, SoftwareKek, StorageError, StoreOptions, StorePolicy,
+};
 use zeroize::Zeroizing;
 
 const ITEMS: u64 = 8;
-const ITERATIONS: u64 = 300;
+/// Kills in CI; `MAMORI_CRASH_KILLS` overrides (1000 for the long mode).
+const DEFAULT_KILLS: u64 = 200;
+
+fn kills() -> u64 {
+    std::env::var("MAMORI_CRASH_KILLS")
+        .ok()
+        .map(|v| v.parse().expect("MAMORI_CRASH_KILLS is a number"))
+        .unwrap_or(DEFAULT_KILLS)
+}
 
 fn kek(byte: u8) -> Arc<dyn Kek> {
     Arc::new(SoftwareKek::from_bytes(&Zeroizing::new([byte; 32])))
@@ -26,7 +39,8 @@ struct ItemState {
 }
 
 #[test]
-fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
+fn sigkill_during_writes_rotations_wipes_and_passcode_updates_leaves_old_or_new() {
+    let iterations = kills();
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
     let mut items: HashMap<u64, ItemState> = HashMap::new();
@@ -40,25 +54,16 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
     let started = Instant::now();
     let (mut writes_confirmed, mut killed_mid_write, mut killed_mid_rotation, mut rotations) =
         (0, 0, 0, 0);
-    for iteration in 0..ITERATIONS {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_store_crasher"))
-            .arg(&store_dir)
-            .arg(next().to_string())
-            .arg((iteration * 1_000_000).to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let reader = std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line.clone());
-                lines.push(line);
-            }
-            lines
-        });
+    let (mut wipes, mut killed_mid_wipe, mut passcodes_set, mut killed_mid_passcode) = (0, 0, 0, 0);
+    // The passcode: last confirmed and in-flight generation.
+    let mut passcode = ItemState::default();
+    for iteration in 0..iterations {
+        let (child, rx, reader) = mamori_tests::spawn_with_lines(
+            Command::new(env!("CARGO_BIN_EXE_store_crasher"))
+                .arg(&store_dir)
+                .arg(next().to_string())
+                .arg((iteration * 1_000_000).to_string()),
+        );
         // Most kills land in the write/rotate loop: wait until the child has opened the
         // store, then a random delay. One in five lands anywhere, including inside open
         // (which may itself be finishing or performing a rotation).
@@ -73,17 +78,11 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
         } else {
             std::thread::sleep(Duration::from_micros(next() % 30_000));
         }
-        child.kill().unwrap(); // SIGKILL on Unix
-        let status = child.wait().unwrap();
-        let lines = reader.join().unwrap();
-        // The child never stops by itself: a panic (a failed put or rotate) would end it early.
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-        assert!(
-            !status.success() && err.is_empty(),
-            "iteration {iteration}: child failed: {err}"
-        );
+        // The child never stops by itself: a panic (a failed operation) would end it early.
+        let lines =
+            mamori_tests::sigkill_and_collect(child, reader, &format!("iteration {iteration}"));
         let mut in_rotation = false;
+        let mut in_wipe = false;
         for line in &lines {
             let parts: Vec<&str> = line.split(' ').collect();
             match parts.as_slice() {
@@ -101,10 +100,25 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
                     in_rotation = false;
                     rotations += 1;
                 }
+                ["X", "start"] => in_wipe = true,
+                ["X", "done"] => {
+                    in_wipe = false;
+                    wipes += 1;
+                    items.clear();
+                    passcode = ItemState::default();
+                }
+                ["P", g] => passcode.pending = Some(g.parse().unwrap()),
+                ["Q", g] => {
+                    passcode.committed = Some(g.parse().unwrap());
+                    passcode.pending = None;
+                    passcodes_set += 1;
+                }
                 _ => {}
             }
         }
         killed_mid_rotation += in_rotation as u32;
+        killed_mid_wipe += in_wipe as u32;
+        killed_mid_passcode += passcode.pending.is_some() as u32;
         killed_mid_write += items.values().any(|s| s.pending.is_some()) as u32;
 
         // Reopen as a restarted app would (with both keys; this may itself finish
@@ -123,6 +137,15 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
             Ok(s) => s,
             Err(e) => panic!("iteration {iteration}: store does not open after SIGKILL: {e}"),
         };
+        // A wipe in flight when the child died happened entirely or not at all.
+        if in_wipe {
+            let gone = store.list().unwrap().is_empty() && !store.has_passcode().unwrap();
+            if gone {
+                items.clear();
+                passcode = ItemState::default();
+            }
+        }
+        check_passcode(&store, &mut passcode, iteration);
         for i in 0..ITEMS {
             let st = items.get(&i).cloned().unwrap_or_default();
             match store.get(&format!("item{i}")) {
@@ -172,17 +195,64 @@ fn sigkill_during_writes_and_rotations_leaves_old_or_new_values() {
         }
     }
     eprintln!(
-        "{ITERATIONS} kills in {:?}: {writes_confirmed} confirmed writes, {rotations} completed rotations, \
-         {killed_mid_write} kills with a write in flight, {killed_mid_rotation} kills mid-rotation",
+        "{iterations} kills in {:?}: {writes_confirmed} confirmed writes, {rotations} rotations, \
+         {wipes} wipes, {passcodes_set} passcode updates completed; kills with a write in flight: \
+         {killed_mid_write}, mid-rotation: {killed_mid_rotation}, mid-wipe: {killed_mid_wipe}, \
+         mid-passcode update: {killed_mid_passcode}",
         started.elapsed()
     );
     assert!(
-        writes_confirmed > ITERATIONS,
+        writes_confirmed > iterations,
         "the child barely wrote: {writes_confirmed}"
     );
     assert!(
-        killed_mid_write > 10,
+        u64::from(killed_mid_write) > iterations / 20,
         "too few kills landed during a write: {killed_mid_write}"
     );
     assert!(killed_mid_rotation > 0, "no kill landed during a rotation");
+    assert!(
+        killed_mid_passcode > 0,
+        "no kill landed during a passcode update"
+    );
+    if iterations >= 1000 {
+        assert!(killed_mid_wipe > 0, "no kill landed during a wipe");
+    }
+}
+
+/// The passcode after a kill is the last confirmed one or the one being set
+/// (none if neither exists), never another or a lost one.
+fn check_passcode(store: &SecureStore, passcode: &mut ItemState, iteration: u64) {
+    let candidates: Vec<u64> = passcode
+        .committed
+        .into_iter()
+        .chain(passcode.pending)
+        .collect();
+    if candidates.is_empty() {
+        assert!(
+            !store.has_passcode().unwrap(),
+            "iteration {iteration}: a passcode appeared"
+        );
+        return;
+    }
+    for g in &candidates {
+        match store.verify_passcode(&format!("passcode {g}"), std::time::SystemTime::now()) {
+            Ok(PasscodeCheck::Verified) => {
+                *passcode = ItemState {
+                    committed: Some(*g),
+                    pending: None,
+                };
+                return;
+            }
+            Ok(PasscodeCheck::Rejected { .. }) => {}
+            // A first set that a crash interrupted: no passcode, which is the old state.
+            Err(StorageError::NoPasscode) if passcode.committed.is_none() => break,
+            Err(e) => panic!("iteration {iteration}: passcode check failed: {e}"),
+        }
+    }
+    // Only a first set that a crash interrupted may leave no passcode at all.
+    assert!(
+        passcode.committed.is_none() && !store.has_passcode().unwrap(),
+        "iteration {iteration}: passcode is neither {candidates:?}"
+    );
+    *passcode = ItemState::default();
 }

@@ -222,6 +222,8 @@ pub fn plan(root: &Path, target: &Path, generated: &Path, opts: &IosOpts) -> Vec
             "-p".into(),
             "mamori-ffi".into(),
             "--lib".into(),
+            "--features".into(),
+            "wipe-freed-memory".into(),
         ];
         args.extend(["--target".into(), t.to_owned()]);
         if !opts.debug {

@@ -24,8 +24,13 @@
 //!   ABI, 16 KB pages, jniLibs under the target dir, Kotlin bindings, Gradle library module,
 //!   published to `target/android/maven`); fails first naming every missing prerequisite.
 //!   See `android.rs`.
+//! - `cargo xtask fuzz-smoke [--seconds N]`: builds the cargo-fuzz crate (`fuzz/`, its own
+//!   workspace and target dir; libFuzzer + ASan, `RUSTC_BOOTSTRAP=1` on the stable toolchain)
+//!   once, then runs every target `cargo fuzz list` names for N seconds (default 4) from its
+//!   seed corpus plus seeds from `../shared/testdata`. A crash fails the step and leaves the
+//!   input in `fuzz/artifacts/<target>/`. Needs cargo-fuzz (`scripts/install-deps.sh`).
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
-//!   kotlin-test, swift-check.
+//!   fuzz-smoke, kotlin-test, swift-check.
 
 mod android;
 mod ios;
@@ -63,9 +68,22 @@ enum Task {
     /// The Android library: cargo-ndk per ABI (16 KB pages), bindings, Gradle AAR published to
     /// target/android/maven. Needs cargo-ndk, the NDK, Gradle and the Android SDK.
     Android(AndroidOpts),
-    /// Everything CI runs: fmt, clippy, cargo test, kotlin-test, swift-check (fail-fast).
+    /// Build the fuzz targets once and run each for a few seconds (a crash fails).
+    FuzzSmoke(FuzzOpts),
+    /// Everything CI runs: fmt, clippy, cargo test, fuzz-smoke, kotlin-test, swift-check
+    /// (fail-fast).
     Test,
 }
+
+#[derive(clap::Args, Clone, Copy)]
+struct FuzzOpts {
+    /// Seconds each target runs.
+    #[arg(long, default_value_t = FUZZ_SMOKE_SECONDS)]
+    seconds: u64,
+}
+
+/// Seconds per target in the CI smoke run (documented in fuzz/README.md).
+const FUZZ_SMOKE_SECONDS: u64 = 4;
 
 #[derive(clap::Args, Clone, Debug, PartialEq, Eq)]
 struct AndroidOpts {
@@ -99,6 +117,7 @@ fn main() -> ExitCode {
         Task::Ios(opts) => ios_task(&opts),
         Task::KotlinBench => kotlin_bench(),
         Task::Android(opts) => android_task(&opts),
+        Task::FuzzSmoke(opts) => fuzz_smoke(opts),
         Task::Test => test_all(),
     };
     match result {
@@ -180,7 +199,13 @@ struct Generated {
 fn bindings(opts: BuildOpts) -> Result<Generated> {
     let profile = if opts.release { "release" } else { "debug" };
     let mut build = cargo();
-    build.args(["build", "-p", "mamori-ffi"]);
+    build.args([
+        "build",
+        "-p",
+        "mamori-ffi",
+        "--features",
+        "wipe-freed-memory",
+    ]);
     if opts.release {
         build.arg("--release");
     }
@@ -397,7 +422,8 @@ fn android_task(opts: &AndroidOpts) -> Result {
     // 16 KB pages: the linker flag is set per Android target in .cargo/config.toml.
     ndk.arg("-o")
         .arg(&jni_libs)
-        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"]);
+        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"])
+        .args(["--features", "wipe-freed-memory"]);
     run(
         "building libmamori_ffi.so for Android (cargo ndk)",
         &mut ndk,
@@ -672,6 +698,122 @@ fn ios_task(opts: &ios::IosOpts) -> Result {
     Ok(())
 }
 
+/// `cargo fuzz` in `fuzz/` (its own workspace, so its own `fuzz/target`: the sanitizer
+/// flags would otherwise rebuild the main target dir), with nightly flags allowed on stable.
+fn cargo_fuzz() -> Command {
+    let mut command = cargo();
+    command
+        .current_dir(repo_root().join("fuzz"))
+        .arg("fuzz")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove("CARGO_TARGET_DIR");
+    command
+}
+
+/// The targets of fuzz/Cargo.toml, as `cargo fuzz list` reads them.
+fn fuzz_targets() -> std::result::Result<Vec<String>, Failure> {
+    let out = cargo_fuzz()
+        .arg("list")
+        .output()
+        .map_err(|e| Failure(format!("cannot run `cargo fuzz list`: {e}")))?;
+    if !out.status.success() {
+        return Err(Failure(format!(
+            "`cargo fuzz list` failed (is cargo-fuzz installed? run scripts/install-deps.sh): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let targets: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if targets.is_empty() {
+        return Err(Failure("`cargo fuzz list` names no target".into()));
+    }
+    Ok(targets)
+}
+
+/// Seeds that come from `../shared/testdata` (never copied into the repository): written
+/// under `fuzz/corpus/<target>/shared-*`, which `.gitignore` keeps out of git.
+fn shared_fuzz_seeds() -> Result {
+    use base64::Engine as _;
+    let shared = repo_root().join("../shared/testdata");
+    let corpus = repo_root().join("fuzz/corpus");
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Failure(format!("fuzz seeds from {}: {what}: {e}", shared.display()))
+    };
+    let android = corpus.join("attestation_android");
+    std::fs::create_dir_all(&android).map_err(|e| fail("create corpus dir", &e))?;
+    let chains = shared.join("keyattestation/testdata");
+    let mut n = 0;
+    for entry in walkdir::WalkDir::new(&chains) {
+        let entry = entry.map_err(|e| fail("read keyattestation/testdata", &e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "pem" || e == "json") {
+            let rel = path.strip_prefix(&chains).unwrap_or(path);
+            let name = format!("shared-{}", rel.to_string_lossy().replace('/', "_"));
+            std::fs::copy(path, android.join(name)).map_err(|e| fail("copy seed", &e))?;
+            n += 1;
+        }
+    }
+    let status = shared.join("keyattestation/revocation/status.json");
+    std::fs::copy(&status, android.join("shared-revocation-status.json"))
+        .map_err(|e| fail("copy revocation list", &e))?;
+    let apple = corpus.join("attestation_apple");
+    std::fs::create_dir_all(&apple).map_err(|e| fail("create corpus dir", &e))?;
+    let vectors_path = shared.join("appattest/vectors.json");
+    let text = std::fs::read_to_string(&vectors_path).map_err(|e| fail("read vectors.json", &e))?;
+    let vectors: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| fail("parse vectors.json", &e))?;
+    // First byte: 0 = attestation object, 1 = assertion (see the target).
+    for (list, field, mode) in [
+        ("attestations", "attestation_object_b64", 0u8),
+        ("assertions", "assertion_b64", 1),
+    ] {
+        for v in vectors[list].as_array().into_iter().flatten() {
+            let (Some(id), Some(b64)) = (v["id"].as_str(), v[field].as_str()) else {
+                continue;
+            };
+            let mut bytes = vec![mode];
+            bytes.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| fail(field, &e))?,
+            );
+            std::fs::write(apple.join(format!("shared-{list}-{id}")), bytes)
+                .map_err(|e| fail("write seed", &e))?;
+            n += 1;
+        }
+    }
+    eprintln!("xtask: {n} fuzz seeds from {}", shared.display());
+    Ok(())
+}
+
+fn fuzz_smoke(opts: FuzzOpts) -> Result {
+    let targets = fuzz_targets()?;
+    shared_fuzz_seeds()?;
+    let t = Instant::now();
+    run("build the fuzz targets", cargo_fuzz().arg("build"))?;
+    eprintln!("xtask: fuzz build {:.1} s", t.elapsed().as_secs_f64());
+    for target in &targets {
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(repo_root().join("fuzz").join(&corpus))
+            .map_err(|e| Failure(format!("create fuzz/{corpus}: {e}")))?;
+        run(
+            &format!("fuzz target {target} (crash input in fuzz/artifacts/{target}/)"),
+            cargo_fuzz().args([
+                "run",
+                target,
+                &corpus,
+                "--",
+                &format!("-max_total_time={}", opts.seconds),
+                // One input slower than this is a hang: fail on it too.
+                "-timeout=10",
+            ]),
+        )?;
+    }
+    Ok(())
+}
+
 fn test_all() -> Result {
     let started = Instant::now();
     let mut timings = Vec::new();
@@ -703,6 +845,11 @@ fn test_all() -> Result {
     })?;
     step("cargo test --workspace", &mut || {
         run("Rust tests", cargo().args(["test", "--workspace"]))
+    })?;
+    step("fuzz-smoke", &mut || {
+        fuzz_smoke(FuzzOpts {
+            seconds: FUZZ_SMOKE_SECONDS,
+        })
     })?;
     step("kotlin-test", &mut || {
         kotlin_test(BuildOpts { release: false })

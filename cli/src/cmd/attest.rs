@@ -13,9 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::attestation::{
-    AndroidAttestation, AndroidError, AndroidOptions, AppleError, AppleOptions, AssertionOptions,
-    Environment, GoogleRoots, RevocationList, apple_app_attestation_root, verify_android_pem,
-    verify_app_attest, verify_assertion,
+    AndroidAttestation, AndroidError, AndroidOptions, AppAttestation, AppleError, AppleOptions,
+    AssertionOptions, Environment, GoogleRoots, RevocationList, apple_app_attestation_root,
+    verify_android_pem, verify_app_attest, verify_assertion,
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, SubjectPublicKeyInfoDer, UnixTime};
@@ -36,10 +36,17 @@ enum AttestCommand {
     /// Attest object (raw CBOR or base64).
     ///
     /// Exit status: 0 verified, 1 verification failed, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori attest verify --platform android --challenge-b64 SERVER_NONCE_B64 --format json chain.pem",
+        "mamori attest verify --platform apple --app-id TEAMID.com.example.pay --key-id KEY_ID_B64 --client-data challenge.bin attestation.cbor",
+    ]))]
     Verify(VerifyArgs),
     /// Verify an App Attest assertion with the key stored at attestation.
     ///
     /// Exit status: 0 verified, 1 verification failed, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori attest assert --platform apple --public-key key.pem --app-id TEAMID.com.example.pay --client-data request.json --previous-counter 0 assertion.cbor",
+    ]))]
     Assert(AssertArgs),
 }
 
@@ -62,6 +69,20 @@ struct VerifyArgs {
     platform: PlatformArg,
     /// Android: the chain as PEM, leaf first. Apple: the attestation object.
     input: PathBuf,
+    #[command(flatten)]
+    checks: Checks,
+    /// Verification time, YYYY-MM-DD (00:00 UTC) or RFC 3339 (default: now).
+    #[arg(long, value_parser = crate::args::at)]
+    at: Option<time::OffsetDateTime>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// What an attestation is checked against: shared by `attest verify` and
+/// `device check --attestation`.
+#[derive(Args, Debug)]
+pub(crate) struct Checks {
     /// Android: expected challenge, base64.
     #[arg(long, conflicts_with = "challenge")]
     challenge_b64: Option<String>,
@@ -93,12 +114,6 @@ struct VerifyArgs {
     /// Apple: require this environment (default: accept either, report it).
     #[arg(long, value_enum)]
     environment: Option<EnvironmentArg>,
-    /// Verification time, RFC 3339 (default: now).
-    #[arg(long, value_parser = parse_at)]
-    at: Option<UnixTime>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
 }
 
 #[derive(Args, Debug)]
@@ -136,23 +151,22 @@ pub fn run(args: AttestArgs) -> u8 {
     };
     match result {
         Ok(code) => code,
-        Err(msg) => {
-            eprintln!("mamori: {msg}");
-            2
-        }
+        Err(msg) => crate::output::bad_input(msg),
     }
 }
 
-fn parse_at(s: &str) -> Result<UnixTime, String> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))?;
-    u64::try_from(t.unix_timestamp())
-        .map(|s| UnixTime::since_unix_epoch(Duration::from_secs(s)))
-        .map_err(|_| format!("{s:?} is before 1970"))
+/// The verification time: `--at`, or now.
+pub(crate) fn time_of(at: Option<time::OffsetDateTime>) -> Result<UnixTime, String> {
+    match at {
+        Some(t) => u64::try_from(t.unix_timestamp())
+            .map(|s| UnixTime::since_unix_epoch(Duration::from_secs(s)))
+            .map_err(|_| format!("--at {t}: before 1970")),
+        None => Ok(UnixTime::now()),
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::output::read(path)
 }
 
 fn b64(flag: &str, s: &str) -> Result<Vec<u8>, String> {
@@ -206,10 +220,38 @@ fn finish(format: Format, verified: bool, report: Value, text: &[(&str, String)]
             }
         }
     }
-    if verified { 0 } else { 1 }
+    if verified {
+        crate::exit::OK
+    } else {
+        crate::exit::FAIL
+    }
 }
 
-fn android(a: &VerifyArgs) -> Result<u8, String> {
+fn android(v: &VerifyArgs) -> Result<u8, String> {
+    let time = time_of(v.at)?;
+    let result = verify_android_file(&v.checks, &v.input, time)?;
+    let report = android_report(&result, time);
+    let text = match &result {
+        Ok(v) => vec![
+            ("security level", v.security_level.as_str().to_owned()),
+            ("verified boot", v.verified_boot_state.as_str().to_owned()),
+            ("device locked", v.device_locked.to_string()),
+            ("os patch level", report["os_patch_level"].to_string()),
+            ("challenge (base64)", report["challenge_b64"].to_string()),
+            ("challenge checked", v.challenge_checked.to_string()),
+        ],
+        Err(_) => Vec::new(),
+    };
+    Ok(finish(v.format, result.is_ok(), report, &text))
+}
+
+/// Verifies an Android chain file with `a`'s checks at `time`; `Err` is bad
+/// input, `Ok(Err)` a verification failure.
+pub(crate) fn verify_android_file(
+    a: &Checks,
+    input: &Path,
+    time: UnixTime,
+) -> Result<Result<AndroidAttestation, AndroidError>, String> {
     reject_flags(
         &[
             ("app-id", a.app_id.is_some()),
@@ -220,7 +262,7 @@ fn android(a: &VerifyArgs) -> Result<u8, String> {
         ],
         "android",
     )?;
-    let pem = read(&a.input)?;
+    let pem = read(input)?;
     let roots = match &a.roots {
         Some(p) => GoogleRoots::from_bytes(&read(p)?).map_err(|e| e.to_string())?,
         None => GoogleRoots::bundled(),
@@ -234,28 +276,15 @@ fn android(a: &VerifyArgs) -> Result<u8, String> {
         (None, Some(t)) => Some(t.as_bytes().to_vec()),
         (None, None) => None,
     };
-    let time = a.at.unwrap_or_else(UnixTime::now);
     let mut opts = AndroidOptions::new(&roots, time);
     opts.challenge = challenge.as_deref();
     opts.allow_software_root = a.allow_software_root;
     opts.revocation = revocation.as_ref();
     let result = verify_android_pem(&pem, &opts);
     if let Err(AndroidError::Input(msg)) = &result {
-        return Err(format!("{}: {msg}", a.input.display()));
+        return Err(format!("{}: {msg}", input.display()));
     }
-    let report = android_report(&result, time);
-    let text = match &result {
-        Ok(v) => vec![
-            ("security level", v.security_level.as_str().to_owned()),
-            ("verified boot", v.verified_boot_state.as_str().to_owned()),
-            ("device locked", v.device_locked.to_string()),
-            ("os patch level", report["os_patch_level"].to_string()),
-            ("challenge (base64)", report["challenge_b64"].to_string()),
-            ("challenge checked", v.challenge_checked.to_string()),
-        ],
-        Err(_) => Vec::new(),
-    };
-    Ok(finish(a.format, result.is_ok(), report, &text))
+    Ok(result)
 }
 
 fn android_report(result: &Result<AndroidAttestation, AndroidError>, time: UnixTime) -> Value {
@@ -336,7 +365,43 @@ fn apple_failure(e: &AppleError) -> Value {
     json!({"verified": false, "failed_step": e.step(), "error": e.to_string()})
 }
 
-fn apple(a: &VerifyArgs) -> Result<u8, String> {
+fn apple(v: &VerifyArgs) -> Result<u8, String> {
+    let time = time_of(v.at)?;
+    let result = verify_apple_file(&v.checks, &v.input, time)?;
+    let (report, text) = match &result {
+        Ok(v) => {
+            let pem = spki_pem(&v.public_key_spki);
+            (
+                json!({
+                    "verified": true, "failed_step": null, "at": rfc3339(time),
+                    "environment": v.environment.as_str(), "app_id": v.app_id,
+                    "key_id_b64": B64.encode(v.key_id), "counter": v.counter,
+                    "public_key_pem": pem, "receipt_b64": B64.encode(&v.receipt),
+                }),
+                vec![
+                    ("environment", v.environment.as_str().to_owned()),
+                    ("app id", v.app_id.clone()),
+                    ("key id (base64)", B64.encode(v.key_id)),
+                    ("counter", v.counter.to_string()),
+                ],
+            )
+        }
+        Err(e) => {
+            let mut r = apple_failure(e);
+            r["at"] = rfc3339(time).into();
+            (r, Vec::new())
+        }
+    };
+    Ok(finish(v.format, result.is_ok(), report, &text))
+}
+
+/// Verifies an App Attest object file with `a`'s checks at `time`; `Err` is
+/// bad input, `Ok(Err)` a verification failure.
+pub(crate) fn verify_apple_file(
+    a: &Checks,
+    input: &Path,
+    time: UnixTime,
+) -> Result<Result<AppAttestation, AppleError>, String> {
     reject_flags(
         &[
             ("challenge-b64", a.challenge_b64.is_some()),
@@ -367,39 +432,13 @@ fn apple(a: &VerifyArgs) -> Result<u8, String> {
         Some(p) => certificates(&read(p)?)?,
         None => vec![apple_app_attestation_root()],
     };
-    let object = cbor_or_base64(read(&a.input)?)?;
-    let time = a.at.unwrap_or_else(UnixTime::now);
+    let object = cbor_or_base64(read(input)?)?;
     let mut opts = AppleOptions::new(&roots, time, app_id, &key_id, &client_data_hash);
     opts.environment = a.environment.map(|e| match e {
         EnvironmentArg::Production => Environment::Production,
         EnvironmentArg::Development => Environment::Development,
     });
-    let result = verify_app_attest(&object, &opts);
-    let (report, text) = match &result {
-        Ok(v) => {
-            let pem = spki_pem(&v.public_key_spki);
-            (
-                json!({
-                    "verified": true, "failed_step": null, "at": rfc3339(time),
-                    "environment": v.environment.as_str(), "app_id": v.app_id,
-                    "key_id_b64": B64.encode(v.key_id), "counter": v.counter,
-                    "public_key_pem": pem, "receipt_b64": B64.encode(&v.receipt),
-                }),
-                vec![
-                    ("environment", v.environment.as_str().to_owned()),
-                    ("app id", v.app_id.clone()),
-                    ("key id (base64)", B64.encode(v.key_id)),
-                    ("counter", v.counter.to_string()),
-                ],
-            )
-        }
-        Err(e) => {
-            let mut r = apple_failure(e);
-            r["at"] = rfc3339(time).into();
-            (r, Vec::new())
-        }
-    };
-    Ok(finish(a.format, result.is_ok(), report, &text))
+    Ok(verify_app_attest(&object, &opts))
 }
 
 fn assert(a: &AssertArgs) -> Result<u8, String> {

@@ -1,13 +1,11 @@
 //! `mamori audit`: audit pinning configurations (Android NSC, TrustKit, ATS,
 //! OkHttp, Mamori), optionally against real certificate chains, and gate CI.
 //!
-//! Exit status:
-//! - 0: no finding at or above `--fail-on` (default `high`; `never` disables);
-//! - 1: at least one finding at or above `--fail-on`;
-//! - 2: bad usage or bad input (a configuration the platform would refuse,
-//!   an unreadable chain file, a bad date);
-//! - 3: a `--live` chain could not be fetched (name resolution, connection
-//!   refused, timeout, TLS failure).
+//! Exit status ([`crate::exit`]): 0 no finding at or above `--fail-on`
+//! (default `high`; `never` disables); 1 at least one; 2 bad usage or bad
+//! input (a configuration the platform would refuse, an unreadable chain
+//! file, a bad date); 4 a `--live` chain could not be fetched (name
+//! resolution, connection refused, timeout, TLS failure).
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -20,7 +18,7 @@ use mamori::audit::{self, NscOptions};
 use mamori::audit::{AuditOptions, Lang, Severity};
 
 use super::convert::From;
-use crate::output::write_out;
+use crate::output::{bad_file, bad_input, write_with};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -53,10 +51,12 @@ impl LangArg {
 
 /// Arguments of `mamori audit`.
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Exit status: 0 no finding at or above --fail-on; 1 findings at or above --fail-on; \
-2 bad usage or input (a configuration the platform would refuse); 3 a --live chain could not be fetched."
-)]
+#[command(after_help = crate::exit::help(&[
+    "mamori audit examples/audit/network_security_config.xml examples/audit/Info.plist",
+    "mamori audit --format sarif -o mamori.sarif --fail-on medium res/xml/network_security_config.xml",
+    "mamori audit --at 2026-01-01 --chain api.example.com=examples/pinning/chain.pem examples/pinning/policy.toml",
+    "mamori audit --live api.example.com Info.plist",
+]))]
 pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -96,6 +96,8 @@ pub struct AuditArgs {
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Configuration files (an Android and an iOS configuration may be audited together).
+    /// Kotlin, Java, Swift, Objective-C and build.gradle(.kts) files given together are
+    /// read as one program: constants and buildConfigFields resolve across them.
     #[arg(required = true, value_name = "CONFIG")]
     pub configs: Vec<PathBuf>,
 }
@@ -107,45 +109,46 @@ pub fn run(args: AuditArgs) -> u8 {
     } else {
         match args.fail_on.parse::<Severity>() {
             Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("mamori audit: --fail-on: {e} (or never)");
-                return 2;
-            }
+            Err(e) => return bad_input(format_args!("--fail-on: {e} (or never)")),
         }
     };
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let mut configs = Vec::new();
-    for path in &args.configs {
-        match audit::load(
-            path,
-            args.from.map(From::format),
-            NscOptions {
-                debuggable: args.debuggable,
-            },
-        ) {
-            Ok(c) => configs.push(c),
-            Err(e) => {
-                eprintln!("mamori audit: {e}");
-                return 2;
-            }
+    // Source files given together are read as one program (constants and
+    // buildConfigFields resolve across them).
+    let configs = match audit::load_all(
+        &args.configs,
+        args.from.map(From::format),
+        NscOptions {
+            debuggable: args.debuggable,
+        },
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            // The hint is for the file the error names (sources are read together).
+            let text = e.to_string();
+            return match args
+                .configs
+                .iter()
+                .find(|p| text.contains(&p.display().to_string()))
+            {
+                Some(path) => bad_file(path, From::expected(args.from), e),
+                None => bad_input(e),
+            };
         }
-    }
+    };
     let mut chains = Vec::new();
     for c in &args.chains {
         match SuppliedChain::from_arg(c) {
             Ok(ch) => chains.push(ch),
-            Err(e) => {
-                eprintln!("mamori audit: --chain: {e}");
-                return 2;
-            }
+            Err(e) => return bad_input(format_args!("--chain: {e}")),
         }
     }
     for l in &args.live {
         match SuppliedChain::live(l, Duration::from_secs(args.live_timeout.max(1))) {
             Ok(ch) => chains.push(ch),
             Err(e) => {
-                eprintln!("mamori audit: --live: {e}");
-                return 3;
+                bad_input(format_args!("--live: {e}"));
+                return crate::exit::NETWORK;
             }
         }
     }
@@ -165,21 +168,22 @@ pub fn run(args: AuditArgs) -> u8 {
         at: at.date().to_string(),
         lang,
     };
-    let text = match args.format {
+    // JSON and SARIF stream, one finding at a time.
+    let written = write_with(args.output.as_deref(), |w| match args.format {
         AuditFormat::Text => {
             let colour = args.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
-            output::text(&result, colour)
+            w.write_all(output::text(&result, colour).as_bytes())
         }
-        AuditFormat::Json => output::json(&result),
-        AuditFormat::Sarif => output::sarif(&result),
-    };
-    if let Err(status) = write_out("audit", args.output.as_deref(), &text) {
+        AuditFormat::Json => output::write_json(&result, w),
+        AuditFormat::Sarif => output::write_sarif(&result, w),
+    });
+    if let Err(status) = written {
         return status;
     }
     match threshold {
-        Some(t) if findings.iter().any(|f| f.severity >= t) => 1,
-        _ => 0,
+        Some(t) if findings.iter().any(|f| f.severity >= t) => crate::exit::FAIL,
+        _ => crate::exit::OK,
     }
 }

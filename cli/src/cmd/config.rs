@@ -6,12 +6,17 @@ use clap::Subcommand;
 use mamori::pinning::{Host, PinPolicy};
 use serde::Serialize;
 
-use crate::output::{Format, bad_input, print_json};
+use crate::hint::Kind;
+use crate::output::{Format, bad_file, bad_input, print_json};
 
 /// `mamori config` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
     /// Which domain rule applies to HOST (longest match).
+    #[command(after_help = crate::exit::help(&[
+        "mamori config resolve examples/pinning/policy.toml api.example.com",
+        "mamori config resolve --format json examples/pinning/policy.toml cdn.api.example.com",
+    ]))]
     Resolve {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
@@ -21,7 +26,9 @@ pub enum ConfigCommand {
         /// The host to resolve.
         host: String,
     },
-    /// Validate a policy: exit 0 when valid, 2 with every error otherwise.
+    /// Validate a policy: exit 0 when valid, 3 when valid but it pins
+    /// nothing, 2 with every error otherwise.
+    #[command(after_help = crate::exit::help(&["mamori config check examples/pinning/policy.toml"]))]
     Check {
         /// The policy file.
         policy: PathBuf,
@@ -46,6 +53,21 @@ pub fn run(cmd: ConfigCommand) -> u8 {
         ConfigCommand::Check { policy } => match PinPolicy::load(&policy) {
             Ok(p) => {
                 let pins: usize = p.domains().iter().map(|d| d.pins().len()).sum();
+                if pins == 0 {
+                    // Valid, and useless: an app shipping it pins no host.
+                    crate::outln!(
+                        "{}: valid but pins nothing ({} domain rule(s), 0 pins)",
+                        policy.display(),
+                        p.domains().len()
+                    );
+                    eprintln!(
+                        "{}: {}: warning: the policy pins no host; add [[domain]] rules with \
+                         two pins each (DEV-4, BP-5)",
+                        crate::output::prefix(),
+                        policy.display()
+                    );
+                    return crate::exit::WARN;
+                }
                 crate::outln!(
                     "{}: valid ({} domain rule(s), {} pin(s), profile {:?})",
                     policy.display(),
@@ -55,7 +77,7 @@ pub fn run(cmd: ConfigCommand) -> u8 {
                 );
                 0
             }
-            Err(e) => bad_input(e),
+            Err(e) => bad_file(&policy, Kind::PinPolicy, e),
         },
         ConfigCommand::Resolve {
             format,
@@ -64,11 +86,11 @@ pub fn run(cmd: ConfigCommand) -> u8 {
         } => {
             let p = match PinPolicy::load(&policy) {
                 Ok(p) => p,
-                Err(e) => return bad_input(e),
+                Err(e) => return bad_file(&policy, Kind::PinPolicy, e),
             };
             let h = match Host::parse(&host) {
                 Ok(h) => h,
-                Err(e) => return bad_input(format!("host: {e}")),
+                Err(e) => return bad_input(format_args!("{host}: {e}")),
             };
             let rule = p.rule_for(&h);
             let out = Resolved {

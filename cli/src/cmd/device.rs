@@ -5,7 +5,7 @@
 //! exported from a phone: the same facts, policy and date give the same
 //! verdict (and the same hashes) as on the device.
 //!
-//! Exit status of `check`: 0 allow, 3 warn, 1 block, 2 bad input.
+//! Exit status of `check` ([`crate::exit`]): 0 allow, 3 warn, 1 block, 2 bad input.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,10 +13,12 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use mamori::device::{
     DEFAULT_POLICY_TOML, DeviceDecision, DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform,
-    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, evaluate, run_probes,
+    DevicePolicy, DeviceVerdict, FactState, ProbeConfig, android_attested_facts,
+    apple_attested_facts, evaluate, failed_attestation, run_probes,
 };
 
-use crate::output::{Format, bad_input};
+use crate::hint::Kind;
+use crate::output::{Format, bad_file, bad_input};
 
 /// Arguments of `mamori device`.
 #[derive(Args, Debug)]
@@ -30,6 +32,11 @@ enum DeviceCommand {
     /// Evaluate a facts snapshot (JSON) against a device policy (TOML or JSON).
     ///
     /// Exit status: 0 allow, 3 warn, 1 block, 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori device check --facts examples/device/pixel-clean.json --policy examples/device/bank-policy.toml --at 2026-01-15",
+        "mamori device check --facts facts.json --policy policy.toml --format json",
+        "mamori device check --facts facts.json --policy policy.toml --attestation chain.pem --challenge-b64 SERVER_NONCE_B64",
+    ]))]
     Check {
         /// Facts snapshot, as written by `mamori device probe --format json`
         /// or exported by the SDK.
@@ -39,15 +46,29 @@ enum DeviceCommand {
         #[arg(long)]
         policy: PathBuf,
         /// Evaluation date, YYYY-MM-DD or RFC 3339 (its UTC date); default: today.
+        /// Also the attestation's verification time.
         #[arg(long, value_parser = crate::args::at)]
         at: Option<time::OffsetDateTime>,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// A hardware attestation of the same device, verified here and merged
+        /// into the facts (attested values win; contradictions block): an
+        /// Android Key Attestation chain (PEM, leaf first) or an App Attest
+        /// object (CBOR or base64). Checked with the flags below, as
+        /// `mamori attest verify` does.
+        #[arg(long)]
+        attestation: Option<PathBuf>,
+        #[command(flatten)]
+        checks: Box<super::attest::Checks>,
     },
     /// Run the Rust probes on this machine and print the facts.
     ///
     /// The JSON output is valid `--facts` input for `check`.
+    #[command(after_help = crate::exit::help(&[
+        "mamori device probe",
+        "mamori device probe --format json --no-ports > facts.json",
+    ]))]
     Probe {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
@@ -69,6 +90,7 @@ enum DeviceCommand {
         budget_ms: u64,
     },
     /// Print the shipped FinTech default policy (TOML).
+    #[command(after_help = crate::exit::help(&["mamori device default-policy > device-policy.toml"]))]
     DefaultPolicy,
 }
 
@@ -91,7 +113,9 @@ pub fn run(args: DeviceArgs) -> u8 {
             policy,
             at,
             format,
-        } => check(facts, policy, at.map(|t| t.date()), format),
+            attestation,
+            checks,
+        } => check(facts, policy, at, format, attestation.map(|a| (a, *checks))),
         DeviceCommand::Probe {
             format,
             platform,
@@ -131,30 +155,86 @@ pub fn run(args: DeviceArgs) -> u8 {
     }
 }
 
-fn check(facts: PathBuf, policy: PathBuf, at: Option<time::Date>, format: Format) -> u8 {
-    let text = match std::fs::read_to_string(&facts) {
+fn check(
+    facts: PathBuf,
+    policy: PathBuf,
+    at_time: Option<time::OffsetDateTime>,
+    format: Format,
+    attestation: Option<(PathBuf, super::attest::Checks)>,
+) -> u8 {
+    let at = at_time.map(|t| t.date());
+    let text = match crate::output::read(&facts).and_then(|b| {
+        String::from_utf8(b).map_err(|_| format!("{}: not UTF-8 text", facts.display()))
+    }) {
         Ok(t) => t,
-        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+        Err(e) => return bad_file(&facts, Kind::Facts, e),
     };
     let f = match DeviceFacts::from_json(&text) {
         Ok(f) => f,
-        Err(e) => return bad_input(format!("{}: {e}", facts.display())),
+        Err(e) => {
+            return bad_file(
+                &facts,
+                Kind::Facts,
+                format_args!("{}: {e}", facts.display()),
+            );
+        }
     };
     let p = match DevicePolicy::load(&policy) {
         Ok(p) => p,
-        Err(e) => return bad_input(e),
+        Err(e) => return bad_file(&policy, Kind::DevicePolicy, e),
+    };
+    let f = match attestation {
+        None => f,
+        Some((file, checks)) => match attested(&file, &checks, at_time) {
+            Ok(a) => f.with_attested(a),
+            Err(e) => return bad_input(e),
+        },
     };
     // The only clock read: evaluation itself takes the date as input.
     let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let v = evaluate(&f, &p, at);
     match format {
         Format::Json => out(&v.to_json()),
-        Format::Text => print_verdict(&v),
+        Format::Text => {
+            print_verdict(&v);
+            let attested = f.attested();
+            if !attested.is_empty() {
+                out(&format!("attested:      {}", attested.join(", ")));
+                out("self-reported: every other fact");
+            }
+        }
     }
     match v.decision {
-        DeviceDecision::Allow => 0,
-        DeviceDecision::Block => 1,
-        DeviceDecision::Warn => 3,
+        DeviceDecision::Allow => crate::exit::OK,
+        DeviceDecision::Block => crate::exit::FAIL,
+        DeviceDecision::Warn => crate::exit::WARN,
+    }
+}
+
+/// The facts an attestation file proves, verified with `checks` at `at`
+/// (default now); one that fails verification gives the
+/// `attestation.failed` indicator. `Err` is bad input.
+fn attested(
+    file: &std::path::Path,
+    checks: &super::attest::Checks,
+    at: Option<time::OffsetDateTime>,
+) -> Result<DeviceFacts, String> {
+    let time = super::attest::time_of(at)?;
+    let head = crate::output::read(file)?;
+    if head.windows(11).any(|w| w == b"-----BEGIN ") {
+        Ok(
+            match super::attest::verify_android_file(checks, file, time)? {
+                Ok(a) => android_attested_facts(&a),
+                Err(e) => failed_attestation(DevicePlatform::Android, e.step(), &e.to_string()),
+            },
+        )
+    } else {
+        Ok(
+            match super::attest::verify_apple_file(checks, file, time)? {
+                Ok(a) => apple_attested_facts(&a),
+                Err(e) => failed_attestation(DevicePlatform::Ios, e.step(), &e.to_string()),
+            },
+        )
     }
 }
 
@@ -163,12 +243,13 @@ fn upper(d: DeviceDecision) -> String {
 }
 
 fn evidence_line(e: &DeviceEvidence) -> String {
+    use mamori::device::EvidenceSource as S;
     let mut parts = vec![format!(
         "[{}]",
-        if e.source == mamori::device::EvidenceSource::Probe {
-            "probe"
-        } else {
-            "platform"
+        match e.source {
+            S::Probe => "probe",
+            S::Platform => "platform",
+            S::Attestation => "attestation",
         }
     )];
     for (k, v) in [

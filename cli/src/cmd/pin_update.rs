@@ -27,6 +27,9 @@ pub enum PinUpdateCommand {
     /// Make an Ed25519 update key: the private key (PKCS#8 PEM) goes to a
     /// new file with mode 0600; `KEY_ID BASE64_PUBLIC_KEY` is printed for
     /// the app's key list.
+    #[command(after_help = crate::exit::help(&[
+        "mamori pin-update keygen --out update-key.pem --key-id primary",
+    ]))]
     Keygen {
         /// The private key file to create (never overwritten).
         #[arg(long)]
@@ -36,6 +39,9 @@ pub enum PinUpdateCommand {
         key_id: String,
     },
     /// Sign the exact bytes of a payload file; prints the envelope.
+    #[command(after_help = crate::exit::help(&[
+        "mamori pin-update sign --key update-key.pem --key-id primary --out update.json payload.json",
+    ]))]
     Sign {
         /// Private key (PKCS#8, PEM or DER).
         #[arg(long)]
@@ -51,6 +57,9 @@ pub enum PinUpdateCommand {
     },
     /// Verify an update as the app would: exit 0 accepted, 1 refused (with
     /// the check that failed), 2 bad input.
+    #[command(after_help = crate::exit::help(&[
+        "mamori pin-update verify --keys keys.txt --base examples/pinning/policy.toml --last-version 3 update.json",
+    ]))]
     Verify {
         /// The embedded keys: `KEY_ID BASE64_PUBLIC_KEY` per line (two at least).
         #[arg(long)]
@@ -128,7 +137,11 @@ fn keygen(out: &Path, key_id: &str) -> u8 {
         .open(out)
         .and_then(|mut f| f.write_all(pem.as_bytes()).and_then(|()| f.sync_all()));
     if let Err(e) = written {
-        return bad_input(format!("{}: {e}", out.display()));
+        return bad_input(format_args!(
+            "{}: {}",
+            out.display(),
+            crate::output::io_reason(&e)
+        ));
     }
     crate::outln!("{key_id} {}", B64.encode(pair.public_key().as_ref()));
     0
@@ -176,7 +189,7 @@ fn sign(key: &Path, key_id: &str, out: Option<&Path>, payload: &Path) -> u8 {
     }
     let envelope = sign_update(&bytes, key_id, &pair);
     let text = String::from_utf8(envelope).expect("JSON is UTF-8");
-    match write_out("pin-update sign", out, &text) {
+    match write_out(out, &text) {
         Ok(()) => 0,
         Err(code) => code,
     }

@@ -13,7 +13,8 @@
 //! Reproducible: with `--at` the output depends only on the inputs; without
 //! it, the current time (UTC) is printed in the document.
 //!
-//! Exit status: 0 written, 2 bad usage or bad input.
+//! Exit status ([`crate::exit`]): 0 written, 2 bad usage or bad input,
+//! 4 a `--live` chain could not be fetched.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,7 +29,7 @@ use mamori::pinning::PinPolicy;
 use mamori::storage::StorageSettings;
 
 use super::audit::LangArg;
-use crate::output::write_out;
+use crate::output::{bad_input, write_out};
 
 /// Document formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,6 +42,10 @@ pub enum ReportFormat {
 
 /// Arguments of `mamori report`.
 #[derive(Args, Debug)]
+#[command(after_help = crate::exit::help(&[
+    "mamori report --app \"Example Pay\" --at 2026-01-01 -o evidence.md res/xml/network_security_config.xml Info.plist",
+    "mamori report --format html --lang ja --device examples/device/bank-policy.toml -o evidence.html examples/pinning/policy.toml",
+]))]
 pub struct ReportArgs {
     /// Document format.
     #[arg(long, value_enum, default_value = "markdown")]
@@ -78,20 +83,40 @@ pub struct ReportArgs {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    std::fs::read(path)
+        .map_err(|e| format!("{}: cannot read: {}", path.display(), mamori::io_reason(&e)))
 }
 
 /// Runs `mamori report`.
 pub fn run(args: ReportArgs) -> u8 {
     match build(&args) {
-        Ok(doc) => match write_out("report", args.output.as_deref(), &doc) {
+        Ok(doc) => match write_out(args.output.as_deref(), &doc) {
             Ok(()) => 0,
             Err(status) => status,
         },
-        Err(e) => {
-            eprintln!("mamori report: {e}");
-            2
+        Err(Failure::Input(e)) => bad_input(e),
+        Err(Failure::Network(e)) => {
+            bad_input(e);
+            crate::exit::NETWORK
         }
+    }
+}
+
+/// Why no report was written: bad input, or a `--live` fetch that failed.
+enum Failure {
+    Input(String),
+    Network(String),
+}
+
+impl std::convert::From<String> for Failure {
+    fn from(e: String) -> Self {
+        Self::Input(e)
+    }
+}
+
+impl std::convert::From<&str> for Failure {
+    fn from(e: &str) -> Self {
+        Self::Input(e.to_owned())
     }
 }
 
@@ -179,7 +204,7 @@ fn device_policy(p: &Path) -> Result<DevicePolicy, String> {
     })
 }
 
-fn build(args: &ReportArgs) -> Result<String, String> {
+fn build(args: &ReportArgs) -> Result<String, Failure> {
     if args.configs.is_empty() && args.device.is_none() && args.storage.is_none() {
         return Err(
             "nothing to report on: give pinning configurations, --device or --storage".into(),
@@ -259,7 +284,8 @@ fn build(args: &ReportArgs) -> Result<String, String> {
     }
     for l in &args.live {
         chains.push(
-            SuppliedChain::live(l, Duration::from_secs(5)).map_err(|e| format!("--live: {e}"))?,
+            SuppliedChain::live(l, Duration::from_secs(5))
+                .map_err(|e| Failure::Network(format!("--live: {e}")))?,
         );
     }
     let lang = args.lang.lang();

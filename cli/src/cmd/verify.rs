@@ -9,7 +9,8 @@ use mamori::pinning::{PinOutcome, PinPolicy, PinVerifier, Profile, TrustConfig};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
-use crate::output::{Format, bad_input, print_json};
+use crate::hint::Kind;
+use crate::output::{Format, bad_file, bad_input, print_json};
 
 /// Validation profile chosen on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -22,6 +23,10 @@ pub enum ProfileArg {
 
 /// Arguments of `mamori verify`.
 #[derive(Args, Debug)]
+#[command(after_help = crate::exit::help(&[
+    "mamori verify --config examples/pinning/policy.toml --host api.example.com --chain examples/pinning/chain.pem --at 2026-06-01",
+    "mamori verify --host example.com --chain served.pem --format json",
+]))]
 pub struct VerifyArgs {
     /// Pin policy (TOML or JSON). Without it no pins apply.
     #[arg(long)]
@@ -64,19 +69,17 @@ pub fn run(args: VerifyArgs) -> u8 {
     let mut policy = match &args.config {
         Some(path) => match PinPolicy::load(path) {
             Ok(p) => p,
-            Err(e) => return bad_input(e),
+            Err(e) => return bad_file(path, Kind::PinPolicy, e),
         },
         None => PinPolicy::unpinned(),
     };
     if let Some(roots) = &args.roots {
-        let trust = std::fs::read(roots)
-            .map_err(|e| format!("{}: {e}", roots.display()))
-            .and_then(|b| {
-                TrustConfig::custom(&roots.display().to_string(), &b).map_err(|e| e.to_string())
-            });
+        let trust = crate::output::read(roots).and_then(|b| {
+            TrustConfig::custom(&roots.display().to_string(), &b).map_err(|e| e.to_string())
+        });
         match trust {
             Ok(trust) => policy = policy.with_trust(trust),
-            Err(e) => return bad_input(e),
+            Err(e) => return bad_file(roots, Kind::Certificates, e),
         }
     }
     match args.profile {
@@ -95,17 +98,22 @@ pub fn run(args: VerifyArgs) -> u8 {
                 .unwrap_or_default(),
         ),
     };
-    let chain = match std::fs::read(&args.chain)
-        .map_err(|e| e.to_string())
-        .and_then(|b| certificates_from_bytes(&b).map_err(|e| e.to_string()))
-    {
+    let chain = match crate::output::read(&args.chain).and_then(|b| {
+        certificates_from_bytes(&b).map_err(|e| format!("{}: {e}", args.chain.display()))
+    }) {
         Ok(c) if !c.is_empty() => c,
-        Ok(_) => return bad_input(format!("{}: no certificate found", args.chain.display())),
-        Err(e) => return bad_input(format!("{}: {e}", args.chain.display())),
+        Ok(_) => {
+            return bad_file(
+                &args.chain,
+                Kind::Certificates,
+                format_args!("{}: no certificate found", args.chain.display()),
+            );
+        }
+        Err(e) => return bad_file(&args.chain, Kind::Certificates, e),
     };
     let chain: Vec<CertificateDer<'static>> = chain.into_iter().map(CertificateDer::from).collect();
     if let Err(e) = mamori::pinning::Host::parse(&args.host) {
-        return bad_input(format!("--host: {e}"));
+        return bad_input(format_args!("--host {}: {e}", args.host));
     }
     let verifier = PinVerifier::new(policy);
     let d = verifier.verify(&args.host, args.port, &chain, now);
@@ -166,5 +174,9 @@ pub fn run(args: VerifyArgs) -> u8 {
             }
         }
     }
-    if d.outcome == PinOutcome::Block { 1 } else { 0 }
+    if d.outcome == PinOutcome::Block {
+        crate::exit::FAIL
+    } else {
+        crate::exit::OK
+    }
 }

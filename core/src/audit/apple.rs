@@ -5,23 +5,29 @@
 //!
 //! TrustKit's own refusals at initialisation (`parse_configuration.m`) are
 //! reproduced: a pin that is not 32 bytes, fewer than two distinct pins on an
-//! enforced domain, `kTSKIncludeSubdomains` on a public suffix, a bad
-//! `kTSKExpirationDate`.
+//! enforced domain, `TSKIncludeSubdomains` on a public suffix, a bad
+//! `TSKExpirationDate`, a domain without `TSKPublicKeyHashes`.
+//!
+//! The keys are the *strings* TrustKit's Objective-C constants stand for
+//! (`TSKTrustKitConfig.m`: `kTSKPublicKeyHashes = @"TSKPublicKeyHashes"`),
+//! which is what an Info.plist holds and what TrustKit looks up. A plist that
+//! uses the constants' names (`kTSKPublicKeyHashes`) as keys is one TrustKit
+//! does not understand; the refusal says so ([`constant_hint`]).
 //!
 //! Property lists carry no positions; for XML plists the line of a domain is
 //! found by searching the text for its `<key>` (first occurrence).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use plist::{Dictionary, Value};
 use time::Date;
 
+use super::base64::Base64Dialect;
 use super::error::ImportError;
 use super::model::{
-    AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone, Location,
-    PinEntry, PinScope, SourceFormat,
+    AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone,
+    LenientPin, Location, PinScope, SourceFormat,
 };
-use crate::pinning::Pin;
 use crate::pinning::host::is_public_suffix;
 
 /// Parses a property list (XML or binary) or a JSON object into a dictionary.
@@ -55,7 +61,13 @@ pub(crate) fn parse_dictionary(bytes: &[u8], file: &str) -> Result<Dictionary, I
         Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Syntax {
             location: Location::new(file, None),
             what: "property list",
-            reason: e.to_string(),
+            // The plist crate's message is its internal error kind and a
+            // byte offset (`UnknownXmlElement (offset 472)`): say it plainly.
+            reason: if e.is_eof() {
+                "the file ends before the property list does".into()
+            } else {
+                "not an XML or binary property list (plist) with a dictionary at the top".into()
+            },
         })?;
     match value {
         Value::Dictionary(d) => Ok(d),
@@ -83,13 +95,102 @@ fn json_to_plist(v: serde_json::Value) -> Value {
     }
 }
 
+/// TrustKit's configuration keys: the Objective-C constant's name and the
+/// string it stands for (TrustKit's `TSKTrustKitConfig.m`). The string is
+/// the Info.plist key; code (Swift / Objective-C) may use either. Note the
+/// historical `kSK` spelling of the exclusion key's string.
+pub(crate) const TSK_KEYS: &[(&str, &str)] = &[
+    ("kTSKSwizzleNetworkDelegates", "TSKSwizzleNetworkDelegates"),
+    ("kTSKPinnedDomains", TSK_PINNED_DOMAINS),
+    (
+        "kTSKIgnorePinningForUserDefinedTrustAnchors",
+        "TSKIgnorePinningForUserDefinedTrustAnchors",
+    ),
+    ("kTSKPublicKeyHashes", TSK_PUBLIC_KEY_HASHES),
+    ("kTSKEnforcePinning", TSK_ENFORCE_PINNING),
+    (
+        "kTSKExcludeSubdomainFromParentPolicy",
+        TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY,
+    ),
+    ("kTSKIncludeSubdomains", TSK_INCLUDE_SUBDOMAINS),
+    ("kTSKPublicKeyAlgorithms", TSK_PUBLIC_KEY_ALGORITHMS),
+    ("kTSKReportUris", TSK_REPORT_URIS),
+    (
+        "kTSKDisableDefaultReportUri",
+        TSK_DISABLE_DEFAULT_REPORT_URI,
+    ),
+    ("kTSKExpirationDate", TSK_EXPIRATION_DATE),
+    // TrustKit 1.7+; not evaluated, so a domain using it lists it as ignored.
+    ("kTSKAdditionalTrustAnchors", "TSKAdditionalTrustAnchors"),
+    ("kTSKAlgorithmRsa2048", "TSKAlgorithmRsa2048"),
+    ("kTSKAlgorithmRsa4096", "TSKAlgorithmRsa4096"),
+    ("kTSKAlgorithmEcDsaSecp256r1", "TSKAlgorithmEcDsaSecp256r1"),
+    ("kTSKAlgorithmEcDsaSecp384r1", "TSKAlgorithmEcDsaSecp384r1"),
+];
+
+/// `kTSKPinnedDomains`.
+pub(crate) const TSK_PINNED_DOMAINS: &str = "TSKPinnedDomains";
+/// `kTSKPublicKeyHashes`.
+pub(crate) const TSK_PUBLIC_KEY_HASHES: &str = "TSKPublicKeyHashes";
+/// `kTSKEnforcePinning`.
+pub(crate) const TSK_ENFORCE_PINNING: &str = "TSKEnforcePinning";
+/// `kTSKExcludeSubdomainFromParentPolicy` (TrustKit's own typo: `kSK`).
+pub(crate) const TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY: &str =
+    "kSKExcludeSubdomainFromParentPolicy";
+/// `kTSKIncludeSubdomains`.
+pub(crate) const TSK_INCLUDE_SUBDOMAINS: &str = "TSKIncludeSubdomains";
+/// `kTSKPublicKeyAlgorithms` (deprecated; TrustKit ignores it).
+pub(crate) const TSK_PUBLIC_KEY_ALGORITHMS: &str = "TSKPublicKeyAlgorithms";
+/// `kTSKReportUris`.
+pub(crate) const TSK_REPORT_URIS: &str = "TSKReportUris";
+/// `kTSKDisableDefaultReportUri`.
+pub(crate) const TSK_DISABLE_DEFAULT_REPORT_URI: &str = "TSKDisableDefaultReportUri";
+/// `kTSKExpirationDate`.
+pub(crate) const TSK_EXPIRATION_DATE: &str = "TSKExpirationDate";
+
+/// The per-domain keys TrustKit reads.
+const TSK_DOMAIN_KEYS: &[&str] = &[
+    TSK_PUBLIC_KEY_HASHES,
+    TSK_ENFORCE_PINNING,
+    TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY,
+    TSK_INCLUDE_SUBDOMAINS,
+    TSK_PUBLIC_KEY_ALGORITHMS,
+    TSK_REPORT_URIS,
+    TSK_DISABLE_DEFAULT_REPORT_URI,
+    TSK_EXPIRATION_DATE,
+];
+
+/// The string a TrustKit constant's name stands for (`kTSKPinnedDomains` →
+/// `TSKPinnedDomains`).
+pub(crate) fn tsk_string(constant: &str) -> Option<&'static str> {
+    TSK_KEYS
+        .iter()
+        .find(|(c, _)| *c == constant)
+        .map(|(_, s)| *s)
+}
+
+/// When `key` is a TrustKit constant's *name* used as a plist key, the
+/// sentence that says which string TrustKit reads instead.
+fn constant_hint(key: &str) -> Option<String> {
+    tsk_string(key)
+        .map(|real| format!("TrustKit reads `{real}`; `{key}` is the Objective-C constant's name"))
+}
+
+/// `reason`, followed by the hints for every key of `d` that is a TrustKit
+/// constant's name.
+fn with_hints(reason: String, d: &Dictionary) -> String {
+    d.keys()
+        .filter_map(|k| constant_hint(k))
+        .fold(reason, |r, h| format!("{r} ({h})"))
+}
+
 /// Finds the TrustKit configuration: `TSKConfiguration` in an Info.plist, or a
 /// dictionary that itself has `TSKPinnedDomains`.
 pub(crate) fn trustkit_root(d: &Dictionary) -> Option<&Dictionary> {
     if let Some(Value::Dictionary(c)) = d.get("TSKConfiguration") {
         return Some(c);
     }
-    d.contains_key("TSKPinnedDomains").then_some(d)
+    d.contains_key(TSK_PINNED_DOMAINS).then_some(d)
 }
 
 /// Finds `NSAppTransportSecurity` (or a dictionary that has `NSPinnedDomains`).
@@ -100,12 +201,53 @@ pub(crate) fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
     d.contains_key("NSPinnedDomains").then_some(d)
 }
 
+/// Lines of `<key>` elements in an XML plist, indexed once: every
+/// `<key>name</key>` with its byte offset, and where lines start. A lookup
+/// is then two binary searches, so locating every key of a large plist stays
+/// linear in its size (issue 9, item 7: the former per-key rescan took 32 s
+/// on a 4 MB plist).
 struct Lines<'a> {
-    text: Option<&'a str>,
     file: &'a str,
+    /// Key text → offsets of its `<key>` elements, in document order;
+    /// `<string>text` → offsets of those `<string>` elements.
+    keys: HashMap<&'a str, Vec<usize>>,
+    line_starts: Vec<usize>,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    fn new(text: Option<&'a str>, file: &'a str) -> Self {
+        let mut keys: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut line_starts = Vec::new();
+        if let Some(t) = text {
+            line_starts.push(0);
+            line_starts.extend(t.match_indices('\n').map(|(i, _)| i + 1));
+            for (open, close) in [("<key>", "</key>"), ("<string>", "</string>")] {
+                let mut rest = 0;
+                while let Some(o) = t[rest..].find(open) {
+                    let at = rest + o;
+                    let body = at + open.len();
+                    let Some(c) = t[body..].find(close) else {
+                        break;
+                    };
+                    // Keys and strings share the index: a `<string>` is
+                    // looked up with its tag, a key without.
+                    let name = if open == "<key>" {
+                        &t[body..body + c]
+                    } else {
+                        &t[at..body + c]
+                    };
+                    keys.entry(name).or_default().push(at);
+                    rest = body + c + close.len();
+                }
+            }
+        }
+        Self {
+            file,
+            keys,
+            line_starts,
+        }
+    }
+
     fn of_key(&self, key: &str) -> Location {
         self.of_key_in("", key)
     }
@@ -113,18 +255,36 @@ impl Lines<'_> {
     /// The line of `<key>key</key>` after the first `<key>section</key>`
     /// (a host may appear both under TSKPinnedDomains and NSExceptionDomains).
     fn of_key_in(&self, section: &str, key: &str) -> Location {
-        let line = self.text.and_then(|t| {
-            let start = if section.is_empty() {
-                0
-            } else {
-                t.find(&format!("<key>{section}</key>")).unwrap_or(0)
-            };
-            let needle = format!("<key>{key}</key>");
-            t[start..]
-                .find(&needle)
-                .map(|pos| t[..start + pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
-        });
-        Location::new(self.file, line)
+        let pos = self.key_offset(section, key);
+        Location::new(self.file, pos.map(|p| self.line_of(p)))
+    }
+
+    /// The line of the first `<string>value</string>` after the key that
+    /// [`Self::of_key_in`] finds (a pin of a domain), else the key's line.
+    fn of_string_in(&self, section: &str, key: &str, value: &str) -> Location {
+        let Some(k) = self.key_offset(section, key) else {
+            return Location::new(self.file, None);
+        };
+        let pos = self.first(&format!("<string>{value}"), k).unwrap_or(k);
+        Location::new(self.file, Some(self.line_of(pos)))
+    }
+
+    fn first(&self, name: &str, from: usize) -> Option<usize> {
+        let v = self.keys.get(name)?;
+        v.get(v.partition_point(|o| *o < from)).copied()
+    }
+
+    fn key_offset(&self, section: &str, key: &str) -> Option<usize> {
+        let start = if section.is_empty() {
+            0
+        } else {
+            self.first(section, 0).unwrap_or(0)
+        };
+        self.first(key, start)
+    }
+
+    fn line_of(&self, offset: usize) -> u32 {
+        self.line_starts.partition_point(|s| *s <= offset) as u32
     }
 }
 
@@ -192,7 +352,7 @@ fn add_trustkit(
     file: &str,
     text: Option<&str>,
 ) -> Result<(), ImportError> {
-    let lines = Lines { text, file };
+    let lines = Lines::new(text, file);
     let tk = trustkit_root(root).ok_or_else(|| {
         ImportError::refused(
             Location::new(file, None),
@@ -200,16 +360,16 @@ fn add_trustkit(
             "no TSKConfiguration / TSKPinnedDomains dictionary",
         )
     })?;
-    let loc = lines.of_key("TSKPinnedDomains");
-    let Some(Value::Dictionary(domains)) = tk.get("TSKPinnedDomains") else {
+    let loc = lines.of_key(TSK_PINNED_DOMAINS);
+    let Some(Value::Dictionary(domains)) = tk.get(TSK_PINNED_DOMAINS) else {
         return Err(ImportError::refused(
             loc,
             "TrustKit",
-            "TSKPinnedDomains must be a dictionary",
+            with_hints("TSKPinnedDomains must be a dictionary".into(), tk),
         ));
     };
     for (host, v) in domains {
-        let loc = lines.of_key_in("TSKPinnedDomains", host);
+        let loc = lines.of_key_in(TSK_PINNED_DOMAINS, host);
         let Value::Dictionary(dc) = v else {
             return Err(ImportError::refused(
                 loc,
@@ -220,9 +380,27 @@ fn add_trustkit(
         let name = host.trim().to_lowercase();
         let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
         d.group = cfg.domains.len();
+        // TrustKit reads the exclusion first: a subdomain taken out of its
+        // parent's policy is not pinned, and may carry no other key.
+        if let Some(Value::Boolean(true)) = dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+            if dc.len() > 1 {
+                return Err(ImportError::refused(
+                    loc,
+                    "TrustKit",
+                    format!(
+                        "TrustKit was initialized with TSKExcludeSubdomainFromParentPolicy for domain {name} but detected additional configuration keys"
+                    ),
+                ));
+            }
+            // An explicit empty pin set: no pinning for this host.
+            d.has_pin_set = true;
+            d.enforce = false;
+            cfg.domains.push(d);
+            continue;
+        }
         d.include_subdomains = bool_of(
-            dc.get("kTSKIncludeSubdomains"),
-            "kTSKIncludeSubdomains",
+            dc.get(TSK_INCLUDE_SUBDOMAINS),
+            TSK_INCLUDE_SUBDOMAINS,
             &loc,
             "TrustKit",
         )?
@@ -237,38 +415,53 @@ fn add_trustkit(
             ));
         }
         d.enforce = bool_of(
-            dc.get("kTSKEnforcePinning"),
-            "kTSKEnforcePinning",
+            dc.get(TSK_ENFORCE_PINNING),
+            TSK_ENFORCE_PINNING,
             &loc,
             "TrustKit",
         )?
         .unwrap_or(true);
         let hashes = string_list(
-            dc.get("kTSKPublicKeyHashes"),
-            "kTSKPublicKeyHashes",
+            dc.get(TSK_PUBLIC_KEY_HASHES),
+            TSK_PUBLIC_KEY_HASHES,
             &loc,
             "TrustKit",
         )?;
-        if !dc.contains_key("kTSKPublicKeyHashes") {
+        if !dc.contains_key(TSK_PUBLIC_KEY_HASHES) {
             return Err(ImportError::refused(
                 loc,
                 "TrustKit",
-                format!(
-                    "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}"
+                with_hints(
+                    format!(
+                        "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}: no TSKPublicKeyHashes"
+                    ),
+                    dc,
                 ),
             ));
         }
         let mut distinct = BTreeSet::new();
         for h in &hashes {
-            let pin = Pin::parse_base64(h).map_err(|e| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {name}: {e}"))
-            })?;
-            distinct.insert(pin);
-            d.pins.push(PinEntry {
-                pin,
-                scope: PinScope::Any,
-                location: loc.clone(),
-            });
+            // TrustKit: `initWithBase64EncodedString:h options:0`, then a
+            // length check that raises at initialisation.
+            let ploc = lines.of_string_in(TSK_PINNED_DOMAINS, host, h);
+            let invalid = |why: String| {
+                ImportError::refused(
+                    ploc.clone(),
+                    "TrustKit",
+                    format!(
+                        "TrustKit was initialized with an invalid Public Key Hash {h:?} for domain {name}: {why}"
+                    ),
+                )
+            };
+            let (entry, lenient) = LenientPin::read(Base64Dialect::Apple, h, PinScope::Any, &ploc)
+                .map_err(|e| invalid(e.to_string()))?;
+            if let Some(why) = lenient.as_ref().and_then(|l| l.never_matches.clone()) {
+                return Err(invalid(why));
+            }
+            let entry = entry.expect("a pin that can match has an entry");
+            distinct.insert(entry.pin);
+            d.pins.push(entry);
+            d.lenient_pins.extend(lenient);
         }
         d.has_pin_set = true;
         if d.enforce && distinct.len() < 2 {
@@ -280,7 +473,7 @@ fn add_trustkit(
                 ),
             ));
         }
-        if let Some(v) = dc.get("kTSKExpirationDate") {
+        if let Some(v) = dc.get(TSK_EXPIRATION_DATE) {
             let text = match v {
                 Value::String(s) => s.clone(),
                 Value::Date(dt) => {
@@ -291,7 +484,7 @@ fn add_trustkit(
                 _ => String::new(),
             };
             let date = parse_ymd(&text).ok_or_else(|| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: {text:?} is not yyyy-MM-dd"))
+                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: TSKExpirationDate {text:?} is not yyyy-MM-dd"))
             })?;
             d.expiry = Some(Expiry {
                 text,
@@ -300,10 +493,10 @@ fn add_trustkit(
                 after: AfterExpiry::FailOpenSilent,
             });
         }
-        d.report_uris = string_list(dc.get("kTSKReportUris"), "kTSKReportUris", &loc, "TrustKit")?;
+        d.report_uris = string_list(dc.get(TSK_REPORT_URIS), TSK_REPORT_URIS, &loc, "TrustKit")?;
         let disable_default = bool_of(
-            dc.get("kTSKDisableDefaultReportUri"),
-            "kTSKDisableDefaultReportUri",
+            dc.get(TSK_DISABLE_DEFAULT_REPORT_URI),
+            TSK_DISABLE_DEFAULT_REPORT_URI,
             &loc,
             "TrustKit",
         )?
@@ -312,19 +505,15 @@ fn add_trustkit(
         // (https://overmind.datatheorem.com/trustkit/report) unless disabled.
         d.default_report_uri = !disable_default;
         for key in dc.keys() {
-            if !matches!(
-                key.as_str(),
-                "kTSKPublicKeyHashes"
-                    | "kTSKIncludeSubdomains"
-                    | "kTSKEnforcePinning"
-                    | "kTSKExpirationDate"
-                    | "kTSKReportUris"
-                    | "kTSKDisableDefaultReportUri"
-                    | "kTSKExcludeSubdomainFromParentPolicy"
-                    | "kTSKPublicKeyAlgorithms"
-            ) {
+            if !TSK_DOMAIN_KEYS.contains(&key.as_str()) {
+                // TrustKit never looks at it; a constant's name used as a
+                // key is the likely mistake, so say which key was meant.
+                let name = match constant_hint(key) {
+                    Some(h) => format!("{name}: {key} ({h})"),
+                    None => format!("{name}: {key}"),
+                };
                 cfg.ignored.push(super::model::Ignored {
-                    name: format!("{name}: {key}"),
+                    name,
                     location: loc.clone(),
                 });
             }
@@ -356,7 +545,7 @@ fn add_ats(
     file: &str,
     text: Option<&str>,
 ) -> Result<(), ImportError> {
-    let lines = Lines { text, file };
+    let lines = Lines::new(text, file);
     let ats = ats_root(root).ok_or_else(|| {
         ImportError::refused(
             Location::new(file, None),
@@ -468,21 +657,17 @@ fn add_ats(
                             ));
                         }
                     };
-                    let pin = Pin::parse_base64(&b64).map_err(|e| {
-                        ImportError::refused(
-                            loc.clone(),
-                            "ATS",
-                            format!("SPKI-SHA256-BASE64 {b64:?} for {name}: {e}"),
-                        )
-                    })?;
-                    d.pins.push(PinEntry {
-                        pin,
-                        scope,
-                        location: loc.clone(),
-                    });
+                    // Apple documents no validation of the value: a text
+                    // that does not decode to 32 bytes is a pin that can
+                    // never match, not a refusal.
+                    let ploc = lines.of_string_in("NSPinnedDomains", host, &b64);
+                    let (entry, lenient) =
+                        LenientPin::read_or_dead(Base64Dialect::Apple, &b64, scope, &ploc);
+                    d.pins.extend(entry);
+                    d.lenient_pins.extend(lenient);
                 }
             }
-            if d.pins.is_empty() {
+            if d.pins.is_empty() && d.lenient_pins.is_empty() {
                 return Err(ImportError::refused(
                     loc,
                     "ATS",
@@ -558,13 +743,13 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
         let (host, include) = match (d.host.strip_prefix("**."), d.host.strip_prefix("*.")) {
             (Some(r), _) => (r.to_owned(), true),
             (None, Some(r)) => {
-                notes.push(format!("{}: TrustKit cannot express \"exactly one label\"; written as {r} with kTSKIncludeSubdomains", d.host));
+                notes.push(format!("{}: TrustKit cannot express \"exactly one label\"; written as {r} with TSKIncludeSubdomains", d.host));
                 (r.to_owned(), true)
             }
             _ => (d.host.clone(), d.include_subdomains),
         };
         e.insert(
-            "kTSKPublicKeyHashes".into(),
+            TSK_PUBLIC_KEY_HASHES.into(),
             Value::Array(
                 d.distinct_pins()
                     .iter()
@@ -572,8 +757,8 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                     .collect(),
             ),
         );
-        e.insert("kTSKIncludeSubdomains".into(), Value::Boolean(include));
-        e.insert("kTSKEnforcePinning".into(), Value::Boolean(d.enforce));
+        e.insert(TSK_INCLUDE_SUBDOMAINS.into(), Value::Boolean(include));
+        e.insert(TSK_ENFORCE_PINNING.into(), Value::Boolean(d.enforce));
         if let Some(x) = &d.expiry {
             if x.zone == ExpiryZone::DeviceLocal {
                 notes.push(format!(
@@ -582,22 +767,45 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                 ));
             }
             e.insert(
-                "kTSKExpirationDate".into(),
+                TSK_EXPIRATION_DATE.into(),
                 Value::String(x.at.date().to_string()),
             );
         }
         if !d.report_uris.is_empty() {
             e.insert(
-                "kTSKReportUris".into(),
+                TSK_REPORT_URIS.into(),
                 Value::Array(d.report_uris.iter().cloned().map(Value::String).collect()),
             );
         }
-        e.insert("kTSKDisableDefaultReportUri".into(), Value::Boolean(true));
+        e.insert(TSK_DISABLE_DEFAULT_REPORT_URI.into(), Value::Boolean(true));
         domains.insert(host, Value::Dictionary(e));
+    }
+    // A host with an explicit empty pin set under a pinned parent that
+    // includes subdomains: TrustKit's exclusion says the same.
+    let pinned_parent = |host: &str| {
+        cfg.domains.iter().any(|p| {
+            p.include_subdomains
+                && !p.pins.is_empty()
+                && host
+                    .strip_suffix(p.host.as_str())
+                    .is_some_and(|l| l.ends_with('.'))
+        })
+    };
+    for d in cfg
+        .domains
+        .iter()
+        .filter(|d| d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
+    {
+        let mut e = Dictionary::new();
+        e.insert(
+            TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY.into(),
+            Value::Boolean(true),
+        );
+        domains.insert(d.host.clone(), Value::Dictionary(e));
     }
     let mut tk = Dictionary::new();
     tk.insert("TSKSwizzleNetworkDelegates".into(), Value::Boolean(false));
-    tk.insert("TSKPinnedDomains".into(), Value::Dictionary(domains));
+    tk.insert(TSK_PINNED_DOMAINS.into(), Value::Dictionary(domains));
     let mut root = Dictionary::new();
     root.insert("TSKConfiguration".into(), Value::Dictionary(tk));
     let mut buf = Vec::new();

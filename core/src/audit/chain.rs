@@ -302,7 +302,7 @@ fn fetch_live(
                 } else {
                     ChainError::Connect {
                         host: target,
-                        reason: e.to_string(),
+                        reason: crate::io_reason(&e),
                     }
                 },
             );

@@ -16,6 +16,7 @@
 #![warn(unreachable_pub)]
 
 mod apple;
+mod base64;
 mod chain;
 mod error;
 mod mamori;
@@ -25,15 +26,18 @@ mod okhttp;
 pub mod output;
 pub mod report;
 mod rules;
+#[cfg(feature = "source")]
+mod source;
 
 use std::path::Path;
 
+pub use base64::{Base64Dialect, Base64Error, DecodedPin, Leniency, decode as decode_base64};
 pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
 pub use model::{
     AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
-    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope,
-    Platform, SourceFormat,
+    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry,
+    PinScope, Platform, SourceFormat, TrustKitAndroid,
 };
 pub use nsc::NscOptions;
 pub use rules::{
@@ -87,8 +91,14 @@ pub fn detect(bytes: &[u8], file: &str) -> Result<SourceFormat, ImportError> {
         }
         return Ok(SourceFormat::Mamori);
     }
-    if okhttp::looks_like_code(text) {
-        return Ok(SourceFormat::OkHttp);
+    #[cfg(feature = "source")]
+    if let Some(kind) = source::detect(text) {
+        return source::format_of(kind).ok_or_else(|| ImportError::UnknownFormat {
+            file: file.to_owned(),
+            reason: "a Gradle build file holds no pinning by itself; give it together with the \
+                     Kotlin or Java sources that read its BuildConfig fields"
+                .into(),
+        });
     }
     if text.contains("[[domain]]") || text.lines().any(|l| l.trim_start().starts_with("host =")) {
         return Ok(SourceFormat::Mamori);
@@ -134,12 +144,94 @@ pub fn import_bytes(
             reason: "the file is not UTF-8".into(),
         })
     };
+    #[cfg(feature = "source")]
+    if matches!(format, SourceFormat::OkHttp | SourceFormat::TrustKit) {
+        if let Some(input) = source_input(bytes, file, Some(format)) {
+            let mut cfgs = source::import_group(&[input])?;
+            return Ok(cfgs.remove(0));
+        }
+    }
     match format {
         SourceFormat::Nsc => nsc::import_str(text()?, file, nsc),
         SourceFormat::TrustKit | SourceFormat::Ats => apple::import_plist(bytes, file, from),
         SourceFormat::OkHttp => okhttp::import_str(text()?, file),
         SourceFormat::Mamori => mamori::import_str(text()?, file, base_dir),
     }
+}
+
+/// The file as source code, when it is Kotlin, Java, Swift, Objective-C or
+/// Gradle (detected from content; `from` settles the language when the
+/// content is not conclusive).
+#[cfg(feature = "source")]
+fn source_input(bytes: &[u8], file: &str, from: Option<SourceFormat>) -> Option<source::Input> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with('<') || t.starts_with('{') || bytes.starts_with(b"bplist") {
+        return None;
+    }
+    let kind = match (source::detect(text), from) {
+        (Some(k), None) => k,
+        (Some(k), Some(f)) if source::format_of(k).is_none_or(|kf| kf == f) => k,
+        (_, Some(SourceFormat::OkHttp)) if text.contains('(') => {
+            source::Kind::Code(if text.contains(';') {
+                source::Lang::Java
+            } else {
+                source::Lang::Kotlin
+            })
+        }
+        (_, Some(SourceFormat::TrustKit)) if text.contains('(') || text.contains('[') => {
+            source::Kind::Code(if text.contains("@{") || text.contains("@\"") {
+                source::Lang::ObjC
+            } else {
+                source::Lang::Swift
+            })
+        }
+        _ => return None,
+    };
+    Some(source::Input {
+        file: file.to_owned(),
+        text: text.to_owned(),
+        kind,
+    })
+}
+
+/// Reads configuration files given together. Source files (Kotlin, Java,
+/// Swift, Objective-C, Gradle) are read as one program, so a constant or a
+/// `buildConfigField` in one resolves in another; each file that builds a
+/// pinner or initialises TrustKit gives one configuration. Other files are
+/// read as [`load`] reads them.
+pub fn load_all(
+    paths: &[std::path::PathBuf],
+    from: Option<SourceFormat>,
+    nsc: NscOptions,
+) -> Result<Vec<AuditConfig>, ImportError> {
+    let mut out = Vec::new();
+    #[cfg(feature = "source")]
+    let mut group = Vec::new();
+    for path in paths {
+        #[cfg(feature = "source")]
+        if from.is_none_or(|f| matches!(f, SourceFormat::OkHttp | SourceFormat::TrustKit)) {
+            let file = path.display().to_string();
+            let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
+                file: file.clone(),
+                reason: crate::io_reason(&e),
+            })?;
+            crate::limits::check_size(bytes.len()).map_err(|limit| ImportError::Limit {
+                file: file.clone(),
+                limit,
+            })?;
+            if let Some(input) = source_input(&bytes, &file, from) {
+                group.push(input);
+                continue;
+            }
+        }
+        out.push(load(path, from, nsc)?);
+    }
+    #[cfg(feature = "source")]
+    if !group.is_empty() {
+        out.extend(source::import_group(&group)?);
+    }
+    Ok(out)
 }
 
 /// Reads a configuration file. NSC files also pick up their `_debug.xml`
@@ -152,7 +244,7 @@ pub fn load(
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
         file: file.clone(),
-        reason: e.to_string(),
+        reason: crate::io_reason(&e),
     })?;
     let format = match from {
         Some(f) => f,
@@ -173,6 +265,14 @@ pub fn load(
     )
 }
 
+/// Hosts whose pins a conversion of `cfg` to OkHttp would widen: OkHttp
+/// accepts the union of the pins of every pattern matching a host, where
+/// `cfg`'s platform applies only the most specific rule (issue 9, item 10).
+/// `mamori convert --to okhttp` refuses such a policy unless told otherwise.
+pub fn okhttp_widenings(cfg: &AuditConfig) -> Vec<String> {
+    okhttp::export_widenings(cfg)
+}
+
 /// Output formats of `convert`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -189,8 +289,37 @@ pub enum ExportFormat {
 }
 
 /// Converts a configuration; returns the text and notes about meaning that
-/// changed or could not be carried.
+/// changed or could not be carried. Pins that can never match are left out
+/// (the importers keep them out of [`DomainEntry::pins`]) and named in a
+/// note; pins read with leniency are written canonically, with a note.
 pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
+    let (text, mut notes) = export_pins(cfg, to);
+    let lenient: Vec<String> = cfg
+        .domains
+        .iter()
+        .filter(|d| d.has_pin_set)
+        .flat_map(|d| {
+            d.lenient_pins.iter().map(move |l| match &l.never_matches {
+                Some(why) => format!(
+                    "{}: {}: pin {:?} left out: it can never match ({why}; read by {})",
+                    l.location, d.host, l.text, l.decoder
+                ),
+                None => format!(
+                    "{}: {}: pin {:?} written in canonical form ({} read it only because {})",
+                    l.location,
+                    d.host,
+                    l.text,
+                    l.decoder,
+                    l.leniency.join("; ")
+                ),
+            })
+        })
+        .collect();
+    notes.splice(0..0, lenient);
+    (text, notes)
+}
+
+fn export_pins(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
     match to {
         ExportFormat::MamoriToml => {
             let (doc, notes) = mamori::export(cfg);

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::audit::base64::Base64Dialect;
 use crate::pinning::Pin;
 
 /// The configuration formats Mamori reads.
@@ -189,6 +190,94 @@ pub struct PinEntry {
     pub location: Location,
 }
 
+/// A pin whose text the platform read only thanks to its base64 decoder's
+/// leniency, or that can never match. Pins that can match are also in
+/// [`DomainEntry::pins`] (as the platform decoded them); pins that can never
+/// match are only here, so no rule or conversion treats them as keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LenientPin {
+    /// The pin text as written (a public hash, not a secret).
+    pub text: String,
+    /// The decoder that read it ([`Base64Dialect::decoder_name`]).
+    pub decoder: &'static str,
+    /// The liberties the decoder took, as sentences.
+    pub leniency: Vec<String>,
+    /// The decoded length in bytes.
+    pub decoded_len: usize,
+    /// Why the pin can never match, when it cannot.
+    pub never_matches: Option<String>,
+    /// Where it was written.
+    pub location: Location,
+}
+
+impl LenientPin {
+    /// Reads `text` with `dialect` as the platform does. `Ok((Some(entry),
+    /// _))` for a pin that can match; the [`LenientPin`] is `Some` when the
+    /// text needed leniency or can never match.
+    pub(crate) fn read(
+        dialect: Base64Dialect,
+        text: &str,
+        scope: PinScope,
+        location: &Location,
+    ) -> Result<(Option<PinEntry>, Option<LenientPin>), crate::audit::base64::Base64Error> {
+        let decoded = crate::audit::base64::decode(dialect, text)?;
+        let never_matches = decoded.never_matches();
+        let entry = match (&never_matches, decoded.pin()) {
+            (None, Some(pin)) => Some(PinEntry {
+                pin,
+                scope,
+                location: location.clone(),
+            }),
+            _ => None,
+        };
+        let lenient = (!decoded.is_strict() || never_matches.is_some()).then(|| LenientPin {
+            text: text.to_owned(),
+            decoder: dialect.decoder_name(),
+            leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
+            decoded_len: decoded.len(),
+            never_matches,
+            location: location.clone(),
+        });
+        Ok((entry, lenient))
+    }
+
+    /// Like [`Self::read`] for a platform that does not refuse a pin its
+    /// decoder rejects (ATS): the text becomes a pin that can never match.
+    pub(crate) fn read_or_dead(
+        dialect: Base64Dialect,
+        text: &str,
+        scope: PinScope,
+        location: &Location,
+    ) -> (Option<PinEntry>, Option<LenientPin>) {
+        Self::read(dialect, text, scope, location).unwrap_or_else(|e| {
+            (
+                None,
+                Some(LenientPin {
+                    text: text.to_owned(),
+                    decoder: dialect.decoder_name(),
+                    leniency: Vec::new(),
+                    decoded_len: 0,
+                    never_matches: Some(format!("it does not decode: {e}")),
+                    location: location.clone(),
+                }),
+            )
+        })
+    }
+}
+
+/// TrustKit-Android's `<trustkit-config>` for a domain (own or inherited from
+/// an enclosing `domain-config`, as TrustKit-Android's builder inherits it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustKitAndroid {
+    /// `enforcePinning` as TrustKit-Android reads it (`Boolean.parseBoolean`;
+    /// absent means false).
+    pub enforce_pinning: bool,
+    /// Whether `enforcePinning` was written (else TrustKit's default, false).
+    pub enforce_declared: bool,
+    /// Where the `trustkit-config` element was written.
+    pub location: Location,
+}
+
 /// Where trust anchors come from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "lowercase")]
@@ -297,6 +386,10 @@ pub struct DomainEntry {
     pub group: usize,
     /// Where the domain was written.
     pub location: Location,
+    /// Pins read only thanks to decoder leniency, or that can never match.
+    pub lenient_pins: Vec<LenientPin>,
+    /// TrustKit-Android's settings, when the NSC file carries them.
+    pub trustkit_android: Option<TrustKitAndroid>,
 }
 
 impl DomainEntry {
@@ -316,18 +409,19 @@ impl DomainEntry {
             parent: None,
             group: 0,
             location,
+            lenient_pins: Vec::new(),
+            trustkit_android: None,
         }
     }
 
-    /// The distinct pins, in order.
+    /// The distinct pins, in order (linear: a set remembers those seen).
     pub fn distinct_pins(&self) -> Vec<Pin> {
-        let mut out: Vec<Pin> = Vec::new();
-        for p in &self.pins {
-            if !out.contains(&p.pin) {
-                out.push(p.pin);
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::with_capacity(self.pins.len());
+        self.pins
+            .iter()
+            .map(|p| p.pin)
+            .filter(|p| seen.insert(*p))
+            .collect()
     }
 }
 
@@ -349,6 +443,24 @@ pub struct Ignored {
     pub name: String,
     /// Where it was written.
     pub location: Location,
+}
+
+/// A value in source code that Mamori could not evaluate (OkHttp or TrustKit
+/// configured in code): a function's result, a resource, a `BuildConfig`
+/// field without its `build.gradle`, a name defined in a file not given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    /// The expression as written (shortened to one line).
+    pub expression: String,
+    /// Where it was written.
+    pub location: Location,
+    /// The host whose pins it gives; `None` when the host itself is unknown.
+    pub host: Option<String>,
+    /// Whether it is a `BuildConfig` field (generated from
+    /// `buildConfigField` in `build.gradle(.kts)`).
+    pub build_config: bool,
+    /// Where its value is, in words.
+    pub hint: String,
 }
 
 /// One imported configuration.
@@ -374,6 +486,8 @@ pub struct AuditConfig {
     pub ignored: Vec<Ignored>,
     /// Custom trust anchors of a Mamori policy (file names).
     pub anchor_files: Vec<String>,
+    /// Values of source code that could not be evaluated.
+    pub unresolved: Vec<Unresolved>,
 }
 
 impl AuditConfig {
@@ -390,12 +504,14 @@ impl AuditConfig {
             ats: None,
             ignored: Vec::new(),
             anchor_files: Vec::new(),
+            unresolved: Vec::new(),
         }
     }
 
     /// Whether any domain has pins.
     pub fn has_pins(&self) -> bool {
         self.domains.iter().any(|d| !d.pins.is_empty())
+            || self.unresolved.iter().any(|u| u.host.is_some())
     }
 
     /// The effective cleartext setting of a domain (NSC inheritance: the
@@ -484,6 +600,61 @@ impl AuditConfig {
     }
 }
 
+/// The domains of a configuration indexed by host: [`AuditConfig::domain_for`]
+/// without scanning every domain, so checks that look up every host of one
+/// configuration in another stay linear (issue 9, item 7).
+pub(crate) struct DomainIndex<'a> {
+    cfg: &'a AuditConfig,
+    by_host: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> DomainIndex<'a> {
+    pub(crate) fn new(cfg: &'a AuditConfig) -> Self {
+        let mut by_host: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::with_capacity(cfg.domains.len());
+        for (i, d) in cfg.domains.iter().enumerate() {
+            by_host.entry(d.host.as_str()).or_default().push(i);
+        }
+        Self { cfg, by_host }
+    }
+
+    /// The same answer as [`AuditConfig::domain_for`]: an entry covering
+    /// `host` is named after `host` or one of its parent domains (plain,
+    /// `*.` or `**.`), so only those names are looked up; the longest
+    /// covering name wins, the last in document order among equals.
+    pub(crate) fn domain_for(&self, host: &str) -> Option<usize> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(v) = self.by_host.get(host.as_str()) {
+            return v.first().copied();
+        }
+        let mut best: Option<usize> = None;
+        let mut suffix = host.as_str();
+        loop {
+            for name in [
+                suffix.to_owned(),
+                format!("*.{suffix}"),
+                format!("**.{suffix}"),
+            ] {
+                for &i in self.by_host.get(name.as_str()).into_iter().flatten() {
+                    if !covers(&self.cfg.domains[i], &host) {
+                        continue;
+                    }
+                    let len = self.cfg.domains[i].host.len();
+                    best = match best {
+                        Some(b) if (self.cfg.domains[b].host.len(), b) > (len, i) => Some(b),
+                        _ => Some(i),
+                    };
+                }
+            }
+            match suffix.find('.') {
+                Some(p) => suffix = &suffix[p + 1..],
+                None => break,
+            }
+        }
+        best
+    }
+}
+
 /// Whether a domain entry covers `host` (lower case).
 pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
     let below = |base: &str| {
@@ -500,28 +671,91 @@ pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
     host == d.host || (d.include_subdomains && below(&d.host))
 }
 
+impl Declared {
+    /// What this block alone says about certificate transparency, per AOSP
+    /// `NetworkSecurityConfig.Builder.getCertificateTransparencyVerificationRequired`:
+    /// an explicit `<certificateTransparency>` wins; else any user-store or
+    /// inline (`@raw`) anchor of the block itself disables CT; else `None`
+    /// (the parent decides).
+    pub fn own_ct(&self) -> Option<bool> {
+        if let Some(v) = self.certificate_transparency {
+            return Some(v);
+        }
+        self.trust_anchors
+            .iter()
+            .flatten()
+            .any(|a| a.source != AnchorSource::System)
+            .then_some(false)
+    }
+}
+
+/// Android's default CT requirement when no block decides: the platform
+/// default builder trusts the user store (which disables CT) for apps
+/// targeting API 23 or lower; otherwise CT is on by default for apps
+/// targeting above API 36 (`DEFAULT_ENABLE_CERTIFICATE_TRANSPARENCY`,
+/// `@EnabledAfter(BAKLAVA)`), off for older targets or an unknown target.
+pub(crate) fn android_default_ct(target_sdk: Option<u32>) -> bool {
+    matches!(target_sdk, Some(t) if t > 36)
+}
+
 impl AuditConfig {
     /// Whether certificate transparency is required for a domain (`None`:
-    /// the default config), per AOSP's rule: a declared
-    /// `<certificateTransparency>` on the domain or an enclosing config wins;
-    /// otherwise base-config's setting is inherited only when the domain's
-    /// trust anchors are all system anchors (user or bundled anchors are not
-    /// in CT logs).
+    /// the default config) on Android 16+, for an unknown target SDK. See
+    /// [`Self::ct_required_for`].
     pub fn ct_required(&self, idx: Option<usize>) -> bool {
-        let Some(idx) = idx else {
-            return self.base.certificate_transparency.unwrap_or(false);
-        };
-        let mut cur = Some(idx);
+        self.ct_required_for(idx, None)
+    }
+
+    /// Whether certificate transparency is required for a domain (`None`:
+    /// the default config), per AOSP's rule applied at each level from the
+    /// domain's block up through enclosing `domain-config`s and
+    /// `base-config` to the platform default ([`Declared::own_ct`],
+    /// [`android_default_ct`]).
+    pub fn ct_required_for(&self, idx: Option<usize>, target_sdk: Option<u32>) -> bool {
+        let mut cur = idx;
         while let Some(i) = cur {
-            if let Some(v) = self.domains[i].declared.certificate_transparency {
+            if let Some(v) = self.domains[i].declared.own_ct() {
                 return v;
             }
             cur = self.domains[i].parent;
         }
-        self.base.certificate_transparency.unwrap_or(false)
-            && self
-                .effective_anchors(idx)
-                .iter()
-                .all(|a| a.source == AnchorSource::System)
+        self.base
+            .own_ct()
+            .unwrap_or_else(|| android_default_ct(target_sdk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn host() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just("example")], 1..4)
+            .prop_map(|l| l.join("."))
+    }
+
+    proptest! {
+        /// The index answers exactly as the linear scan.
+        #[test]
+        fn domain_index_matches_domain_for(
+            entries in proptest::collection::vec(
+                (prop_oneof![Just(""), Just("*."), Just("**.")], host(), any::<bool>()),
+                0..12,
+            ),
+            queries in proptest::collection::vec(host(), 1..8),
+        ) {
+            let mut cfg = AuditConfig::new("t", SourceFormat::OkHttp);
+            for (prefix, h, sub) in entries {
+                let mut d = DomainEntry::new(&format!("{prefix}{h}"), SourceFormat::OkHttp, Location::default());
+                d.include_subdomains = sub;
+                cfg.domains.push(d);
+            }
+            let index = DomainIndex::new(&cfg);
+            for q in queries {
+                prop_assert_eq!(index.domain_for(&q), cfg.domain_for(&q), "{}", q);
+            }
+        }
     }
 }

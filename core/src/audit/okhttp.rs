@@ -1,69 +1,63 @@
 //! OkHttp `CertificatePinner` pins: a plain list (`pattern pin [pin...]` per
 //! line, `#` comments) or Kotlin/Java source with `.add("pattern", "sha256/…")`
-//! calls, and export back to the list form.
+//! calls, and export back to the list form. Source code is read by
+//! [`super::source`]; this module holds OkHttp's own rules for `add`.
 //!
 //! OkHttp's refusals are reproduced ("Unexpected pattern", "Invalid pattern",
-//! "pins must start with 'sha256/' or 'sha1/'", "Invalid pin hash"). Mamori
-//! additionally refuses `sha1/` pins and digests that are not 32 bytes, which
-//! OkHttp accepts but which can never match a SHA-256 SPKI hash.
-//!
-//! The `.add(` scanner is hand-written (string literals only, no
-//! interpolation or constants); a Kotlin parser would be the library
-//! alternative.
+//! "pins must start with 'sha256/' or 'sha1/'", "Invalid pin hash"), with
+//! okio's base64 decoder. Pins OkHttp accepts that can never match a SHA-256
+//! SPKI hash (not 32 bytes) and `sha1/` pins are kept as
+//! [`LenientPin`]s, which the audit reports, not as refusals.
 
+use std::collections::HashMap;
+
+use super::base64::{self, Base64Dialect};
 use super::error::ImportError;
-use super::model::{AuditConfig, DomainEntry, Location, PinEntry, PinScope, SourceFormat};
+use super::model::{AuditConfig, DomainEntry, LenientPin, Location, PinScope, SourceFormat};
+use crate::pinning::Pin;
 use crate::pinning::host::HostPattern;
-use crate::pinning::{Pin, PinParseError};
 
-fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
+pub(crate) fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
     ImportError::refused(loc, "OkHttp", reason)
 }
 
-/// Whether the text looks like Kotlin/Java source with `.add(` calls.
-pub(crate) fn looks_like_code(text: &str) -> bool {
-    text.contains(".add(") && (text.contains("CertificatePinner") || text.contains("\"sha256/"))
-}
-
-/// Imports a pin list or source code.
+/// Imports a `pattern pin [pin...]` list.
 pub(crate) fn import_str(text: &str, file: &str) -> Result<AuditConfig, ImportError> {
-    let mut entries: Vec<(String, Vec<String>, Location)> = Vec::new();
-    if looks_like_code(text) {
-        scan_code(text, file, &mut entries)?;
-    } else {
-        for (i, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("");
-            let line = line.trim();
-            if line.is_empty() || line.starts_with("//") {
-                continue;
-            }
-            let mut words = line.split_whitespace();
-            let pattern = words.next().expect("non-empty line").to_owned();
-            let pins: Vec<String> = words.map(str::to_owned).collect();
-            let loc = Location::new(file, Some(i as u32 + 1));
-            if pins.is_empty() {
-                return Err(ImportError::Syntax {
-                    location: loc,
-                    what: "OkHttp pin list",
-                    reason: format!("{pattern:?} has no pin; each line is `pattern sha256/…`"),
-                });
-            }
-            entries.push((pattern, pins, loc));
-        }
-    }
     let mut cfg = AuditConfig::new(file, SourceFormat::OkHttp);
-    for (pattern, pins, loc) in entries {
-        add(&mut cfg, &pattern, &pins, loc)?;
+    let mut index = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let pattern = words.next().expect("non-empty line").to_owned();
+        let loc = Location::new(file, Some(i as u32 + 1));
+        let pins: Vec<(String, Location)> = words.map(|w| (w.to_owned(), loc.clone())).collect();
+        if pins.is_empty() {
+            return Err(ImportError::Syntax {
+                location: loc,
+                what: "OkHttp pin list",
+                reason: format!("{pattern:?} has no pin; each line is `pattern sha256/…`"),
+            });
+        }
+        // A list is one CertificatePinner: one group.
+        add(&mut cfg, &pattern, &pins, loc, 0, &mut index)?;
     }
     Ok(cfg)
 }
 
-fn add(
+/// `CertificatePinner.Builder.add(pattern, pins)` as OkHttp validates it,
+/// into the pinner `group` of `cfg`. Returns the pattern as stored.
+pub(crate) fn add(
     cfg: &mut AuditConfig,
     pattern: &str,
-    pins: &[String],
+    pins: &[(String, Location)],
     loc: Location,
-) -> Result<(), ImportError> {
+    group: usize,
+    index: &mut HashMap<(usize, String), usize>,
+) -> Result<String, ImportError> {
     let ok_wildcard = (pattern.starts_with("*.") && !pattern[1..].contains('*'))
         || (pattern.starts_with("**.") && !pattern[2..].contains('*'))
         || !pattern.contains('*');
@@ -74,103 +68,55 @@ fn add(
         .map_err(|e| refuse(loc.clone(), format!("Invalid pattern: {pattern} ({e})")))?;
     let host = parsed.to_string();
     let mut entries = Vec::new();
-    for p in pins {
+    let mut lenient_pins = Vec::new();
+    for (p, ploc) in pins {
         if !(p.starts_with("sha256/") || p.starts_with("sha1/")) {
             return Err(refuse(
-                loc,
+                ploc.clone(),
                 format!("pins must start with 'sha256/' or 'sha1/': {p}"),
             ));
         }
-        let pin = Pin::parse(p).map_err(|e| match e {
-            PinParseError::Base64 => refuse(loc.clone(), format!("Invalid pin hash: {p}")),
-            other => ImportError::refused(loc.clone(), "Mamori", format!("{p}: {other}")),
-        })?;
-        entries.push(PinEntry {
-            pin,
-            scope: PinScope::Any,
-            location: loc.clone(),
-        });
+        // OkHttp: `pin.substring(7).decodeBase64() ?: throw
+        // IllegalArgumentException("Invalid pin hash: $pin")`, no length
+        // check; a `sha1/` pin works on OkHttp but nowhere else.
+        if let Some(b64) = p.strip_prefix("sha256/") {
+            let (entry, lenient) = LenientPin::read(Base64Dialect::Okio, b64, PinScope::Any, ploc)
+                .map_err(|_| refuse(ploc.clone(), format!("Invalid pin hash: {p}")))?;
+            entries.extend(entry);
+            lenient_pins.extend(lenient);
+        } else {
+            let b64 = &p["sha1/".len()..];
+            let decoded = base64::decode(Base64Dialect::Okio, b64)
+                .map_err(|_| refuse(ploc.clone(), format!("Invalid pin hash: {p}")))?;
+            lenient_pins.push(LenientPin {
+                text: p.clone(),
+                decoder: Base64Dialect::Okio.decoder_name(),
+                leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
+                decoded_len: decoded.len(),
+                never_matches: Some(
+                    "a sha1/ pin: OkHttp checks SHA-1 SPKI hashes (deprecated), which no other \
+                     platform and no Mamori policy can pin"
+                        .into(),
+                ),
+                location: ploc.clone(),
+            });
+        }
     }
-    // OkHttp merges every `add` for the same pattern into one set.
-    if let Some(d) = cfg.domains.iter_mut().find(|d| d.host == host) {
-        d.pins.extend(entries);
-        return Ok(());
+    // OkHttp merges every `add` for the same pattern of one pinner into one set.
+    if let Some(&i) = index.get(&(group, host.clone())) {
+        cfg.domains[i].pins.extend(entries);
+        cfg.domains[i].lenient_pins.extend(lenient_pins);
+        return Ok(host);
     }
+    index.insert((group, host.clone()), cfg.domains.len());
     let mut d = DomainEntry::new(&host, SourceFormat::OkHttp, loc);
     d.include_subdomains = host.starts_with("**.");
     d.has_pin_set = true;
     d.pins = entries;
-    d.group = cfg.domains.len();
+    d.lenient_pins = lenient_pins;
+    d.group = group;
     cfg.domains.push(d);
-    Ok(())
-}
-
-fn scan_code(
-    text: &str,
-    file: &str,
-    out: &mut Vec<(String, Vec<String>, Location)>,
-) -> Result<(), ImportError> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(off) = text[from..].find(".add(") {
-        let start = from + off;
-        let line = text[..start].bytes().filter(|b| *b == b'\n').count() as u32 + 1;
-        let mut i = start + ".add(".len();
-        let mut args: Vec<String> = Vec::new();
-        let mut literal_only = true;
-        loop {
-            while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b',') {
-                i += 1;
-            }
-            if i >= bytes.len() {
-                break;
-            }
-            if bytes[i] == b')' {
-                i += 1;
-                break;
-            }
-            if bytes[i] == b'"' {
-                let end = text[i + 1..].find('"').map(|e| i + 1 + e);
-                let Some(end) = end else {
-                    return Err(ImportError::Syntax {
-                        location: Location::new(file, Some(line)),
-                        what: "Kotlin/Java source",
-                        reason: "unterminated string literal in .add(".into(),
-                    });
-                };
-                args.push(text[i + 1..end].to_owned());
-                i = end + 1;
-            } else {
-                // A constant or expression: not something we can read.
-                literal_only = false;
-                while i < bytes.len() && bytes[i] != b',' && bytes[i] != b')' {
-                    i += 1;
-                }
-            }
-        }
-        from = i.min(text.len());
-        // Only CertificatePinner calls: every argument after the pattern is a
-        // pin (`headers.add("Accept", "application/json")` is not).
-        let pin_like = |a: &String| {
-            a.contains('/')
-                && a.split('/')
-                    .next()
-                    .is_some_and(|alg| alg.starts_with("sha"))
-        };
-        if !literal_only || args.len() < 2 || !args[1..].iter().all(pin_like) {
-            continue;
-        }
-        let loc = Location::new(file, Some(line));
-        out.push((args[0].clone(), args[1..].to_vec(), loc));
-    }
-    if out.is_empty() {
-        return Err(ImportError::UnknownFormat {
-            file: file.to_owned(),
-            reason: "no CertificatePinner .add(\"host\", \"sha256/…\") call with string literals"
-                .into(),
-        });
-    }
-    Ok(())
+    Ok(host)
 }
 
 /// Renders the pinned domains as an OkHttp pin list (`pattern pin` lines).
@@ -178,11 +124,7 @@ pub(crate) fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut out = String::from("# OkHttp CertificatePinner pins: one `pattern pin` per line\n");
     for d in cfg.domains.iter().filter(|d| !d.pins.is_empty()) {
-        let host = if d.include_subdomains && !d.host.starts_with('*') {
-            format!("**.{}", d.host)
-        } else {
-            d.host.clone()
-        };
+        let host = export_pattern(d);
         if d.expiry.is_some() {
             notes.push(format!(
                 "{host}: OkHttp has no pin expiry; the expiry is dropped"
@@ -198,4 +140,141 @@ pub(crate) fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
         }
     }
     (out, notes)
+}
+
+/// A host for which OkHttp accepts more pins than its own rule lists,
+/// because another pattern of the same pinner also matches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Widening {
+    /// The rule meant for the host (the most specific pattern matching it).
+    pub narrow: usize,
+    /// The other pattern whose pins OkHttp adds.
+    pub wide: usize,
+    /// A host both patterns match.
+    pub host: String,
+    /// The pins of `wide` that `narrow` lacks.
+    pub extra: Vec<Pin>,
+}
+
+/// How specific a pattern is, by Mamori's (and NSC's, TrustKit's) choice of
+/// the rule for a host: an exact name, then `*.` (one label), then `**.`
+/// with the longer base first.
+fn specificity(pattern: &str) -> (u8, usize) {
+    if let Some(base) = pattern.strip_prefix("**.") {
+        (1, base.len())
+    } else if let Some(base) = pattern.strip_prefix("*.") {
+        (2, base.len())
+    } else {
+        (3, pattern.len())
+    }
+}
+
+/// The patterns (as OkHttp writes them) that match `host`:
+/// `CertificatePinner.Pin.matchesHostname`, where `**.x` matches `x` and
+/// every name under it and `*.x` exactly one label under `x`.
+fn matching_patterns(host: &str) -> Vec<String> {
+    let mut out = vec![host.to_owned(), format!("**.{host}")];
+    let mut rest = host;
+    let mut first = true;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if first {
+            out.push(format!("*.{parent}"));
+            first = false;
+        }
+        out.push(format!("**.{parent}"));
+        rest = parent;
+    }
+    out
+}
+
+/// The widenings among the rules of one pinner (`(pattern, pins)`): for each
+/// host two patterns share, OkHttp accepts the union of their pins, while
+/// the platform Mamori emulates applies the most specific one. Linear in the
+/// number of rules times labels (a map from pattern to rule, no pairwise
+/// comparison).
+pub(crate) fn widenings(rules: &[(String, Vec<Pin>)]) -> Vec<Widening> {
+    let mut by_pattern: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (p, _)) in rules.iter().enumerate() {
+        by_pattern.entry(p.as_str()).or_default().push(i);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, (p, _)) in rules.iter().enumerate() {
+        // Hosts this pattern matches that others may match too.
+        let witnesses = match (p.strip_prefix("**."), p.strip_prefix("*.")) {
+            (Some(base), _) => vec![base.to_owned(), format!("w.{base}")],
+            (None, Some(base)) => vec![format!("w.{base}")],
+            _ => vec![p.clone()],
+        };
+        for host in witnesses {
+            for q in matching_patterns(&host) {
+                for &j in by_pattern.get(q.as_str()).into_iter().flatten() {
+                    if j == i {
+                        continue;
+                    }
+                    let (narrow, wide) = if specificity(&rules[i].0) >= specificity(&rules[j].0) {
+                        (i, j)
+                    } else {
+                        (j, i)
+                    };
+                    if !seen.insert((narrow, wide)) {
+                        continue;
+                    }
+                    let extra: Vec<Pin> = rules[wide]
+                        .1
+                        .iter()
+                        .filter(|p| !rules[narrow].1.contains(p))
+                        .copied()
+                        .collect();
+                    if !extra.is_empty() {
+                        out.push(Widening {
+                            narrow,
+                            wide,
+                            host: host.clone(),
+                            extra,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by_key(|w| (w.narrow, w.wide));
+    out
+}
+
+/// The OkHttp pattern an exported domain becomes.
+fn export_pattern(d: &DomainEntry) -> String {
+    if d.include_subdomains && !d.host.starts_with('*') {
+        format!("**.{}", d.host)
+    } else {
+        d.host.clone()
+    }
+}
+
+/// Hosts whose pins a conversion to OkHttp would widen (issue 9, item 10):
+/// the policy's most specific rule becomes one pattern among several that
+/// OkHttp unions. Empty for a configuration that already is OkHttp's (its
+/// meaning does not change).
+pub(crate) fn export_widenings(cfg: &AuditConfig) -> Vec<String> {
+    if cfg.format == SourceFormat::OkHttp {
+        return Vec::new();
+    }
+    let exported: Vec<&DomainEntry> = cfg.domains.iter().filter(|d| !d.pins.is_empty()).collect();
+    let rules: Vec<(String, Vec<Pin>)> = exported
+        .iter()
+        .map(|d| (export_pattern(d), d.distinct_pins()))
+        .collect();
+    widenings(&rules)
+        .into_iter()
+        .map(|w| {
+            format!(
+                "{}: OkHttp would also accept {} pin(s) of {} for {} (it unions every matching pattern; {} applies only the most specific rule)",
+                rules[w.narrow].0,
+                w.extra.len(),
+                rules[w.wide].0,
+                w.host,
+                cfg.format.as_str()
+            )
+        })
+        .collect()
 }

@@ -1,6 +1,17 @@
 //! Audit output: a terminal table, JSON for tools, and SARIF 2.1.0 for code
 //! scanning in CI. All three are deterministic for the same inputs and `--at`.
+//!
+//! JSON and SARIF are written as they are produced ([`write_json`],
+//! [`write_sarif`]): each finding becomes a JSON value only while it is
+//! written, so memory holds one finding's value, not the whole document
+//! (a 20 MB configuration with hundreds of thousands of findings must not
+//! need gigabytes). Documents are structs whose fields are declared in the
+//! order serde_json's maps sort keys, so the output is the same as a
+//! `json!` tree's.
 
+use std::io::{self, Write};
+
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use super::chain::SuppliedChain;
@@ -150,37 +161,86 @@ fn finding_json(f: &AuditFinding, lang: Lang) -> Value {
     })
 }
 
-/// The JSON document.
+/// Elements of a [`Lazy`] array, made while it is written.
+type Elements<'a> = Box<dyn Iterator<Item = Value> + 'a>;
+
+/// A JSON array whose elements are made one at a time while it is written.
+struct Lazy<'a>(&'a dyn Fn() -> Elements<'a>);
+
+impl Serialize for Lazy<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+/// Pretty JSON of `doc` and a final newline, into a buffer over `w`.
+fn write_pretty(w: &mut dyn Write, doc: &impl Serialize) -> io::Result<()> {
+    let mut w = io::BufWriter::with_capacity(64 * 1024, w);
+    serde_json::to_writer_pretty(&mut w, doc)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+fn to_string(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// The JSON document (see [`write_json`]).
 pub fn json(r: &AuditResult) -> String {
+    to_string(|w| write_json(r, w))
+}
+
+/// Writes the JSON document to `w`, one finding at a time.
+pub fn write_json(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
+    // Fields in sorted order: the output of the former `json!` tree.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        at: &'a str,
+        chains: Lazy<'a>,
+        configs: Lazy<'a>,
+        findings: Lazy<'a>,
+        lang: Lang,
+        summary: serde_json::Map<String, Value>,
+        tool: &'static str,
+        version: &'static str,
+    }
     let c = counts(r.findings);
     let mut summary = serde_json::Map::new();
     for s in Severity::ALL.iter().rev() {
         summary.insert(s.as_str().into(), json!(c.get(s).copied().unwrap_or(0)));
     }
     summary.insert("total".into(), json!(r.findings.len()));
-    let doc = json!({
-        "tool": "mamori",
-        "version": env!("CARGO_PKG_VERSION"),
-        "at": r.at,
-        "lang": r.lang,
-        "configs": r.configs.iter().map(|c| json!({
-            "file": c.file,
-            "format": c.format,
-            "platform": c.platform,
-            "domains": c.domains.len(),
-            "pinned_domains": c.domains.iter().filter(|d| !d.pins.is_empty()).count(),
-        })).collect::<Vec<_>>(),
-        "chains": r.chains.iter().map(|ch| json!({
-            "host": ch.host,
-            "source": ch.source,
-            "pins": ch.certs.iter().map(|c| c.pin.to_string()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "summary": summary,
-        "findings": r.findings.iter().map(|f| finding_json(f, r.lang)).collect::<Vec<_>>(),
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
-    s.push('\n');
-    s
+    let doc = Doc {
+        at: &r.at,
+        chains: Lazy(&|| {
+            Box::new(r.chains.iter().map(|ch| {
+                json!({
+                    "host": ch.host,
+                    "source": ch.source,
+                    "pins": ch.certs.iter().map(|c| c.pin.to_string()).collect::<Vec<_>>(),
+                })
+            }))
+        }),
+        configs: Lazy(&|| {
+            Box::new(r.configs.iter().map(|c| {
+                json!({
+                    "file": c.file,
+                    "format": c.format,
+                    "platform": c.platform,
+                    "domains": c.domains.len(),
+                    "pinned_domains": c.domains.iter().filter(|d| !d.pins.is_empty()).count(),
+                })
+            }))
+        }),
+        findings: Lazy(&|| Box::new(r.findings.iter().map(|f| finding_json(f, r.lang)))),
+        lang: r.lang,
+        summary,
+        tool: "mamori",
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    write_pretty(w, &doc)
 }
 
 /// SARIF `level` for a severity.
@@ -246,9 +306,14 @@ fn uri(file: &str) -> String {
     out
 }
 
-/// The SARIF 2.1.0 log: every rule as `reportingDescriptor`, every finding
-/// as a `result` with its file and line.
+/// The SARIF 2.1.0 log (see [`write_sarif`]).
 pub fn sarif(r: &AuditResult) -> String {
+    to_string(|w| write_sarif(r, w))
+}
+
+/// Writes the SARIF 2.1.0 log to `w`: every rule as `reportingDescriptor`,
+/// every finding as a `result` with its file and line, one at a time.
+pub fn write_sarif(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
     let lang = r.lang;
     let all = rules();
     let rules_json: Vec<Value> = all
@@ -279,44 +344,59 @@ pub fn sarif(r: &AuditResult) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| {
-            let idx = all.iter().position(|x| x.id == f.rule).expect("finding rules are in the table");
-            let mut phys = json!({ "artifactLocation": { "uri": uri(&f.location.file) } });
-            if let Some(line) = f.location.line.filter(|l| *l >= 1) {
-                phys["region"] = json!({ "startLine": line });
-            }
-            json!({
-                "ruleId": f.rule,
-                "ruleIndex": idx,
-                "level": sarif_level(f.severity),
-                "message": { "text": f.message(lang) },
-                "locations": [ { "physicalLocation": phys } ],
-                "partialFingerprints": {
-                    "mamori/v1": format!("{}|{}|{}|{}", f.rule, f.location.file, f.host.as_deref().unwrap_or(""), f.detail),
-                },
-                "properties": { "severity": f.severity, "guideline": f.guideline, "host": f.host },
-            })
+    let result = |f: &AuditFinding| {
+        let idx = all
+            .iter()
+            .position(|x| x.id == f.rule)
+            .expect("finding rules are in the table");
+        let mut phys = json!({ "artifactLocation": { "uri": uri(&f.location.file) } });
+        if let Some(line) = f.location.line.filter(|l| *l >= 1) {
+            phys["region"] = json!({ "startLine": line });
+        }
+        json!({
+            "ruleId": f.rule,
+            "ruleIndex": idx,
+            "level": sarif_level(f.severity),
+            "message": { "text": f.message(lang) },
+            "locations": [ { "physicalLocation": phys } ],
+            "partialFingerprints": {
+                "mamori/v1": format!("{}|{}|{}|{}", f.rule, f.location.file, f.host.as_deref().unwrap_or(""), f.detail),
+            },
+            "properties": { "severity": f.severity, "guideline": f.guideline, "host": f.host },
         })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
+    };
+    // Fields in sorted order: the output of the former `json!` tree.
+    #[derive(Serialize)]
+    struct Run<'a> {
+        language: &'static str,
+        properties: Value,
+        results: Lazy<'a>,
+        tool: Value,
+    }
+    #[derive(Serialize)]
+    struct Log<'a> {
+        #[serde(rename = "$schema")]
+        schema: &'static str,
+        runs: [Run<'a>; 1],
+        version: &'static str,
+    }
+    let doc = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            language: match lang {
+                Lang::En => "en",
+                Lang::Ja => "ja",
+            },
+            properties: json!({ "at": r.at }),
+            results: Lazy(&|| Box::new(r.findings.iter().map(&result))),
+            tool: json!({ "driver": {
                 "name": "mamori",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://example.invalid/mamori",
                 "rules": rules_json,
-            }},
-            "language": match lang { Lang::En => "en", Lang::Ja => "ja" },
-            "results": results,
-            "properties": { "at": r.at },
+            }}),
         }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
-    s.push('\n');
-    s
+        version: "2.1.0",
+    };
+    write_pretty(w, &doc)
 }

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::indicators::{IndicatorClass, IndicatorStrength};
+use super::indicators::{IndicatorClass, IndicatorStrength, IndicatorTable};
 
 /// Version of the facts JSON schema written by this crate.
 pub const FACTS_SCHEMA: u32 = 1;
@@ -48,10 +48,16 @@ pub enum EvidenceSource {
     Probe,
     /// The Kotlin or Swift collector (OS APIs only the platform can call).
     Platform,
+    /// Signed by the device's secure hardware: a verified Android Key
+    /// Attestation or Apple App Attest result (`device::android_attested_facts`).
+    Attestation,
 }
 
 /// What was looked at and what was seen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Ordered (source, path, property, value, detail) so that normalised
+/// evidence lists have one order whatever order the sources reported in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceEvidence {
     /// Who looked.
@@ -175,9 +181,11 @@ impl DeviceFact {
         let value = match (self.value.take(), other.value) {
             (Some(a), Some(b)) if a != b => {
                 self.evidence.extend(other.evidence);
+                // Sorted, so the note is the same whichever side merged first.
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
                 self.evidence.push(
                     DeviceEvidence::probe()
-                        .value(format!("{a} != {b}"))
+                        .value(format!("{lo} != {hi}"))
                         .detail("sources disagree; value treated as unknown"),
                 );
                 self.state = FactState::Unknown;
@@ -345,6 +353,23 @@ impl DeviceFacts {
         }
     }
 
+    fn facts(&self) -> [&DeviceFact; 12] {
+        [
+            &self.os_version,
+            &self.android_api_level,
+            &self.security_patch,
+            &self.screen_lock,
+            &self.biometrics_enrolled,
+            &self.keystore_level,
+            &self.debugger_attached,
+            &self.emulator,
+            &self.developer_options,
+            &self.adb_enabled,
+            &self.installer,
+            &self.signing_cert_sha256,
+        ]
+    }
+
     fn facts_mut(&mut self) -> [&mut DeviceFact; 12] {
         [
             &mut self.os_version,
@@ -408,8 +433,16 @@ impl DeviceFacts {
     }
 
     /// Puts the snapshot in canonical form: indicators sorted by id, duplicate
-    /// ids folded together. Hashing and evaluation always see this form, so
-    /// the order in which sources reported does not change a verdict.
+    /// ids folded together, every evidence list sorted and free of repeats.
+    /// Hashing and evaluation always see this form, so the order in which
+    /// sources reported does not change a verdict or the facts hash.
+    ///
+    /// Every step is order-independent: states fold with the commutative
+    /// [`FactState::combine`]; the built-in indicator table decides the class
+    /// and strength of the indicators it lists (a source cannot relabel a
+    /// strong Magisk indicator as a weak emulator one); an id the table does
+    /// not know takes the first class in [`IndicatorClass`] order and the
+    /// stronger strength its observations name.
     pub fn normalize(&mut self) {
         self.indicators.sort_by(|a, b| a.id.cmp(&b.id));
         let mut out: Vec<IndicatorObservation> = Vec::with_capacity(self.indicators.len());
@@ -417,12 +450,23 @@ impl DeviceFacts {
             match out.last_mut() {
                 Some(last) if last.id == o.id => {
                     last.state = last.state.combine(o.state);
+                    last.class = last.class.min(o.class);
+                    last.strength = last.strength.min(o.strength);
                     last.evidence.extend(o.evidence);
                 }
                 _ => out.push(o),
             }
         }
+        for o in &mut out {
+            if let Some((class, strength)) = IndicatorTable::builtin_label(&o.id) {
+                (o.class, o.strength) = (class, strength);
+            }
+            canonical_evidence(&mut o.evidence);
+        }
         self.indicators = out;
+        for f in self.facts_mut() {
+            canonical_evidence(&mut f.evidence);
+        }
     }
 
     /// Canonical JSON (compact, normalised) used for hashing and export.
@@ -446,10 +490,17 @@ impl DeviceFacts {
         }
     }
 
-    /// Whether the snapshot is already in canonical form (indicator ids
-    /// strictly increasing).
+    /// Whether the snapshot is already in canonical form ([`Self::normalize`]
+    /// would not change it).
     pub fn is_normalized(&self) -> bool {
+        let sorted = |e: &[DeviceEvidence]| e.windows(2).all(|w| w[0] < w[1]);
         self.indicators.windows(2).all(|w| w[0].id < w[1].id)
+            && self.indicators.iter().all(|o| {
+                sorted(&o.evidence)
+                    && IndicatorTable::builtin_label(&o.id)
+                        .is_none_or(|label| label == (o.class, o.strength))
+            })
+            && self.facts().iter().all(|f| sorted(&f.evidence))
     }
 
     /// Parses a facts snapshot (JSON), normalising it.
@@ -466,6 +517,12 @@ impl DeviceFacts {
         f.normalize();
         Ok(f)
     }
+}
+
+/// Sorts an evidence list and drops exact repeats (they add nothing).
+fn canonical_evidence(e: &mut Vec<DeviceEvidence>) {
+    e.sort();
+    e.dedup();
 }
 
 /// A facts snapshot that cannot be used.

@@ -8,6 +8,7 @@
 //! its `derived_from` field. Updating detection means editing data and bumping
 //! `version`, which every verdict records.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -165,6 +166,23 @@ impl IndicatorTable {
             serde_json::from_str(include_str!("indicators.json"))
                 .expect("built-in indicators.json is valid (checked by tests)")
         })
+    }
+
+    /// The class and strength the built-in table gives indicator `id`
+    /// (authoritative over what a facts source claims), by a hash lookup.
+    pub fn builtin_label(id: &str) -> Option<(IndicatorClass, IndicatorStrength)> {
+        static LABELS: OnceLock<HashMap<&'static str, (IndicatorClass, IndicatorStrength)>> =
+            OnceLock::new();
+        LABELS
+            .get_or_init(|| {
+                Self::builtin()
+                    .indicators
+                    .iter()
+                    .map(|i| (i.id.as_str(), (i.class, i.strength)))
+                    .collect()
+            })
+            .get(id)
+            .copied()
     }
 
     /// Looks an indicator up by id.

@@ -20,12 +20,16 @@
 //! What to look for lives in data (`indicators`, `indicators.json`), not in
 //! code.
 
+mod attested;
 mod facts;
 mod indicators;
 mod policy;
 mod probe;
 mod verdict;
 
+pub use attested::{
+    CONTRADICTION_PREFIX, android_attested_facts, apple_attested_facts, failed_attestation,
+};
 pub use facts::{
     DeviceEvidence, DeviceFact, DeviceFacts, DevicePlatform, EvidenceSource, FACTS_SCHEMA,
     FactState, FactsError, IndicatorObservation, KeystoreLevel,

@@ -242,7 +242,7 @@ impl DevicePolicy {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
             origin: origin.clone(),
-            message: e.to_string(),
+            message: crate::io_reason(&e),
         })?;
         Self::from_text(&text, &origin)
     }

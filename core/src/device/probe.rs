@@ -6,12 +6,19 @@
 //!
 //! * no process is spawned (RootBeer's `getprop`/`mount`/`which` without a
 //!   timeout caused ANRs; see research §3);
-//! * files are opened only when `stat` says they are regular files, so a FIFO
-//!   planted where `/proc/self/maps` should be cannot block `open()`, and reads
-//!   are capped at [`ProbeConfig::max_file_bytes`];
+//! * files are opened with `O_NONBLOCK | O_NOFOLLOW` and the opened
+//!   descriptor must be a regular file (`fstat`), so a FIFO or symlink planted
+//!   (or swapped in) where `/proc/self/maps` should be cannot block or
+//!   redirect the read; a file longer than [`ProbeConfig::max_file_bytes`] is
+//!   unknown (a `frida-agent` line past the cap must not read as "absent").
+//!   Property files that are symlinks (`/default.prop` on Android 10+) are
+//!   not followed; their targets are in the table themselves;
 //! * port probes use `connect_timeout` bounded by the remaining budget;
-//! * once the budget is spent, the remaining checks say [`FactState::Unknown`]
-//!   ("time budget exhausted"): an unfinished check is never "clean".
+//! * the probes run on a worker thread and the caller returns at the
+//!   deadline: a check still running then, or not started, says
+//!   [`FactState::Unknown`] ("time budget exhausted"), as does everything
+//!   when the worker thread cannot be started. An unfinished check is never
+//!   "clean".
 //!
 //! Any error other than "not found" (permission denied, a symlink loop, a
 //! directory where a file was expected) gives [`FactState::Unknown`] with the error
@@ -28,6 +35,7 @@ use std::fs;
 use std::io::{ErrorKind, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::facts::{
@@ -94,12 +102,12 @@ pub fn run_probes(cfg: &ProbeConfig) -> DeviceFacts {
     run_probes_with(cfg, IndicatorTable::builtin())
 }
 
-struct Ctx<'a> {
-    cfg: &'a ProbeConfig,
+struct Ctx {
+    cfg: ProbeConfig,
     deadline: Instant,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn remaining(&self) -> Option<Duration> {
         self.deadline
             .checked_duration_since(Instant::now())
@@ -110,21 +118,47 @@ impl Ctx<'_> {
         root.join(abs.trim_start_matches('/'))
     }
 
-    /// Reads a small regular file; `Err` carries the reason it is unknown.
+    /// Reads a small regular file whole; `Err` carries the reason it is
+    /// unknown. Nothing is trusted from before the open: the file is opened
+    /// without blocking and without following a final symlink, and the
+    /// opened descriptor's own type is checked (`fstat`), so a FIFO or a
+    /// symlink swapped in after any earlier look cannot block or redirect the
+    /// read. A file longer than the cap is an error, never a clean prefix.
     fn read(&self, path: &Path) -> Result<String, String> {
         if self.remaining().is_none() {
             return Err(BUDGET.into());
         }
-        let meta = fs::metadata(path).map_err(|e| kind_name(e.kind()))?;
+        let file = open_no_follow_no_block(path).map_err(|e| kind_name(e.kind()))?;
+        let meta = file.metadata().map_err(|e| kind_name(e.kind()))?;
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
+        let cap = self.cfg.max_file_bytes;
         let mut buf = Vec::new();
-        fs::File::open(path)
-            .and_then(|f| f.take(self.cfg.max_file_bytes).read_to_end(&mut buf))
+        file.take(cap.saturating_add(1))
+            .read_to_end(&mut buf)
             .map_err(|e| kind_name(e.kind()))?;
+        if buf.len() as u64 > cap {
+            return Err(format!(
+                "longer than the {cap}-byte read cap: only part could be checked"
+            ));
+        }
         Ok(String::from_utf8_lossy(&buf).into_owned())
     }
+}
+
+/// Opens for reading with `O_NONBLOCK | O_NOFOLLOW` (std's safe
+/// `custom_flags`; the constants come from libc). `O_NONBLOCK` makes opening
+/// a FIFO with no writer return at once; regular files ignore it.
+fn open_no_follow_no_block(path: &Path) -> std::io::Result<fs::File> {
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    opts.open(path)
 }
 
 const BUDGET: &str = "time budget exhausted";
@@ -137,74 +171,191 @@ fn kind_name(k: ErrorKind) -> String {
     }
 }
 
-/// Runs every probe of `table` that applies to `cfg.platform`.
-pub fn run_probes_with(cfg: &ProbeConfig, table: &IndicatorTable) -> DeviceFacts {
-    let ctx = Ctx {
-        cfg,
-        deadline: Instant::now() + cfg.budget,
-    };
-    let mut facts = DeviceFacts::new(cfg.platform);
-    let rows: Vec<&Indicator> = table.for_platform(cfg.platform).collect();
+/// One indicator the probes check, with its port resolved.
+#[derive(Clone)]
+struct Check {
+    ind: Indicator,
+    port: u16,
+}
 
-    let props = if cfg.platform == DevicePlatform::Ios {
-        None
-    } else {
-        let p = read_properties(&ctx, &table.property_files);
-        props_to_facts(&p, &mut facts);
-        Some(p)
-    };
-    let maps = lines_of(&ctx, "self/maps");
-    let mountinfo = lines_of(&ctx, "self/mountinfo");
-    let status = lines_of(&ctx, "self/status");
+impl Check {
+    /// What the check looks at, before it has seen anything: the evidence
+    /// every outcome starts from, including "too late".
+    fn evidence(&self) -> DeviceEvidence {
+        let ev = DeviceEvidence::probe();
+        match self.ind.kind {
+            IndicatorKind::Path => ev.path(&self.ind.target),
+            IndicatorKind::Property | IndicatorKind::PropertyContains => {
+                ev.property(&self.ind.target)
+            }
+            IndicatorKind::Maps => ev.path(MAPS),
+            IndicatorKind::Mountinfo | IndicatorKind::MountRw => ev.path(MOUNTINFO),
+            IndicatorKind::TracerPid => ev.path(STATUS).property("TracerPid"),
+            _ => ev.property("tcp 127.0.0.1").value(self.port.to_string()),
+        }
+    }
+}
 
-    let mut out = Vec::with_capacity(rows.len());
-    for ind in rows {
-        let (state, ev) = match ind.kind {
-            IndicatorKind::Path => probe_path(&ctx, &ind.target),
-            IndicatorKind::Property | IndicatorKind::PropertyContains => match &props {
-                Some(p) => probe_property(p, ind),
-                None => continue,
-            },
-            IndicatorKind::Maps => probe_lines(&maps, "self/maps", |l| l.contains(&ind.target)),
-            IndicatorKind::Mountinfo => {
-                probe_lines(&mountinfo, "self/mountinfo", |l| l.contains(&ind.target))
-            }
-            IndicatorKind::MountRw => {
-                probe_lines(&mountinfo, "self/mountinfo", |l| mounted_rw(l, &ind.target))
-            }
-            IndicatorKind::TracerPid => probe_tracer(&status),
-            IndicatorKind::Port => {
-                if !cfg.probe_ports {
-                    continue;
+const MAPS: &str = "/proc/self/maps";
+const MOUNTINFO: &str = "/proc/self/mountinfo";
+const STATUS: &str = "/proc/self/status";
+
+/// The checks of `table` that apply to `cfg`, in table order.
+fn plan(cfg: &ProbeConfig, table: &IndicatorTable) -> Vec<Check> {
+    table
+        .for_platform(cfg.platform)
+        .filter_map(|ind| {
+            let port = match ind.kind {
+                IndicatorKind::Property | IndicatorKind::PropertyContains
+                    if cfg.platform == DevicePlatform::Ios =>
+                {
+                    return None;
                 }
-                let port = cfg
+                IndicatorKind::Port if !cfg.probe_ports => return None,
+                IndicatorKind::Port => cfg
                     .port_overrides
                     .get(&ind.id)
                     .copied()
-                    .or_else(|| ind.target.parse().ok());
-                match port {
-                    Some(p) => probe_port(&ctx, p),
-                    None => continue,
-                }
-            }
-            // Seen only by the platform collectors.
-            IndicatorKind::LoadedImage | IndicatorKind::Package => continue,
-        };
-        out.push(IndicatorObservation {
-            id: ind.id.clone(),
-            class: ind.class,
-            strength: ind.strength,
-            state,
-            evidence: vec![ev],
-        });
+                    .or_else(|| ind.target.parse().ok())?,
+                // Seen only by the platform collectors.
+                IndicatorKind::LoadedImage | IndicatorKind::Package => return None,
+                _ => 0,
+            };
+            Some(Check {
+                ind: ind.clone(),
+                port,
+            })
+        })
+        .collect()
+}
+
+/// What the worker has finished so far. The caller takes it at the
+/// deadline; the worker stops writing once `closed`.
+#[derive(Default)]
+struct Partial {
+    closed: bool,
+    /// OS facts from the property files, once read.
+    os: Option<[DeviceFact; 3]>,
+    /// One slot per check, in plan order.
+    results: Vec<Option<(FactState, DeviceEvidence)>>,
+}
+
+type Shared = Arc<Mutex<Partial>>;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Partial> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs every probe of `table` that applies to `cfg.platform`.
+///
+/// The probes run on a worker thread and this call returns at the deadline
+/// (`cfg.budget`) whatever the worker is doing: a check that has not
+/// finished by then is [`FactState::Unknown`] ("time budget exhausted").
+/// A worker stuck in the kernel (a hung filesystem) is left to finish on
+/// its own; it writes nothing after the deadline.
+pub fn run_probes_with(cfg: &ProbeConfig, table: &IndicatorTable) -> DeviceFacts {
+    let ctx = Ctx {
+        cfg: cfg.clone(),
+        deadline: Instant::now() + cfg.budget,
+    };
+    let checks = plan(cfg, table);
+    let shared: Shared = Arc::new(Mutex::new(Partial {
+        results: vec![None; checks.len()],
+        ..Partial::default()
+    }));
+    let deadline = ctx.deadline;
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let worker = {
+        let (checks, shared) = (checks.clone(), shared.clone());
+        let property_files = table.property_files.clone();
+        move || {
+            probe_all(&ctx, &checks, &property_files, &shared);
+            let _ = done_tx.send(());
+        }
+    };
+    let started = std::thread::Builder::new()
+        .name("mamori-probes".into())
+        .spawn(worker);
+    if started.is_ok() {
+        let _ = done_rx.recv_timeout(deadline_left(deadline));
     }
-    facts.indicators = out;
+    let partial = {
+        let mut p = lock(&shared);
+        p.closed = true;
+        std::mem::take(&mut *p)
+    };
+    let mut facts = DeviceFacts::new(cfg.platform);
+    if cfg.platform != DevicePlatform::Ios {
+        let os = partial
+            .os
+            .unwrap_or_else(|| props_to_facts(&Err(BUDGET.into())));
+        [
+            facts.os_version,
+            facts.android_api_level,
+            facts.security_patch,
+        ] = os;
+    }
+    facts.indicators = checks
+        .iter()
+        .zip(partial.results.into_iter().chain(std::iter::repeat(None)))
+        .map(|(c, r)| {
+            let (state, ev) =
+                r.unwrap_or_else(|| (FactState::Unknown, c.evidence().detail(BUDGET)));
+            IndicatorObservation {
+                id: c.ind.id.clone(),
+                class: c.ind.class,
+                strength: c.ind.strength,
+                state,
+                evidence: vec![ev],
+            }
+        })
+        .collect();
     facts.normalize();
     facts
 }
 
-fn probe_path(ctx: &Ctx<'_>, abs: &str) -> (FactState, DeviceEvidence) {
-    let ev = DeviceEvidence::probe().path(abs);
+fn deadline_left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// The worker: reads, then checks, publishing each result as it is made.
+fn probe_all(ctx: &Ctx, checks: &[Check], property_files: &[String], shared: &Shared) {
+    let props = (ctx.cfg.platform != DevicePlatform::Ios).then(|| {
+        let p = read_properties(ctx, property_files);
+        let os = props_to_facts(&p);
+        let mut s = lock(shared);
+        if !s.closed {
+            s.os = Some(os);
+        }
+        p
+    });
+    let maps = ctx.read(&ctx.cfg.proc_root.join("self/maps"));
+    let mountinfo = ctx.read(&ctx.cfg.proc_root.join("self/mountinfo"));
+    let status = ctx.read(&ctx.cfg.proc_root.join("self/status"));
+    for (i, c) in checks.iter().enumerate() {
+        let ind = &c.ind;
+        let ev = c.evidence();
+        let result = match ind.kind {
+            IndicatorKind::Path => probe_path(ctx, &ind.target, ev),
+            IndicatorKind::Property | IndicatorKind::PropertyContains => match &props {
+                Some(p) => probe_property(p, ind, ev),
+                None => continue,
+            },
+            IndicatorKind::Maps => probe_lines(&maps, ev, |l| l.contains(&ind.target)),
+            IndicatorKind::Mountinfo => probe_lines(&mountinfo, ev, |l| l.contains(&ind.target)),
+            IndicatorKind::MountRw => probe_lines(&mountinfo, ev, |l| mounted_rw(l, &ind.target)),
+            IndicatorKind::TracerPid => probe_tracer(&status, ev),
+            _ => probe_port(ctx, c.port, ev),
+        };
+        let mut s = lock(shared);
+        if s.closed {
+            return;
+        }
+        s.results[i] = Some(result);
+    }
+}
+
+fn probe_path(ctx: &Ctx, abs: &str, ev: DeviceEvidence) -> (FactState, DeviceEvidence) {
     if ctx.remaining().is_none() {
         return (FactState::Unknown, ev.detail(BUDGET));
     }
@@ -229,7 +380,7 @@ fn probe_path(ctx: &Ctx<'_>, abs: &str) -> (FactState, DeviceEvidence) {
 /// Properties read from files: name -> (value, file). `Err` when no file was readable.
 type Props = Result<BTreeMap<String, (String, String)>, String>;
 
-fn read_properties(ctx: &Ctx<'_>, files: &[String]) -> Props {
+fn read_properties(ctx: &Ctx, files: &[String]) -> Props {
     let mut map = BTreeMap::new();
     let mut any = false;
     let mut last_err = String::from("no property file");
@@ -282,17 +433,22 @@ fn prop_fact(props: &Props, key: &str, check: impl Fn(&str) -> bool) -> DeviceFa
     }
 }
 
-fn props_to_facts(props: &Props, facts: &mut DeviceFacts) {
-    facts.os_version = prop_fact(props, "ro.build.version.release", |v| !v.is_empty());
-    facts.android_api_level =
-        prop_fact(props, "ro.build.version.sdk", |v| v.parse::<u32>().is_ok());
-    facts.security_patch = prop_fact(props, "ro.build.version.security_patch", |v| {
-        super::parse_patch_level(v).is_some()
-    });
+/// OS version, API level and security patch, in that order.
+fn props_to_facts(props: &Props) -> [DeviceFact; 3] {
+    [
+        prop_fact(props, "ro.build.version.release", |v| !v.is_empty()),
+        prop_fact(props, "ro.build.version.sdk", |v| v.parse::<u32>().is_ok()),
+        prop_fact(props, "ro.build.version.security_patch", |v| {
+            super::parse_patch_level(v).is_some()
+        }),
+    ]
 }
 
-fn probe_property(props: &Props, ind: &Indicator) -> (FactState, DeviceEvidence) {
-    let ev = DeviceEvidence::probe().property(&ind.target);
+fn probe_property(
+    props: &Props,
+    ind: &Indicator,
+    ev: DeviceEvidence,
+) -> (FactState, DeviceEvidence) {
     let want = ind.equals.as_deref().unwrap_or_default();
     match props {
         Err(e) => (FactState::Unknown, ev.detail(e)),
@@ -320,24 +476,15 @@ fn probe_property(props: &Props, ind: &Indicator) -> (FactState, DeviceEvidence)
     }
 }
 
-type Lines = (Result<String, String>, String);
-
-fn lines_of(ctx: &Ctx<'_>, rel: &str) -> Lines {
-    // DeviceEvidence names the logical path, not where a test tree happens to live.
-    (
-        ctx.read(&ctx.cfg.proc_root.join(rel)),
-        format!("/proc/{rel}"),
-    )
-}
+/// A `/proc` file's text, or why it could not be read.
+type Lines = Result<String, String>;
 
 fn probe_lines(
     lines: &Lines,
-    _what: &str,
+    ev: DeviceEvidence,
     hit: impl Fn(&str) -> bool,
 ) -> (FactState, DeviceEvidence) {
-    let (text, path) = lines;
-    let ev = DeviceEvidence::probe().path(path.clone());
-    match text {
+    match lines {
         Err(e) => (FactState::Unknown, ev.detail(e.clone())),
         Ok(t) => match t.lines().find(|l| hit(l)) {
             Some(l) => (FactState::Present, ev.value(l.trim())),
@@ -354,12 +501,8 @@ fn mounted_rw(line: &str, mount_point: &str) -> bool {
     point == Some(mount_point) && opts.is_some_and(|o| o.split(',').any(|x| x == "rw"))
 }
 
-fn probe_tracer(status: &Lines) -> (FactState, DeviceEvidence) {
-    let (text, path) = status;
-    let ev = DeviceEvidence::probe()
-        .path(path.clone())
-        .property("TracerPid");
-    match text {
+fn probe_tracer(status: &Lines, ev: DeviceEvidence) -> (FactState, DeviceEvidence) {
+    match status {
         Err(e) => (FactState::Unknown, ev.detail(e.clone())),
         Ok(t) => {
             let v = t
@@ -376,10 +519,7 @@ fn probe_tracer(status: &Lines) -> (FactState, DeviceEvidence) {
     }
 }
 
-fn probe_port(ctx: &Ctx<'_>, port: u16) -> (FactState, DeviceEvidence) {
-    let ev = DeviceEvidence::probe()
-        .property("tcp 127.0.0.1")
-        .value(port.to_string());
+fn probe_port(ctx: &Ctx, port: u16, ev: DeviceEvidence) -> (FactState, DeviceEvidence) {
     let Some(left) = ctx.remaining() else {
         return (FactState::Unknown, ev.detail(BUDGET));
     };

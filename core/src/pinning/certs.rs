@@ -21,6 +21,34 @@ impl CertParseError {
             detail: detail.to_string(),
         }
     }
+
+    /// x509-parser's error in plain words: its `Display` is the parser's
+    /// internals (`Der(UnexpectedTag { .. })`, `NomError(Eof)`), which mean
+    /// nothing to the person holding the file.
+    pub(crate) fn x509(e: x509_parser::nom::Err<x509_parser::error::X509Error>) -> Self {
+        use x509_parser::error::X509Error;
+        let detail = match e {
+            x509_parser::nom::Err::Incomplete(_) => "the data ends before the certificate does",
+            x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => match e {
+                X509Error::Der(x509_parser::der_parser::error::BerError::UnexpectedTag {
+                    ..
+                }) => "not a DER-encoded X.509 certificate",
+                X509Error::Der(x509_parser::der_parser::error::BerError::Incomplete(_)) => {
+                    "the data ends before the certificate does"
+                }
+                X509Error::NomError(x509_parser::nom::error::ErrorKind::Eof) => {
+                    "the data ends before the certificate does"
+                }
+                X509Error::InvalidVersion => "unsupported certificate version",
+                X509Error::InvalidSerial => "invalid serial number",
+                X509Error::InvalidAlgorithmIdentifier => "invalid signature algorithm",
+                X509Error::InvalidDate => "invalid validity date",
+                X509Error::InvalidExtensions => "invalid extensions",
+                _ => "malformed DER: not an X.509 certificate",
+            },
+        };
+        Self::new(detail)
+    }
 }
 
 /// Reads every certificate from PEM text (any number of `CERTIFICATE`
@@ -74,7 +102,7 @@ pub struct CertificateSummary {
 impl CertificateSummary {
     /// Describes a DER certificate.
     pub fn of(der: &[u8]) -> Result<Self, CertParseError> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(CertParseError::new)?;
+        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(CertParseError::x509)?;
         let not_after = cert
             .validity()
             .not_after

@@ -33,8 +33,9 @@ pub use failure::{ChainError, NameError, PinFailure, StrictViolation};
 pub use host::{Host, HostError, HostPattern};
 pub use pin::{Pin, PinParseError};
 pub use policy::{
-    DomainDocument, DomainRule, ExpiryMode, PinPolicy, PolicyDocument, PolicyError, Problem,
-    ProblemKind, Profile, TrustConfig, TrustDocument,
+    DomainDocument, DomainRule, ExpiryMode, MAX_REPORT_ONLY_HOURS, PinPolicy, PolicyDocument,
+    PolicyError, Problem, ProblemKind, Profile, TrustConfig, TrustDocument, UpdateKeyDocument,
+    UpdateSettings, UpdatesDocument,
 };
 pub use report::{AppInfo, DEDUP_WINDOW_SECS, PinFailureReport, ReportListener, ValidationResult};
 pub use tls::{HandshakeBlocked, PinningServerVerifier, client_config};

@@ -52,7 +52,7 @@ impl Pin {
     /// The pin of a DER-encoded X.509 certificate's public key.
     pub fn of_certificate(cert_der: &[u8]) -> Result<Self, CertParseError> {
         let (_, cert) =
-            x509_parser::parse_x509_certificate(cert_der).map_err(CertParseError::new)?;
+            x509_parser::parse_x509_certificate(cert_der).map_err(CertParseError::x509)?;
         Ok(Self::of_spki(cert.tbs_certificate.subject_pki.raw))
     }
 

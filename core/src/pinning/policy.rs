@@ -215,7 +215,50 @@ pub struct PinPolicy {
     profile: Profile,
     trust: TrustConfig,
     domains: Vec<DomainRule>,
+    updates: Option<UpdateSettings>,
 }
+
+/// The validated `[updates]` table: who may sign pin-set updates and what an
+/// update may change (`docs/pin-updates.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateSettings {
+    /// The embedded verification keys (at least two, BP-5).
+    pub keys: super::update::UpdateKeys,
+    /// The merge rules.
+    pub rules: super::update::UpdateRules,
+}
+
+/// The `[updates]` table as written: signed pin-set updates are accepted only
+/// when the base policy has one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesDocument {
+    /// Update-verification public keys: at least two, held apart (BP-5).
+    #[serde(default)]
+    pub keys: Vec<UpdateKeyDocument>,
+    /// Updates may pin domains the base policy does not name (default false).
+    #[serde(default)]
+    pub allow_new_domains: bool,
+    /// Longest report-only downgrade (kill switch) of an enforced domain, in
+    /// hours, measured as the update's `not_after - issued_at`; absent: no
+    /// downgrade is accepted. At most 720 (30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_report_only_hours: Option<u32>,
+}
+
+/// One update key as written: `{ id = "primary-2026", ed25519 = "<base64>" }`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKeyDocument {
+    /// The key id that update envelopes name.
+    pub id: String,
+    /// Standard base64 of the 32-byte Ed25519 public key (as printed by
+    /// `mamori pin-update keygen`).
+    pub ed25519: String,
+}
+
+/// The longest report-only cap a base policy may set, in hours (30 days).
+pub const MAX_REPORT_ONLY_HOURS: u32 = 720;
 
 /// One problem found in a policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,6 +321,12 @@ pub enum ProblemKind {
     /// An anchor file could not be read or holds no certificate.
     #[error("trust anchor {0}: {1}")]
     Anchor(String, String),
+    /// The `[updates]` keys are unusable (fewer than two, duplicates, bad key).
+    #[error("update keys: {0}")]
+    UpdateKeys(String),
+    /// `max_report_only_hours` above [`MAX_REPORT_ONLY_HOURS`].
+    #[error("a report-only downgrade of {0} hours exceeds the cap of {MAX_REPORT_ONLY_HOURS}")]
+    ReportOnlyCap(u32),
     /// No trust anchors at all.
     #[error("no trust anchors: enable mozilla_roots or give anchor_files / anchors_pem")]
     NoAnchors,
@@ -347,6 +396,9 @@ pub struct PolicyDocument {
     /// Domain rules.
     #[serde(default, rename = "domain")]
     pub domains: Vec<DomainDocument>,
+    /// Signed pin-set updates: keys and merge rules (absent: no updates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<UpdatesDocument>,
 }
 
 /// The `[trust]` table as written.
@@ -571,6 +623,49 @@ impl PolicyDocument {
                 });
             }
         }
+        let updates = self.updates.as_ref().and_then(|u| {
+            let keys = u
+                .keys
+                .iter()
+                .map(|k| {
+                    use base64::Engine as _;
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(k.ed25519.trim())
+                        .map_err(|_| super::update::KeyError::BadKey(k.id.clone()))?;
+                    super::update::UpdateKey::ed25519(&k.id, &raw)
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(super::update::UpdateKeys::new);
+            let keys = match keys {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    push(
+                        None,
+                        Some("updates.keys"),
+                        ProblemKind::UpdateKeys(e.to_string()),
+                    );
+                    None
+                }
+            };
+            let cap = match u.max_report_only_hours {
+                Some(h) if h > MAX_REPORT_ONLY_HOURS => {
+                    push(
+                        None,
+                        Some("updates.max_report_only_hours"),
+                        ProblemKind::ReportOnlyCap(h),
+                    );
+                    None
+                }
+                h => Some(h.map(|h| time::Duration::hours(i64::from(h)))),
+            };
+            Some(UpdateSettings {
+                keys: keys?,
+                rules: super::update::UpdateRules {
+                    allow_new_domains: u.allow_new_domains,
+                    max_report_only: cap?,
+                },
+            })
+        });
         if !problems.is_empty() {
             return Err(PolicyError {
                 origin: origin.to_owned(),
@@ -581,6 +676,7 @@ impl PolicyDocument {
             profile: self.profile,
             trust: anchors,
             domains,
+            updates,
         })
     }
 }
@@ -616,7 +712,7 @@ impl PinPolicy {
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| PolicyError::whole(&origin, ProblemKind::Read(e.to_string())))?;
+            .map_err(|e| PolicyError::whole(&origin, ProblemKind::Read(crate::io_reason(&e))))?;
         Self::from_text(&text, &origin, path.parent())
     }
 
@@ -626,6 +722,7 @@ impl PinPolicy {
             profile: Profile::Default,
             trust: TrustConfig::mozilla(),
             domains: Vec::new(),
+            updates: None,
         }
     }
 
@@ -650,6 +747,12 @@ impl PinPolicy {
     /// The trust anchors.
     pub fn trust(&self) -> &TrustConfig {
         &self.trust
+    }
+
+    /// The validated `[updates]` table (keys and merge rules), if the policy
+    /// accepts signed updates.
+    pub fn updates(&self) -> Option<&UpdateSettings> {
+        self.updates.as_ref()
     }
 
     /// The domain rules, in policy order.

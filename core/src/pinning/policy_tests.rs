@@ -239,6 +239,7 @@ fn document_round_trips_through_toml_and_json() {
             report_only: false,
             report_uris: vec!["https://r.example.com/report".into()],
         }],
+        updates: None,
     };
     let t = PolicyDocument::parse(&doc.to_toml(), crate::PolicyFormat::Toml, "t").unwrap();
     let j = PolicyDocument::parse(&doc.to_json(), crate::PolicyFormat::Json, "j").unwrap();

@@ -38,6 +38,9 @@ pub const PAYLOAD_FORMAT: &str = "mamori-pin-update/1";
 /// The largest `version` (2^53 − 1, so every JSON reader holds it exactly).
 pub const MAX_VERSION: u64 = (1 << 53) - 1;
 
+/// Prefix of the temporary files a [`FileUpdateStore`] writes before renaming.
+const STATE_TEMP_PREFIX: &str = ".mamori-pin-update-tmp";
+
 /// The format tag of the state a [`FileUpdateStore`] writes.
 const STATE_FORMAT: &str = "mamori-pin-update-state/1";
 
@@ -476,6 +479,28 @@ impl UpdateVerifier {
         })
     }
 
+    /// A verifier whose keys and rules come from the base policy's own
+    /// `[updates]` table (validated with the rest of the policy at load).
+    ///
+    /// Errors: [`UpdateError::Base`] for an invalid base policy,
+    /// [`UpdateError::Keys`] with [`KeyError::TooFew`]`(0)` if it has no
+    /// `[updates]` table (it does not accept updates).
+    pub fn from_base(
+        base: PolicyDocument,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Self, UpdateError> {
+        let policy = base.validate(origin, base_dir).map_err(UpdateError::Base)?;
+        let settings = policy.updates().cloned().ok_or(KeyError::TooFew(0))?;
+        Ok(Self {
+            base_doc: base,
+            base_dir: base_dir.map(Path::to_path_buf),
+            base: policy,
+            keys: settings.keys,
+            rules: settings.rules,
+        })
+    }
+
     /// The validated base policy.
     pub fn base(&self) -> &PinPolicy {
         &self.base
@@ -794,7 +819,22 @@ impl UpdateStore for FileUpdateStore {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        // Temporary files a crash left between write and rename: removed here,
+        // so they never accumulate (the prefix is ours alone).
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(STATE_TEMP_PREFIX)
+                {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let mut tmp = tempfile::Builder::new()
+            .prefix(STATE_TEMP_PREFIX)
+            .tempfile_in(dir)
+            .map_err(io)?;
         tmp.write_all(&text).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;

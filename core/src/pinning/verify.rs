@@ -216,9 +216,9 @@ impl PinVerifier {
             Err(f) => (None, Some(f)),
         };
         let chain_valid = path.is_some();
-        let (entries, chain_verified) = match &path {
-            Some(p) => (p.clone(), true),
-            None => (describe_presented(chain), false),
+        let (entries, used, chain_verified) = match path {
+            Some(p) => (p.entries, Some(p.used), true),
+            None => (describe_presented(chain), None, false),
         };
 
         let mut d = PinDecision {
@@ -250,8 +250,15 @@ impl PinVerifier {
             };
             d.failure = Some(f);
             if let Some(rule) = rule {
-                d.report =
-                    Some(self.report(&d, rule, port, chain, ValidationResult::InvalidChain, now));
+                d.report = Some(self.report(
+                    &d,
+                    rule,
+                    port,
+                    chain,
+                    None,
+                    ValidationResult::InvalidChain,
+                    now,
+                ));
             }
             return d;
         }
@@ -299,7 +306,15 @@ impl PinVerifier {
             d.reason = format!("{failure}; chain pins: {pins}");
         }
         d.failure = Some(failure);
-        d.report = Some(self.report(&d, rule, port, chain, ValidationResult::PinMismatch, now));
+        d.report = Some(self.report(
+            &d,
+            rule,
+            port,
+            chain,
+            used.as_ref(),
+            ValidationResult::PinMismatch,
+            now,
+        ));
         d
     }
 
@@ -334,7 +349,7 @@ impl PinVerifier {
         host: &Host,
         chain: &[CertificateDer<'_>],
         now: UnixTime,
-    ) -> Result<Vec<ChainCertificate>, PinFailure> {
+    ) -> Result<ValidatedPath, PinFailure> {
         let ee = EndEntityCert::try_from(&chain[0]).map_err(|e| {
             PinFailure::Chain(ChainError::BadLeaf {
                 detail: e.to_string(),
@@ -382,6 +397,15 @@ impl PinVerifier {
             let anchor_spki = wrap_der_sequence(anchor.subject_public_key_info.as_ref());
             super::strict::check_path(host, &ders, &anchor_spki).map_err(PinFailure::Strict)?;
         }
+        // Which certificates webpki used, by position in the served list: a
+        // served certificate with the same key but another subject is not on
+        // the path, so the report must not find certificates by pin.
+        let served = path_certs
+            .iter()
+            .filter_map(|(_, c)| served_index(chain, c.der().as_ref()))
+            .collect();
+        // webpki returns a reference into `self.anchors`.
+        let anchor_index = self.anchors.iter().position(|a| core::ptr::eq(a, anchor));
         let mut entries: Vec<ChainCertificate> = path_certs
             .iter()
             .map(|(pos, c)| ChainCertificate {
@@ -393,21 +417,30 @@ impl PinVerifier {
         entries.push(ChainCertificate {
             position: CertificatePosition::Anchor,
             subject: self.names.describe(anchor.subject.as_ref()),
-            // webpki returns a reference into `self.anchors`.
-            pin: match self.anchors.iter().position(|a| core::ptr::eq(a, anchor)) {
+            pin: match anchor_index {
                 Some(i) => self.anchor_pins[i],
                 None => Pin::of_spki(&wrap_der_sequence(anchor.subject_public_key_info.as_ref())),
             },
         });
-        Ok(entries)
+        Ok(ValidatedPath {
+            entries,
+            used: UsedCertificates {
+                served,
+                anchor: anchor_index,
+            },
+        })
     }
 
+    /// The failure report for decision `d`. `used` names the certificates
+    /// of the verified path (absent when the chain did not validate).
+    #[allow(clippy::too_many_arguments)]
     fn report(
         &self,
         d: &PinDecision,
         rule: &DomainRule,
         port: u16,
         served: &[CertificateDer<'_>],
+        used: Option<&UsedCertificates>,
         result: ValidationResult,
         now: UnixTime,
     ) -> PinFailureReport {
@@ -419,25 +452,17 @@ impl PinVerifier {
             noted_hostname: rule.pattern().to_string(),
             include_subdomains: rule.include_subdomains(),
             enforce_pinning: d.outcome == PinOutcome::Block,
-            validated_certificate_chain: if d.chain_verified {
-                // Leaf and intermediates as served, then the anchor when its
-                // certificate is known (custom anchors; the Mozilla roots
-                // carry only a name and a key).
-                let mut pems = served_path_pems(served, &d.chain);
-                let anchor_pem = d
-                    .chain
+            // The certificates webpki used: leaf and intermediates as served,
+            // then the anchor when its certificate is known (custom anchors;
+            // the Mozilla roots carry only a name and a key).
+            validated_certificate_chain: match used {
+                Some(u) => u
+                    .served
                     .iter()
-                    .filter(|e| e.position == CertificatePosition::Anchor)
-                    .find_map(|e| {
-                        self.anchor_pins
-                            .iter()
-                            .zip(&self.anchor_certs)
-                            .find_map(|(pin, pem)| (*pin == e.pin).then_some(pem.clone())?)
-                    });
-                pems.extend(anchor_pem);
-                pems
-            } else {
-                Vec::new()
+                    .map(|&i| to_pem(served[i].as_ref()))
+                    .chain(u.anchor.and_then(|i| self.anchor_certs[i].clone()))
+                    .collect(),
+                None => Vec::new(),
             },
             served_certificate_chain: served.iter().map(|c| to_pem(c.as_ref())).collect(),
             known_pins: PinFailureReport::format_known_pins(rule.pins()),
@@ -463,22 +488,28 @@ impl PinVerifier {
     }
 }
 
-/// PEMs of the presented certificates that are in the verified path, in path
-/// order.
-fn served_path_pems(served: &[CertificateDer<'_>], path: &[ChainCertificate]) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in path
+/// The verified path: described, and which certificates it consists of.
+struct ValidatedPath {
+    entries: Vec<ChainCertificate>,
+    used: UsedCertificates,
+}
+
+/// The certificates of a verified path as webpki used them.
+struct UsedCertificates {
+    /// Indices into the served chain, path order (leaf first).
+    served: Vec<usize>,
+    /// Index into the verifier's anchors.
+    anchor: Option<usize>,
+}
+
+/// Where the certificate `der` (one webpki parsed from `served`) sits in
+/// `served`. webpki's certificates borrow the served bytes, so the address
+/// identifies it; equal bytes are the fallback.
+fn served_index(served: &[CertificateDer<'_>], der: &[u8]) -> Option<usize> {
+    served
         .iter()
-        .filter(|e| e.position != CertificatePosition::Anchor)
-    {
-        if let Some(c) = served
-            .iter()
-            .find(|c| Pin::of_certificate(c.as_ref()).ok() == Some(entry.pin))
-        {
-            out.push(to_pem(c.as_ref()));
-        }
-    }
-    out
+        .position(|c| core::ptr::eq(c.as_ref().as_ptr(), der.as_ptr()))
+        .or_else(|| served.iter().position(|c| c.as_ref() == der))
 }
 
 /// Subject names as text, memoised by their DER contents. Formatting a Name

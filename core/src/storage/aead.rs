@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use mamori_wipe::WipeOnDrop;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
 use super::error::StorageError;
@@ -19,8 +20,12 @@ pub(super) const NONCE_SIZE: usize = NONCE_LEN;
 pub(super) const TAG_LEN: usize = 16;
 
 /// An AES-256-GCM key, expanded once and reused.
+///
+/// ring's key schedule starts with the raw key and ring does not wipe it, so it
+/// lives in a [`WipeOnDrop`] box: one heap copy, zeroed before it is freed (NEW-1,
+/// `docs/memory.md`).
 pub struct AeadKey {
-    key: LessSafeKey,
+    key: WipeOnDrop<LessSafeKey>,
 }
 
 impl fmt::Debug for AeadKey {
@@ -43,14 +48,12 @@ impl AeadKey {
                 what: "AES key",
                 reason: "rejected by ring".into(),
             })?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
+        Ok(Self::from_unbound(unbound))
     }
 
     pub(crate) fn from_unbound(unbound: UnboundKey) -> Self {
         Self {
-            key: LessSafeKey::new(unbound),
+            key: WipeOnDrop::new(LessSafeKey::new(unbound)),
         }
     }
 

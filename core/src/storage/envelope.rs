@@ -370,53 +370,61 @@ impl EnvelopeCipher {
 
     /// Runs `f` with the current sealing DEK (making and wrapping a fresh one if
     /// there is none, or it expired), and a fresh nonce under it.
+    ///
+    /// The cache mutex is never held across the KEK call (issue 9 item 12): a
+    /// hardware KEK may take seconds (StrongBox, a biometric prompt) and must not
+    /// stall every other seal and open, and a KEK that calls back into the store
+    /// must not deadlock. Two threads that both find the sealing key expired may
+    /// both make one; the last installed seals from then on, and each seals its
+    /// own value with the key it made (nonces are per key, so none repeats).
     pub(crate) fn with_sealing_dek<T>(
         &self,
         f: impl FnOnce(&Dek, &[u8], [u8; NONCE_SIZE]) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let now = Instant::now();
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = match &st.sealing {
-            Some(s) => {
-                now.duration_since(s.created) >= self.policy.max_age
-                    || s.next >= self.policy.max_seals_per_dek
+        let current = {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut st.sealing {
+                Some(s)
+                    if now.duration_since(s.created) < self.policy.max_age
+                        && s.next < self.policy.max_seals_per_dek =>
+                {
+                    Some((s.dek.clone(), s.wrapped.clone(), s.next_nonce()))
+                }
+                _ => None,
             }
-            None => true,
         };
-        if fresh {
-            let bytes = Zeroizing::new(self.random::<DEK_LEN>()?);
-            let wrapped: Arc<[u8]> = self.kek.wrap(&bytes, &self.wrap_aad)?.into();
-            if wrapped.is_empty() || wrapped.len() > MAX_WRAPPED_LEN {
-                return Err(StorageError::Kek(KekError::Backend {
-                    reason: format!("KEK returned a {}-byte wrapped key", wrapped.len()),
-                }));
-            }
-            let dek = Arc::new(Dek::new(bytes));
-            if self.policy.enabled() {
-                Self::insert_opened(
-                    &mut st.opened,
-                    &self.policy,
-                    wrapped.clone(),
-                    dek.clone(),
-                    now,
-                );
-            }
-            st.sealing = Some(SealingDek {
-                dek,
-                wrapped,
-                nonce_base: self.random()?,
-                next: 0,
-                created: now,
-            });
+        if let Some((dek, wrapped, nonce)) = current {
+            return f(&dek, &wrapped, nonce);
         }
-        let s = st.sealing.as_mut().expect("set above");
-        let nonce = s.next_nonce();
-        let dek = s.dek.clone();
-        let wrapped = s.wrapped.clone();
-        if !self.policy.enabled() {
-            st.sealing = None;
+        // A fresh key, wrapped without the lock.
+        let bytes = Zeroizing::new(self.random::<DEK_LEN>()?);
+        let wrapped: Arc<[u8]> = self.kek.wrap(&bytes, &self.wrap_aad)?.into();
+        if wrapped.is_empty() || wrapped.len() > MAX_WRAPPED_LEN {
+            return Err(StorageError::Kek(KekError::Backend {
+                reason: format!("KEK returned a {}-byte wrapped key", wrapped.len()),
+            }));
         }
-        drop(st);
+        let dek = Arc::new(Dek::new(bytes));
+        let mut sealing = SealingDek {
+            dek: dek.clone(),
+            wrapped: wrapped.clone(),
+            nonce_base: self.random()?,
+            next: 0,
+            created: now,
+        };
+        let nonce = sealing.next_nonce();
+        if self.policy.enabled() {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            Self::insert_opened(
+                &mut st.opened,
+                &self.policy,
+                wrapped.clone(),
+                dek.clone(),
+                now,
+            );
+            st.sealing = Some(sealing);
+        }
         f(&dek, &wrapped, nonce)
     }
 

@@ -188,6 +188,17 @@ pub enum StorageError {
         #[source]
         source: KekError,
     },
+    /// Another store instance (in this process or another) has the store
+    /// directory open: its advisory lock was not released within the
+    /// `lock_timeout` of [`StoreOptions`](super::StoreOptions). Retry later, or
+    /// share one instance.
+    #[error("the store in {path} is open in another instance or process (waited {waited:?})")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long `open` waited.
+        waited: Duration,
+    },
     /// A file-system operation failed.
     #[error("I/O error on {path}: {source}")]
     Io {

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use mamori_wipe::WipeOnDrop;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -132,9 +133,13 @@ pub(crate) fn gcm_unwrap(
     Ok(dek)
 }
 
-pub(crate) fn aes_key(bytes: &[u8; DEK_LEN]) -> LessSafeKey {
+/// An expanded AES-256-GCM key in a box that is wiped before it is freed (ring's
+/// key schedule begins with the raw key; see `mamori-wipe`).
+pub(crate) fn aes_key(bytes: &[u8; DEK_LEN]) -> WipeOnDrop<LessSafeKey> {
     // ring only fails for a wrong key length, which the type rules out.
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("32-byte AES-256 key"))
+    WipeOnDrop::new(LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, bytes).expect("32-byte AES-256 key"),
+    ))
 }
 
 /// A stable, non-secret id for key bytes: `prefix` + 16 hex digits of
@@ -153,7 +158,7 @@ pub(crate) fn fingerprint_id(prefix: &str, key: &[u8]) -> String {
 /// which the default [`StorePolicy`](super::store::StorePolicy) refuses.
 pub struct SoftwareKek {
     id: String,
-    key: LessSafeKey,
+    key: WipeOnDrop<LessSafeKey>,
 }
 
 impl SoftwareKek {

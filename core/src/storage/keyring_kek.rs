@@ -136,7 +136,7 @@ impl OsKeyringKek {
     }
 
     /// Reads the key and checks it is still the one this KEK was opened with.
-    fn load(&self) -> Result<ring::aead::LessSafeKey, KekError> {
+    fn load(&self) -> Result<mamori_wipe::WipeOnDrop<ring::aead::LessSafeKey>, KekError> {
         let key = Self::check(Zeroizing::new(
             self.entry.get_secret().map_err(map_keyring_error)?,
         ))?;
@@ -160,11 +160,11 @@ impl Kek for OsKeyringKek {
     }
 
     fn wrap(&self, dek: &[u8; DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, KekError> {
-        gcm_wrap(&self.load()?, dek, aad)
+        gcm_wrap(&*self.load()?, dek, aad)
     }
 
     fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; DEK_LEN]>, KekError> {
-        gcm_unwrap(&self.load()?, wrapped, aad)
+        gcm_unwrap(&*self.load()?, wrapped, aad)
     }
 
     fn destroy(&self) -> Result<(), KekError> {

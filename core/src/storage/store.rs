@@ -33,6 +33,22 @@
 //! does not reliably overwrite in place, so destroying the key is what makes
 //! remnants unreadable.
 //!
+//! **One instance per directory.** `open` takes an exclusive advisory lock
+//! (`flock(2)` through `fs4`) on `<dir>/store.lock` and holds it until the store is
+//! dropped, so two instances, in one process or in two, can never interleave
+//! passcode attempt counters or rotate under each other. A second `open` waits
+//! up to [`StoreOptions::lock_timeout`] (default: zero, one try) and then fails
+//! with [`StorageError::Locked`]; it never blocks indefinitely. The kernel drops
+//! the lock when the process dies, so a crash leaves no stale lock.
+//!
+//! **Locks and foreign calls.** A KEK may be slow (StrongBox, a biometric prompt)
+//! and may call back into the store. `put` and `get` seal and open without any
+//! store lock held (they take the read lock only to check the key and to write
+//! the file), and the data-key cache mutex is never held across the KEK. Only a
+//! rotation holds the store's write lock across KEK calls: a KEK that calls back
+//! into the same store *during its rotation* waits for the rotation (on the same
+//! thread: forever), and passcode operations hold the passcode lock across theirs.
+//!
 //! **Missing files are never a fresh start.** Only an empty or absent directory
 //! (or the canary alone, left by an interrupted creation) creates a store; a
 //! directory with items or a passcode but no manifest is
@@ -43,6 +59,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -53,6 +70,7 @@ use super::kek::{Kek, SecurityLevel};
 use super::stream;
 
 const MANIFEST: &str = "store.json";
+const LOCK_FILE: &str = "store.lock";
 const CANARY: &str = "canary.mme";
 const ITEMS: &str = "items";
 pub(crate) const PASSCODE_FILE: &str = "passcode.mme";
@@ -115,6 +133,10 @@ pub struct StoreOptions {
     /// KEKs the store may still be under (an earlier key, or both sides of an
     /// interrupted rotation). Opening with a new KEK and the old one here rotates.
     pub previous_keks: Vec<Arc<dyn Kek>>,
+    /// How long `open` waits for another instance to release the store
+    /// directory before failing with [`StorageError::Locked`]. Zero (the
+    /// default): one try, never a wait.
+    pub lock_timeout: Duration,
 }
 
 impl fmt::Debug for StoreOptions {
@@ -124,6 +146,7 @@ impl fmt::Debug for StoreOptions {
             .field("policy", &self.policy)
             .field("cache", &self.cache)
             .field("previous_keks", &ids)
+            .field("lock_timeout", &self.lock_timeout)
             .finish()
     }
 }
@@ -192,6 +215,8 @@ pub struct SecureStore {
     cache: CachePolicy,
     inner: RwLock<Inner>,
     passcode: Mutex<()>,
+    /// The advisory lock on the directory, held for the store's lifetime.
+    _dir_lock: std::fs::File,
 }
 
 impl fmt::Debug for SecureStore {
@@ -280,6 +305,7 @@ impl SecureStore {
             options.policy.check(k.as_ref())?;
         }
         std::fs::create_dir_all(dir.join(ITEMS)).map_err(StorageError::io(&dir))?;
+        let dir_lock = Self::lock_dir(&dir, options.lock_timeout)?;
         Self::remove_temp_files(&dir)?;
         Self::remove_temp_files(&dir.join(ITEMS))?;
 
@@ -325,6 +351,7 @@ impl SecureStore {
                 wiped: false,
             }),
             passcode: Mutex::new(()),
+            _dir_lock: dir_lock,
         };
 
         let mut present = vec![manifest.kek_id.clone()];
@@ -364,6 +391,34 @@ impl SecureStore {
         let record = store.passcode_record_raw()?;
         store.upgrade_legacy_canary(record)?;
         Ok(store)
+    }
+
+    /// Takes the exclusive advisory lock on `<dir>/store.lock`, retrying every
+    /// 10 ms for up to `timeout`.
+    fn lock_dir(dir: &Path, timeout: Duration) -> Result<std::fs::File, StorageError> {
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(StorageError::io(&path))?;
+        let started = Instant::now();
+        loop {
+            // Fully qualified: std's own `File::try_lock` (Rust 1.89) would
+            // shadow the trait method, and the workspace supports 1.85.
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(file),
+                Err(fs4::TryLockError::WouldBlock) => {}
+                Err(fs4::TryLockError::Error(e)) => return Err(StorageError::io(&path)(e)),
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(StorageError::Locked { path, waited });
+            }
+            std::thread::sleep(Duration::from_millis(10).min(timeout - waited));
+        }
     }
 
     /// Whether a directory without a manifest holds anything but the leftovers of
@@ -547,12 +602,26 @@ impl SecureStore {
         name: &str,
         value: &[u8],
     ) -> Result<(), StorageError> {
+        loop {
+            // Seal without any store lock (the KEK may be slow or call back in).
+            let (store_id, cipher) = self.snapshot()?;
+            let sealed = cipher
+                .seal(&context(&store_id, kind, name), value)
+                .map_err(|e| classify_kek_failure(cipher.kek_id(), e))?;
+            // Write under the read lock, if the store is still under that key: a
+            // rotation (write lock) cannot run in between and miss this file.
+            let inner = self.read_inner()?;
+            if Arc::ptr_eq(&inner.cipher, &cipher) {
+                return fsutil::write_bytes_atomically(path, &sealed);
+            }
+            // Rotated meanwhile: seal again under the new key.
+        }
+    }
+
+    /// The store id and current cipher, without keeping the lock.
+    fn snapshot(&self) -> Result<(String, Arc<EnvelopeCipher>), StorageError> {
         let inner = self.read_inner()?;
-        let sealed = inner
-            .cipher
-            .seal(&context(&inner.store_id, kind, name), value)
-            .map_err(|e| classify_kek_failure(inner.cipher.kek_id(), e))?;
-        fsutil::write_bytes_atomically(path, &sealed)
+        Ok((inner.store_id.clone(), inner.cipher.clone()))
     }
 
     /// Reads and opens a sealed file, classifying failures (see the module docs).
@@ -563,36 +632,43 @@ impl SecureStore {
         name: &str,
         what: &str,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> {
-        let inner = self.read_inner()?;
-        let Some(bytes) = read_optional(path)? else {
-            return Ok(None);
-        };
         let corrupted = |reason| StorageError::Corrupted {
             what: what.to_owned(),
             reason,
         };
-        let header = EnvelopeHeader::parse(&bytes).map_err(|e| match e {
-            StorageError::Malformed { reason } => corrupted(reason),
-            other => other,
-        })?;
-        if header.key.kek_id != inner.cipher.kek_id() {
-            return Err(corrupted("the header names a key this store does not use"));
-        }
-        match inner
-            .cipher
-            .open(&context(&inner.store_id, kind, name), &bytes)
-        {
+        // Opened without any store lock (the KEK may be slow or call back in). A
+        // file under another key than the snapshot's was re-wrapped by a rotation
+        // since: take a new snapshot (it waits for the rotation) and read again.
+        let mut retried = false;
+        let (store_id, cipher, bytes) = loop {
+            let (store_id, cipher) = self.snapshot()?;
+            let Some(bytes) = read_optional(path)? else {
+                return Ok(None);
+            };
+            let header = EnvelopeHeader::parse(&bytes).map_err(|e| match e {
+                StorageError::Malformed { reason } => corrupted(reason),
+                other => other,
+            })?;
+            if header.key.kek_id == cipher.kek_id() {
+                break (store_id, cipher, bytes);
+            }
+            if retried {
+                return Err(corrupted("the header names a key this store does not use"));
+            }
+            retried = true;
+        };
+        match cipher.open(&context(&store_id, kind, name), &bytes) {
             Ok(v) => Ok(Some(v)),
             Err(StorageError::AuthenticationFailed) => Err(corrupted(
                 "authentication failed: altered, or moved from another item",
             )),
             Err(StorageError::Kek(KekError::UnwrapFailed)) => {
-                self.check_canary(&inner.store_id, &inner.cipher, true)?;
+                self.check_canary(&store_id, &cipher, true)?;
                 Err(corrupted(
                     "its wrapped data key was rejected while the store key is fine",
                 ))
             }
-            Err(e) => Err(classify_kek_failure(inner.cipher.kek_id(), e)),
+            Err(e) => Err(classify_kek_failure(cipher.kek_id(), e)),
         }
     }
 
@@ -829,10 +905,19 @@ impl SecureStore {
     /// the KEK refuses destruction, the files are still removed and the failure is
     /// reported afterwards as [`StorageError::KekNotDestroyed`].
     pub fn wipe(&self) -> Result<WipeReport, StorageError> {
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.wiped = true;
-        inner.cipher.clear_cache();
-        let (kek_destroyed, kek_failure) = match inner.cipher.kek().destroy() {
+        // Mark the object wiped under the write lock (no put is writing a file
+        // then, and none starts after), then work without the lock: the KEK's
+        // `destroy` is a foreign call.
+        let (store_id, cipher) = {
+            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            if inner.wiped {
+                return Err(StorageError::Wiped);
+            }
+            inner.wiped = true;
+            inner.cipher.clear_cache();
+            (inner.store_id.clone(), inner.cipher.clone())
+        };
+        let (kek_destroyed, kek_failure) = match cipher.kek().destroy() {
             Ok(()) => (true, None),
             Err(KekError::Unsupported { .. }) => (false, None),
             Err(e) => (false, Some(e)),
@@ -842,8 +927,8 @@ impl SecureStore {
             &self.dir,
             &Manifest {
                 format: STORE_FORMAT,
-                store_id: inner.store_id.clone(),
-                kek_id: inner.cipher.kek_id().to_owned(),
+                store_id,
+                kek_id: cipher.kek_id().to_owned(),
                 rotating_from: Vec::new(),
                 wiping: true,
             },

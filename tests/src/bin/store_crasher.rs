@@ -1,7 +1,8 @@
 //! Test helper for `tests/storage_crash.rs`: writes and rotates a secure store in
 //! a loop until it is killed. Each write is announced on stdout before it starts
-//! (`W item gen`) and confirmed after it returned (`D item gen`); rotations are
-//! announced the same way (`R start` / `R done`).
+//! (`W item gen`) and confirmed after it returned (`D item gen`); rotations, wipes
+//! and passcode updates are announced the same way (`R start` / `R done`,
+//! `X start` / `X done`, `P gen` / `Q gen`).
 //!
 //! Usage: `store_crasher <store dir> <seed> <first generation>`
 
@@ -9,6 +10,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use mamori::storage::{Kek, SecureStore, SoftwareKek, StoreOptions, StorePolicy};
+use mamori_tests::crash_passcode_policy;
 use zeroize::Zeroizing;
 
 /// Number of items the crasher writes.
@@ -38,7 +40,7 @@ fn main() {
     };
     // Opening with a primary KEK other than the store's rotates (or finishes an
     // interrupted rotation).
-    let store = SecureStore::open(dir, current.clone(), options).expect("open");
+    let mut store = SecureStore::open(dir, current.clone(), options.clone()).expect("open");
     let mut out = std::io::stdout().lock();
     writeln!(out, "O").unwrap();
     out.flush().unwrap();
@@ -50,6 +52,25 @@ fn main() {
             store.rotate_kek(other.clone()).expect("rotate");
             std::mem::swap(&mut current, &mut other);
             writeln!(out, "R done").unwrap();
+        } else if r % 25 == 1 {
+            writeln!(out, "X start").unwrap();
+            out.flush().unwrap();
+            store.wipe().expect("wipe");
+            drop(store);
+            let options = StoreOptions {
+                previous_keks: vec![other.clone()],
+                ..options.clone()
+            };
+            store = SecureStore::open(dir, current.clone(), options).expect("reopen after wipe");
+            writeln!(out, "X done").unwrap();
+        } else if r % 10 == 2 {
+            generation += 1;
+            writeln!(out, "P {generation}").unwrap();
+            out.flush().unwrap();
+            store
+                .set_passcode(&format!("passcode {generation}"), &crash_passcode_policy())
+                .expect("set passcode");
+            writeln!(out, "Q {generation}").unwrap();
         } else {
             let item = (r >> 8) % ITEMS;
             generation += 1;

@@ -8,12 +8,13 @@ use roxmltree::{Document, Node};
 use time::{Date, Month};
 
 use super::NscOptions;
+use crate::audit::base64::Base64Dialect;
 use crate::audit::error::ImportError;
 use crate::audit::model::{
     AfterExpiry, AnchorSource, AuditConfig, DebugOverrides, Declared, DeclaredAnchor, DomainEntry,
-    Expiry, ExpiryZone, Ignored, Location, PinEntry, PinScope, SourceFormat,
+    Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry, PinScope, SourceFormat,
+    TrustKitAndroid,
 };
-use crate::pinning::{Pin, PinParseError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -32,11 +33,39 @@ impl Kind {
     }
 }
 
+/// TrustKit-Android's `<trustkit-config>` as its `DomainPinningPolicy.Builder`
+/// holds it: `None` fields are inherited from the enclosing `domain-config`.
+#[derive(Clone, Default)]
+struct TrustKitRaw {
+    /// `enforcePinning`: a `trustkit-config` without the attribute sets
+    /// false (TrustKit's `TrustkitConfigTag` starts at `false`, not null).
+    enforce: Option<(bool, bool, Location)>,
+    /// `report-uri` texts: set (possibly empty) by any `trustkit-config`.
+    report_uris: Option<Vec<String>>,
+    /// `disableDefaultReportUri`: null unless written.
+    disable_default: Option<bool>,
+}
+
+/// One pin-set: pins that can match, the raw texts (TrustKit-Android counts
+/// distinct strings), the expiry, and pins read with leniency.
+struct PinSet {
+    pins: Vec<PinEntry>,
+    texts: Vec<String>,
+    expiry: Option<Expiry>,
+    lenient: Vec<LenientPin>,
+}
+
 struct Parser<'a> {
     file: &'a str,
     cfg: AuditConfig,
     seen_domains: HashSet<String>,
     next_group: usize,
+    /// Whether the file carries TrustKit-Android's elements (then TrustKit
+    /// reads every `domain-config` too).
+    trustkit: bool,
+    /// Per group: the effective pin texts, as TrustKit-Android sees them
+    /// (`None`: no pin-set, own or inherited).
+    group_pin_texts: Vec<Option<Vec<String>>>,
     /// Byte offsets where lines start (roxmltree's `text_pos_at` rescans the
     /// text on every call, which is quadratic on large files).
     line_starts: Vec<usize>,
@@ -74,10 +103,17 @@ fn parse_xml<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ImportError>
             };
         }
         let pos = e.pos();
+        let reason = match e {
+            // roxmltree refuses DTDs (entity expansion); Info.plist files have one.
+            roxmltree::Error::DtdDetected => {
+                "it has a DOCTYPE declaration, which network security configs never have".into()
+            }
+            e => e.to_string(),
+        };
         ImportError::Syntax {
             location: Location::new(file, Some(pos.row)),
             what: "XML",
-            reason: e.to_string(),
+            reason,
         }
     })
 }
@@ -113,7 +149,7 @@ pub(crate) fn import_file(path: &Path, opts: NscOptions) -> Result<AuditConfig, 
 fn read(path: &Path) -> Result<String, ImportError> {
     std::fs::read_to_string(path).map_err(|e| ImportError::Io {
         file: path.display().to_string(),
-        reason: e.to_string(),
+        reason: crate::io_reason(&e),
     })
 }
 
@@ -146,10 +182,10 @@ fn import_with_companion(
                 }
                 seen_base = true;
                 p.cfg.base_location = Some(p.loc(child));
-                p.cfg.base = p.entry(child, Kind::Base, None)?;
+                p.cfg.base = p.entry(child, Kind::Base, None, &TrustKitRaw::default())?;
             }
             "domain-config" => {
-                p.entry(child, Kind::Domain, None)?;
+                p.entry(child, Kind::Domain, None, &TrustKitRaw::default())?;
             }
             "debug-overrides" => {
                 if seen_debug {
@@ -161,6 +197,7 @@ fn import_with_companion(
             other => p.ignore(other, child),
         }
     }
+    p.trustkit_android()?;
     if let (false, Some((cfile, ctext))) = (seen_debug, companion) {
         match companion_overrides(ctext, cfile) {
             Ok(Some(d)) => p.cfg.debug_overrides = Some(d),
@@ -205,6 +242,8 @@ impl<'a> Parser<'a> {
             cfg: AuditConfig::new(file, SourceFormat::Nsc),
             seen_domains: HashSet::new(),
             next_group: 0,
+            trustkit: false,
+            group_pin_texts: Vec::new(),
             line_starts: line_starts(doc.input_text()),
         };
         let root = doc.root_element();
@@ -268,7 +307,7 @@ impl<'a> Parser<'a> {
     ) -> Result<(), ImportError> {
         let location = self.loc(n);
         let saved = self.cfg.ignored.len();
-        match self.entry(n, Kind::Debug, None) {
+        match self.entry(n, Kind::Debug, None, &TrustKitRaw::default()) {
             Ok(declared) => {
                 self.cfg.debug_overrides = Some(DebugOverrides {
                     declared,
@@ -296,6 +335,7 @@ impl<'a> Parser<'a> {
         n: Node,
         kind: Kind,
         parent: Option<usize>,
+        parent_tk: &TrustKitRaw,
     ) -> Result<Declared, ImportError> {
         let mut declared = Declared::default();
         match kind {
@@ -307,9 +347,9 @@ impl<'a> Parser<'a> {
             declared.hsts_enforced = self.bool_attr(n, "hstsEnforced")?;
         }
         let mut names: Vec<(String, bool, Location)> = Vec::new();
-        let mut pins: Option<(Vec<PinEntry>, Option<Expiry>)> = None;
+        let mut pins: Option<PinSet> = None;
         let mut nested: Vec<Node> = Vec::new();
-        let mut trustkit: Option<(bool, Vec<String>)> = None;
+        let mut tk = parent_tk.clone();
         for c in n.children().filter(Node::is_element) {
             let name = c.tag_name().name();
             match name {
@@ -357,16 +397,26 @@ impl<'a> Parser<'a> {
                     declared.certificate_transparency = self.bool_attr(c, "enabled")?;
                 }
                 "trustkit-config" if kind == Kind::Domain => {
+                    // Android skips this element; TrustKit-Android reads it
+                    // with `Boolean.parseBoolean` (anything but "true" is
+                    // false) and never refuses a value.
                     self.check_attrs(c, &["enforcePinning", "disableDefaultReportUri"]);
-                    let disable = self
-                        .bool_attr(c, "disableDefaultReportUri")?
-                        .unwrap_or(false);
-                    let uris = c
-                        .children()
-                        .filter(|u| u.has_tag_name("report-uri"))
-                        .filter_map(|u| u.text().map(|t| t.trim().to_owned()))
-                        .collect();
-                    trustkit = Some((!disable, uris));
+                    self.trustkit = true;
+                    let parse = |v: &str| v.eq_ignore_ascii_case("true");
+                    let loc = self.loc(c);
+                    tk.enforce = Some(match c.attribute("enforcePinning") {
+                        Some(v) => (parse(v), true, loc),
+                        None => (false, false, loc),
+                    });
+                    if let Some(v) = c.attribute("disableDefaultReportUri") {
+                        tk.disable_default = Some(parse(v));
+                    }
+                    tk.report_uris = Some(
+                        c.descendants()
+                            .filter(|u| u.has_tag_name("report-uri"))
+                            .map(|u| u.text().unwrap_or("").trim().to_owned())
+                            .collect(),
+                    );
                 }
                 other => self.ignore(other, c),
             }
@@ -380,25 +430,38 @@ impl<'a> Parser<'a> {
         let group = self.next_group;
         self.next_group += 1;
         let first = self.cfg.domains.len();
+        let inherited_texts = parent.and_then(|p| {
+            let g = self.cfg.domains[p].group;
+            self.group_pin_texts[g].clone()
+        });
+        self.group_pin_texts
+            .push(pins.as_ref().map(|p| p.texts.clone()).or(inherited_texts));
         for (host, include_subdomains, location) in names {
             let mut d = DomainEntry::new(&host, SourceFormat::Nsc, location);
             d.include_subdomains = include_subdomains;
             d.declared = declared.clone();
             d.parent = parent;
             d.group = group;
-            if let Some((p, e)) = &pins {
+            if let Some(p) = &pins {
                 d.has_pin_set = true;
-                d.pins = p.clone();
-                d.expiry = e.clone();
+                d.pins = p.pins.clone();
+                d.expiry = p.expiry.clone();
+                d.lenient_pins = p.lenient.clone();
             }
-            if let Some((default_uri, uris)) = &trustkit {
-                d.default_report_uri = *default_uri;
-                d.report_uris = uris.clone();
+            if let Some((enforce, declared_attr, loc)) = &tk.enforce {
+                d.trustkit_android = Some(TrustKitAndroid {
+                    enforce_pinning: *enforce,
+                    enforce_declared: *declared_attr,
+                    location: loc.clone(),
+                });
             }
+            d.report_uris = tk.report_uris.clone().unwrap_or_default();
+            // Settled by `trustkit_android` once the whole file is read.
+            d.default_report_uri = tk.disable_default != Some(true);
             self.cfg.domains.push(d);
         }
         for c in nested {
-            self.entry(c, Kind::Domain, Some(first))?;
+            self.entry(c, Kind::Domain, Some(first), &tk)?;
         }
         Ok(declared)
     }
@@ -454,7 +517,7 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
-    fn pin_set(&mut self, n: Node) -> Result<(Vec<PinEntry>, Option<Expiry>), ImportError> {
+    fn pin_set(&mut self, n: Node) -> Result<PinSet, ImportError> {
         self.check_attrs(n, &["expiration"]);
         let loc = self.loc(n);
         let expiry = match n.attribute("expiration") {
@@ -470,7 +533,12 @@ impl<'a> Parser<'a> {
                 })
             }
         };
-        let mut pins = Vec::new();
+        let mut set = PinSet {
+            pins: Vec::new(),
+            texts: Vec::new(),
+            expiry,
+            lenient: Vec::new(),
+        };
         for c in n.children().filter(Node::is_element) {
             if c.tag_name().name() != "pin" {
                 self.ignore(c.tag_name().name(), c);
@@ -495,20 +563,75 @@ impl<'a> Parser<'a> {
             if text.is_empty() {
                 return Err(refuse(loc, "Missing pin digest"));
             }
-            let pin = Pin::parse_base64(text).map_err(|e| match e {
-                PinParseError::Length(n) => refuse(
-                    loc.clone(),
-                    format!("digest length {n} does not match expected length for SHA-256 of 32"),
-                ),
-                _ => refuse(loc.clone(), "Invalid pin digest"),
-            })?;
-            pins.push(PinEntry {
-                pin,
-                scope: PinScope::Any,
-                location: loc,
-            });
+            // AOSP `parsePin`: `getText().trim()`, then
+            // `Base64.decode(digest, DEFAULT)`, then the length check.
+            let digest = text.trim_matches(|c: char| c <= ' ');
+            let (entry, lenient) =
+                LenientPin::read(Base64Dialect::Android, digest, PinScope::Any, &loc)
+                    .map_err(|e| refuse(loc.clone(), format!("Invalid pin digest ({e})")))?;
+            if let Some(l) = &lenient {
+                if l.decoded_len != 32 {
+                    return Err(refuse(
+                        loc,
+                        format!(
+                            "digest length {} does not match expected length for SHA-256 of 32",
+                            l.decoded_len
+                        ),
+                    ));
+                }
+            }
+            set.texts.push(text.to_owned());
+            set.pins.extend(entry);
+            set.lenient.extend(lenient);
         }
-        Ok((pins, expiry))
+        Ok(set)
+    }
+
+    /// TrustKit-Android's own reading of the file, when it carries
+    /// `trustkit-config`: TrustKit builds a policy for every
+    /// `domain-config`, with `enforcePinning` false by default, the vendor
+    /// report URI unless `disableDefaultReportUri`, and refuses (throws at
+    /// `TrustKit.initializeWithNetworkSecurityConfiguration`) an enforced
+    /// policy with fewer than two distinct pin strings, or a domain-config
+    /// without a pin-set (own or inherited: a `NullPointerException` in
+    /// `DomainPinningPolicy`).
+    fn trustkit_android(&mut self) -> Result<(), ImportError> {
+        if !self.trustkit {
+            for d in &mut self.cfg.domains {
+                d.default_report_uri = false;
+            }
+            return Ok(());
+        }
+        for d in &mut self.cfg.domains {
+            let tk = d.trustkit_android.get_or_insert_with(|| TrustKitAndroid {
+                enforce_pinning: false,
+                enforce_declared: false,
+                location: d.location.clone(),
+            });
+            let enforce = tk.enforce_pinning;
+            let Some(texts) = &self.group_pin_texts[d.group] else {
+                return Err(ImportError::refused(
+                    d.location.clone(),
+                    "TrustKit-Android",
+                    format!(
+                        "the domain-config of {} has no pin-set (own or inherited); TrustKit-Android's DomainPinningPolicy fails on it",
+                        d.host
+                    ),
+                ));
+            };
+            let distinct: HashSet<&String> = texts.iter().collect();
+            if enforce && distinct.len() < 2 {
+                return Err(ImportError::refused(
+                    d.location.clone(),
+                    "TrustKit-Android",
+                    format!(
+                        "Less than two pins were supplied for domain {}. This might brick your App",
+                        d.host
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -119,9 +119,10 @@ pub struct Rule {
     pub severity: Severity,
     /// The guideline item it serves.
     pub guideline: GuidelineId,
-    /// OWASP MASTG test, where one exists.
+    /// OWASP MASTG tests that check the same thing (Android and iOS tests
+    /// where both platforms apply), possibly none.
     #[serde(default)]
-    pub mastg: Option<String>,
+    pub mastg: Vec<String>,
     /// OWASP MASWE weakness, where one exists.
     #[serde(default)]
     pub maswe: Option<String>,
@@ -223,12 +224,15 @@ pub(crate) mod id {
     pub(crate) const CLEARTEXT_DEFAULT: &str = "CLEARTEXT-DEFAULT";
     pub(crate) const CLEARTEXT_DOMAIN: &str = "CLEARTEXT-DOMAIN";
     pub(crate) const CONFIG_IGNORED: &str = "CONFIG-IGNORED";
+    pub(crate) const CT_DISABLED_BY_ANCHORS: &str = "CT-DISABLED-BY-ANCHORS";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
     pub(crate) const PIN_BACKUP_EQUALS_PRIMARY: &str = "PIN-BACKUP-EQUALS-PRIMARY";
     pub(crate) const PIN_BACKUP_MISSING: &str = "PIN-BACKUP-MISSING";
     pub(crate) const PIN_BACKUP_PLACEHOLDER: &str = "PIN-BACKUP-PLACEHOLDER";
+    pub(crate) const PIN_BUILDCONFIG_ONLY: &str = "PIN-BUILDCONFIG-ONLY";
     pub(crate) const PIN_CHAIN_MISMATCH: &str = "PIN-CHAIN-MISMATCH";
     pub(crate) const PIN_DOMAIN_UNPINNED: &str = "PIN-DOMAIN-UNPINNED";
     pub(crate) const PIN_EMPTY_SET: &str = "PIN-EMPTY-SET";
@@ -237,10 +241,14 @@ pub(crate) mod id {
     pub(crate) const PIN_EXPIRY_FAIL_OPEN: &str = "PIN-EXPIRY-FAIL-OPEN";
     pub(crate) const PIN_LEAF_ONLY_SHORT_LIVED: &str = "PIN-LEAF-ONLY-SHORT-LIVED";
     pub(crate) const PIN_NO_EXPIRY: &str = "PIN-NO-EXPIRY";
+    pub(crate) const PIN_LENIENT_ENCODING: &str = "PIN-LENIENT-ENCODING";
+    pub(crate) const PIN_NEVER_MATCHES: &str = "PIN-NEVER-MATCHES";
     pub(crate) const PIN_NONE: &str = "PIN-NONE";
     pub(crate) const PIN_REPORT_ONLY: &str = "PIN-REPORT-ONLY";
+    pub(crate) const PIN_SET_UNMATCHABLE: &str = "PIN-SET-UNMATCHABLE";
     pub(crate) const REPORT_URI_INSECURE: &str = "REPORT-URI-INSECURE";
     pub(crate) const REPORT_URI_VENDOR_DEFAULT: &str = "REPORT-URI-VENDOR-DEFAULT";
+    pub(crate) const SOURCE_UNRESOLVED: &str = "SOURCE-UNRESOLVED";
     pub(crate) const SUBDOMAINS_PUBLIC_SUFFIX: &str = "SUBDOMAINS-PUBLIC-SUFFIX";
     pub(crate) const SUBDOMAINS_WIDE: &str = "SUBDOMAINS-WIDE";
     pub(crate) const TRUST_BUNDLED_CA: &str = "TRUST-BUNDLED-CA";
@@ -248,6 +256,7 @@ pub(crate) mod id {
     pub(crate) const TRUST_SYSTEM: &str = "TRUST-SYSTEM";
     pub(crate) const TRUST_USER_CA: &str = "TRUST-USER-CA";
     pub(crate) const TRUST_USER_CA_DEFAULT: &str = "TRUST-USER-CA-DEFAULT";
+    pub(crate) const TRUSTKIT_ANDROID_NOT_ENFORCED: &str = "TRUSTKIT-ANDROID-NOT-ENFORCED";
     pub(crate) const XPLAT_PINS_DIFFER: &str = "XPLAT-PINS-DIFFER";
     pub(crate) const XPLAT_UNPINNED: &str = "XPLAT-UNPINNED";
 
@@ -263,12 +272,15 @@ pub(crate) mod id {
         CLEARTEXT_DEFAULT,
         CLEARTEXT_DOMAIN,
         CONFIG_IGNORED,
+        CT_DISABLED_BY_ANCHORS,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,
         PIN_BACKUP_EQUALS_PRIMARY,
         PIN_BACKUP_MISSING,
         PIN_BACKUP_PLACEHOLDER,
+        PIN_BUILDCONFIG_ONLY,
         PIN_CHAIN_MISMATCH,
         PIN_DOMAIN_UNPINNED,
         PIN_EMPTY_SET,
@@ -277,10 +289,14 @@ pub(crate) mod id {
         PIN_EXPIRY_FAIL_OPEN,
         PIN_LEAF_ONLY_SHORT_LIVED,
         PIN_NO_EXPIRY,
+        PIN_LENIENT_ENCODING,
+        PIN_NEVER_MATCHES,
         PIN_NONE,
         PIN_REPORT_ONLY,
+        PIN_SET_UNMATCHABLE,
         REPORT_URI_INSECURE,
         REPORT_URI_VENDOR_DEFAULT,
+        SOURCE_UNRESOLVED,
         SUBDOMAINS_PUBLIC_SUFFIX,
         SUBDOMAINS_WIDE,
         TRUST_BUNDLED_CA,
@@ -288,6 +304,7 @@ pub(crate) mod id {
         TRUST_SYSTEM,
         TRUST_USER_CA,
         TRUST_USER_CA_DEFAULT,
+        TRUSTKIT_ANDROID_NOT_ENFORCED,
         XPLAT_PINS_DIFFER,
         XPLAT_UNPINNED,
     ];

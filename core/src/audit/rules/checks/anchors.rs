@@ -2,8 +2,12 @@
 //! system trust on an unpinned domain, an old target SDK that trusts user CAs
 //! by default, and `debug-overrides` (which a debuggable build trusts).
 
+use std::collections::HashSet;
+
 use super::{AuditOptions, Out, id, ja};
-use crate::audit::model::{AnchorSource, DeclaredAnchor, DomainEntry, SourceFormat};
+use crate::audit::model::{
+    AnchorSource, Declared, DeclaredAnchor, DomainEntry, SourceFormat, android_default_ct,
+};
 
 /// `base-config` anchors, Android's pre-24 default, and `debug-overrides`.
 pub(super) fn base(out: &mut Out, opts: &AuditOptions) {
@@ -113,4 +117,87 @@ fn debug_overrides(out: &mut Out, opts: &AuditOptions) {
         format!("{src} はデバッグ可能なビルドで {what_ja} を信頼します"),
     );
     out.push(id::DEBUG_OVERRIDES, &d.location, None, detail);
+}
+
+/// Certificate transparency lost to custom anchors (Android 16+): a block
+/// whose own user or inline anchors disable CT where its parent would
+/// require it. AOSP's order: an explicit `certificateTransparency` wins,
+/// else the block's custom anchors disable CT, else the parent decides.
+pub(super) fn certificate_transparency(out: &mut Out, opts: &AuditOptions) {
+    let cfg = out.cfg;
+    if cfg.format != SourceFormat::Nsc {
+        return;
+    }
+    let sdk = opts.android_target_sdk;
+    let lang = opts.lang;
+    let default_cause = || {
+        ja(
+            lang,
+            format!(
+                "apps targeting API {} require CT by default",
+                sdk.unwrap_or(37)
+            ),
+            format!(
+                "API {} を対象とするアプリでは既定で CT が要求されます",
+                sdk.unwrap_or(37)
+            ),
+        )
+    };
+    let report = |out: &mut Out, block: String, declared: &Declared, cause: String| {
+        let Some(a) = declared
+            .trust_anchors
+            .iter()
+            .flatten()
+            .find(|a| a.source != AnchorSource::System)
+        else {
+            return;
+        };
+        let src = a.source.nsc_src();
+        let detail = ja(
+            lang,
+            format!("{block}: its src=\"{src}\" anchors switch CT off, where {cause}"),
+            format!("{block}: src=\"{src}\" のアンカーが CT を無効にします ({cause})"),
+        );
+        out.push(id::CT_DISABLED_BY_ANCHORS, &a.location, None, detail);
+    };
+    let disables = |d: &Declared| d.certificate_transparency.is_none() && d.own_ct() == Some(false);
+    if disables(&cfg.base) && android_default_ct(sdk) {
+        report(out, "base-config".into(), &cfg.base, default_cause());
+    }
+    let mut seen = HashSet::new();
+    for d in &cfg.domains {
+        if !seen.insert(d.group) || !disables(&d.declared) {
+            continue;
+        }
+        let (parent_ct, cause) = match d.parent {
+            Some(p) => (
+                cfg.ct_required_for(Some(p), sdk),
+                ja(
+                    lang,
+                    format!(
+                        "the enclosing domain-config {} requires CT",
+                        cfg.domains[p].host
+                    ),
+                    format!(
+                        "外側の domain-config {} は CT を要求します",
+                        cfg.domains[p].host
+                    ),
+                ),
+            ),
+            None => match cfg.base.own_ct() {
+                Some(v) => (
+                    v,
+                    ja(
+                        lang,
+                        "base-config requires CT".into(),
+                        "base-config は CT を要求します".into(),
+                    ),
+                ),
+                None => (android_default_ct(sdk), default_cause()),
+            },
+        };
+        if parent_ct {
+            report(out, format!("domain-config {}", d.host), &d.declared, cause);
+        }
+    }
 }

@@ -7,17 +7,11 @@ use crate::audit::model::{DomainEntry, PinScope, covers};
 
 pub(super) fn check(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     let loc = &d.location;
-    for chain in &opts.chains {
+    // The most specific entry of this config decides for a chain's host:
+    // only the chains whose deciding entry is named like `d` are checked.
+    let mine = out.chains_by_entry.get(d.host.as_str()).cloned();
+    for chain in mine.iter().flatten().map(|i| &opts.chains[*i]) {
         if !covers(d, &chain.host) {
-            continue;
-        }
-        // The most specific entry of this config decides for the host.
-        if out
-            .cfg
-            .domain_for(&chain.host)
-            .map(|i| &out.cfg.domains[i].host)
-            != Some(&d.host)
-        {
             continue;
         }
         let matches: Vec<usize> = chain

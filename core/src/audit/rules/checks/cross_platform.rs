@@ -3,7 +3,7 @@
 //! instants.
 
 use super::{AuditOptions, effective_pins, finding, id, ja};
-use crate::audit::model::{AuditConfig, ExpiryZone, Location, Platform};
+use crate::audit::model::{AuditConfig, DomainIndex, ExpiryZone, Location, Platform};
 use crate::audit::rules::table::{AuditFinding, Lang};
 use crate::pinning::Pin;
 
@@ -70,9 +70,13 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
     };
     let a = pinned(&android);
     let i = pinned(&ios);
-    let covered = |side: &[&AuditConfig], host: &str| -> Option<Vec<Pin>> {
-        for c in side {
-            if let Some(idx) = c.domain_for(host.trim_start_matches("**.").trim_start_matches("*."))
+    // Indexed once: a lookup per host instead of a scan of every domain.
+    let android_index: Vec<DomainIndex> = android.iter().map(|c| DomainIndex::new(c)).collect();
+    let ios_index: Vec<DomainIndex> = ios.iter().map(|c| DomainIndex::new(c)).collect();
+    let covered = |side: &[&AuditConfig], idx: &[DomainIndex], host: &str| -> Option<Vec<Pin>> {
+        for (c, index) in side.iter().zip(idx) {
+            if let Some(idx) =
+                index.domain_for(host.trim_start_matches("**.").trim_start_matches("*."))
             {
                 let (pi, has) = effective_pins(c, idx);
                 if has && !c.domains[pi].pins.is_empty() {
@@ -82,12 +86,18 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
         }
         None
     };
-    for (mine, other, mine_p, other_p) in [
-        (&a, &ios, Platform::Android, Platform::Ios),
-        (&i, &android, Platform::Ios, Platform::Android),
+    for (mine, other, other_index, mine_p, other_p) in [
+        (&a, &ios, &ios_index, Platform::Android, Platform::Ios),
+        (
+            &i,
+            &android,
+            &android_index,
+            Platform::Ios,
+            Platform::Android,
+        ),
     ] {
         for (host, pins, _, loc) in mine.iter() {
-            match covered(other, host) {
+            match covered(other, other_index, host) {
                 None => {
                     let detail = ja(
                         lang,
@@ -132,12 +142,14 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
             }
         }
     }
-    // Expiry mismatch for the same host.
+    // Expiry mismatch for the same host (iOS entries by host: no scan).
+    let mut ios_by_host: std::collections::HashMap<&str, Vec<&PinnedEntry>> =
+        std::collections::HashMap::new();
+    for e in &i {
+        ios_by_host.entry(e.0.as_str()).or_default().push(e);
+    }
     for (host, _, ea, loc) in &a {
-        for (h2, _, eb, _) in &i {
-            if host != h2 {
-                continue;
-            }
+        for (_, _, eb, _) in ios_by_host.get(host.as_str()).into_iter().flatten() {
             if let (Some((da, za)), Some((db, zb))) = (ea, eb) {
                 if da == db && za == zb {
                     continue;

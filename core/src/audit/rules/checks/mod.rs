@@ -9,15 +9,16 @@ mod cleartext;
 mod cross_platform;
 mod expiry;
 mod pins;
+mod source;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use time::OffsetDateTime;
 
 use super::id;
 use super::table::{AuditFinding, Lang, Severity, rule};
 use crate::audit::chain::SuppliedChain;
-use crate::audit::model::{AuditConfig, Location};
+use crate::audit::model::{AuditConfig, DomainIndex, Location};
 
 /// What an audit needs besides the configurations.
 #[derive(Clone, Debug)]
@@ -51,6 +52,13 @@ impl AuditOptions {
 struct Out<'a> {
     findings: Vec<AuditFinding>,
     cfg: &'a AuditConfig,
+    /// Supplied chains (indices into `AuditOptions::chains`) by the host of
+    /// the domain entry that applies to them, found once through a
+    /// [`DomainIndex`] rather than by a scan per domain.
+    chains_by_entry: HashMap<&'a str, Vec<usize>>,
+    /// Hosts with pins that could not be read from source (looked up once
+    /// per domain, so a set rather than a scan of `cfg.unresolved`).
+    unresolved_hosts: std::collections::HashSet<&'a str>,
 }
 
 impl Out<'_> {
@@ -109,9 +117,25 @@ fn effective_pins(cfg: &AuditConfig, idx: usize) -> (usize, bool) {
 pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> {
     let mut all = Vec::new();
     for cfg in configs {
+        let index = DomainIndex::new(cfg);
+        let mut chains_by_entry: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (ci, chain) in opts.chains.iter().enumerate() {
+            if let Some(i) = index.domain_for(&chain.host) {
+                chains_by_entry
+                    .entry(cfg.domains[i].host.as_str())
+                    .or_default()
+                    .push(ci);
+            }
+        }
         let mut out = Out {
             findings: Vec::new(),
             cfg,
+            chains_by_entry,
+            unresolved_hosts: cfg
+                .unresolved
+                .iter()
+                .filter_map(|u| u.host.as_deref())
+                .collect(),
         };
         check_config(&mut out, opts);
         all.extend(out.findings);
@@ -138,20 +162,23 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     for ig in &cfg.ignored {
         out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
     }
+    source::unresolved(out);
+    source::okhttp_union(out);
     cleartext::base(out, opts);
     anchors::base(out, opts);
+    anchors::certificate_transparency(out, opts);
     ats::exceptions(out, opts);
-    let mut seen_groups = Vec::new();
+    let mut seen_groups = HashSet::new();
     for (i, d) in cfg.domains.iter().enumerate() {
         // Declared trust and cleartext are checked once per NSC domain-config.
-        let first_of_group = !seen_groups.contains(&(d.mechanism, d.group));
-        seen_groups.push((d.mechanism, d.group));
+        let first_of_group = seen_groups.insert((d.mechanism, d.group));
         let (pin_idx, pinned) = effective_pins(cfg, i);
         if first_of_group {
             cleartext::domain(out, opts, d);
         }
         anchors::domain(out, d, first_of_group, pinned);
         pins::scope(out, d, pinned);
+        pins::trustkit_android(out, d);
         if pin_idx == i && d.has_pin_set {
             // Pins are checked on the entry that declares them.
             pins::pin_set(out, opts, d);

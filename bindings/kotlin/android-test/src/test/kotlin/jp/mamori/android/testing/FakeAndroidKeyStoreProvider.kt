@@ -12,6 +12,9 @@ import java.security.AlgorithmParameters
 import java.security.InvalidAlgorithmParameterException
 import java.security.InvalidKeyException
 import java.security.Key
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.KeyPairGeneratorSpi
 import java.security.KeyStoreSpi
 import java.security.Provider
 import java.security.SecureRandom
@@ -57,6 +60,11 @@ import javax.crypto.spec.SecretKeySpec
  *   while it was pending (BiometricPrompt with a `CryptoObject`);
  * - [invalidate] makes `Cipher.init` throw `KeyPermanentlyInvalidatedException` (new biometric
  *   enrolled, lock screen removed);
+ * - EC key pairs (`KeyPairGenerator.getInstance("EC", "AndroidKeyStore")` with a
+ *   `KeyGenParameterSpec`) for Key Attestation: the spec is recorded ([keyPairSpecs]) and
+ *   `getCertificateChain` returns what [attestationChain] makes of it (a test hands in a real
+ *   device chain; the double cannot sign as Google's roots). Initialised any other way, the
+ *   generator is the JDK's, so code asking for a plain "EC" generator is not affected;
  * - [rewriteCreationDate] changes what `KeyStore.getCreationDate` returns for an existing key,
  *   as the keystore does when it upgrades key blobs after an OS update (API <= 30) or migrates
  *   them (Android 12).
@@ -75,6 +83,10 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     }
 
     val storedKeys: MutableMap<String, Entry> = ConcurrentHashMap()
+    /** Specs of the EC key pairs generated, by alias. */
+    val keyPairSpecs: MutableMap<String, KeyGenParameterSpec> = ConcurrentHashMap()
+    /** The certificate chain the keystore returns for a generated key pair's spec. */
+    @Volatile var attestationChain: ((KeyGenParameterSpec) -> Array<Certificate>)? = null
     @Volatile var strongBoxAvailable: Boolean = false
     @Volatile var hardwareBacked: Boolean = true
     @Volatile var secureLockScreen: Boolean = true
@@ -123,6 +135,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         putService(SpiService("KeyGenerator", "AES") { FakeKeyGeneratorSpi() })
         putService(SpiService("SecretKeyFactory", "AES") { FakeSecretKeyFactorySpi() })
         putService(SpiService("Cipher", "AES/GCM/NoPadding") { FakeCipherSpi() })
+        putService(SpiService("KeyPairGenerator", "EC") { FakeKeyPairGeneratorSpi() })
     }
 
     private inner class SpiService(type: String, algorithm: String, private val make: () -> Any) :
@@ -146,13 +159,15 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         override fun engineGetCreationDate(alias: String): Date? = storedKeys[alias]?.created
         override fun engineDeleteEntry(alias: String) {
             storedKeys.remove(alias)
+            keyPairSpecs.remove(alias)
         }
         override fun engineAliases(): Enumeration<String> = Collections.enumeration(storedKeys.keys.toList())
         override fun engineSize(): Int = storedKeys.size
         override fun engineIsKeyEntry(alias: String): Boolean = storedKeys.containsKey(alias)
         override fun engineIsCertificateEntry(alias: String): Boolean = false
         override fun engineGetCertificate(alias: String): Certificate? = null
-        override fun engineGetCertificateChain(alias: String): Array<Certificate>? = null
+        override fun engineGetCertificateChain(alias: String): Array<Certificate>? =
+            keyPairSpecs[alias]?.let { spec -> attestationChain?.invoke(spec) }
         override fun engineGetCertificateAlias(cert: Certificate): String? = null
         override fun engineSetKeyEntry(alias: String, key: Key, password: CharArray?, chain: Array<out Certificate>?) =
             throw UnsupportedOperationException("import is not used by Mamori")
@@ -197,6 +212,33 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             val material = ByteArray(size / 8).also { SecureRandom().nextBytes(it) }
             storedKeys[spec.keystoreAlias] = Entry(spec.keystoreAlias, SecretKeySpec(material, "AES"), spec, level, Date())
             return FakeKeystoreKey(spec.keystoreAlias)
+        }
+    }
+
+    private inner class FakeKeyPairGeneratorSpi : KeyPairGeneratorSpi() {
+        private var spec: KeyGenParameterSpec? = null
+        private val jdk: KeyPairGenerator = // SunEC has no curve table inside the Robolectric sandbox; Bouncy Castle
+        // (a Robolectric dependency) stands in for the TEE key generator.
+        KeyPairGenerator.getInstance("EC", org.bouncycastle.jce.provider.BouncyCastleProvider())
+
+        override fun initialize(keysize: Int, random: SecureRandom?) = jdk.initialize(keysize, random)
+
+        override fun initialize(params: AlgorithmParameterSpec?, random: SecureRandom?) {
+            val s = params as? KeyGenParameterSpec
+            if (s == null) {
+                jdk.initialize(params, random ?: SecureRandom())
+                return
+            }
+            spec = s
+            jdk.initialize(s.algorithmParameterSpec ?: java.security.spec.ECGenParameterSpec("secp256r1"))
+        }
+
+        override fun generateKeyPair(): KeyPair {
+            val s = spec ?: return jdk.generateKeyPair()
+            if (s.isStrongBoxBacked && !strongBoxAvailable) throw StrongBoxUnavailableException("no StrongBox on this device")
+            val pair = jdk.generateKeyPair()
+            keyPairSpecs[s.keystoreAlias] = s
+            return pair
         }
     }
 

@@ -1,0 +1,267 @@
+//! Real apps' pin shapes read as each platform reads them (issue 12): pins
+//! that android.util.Base64 or Foundation accept with leniency, pins that can
+//! never match, TrustKit-Android's NSC extensions, and Android 16's
+//! certificate transparency lost to custom anchors.
+
+mod audit_common;
+
+use audit_common::{K87, NDC, PL1, load};
+use mamori::audit::{self, AuditConfig, AuditFinding, AuditOptions, ExportFormat, ImportError};
+use mamori::audit::{NscOptions, SourceFormat};
+use time::macros::datetime;
+
+fn run(cfg: &AuditConfig, target_sdk: Option<u32>) -> Vec<AuditFinding> {
+    let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
+    opts.android_target_sdk = target_sdk;
+    audit::audit(std::slice::from_ref(cfg), &opts)
+}
+
+/// (rule, line, host) of the findings of `rule`s, in output order.
+fn of(findings: &[AuditFinding], rule: &str) -> Vec<(Option<u32>, Option<String>)> {
+    findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| (f.location.line, f.host.clone()))
+        .collect()
+}
+
+/// The platform and line of a refusal.
+fn refusal(e: &ImportError) -> (&'static str, Option<u32>) {
+    match e {
+        ImportError::Refused {
+            platform, location, ..
+        } => (platform, location.line),
+        other => panic!("not a refusal: {other}"),
+    }
+}
+
+fn pins(cfg: &AuditConfig, host: &str) -> Vec<String> {
+    let d = cfg.domains.iter().find(|d| d.host == host).unwrap();
+    d.distinct_pins().iter().map(|p| p.base64()).collect()
+}
+
+#[test]
+fn nsc_lenient_pins_load_as_android_reads_them() {
+    let cfg = load("nsc-lenient-pins.xml").unwrap();
+    assert_eq!(pins(&cfg, "api.example.com"), vec![K87, PL1, NDC]);
+    let f = run(&cfg, None);
+    let host = Some("api.example.com".to_owned());
+    assert_eq!(
+        of(&f, "PIN-LENIENT-ENCODING"),
+        vec![
+            (Some(9), host.clone()),
+            (Some(10), host.clone()),
+            (Some(12), host.clone())
+        ]
+    );
+    let msgs: Vec<String> = f
+        .iter()
+        .filter(|f| f.rule == "PIN-LENIENT-ENCODING")
+        .map(|f| f.detail.clone())
+        .collect();
+    assert!(msgs[0].contains("padding is missing"), "{msgs:?}");
+    assert!(msgs[1].contains("whitespace"), "{msgs:?}");
+    assert!(msgs[2].contains("\"\\\"\\\"\""), "{msgs:?}");
+    assert!(of(&f, "PIN-NEVER-MATCHES").is_empty());
+    // The converted policy carries the canonical pins, with a note each.
+    let (toml, notes) = audit::export(&cfg, ExportFormat::MamoriToml);
+    for p in [K87, PL1, NDC] {
+        assert!(toml.contains(&format!("sha256/{p}")), "{toml}");
+    }
+    assert_eq!(notes.iter().filter(|n| n.contains("canonical")).count(), 3);
+}
+
+#[test]
+fn nsc_pin_of_wrong_length_is_refused_as_android_refuses_it() {
+    // Android checks the decoded length: the whole file fails to load.
+    let xml = "<network-security-config><domain-config><domain>a.example.com</domain>\
+               <pin-set><pin digest=\"SHA-256\">AAAA</pin></pin-set></domain-config>\
+               </network-security-config>";
+    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("digest length 3 does not match expected length for SHA-256 of 32"),
+        "{e}"
+    );
+    // URL-safe symbols are skipped by DEFAULT flags, so a URL-safe pin
+    // loses symbols and Android refuses it.
+    let url = K87.replace('+', "-");
+    let xml = xml.replace("AAAA", &url);
+    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert!(e.to_string().contains("Invalid pin digest"), "{e}");
+}
+
+#[test]
+fn ats_pins_that_can_never_match_are_findings_not_refusals() {
+    let cfg = load("ats-unmatchable.plist").unwrap();
+    assert_eq!(cfg.format, SourceFormat::Ats);
+    // The unpadded pin does not decode with Data(base64Encoded:): only PL1
+    // is a real pin of api.example.com; legacy has none left.
+    assert_eq!(pins(&cfg, "api.example.com"), vec![PL1]);
+    assert!(pins(&cfg, "legacy.example.com").is_empty());
+    let f = run(&cfg, None);
+    assert_eq!(
+        of(&f, "PIN-NEVER-MATCHES"),
+        vec![
+            (Some(17), Some("api.example.com".to_owned())),
+            (Some(31), Some("legacy.example.com".to_owned()))
+        ]
+    );
+    assert_eq!(
+        of(&f, "PIN-SET-UNMATCHABLE"),
+        vec![(Some(25), Some("legacy.example.com".to_owned()))]
+    );
+    assert_eq!(
+        of(&f, "PIN-BACKUP-MISSING"),
+        vec![(Some(9), Some("api.example.com".to_owned()))]
+    );
+    assert!(of(&f, "PIN-EMPTY-SET").is_empty());
+    let detail = &f
+        .iter()
+        .find(|f| f.rule == "PIN-NEVER-MATCHES")
+        .unwrap()
+        .detail;
+    assert!(detail.contains("padding is required"), "{detail}");
+    // Converting keeps them out, and says so.
+    let (toml, notes) = audit::export(&cfg, ExportFormat::MamoriToml);
+    assert!(!toml.contains("K87oWBWM"), "{toml}");
+    assert!(toml.contains(PL1), "{toml}");
+    let left_out: Vec<&String> = notes.iter().filter(|n| n.contains("left out")).collect();
+    assert_eq!(left_out.len(), 2, "{notes:?}");
+    assert!(left_out[1].contains("30 bytes"), "{notes:?}");
+}
+
+#[test]
+fn trustkit_refuses_a_pin_apple_cannot_decode() {
+    // TrustKit raises at initialisation: Data(base64Encoded:) needs padding.
+    let e = load("trustkit-unpadded.plist").unwrap_err();
+    assert_eq!(refusal(&e), ("TrustKit", Some(14)));
+    assert!(e.to_string().contains("padding is required"), "{e}");
+}
+
+#[test]
+fn trustkit_accepts_extra_padding_and_an_empty_report_uri_array() {
+    let json = format!(
+        r#"{{"TSKPinnedDomains":{{"api.example.com":{{"TSKPublicKeyHashes":["{K87}=","{PL1}"],"TSKReportUris":[]}}}}}}"#
+    );
+    let cfg = audit::import_bytes(
+        json.as_bytes(),
+        "tk.json",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(pins(&cfg, "api.example.com"), vec![K87, PL1]);
+    let f = run(&cfg, None);
+    assert_eq!(of(&f, "PIN-LENIENT-ENCODING").len(), 1);
+}
+
+#[test]
+fn trustkit_android_elements_are_read_with_its_defaults_and_inheritance() {
+    let cfg = load("nsc-trustkit-android.xml").unwrap();
+    let d = |h: &str| cfg.domains.iter().find(|d| d.host == h).unwrap();
+    let www = d("www.datatheorem.com");
+    let tk = www.trustkit_android.as_ref().unwrap();
+    assert!(!tk.enforce_pinning && tk.enforce_declared);
+    assert_eq!(
+        www.report_uris,
+        vec!["http://report.datatheorem.com/log_report"]
+    );
+    assert!(!www.default_report_uri);
+    // Android itself enforces the pin-set on API 24+.
+    assert!(www.enforce);
+    // The nested domain-config inherits trustkit-config.
+    let api = d("api.datatheorem.com");
+    assert_eq!(api.trustkit_android, www.trustkit_android);
+    assert_eq!(api.report_uris, www.report_uris);
+    assert!(!api.default_report_uri);
+    // No trustkit-config: TrustKit's defaults (not enforced, vendor URI on).
+    let cdn = d("cdn.example.com");
+    let tk = cdn.trustkit_android.as_ref().unwrap();
+    assert!(!tk.enforce_pinning && !tk.enforce_declared);
+    assert!(cdn.default_report_uri);
+    let pay = d("pay.example.com");
+    assert!(pay.trustkit_android.as_ref().unwrap().enforce_pinning);
+
+    let f = run(&cfg, None);
+    assert_eq!(
+        of(&f, "TRUSTKIT-ANDROID-NOT-ENFORCED"),
+        vec![
+            // Sorted by place, then host.
+            (Some(12), Some("api.datatheorem.com".to_owned())),
+            (Some(12), Some("www.datatheorem.com".to_owned())),
+            (Some(21), Some("cdn.example.com".to_owned())),
+        ]
+    );
+    assert_eq!(
+        of(&f, "REPORT-URI-INSECURE"),
+        vec![(Some(7), Some("www.datatheorem.com".to_owned()))]
+    );
+    assert_eq!(
+        of(&f, "REPORT-URI-VENDOR-DEFAULT"),
+        vec![(Some(21), Some("cdn.example.com".to_owned()))]
+    );
+    assert!(
+        !f.iter().any(|f| f.rule == "CONFIG-IGNORED"),
+        "trustkit-config is TrustKit's, not a typo"
+    );
+}
+
+#[test]
+fn an_nsc_without_trustkit_config_has_no_trustkit_semantics() {
+    let cfg = load("nsc-ct-anchors.xml").unwrap();
+    assert!(cfg.domains.iter().all(|d| d.trustkit_android.is_none()));
+    assert!(cfg.domains.iter().all(|d| !d.default_report_uri));
+}
+
+#[test]
+fn trustkit_android_refuses_an_enforced_single_pin() {
+    let e = load("nsc-trustkit-one-pin.xml").unwrap_err();
+    assert_eq!(refusal(&e), ("TrustKit-Android", Some(4)));
+    assert!(e.to_string().contains("Less than two pins"), "{e}");
+}
+
+#[test]
+fn trustkit_android_fails_on_a_domain_config_without_pin_set() {
+    let xml = "<network-security-config><domain-config><domain>a.example.com</domain>\
+               <trustkit-config enforcePinning=\"false\"/></domain-config>\
+               </network-security-config>";
+    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert!(e.to_string().contains("has no pin-set"), "{e}");
+}
+
+#[test]
+fn ct_lost_to_user_anchors_follows_the_aosp_rule_order() {
+    let cfg = load("nsc-ct-anchors.xml").unwrap();
+    let idx = |h: &str| cfg.domain_for(h);
+    assert!(cfg.ct_required(idx("api.example.com")));
+    assert!(!cfg.ct_required(idx("staging.example.com")));
+    assert!(cfg.ct_required(idx("partner.example.com")));
+    let f = run(&cfg, None);
+    assert_eq!(of(&f, "CT-DISABLED-BY-ANCHORS"), vec![(Some(20), None)]);
+    let detail = &f
+        .iter()
+        .find(|f| f.rule == "CT-DISABLED-BY-ANCHORS")
+        .unwrap()
+        .detail;
+    assert_eq!(
+        detail,
+        "domain-config staging.example.com: its src=\"user\" anchors switch CT off, where base-config requires CT"
+    );
+}
+
+#[test]
+fn ct_default_depends_on_the_target_sdk() {
+    let cfg = load("nsc-inline-anchor.xml").unwrap();
+    for (sdk, want) in [(None, 0), (Some(36), 0), (Some(37), 1)] {
+        let f = run(&cfg, sdk);
+        assert_eq!(of(&f, "CT-DISABLED-BY-ANCHORS").len(), want, "{sdk:?}");
+    }
+    assert!(!cfg.ct_required_for(None, Some(23)));
+    assert!(cfg.ct_required_for(None, Some(37)));
+    assert!(!cfg.ct_required_for(cfg.domain_for("partner.example.com"), Some(37)));
+}
