@@ -52,7 +52,7 @@ import jp.mamori.SecureStorage
  * device credential in the prompt) and SDK 34, except where a method names its levels.
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [26, 28, 34], manifest = Config.NONE, shadows = [TestBiometricPrompt::class])
+@Config(sdk = [26, 28, 34], manifest = Config.NONE) // shadows: robolectric.properties
 class AndroidKeystoreKekTest {
     private lateinit var keystore: FakeAndroidKeyStoreProvider
     private lateinit var context: Context

@@ -73,7 +73,8 @@ class ConsumerRulesR8Test {
                 errors += diagnostic.diagnosticMessage
             }
         })
-            .addProgramFiles(programJars() + appJar(dir))
+            // listOf: a Path is an Iterable of its name segments, so `list + path` would add those.
+            .addProgramFiles(programJars() + listOf(appJar(dir)))
             .addLibraryResourceProvider(JdkClassFileProvider.fromSystemJdk())
             .addProguardConfiguration(appRules, Origin.unknown())
             .apply { if (withConsumerRules) addProguardConfigurationFiles(consumerRules) }
@@ -81,7 +82,8 @@ class ConsumerRulesR8Test {
             .setProguardMapOutputPath(mapping)
             .setProgramConsumer(ClassFileConsumer.ArchiveConsumer(out, true))
             .build()
-        R8.run(command)
+        // R8 reports its errors to the handler, then throws: the message names them.
+        runCatching { R8.run(command) }.onFailure { throw AssertionError("R8 failed: $errors", it) }
         assertTrue("R8 errors: $errors", errors.isEmpty())
         val renamed = Files.readAllLines(mapping).count { line ->
             !line.startsWith(" ") && !line.startsWith("#") && "->" in line && line.substringBefore(" ->") != line.substringAfter("-> ").removeSuffix(":")
@@ -101,7 +103,12 @@ class ConsumerRulesR8Test {
     private fun programJars(): List<Path> = listOf(
         "jp.mamori.SecureStorage", "jp.mamori.ffi.SecureStore", "com.sun.jna.Native", "kotlin.Unit",
         "kotlinx.coroutines.Job", "okhttp3.OkHttpClient", "okio.Buffer",
-    ).map { name -> File(Class.forName(name).protectionDomain.codeSource.location.toURI()).toPath() }.distinct()
+        // kotlin-stdlib's dependency org.jetbrains:annotations, which an app's build ships too.
+        "org.jetbrains.annotations.NotNull",
+    ).map { name ->
+        // Not initialised: the bindings' native registration belongs to the shrunk app's JVM.
+        File(Class.forName(name, false, javaClass.classLoader).protectionDomain.codeSource.location.toURI()).toPath()
+    }.distinct()
         .also { jars -> jars.forEach { check(Files.isRegularFile(it)) { "not a jar (run mvn verify, not test): $it" } } }
 
     /** [ShrunkApp]'s class files (from the test classes) as a jar of their own. */

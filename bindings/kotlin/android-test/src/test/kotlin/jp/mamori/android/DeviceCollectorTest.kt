@@ -129,9 +129,11 @@ class DeviceCollectorTest {
     fun `before API 31 only StrongBox is known, a TEE or no keystore is unknown`() {
         val pm = shadowOf(context.packageManager)
         // FEATURE_HARDWARE_KEYSTORE does not exist before S: even if set it proves nothing.
-        pm.setSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE, true)
+        // The features by value: the constants (API 31 and 28) are fields these levels lack,
+        // and the instrumented jar the tests compile against does not let kotlinc inline them.
+        pm.setSystemFeature("android.hardware.hardware_keystore", true)
         assertFact(FactState.UNKNOWN, facts().keystoreLevel)
-        pm.setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
+        pm.setSystemFeature("android.hardware.strongbox_keystore", true)
         val expected = if (android.os.Build.VERSION.SDK_INT >= 28) "strongbox" else null
         assertEquals(expected, facts().keystoreLevel.value)
     }
