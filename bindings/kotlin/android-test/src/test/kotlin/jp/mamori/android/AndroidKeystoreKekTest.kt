@@ -5,6 +5,7 @@ import android.app.KeyguardManager
 import android.content.Context
 import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
 import android.security.keystore.KeyProperties
 import jp.mamori.android.testing.FakeAndroidKeyStoreProvider
 import jp.mamori.android.testing.TestBiometricPrompt
@@ -138,6 +139,10 @@ class AndroidKeystoreKekTest {
         val strong = builder("strong").preferStrongBox(true).build()
         assertEquals(SecurityLevel.STRONG_BOX, strong.securityLevel())
         assertFalse(strong.strongBoxFellBack)
+        // Re-opened: API 31+ KeyInfo names StrongBox; on 28-30 it cannot, so the TEE is reported.
+        val reopened = builder("strong").preferStrongBox(true).build()
+        val readBack = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) SecurityLevel.STRONG_BOX else SecurityLevel.TEE
+        assertEquals(readBack, reopened.securityLevel())
 
         keystore.strongBoxAvailable = false
         val fallback = builder("fallback").preferStrongBox(true).build()

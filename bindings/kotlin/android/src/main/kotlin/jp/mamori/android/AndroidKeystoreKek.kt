@@ -152,7 +152,7 @@ public class AndroidKeystoreKek private constructor(
                 val info = keyInfo(keyStore)
                 val differences = differences(info)
                 if (differences.isNotEmpty()) throw KeystoreKekException.OptionsMismatch(alias, differences)
-                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info), strongBoxFellBack = false)
+                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info, generatedInStrongBox = false), strongBoxFellBack = false)
             }
             checkAuthPreconditions()
             // Before API 28 there is no StrongBox to ask for: a request for it falls back at once.
@@ -166,7 +166,8 @@ public class AndroidKeystoreKek private constructor(
                 fellBack = true
                 generate(strongBox = false)
             }
-            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore)), fellBack)
+            val inStrongBox = preferStrongBox && !fellBack
+            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore), inStrongBox), fellBack)
         }
 
         private fun keyInfo(keyStore: KeyStore): KeyInfo {
@@ -404,7 +405,14 @@ public class AndroidKeystoreKek private constructor(
 
         private fun keyStore(): KeyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
 
-        private fun levelOf(info: KeyInfo): SecurityLevel {
+        /**
+         * The level of the key [info] describes. `KeyInfo.getSecurityLevel` is API 31; before it,
+         * `KeyInfo` only says whether the key is in secure hardware. A key just generated with
+         * `setIsStrongBoxBacked(true)` without `StrongBoxUnavailableException`
+         * ([generatedInStrongBox]) is in StrongBox (API 28-30); an existing key's StrongBox
+         * backing cannot be read there, so it is reported as the TEE, never more than is known.
+         */
+        private fun levelOf(info: KeyInfo, generatedInStrongBox: Boolean): SecurityLevel {
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
                 return when (info.securityLevel) {
                     KeyProperties.SECURITY_LEVEL_STRONGBOX -> SecurityLevel.STRONG_BOX
@@ -413,7 +421,11 @@ public class AndroidKeystoreKek private constructor(
                 }
             }
             @Suppress("DEPRECATION")
-            return if (info.isInsideSecureHardware) SecurityLevel.TEE else SecurityLevel.SOFTWARE
+            return when {
+                !info.isInsideSecureHardware -> SecurityLevel.SOFTWARE
+                generatedInStrongBox -> SecurityLevel.STRONG_BOX
+                else -> SecurityLevel.TEE
+            }
         }
     }
 }
