@@ -41,8 +41,9 @@ import javax.crypto.spec.GCMParameterSpec
  * - the key size is set to **256** (AES keys default to 128 bits without `setKeySize`);
  * - StrongBox is **opt-in** ([Builder.preferStrongBox]) and falls back to the TEE on
  *   `StrongBoxUnavailableException` ([strongBoxFellBack]); the level actually obtained is read
- *   back from `KeyInfo` when the key is built ([securityLevel]); a failure to read it is an
- *   error, never a silent SOFTWARE;
+ *   back from `KeyInfo` when the key is built ([securityLevel]; before API 31 `KeyInfo` only
+ *   tells secure hardware from software); a failure to read it is an error, never a silent
+ *   SOFTWARE;
  * - the key id is **stable**: `android-keystore:<alias>`. It does not contain the key's creation
  *   date, which the keystore rewrites when it upgrades key blobs (OS updates, API <= 30) and
  *   resets in the Android 12 migration: a date-based id reported a healthy key as lost after an
@@ -270,7 +271,11 @@ public class AndroidKeystoreKek private constructor(
 
     override fun keyId(): String = "android-keystore:$alias"
 
-    /** The level the Keystore reported for this key (`KeyInfo`) when it was built, not the level asked for. */
+    /**
+     * The level the Keystore reported for this key (`KeyInfo`) when it was built, not the level
+     * asked for. On API 28-30, whose `KeyInfo` cannot name StrongBox, a key generated in
+     * StrongBox by this build is STRONG_BOX and an existing one TEE.
+     */
     override fun securityLevel(): SecurityLevel = level
 
     /** No cache for per-use keys, at most the timeout for time-bound ones: a cached data key must not outlive the authentication. */
