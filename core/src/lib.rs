@@ -15,6 +15,7 @@
 #![warn(unreachable_pub)]
 
 pub mod attestation;
+#[cfg(feature = "audit")]
 pub mod audit;
 pub mod date;
 pub mod device;

@@ -165,6 +165,7 @@ pub(crate) fn check_toml(text: &str) -> Result<(), LimitError> {
     Ok(())
 }
 
+#[cfg(feature = "audit")] // XML and plist are read by the audit only
 /// Size and element nesting of an XML text, scanned without parsing: start
 /// tags open a level, end tags and `/>` close one; comments, CDATA,
 /// declarations and processing instructions are skipped, as are quoted
@@ -225,6 +226,7 @@ pub(crate) fn check_xml(b: &[u8]) -> Result<(), LimitError> {
     Ok(())
 }
 
+#[cfg(feature = "audit")] // XML and plist are read by the audit only
 /// Size, nesting and value count of a property list: binary (walking its
 /// object table iteratively), XML (as [`check_xml`]) or ASCII/OpenStep
 /// (`(`/`{` outside quoted strings). No value tree is built: the `Drop` of a
@@ -273,10 +275,12 @@ fn check_brackets(text: &[u8], open: &[u8], close: &[u8], quote: u8) -> Result<(
     Ok(())
 }
 
+#[cfg(feature = "audit")] // XML and plist are read by the audit only
 fn be_uint(b: &[u8]) -> Option<u64> {
     (b.len() <= 8).then(|| b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
 }
 
+#[cfg(feature = "audit")] // XML and plist are read by the audit only
 /// Walks a binary plist's object graph from its top object, depth first
 /// with an explicit stack, as the `plist` reader expands it.
 fn check_binary_plist(b: &[u8]) -> Result<(), LimitError> {
@@ -365,6 +369,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "audit")]
     fn scanners_count_nesting() {
         let n = MAX_NESTING_DEPTH;
         assert!(check_json(deep("[", "]", n).as_bytes()).is_ok());

@@ -24,6 +24,8 @@
 //!   ABI, 16 KB pages, jniLibs under the target dir, Kotlin bindings, Gradle library module,
 //!   published to `target/android/maven`); fails first naming every missing prerequisite.
 //!   See `android.rs`.
+//! - `cargo xtask mobile-size`: builds the host library with the `mobile` profile and fails if
+//!   it exceeds its budget (3 MiB stripped; see `mobile_size.rs`).
 //! - `cargo xtask fuzz-smoke [--seconds N]`: builds the cargo-fuzz crate (`fuzz/`, its own
 //!   workspace and target dir; libFuzzer + ASan, `RUSTC_BOOTSTRAP=1` on the stable toolchain)
 //!   once, then runs every target `cargo fuzz list` names for N seconds (default 4) from its
@@ -34,6 +36,7 @@
 
 mod android;
 mod ios;
+mod mobile_size;
 mod swift_check;
 mod swift_symbols;
 
@@ -68,6 +71,8 @@ enum Task {
     /// The Android library: cargo-ndk per ABI (16 KB pages), bindings, Gradle AAR published to
     /// target/android/maven. Needs cargo-ndk, the NDK, Gradle and the Android SDK.
     Android(AndroidOpts),
+    /// Build the host library with the `mobile` profile; fail if it exceeds 3 MiB.
+    MobileSize,
     /// Build the fuzz targets once and run each for a few seconds (a crash fails).
     FuzzSmoke(FuzzOpts),
     /// Everything CI runs: fmt, clippy, cargo test, fuzz-smoke, kotlin-test, swift-check
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Task::Ios(opts) => ios_task(&opts),
         Task::KotlinBench => kotlin_bench(),
         Task::Android(opts) => android_task(&opts),
+        Task::MobileSize => mobile_size_task(),
         Task::FuzzSmoke(opts) => fuzz_smoke(opts),
         Task::Test => test_all(),
     };
@@ -491,6 +497,20 @@ fn android_task(opts: &AndroidOpts) -> Result {
         "xtask: AAR published to {}",
         target_dir().join("android/maven").display()
     );
+    Ok(())
+}
+
+fn mobile_size_task() -> Result {
+    run(
+        "building the mobile library for the host",
+        cargo().args(mobile_size::BUILD_ARGS),
+    )?;
+    let library = mobile_size::library_path(&target_dir());
+    let bytes = std::fs::metadata(&library)
+        .map_err(|e| Failure(format!("cannot read {}: {e}", library.display())))?
+        .len();
+    let line = mobile_size::check(&library, bytes, mobile_size::MAX_BYTES).map_err(Failure)?;
+    eprintln!("xtask: mobile-size: {line}");
     Ok(())
 }
 

@@ -5,6 +5,7 @@ import android.app.KeyguardManager
 import android.content.Context
 import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
 import android.security.keystore.KeyProperties
 import jp.mamori.android.testing.FakeAndroidKeyStoreProvider
 import jp.mamori.android.testing.TestBiometricPrompt
@@ -46,9 +47,13 @@ import jp.mamori.SecureStorage
  * [AndroidKeystoreKek] and [AndroidSecureStorage] with the real Rust store (JNA) over the test
  * double of the platform keystore ([FakeAndroidKeyStoreProvider]) and of the biometric dialog
  * ([TestBiometricPrompt]).
+ *
+ * Every test runs on SDK 26 (minSdk: no StrongBox, BiometricPrompt or authentication types, and
+ * the pre-S `KeyInfo`), SDK 28 (StrongBox and BiometricPrompt, still no authentication types or
+ * device credential in the prompt) and SDK 34, except where a method names its levels.
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], manifest = Config.NONE, shadows = [TestBiometricPrompt::class])
+@Config(sdk = [26, 28, 34], manifest = Config.NONE) // shadows: robolectric.properties
 class AndroidKeystoreKekTest {
     private lateinit var keystore: FakeAndroidKeyStoreProvider
     private lateinit var context: Context
@@ -128,17 +133,32 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [28, 34])
     fun `StrongBox is used when present and falls back to the TEE when not`() {
         keystore.strongBoxAvailable = true
         val strong = builder("strong").preferStrongBox(true).build()
         assertEquals(SecurityLevel.STRONG_BOX, strong.securityLevel())
         assertFalse(strong.strongBoxFellBack)
+        // Re-opened: API 31+ KeyInfo names StrongBox; on 28-30 it cannot, so the TEE is reported.
+        val reopened = builder("strong").preferStrongBox(true).build()
+        val readBack = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) SecurityLevel.STRONG_BOX else SecurityLevel.TEE
+        assertEquals(readBack, reopened.securityLevel())
 
         keystore.strongBoxAvailable = false
         val fallback = builder("fallback").preferStrongBox(true).build()
         assertEquals(SecurityLevel.TEE, fallback.securityLevel())
         assertTrue(fallback.strongBoxFellBack)
         assertFalse(keystore.entry("fallback").spec.isStrongBoxBacked)
+    }
+
+    @Test
+    @Config(sdk = [26])
+    fun `before API 28 a StrongBox request gets the TEE and reports the fallback`() {
+        keystore.strongBoxAvailable = true // the double could, but the platform has no StrongBox API yet
+        val kek = builder().preferStrongBox(true).build()
+        assertEquals(SecurityLevel.TEE, kek.securityLevel())
+        assertTrue("StrongBox was asked for and not obtained", kek.strongBoxFellBack)
+        assertEquals(KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT, keystore.entry("vault").securityLevel)
     }
 
     @Test
@@ -200,6 +220,7 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [34])
     fun `a biometric-only key without enrolled biometrics is a typed error`() {
         Shadow.extract<ShadowBiometricManager>(context.getSystemService(BiometricManager::class.java)).setCanAuthenticate(false)
         assertThrows(KeystoreKekException.BiometricsNotEnrolled::class.java) {
@@ -208,6 +229,29 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [26, 28])
+    fun `before API 30 a per-use key without enrolled biometrics is the platform's refusal, typed`() {
+        // No authentication types before R: the platform makes every per-use key biometric-only.
+        keystore.biometricsEnrolled = false
+        val error = assertThrows(KeystoreKekException.BiometricsNotEnrolled::class.java) { builder().userAuthentication(0).build() }
+        assertEquals("vault", error.alias)
+        assertTrue(keystore.storedKeys.isEmpty())
+        // A time-bound key accepts the lock-screen credential: no biometrics needed.
+        assertEquals(Duration.ofSeconds(60), builder("timed").userAuthentication(60).build().keyCacheLimit)
+    }
+
+    @Test
+    @Config(sdk = [26])
+    fun `before API 28 unlock has no BiometricPrompt and says so, the key stays locked`() {
+        val kek = builder().userAuthentication(300).build()
+        val error = assertThrows(UserAuthenticationException::class.java) { runBlocking { kek.unlock(activity()) } }
+        assertEquals(UserAuthenticationException.UNSUPPORTED, error.errorCode)
+        assertTrue(TestBiometricPrompt.requests.isEmpty())
+        assertThrows(StorageException.KekUnavailable::class.java) { open(kek) }
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
     fun `a time-bound key needs unlock, which shows BiometricPrompt, then works for its timeout`() {
         val kek = builder().userAuthentication(300).build()
         assertEquals(Duration.ofSeconds(300), kek.keyCacheLimit)
@@ -231,6 +275,7 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [28, 34])
     fun `a cancelled prompt is a UserAuthenticationException and the key stays locked`() {
         val kek = builder().userAuthentication(300).build()
         val activity = activity()
@@ -243,6 +288,7 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [28, 34])
     fun `a per-use key unwraps only with the Cipher its BiometricPrompt authorised, and caches nothing`() {
         val kek = builder().userAuthentication(0).build()
         assertEquals(Duration.ZERO, kek.keyCacheLimit)

@@ -30,12 +30,13 @@ import org.robolectric.shadows.ShadowSigningInfo
 import java.security.MessageDigest
 
 /**
- * [DeviceCollector] on Robolectric's SDK 34 framework: every fact comes from the Android API it
- * names (Build, Settings.Global, KeyguardManager, BiometricManager, PackageManager), driven
- * through Robolectric's shadows.
+ * [DeviceCollector] on Robolectric's SDK 26, 28 and 34 frameworks (a method may name its levels):
+ * every fact comes from the Android API it names (Build, Settings.Global, KeyguardManager,
+ * BiometricManager, PackageManager), driven through Robolectric's shadows; an API the level
+ * lacks gives an unknown fact, never a clean one.
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], manifest = Config.NONE)
+@Config(sdk = [26, 28, 34], manifest = Config.NONE)
 class DeviceCollectorTest {
     private lateinit var context: Context
 
@@ -80,7 +81,7 @@ class DeviceCollectorTest {
     @Test
     fun `os version, api level and patch come from Build`() {
         val facts = facts()
-        assertFact(FactState.PRESENT, facts.androidApiLevel, "34")
+        assertFact(FactState.PRESENT, facts.androidApiLevel, android.os.Build.VERSION.SDK_INT.toString())
         assertFact(FactState.PRESENT, facts.securityPatch, "2026-10-05")
         assertFact(FactState.PRESENT, facts.osVersion, android.os.Build.VERSION.RELEASE)
     }
@@ -95,6 +96,7 @@ class DeviceCollectorTest {
     }
 
     @Test
+    @Config(sdk = [34])
     fun `biometrics follow BiometricManager canAuthenticate`() {
         val biometrics: ShadowBiometricManager = Shadow.extract(context.getSystemService(BiometricManager::class.java))
         biometrics.setCanAuthenticate(true)
@@ -104,6 +106,13 @@ class DeviceCollectorTest {
     }
 
     @Test
+    @Config(sdk = [26, 28])
+    fun `before API 30 biometrics are unknown`() {
+        assertFact(FactState.UNKNOWN, facts().biometricsEnrolled)
+    }
+
+    @Test
+    @Config(sdk = [34])
     fun `keystore level follows the StrongBox and hardware keystore features`() {
         val pm = shadowOf(context.packageManager)
         pm.setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
@@ -113,6 +122,20 @@ class DeviceCollectorTest {
         assertEquals("tee", facts().keystoreLevel.value)
         pm.setSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE, false)
         assertEquals("none", facts().keystoreLevel.value)
+    }
+
+    @Test
+    @Config(sdk = [26, 28])
+    fun `before API 31 only StrongBox is known, a TEE or no keystore is unknown`() {
+        val pm = shadowOf(context.packageManager)
+        // FEATURE_HARDWARE_KEYSTORE does not exist before S: even if set it proves nothing.
+        // The features by value: the constants (API 31 and 28) are fields these levels lack,
+        // and the instrumented jar the tests compile against does not let kotlinc inline them.
+        pm.setSystemFeature("android.hardware.hardware_keystore", true)
+        assertFact(FactState.UNKNOWN, facts().keystoreLevel)
+        pm.setSystemFeature("android.hardware.strongbox_keystore", true)
+        val expected = if (android.os.Build.VERSION.SDK_INT >= 28) "strongbox" else null
+        assertEquals(expected, facts().keystoreLevel.value)
     }
 
     @Test
@@ -126,6 +149,7 @@ class DeviceCollectorTest {
     }
 
     @Test
+    @Config(sdk = [34])
     fun `installer comes from getInstallSourceInfo, sideloaded is absent`() {
         val pm = shadowOf(context.packageManager)
         pm.setInstallSourceInfo(context.packageName, "com.android.vending", "com.android.vending")
@@ -135,6 +159,26 @@ class DeviceCollectorTest {
     }
 
     @Test
+    @Config(sdk = [26, 28])
+    fun `before API 30 the installer comes from getInstallerPackageName`() {
+        @Suppress("DEPRECATION") // the API of these levels (Robolectric implements it)
+        fun installedBy(installer: String?) = context.packageManager.setInstallerPackageName(context.packageName, installer)
+        installedBy("com.android.vending")
+        val installer = facts().installer
+        assertFact(FactState.PRESENT, installer, "com.android.vending")
+        assertEquals("PackageManager.getInstallerPackageName", installer.evidence.single().property)
+        installedBy(null)
+        assertFact(FactState.ABSENT, facts().installer)
+    }
+
+    @Test
+    @Config(sdk = [26])
+    fun `before API 28 the signing certificate is unknown`() {
+        assertFact(FactState.UNKNOWN, facts().signingCertSha256)
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
     fun `the signing certificate is the SHA-256 of the current signer`() {
         val der = TestPki().leaf.certificate.encoded
         val info = context.packageManager.getPackageInfo(context.packageName, 0)

@@ -41,8 +41,9 @@ import javax.crypto.spec.GCMParameterSpec
  * - the key size is set to **256** (AES keys default to 128 bits without `setKeySize`);
  * - StrongBox is **opt-in** ([Builder.preferStrongBox]) and falls back to the TEE on
  *   `StrongBoxUnavailableException` ([strongBoxFellBack]); the level actually obtained is read
- *   back from `KeyInfo` when the key is built ([securityLevel]); a failure to read it is an
- *   error, never a silent SOFTWARE;
+ *   back from `KeyInfo` when the key is built ([securityLevel]; before API 31 `KeyInfo` only
+ *   tells secure hardware from software); a failure to read it is an error, never a silent
+ *   SOFTWARE;
  * - the key id is **stable**: `android-keystore:<alias>`. It does not contain the key's creation
  *   date, which the keystore rewrites when it upgrades key blobs (OS updates, API <= 30) and
  *   resets in the Android 12 migration: a date-based id reported a healthy key as lost after an
@@ -103,7 +104,10 @@ public class AndroidKeystoreKek private constructor(
             require(alias.isNotEmpty()) { "empty alias" }
         }
 
-        /** Ask for a StrongBox key (API 28+); falls back to the TEE if the device has none. */
+        /**
+         * Ask for a StrongBox key (API 28+); falls back to the TEE if the device has none, or
+         * runs API 26-27 (which have no StrongBox API): [strongBoxFellBack] says so.
+         */
         public fun preferStrongBox(prefer: Boolean): Builder = apply { preferStrongBox = prefer }
 
         /** Refuse use while the device is locked (API 28+). Not readable back from `KeyInfo`. */
@@ -149,17 +153,22 @@ public class AndroidKeystoreKek private constructor(
                 val info = keyInfo(keyStore)
                 val differences = differences(info)
                 if (differences.isNotEmpty()) throw KeystoreKekException.OptionsMismatch(alias, differences)
-                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info), strongBoxFellBack = false)
+                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info, generatedInStrongBox = false), strongBoxFellBack = false)
             }
             checkAuthPreconditions()
-            var fellBack = false
+            // Before API 28 there is no StrongBox to ask for: a request for it falls back at once.
+            var fellBack = preferStrongBox && Build.VERSION.SDK_INT < Build.VERSION_CODES.P
             try {
                 generate(strongBox = preferStrongBox)
-            } catch (e: StrongBoxUnavailableException) {
+            } catch (e: ProviderException) {
+                // StrongBoxUnavailableException is API 28: catching it by type makes the class
+                // fail verification on older runtimes (lint NewApi), so it is tested inside.
+                if (Build.VERSION.SDK_INT < Build.VERSION_CODES.P || e !is StrongBoxUnavailableException) throw e
                 fellBack = true
                 generate(strongBox = false)
             }
-            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore)), fellBack)
+            val inStrongBox = preferStrongBox && !fellBack
+            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore), inStrongBox), fellBack)
         }
 
         private fun keyInfo(keyStore: KeyStore): KeyInfo {
@@ -262,7 +271,11 @@ public class AndroidKeystoreKek private constructor(
 
     override fun keyId(): String = "android-keystore:$alias"
 
-    /** The level the Keystore reported for this key (`KeyInfo`) when it was built, not the level asked for. */
+    /**
+     * The level the Keystore reported for this key (`KeyInfo`) when it was built, not the level
+     * asked for. On API 28-30, whose `KeyInfo` cannot name StrongBox, a key generated in
+     * StrongBox by this build is STRONG_BOX and an existing one TEE.
+     */
     override fun securityLevel(): SecurityLevel = level
 
     /** No cache for per-use keys, at most the timeout for time-bound ones: a cached data key must not outlive the authentication. */
@@ -397,7 +410,14 @@ public class AndroidKeystoreKek private constructor(
 
         private fun keyStore(): KeyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
 
-        private fun levelOf(info: KeyInfo): SecurityLevel {
+        /**
+         * The level of the key [info] describes. `KeyInfo.getSecurityLevel` is API 31; before it,
+         * `KeyInfo` only says whether the key is in secure hardware. A key just generated with
+         * `setIsStrongBoxBacked(true)` without `StrongBoxUnavailableException`
+         * ([generatedInStrongBox]) is in StrongBox (API 28-30); an existing key's StrongBox
+         * backing cannot be read there, so it is reported as the TEE, never more than is known.
+         */
+        private fun levelOf(info: KeyInfo, generatedInStrongBox: Boolean): SecurityLevel {
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
                 return when (info.securityLevel) {
                     KeyProperties.SECURITY_LEVEL_STRONGBOX -> SecurityLevel.STRONG_BOX
@@ -406,7 +426,11 @@ public class AndroidKeystoreKek private constructor(
                 }
             }
             @Suppress("DEPRECATION")
-            return if (info.isInsideSecureHardware) SecurityLevel.TEE else SecurityLevel.SOFTWARE
+            return when {
+                !info.isInsideSecureHardware -> SecurityLevel.SOFTWARE
+                generatedInStrongBox -> SecurityLevel.STRONG_BOX
+                else -> SecurityLevel.TEE
+            }
         }
     }
 }

@@ -49,20 +49,29 @@ internal object BiometricAuthentication {
         if (Build.VERSION.SDK_INT < Build.VERSION_CODES.P) {
             throw UserAuthenticationException(UserAuthenticationException.UNSUPPORTED, "BiometricPrompt needs Android 9 (API 28)")
         }
-        val credentialAllowed = types and KeyProperties.AUTH_DEVICE_CREDENTIAL != 0
+        // Whether the prompt itself offers the PIN/pattern/password: API 30+ always; API 29 only
+        // without a CryptoObject (setDeviceCredentialAllowed refuses one); API 28 never (no such
+        // option). Otherwise the prompt is biometric-only and needs its negative button. Before
+        // API 30 a key has no authentication types: a time-bound key accepts either kind, a
+        // per-use key only biometrics (the platform's rule), so a biometric prompt opens both.
+        val credentialInPrompt = types and KeyProperties.AUTH_DEVICE_CREDENTIAL != 0 && when {
+            Build.VERSION.SDK_INT >= Build.VERSION_CODES.R -> true
+            Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q -> crypto == null
+            else -> false
+        }
         val builder = BiometricPrompt.Builder(activity).setTitle(text.title)
         text.subtitle?.let { builder.setSubtitle(it) }
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
             var authenticators = 0
             if (types and KeyProperties.AUTH_BIOMETRIC_STRONG != 0) authenticators = authenticators or BiometricManager.Authenticators.BIOMETRIC_STRONG
-            if (credentialAllowed) authenticators = authenticators or BiometricManager.Authenticators.DEVICE_CREDENTIAL
+            if (credentialInPrompt) authenticators = authenticators or BiometricManager.Authenticators.DEVICE_CREDENTIAL
             builder.setAllowedAuthenticators(authenticators)
-        } else if (credentialAllowed) {
+        } else if (credentialInPrompt) {
             @Suppress("DEPRECATION")
             builder.setDeviceCredentialAllowed(true)
         }
         val executor = activity.mainExecutor
-        if (!credentialAllowed) builder.setNegativeButton(text.negativeButton, executor) { _, _ -> }
+        if (!credentialInPrompt) builder.setNegativeButton(text.negativeButton, executor) { _, _ -> }
         val prompt = builder.build()
         return suspendCancellableCoroutine { continuation ->
             val cancel = CancellationSignal()

@@ -1,5 +1,6 @@
 package jp.mamori.android.testing
 
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
@@ -42,7 +43,9 @@ import javax.crypto.spec.SecretKeySpec
  * "AndroidKeyStore")`, `SecretKeyFactory...getKeySpec(key, KeyInfo)` and
  * `Cipher.getInstance("AES/GCM/NoPadding")` exactly as on a device.
  *
- * What it reproduces from the platform (AOSP `AndroidKeyStoreProvider`, API 28-34 behaviour):
+ * What it reproduces from the platform (AOSP `AndroidKeyStoreProvider`, API 26-34 behaviour; it
+ * runs on every SDK level the tests run on and uses only the framework APIs of that level, as the
+ * platform's own provider would):
  * - keys are opaque (`getEncoded()` is null); the material stays in this object;
  * - the cipher provider sits first in the provider list and accepts only its own keys (as
  *   Android's `AndroidKeyStoreBCWorkaround` does), so other keys fall through to the JDK;
@@ -51,7 +54,7 @@ import javax.crypto.spec.SecretKeySpec
  *   is false; the level read back through `KeyInfo` is the one obtained;
  * - user authentication: key creation needs a secure lock screen ([secureLockScreen]) and, for
  *   biometric-only keys, enrolled biometrics ([biometricsEnrolled]) (`IllegalStateException`, as
- *   the platform); a time-bound key's `Cipher.init` throws `UserNotAuthenticatedException`
+ *   the platform; before API 30 every per-use key is biometric-only); a time-bound key's `Cipher.init` throws `UserNotAuthenticatedException`
  *   outside the window opened by [userAuthenticated]; a per-use key's operation fails
  *   (`IllegalBlockSizeException`) unless that cipher was authorised by [userAuthenticated]
  *   while it was pending (BiometricPrompt with a `CryptoObject`);
@@ -185,12 +188,17 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
 
         override fun engineGenerateKey(): SecretKey {
             val spec = checkNotNull(spec) { "not initialised" }
-            if (spec.isStrongBoxBacked && !strongBoxAvailable) throw StrongBoxUnavailableException("no StrongBox on this device")
+            if (strongBoxAsked(spec) && !strongBoxAvailable) StrongBoxAbsence.fail()
             if (spec.isUserAuthenticationRequired) {
                 if (!secureLockScreen) {
                     throw IllegalStateException("Secure lock screen must be enabled to create keys requiring user authentication")
                 }
-                val biometricOnly = spec.userAuthenticationType and KeyProperties.AUTH_DEVICE_CREDENTIAL == 0
+                // Before API 30 (no authentication types) a per-use key is biometric-only.
+                val biometricOnly = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+                    spec.userAuthenticationType and KeyProperties.AUTH_DEVICE_CREDENTIAL == 0
+                } else {
+                    spec.userAuthenticationValidityDurationSeconds <= 0
+                }
                 if (biometricOnly && !biometricsEnrolled) {
                     throw IllegalStateException("At least one biometric must be enrolled to create keys requiring user authentication for every use")
                 }
@@ -198,7 +206,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             val size = if (spec.keySize > 0) spec.keySize else 128
             val level = when {
                 !hardwareBacked -> KeyProperties.SECURITY_LEVEL_SOFTWARE
-                spec.isStrongBoxBacked -> KeyProperties.SECURITY_LEVEL_STRONGBOX
+                strongBoxAsked(spec) -> KeyProperties.SECURITY_LEVEL_STRONGBOX
                 else -> KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT
             }
             val material = ByteArray(size / 8).also { SecureRandom().nextBytes(it) }
@@ -241,15 +249,38 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         override fun engineGetKeySpec(key: SecretKey, keySpec: Class<*>): KeySpec {
             keyInfoFailure?.let { throw it }
             require(keySpec == KeyInfo::class.java) { "only KeyInfo" }
-            val e = entry((key as FakeKeystoreKey).alias)
+            return keyInfo(entry((key as FakeKeystoreKey).alias))
+        }
+
+        /**
+         * The platform's `KeyInfo` of this SDK level. Its (hidden) constructor grew with the
+         * levels, so it is called by reflection with the arguments of the running level.
+         */
+        private fun keyInfo(e: Entry): KeyInfo {
             val s = e.spec
-            return KeyInfo(
-                s.keystoreAlias, e.securityLevel != KeyProperties.SECURITY_LEVEL_SOFTWARE, KeyProperties.ORIGIN_GENERATED,
-                e.material.encoded.size * 8, null, null, null, s.purposes, s.encryptionPaddings, s.signaturePaddings,
-                arrayOf(), s.blockModes, s.isUserAuthenticationRequired, s.userAuthenticationValidityDurationSeconds,
-                s.userAuthenticationType, s.isUserAuthenticationRequired, false, false,
-                s.isInvalidatedByBiometricEnrollment, false, e.securityLevel, -1,
+            val secure = e.securityLevel != KeyProperties.SECURITY_LEVEL_SOFTWARE
+            val head = arrayOf<Any?>(
+                s.keystoreAlias, secure, KeyProperties.ORIGIN_GENERATED, e.material.encoded.size * 8, null, null, null,
+                s.purposes, s.encryptionPaddings, s.signaturePaddings, arrayOf<String>(), s.blockModes,
+                s.isUserAuthenticationRequired, s.userAuthenticationValidityDurationSeconds,
             )
+            val auth = s.isUserAuthenticationRequired
+            val byBiometrics = s.isInvalidatedByBiometricEnrollment
+            val tail: Array<Any?> = when {
+                // (..., authType, enforcedBySecureHw, validWhileOnBody, trustedUserPresence,
+                //  invalidatedByBiometricEnrollment, userConfirmation, securityLevel, remainingUsageCount)
+                Build.VERSION.SDK_INT >= Build.VERSION_CODES.S ->
+                    arrayOf(s.userAuthenticationType, auth, false, false, byBiometrics, false, e.securityLevel, -1)
+                Build.VERSION.SDK_INT >= Build.VERSION_CODES.R ->
+                    arrayOf(s.userAuthenticationType, auth, false, false, byBiometrics, false)
+                Build.VERSION.SDK_INT >= Build.VERSION_CODES.P ->
+                    arrayOf(auth, false, false, byBiometrics, false)
+                // (..., enforcedBySecureHw, validWhileOnBody, invalidatedByBiometricEnrollment)
+                else -> arrayOf(auth, false, byBiometrics)
+            }
+            val args = arrayOf(*head, *tail)
+            val constructor = KeyInfo::class.java.constructors.single { it.parameterCount == args.size }
+            return constructor.newInstance(*args) as KeyInfo
         }
     }
 
@@ -317,6 +348,10 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     }
 
     companion object {
+        /** `KeyGenParameterSpec.isStrongBoxBacked` (API 28; no StrongBox before). */
+        private fun strongBoxAsked(spec: KeyGenParameterSpec): Boolean =
+            Build.VERSION.SDK_INT >= Build.VERSION_CODES.P && spec.isStrongBoxBacked
+
         /** Installs a fresh, empty double first in the provider list (replacing any previous one). */
         fun install(): FakeAndroidKeyStoreProvider {
             Security.removeProvider("AndroidKeyStore")
@@ -327,4 +362,13 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             Security.removeProvider("AndroidKeyStore")
         }
     }
+}
+
+/**
+ * Throws the platform's `StrongBoxUnavailableException` (API 28). An object of its own: a `throw`
+ * of that type in a class makes the JVM verifier load it when that class is loaded, and SDK 26
+ * has no such class.
+ */
+private object StrongBoxAbsence {
+    fun fail(): Nothing = throw StrongBoxUnavailableException("no StrongBox on this device")
 }

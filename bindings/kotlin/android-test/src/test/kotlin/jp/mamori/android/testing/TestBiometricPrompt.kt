@@ -1,6 +1,7 @@
 package jp.mamori.android.testing
 
 import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
 import android.os.CancellationSignal
 import android.os.Looper
 import org.robolectric.Shadows.shadowOf
@@ -16,7 +17,7 @@ import java.util.concurrent.Executor
  * tells the keystore, [FakeAndroidKeyStoreProvider.userAuthenticated]) or [Request.fail].
  * The prompt's builder, executor and callback are the framework's and Mamori's real ones.
  */
-@Implements(BiometricPrompt::class)
+@Implements(className = "android.hardware.biometrics.BiometricPrompt", minSdk = 28) // BiometricPrompt is API 28
 class TestBiometricPrompt {
     class Request(
         val crypto: BiometricPrompt.CryptoObject?,
@@ -26,7 +27,7 @@ class TestBiometricPrompt {
     ) {
         fun succeed(keystore: FakeAndroidKeyStoreProvider) {
             keystore.userAuthenticated(crypto?.cipher)
-            val result = BiometricPrompt.AuthenticationResult(crypto, BiometricPrompt.AUTHENTICATION_RESULT_TYPE_BIOMETRIC)
+            val result = authenticationResult(crypto)
             executor.execute { callback.onAuthenticationSucceeded(result) }
         }
 
@@ -51,6 +52,17 @@ class TestBiometricPrompt {
     }
 
     companion object {
+        /** The framework's result: its hidden constructor is (crypto, identifier, userId) before API 30, (crypto, type) since. */
+        private fun authenticationResult(crypto: BiometricPrompt.CryptoObject?): BiometricPrompt.AuthenticationResult {
+            val type = BiometricPrompt.AuthenticationResult::class.java
+            return if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+                type.getDeclaredConstructor(BiometricPrompt.CryptoObject::class.java, Int::class.javaPrimitiveType)
+                    .newInstance(crypto, BiometricPrompt.AUTHENTICATION_RESULT_TYPE_BIOMETRIC)
+            } else {
+                type.constructors.single { it.parameterCount == 3 }.newInstance(crypto, null, 0) as BiometricPrompt.AuthenticationResult
+            }
+        }
+
         val requests: MutableList<Request> = CopyOnWriteArrayList()
 
         /**
