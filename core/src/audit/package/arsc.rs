@@ -17,7 +17,8 @@
 use std::collections::HashMap;
 
 use super::res::{
-    Chunk, Malformed, Res, StringPool, Value, bad, chunk_type, chunks, u16_at, u32_at, usize_at,
+    Chunk, CopyBudget, Malformed, Res, StringPool, Value, bad, chunk_type, chunks, u16_at, u32_at,
+    usize_at,
 };
 
 /// References followed before giving up (AOSP gives up after 20).
@@ -42,6 +43,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct ResourceTable {
     entries: HashMap<u32, Entry>,
+    /// What copying keys and values out of the pools may still cost.
+    budget: Option<CopyBudget>,
 }
 
 const NO_ENTRY: u32 = 0xFFFF_FFFF;
@@ -62,7 +65,10 @@ impl ResourceTable {
         }
         root.need_header(12)?;
         let mut values = None;
-        let mut table = Self::default();
+        let mut table = Self {
+            budget: Some(CopyBudget::for_input(b.len())),
+            ..Self::default()
+        };
         for c in chunks(b, root.body(), root.end())? {
             match c.kind {
                 chunk_type::STRING_POOL if values.is_none() => {
@@ -225,6 +231,14 @@ impl ResourceTable {
             };
             let Some(value) = value else { continue };
             let id = (package << 24) | (u32::from(type_id) << 16) | index as u32;
+            let key_len = if self.entries.contains_key(&id) {
+                0
+            } else {
+                keys.get(key).map_or(0, str::len)
+            };
+            if let Some(budget) = self.budget.as_mut() {
+                budget.take(key_len + value.text_len())?;
+            }
             let entry = self.entries.entry(id).or_insert_with(|| Entry {
                 type_name: type_name.clone(),
                 key: keys.get(key).unwrap_or_default().to_owned(),

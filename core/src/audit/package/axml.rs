@@ -80,6 +80,7 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
     let mut res_map: Vec<u32> = Vec::new();
     let mut events = Vec::new();
     let mut depth = 0usize;
+    let mut budget = super::res::CopyBudget::for_input(b.len());
     let mut at = root.body();
     while at < root.end() {
         if root.end() - at < 8 {
@@ -112,7 +113,17 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
                         crate::limits::MAX_NESTING_DEPTH
                     ));
                 }
-                events.push(start_element(b, &c, pool, &res_map)?);
+                let e = start_element(b, &c, pool, &res_map)?;
+                if let Event::Start { name, attrs, .. } = &e {
+                    let text: usize = attrs
+                        .iter()
+                        .map(|a| {
+                            a.ns.as_ref().map_or(0, String::len) + a.name.len() + a.value.text_len()
+                        })
+                        .sum();
+                    budget.take(name.len() + text)?;
+                }
+                events.push(e);
             }
             chunk_type::XML_END_ELEMENT => {
                 if depth == 0 {
@@ -130,7 +141,9 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
                     .ok_or_else(|| Malformed("text before the string pool".into()))?;
                 c.need_header(16)?;
                 let idx = u32_at(b, c.body())?;
-                events.push(Event::Text(pool.get(idx).unwrap_or_default().to_owned()));
+                let text = pool.get(idx).unwrap_or_default();
+                budget.take(text.len())?;
+                events.push(Event::Text(text.to_owned()));
             }
             // Unknown chunks are skipped, as ResXMLParser does.
             _ => {}

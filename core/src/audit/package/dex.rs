@@ -21,6 +21,7 @@ use super::res::{Res, bad, u16_at, u32_at, usize_at};
 use super::zip::Archive;
 use super::{AppPackage, HeuristicPin, PackageError, entry_location};
 use crate::audit::okhttp;
+use std::collections::HashMap;
 
 /// Code units between a pin's `const-string` and a host's.
 pub(crate) const WINDOW: usize = 24;
@@ -42,7 +43,11 @@ fn uleb128(b: &[u8], at: &mut usize) -> Res<u32> {
     bad("uleb128 longer than 5 bytes")
 }
 
-/// The string table of a dex file (MUTF-8 read leniently).
+/// The longest dex string read: longer than any host name (253) or pin.
+const MAX_DEX_STRING: usize = 512;
+
+/// The string table of a dex file (MUTF-8 read leniently; strings longer
+/// than [`MAX_DEX_STRING`] bytes read as empty).
 pub(crate) fn strings(b: &[u8]) -> Res<Vec<String>> {
     if b.len() < 0x70 || !b.starts_with(b"dex\n") {
         return bad("not a dex file");
@@ -53,12 +58,21 @@ pub(crate) fn strings(b: &[u8]) -> Res<Vec<String>> {
         return bad(format!("{count} strings in {} bytes", b.len()));
     }
     let mut out = Vec::with_capacity(count);
+    let mut budget = super::res::CopyBudget::for_input(b.len());
     for i in 0..count {
         let mut at = usize_at(b, off + 4 * i)?;
         let _utf16 = uleb128(b, &mut at)?;
         let rest = b.get(at..).unwrap_or_default();
-        let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-        out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+        // Pins and host names are short: a longer string is none of them,
+        // and scanning each to its NUL made overlapping strings quadratic.
+        let window = &rest[..rest.len().min(MAX_DEX_STRING + 1)];
+        let s = match window.iter().position(|&c| c == 0) {
+            Some(end) => String::from_utf8_lossy(&window[..end]).into_owned(),
+            None if window.len() <= MAX_DEX_STRING => String::from_utf8_lossy(window).into_owned(),
+            None => String::new(),
+        };
+        budget.take(s.len())?;
+        out.push(s);
     }
     Ok(out)
 }
@@ -119,6 +133,9 @@ pub(crate) fn scan_dex(b: &[u8]) -> Res<Vec<(String, Vec<String>)>> {
         at += 2;
     }
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    // Pin text -> its row in `out`: a linear search per pin was quadratic
+    // on a dex listing 200k pins.
+    let mut row: HashMap<&str, usize> = HashMap::new();
     for (k, &(pos, idx)) in loads.iter().enumerate() {
         if !pins[idx] {
             continue;
@@ -134,20 +151,25 @@ pub(crate) fn scan_dex(b: &[u8]) -> Res<Vec<(String, Vec<String>)>> {
                 near.push(table[j].clone());
             }
         }
-        match out.iter_mut().find(|(p, _)| *p == table[idx]) {
-            Some((_, h)) => {
+        match row.get(table[idx].as_str()) {
+            Some(&r) => {
+                let h = &mut out[r].1;
                 for n in near {
                     if !h.contains(&n) {
                         h.push(n);
                     }
                 }
             }
-            None => out.push((table[idx].clone(), near)),
+            None => {
+                row.insert(&table[idx], out.len());
+                out.push((table[idx].clone(), near));
+            }
         }
     }
     // Pins in the table that no const-string loads (reflection, arrays).
     for (i, s) in table.iter().enumerate() {
-        if pins[i] && !out.iter().any(|(p, _)| p == s) {
+        if pins[i] && !row.contains_key(s.as_str()) {
+            row.insert(s, out.len());
             out.push((s.clone(), Vec::new()));
         }
     }
@@ -202,4 +224,30 @@ pub(crate) fn scan(a: &mut Archive, pkg: &mut AppPackage) -> Result<(), PackageE
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strings;
+
+    #[test]
+    fn overlapping_strings_without_an_end_stay_bounded() {
+        // 100,000 string ids all naming one 100 KB run without a NUL: read
+        // to the end each, that was 10 GB and 10^10 byte comparisons.
+        let count = 100_000usize;
+        let ids = 0x70;
+        let data = ids + 4 * count;
+        let mut b = vec![0u8; data];
+        b[..8].copy_from_slice(b"dex\n035\0");
+        b[0x38..0x3c].copy_from_slice(&(count as u32).to_le_bytes());
+        b[0x3c..0x40].copy_from_slice(&(ids as u32).to_le_bytes());
+        for i in 0..count {
+            b[ids + 4 * i..ids + 4 * i + 4].copy_from_slice(&(data as u32).to_le_bytes());
+        }
+        b.push(0x01); // uleb128 utf16 size
+        b.extend(std::iter::repeat_n(b'a', 100_000));
+        let s = strings(&b).unwrap();
+        assert_eq!(s.len(), count);
+        assert!(s.iter().all(String::is_empty));
+    }
 }

@@ -15,6 +15,31 @@ pub(crate) struct Malformed(pub(crate) String);
 
 pub(crate) type Res<T> = Result<T, Malformed>;
 
+/// Bytes a decoder may copy out of one binary input: a few times its size.
+/// Pool strings may overlap and be referenced any number of times, so
+/// without a budget a manifest of a few KiB deflated can ask for gigabytes
+/// (254k offsets naming one 32 KiB string: 7.8 GiB).
+#[derive(Debug)]
+pub(crate) struct CopyBudget(usize);
+
+impl CopyBudget {
+    /// Eight times `len`, and 1 MiB for small inputs.
+    pub(crate) fn for_input(len: usize) -> Self {
+        Self(len.saturating_mul(8).saturating_add(1 << 20))
+    }
+
+    /// Spends `n` bytes, or fails once the budget is gone.
+    pub(crate) fn take(&mut self, n: usize) -> Res<()> {
+        self.0 = self.0.checked_sub(n).ok_or_else(|| {
+            Malformed(
+                "decoding would copy more than 8 times the input's size (strings shared or overlapping)"
+                    .into(),
+            )
+        })?;
+        Ok(())
+    }
+}
+
 pub(crate) fn bad<T>(what: impl Into<String>) -> Res<T> {
     Err(Malformed(what.into()))
 }
@@ -175,6 +200,7 @@ impl StringPool {
                 Ok,
             )?;
         let mut strings = Vec::with_capacity(count);
+        let mut budget = CopyBudget::for_input(c.size);
         for i in 0..count {
             let off = usize_at(b, c.body() + 4 * i)?;
             let at = data.checked_add(off).filter(|&a| a < c.end()).map_or_else(
@@ -187,6 +213,7 @@ impl StringPool {
                 utf16_string(&b[..c.end()], at)
             }
             .map_err(|Malformed(m)| Malformed(format!("string {i}: {m}")))?;
+            budget.take(s.len())?;
             strings.push(s);
         }
         Ok(Self { strings })
@@ -267,6 +294,16 @@ pub(crate) enum Value {
     Other(u8, u32),
     /// No value.
     Null,
+}
+
+impl Value {
+    /// The bytes of text this value holds (for a [`CopyBudget`]).
+    pub(crate) fn text_len(&self) -> usize {
+        match self {
+            Value::String(s) => s.len(),
+            _ => 0,
+        }
+    }
 }
 
 pub(crate) mod value_type {
@@ -425,5 +462,26 @@ pub(crate) mod tests {
         b[4] = 64;
         assert!(Chunk::at(&b, 0, 8).is_err());
         assert!(chunks(&b, 0, 8).is_err());
+    }
+
+    #[test]
+    fn offsets_sharing_one_string_cannot_multiply_memory() {
+        // 100,000 offsets all naming one 120-byte string: 12 MB decoded from
+        // a pool of about 0.7 MB. Once accepted (and, with a 32 KiB string,
+        // 7.8 GiB from a 1 MiB manifest); now over the copy budget.
+        let big = "x".repeat(120);
+        let mut strings = vec![big.as_str()];
+        strings.extend(std::iter::repeat_n("", 99_999));
+        let mut b = pool_chunk(&strings, true);
+        for i in 0..strings.len() {
+            b[28 + 4 * i..32 + 4 * i].copy_from_slice(&0u32.to_le_bytes());
+        }
+        let c = Chunk::at(&b, 0, b.len()).unwrap();
+        let err = StringPool::parse(&b, &c).unwrap_err();
+        assert!(err.0.contains("8 times"), "{}", err.0);
+        // The same pool with its own offsets is fine.
+        let b = pool_chunk(&strings, true);
+        let c = Chunk::at(&b, 0, b.len()).unwrap();
+        assert!(StringPool::parse(&b, &c).is_ok());
     }
 }
