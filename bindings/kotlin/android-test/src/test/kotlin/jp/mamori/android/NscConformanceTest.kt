@@ -4,7 +4,7 @@ import android.security.net.config.ApplicationConfig
 import android.security.net.config.CertificatesEntryRef
 import android.security.net.config.ConfigSource
 import android.security.net.config.Domain
-import android.security.net.config.KeyStoreCertificateSource
+import android.security.net.config.CertificateSource
 import android.security.net.config.NetworkSecurityConfig
 import android.security.net.config.Pin
 import android.security.net.config.PinSet
@@ -77,15 +77,33 @@ class NscConformanceTest {
         }
     }
 
+    // The tests compile against compileSdk 36 and run on SDK 34's framework:
+    // KeyStoreCertificateSource is package-private in the one and
+    // CertificatesEntryRef's constructor gained `disableCT` in 36, so both
+    // are reached by reflection, with the signature the running level has.
+    private fun keyStoreSource(ks: KeyStore): CertificateSource =
+        Class.forName("android.security.net.config.KeyStoreCertificateSource")
+            .getDeclaredConstructor(KeyStore::class.java)
+            .apply { isAccessible = true }
+            .newInstance(ks) as CertificateSource
+
+    private fun entryRef(source: CertificateSource): CertificatesEntryRef {
+        val ctors = CertificatesEntryRef::class.java.declaredConstructors.onEach { it.isAccessible = true }
+        val two = ctors.firstOrNull { it.parameterCount == 2 }
+        val ref = two?.newInstance(source, false)
+            ?: ctors.first { it.parameterCount == 3 }.newInstance(source, false, false)
+        return ref as CertificatesEntryRef
+    }
+
     private fun nscDecision(case: ConformanceCase): Outcome {
         val anchors = KeyStore.getInstance(KeyStore.getDefaultType()).apply {
             load(null)
             case.anchors.forEachIndexed { i, cert -> setCertificateEntry("anchor$i", cert) }
         }
         // <trust-anchors><certificates src="..."/></trust-anchors>, overridePins="false".
-        val source = KeyStoreCertificateSource(anchors)
+        val source = keyStoreSource(anchors)
         fun config(pins: PinSet?): NetworkSecurityConfig = NetworkSecurityConfig.Builder().apply {
-            addCertificatesEntryRef(CertificatesEntryRef(source, false))
+            addCertificatesEntryRef(entryRef(source))
             if (pins != null) setPinSet(pins)
         }.build()
         // One <domain-config> per rule: <domain includeSubdomains=...>, <pin-set expiration=...>.
