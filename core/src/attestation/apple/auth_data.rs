@@ -1,9 +1,10 @@
 //! WebAuthn authenticator data as App Attest uses it: a fixed 37-byte head
 //! (rpIdHash, flags, sign counter), then for attestations the attested
 //! credential data (AAGUID, credential id, COSE key). Only the fields Apple's
-//! checks need are read; what follows the credential id is ignored, since
-//! assertions set the AT flag without carrying credential data and newer iOS
-//! releases append extensions without setting the ED flag.
+//! checks need are read: the COSE key is handed on as the bytes after the
+//! credential id (its one CBOR item is read by the caller, and whatever follows
+//! it is ignored, since newer iOS releases append extensions without setting
+//! the ED flag); assertions carry no credential data at all.
 
 use super::AppleError;
 
@@ -18,6 +19,8 @@ pub(super) struct AuthData<'a> {
 pub(super) struct AttestedCredential<'a> {
     pub(super) aaguid: &'a [u8; 16],
     pub(super) credential_id: &'a [u8],
+    /// The bytes after the credential id: the COSE key, then any extensions.
+    pub(super) public_key: &'a [u8],
 }
 
 impl<'a> AuthData<'a> {
@@ -42,10 +45,11 @@ impl<'a> AuthData<'a> {
         let (aaguid, rest) = self.rest.split_first_chunk::<16>().ok_or_else(short)?;
         let (len, rest) = rest.split_first_chunk::<2>().ok_or_else(short)?;
         let len = usize::from(u16::from_be_bytes(*len));
-        let credential_id = rest.get(..len).ok_or_else(short)?;
+        let (credential_id, public_key) = rest.split_at_checked(len).ok_or_else(short)?;
         Ok(AttestedCredential {
             aaguid,
             credential_id,
+            public_key,
         })
     }
 }

@@ -9,7 +9,10 @@
 //! 2. nonce = SHA-256(authData ‖ clientDataHash) equals the credential
 //!    certificate's extension 1.2.840.113635.100.8.2.
 //! 3. keyId = SHA-256 of the credential certificate's public key (the
-//!    uncompressed P-256 point), and equals the credential id in `authData`.
+//!    uncompressed P-256 point), and equals the credential id in `authData`;
+//!    the COSE key in `authData` is that same key (WebAuthn's rule for
+//!    attested credentials; Apple's list leaves it out, but a server that
+//!    stores the COSE key must not store another key than the attested one).
 //! 4. rpIdHash = SHA-256(`TEAMID.bundle`).
 //! 5. The sign counter is 0.
 //! 6. The AAGUID is `appattestdevelop` (development) or `appattest` followed
@@ -17,8 +20,8 @@
 //!
 //! The receipt is returned, not checked: checking it is optional in Apple's
 //! steps and it is only useful to Apple's fraud-metric service, which Mamori
-//! does not call. Authenticator data may carry trailing bytes (the COSE key,
-//! and on newer iOS an extensions map without the ED flag); they are ignored.
+//! does not call. Authenticator data may carry an extensions map after the
+//! COSE key without the ED flag (newer iOS); it is ignored.
 
 mod auth_data;
 
@@ -313,6 +316,7 @@ pub fn verify_app_attest(
     if credential.credential_id != key_id {
         return Err(AppleError::KeyId("credential id is not the key id".into()));
     }
+    cose_key_is(credential.public_key, point)?;
 
     // 4. The App ID.
     if auth.rp_id_hash != sha256(&[options.app_id.as_bytes()]) {
@@ -471,6 +475,54 @@ fn p256_point<'a>(spki: &'a SubjectPublicKeyInfo<'_>) -> Result<&'a [u8], AppleE
     Ok(point)
 }
 
+/// Checks that the first CBOR item of `cose` is the COSE_Key (RFC 9053: kty
+/// EC2 = 2, alg ES256 = -7, crv P-256 = 1, x and y of 32 bytes) of the
+/// uncompressed P-256 `point`. Bytes after the item are not looked at.
+fn cose_key_is(cose: &[u8], point: &[u8]) -> Result<(), AppleError> {
+    let bad = |why: &str| AppleError::KeyId(format!("COSE key in authData: {why}"));
+    let mut reader = cose;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_CBOR_DEPTH)
+        .map_err(|e| bad(&e.to_string()))?;
+    let Value::Map(map) = value else {
+        return Err(bad("not a CBOR map"));
+    };
+    let get = |label: i64| -> Result<&Value, AppleError> {
+        let mut found = map
+            .iter()
+            .filter(|(k, _)| {
+                k.as_integer()
+                    .is_some_and(|i| i128::from(i) == i128::from(label))
+            })
+            .map(|(_, v)| v);
+        let value = found
+            .next()
+            .ok_or_else(|| bad(&format!("no label {label}")))?;
+        if found.next().is_some() {
+            return Err(bad(&format!("label {label} appears twice")));
+        }
+        Ok(value)
+    };
+    let int = |label: i64| -> Result<i128, AppleError> {
+        get(label)?
+            .as_integer()
+            .map(i128::from)
+            .ok_or_else(|| bad(&format!("label {label} is not an integer")))
+    };
+    if int(1)? != 2 || int(3)? != -7 || int(-1)? != 1 {
+        return Err(bad("not an ES256 key on P-256 (kty 2, alg -7, crv 1)"));
+    }
+    let coordinate = |label: i64| -> Result<&[u8], AppleError> {
+        match get(label)? {
+            Value::Bytes(b) if b.len() == 32 => Ok(b),
+            _ => Err(bad(&format!("label {label} is not 32 bytes"))),
+        }
+    };
+    if [coordinate(-2)?, coordinate(-3)?].concat() != point[1..] {
+        return Err(bad("not the credential certificate's key"));
+    }
+    Ok(())
+}
+
 fn decode_map(input: &[u8]) -> Result<Vec<(Value, Value)>, AppleError> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(AppleError::Decode(format!(
@@ -524,6 +576,53 @@ fn text<'v>(value: &'v Value, name: &str) -> Result<&'v str, AppleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cose(entries: Vec<(i64, Value)>) -> Vec<u8> {
+        let map = Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect());
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&map, &mut out).unwrap();
+        out
+    }
+
+    fn es256(x: &[u8], y: &[u8]) -> Vec<(i64, Value)> {
+        vec![
+            (1, 2.into()),
+            (3, (-7).into()),
+            (-1, 1.into()),
+            (-2, Value::Bytes(x.to_vec())),
+            (-3, Value::Bytes(y.to_vec())),
+        ]
+    }
+
+    #[test]
+    fn cose_key_must_be_the_certificate_key() {
+        let point: Vec<u8> = [&[4u8][..], &[7; 32], &[9; 32]].concat();
+        let good = cose(es256(&[7; 32], &[9; 32]));
+        cose_key_is(&good, &point).unwrap();
+        // Extensions after the key are not read.
+        cose_key_is(&[good.clone(), vec![0xa0]].concat(), &point).unwrap();
+
+        let refused = |bytes: Vec<u8>, why: &str| {
+            let err = cose_key_is(&bytes, &point).unwrap_err();
+            assert_eq!(err.step(), "key_id");
+            assert!(err.to_string().contains(why), "{err}");
+        };
+        refused(
+            cose(es256(&[7; 32], &[8; 32])),
+            "not the credential certificate's key",
+        );
+        refused(cose(es256(&[7; 31], &[9; 32])), "label -2 is not 32 bytes");
+        let mut other_curve = es256(&[7; 32], &[9; 32]);
+        other_curve[2].1 = 2.into();
+        refused(cose(other_curve), "not an ES256 key");
+        let mut twice = es256(&[7; 32], &[9; 32]);
+        twice.push((-2, Value::Bytes(vec![7; 32])));
+        refused(cose(twice), "label -2 appears twice");
+        refused(cose(es256(&[7; 32], &[9; 32])[..4].to_vec()), "no label -3");
+        refused(good[..good.len() - 3].to_vec(), "COSE key in authData");
+        refused(vec![], "COSE key in authData");
+        refused(cose(vec![]).into_iter().chain([0]).collect(), "no label 1");
+    }
 
     #[test]
     fn hostile_cbor_fails_cleanly() {
