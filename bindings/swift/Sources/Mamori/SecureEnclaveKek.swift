@@ -87,6 +87,12 @@ struct SecurityFailure {
 /// ``Options/authenticationValidity`` seconds. This mirrors `AndroidKeystoreKek.unlock` on
 /// Android: unlock, then use the store; `KekUnavailable` means unlock again.
 ///
+/// **Per-use keys** (``Options/authenticationValidity`` 0, the `PerUse` keys of
+/// `AndroidKeystoreKek`): ``unlock(reason:context:)`` is refused; each use is authorised by
+/// ``withUserAuthentication(reason:context:_:)``, one prompt per block, and the authentication
+/// ends when the block returns, whatever it did. The data key is then never cached beyond the
+/// block (``Options/keyCacheLimit`` is 0).
+///
 /// Its id contains a fingerprint of the public key, so a re-created key is a different key and
 /// the store reports `KeyInvalidated` instead of using it silently.
 ///
@@ -111,7 +117,8 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         /// `[.privateKeyUsage, .biometryCurrentSet]`; `.privateKeyUsage` is always added.
         public var flags: SecAccessControlCreateFlags
         /// How long one ``SecureEnclaveKek/unlock(reason:context:)`` keeps a key that requires
-        /// user authentication usable, in seconds. Keep the store's key cache no longer.
+        /// user authentication usable, in seconds; 0 makes it a per-use key (see
+        /// ``isPerUse``). The store's key cache is capped at this (``keyCacheLimit``).
         public var authenticationValidity: TimeInterval
 
         /// Options for a key usable while unlocked, without user authentication by default.
@@ -128,6 +135,18 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         /// Whether using the key needs the user (presence, biometrics or passcode).
         public var requiresUserAuthentication: Bool {
             !flags.isDisjoint(with: [.userPresence, .biometryAny, .biometryCurrentSet, .devicePasscode])
+        }
+
+        /// Whether each use needs its own authentication: user authentication with an
+        /// ``authenticationValidity`` of 0. Used through
+        /// ``SecureEnclaveKek/withUserAuthentication(reason:context:_:)`` only.
+        public var isPerUse: Bool { requiresUserAuthentication && authenticationValidity <= 0 }
+
+        /// The longest a store under this key may cache an unwrapped data key, in seconds: no
+        /// limit without user authentication, else ``authenticationValidity`` (0 for per-use
+        /// keys), so a cached data key never outlives the authentication.
+        public var keyCacheLimit: TimeInterval {
+            requiresUserAuthentication ? max(0, authenticationValidity) : .infinity
         }
 
         /// The `LAPolicy` that satisfies these flags.
@@ -155,6 +174,9 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
     private var context: LAContext
     /// Guarded by `lock`: when `context` was authenticated.
     private var unlockedAt: Date?
+    /// Guarded by `lock`: a per-use key's ``withUserAuthentication(reason:context:_:)`` block
+    /// is running with an authenticated `context`.
+    private var inAuthenticatedBlock = false
 
     private init(tag: Data, options: Options, privateKey: SecKey, publicKey: SecKey, context: LAContext, id: String) {
         self.tag = tag
@@ -205,9 +227,56 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
     ///     `touchIDAuthenticationAllowableReuseDuration` to accept a recent device unlock), or a
     ///     fresh one. It must not be used for anything else afterwards.
     /// - Throws: `KekError.Unavailable` with the `LAError` when the user cancels or fails,
-    ///   `KekError.KeyInvalidated` when the key no longer exists.
+    ///   `KekError.KeyInvalidated` when the key no longer exists,
+    ///   `KekError.Backend` for a per-use key (use ``withUserAuthentication(reason:context:_:)``).
     public func unlock(reason: String, context: LAContext = LAContext()) async throws {
         guard options.requiresUserAuthentication else { return }
+        guard !options.isPerUse else {
+            throw KekError.Backend(reason: "unlock(reason:context:) is for time-bound keys; this per-use key needs withUserAuthentication(reason:context:_:)")
+        }
+        let key = try await authenticate(reason: reason, context: context)
+        locked {
+            self.context.invalidate()
+            self.context = context
+            self.privateKey = key
+            self.unlockedAt = Date()
+        }
+    }
+
+    /// Runs `body` with this per-use key usable (DEV-3, a prompt per use): shows the system
+    /// prompt with `reason`, binds the authenticated `context` for the duration of `body`, and
+    /// ends the authentication when `body` returns or throws. Blocks run one at a time per key;
+    /// a second one waits for the first. Mirrors `AndroidKeystoreKek.withUserAuthentication`.
+    ///
+    /// Store calls in `body` reach the key on the store's thread (``AsyncSecureStorage``'s
+    /// ``AsyncSecureStorage/withUserAuthentication(reason:context:_:)`` runs them off the main
+    /// thread and drops the cached data key afterwards).
+    ///
+    /// - Throws: `KekError.Backend` for a key that is not per-use, the errors of
+    ///   ``unlock(reason:context:)`` for the prompt, and whatever `body` throws.
+    public func withUserAuthentication<T: Sendable>(
+        reason: String,
+        context: LAContext = LAContext(),
+        _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        guard options.isPerUse else {
+            throw KekError.Backend(reason: "withUserAuthentication is for per-use keys (authenticationValidity 0); call unlock(reason:context:)")
+        }
+        await blocks.acquire()
+        defer { blocks.release() }
+        let key = try await authenticate(reason: reason, context: context)
+        locked {
+            self.context.invalidate()
+            self.context = context
+            self.privateKey = key
+            self.inAuthenticatedBlock = true
+        }
+        defer { invalidateAuthentication() }
+        return try await body()
+    }
+
+    /// Shows the prompt and returns the key reference bound to the authenticated `context`.
+    private func authenticate(reason: String, context: LAContext) async throws -> SecKey {
         do {
             let accepted = try await context.evaluatePolicy(options.policy, localizedReason: reason)
             guard accepted else {
@@ -224,12 +293,7 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         guard let key = try Self.existingKey(tag: tag, context: context) else {
             throw KekError.KeyInvalidated(reason: "the enclave key no longer exists")
         }
-        locked {
-            self.context.invalidate()
-            self.context = context
-            self.privateKey = key
-            self.unlockedAt = Date()
-        }
+        return key
     }
 
     /// Ends the authentication of the last ``unlock(reason:context:)`` now (e.g. when the app
@@ -238,8 +302,12 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
         locked {
             context.invalidate()
             unlockedAt = nil
+            inAuthenticatedBlock = false
         }
     }
+
+    /// One ``withUserAuthentication(reason:context:_:)`` block at a time.
+    private let blocks = AsyncGate()
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -323,7 +391,11 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
 
     public func unwrap(wrapped: Data, aad: Data) throws -> Data {
         let key: SecKey = try locked {
-            if options.requiresUserAuthentication {
+            if options.isPerUse {
+                guard inAuthenticatedBlock else {
+                    throw KekError.Unavailable(reason: "per-use key: call the store inside withUserAuthentication(reason:context:_:)")
+                }
+            } else if options.requiresUserAuthentication {
                 guard let at = unlockedAt, Date().timeIntervalSince(at) < options.authenticationValidity else {
                     context.invalidate()
                     unlockedAt = nil
@@ -484,5 +556,41 @@ public final class SoftwareKek: KeyEncryptionKey, @unchecked Sendable {
             throw KekError.Backend(reason: SecurityFailure("SecItemDelete", status: status).message)
         }
         return status == errSecSuccess
+    }
+}
+
+/// A one-at-a-time gate for `async` code: ``acquire()`` suspends (never blocks a thread) until
+/// the previous holder called ``release()``. Waiters are resumed in arrival order.
+final class AsyncGate: @unchecked Sendable {
+    /// Guarded by `lock`.
+    private var held = false
+    /// Guarded by `lock`.
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private let lock = NSLock()
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if held {
+                waiters.append(continuation)
+                lock.unlock()
+            } else {
+                held = true
+                lock.unlock()
+                continuation.resume()
+            }
+        }
+    }
+
+    func release() {
+        lock.lock()
+        if waiters.isEmpty {
+            held = false
+            lock.unlock()
+        } else {
+            let next = waiters.removeFirst()
+            lock.unlock()
+            next.resume()
+        }
     }
 }

@@ -26,7 +26,9 @@ public final class SecureStorage: Sendable {
     ///     here rotates (and finishes a rotation a crash interrupted).
     ///   - minSecurityLevel: the weakest key accepted (tests pass `.software`).
     ///   - keyCache: how long an unwrapped data key stays cached, in seconds (fractions kept;
-    ///     0: ask the key every time).
+    ///     0: ask the key every time). Under a ``SecureEnclaveKek`` it is capped at the key's
+    ///     ``SecureEnclaveKek/Options/keyCacheLimit`` (0 for a per-use key), so a cached data
+    ///     key never outlives the user's authentication.
     public init(
         directory: URL,
         kek: KeyEncryptionKey,
@@ -34,7 +36,8 @@ public final class SecureStorage: Sendable {
         minSecurityLevel: SecurityLevel = .tee,
         keyCache: TimeInterval = 600
     ) throws {
-        let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCache: keyCache)
+        let limit = (kek as? SecureEnclaveKek)?.options.keyCacheLimit ?? .infinity
+        let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCache: min(keyCache, limit))
         store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
     }
 
@@ -226,6 +229,32 @@ public final class AsyncSecureStorage: Sendable {
     /// nothing to do for other keys.
     public func unlock(reason: String, context: LAContext = LAContext()) async throws {
         try await enclaveKek?.unlock(reason: reason, context: context)
+    }
+
+    /// Runs `body` on the synchronous store, off the caller's thread, with the store's per-use
+    /// Secure Enclave key authorised by one system prompt (DEV-3,
+    /// ``SecureEnclaveKek/withUserAuthentication(reason:context:_:)``); the authentication ends
+    /// and the cached data key is dropped when `body` returns. Without an enclave key, or under
+    /// one that is not per-use, it runs `body` as the other calls do (a time-bound key still
+    /// needs ``unlock(reason:context:)``). Mirrors `AndroidSecureStorage.withUserAuthentication`.
+    ///
+    /// ```swift
+    /// let token = try await vault.withUserAuthentication(reason: "Send ¥50,000") { store in
+    ///     try store.string(for: "signing_token")
+    /// }
+    /// ```
+    public func withUserAuthentication<T: Sendable>(
+        reason: String,
+        context: LAContext = LAContext(),
+        _ body: @escaping @Sendable (SecureStorage) throws -> T
+    ) async throws -> T {
+        guard let enclave = enclaveKek, enclave.options.isPerUse else {
+            return try await run(body)
+        }
+        defer { storage.clearKeyCache() }
+        return try await enclave.withUserAuthentication(reason: reason, context: context) {
+            try await self.run(body)
+        }
     }
 
     /// Stores `value` under `name`.

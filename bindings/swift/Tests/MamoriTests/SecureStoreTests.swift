@@ -312,4 +312,27 @@ final class SecureStoreTests: XCTestCase {
         XCTAssertEqual(presence.policy, .deviceOwnerAuthentication)
         XCTAssertEqual(SecureEnclaveKek.Options(flags: [.biometryCurrentSet]).policy, .deviceOwnerAuthenticationWithBiometrics)
     }
+
+    func testPerUseAndTimeBoundKeysCapTheDataKeyCache() {
+        // Mirrors AndroidKeystoreKekTest's keyCacheLimit cases.
+        let plain = SecureEnclaveKek.Options()
+        XCTAssertFalse(plain.isPerUse)
+        XCTAssertEqual(plain.keyCacheLimit, .infinity)
+        let timed = SecureEnclaveKek.Options(flags: [.biometryCurrentSet], authenticationValidity: 60)
+        XCTAssertFalse(timed.isPerUse)
+        XCTAssertEqual(timed.keyCacheLimit, 60)
+        let perUse = SecureEnclaveKek.Options(flags: [.biometryCurrentSet], authenticationValidity: 0)
+        XCTAssertTrue(perUse.isPerUse)
+        XCTAssertEqual(perUse.keyCacheLimit, 0)
+        XCTAssertFalse(SecureEnclaveKek.Options(authenticationValidity: 0).isPerUse, "no user authentication, no per-use")
+    }
+
+    func testWithUserAuthenticationRunsTheBodyOffTheCallerWithoutAnEnclaveKey() async throws {
+        let vault = try await AsyncSecureStorage.open(directory: vault, kek: SoftwareKek.ephemeral(), minSecurityLevel: .software)
+        try await vault.set("sig-1", for: "signing_token")
+        let token = try await vault.withUserAuthentication(reason: "not shown: no enclave key") { store in
+            try store.string(for: "signing_token")
+        }
+        XCTAssertEqual(token, "sig-1")
+    }
 }
