@@ -262,6 +262,10 @@ fn apple_attestation_base64_and_raw_cbor() {
     );
     assert_eq!(code, 1);
     assert_eq!(v["failed_step"], "app_id");
+    // The failure keeps the keys the issue names, null.
+    for key in ["environment", "app_id", "key_id_b64", "counter"] {
+        assert_eq!(v.get(key), Some(&Value::Null), "{key}: {v}");
+    }
 }
 
 #[test]

@@ -607,3 +607,146 @@ fn the_attested_app_id_is_matched_against_the_policy() {
     assert!(has_rule(&other.verdict, "app.ids"), "{}", other.verdict);
     assert_eq!(other.code, 1);
 }
+
+/// Evidence in the device's own facts that claims `"source": "attestation"`
+/// is its word: it does not satisfy `unattested = "block"` (it did before:
+/// one such evidence entry turned the block into allow). A snapshot the
+/// server stored itself keeps it with `--stored-snapshot`.
+#[test]
+fn facts_that_claim_attestation_are_the_devices_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut facts = pixel("2025-11-05", "16");
+    facts["security_patch"]["evidence"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"source": "attestation", "property": "KeyDescription.osPatchLevel"}));
+    let claimed = check_policy(
+        dir.path(),
+        &facts,
+        &[],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert_eq!(claimed.code, 1, "{}", claimed.verdict);
+    assert!(has_rule(&claimed.verdict, "attestation.unattested"));
+    assert_eq!(
+        names(&claimed.verdict["attested_facts"]),
+        Vec::<&str>::new()
+    );
+    let stored = check_policy(
+        dir.path(),
+        &facts,
+        &["--stored-snapshot"],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert!(
+        !has_rule(&stored.verdict, "attestation.unattested"),
+        "{}",
+        stored.verdict
+    );
+    assert_eq!(names(&stored.verdict["attested_facts"]), ["security_patch"]);
+}
+
+/// A failed attestation proves nothing, not even the platform: iOS facts
+/// with an Android chain that does not verify stay iOS facts, and count as
+/// unattested (before, the platform "contradiction" counted as attested).
+#[test]
+fn a_failed_attestation_proves_no_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = check_policy(
+        dir.path(),
+        &iphone(),
+        &[
+            "--attestation",
+            &shared(CAIMAN),
+            "--challenge",
+            "an old challenge",
+        ],
+        CAIMAN_AT,
+        requiring_attestation("block"),
+    );
+    assert_eq!(r.verdict["platform"], "ios", "{}", r.verdict);
+    assert_eq!(names(&r.verdict["attested_facts"]), ["attestation.failed"]);
+    assert!(
+        has_rule(&r.verdict, "attestation.unattested"),
+        "{}",
+        r.verdict
+    );
+    assert!(
+        !indicators(&r.verdict, "indicators.hooking")
+            .contains(&"attestation.contradiction.platform".to_owned()),
+        "{}",
+        r.verdict
+    );
+}
+
+/// An Android attestation is checked against the server's challenge: without
+/// a challenge flag `device check` refuses (exit 2) unless `--no-challenge`
+/// says a replayable one is accepted, and the evidence then says so.
+#[test]
+fn an_android_attestation_needs_a_challenge_unless_waived() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    fs::write(&facts, pixel("2025-11-05", "16").to_string()).unwrap();
+    let f = facts.display().to_string();
+    let policy = example("bank-policy.toml").display().to_string();
+    let chain = shared(CAIMAN);
+    let base = [
+        "device",
+        "check",
+        "--facts",
+        &f,
+        "--policy",
+        &policy,
+        "--at",
+        CAIMAN_AT,
+        "--attestation",
+        &chain,
+    ];
+    let refused = mamori(&base);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--no-challenge"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let waived = check(
+        dir.path(),
+        &pixel("2025-11-05", "16"),
+        &["--attestation", &chain, "--no-challenge"],
+        CAIMAN_AT,
+    );
+    assert_ne!(waived.code, 2, "{}", waived.verdict);
+    assert!(names(&waived.verdict["attested_facts"]).contains(&"keystore_level"));
+}
+
+/// A software-level attestation (Google's software root: its key is in AOSP)
+/// proves nothing about the device, even with `--allow-software-root`.
+#[test]
+fn a_software_attestation_gives_no_attested_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = check_policy(
+        dir.path(),
+        &pixel("2019-10-05", "10"),
+        &[
+            "--attestation",
+            &shared("keyattestation/testdata/marlin/sdk29/TEE_EC_NONE.pem"),
+            "--allow-software-root",
+            "--no-challenge",
+        ],
+        "2019-10-29T00:21:52Z",
+        requiring_attestation("block"),
+    );
+    assert_eq!(
+        names(&r.verdict["attested_facts"]),
+        Vec::<&str>::new(),
+        "{}",
+        r.verdict
+    );
+    assert!(
+        has_rule(&r.verdict, "attestation.unattested"),
+        "{}",
+        r.verdict
+    );
+}

@@ -357,6 +357,19 @@ fn factory_chains_tolerate_expiry_and_rkp_chains_do_not() {
         assert!(matches!(e, AndroidError::Expired { .. }), "{time}: {e}");
         assert_eq!(e.step(), "validity");
     }
+    // The device's root copy repeated: it must not become the top of the
+    // path, pass for a factory intermediate and switch expiry off.
+    let mut repeated = caiman.clone();
+    let last = String::from_utf8_lossy(&caiman)
+        .rfind("-----BEGIN")
+        .unwrap();
+    repeated.push(b'\n');
+    repeated.extend_from_slice(&caiman[last..]);
+    for time in ["2030-01-01T00:00:00Z", "2025-09-26T16:00:00Z"] {
+        let e = verify_android_pem(&repeated, &AndroidOptions::new(&roots, at(time))).unwrap_err();
+        assert!(matches!(e, AndroidError::ChainShape(_)), "{time}: {e}");
+        assert_eq!(e.step(), "chain");
+    }
     // Not yet valid is fatal even in factory chains (intermediates from 2018-07).
     let e = verify_android_pem(
         &blueline,
@@ -727,5 +740,66 @@ fn a_leaf_with_an_ml_dsa_key_still_verifies() {
             .unwrap_err()
             .step(),
         "signature"
+    );
+}
+
+/// What an attested fact rests on is in its evidence: whether the challenge
+/// was checked, and which revocation list (by hash) was applied. A
+/// software-level attestation gives no attested fact at all.
+#[test]
+fn attested_facts_record_the_checks_and_software_gives_none() {
+    use mamori::device::{DeviceFacts, android_attested_facts};
+    let roots = GoogleRoots::bundled();
+    let caiman = read("testdata/caiman/sdk36/TEE_EC_RKP.pem");
+    let list = RevocationList::from_json(&read("revocation/status.json")).unwrap();
+    let mut opts = AndroidOptions::new(&roots, at("2025-09-26T15:31:21Z"));
+    let detail = |opts: &AndroidOptions<'_>| {
+        let facts = android_attested_facts(&verify_android_pem(&caiman, opts).unwrap());
+        facts.keystore_level.evidence[0].detail.clone().unwrap()
+    };
+    assert_eq!(
+        detail(&opts),
+        "challenge NOT checked (replayable); no revocation list applied"
+    );
+    opts.challenge = Some(b"d688d763-6118-4ca6-94b2-e6cd9ed7e4e4");
+    opts.revocation = Some(&list);
+    assert_eq!(
+        detail(&opts),
+        format!(
+            "challenge checked; revocation list sha256 {}",
+            hex::encode(list.sha256())
+        )
+    );
+
+    let marlin = read("testdata/marlin/sdk29/TEE_EC_NONE.pem");
+    let mut opts = AndroidOptions::new(&roots, at("2019-10-29T00:21:52Z"));
+    opts.allow_software_root = true;
+    let software = android_attested_facts(&verify_android_pem(&marlin, &opts).unwrap());
+    assert!(software.attested().is_empty(), "{:?}", software.attested());
+    assert_eq!(
+        software,
+        DeviceFacts::new(mamori::device::DevicePlatform::Android)
+    );
+}
+
+/// `DeviceFacts::from_json` reads what a device sent: evidence claiming an
+/// attestation, and `attestation.*` indicators, are dropped;
+/// `from_stored_json` (a snapshot the server stored itself) keeps them.
+#[test]
+fn device_facts_cannot_attest_themselves() {
+    use mamori::device::DeviceFacts;
+    let json = r#"{"schema":1,"platform":"android",
+        "security_patch":{"state":"present","value":"2026-11-05",
+            "evidence":[{"source":"attestation","property":"KeyDescription.osPatchLevel"}]},
+        "indicators":[{"id":"attestation.android.verified_boot","class":"root","strength":"strong",
+            "state":"absent","evidence":[{"source":"attestation"}]}]}"#;
+    let sent = DeviceFacts::from_json(json).unwrap();
+    assert!(sent.attested().is_empty(), "{:?}", sent.attested());
+    assert!(sent.indicators.is_empty());
+    assert_eq!(sent.security_patch.value.as_deref(), Some("2026-11-05"));
+    let stored = DeviceFacts::from_stored_json(json).unwrap();
+    assert_eq!(
+        stored.attested(),
+        ["attestation.android.verified_boot", "security_patch"]
     );
 }

@@ -116,6 +116,13 @@ pub(crate) struct Checks {
     environment: Option<EnvironmentArg>,
 }
 
+impl Checks {
+    /// Whether an Android challenge flag was given.
+    pub(crate) fn has_challenge(&self) -> bool {
+        self.challenge_b64.is_some() || self.challenge.is_some()
+    }
+}
+
 #[derive(Args, Debug)]
 struct AssertArgs {
     /// Only `apple`.
@@ -276,6 +283,9 @@ pub(crate) fn verify_android_file(
         (None, Some(t)) => Some(t.as_bytes().to_vec()),
         (None, None) => None,
     };
+    if challenge.as_ref().is_some_and(Vec::is_empty) {
+        return Err("the expected challenge is empty: pass the challenge the server issued".into());
+    }
     let mut opts = AndroidOptions::new(&roots, time);
     opts.challenge = challenge.as_deref();
     opts.allow_software_root = a.allow_software_root;
@@ -361,8 +371,10 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// A failure keeps every key of the success report, null (as Android's does).
 fn apple_failure(e: &AppleError) -> Value {
-    json!({"verified": false, "failed_step": e.step(), "error": e.to_string()})
+    json!({"verified": false, "failed_step": e.step(), "error": e.to_string(),
+        "environment": null, "app_id": null, "key_id_b64": null, "counter": null})
 }
 
 fn apple(v: &VerifyArgs) -> Result<u8, String> {

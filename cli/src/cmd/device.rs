@@ -59,6 +59,17 @@ enum DeviceCommand {
         /// `mamori attest verify` does.
         #[arg(long)]
         attestation: Option<PathBuf>,
+        /// With an Android `--attestation`: accept it without checking its
+        /// challenge (a replayed chain then verifies). Without this flag a
+        /// challenge flag is required.
+        #[arg(long, requires = "attestation")]
+        no_challenge: bool,
+        /// The facts file is a snapshot this server stored itself after
+        /// verifying its attestation: keep its attested evidence. Without it
+        /// evidence claiming `"source": "attestation"` is the device's word
+        /// and is dropped.
+        #[arg(long, conflicts_with = "attestation")]
+        stored_snapshot: bool,
         #[command(flatten)]
         checks: Box<super::attest::Checks>,
     },
@@ -114,8 +125,24 @@ pub fn run(args: DeviceArgs) -> u8 {
             at,
             format,
             attestation,
+            no_challenge,
+            stored_snapshot,
             checks,
-        } => check(facts, policy, at, format, attestation.map(|a| (a, *checks))),
+        } => {
+            let load = if stored_snapshot {
+                DeviceFacts::from_stored_json
+            } else {
+                DeviceFacts::from_json
+            };
+            check(
+                facts,
+                policy,
+                at,
+                format,
+                load,
+                attestation.map(|a| (a, *checks, no_challenge)),
+            )
+        }
         DeviceCommand::Probe {
             format,
             platform,
@@ -160,7 +187,8 @@ fn check(
     policy: PathBuf,
     at_time: Option<time::OffsetDateTime>,
     format: Format,
-    attestation: Option<(PathBuf, super::attest::Checks)>,
+    load: fn(&str) -> Result<DeviceFacts, mamori::device::FactsError>,
+    attestation: Option<(PathBuf, super::attest::Checks, bool)>,
 ) -> u8 {
     let at = at_time.map(|t| t.date());
     let text = match crate::output::read(&facts).and_then(|b| {
@@ -169,7 +197,7 @@ fn check(
         Ok(t) => t,
         Err(e) => return bad_file(&facts, Kind::Facts, e),
     };
-    let f = match DeviceFacts::from_json(&text) {
+    let f = match load(&text) {
         Ok(f) => f,
         Err(e) => {
             return bad_file(
@@ -185,7 +213,8 @@ fn check(
     };
     let f = match attestation {
         None => f,
-        Some((file, checks)) => match attested(&file, &checks, at_time) {
+        Some((file, checks, no_challenge)) => match attested(&file, &checks, no_challenge, at_time)
+        {
             Ok(a) => f.with_attested(a),
             Err(e) => return bad_input(e),
         },
@@ -217,11 +246,19 @@ fn check(
 fn attested(
     file: &std::path::Path,
     checks: &super::attest::Checks,
+    no_challenge: bool,
     at: Option<time::OffsetDateTime>,
 ) -> Result<DeviceFacts, String> {
     let time = super::attest::time_of(at)?;
     let head = crate::output::read(file)?;
     if head.windows(11).any(|w| w == b"-----BEGIN ") {
+        if !checks.has_challenge() && !no_challenge {
+            return Err(format!(
+                "{}: an Android attestation is checked against the challenge the server issued: \
+                 pass --challenge-b64 or --challenge (or --no-challenge to accept a replayable one)",
+                file.display()
+            ));
+        }
         Ok(
             match super::attest::verify_android_file(checks, file, time)? {
                 Ok(a) => android_attested_facts(&a),

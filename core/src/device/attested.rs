@@ -34,6 +34,9 @@ use super::facts::{
 };
 use super::indicators::{IndicatorClass, IndicatorStrength};
 
+/// The indicator of an attestation that did not verify.
+pub(super) const FAILED_INDICATOR: &str = "attestation.failed";
+
 /// Prefix of the contradiction indicators' ids.
 pub const CONTRADICTION_PREFIX: &str = "attestation.contradiction.";
 
@@ -65,8 +68,16 @@ fn indicator(
 
 /// The facts an Android Key Attestation proves (only those; everything else
 /// unknown), to merge with [`DeviceFacts::with_attested`].
+///
+/// A software-level attestation (Google's software root, whose key AOSP
+/// publishes, or a software KeyMint) proves nothing about the device: it
+/// gives no facts at all, so a policy that requires attestation treats the
+/// device as unattested.
 pub fn android_attested_facts(a: &AndroidAttestation) -> DeviceFacts {
     let mut f = DeviceFacts::new(DevicePlatform::Android);
+    if a.security_level == SecurityLevel::Software {
+        return f;
+    }
     let kd = "KeyDescription";
     if let Some(p) = a.os_patch_level.and_then(patch_date) {
         f.security_patch = DeviceFact::known(
@@ -89,11 +100,24 @@ pub fn android_attested_facts(a: &AndroidAttestation) -> DeviceFacts {
         SecurityLevel::TrustedEnvironment => "tee",
         SecurityLevel::StrongBox => "strongbox",
     };
+    let revocation = a
+        .revocation_list_sha256
+        .map_or("no revocation list applied".to_owned(), |h| {
+            format!("revocation list sha256 {}", hex::encode(h))
+        });
     f.keystore_level = DeviceFact::known(
         level,
         attested()
             .property(format!("{kd}.attestationSecurityLevel"))
-            .value(a.security_level.as_str()),
+            .value(a.security_level.as_str())
+            .detail(format!(
+                "challenge {}; {revocation}",
+                if a.challenge_checked {
+                    "checked"
+                } else {
+                    "NOT checked (replayable)"
+                }
+            )),
     );
     if let Some(app) = &a.attestation_application_id {
         let packages: Vec<String> = app
@@ -205,7 +229,7 @@ pub fn apple_attested_facts(a: &AppAttestation) -> DeviceFacts {
 pub fn failed_attestation(platform: DevicePlatform, step: &str, reason: &str) -> DeviceFacts {
     let mut f = DeviceFacts::new(platform);
     f.indicators.push(indicator(
-        "attestation.failed",
+        FAILED_INDICATOR,
         IndicatorClass::Hooking,
         true,
         attested()
@@ -252,6 +276,15 @@ impl DeviceFacts {
     /// attestation verified by the caller counts.
     pub fn with_attested(mut self, attested: DeviceFacts) -> DeviceFacts {
         self.drop_claimed_attestation();
+        // A failed or software-level attestation proves nothing, not even the
+        // platform: only its `attestation.failed` indicator (if any) is kept.
+        let proves = !attested.attested().is_empty()
+            && !attested.indicators.iter().any(|o| o.id == FAILED_INDICATOR);
+        if !proves {
+            self.indicators.extend(attested.indicators);
+            self.normalize();
+            return self;
+        }
         let mut contradictions = Vec::new();
         if self.platform != attested.platform && self.platform != DevicePlatform::Other {
             contradictions.push(contradiction(
@@ -316,7 +349,9 @@ impl DeviceFacts {
         self
     }
 
-    fn drop_claimed_attestation(&mut self) {
+    /// Drops evidence that claims `"source": "attestation"` and every
+    /// `attestation.*` indicator: what a device sends is its own word.
+    pub(super) fn drop_claimed_attestation(&mut self) {
         let not_attested = |e: &DeviceEvidence| e.source != EvidenceSource::Attestation;
         for f in self.facts_mut() {
             f.evidence.retain(not_attested);

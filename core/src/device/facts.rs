@@ -524,8 +524,26 @@ impl DeviceFacts {
             && self.facts().iter().all(|f| sorted(&f.evidence))
     }
 
-    /// Parses a facts snapshot (JSON), normalising it.
+    /// Parses a facts snapshot (JSON) as a device sent it, normalising it.
+    ///
+    /// Evidence that claims `"source": "attestation"` and every
+    /// `attestation.*` indicator are dropped: a device cannot attest itself
+    /// by saying so. Attested facts come only from an attestation verified
+    /// here ([`DeviceFacts::with_attested`]), or from a snapshot the server
+    /// stored itself after verifying one ([`DeviceFacts::from_stored_json`]).
     pub fn from_json(json: &str) -> Result<Self, FactsError> {
+        let mut f = Self::from_stored_json(json)?;
+        f.drop_claimed_attestation();
+        f.normalize();
+        Ok(f)
+    }
+
+    /// Parses a facts snapshot (JSON) that the caller produced and stored
+    /// itself (for example after [`DeviceFacts::with_attested`]), keeping its
+    /// attested evidence, so that re-evaluating it gives the same verdict and
+    /// facts hash. Never use it for what a device sent: use
+    /// [`DeviceFacts::from_json`].
+    pub fn from_stored_json(json: &str) -> Result<Self, FactsError> {
         crate::limits::check_json(json.as_bytes()).map_err(FactsError::Limit)?;
         let mut f: DeviceFacts = serde_json::from_str(json).map_err(|e| FactsError::Parse {
             line: e.line(),

@@ -543,14 +543,19 @@ fn evaluate_normalized(
     }
 
     let attested_facts = facts.attested();
-    let verified = attested_facts.iter().any(|n| n != "attestation.failed");
+    // Attested only when an attestation verified: a failed one (its
+    // indicator) counts as none, whatever else carries attested evidence.
+    let failed = attested_facts
+        .iter()
+        .any(|n| n == super::attested::FAILED_INDICATOR);
+    let verified = !failed && !attested_facts.is_empty();
     let self_reported_facts = facts.self_reported();
     let unattested = p.attestation.unattested;
     if unattested != DeviceDecision::Allow && !verified {
         let evidence = facts
             .indicators
             .iter()
-            .filter(|o| o.id == "attestation.failed")
+            .filter(|o| o.id == super::attested::FAILED_INDICATOR)
             .flat_map(|o| o.evidence.iter().cloned())
             .collect();
         ev.push(

@@ -11,12 +11,22 @@
 //! - The leaf's validity is never checked: the device sets it.
 //! - Every other certificate must be valid at the verification time, except
 //!   that *expired* certificates are tolerated in factory-provisioned chains
-//!   (the intermediate under the root has a `serialNumber` in its subject),
+//!   (the intermediate under the root has a `serialNumber` and a `title` of
+//!   `TEE` or `StrongBox` in its subject),
 //!   whose keys cannot be rotated. Not-yet-valid is always fatal, and
 //!   remotely provisioned (RKP) chains honour expiry.
+//! - The chain has the shape its provisioning gives it (3 certificates under
+//!   the root for factory keys, 4 for RKP, else 2 or 3), and no certificate
+//!   but the last is self-issued: a repeated root copy cannot become the top of
+//!   the path and pass for a factory intermediate.
 //! - Only the leaf may carry the `KeyDescription` extension, and it must.
 //! - A chain to one of Google's software roots, or an attestation whose
-//!   security level is software, is refused unless the caller allows it.
+//!   security level is software, is refused unless the caller allows it;
+//!   allowed, a software root's attestation reports the `software` level
+//!   whatever its KeyDescription says (its key is published in AOSP).
+//! - OS version and patch levels come from `hardwareEnforced` only (from
+//!   `softwareEnforced` for a software-level attestation, which has nothing
+//!   else).
 //!
 //! Signatures are checked with ring over each certificate's TBS bytes; the
 //! leaf's own key is never used, so a leaf whose key ring cannot handle
@@ -28,7 +38,7 @@ mod revocation;
 use rustls_pki_types::UnixTime;
 use rustls_pki_types::pem::PemObject;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::oid_registry::{OID_X509_SERIALNUMBER, Oid};
+use x509_parser::oid_registry::{OID_X509_SERIALNUMBER, OID_X509_TITLE, Oid};
 
 pub use key_description::{
     AttestationApplicationId, AttestationPackageInfo, AuthorizationList, KeyDescription,
@@ -65,6 +75,14 @@ pub enum AndroidError {
     #[error("the chain has only the leaf: nothing links it to a root")]
     ChainTooShort,
     /// A certificate's issuer is not the subject of the next one.
+    /// The chain is not one of the shapes Google's provisioning produces
+    /// (factory: leaf, attestation key, factory intermediate; remote: leaf,
+    /// attestation key, RKP server, `Droid CA2`; otherwise leaf and
+    /// attestation key, or three certificates), or a certificate inside it is
+    /// self-issued (a root copy where an intermediate belongs).
+    #[error("chain shape: {0}")]
+    ChainShape(String),
+    /// A certificate's issuer is not the next certificate's subject.
     #[error("certificate {index}: issuer is not the subject of the next certificate")]
     NameChaining {
         /// Position of the certificate whose issuer does not match.
@@ -139,7 +157,7 @@ impl AndroidError {
         match self {
             Self::Input(_) => "input",
             Self::Certificate { .. } => "certificate",
-            Self::ChainTooShort | Self::NameChaining { .. } => "chain",
+            Self::ChainTooShort | Self::ChainShape(_) | Self::NameChaining { .. } => "chain",
             Self::Signature { .. } => "signature",
             Self::UntrustedRoot => "root",
             Self::NotYetValid { .. } | Self::Expired { .. } => "validity",
@@ -392,13 +410,22 @@ pub fn verify_android(
     };
     // The device's copy of the root is not trusted for itself.
     let mut path = certs.as_slice();
-    if last.subject().as_raw() == last.issuer().as_raw() {
+    if is_self_issued(last) {
         path = &path[..path.len() - 1];
+    }
+    // Anything else self-issued is a root copy where an intermediate belongs:
+    // left in, it would become the top of the path (signed by the anchor's
+    // own key) and decide the provisioning, and with it whether expiry counts.
+    if let Some(index) = path.iter().position(is_self_issued) {
+        return Err(AndroidError::ChainShape(format!(
+            "certificate {index} is self-issued but is not the last one"
+        )));
     }
     let top_index = path.len() - 1;
     let top = &path[top_index];
     let (anchor, root) = find_anchor(options.roots, top, options.allow_software_root)?;
     let provisioning = provisioning(top);
+    check_shape(path.len(), provisioning)?;
 
     let at = options.time.as_secs() as i64;
     for (index, cert) in path.iter().enumerate() {
@@ -432,7 +459,10 @@ pub fn verify_android(
             }
         }
     }
-    let serials: Vec<String> = path.iter().map(|c| format!("{:x}", c.serial)).collect();
+    let serials: Vec<String> = path
+        .iter()
+        .map(|c| revocation::serial_key(c.raw_serial()))
+        .collect();
     if let Some(list) = options.revocation {
         for (index, serial) in serials.iter().enumerate() {
             if let Some(entry) = list.revoked(serial) {
@@ -447,13 +477,23 @@ pub fn verify_android(
 
     let ext = key_description_ext(leaf, 0)?.ok_or(AndroidError::MissingKeyDescription)?;
     let kd = parse_key_description(ext)?;
-    let security_level = kd
-        .attestation_security_level
-        .min(kd.key_mint_security_level);
+    // A software root's signing key is published in Android's source: whatever
+    // the KeyDescription claims under it, anyone could have written it.
+    let security_level = if anchor.kind == RootKind::Software {
+        SecurityLevel::Software
+    } else {
+        kd.attestation_security_level
+            .min(kd.key_mint_security_level)
+    };
     if security_level == SecurityLevel::Software && !options.allow_software_root {
         return Err(AndroidError::SoftwareAttestation);
     }
     let challenge_checked = match options.challenge {
+        Some([]) => {
+            return Err(AndroidError::Input(
+                "the expected challenge is empty: pass the challenge the server issued".into(),
+            ));
+        }
         Some(expected) if expected != kd.attestation_challenge.as_slice() => {
             return Err(AndroidError::ChallengeMismatch);
         }
@@ -463,6 +503,15 @@ pub fn verify_android(
 
     let hw = &kd.hardware_enforced;
     let sw = &kd.software_enforced;
+    // OS version and patch levels are the secure hardware's (as Google's
+    // verifier reads them); the software list is Android's userspace, which a
+    // rooted device controls. Only a software-level attestation, which has
+    // nothing else, reports them from there.
+    let system = if security_level == SecurityLevel::Software {
+        sw
+    } else {
+        hw
+    };
     let root_of_trust = hw.root_of_trust.clone();
     Ok(AndroidAttestation {
         security_level,
@@ -471,10 +520,10 @@ pub fn verify_android(
             .map_or(VerifiedBootState::Unverified, |r| r.verified_boot_state),
         device_locked: root_of_trust.as_ref().is_some_and(|r| r.device_locked),
         root_of_trust,
-        os_version: hw.os_version.or(sw.os_version),
-        os_patch_level: hw.os_patch_level.or(sw.os_patch_level),
-        vendor_patch_level: hw.vendor_patch_level.or(sw.vendor_patch_level),
-        boot_patch_level: hw.boot_patch_level.or(sw.boot_patch_level),
+        os_version: system.os_version,
+        os_patch_level: system.os_patch_level,
+        vendor_patch_level: system.vendor_patch_level,
+        boot_patch_level: system.boot_patch_level,
         attestation_application_id: sw
             .attestation_application_id
             .clone()
@@ -519,11 +568,46 @@ fn find_anchor<'r>(
     Err(AndroidError::UntrustedRoot)
 }
 
-/// Factory chains carry a `serialNumber` in the subject of the certificate
-/// under the root; RKP chains have `CN=Droid CA2, O=Google LLC` there.
+fn is_self_issued(cert: &X509Certificate<'_>) -> bool {
+    cert.subject().as_raw() == cert.issuer().as_raw()
+}
+
+/// The path lengths (without the root) Google's verifier accepts for each
+/// provisioning: factory intermediate, attestation key, leaf; RKP
+/// intermediate, RKP server, attestation key, leaf; otherwise attestation key
+/// and leaf (software and older chains), or three certificates. A certificate
+/// after the leaf's position is refused (Google: `CERTIFICATE_AFTER_TARGET`).
+fn check_shape(len: usize, provisioning: Provisioning) -> Result<(), AndroidError> {
+    let fits = match provisioning {
+        Provisioning::Factory => len == 3,
+        Provisioning::Remote => len == 4,
+        Provisioning::Unknown => (2..=3).contains(&len),
+    };
+    if fits {
+        return Ok(());
+    }
+    let provisioning = match provisioning {
+        Provisioning::Factory => "a factory-provisioned chain has 3",
+        Provisioning::Remote => "a remotely provisioned chain has 4",
+        Provisioning::Unknown => "a chain of unknown provisioning has 2 or 3",
+    };
+    Err(AndroidError::ChainShape(format!(
+        "{len} certificates under the root; {provisioning}"
+    )))
+}
+
+/// Factory chains carry a `serialNumber` and a `title` of `TEE` or
+/// `StrongBox` in the subject of the certificate under the root (Google's
+/// rule); RKP chains have `CN=Droid CA2, O=Google LLC` there.
 fn provisioning(top: &X509Certificate<'_>) -> Provisioning {
     let subject = top.subject();
-    if subject.iter_by_oid(&OID_X509_SERIALNUMBER).next().is_some() {
+    let title = subject
+        .iter_by_oid(&OID_X509_TITLE)
+        .next()
+        .and_then(|a| a.as_str().ok());
+    if subject.iter_by_oid(&OID_X509_SERIALNUMBER).next().is_some()
+        && matches!(title, Some("TEE" | "StrongBox"))
+    {
         return Provisioning::Factory;
     }
     let cn = subject
@@ -538,5 +622,179 @@ fn provisioning(top: &X509Certificate<'_>) -> Provisioning {
         Provisioning::Remote
     } else {
         Provisioning::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Chains under a test root (rcgen), for what real chains cannot show: a
+    //! software root whose KeyDescription claims hardware, shapes Google
+    //! refuses, patch levels only in the software list.
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer};
+    use rcgen::{DnValue, KeyPair};
+    use std::time::Duration;
+
+    const AT: u64 = 1_790_000_000; // 2026-09
+
+    /// A KeyDescription (version 300) at `level` for both security levels,
+    /// with the given integer tags in the software and hardware lists.
+    fn key_description(level: u8, sw: &[(u64, u64)], hw: &[(u64, u64)]) -> Vec<u8> {
+        let list = |w: yasna::DERWriter<'_>, tags: &[(u64, u64)]| {
+            w.write_sequence(|w| {
+                for (tag, value) in tags {
+                    w.next()
+                        .write_tagged(yasna::Tag::context(*tag), |w| w.write_u64(*value));
+                }
+            })
+        };
+        yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_u32(300);
+                w.next().write_enum(level.into());
+                w.next().write_u32(300);
+                w.next().write_enum(level.into());
+                w.next().write_bytes(b"challenge");
+                w.next().write_bytes(b"");
+                list(w.next(), sw);
+                list(w.next(), hw);
+            })
+        })
+    }
+
+    fn ca(subject: &[(DnType, &str)]) -> (CertificateParams, KeyPair) {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        for (t, v) in subject {
+            p.distinguished_name
+                .push(t.clone(), DnValue::Utf8String((*v).into()));
+        }
+        (p, KeyPair::generate().unwrap())
+    }
+
+    /// Leaf first, root last (DER), the root's DER, and the chain's CAs
+    /// named by `subjects` from the root down.
+    fn chain(subjects: &[&[(DnType, &str)]], kd: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
+        let (root_params, root_key) = ca(&[(DnType::CommonName, "Test Root")]);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let mut issuer = Issuer::new(root_params, root_key);
+        let mut ders = vec![root.der().to_vec()];
+        for subject in subjects {
+            let (params, key) = ca(subject);
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            ders.push(cert.der().to_vec());
+            issuer = Issuer::new(params, key);
+        }
+        let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+        leaf.custom_extensions = vec![CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17],
+            kd.to_vec(),
+        )];
+        let leaf = leaf
+            .signed_by(&KeyPair::generate().unwrap(), &issuer)
+            .unwrap();
+        ders.push(leaf.der().to_vec());
+        ders.reverse();
+        let root_der = ders.last().unwrap().clone();
+        (ders, root_der)
+    }
+
+    fn roots(der: Vec<u8>, kind: RootKind) -> GoogleRoots {
+        GoogleRoots {
+            anchors: vec![Anchor { der, kind }],
+        }
+    }
+
+    fn verify(
+        chain: &[Vec<u8>],
+        roots: &GoogleRoots,
+        allow_software: bool,
+    ) -> Result<AndroidAttestation, AndroidError> {
+        let time = UnixTime::since_unix_epoch(Duration::from_secs(AT));
+        let mut opts = AndroidOptions::new(roots, time);
+        opts.allow_software_root = allow_software;
+        verify_android(chain, &opts)
+    }
+
+    const ATTESTATION: &[(DnType, &str)] = &[(DnType::CommonName, "Test Attestation Key")];
+
+    #[test]
+    fn a_software_root_reports_the_software_level_whatever_the_key_description_claims() {
+        // TEE (1) in both fields, a green boot would be as easy to claim.
+        let (chain, root) = chain(&[ATTESTATION], &key_description(1, &[], &[]));
+        let hardware = verify(&chain, &roots(root.clone(), RootKind::Hardware), false).unwrap();
+        assert_eq!(hardware.security_level, SecurityLevel::TrustedEnvironment);
+        let software = roots(root, RootKind::Software);
+        assert_eq!(
+            verify(&chain, &software, false).unwrap_err(),
+            AndroidError::SoftwareRoot
+        );
+        let allowed = verify(&chain, &software, true).unwrap();
+        assert_eq!(allowed.security_level, SecurityLevel::Software);
+        assert_eq!(allowed.root_kind, RootKind::Software);
+    }
+
+    #[test]
+    fn chains_have_the_shapes_googles_provisioning_gives_them() {
+        let kd = key_description(1, &[], &[]);
+        let serial = DnType::CustomDnType(vec![2, 5, 4, 5]);
+        let title = DnType::CustomDnType(vec![2, 5, 4, 12]);
+        let factory: &[(DnType, &str)] = &[(serial.clone(), "f00d"), (title.clone(), "TEE")];
+        // Factory intermediate, attestation key, leaf: accepted.
+        let (ok, root) = chain(&[factory, ATTESTATION], &kd);
+        let hw = roots(root, RootKind::Hardware);
+        assert_eq!(
+            verify(&ok, &hw, false).unwrap().provisioning,
+            Provisioning::Factory
+        );
+        // A serialNumber without a TEE/StrongBox title is not a factory intermediate.
+        let untitled: &[(DnType, &str)] = &[(serial.clone(), "f00d"), (title, "Other")];
+        let (unknown, root) = chain(&[untitled, ATTESTATION], &kd);
+        let a = verify(&unknown, &roots(root, RootKind::Hardware), false).unwrap();
+        assert_eq!(a.provisioning, Provisioning::Unknown);
+        // An extra CA between the factory intermediate and the attestation key.
+        let extra: &[(DnType, &str)] = &[(DnType::CommonName, "Extra CA")];
+        let (extended, root) = chain(&[factory, extra, ATTESTATION], &kd);
+        let e = verify(&extended, &roots(root, RootKind::Hardware), false).unwrap_err();
+        assert!(matches!(e, AndroidError::ChainShape(_)), "{e}");
+        assert_eq!(e.step(), "chain");
+        // Four CAs of unknown provisioning under the root.
+        let (long, root) = chain(&[extra, extra, ATTESTATION], &kd);
+        let e = verify(&long, &roots(root, RootKind::Hardware), false).unwrap_err();
+        assert!(matches!(e, AndroidError::ChainShape(_)), "{e}");
+        // The root's own certificate repeated: self-issued inside the path.
+        let mut repeated = ok.clone();
+        repeated.push(ok.last().unwrap().clone());
+        let e = verify(&repeated, &hw, false).unwrap_err();
+        assert!(matches!(e, AndroidError::ChainShape(_)), "{e}");
+    }
+
+    #[test]
+    fn patch_levels_come_from_the_hardware_list_only() {
+        // osVersion 705, osPatchLevel 706, vendor 718, boot 719.
+        let sw = [
+            (705, 160_000),
+            (706, 202_611),
+            (718, 20_261_105),
+            (719, 20_261_105),
+        ];
+        let (c, root) = chain(&[ATTESTATION], &key_description(1, &sw, &[]));
+        let a = verify(&c, &roots(root.clone(), RootKind::Hardware), false).unwrap();
+        assert_eq!(
+            (
+                a.os_version,
+                a.os_patch_level,
+                a.vendor_patch_level,
+                a.boot_patch_level
+            ),
+            (None, None, None, None)
+        );
+        let (c, root) = chain(&[ATTESTATION], &key_description(1, &sw, &[(706, 202_501)]));
+        let a = verify(&c, &roots(root, RootKind::Hardware), false).unwrap();
+        assert_eq!(a.os_patch_level, Some(202_501));
+        // A software-level attestation has only the software list.
+        let (c, root) = chain(&[ATTESTATION], &key_description(0, &sw, &[]));
+        let a = verify(&c, &roots(root, RootKind::Hardware), true).unwrap();
+        assert_eq!(a.os_patch_level, Some(202_611));
     }
 }
