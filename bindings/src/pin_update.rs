@@ -97,9 +97,23 @@ impl PinUpdater {
     }
 
     /// An engine for the effective policy at `now`, for new connections (TLS
-    /// sessions already established keep the engine they were made with).
+    /// sessions already established keep the engine they were made with). An
+    /// update's report-only downgrades end at its `not_after` in this engine
+    /// too, however long the client holding it lives.
     pub fn engine(&self, now: SystemTime) -> Arc<PinningEngine> {
-        PinningEngine::new(self.lock().policy(OffsetDateTime::from(now)).clone())
+        let now = OffsetDateTime::from(now);
+        let inner = self.lock();
+        match inner.current() {
+            Some(acc) if now < acc.not_after() && !acc.downgraded().is_empty() => {
+                let at = u64::try_from(acc.not_after().unix_timestamp()).unwrap_or(0);
+                PinningEngine::lapsing(
+                    acc.policy_at(now).clone(),
+                    at,
+                    acc.policy_at(acc.not_after()).clone(),
+                )
+            }
+            _ => PinningEngine::new(inner.policy(now).clone()),
+        }
     }
 
     /// Where the effective policy comes from.
@@ -123,6 +137,7 @@ mod tests {
     use super::*;
     use base64::Engine as _;
     use ring::signature::{Ed25519KeyPair, KeyPair as _};
+    use rustls_pki_types::UnixTime;
 
     const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -130,8 +145,9 @@ mod tests {
         format!("sha256/{}", B64.encode([b; 32]))
     }
 
-    #[test]
-    fn apply_swaps_the_effective_policy_and_survives_a_restart() {
+    /// Two update keys and a base policy pinning api.bank.example that
+    /// embeds them, with `rules` added to its `[updates]` table.
+    fn base(rules: &str) -> (Vec<Ed25519KeyPair>, String) {
         let rng = ring::rand::SystemRandom::new();
         let keys: Vec<_> = (0..2)
             .map(|_| {
@@ -140,12 +156,18 @@ mod tests {
             })
             .collect();
         let base = format!(
-            "[[domain]]\nhost = \"api.bank.example\"\npins = [\"{}\", \"{}\"]\n\n[updates]\nkeys = [{{ id = \"primary\", ed25519 = \"{}\" }}, {{ id = \"backup\", ed25519 = \"{}\" }}]\n",
+            "[[domain]]\nhost = \"api.bank.example\"\npins = [\"{}\", \"{}\"]\n\n[updates]\n{rules}keys = [{{ id = \"primary\", ed25519 = \"{}\" }}, {{ id = \"backup\", ed25519 = \"{}\" }}]\n",
             pin(1),
             pin(2),
             B64.encode(keys[0].public_key().as_ref()),
             B64.encode(keys[1].public_key().as_ref()),
         );
+        (keys, base)
+    }
+
+    #[test]
+    fn apply_swaps_the_effective_policy_and_survives_a_restart() {
+        let (keys, base) = base("");
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("pins.json").display().to_string();
         let up = PinUpdater::new(base.clone(), state.clone()).unwrap();
@@ -185,5 +207,63 @@ mod tests {
             PinUpdater::new(bare, dir.path().join("x").display().to_string()),
             Err(PinUpdateError::InvalidBase { .. })
         ));
+    }
+
+    /// A kill switch (a report-only downgrade) ends at the update's
+    /// `not_after` in an engine built before it, as a long-lived HTTP client
+    /// keeps one: before, that engine stayed report-only for good.
+    #[test]
+    fn a_kill_switch_ends_in_an_engine_built_before_not_after() {
+        let (keys, base) = base("max_report_only_hours = 72\n");
+        let dir = tempfile::tempdir().unwrap();
+        let up = PinUpdater::new(base, dir.path().join("pins.json").display().to_string()).unwrap();
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "format": "mamori-pin-update/1", "version": 1,
+            "issued_at": "2026-12-01T00:00:00Z", "not_after": "2026-12-01T03:00:00Z",
+            "key_id": "primary",
+            "domain": [{ "host": "api.bank.example", "pins": [pin(1), pin(2)], "report_only": true }],
+        }))
+        .unwrap();
+        let at = |rfc: &str| {
+            let t =
+                OffsetDateTime::parse(rfc, &time::format_description::well_known::Rfc3339).unwrap();
+            (
+                SystemTime::from(t),
+                UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                    t.unix_timestamp() as u64
+                )),
+            )
+        };
+        let (start, start_unix) = at("2026-12-01T01:00:00Z");
+        up.apply(core::sign_update(&payload, "primary", &keys[0]), start)
+            .unwrap();
+        let engine = up.engine(start);
+        let report_only = |t: UnixTime| {
+            let host = mamori::pinning::Host::parse("api.bank.example").unwrap();
+            engine
+                .verifier_at(t)
+                .policy()
+                .rule_for(&host)
+                .unwrap()
+                .report_only()
+        };
+        assert!(report_only(start_unix), "the kill switch is on");
+        let (_, after) = at("2026-12-01T03:00:00Z");
+        assert!(
+            !report_only(after),
+            "and ends at not_after in the same engine"
+        );
+        // An engine built after not_after has only the enforced policy.
+        let (later, later_unix) = at("2026-12-01T04:00:00Z");
+        let fresh = up.engine(later);
+        let host = mamori::pinning::Host::parse("api.bank.example").unwrap();
+        assert!(
+            !fresh
+                .verifier_at(later_unix)
+                .policy()
+                .rule_for(&host)
+                .unwrap()
+                .report_only()
+        );
     }
 }

@@ -359,6 +359,16 @@ impl ReportListener for ForeignListener {
 pub struct PinningEngine {
     policy: PinPolicy,
     verifier: PinVerifier,
+    /// The policy from a time on: a signed update's report-only downgrades end
+    /// at its `not_after` even in an engine (and so an HTTP client) built before.
+    lapse: Option<Lapse>,
+}
+
+#[derive(Debug)]
+struct Lapse {
+    at_unix: u64,
+    policy: PinPolicy,
+    verifier: PinVerifier,
 }
 
 impl PinningEngine {
@@ -367,7 +377,30 @@ impl PinningEngine {
         Arc::new(Self {
             verifier: PinVerifier::new(policy.clone()),
             policy,
+            lapse: None,
         })
+    }
+
+    /// An engine that applies `policy` until `at_unix` (seconds since the epoch) and
+    /// `then` from that time on.
+    pub(crate) fn lapsing(policy: PinPolicy, at_unix: u64, then: PinPolicy) -> Arc<Self> {
+        Arc::new(Self {
+            verifier: PinVerifier::new(policy.clone()),
+            policy,
+            lapse: Some(Lapse {
+                at_unix,
+                verifier: PinVerifier::new(then.clone()),
+                policy: then,
+            }),
+        })
+    }
+
+    /// The verifier in force at `now`.
+    pub(crate) fn verifier_at(&self, now: UnixTime) -> &PinVerifier {
+        match &self.lapse {
+            Some(l) if now.as_secs() >= l.at_unix => &l.verifier,
+            _ => &self.verifier,
+        }
     }
 }
 
@@ -399,10 +432,18 @@ impl PinningEngine {
         listener: Arc<dyn PinReportListener>,
         app: AppInfo,
     ) -> Arc<Self> {
+        let listener: Arc<ForeignListener> = Arc::new(ForeignListener(listener));
+        let with = |policy: &PinPolicy| {
+            PinVerifier::new(policy.clone()).with_listener(listener.clone(), app.clone())
+        };
         Arc::new(Self {
-            verifier: PinVerifier::new(self.policy.clone())
-                .with_listener(Arc::new(ForeignListener(listener)), app),
+            verifier: with(&self.policy),
             policy: self.policy.clone(),
+            lapse: self.lapse.as_ref().map(|l| Lapse {
+                at_unix: l.at_unix,
+                verifier: with(&l.policy),
+                policy: l.policy.clone(),
+            }),
         })
     }
 
@@ -422,7 +463,7 @@ impl PinningEngine {
     ) -> PinDecision {
         let chain: Vec<CertificateDer<'_>> = chain.into_iter().map(CertificateDer::from).collect();
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix_seconds));
-        self.verifier.verify(&host, port, &chain, now)
+        self.verifier_at(now).verify(&host, port, &chain, now)
     }
 
     /// Verifies `chain` for `host:port` as `validation` says, at `unix_seconds` (seconds since
@@ -442,7 +483,7 @@ impl PinningEngine {
         let now = unix_seconds.map_or_else(UnixTime::now, |s| {
             UnixTime::since_unix_epoch(std::time::Duration::from_secs(s))
         });
-        self.verifier
+        self.verifier_at(now)
             .verify_with(validation, &host, port, &chain, now)
     }
 

@@ -407,6 +407,57 @@ fn scope_and_new_domains_follow_the_base_rules() {
     ));
 }
 
+/// A new rule more specific than an enforced base rule takes hosts from it
+/// (the most specific rule wins), so it is held to the base rule's limits:
+/// before, `api.cdn.bank.example` added as report-only with one pin switched
+/// the enforced `**.cdn.bank.example` off for that host, without a cap.
+#[test]
+fn a_new_rule_inside_an_enforced_wildcard_is_a_downgrade_of_it() {
+    let w = World::new();
+    let mut p = payload(1, "primary", &[spare_pin()]);
+    p["domain"][0]["host"] = json!("api.cdn.bank.example");
+    p["domain"][0]["report_only"] = json!(true);
+    let doc = signed(&p, "primary", &w.primary);
+    let open = |cap| {
+        w.verifier(UpdateRules {
+            allow_new_domains: true,
+            max_report_only: cap,
+        })
+    };
+    assert_eq!(
+        open(None).verify(&doc, NOW, None).unwrap_err(),
+        UpdateError::Refused(vec![
+            MergeViolation::BackupPinDropped {
+                host: "api.cdn.bank.example".into(),
+                found: 1
+            },
+            MergeViolation::KillSwitchNotAllowed("api.cdn.bank.example".into()),
+        ])
+    );
+    // With two pins and a cap the downgrade is accepted, and lapses.
+    let mut p = payload(1, "primary", &[spare_pin(), spare_pin()]);
+    p["domain"][0]["host"] = json!("api.cdn.bank.example");
+    p["domain"][0]["report_only"] = json!(true);
+    let acc = open(Some(Duration::days(30)))
+        .verify(&signed(&p, "primary", &w.primary), NOW, None)
+        .expect("within the cap");
+    assert_eq!(acc.downgraded(), ["api.cdn.bank.example".to_owned()]);
+    let lapsed = acc.policy_at(datetime!(2026-12-31 00:00 UTC));
+    let rule = lapsed
+        .domains()
+        .iter()
+        .find(|d| d.host() == "api.cdn.bank.example")
+        .unwrap();
+    assert!(!rule.report_only(), "enforced again after not_after");
+    // A new, unrelated domain is not held to another rule's limits.
+    let mut other = payload(1, "primary", &[spare_pin()]);
+    other["domain"][0]["host"] = json!("login.bank.example");
+    other["domain"][0]["report_only"] = json!(true);
+    open(None)
+        .verify(&signed(&other, "primary", &w.primary), NOW, None)
+        .expect("a new domain outside every base rule");
+}
+
 #[test]
 fn a_kill_switch_is_bounded_by_the_cap_and_ends_at_not_after() {
     let w = World::new();

@@ -64,7 +64,7 @@ impl Host {
             .and_then(|r| r.strip_suffix(']'))
             .unwrap_or(s);
         if let Ok(ip) = unbracketed.parse::<IpAddr>() {
-            return Ok(Self::Ip(ip));
+            return Ok(Self::Ip(ip.to_canonical()));
         }
         canonical(s)
     }
@@ -112,7 +112,7 @@ fn canonical(s: &str) -> Result<Host, HostError> {
         return Err(HostError::Empty);
     }
     if let Ok(ip) = ascii.parse::<IpAddr>() {
-        return Ok(Host::Ip(ip));
+        return Ok(Host::Ip(ip.to_canonical()));
     }
     if ends_in_number(&ascii) {
         return Err(HostError::AmbiguousNumeric(s.to_owned()));
@@ -178,7 +178,7 @@ impl HostPattern {
             if include_subdomains {
                 return Err(HostError::IpWildcard(s.to_owned()));
             }
-            return Ok(Self::Exact(Host::Ip(ip)));
+            return Ok(Self::Exact(Host::Ip(ip.to_canonical())));
         }
         let (kind, rest) = if let Some(rest) = s.strip_prefix("**.") {
             (2, rest)
@@ -299,6 +299,14 @@ mod tests {
         );
         assert_eq!(h("[::1]"), Host::Ip("::1".parse().unwrap()));
         assert_eq!(h("192.0.2.1"), Host::Ip("192.0.2.1".parse().unwrap()));
+        // An IPv4-mapped IPv6 address is that IPv4 address (as OkHttp reads
+        // it): before, `::ffff:192.0.2.1` missed the rule for 192.0.2.1.
+        assert_eq!(h("::ffff:192.0.2.1"), h("192.0.2.1"));
+        assert_eq!(h("[::ffff:c000:201]"), h("192.0.2.1"));
+        assert_eq!(
+            HostPattern::parse("::ffff:192.0.2.1", false).unwrap(),
+            HostPattern::parse("192.0.2.1", false).unwrap()
+        );
         assert!(matches!(
             Host::parse("https://a.com"),
             Err(HostError::Url(_))

@@ -27,7 +27,10 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use super::policy::{DomainDocument, ExpiryMode, PinPolicy, PolicyDocument, PolicyError};
+use super::host::Host;
+use super::policy::{
+    DomainDocument, DomainRule, ExpiryMode, PinPolicy, PolicyDocument, PolicyError,
+};
 
 /// The largest update envelope accepted, in bytes (checked before parsing).
 pub const MAX_UPDATE_BYTES: usize = 64 * 1024;
@@ -610,6 +613,46 @@ impl UpdateVerifier {
         let mut added = Vec::new();
         let mut downgraded = Vec::new();
         let mut violations = Vec::new();
+        // What an update may do to an enforced base rule `b` that `u` replaces
+        // or, being more specific, takes hosts from.
+        let mut check_downgrade = |b: &DomainRule, u: &DomainRule, violations: &mut Vec<_>| {
+            if b.report_only() {
+                return;
+            }
+            if u.pins().len() < 2 {
+                violations.push(MergeViolation::BackupPinDropped {
+                    host: u.host().to_owned(),
+                    found: u.pins().len(),
+                });
+            }
+            if u.report_only() {
+                let window = not_after - issued_at;
+                match self.rules.max_report_only {
+                    None => {
+                        violations.push(MergeViolation::KillSwitchNotAllowed(u.host().to_owned()))
+                    }
+                    Some(cap) if window > cap => {
+                        violations.push(MergeViolation::KillSwitchTooLong {
+                            host: u.host().to_owned(),
+                            window_secs: window.whole_seconds(),
+                            cap_secs: cap.whole_seconds(),
+                        })
+                    }
+                    Some(_) => {
+                        if !downgraded.iter().any(|h| h == u.host()) {
+                            downgraded.push(u.host().to_owned());
+                        }
+                    }
+                }
+            }
+            if let (Some(ue), ExpiryMode::FailOpen) = (u.expires(), u.on_expiry()) {
+                let base_allows =
+                    b.on_expiry() == ExpiryMode::FailOpen && b.expires().is_some_and(|be| be <= ue);
+                if !base_allows {
+                    violations.push(MergeViolation::ExpiryWeakened(u.host().to_owned()));
+                }
+            }
+        };
         for (doc, u) in p.domain.iter().zip(own.domains()) {
             let mut resolved = doc.clone();
             resolved.on_expiry = Some(u.on_expiry());
@@ -625,40 +668,20 @@ impl UpdateVerifier {
                 } else if !self.rules.allow_new_domains {
                     violations.push(MergeViolation::NewDomain(u.host().to_owned()));
                 }
+                // A new rule more specific than a base rule wins for the hosts
+                // they share (NSC's most-specific rule): it is a change of that
+                // base rule for them, held to the same limits.
+                let shared = Host::parse(&u.pattern().base()).ok();
+                for b in base_rules.iter().filter(|b| {
+                    shared.as_ref().is_some_and(|h| b.pattern().matches(h))
+                        && b.pattern().specificity() < u.pattern().specificity()
+                }) {
+                    check_downgrade(b, u, &mut violations);
+                }
                 added.push(resolved);
                 continue;
             };
-            let b = &base_rules[i];
-            if !b.report_only() {
-                if u.pins().len() < 2 {
-                    violations.push(MergeViolation::BackupPinDropped {
-                        host: u.host().to_owned(),
-                        found: u.pins().len(),
-                    });
-                }
-                if u.report_only() {
-                    let window = not_after - issued_at;
-                    match self.rules.max_report_only {
-                        None => violations
-                            .push(MergeViolation::KillSwitchNotAllowed(u.host().to_owned())),
-                        Some(cap) if window > cap => {
-                            violations.push(MergeViolation::KillSwitchTooLong {
-                                host: u.host().to_owned(),
-                                window_secs: window.whole_seconds(),
-                                cap_secs: cap.whole_seconds(),
-                            })
-                        }
-                        Some(_) => downgraded.push(u.host().to_owned()),
-                    }
-                }
-                if let (Some(ue), ExpiryMode::FailOpen) = (u.expires(), u.on_expiry()) {
-                    let base_allows = b.on_expiry() == ExpiryMode::FailOpen
-                        && b.expires().is_some_and(|be| be <= ue);
-                    if !base_allows {
-                        violations.push(MergeViolation::ExpiryWeakened(u.host().to_owned()));
-                    }
-                }
-            }
+            check_downgrade(&base_rules[i], u, &mut violations);
             replaced[i] = Some(resolved);
         }
         if !violations.is_empty() {

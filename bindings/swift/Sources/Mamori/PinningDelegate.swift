@@ -186,21 +186,26 @@ public final class MamoriPinningValidator: Sendable {
 
 /// A `URLSessionTaskDelegate` that pins with a ``MamoriPinningValidator`` (guideline DEV-4).
 ///
-/// Use it as the session's delegate, or per request with `URLSession.data(for:delegate:)`
-/// (iOS 15+), which takes a task delegate:
+/// Use it as the delegate of a session of your own, used for the pinned hosts:
 ///
 /// ```swift
 /// let pinning = MamoriPinningDelegate(engine: try PinningEngine.fromFile(path: pinsPath))
 /// let session = URLSession(configuration: .ephemeral, delegate: pinning, delegateQueue: nil)
 /// let (data, _) = try await session.data(from: url)
-/// // or, on a session you do not own: try await URLSession.shared.data(for: request, delegate: pinning)
 /// ```
+///
+/// Not per request on a shared session (`URLSession.shared.data(for:delegate:)`): a request
+/// that reuses a pooled connection or a resumed TLS session raises no server-trust challenge, so
+/// a connection another request opened to the pinned host without this delegate (an SDK, an
+/// image load) would carry the pinned request unchecked. It adopts `URLSessionTaskDelegate` so
+/// that a task delegate on *your* pinned session also works.
 ///
 /// Apps with a delegate of their own call ``MamoriPinningValidator/handle(challenge:completionHandler:)``
 /// from it instead. Immutable and `Sendable` (its only stored property is the validator).
 ///
-/// - Note: URLSession caches TLS sessions: a follow-up request on a resumed TLS session may not
-///   raise a new challenge. Pin from the first request of a session.
+/// - Note: URLSession caches TLS sessions (per process, Apple QA1727): a follow-up request on a
+///   resumed TLS session may not raise a new challenge. Pin from the first request of the
+///   session, and keep the pinned hosts on sessions whose delegate is Mamori's.
 public final class MamoriPinningDelegate: NSObject, URLSessionTaskDelegate, Sendable {
     /// The validator answering server-trust challenges.
     public let validator: MamoriPinningValidator

@@ -16,6 +16,7 @@ import jp.mamori.android.DeviceCollector
 import jp.mamori.ffi.PasscodeCheck
 import jp.mamori.ffi.PinningEngine
 import jp.mamori.ffi.StorageException
+import jp.mamori.mamoriPinning
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -125,7 +126,7 @@ class LoginActivity : Activity() {
         val engine = PinningEngine.fromToml(checkNotNull(intent.getStringExtra(EXTRA_POLICY)) { "no pin policy" })
         val trustManager = platformTrustManager?.let { AndroidPinning.trustManager(engine, it) } ?: AndroidPinning.trustManager(engine)
         val client = OkHttpClient.Builder()
-            .sslSocketFactory(AndroidPinning.sslContext(trustManager).socketFactory, trustManager)
+            .mamoriPinning(trustManager)
             .build()
         val request = Request.Builder()
             .url(checkNotNull(intent.getStringExtra(EXTRA_API_URL)) { "no API URL" })

@@ -9,7 +9,9 @@ import jp.mamori.ffi.PinPolicyException
 import mockwebserver3.MockWebServer
 import okhttp3.ConnectionPool
 import okhttp3.OkHttpClient
+import okhttp3.Protocol
 import okhttp3.Request
+import okhttp3.internal.tls.OkHostnameVerifier
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -48,6 +50,37 @@ class MamoriTrustManagerTest {
     private fun OkHttpClient.get(server: MockWebServer, host: String): String {
         val url = "https://$host:${server.port}/"
         newCall(Request.Builder().url(url).build()).execute().use { return it.body.string() }
+    }
+
+    /**
+     * OkHttp coalesces HTTP/2 connections across hosts that share a certificate and an address;
+     * before [MamoriHostnameVerifier], a request for the pinned host rode the connection made
+     * (and pin-checked) for the unpinned one, and passed with wrong pins.
+     */
+    @Test
+    fun `a pinned host never rides a connection checked for another host`() {
+        val policy = pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.spare2)))
+        fun client(coalescing: Boolean) = OkHttpClient.Builder()
+            .dns(LoopbackDns) // both hosts on 127.0.0.1; the default connection pool
+            .mamoriPinning(PinningEngine.fromToml(policy), pki.platformTrustManager) { reports += it }
+            .apply { if (coalescing) hostnameVerifier(OkHostnameVerifier) }
+            .build()
+        fun OkHttpClient.protocolOf(server: MockWebServer, host: String): Protocol =
+            newCall(Request.Builder().url("https://$host:${server.port}/").build()).execute().use { it.protocol }
+
+        // The control: with OkHttp's own verifier the pinned host rides the HTTP/2 connection.
+        val control = server(responses = 2)
+        val coalesced = client(coalescing = true)
+        assertEquals(Protocol.HTTP_2, coalesced.protocolOf(control, UNPINNED_HOST))
+        assertEquals(Protocol.HTTP_2, coalesced.protocolOf(control, PINNED_HOST), "the bypass this test guards against")
+        assertEquals(emptyList<PinFailureReport>(), reports)
+
+        val server = server(responses = 2)
+        val pinned = client(coalescing = false)
+        assertEquals(Protocol.HTTP_2, pinned.protocolOf(server, UNPINNED_HOST))
+        val error = assertThrows<IOException> { pinned.protocolOf(server, PINNED_HOST) }
+        assertNotNull(error.causeOfType<PinningFailureException>(), "$error")
+        assertEquals(1, reports.size)
     }
 
     @Test

@@ -25,7 +25,7 @@ import javax.net.ssl.X509TrustManager
  * val engine = PinningEngine.fromFile(File(context.filesDir, "pins.toml").path)
  * val trustManager = AndroidPinning.trustManager(engine)
  * val client = OkHttpClient.Builder()
- *     .sslSocketFactory(AndroidPinning.sslContext(trustManager).socketFactory, trustManager)
+ *     .mamoriPinning(trustManager) // also sets MamoriHostnameVerifier: no cross-host coalescing
  *     .build()
  * ```
  */
