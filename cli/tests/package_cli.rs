@@ -295,6 +295,8 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         .iter()
         .map(|c| {
             assert_eq!(c["sha256"], signer.as_str(), "{c}");
+            // Read from the signature block, not verified: said so.
+            assert_eq!(c["verified"], false, "{c}");
             c["scheme"].as_str().unwrap()
         })
         .collect();
@@ -338,15 +340,28 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         assert!(doc.contains(&signer), "{doc}");
         assert!(doc.contains("jp.example.bank 1.2.3"), "{doc}");
         let (role, signer_role) = if lang == "en" {
-            ("app package", "signing certificate of")
+            ("app package", "signing certificate (read, not verified) of")
         } else {
-            ("アプリパッケージ", "の署名証明書")
+            ("アプリパッケージ", "の署名証明書 (読み取りのみ・未検証)")
         };
         assert!(doc.contains(role), "{doc}");
         assert!(doc.contains(signer_role), "{doc}");
         // The app identity comes from the manifest (Android).
         assert!(doc.contains("`jp.example.bank` (Android"), "{doc}");
     }
+    let text = mamori(&[
+        "audit",
+        "--at",
+        AT,
+        "--fail-on",
+        "never",
+        apk.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains(&format!("signer v2 {signer} (unverified)")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -468,6 +483,25 @@ fn usescleartexttraffic_is_ignored_when_an_nsc_is_present() {
     assert_eq!(v["packages"][0]["uses_cleartext_traffic"], true);
 }
 
+const NSC_ATTR: &str = r#"android:networkSecurityConfig="@xml/network_security_config""#;
+
+/// An app (target SDK 34, `app_attrs` on `<application>`) pinned as
+/// [`nsc_two_pins`] says, with `debug` as its `_debug` companion.
+fn companion_app(app_attrs: &str, debug: &str, ca: &Cert) -> Project {
+    let nsc = nsc_two_pins("");
+    Project::new(
+        &manifest(34, app_attrs),
+        &[
+            ("res/xml/network_security_config.xml", nsc.as_bytes()),
+            (
+                "res/xml/network_security_config_debug.xml",
+                debug.as_bytes(),
+            ),
+            ("res/raw/ca.pem", ca.pem.as_bytes()),
+        ],
+    )
+}
+
 #[test]
 fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
     let ca = root_ca("CA", KeyKind::P256);
@@ -480,19 +514,10 @@ fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
     </debug-overrides>
 </network-security-config>
 "#;
-    let nsc = nsc_two_pins("");
-    let files: [(&str, &[u8]); 3] = [
-        ("res/xml/network_security_config.xml", nsc.as_bytes()),
-        (
-            "res/xml/network_security_config_debug.xml",
-            debug.as_bytes(),
-        ),
-        ("res/raw/ca.pem", ca.pem.as_bytes()),
-    ];
-    let nsc_attr = r#"android:networkSecurityConfig="@xml/network_security_config""#;
-    let p = Project::new(
-        &manifest(34, &format!("{nsc_attr} android:debuggable=\"true\"")),
-        &files,
+    let p = companion_app(
+        &format!("{NSC_ATTR} android:debuggable=\"true\""),
+        debug,
+        &ca,
     );
     let (_, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
     let r = rules(&v);
@@ -528,7 +553,7 @@ fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
         .collect();
     assert_eq!(from_pkg, findings(&src));
     // The release build of the same app: no debuggable finding.
-    let release = Project::new(&manifest(34, nsc_attr), &files);
+    let release = companion_app(NSC_ATTR, debug, &ca);
     let (_, v, _) = audit_json(&[release.apk().to_str().unwrap()]);
     assert!(!rules(&v).contains(&"APP-DEBUGGABLE".to_owned()));
 }
@@ -1166,5 +1191,419 @@ fn allow_backup_true_or_left_out_is_reported() {
                 assert_eq!(f["line"], 5);
             }
         }
+    }
+}
+
+/// The bytes of `name` in the zip at `path`.
+fn entry_of(path: &Path, name: &str) -> Vec<u8> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut z.by_name(name).unwrap(), &mut out).unwrap();
+    out
+}
+
+/// A copy of the zip at `path` (at `out`) with the entries named in
+/// `replace` holding other bytes.
+fn rezip(path: &Path, out: &Path, replace: &[(&str, &[u8])]) {
+    let mut src = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut dst = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    for i in 0..src.len() {
+        let mut e = src.by_index(i).unwrap();
+        let name = e.name().to_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if let Some((_, b)) = replace.iter().find(|(n, _)| *n == name) {
+            bytes = b.to_vec();
+        }
+        dst.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        dst.write_all(&bytes).unwrap();
+    }
+    dst.finish().unwrap();
+}
+
+fn with_rule<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+#[test]
+fn a_second_application_element_is_ignored_as_android_does() {
+    // PackageParser reads the first <application> and skips the others:
+    // the second's debuggable and cleartext must not count (review M4).
+    let m = manifest(34, "").replace(
+        "    </application>\n",
+        "    </application>\n    <application android:debuggable=\"true\" android:usesCleartextTraffic=\"true\" android:allowBackup=\"true\"/>\n",
+    );
+    let p = Project::new(&m, &[]);
+    let (code, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let pkg = &v["packages"][0];
+    assert_eq!(pkg["debuggable"], false, "{pkg}");
+    assert_eq!(pkg["allow_backup"], false, "{pkg}");
+    assert_eq!(pkg["uses_cleartext_traffic"], Value::Null, "{pkg}");
+    assert_eq!(pkg["manifest_line"], 5);
+    let r = rules(&v);
+    assert!(!r.contains(&"APP-DEBUGGABLE".to_owned()), "{r:?}");
+    assert!(!r.contains(&"CLEARTEXT-BASE".to_owned()), "{r:?}");
+    let dup = with_rule(&v, "APP-MANIFEST-AMBIGUOUS");
+    assert_eq!(dup.len(), 1, "{v}");
+    // Line 8 of the source manifest; the first is on line 5.
+    assert_eq!(dup[0]["line"], 8);
+    assert!(
+        dup[0]["message"].as_str().unwrap().contains(
+            "a second <application> (line 8) is ignored by Android, which reads the first (line 5)"
+        ),
+        "{}",
+        dup[0]
+    );
+}
+
+#[test]
+fn reference_valued_manifest_attributes_resolve_through_the_resource_table() {
+    // android:debuggable="@bool/dbg" is true through resources.arsc (it was
+    // read as false); usesCleartextTraffic="@bool/ct" is false by default
+    // and true from API 28: noted; allowBackup as a theme attribute cannot
+    // be resolved from the package: noted, never read as false (review M7).
+    let m = manifest(34, "")
+        .replace(
+            r#"android:allowBackup="false""#,
+            r#"android:allowBackup="?android:attr/windowNoTitle""#,
+        )
+        .replace(
+            "        >",
+            r#"        android:debuggable="@bool/dbg" android:usesCleartextTraffic="@bool/ct">"#,
+        );
+    let p = Project::new(
+        &m,
+        &[
+            (
+                "res/values/bools.xml",
+                br#"<resources><bool name="dbg">true</bool><bool name="ct">false</bool></resources>"#,
+            ),
+            (
+                "res/values-v28/bools.xml",
+                br#"<resources><bool name="ct">true</bool></resources>"#,
+            ),
+        ],
+    );
+    for pkg_path in [p.apk(), p.aab()] {
+        let (code, v, err) = audit_json(&[pkg_path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let pkg = &v["packages"][0];
+        assert_eq!(pkg["debuggable"], true, "{pkg}");
+        assert_eq!(pkg["uses_cleartext_traffic"], false, "{pkg}");
+        assert_eq!(pkg["allow_backup"], Value::Null, "{pkg}");
+        assert!(rules(&v).contains(&"APP-DEBUGGABLE".to_owned()), "{v}");
+        let notes: Vec<String> = with_rule(&v, "APP-MANIFEST-AMBIGUOUS")
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains(
+                "android:usesCleartextTraffic is @bool/ct: false in the default configuration, true in others"
+            )),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("android:allowBackup is ?0x01010056, which")),
+            "{notes:?}"
+        );
+    }
+}
+
+#[test]
+fn each_package_follows_its_own_target_sdk() {
+    // Two apps audited together: the one targeting 27 has cleartext by
+    // default, the one targeting 34 does not. One target SDK (the first
+    // package's) was applied to both (review M9).
+    let old = Project::new(&manifest(27, ""), &[]);
+    let new = Project::new(&manifest(34, ""), &[]);
+    let (old_apk, new_apk) = (old.apk(), new.apk());
+    for order in [[&old_apk, &new_apk], [&new_apk, &old_apk]] {
+        let (code, v, err) = audit_json(&[order[0].to_str().unwrap(), order[1].to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let files: Vec<&str> = with_rule(&v, "CLEARTEXT-DEFAULT")
+            .iter()
+            .map(|f| f["file"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            files,
+            [format!("{}!/AndroidManifest.xml", old_apk.display())],
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn nsc_variants_by_configuration_are_audited_and_flagged() {
+    // res/xml-v24/ replaces the default file on API 24+: it drops the pins
+    // (review M6). Both files are audited and the variant is named.
+    let ca = root_ca("CA", KeyKind::P256);
+    let unpinned = r#"<?xml version="1.0" encoding="utf-8"?>
+<network-security-config>
+    <domain-config cleartextTrafficPermitted="true">
+        <domain includeSubdomains="true">api.example.com</domain>
+    </domain-config>
+</network-security-config>
+"#;
+    let same = nsc_two_pins("");
+    let p = Project::new(
+        &manifest(
+            34,
+            r#"android:networkSecurityConfig="@xml/network_security_config""#,
+        ),
+        &[
+            ("res/xml/network_security_config.xml", same.as_bytes()),
+            (
+                "res/xml-v24/network_security_config.xml",
+                unpinned.as_bytes(),
+            ),
+            // The same content under another qualifier: not a variant worth a finding.
+            ("res/xml-v23/network_security_config.xml", same.as_bytes()),
+            ("res/raw/ca.pem", ca.pem.as_bytes()),
+        ],
+    );
+    for pkg_path in [p.apk(), p.aab()] {
+        let (code, v, err) = audit_json(&[pkg_path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let base = if pkg_path.extension().unwrap() == "aab" {
+            "base/"
+        } else {
+            ""
+        };
+        assert_eq!(
+            v["packages"][0]["network_security_config"],
+            format!("{base}res/xml/network_security_config.xml")
+        );
+        let var = with_rule(&v, "APP-NSC-VARIANT");
+        assert_eq!(var.len(), 1, "{v}");
+        let msg = var[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!(
+                "variants whose content differs: {base}res/xml-v24/network_security_config.xml;"
+            )),
+            "{msg}"
+        );
+        assert!(!msg.contains("xml-v23"), "{msg}");
+        let v24 = format!(
+            "{}!/{base}res/xml-v24/network_security_config.xml",
+            pkg_path.display()
+        );
+        let in_v24: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["file"] == v24.as_str())
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert!(in_v24.contains(&"CLEARTEXT-DOMAIN"), "{in_v24:?}");
+        assert!(in_v24.contains(&"PIN-NONE"), "{in_v24:?}");
+    }
+}
+
+#[test]
+fn a_broken_debug_companion_fails_only_the_debuggable_build() {
+    // Android reads `<name>_debug` only in a debuggable build: a release
+    // build whose companion does not decode audits on, with the companion
+    // listed as ignored (it failed the whole audit: review L4).
+    let ca = root_ca("CA", KeyKind::P256);
+    let debug = "<network-security-config><debug-overrides/></network-security-config>";
+    for debuggable in [false, true] {
+        let attrs = if debuggable {
+            format!("{NSC_ATTR} android:debuggable=\"true\"")
+        } else {
+            NSC_ATTR.to_owned()
+        };
+        let p = companion_app(&attrs, debug, &ca);
+        let apk = p.apk();
+        let broken = p.path("broken.apk");
+        rezip(
+            &apk,
+            &broken,
+            &[(
+                "res/xml/network_security_config_debug.xml",
+                b"\x03\x00\x08\x00garbage",
+            )],
+        );
+        if debuggable {
+            let e = refused(&broken);
+            assert!(e.contains("network_security_config_debug"), "{e}");
+            continue;
+        }
+        let (code, v, err) = audit_json(&[broken.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let ignored = with_rule(&v, "CONFIG-IGNORED");
+        assert_eq!(ignored.len(), 1, "{v}");
+        let m = ignored[0]["message"].as_str().unwrap();
+        assert!(
+            m.contains("network_security_config_debug.xml (read only by debuggable builds: ")
+                && m.contains("malformed binary XML"),
+            "{m}"
+        );
+        // The rest of the audit is the intact package's (whose companion's
+        // overrides are reported).
+        let (_, intact, _) = audit_json(&[apk.to_str().unwrap()]);
+        let without = |v: &Value, rule: &str| -> Vec<Found> {
+            findings(v).into_iter().filter(|f| f.0 != rule).collect()
+        };
+        assert_eq!(
+            without(&v, "CONFIG-IGNORED"),
+            without(&intact, "DEBUG-OVERRIDES")
+        );
+    }
+}
+
+#[test]
+fn raw_anchors_are_read_as_certificate_factory_reads_them() {
+    // CertificateFactory.generateCertificates accepts PEM sequences, DER
+    // certificates back to back and PKCS#7 (DER or PEM): every certificate
+    // counts (review L3). Only the first of two DER certificates was read,
+    // and PKCS#7 was "not a certificate".
+    let a = root_ca("Anchor A", KeyKind::P256);
+    let b = root_ca("Anchor B", KeyKind::P256);
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (dir.path().join("a.pem"), dir.path().join("b.pem"));
+    std::fs::write(&pa, &a.pem).unwrap();
+    std::fs::write(&pb, &b.pem).unwrap();
+    let p7 = |form: &str| {
+        openssl(
+            &[
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                pa.to_str().unwrap(),
+                "-certfile",
+                pb.to_str().unwrap(),
+                "-outform",
+                form,
+            ],
+            b"",
+        )
+    };
+    let mut ders = a.der.to_vec();
+    ders.extend_from_slice(b.der.as_ref());
+    let pems = format!("{}{}", a.pem, b.pem);
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("PEM sequence", pems.into_bytes()),
+        ("DER back to back", ders),
+        ("PKCS#7 DER", p7("DER")),
+        ("PKCS#7 PEM", p7("PEM")),
+    ];
+    for (what, bytes) in cases {
+        let p = pinned_app(34, "");
+        std::fs::write(p.path("res/raw/ca.pem"), &bytes).unwrap();
+        let (code, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}: {err}");
+        let anchor = &v["packages"][0]["bundled_anchors"][0];
+        assert_eq!(anchor["error"], Value::Null, "{what}: {anchor}");
+        let pins: Vec<&str> = anchor["pins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(pins, [a.pin().as_str(), b.pin().as_str()], "{what}");
+    }
+}
+
+#[test]
+fn duplicate_entry_names_are_refused_as_android_refuses_them() {
+    // libziparchive refuses an archive listing a name twice ("Master Key");
+    // the zip crate kept the last copy silently (review L1). The second
+    // copy is written under a name of the same length, then renamed in
+    // place (local and central headers).
+    let (_, real) = compiled_manifest();
+    let z = zip_with(
+        &[
+            ("AndroidManifest.xml", &real),
+            ("AndroidManifesX.xml", b"x"),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    let bytes = std::fs::read(z.path()).unwrap();
+    let mut patched = Vec::new();
+    let mut rest = bytes.as_slice();
+    while let Some(i) = rest.windows(19).position(|w| w == b"AndroidManifesX.xml") {
+        patched.extend_from_slice(&rest[..i]);
+        patched.extend_from_slice(b"AndroidManifest.xml");
+        rest = &rest[i + 19..];
+    }
+    patched.extend_from_slice(rest);
+    std::fs::write(z.path(), &patched).unwrap();
+    let e = refused(z.path());
+    assert!(
+        e.contains("duplicate entry name") && e.contains("\"AndroidManifest.xml\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_ipa_with_several_app_bundles_is_refused() {
+    // An IPA installs one app; which of two bundles the evidence names
+    // would be a guess (the first was audited silently: review M8).
+    let dir = tempfile::tempdir().unwrap();
+    let info = binary_plist(&info_plist(&[PIN_A]));
+    let ipa = dir.path().join("Two.ipa");
+    write_ipa(
+        &ipa,
+        &[
+            ("Payload/Bank.app/Info.plist", info.as_slice()),
+            ("Payload/Other.app/Info.plist", info.as_slice()),
+        ],
+    );
+    let e = refused(&ipa);
+    assert!(
+        e.contains("holds 2 app bundles (Payload/Bank.app/, Payload/Other.app/)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn framework_attributes_count_by_resource_id_only() {
+    // Android matches manifest attributes by resource id: an
+    // android:debuggable whose id is gone from the resource map is not the
+    // attribute (it counted, by name: review M5), and one whose name string
+    // is renamed but keeps its id still is.
+    let p = Project::new(&manifest(34, r#"android:debuggable="true""#), &[]);
+    let apk = p.apk();
+    let axml = entry_of(&apk, "AndroidManifest.xml");
+    // The resource map chunk (type 0x0180) follows the string pool.
+    let map = axml
+        .windows(4)
+        .position(|w| w[..2] == [0x80, 0x01] && w[2..] == [8, 0])
+        .expect("resource map");
+    let size = u32::from_le_bytes(axml[map + 4..map + 8].try_into().unwrap()) as usize;
+    let mut no_id = axml.clone();
+    let mut found = false;
+    for at in (map + 8..map + size).step_by(4) {
+        if no_id[at..at + 4] == 0x0101_000fu32.to_le_bytes() {
+            no_id[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+            found = true;
+        }
+    }
+    assert!(found, "debuggable's id in the resource map");
+    // aapt writes manifest pools as UTF-16.
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let (from, to) = (utf16("debuggable"), utf16("xebuggable"));
+    let at = axml
+        .windows(from.len())
+        .position(|w| w == from.as_slice())
+        .expect("the name string");
+    let mut renamed = axml.clone();
+    renamed[at..at + to.len()].copy_from_slice(&to);
+    for (bytes, debuggable) in [(no_id, false), (renamed, true), (axml, true)] {
+        let out = p.path("patched.apk");
+        rezip(&apk, &out, &[("AndroidManifest.xml", &bytes)]);
+        let (code, v, err) = audit_json(&[out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(v["packages"][0]["debuggable"], debuggable, "{v}");
     }
 }
