@@ -1607,3 +1607,340 @@ fn framework_attributes_count_by_resource_id_only() {
         assert_eq!(v["packages"][0]["debuggable"], debuggable, "{v}");
     }
 }
+
+#[test]
+fn the_configuration_is_read_before_dex_can_spend_the_budget() {
+    // The decompression budget is shared by the whole audit. DEX was read
+    // before the network security config, so dex files could spend it and
+    // leave the configuration unread: the audit failed (review M3). Here
+    // the budget is cut (load_package_within) so that one 1 MiB dex plus
+    // the configuration's files do not both fit.
+    let ca = root_ca("CA", KeyKind::P256);
+    let p = pinned_app(34, &ca.pem);
+    let apk = p.apk();
+    let dex: Vec<u8> = b"dex\n035\0"
+        .iter()
+        .copied()
+        .chain((0..(1u32 << 20) - 8).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8))
+        .collect();
+    let with_dex = p.path("dex.apk");
+    {
+        let mut src = zip::ZipArchive::new(std::fs::File::open(&apk).unwrap()).unwrap();
+        let mut dst = zip::ZipWriter::new(std::fs::File::create(&with_dex).unwrap());
+        for i in 0..src.len() {
+            dst.raw_copy_file(src.by_index_raw(i).unwrap()).unwrap();
+        }
+        dst.start_file("classes.dex", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        dst.write_all(&dex).unwrap();
+        dst.finish().unwrap();
+    }
+    let size = |name: &str| entry_of(&apk, name).len() as u64;
+    let nsc = size("res/xml/network_security_config.xml");
+    // Enough for the manifest, the table and the dex, and one byte short
+    // of the NSC after them; enough for all the configuration's files and
+    // not the dex.
+    let budget = size("AndroidManifest.xml") + size("resources.arsc") + dex.len() as u64 + nsc - 1;
+    assert!(size("res/raw/ca.pem") < dex.len() as u64);
+    let pkg = mamori::audit::package::load_package_within(&with_dex, budget)
+        .unwrap_or_else(|e| panic!("the configuration fits the budget: {e}"));
+    assert_eq!(
+        pkg.network_security_config.as_deref(),
+        Some("res/xml/network_security_config.xml")
+    );
+    assert_eq!(pkg.bundled_anchors[0].pins, [ca.pin()]);
+    // The full budget reads everything.
+    assert!(mamori::audit::package::load_package(&with_dex).is_ok());
+}
+
+/// One entry of a zip written byte by byte, for what the zip crate's writer
+/// does not produce: sizes that lie, data descriptors, ZIP64 records.
+struct RawEntry {
+    name: String,
+    /// The bytes as stored (deflated when `deflated`).
+    data: Vec<u8>,
+    deflated: bool,
+    crc: u32,
+    /// The uncompressed size the headers declare.
+    size: u64,
+    /// Sizes and CRC after the data (general-purpose flag bit 3).
+    descriptor: bool,
+    /// Sizes and offset in ZIP64 extra fields.
+    zip64: bool,
+}
+
+impl RawEntry {
+    /// `content` stored or deflated, with its true size and CRC.
+    fn of(name: &str, content: &[u8], deflated: bool) -> Self {
+        let data = if deflated {
+            let mut e =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(content).unwrap();
+            e.finish().unwrap()
+        } else {
+            content.to_vec()
+        };
+        let mut crc = flate2::Crc::new();
+        crc.update(content);
+        Self {
+            name: name.to_owned(),
+            data,
+            deflated,
+            crc: crc.sum(),
+            size: content.len() as u64,
+            descriptor: false,
+            zip64: false,
+        }
+    }
+}
+
+/// A zip of `entries`, its end records in ZIP64 form when `zip64_end`.
+fn raw_zip(entries: &[RawEntry], zip64_end: bool) -> Vec<u8> {
+    fn u16le(v: &mut Vec<u8>, x: u16) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u32le(v: &mut Vec<u8>, x: u32) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64le(v: &mut Vec<u8>, x: u64) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for e in entries {
+        let offset = out.len() as u64;
+        let (csize, size) = (e.data.len() as u64, e.size);
+        let version = if e.zip64 { 45 } else { 20 };
+        let flags = if e.descriptor { 8 } else { 0 };
+        let method = if e.deflated { 8 } else { 0 };
+        let small = |x: u64| if e.zip64 { u32::MAX } else { x as u32 };
+        // Local header.
+        u32le(&mut out, 0x0403_4b50);
+        u16le(&mut out, version);
+        u16le(&mut out, flags);
+        u16le(&mut out, method);
+        u32le(&mut out, 0x0021_0000); // 1980-01-01 00:00
+        let (lcrc, lc, lu) = if e.descriptor {
+            (0, 0, 0)
+        } else {
+            (e.crc, small(csize), small(size))
+        };
+        u32le(&mut out, lcrc);
+        u32le(&mut out, lc);
+        u32le(&mut out, lu);
+        u16le(&mut out, e.name.len() as u16);
+        u16le(&mut out, if e.zip64 { 20 } else { 0 });
+        out.extend_from_slice(e.name.as_bytes());
+        if e.zip64 {
+            u16le(&mut out, 1);
+            u16le(&mut out, 16);
+            u64le(&mut out, if e.descriptor { 0 } else { size });
+            u64le(&mut out, if e.descriptor { 0 } else { csize });
+        }
+        out.extend_from_slice(&e.data);
+        if e.descriptor {
+            u32le(&mut out, 0x0807_4b50);
+            u32le(&mut out, e.crc);
+            if e.zip64 {
+                u64le(&mut out, csize);
+                u64le(&mut out, size);
+            } else {
+                u32le(&mut out, csize as u32);
+                u32le(&mut out, size as u32);
+            }
+        }
+        // Central directory record.
+        u32le(&mut central, 0x0201_4b50);
+        u16le(&mut central, version);
+        u16le(&mut central, version);
+        u16le(&mut central, flags);
+        u16le(&mut central, method);
+        u32le(&mut central, 0x0021_0000);
+        u32le(&mut central, e.crc);
+        u32le(&mut central, small(csize));
+        u32le(&mut central, small(size));
+        u16le(&mut central, e.name.len() as u16);
+        u16le(&mut central, if e.zip64 { 28 } else { 0 });
+        u16le(&mut central, 0); // comment
+        u16le(&mut central, 0); // disk
+        u16le(&mut central, 0); // internal attributes
+        u32le(&mut central, 0); // external attributes
+        u32le(&mut central, small(offset));
+        central.extend_from_slice(e.name.as_bytes());
+        if e.zip64 {
+            u16le(&mut central, 1);
+            u16le(&mut central, 24);
+            u64le(&mut central, size);
+            u64le(&mut central, csize);
+            u64le(&mut central, offset);
+        }
+    }
+    let cd_offset = out.len() as u64;
+    let cd_size = central.len() as u64;
+    out.extend_from_slice(&central);
+    let n = entries.len() as u64;
+    if zip64_end {
+        let end64 = out.len() as u64;
+        u32le(&mut out, 0x0606_4b50);
+        u64le(&mut out, 44);
+        u16le(&mut out, 45);
+        u16le(&mut out, 45);
+        u32le(&mut out, 0);
+        u32le(&mut out, 0);
+        u64le(&mut out, n);
+        u64le(&mut out, n);
+        u64le(&mut out, cd_size);
+        u64le(&mut out, cd_offset);
+        u32le(&mut out, 0x0706_4b50);
+        u32le(&mut out, 0);
+        u64le(&mut out, end64);
+        u32le(&mut out, 1);
+    }
+    u32le(&mut out, 0x0605_4b50);
+    u16le(&mut out, 0);
+    u16le(&mut out, 0);
+    let (count, size, offset) = if zip64_end {
+        (u16::MAX, u32::MAX, u32::MAX)
+    } else {
+        (n as u16, cd_size as u32, cd_offset as u32)
+    };
+    u16le(&mut out, count);
+    u16le(&mut out, count);
+    u32le(&mut out, size);
+    u32le(&mut out, offset);
+    u16le(&mut out, 0);
+    out
+}
+
+/// The entries of the zip at `path`: (name, uncompressed bytes).
+fn entries_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+            (e.name().to_owned(), b)
+        })
+        .collect()
+}
+
+#[test]
+fn zip64_and_data_descriptor_entries_read_as_plain_ones() {
+    // The same APK re-laid with ZIP64 extra fields and end records, and
+    // with data descriptors (deflated, sizes after the data, as streaming
+    // writers lay them out): the same package, the same findings.
+    let ca = root_ca("CA", KeyKind::P256);
+    let p = pinned_app(34, &ca.pem);
+    let apk = p.apk();
+    let (_, plain, err) = audit_json(&[apk.to_str().unwrap()]);
+    assert!(err.is_empty(), "{err}");
+    let layouts: [(&str, bool, bool, bool); 3] = [
+        ("zip64", true, false, true),
+        ("descriptor", false, true, false),
+        ("zip64 descriptor", true, true, true),
+    ];
+    for (what, zip64, descriptor, zip64_end) in layouts {
+        let entries: Vec<RawEntry> = entries_of(&apk)
+            .iter()
+            .map(|(n, b)| RawEntry {
+                zip64,
+                descriptor,
+                ..RawEntry::of(n, b, descriptor)
+            })
+            .collect();
+        let out = p.path("relaid.apk");
+        std::fs::write(&out, raw_zip(&entries, zip64_end)).unwrap();
+        let (code, v, err) = audit_json(&[out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}: {err}");
+        assert_eq!(v["packages"][0]["app_id"], "jp.example.bank", "{what}");
+        assert_eq!(
+            v["packages"][0]["bundled_anchors"][0]["pins"][0],
+            ca.pin().as_str(),
+            "{what}"
+        );
+        assert_eq!(findings(&v), findings(&plain), "{what}");
+    }
+}
+
+/// A raw deflate stream that inflates to `n` zero bytes (n > 1) in
+/// ~13 bits per 258 bytes: a fixed-Huffman block of one literal and
+/// length-258, distance-1 copies.
+fn deflate_zeros(n: u64) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        len: u32,
+    }
+    impl Bits {
+        fn put(&mut self, v: u64, n: u32) {
+            self.acc |= v << self.len;
+            self.len += n;
+            while self.len >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.len -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, c: u32, n: u32) {
+            let r = (0..n).fold(0u64, |r, i| r | (u64::from((c >> i) & 1) << (n - 1 - i)));
+            self.put(r, n);
+        }
+    }
+    let mut b = Bits {
+        out: Vec::new(),
+        acc: 0,
+        len: 0,
+    };
+    b.put(1, 1); // final block
+    b.put(1, 2); // fixed Huffman
+    b.code(0x30, 8); // literal 0
+    let mut left = n - 1;
+    while left >= 258 {
+        b.code(0xc5, 8); // length code 285: 258
+        b.code(0, 5); // distance code 0: 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        b.code(0x30, 8);
+    }
+    b.code(0, 7); // end of block
+    b.put(0, 7);
+    b.out
+}
+
+#[test]
+fn a_zip_header_that_lies_about_the_size_is_not_trusted() {
+    // The local and central headers say 100 bytes; the deflate stream
+    // inflates to 80 MiB at a ratio (~160) below MAX_RATIO. The read stops
+    // one byte past MAX_ENTRY_BYTES, whatever the headers claim.
+    let (_, real) = compiled_manifest();
+    let real_size = 80u64 << 20;
+    let bomb = RawEntry {
+        name: "resources.arsc".into(),
+        data: deflate_zeros(real_size),
+        deflated: true,
+        crc: 0,
+        size: 100,
+        descriptor: false,
+        zip64: false,
+    };
+    let ratio = real_size / bomb.data.len() as u64;
+    assert!(ratio < 200 && ratio > 100, "ratio {ratio}");
+    let t = tempfile::Builder::new().suffix(".apk").tempfile().unwrap();
+    std::fs::write(
+        t.path(),
+        raw_zip(
+            &[RawEntry::of("AndroidManifest.xml", &real, true), bomb],
+            false,
+        ),
+    )
+    .unwrap();
+    let e = refused(t.path());
+    assert!(e.contains("resources.arsc"), "{e}");
+    assert!(
+        e.contains("entry after decompression (more than its header claims) of 67108865 bytes exceeds the limit of 67108864 bytes (MAX_ENTRY_BYTES)"),
+        "{e}"
+    );
+}

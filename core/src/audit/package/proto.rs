@@ -489,3 +489,71 @@ pub(crate) fn read_aab(a: &mut Archive, pkg: &mut AppPackage) -> Result<(), Pack
     super::signing::read_apk_signatures(a, pkg)?;
     super::dex::scan(a, pkg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A length-delimited field: its key byte, length, body.
+    fn wrap(key: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![key];
+        let mut len = body.len();
+        while len >= 0x80 {
+            out.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `XmlNode { element: XmlElement { name: "a", child: [XmlNode {}; n] } }`:
+    /// each empty child is 2 bytes on the wire.
+    fn empty_children(n: usize) -> Vec<u8> {
+        let mut el = vec![0x1a, 0x01, b'a'];
+        for _ in 0..n {
+            el.extend_from_slice(&[0x2a, 0x00]);
+        }
+        wrap(0x0a, &el)
+    }
+
+    #[test]
+    fn empty_children_cannot_multiply_memory() {
+        // 500,000 empty children: 1 MB on the wire, each a whole XmlNode
+        // once decoded (size_of::<XmlNode>() bytes, ~64 times the 2 bytes):
+        // prost allocated ~70 MB for it before the cost was checked.
+        let n = 500_000;
+        let b = empty_children(n);
+        assert!(n * std::mem::size_of::<XmlNode>() > 32 * b.len());
+        let e = decode_xml(&b).unwrap_err();
+        assert!(e.0.contains("8 times"), "{}", e.0);
+        // A few empty children are fine (and read as nothing).
+        let doc = decode_xml(&empty_children(10)).unwrap();
+        assert_eq!(doc.events.len(), 2);
+    }
+
+    #[test]
+    fn empty_table_entries_cannot_multiply_memory() {
+        // ResourceTable { package: [Package { type: [Type { entry: [Entry {}; n] }] }] }
+        let ty: Vec<u8> = std::iter::repeat_n([0x1a, 0x00], 500_000)
+            .flatten()
+            .collect();
+        let table = wrap(0x12, &wrap(0x1a, &ty));
+        let e = ProtoTable::parse(&table).unwrap_err();
+        assert!(e.0.contains("8 times"), "{}", e.0);
+    }
+
+    #[test]
+    fn nesting_and_lengths_are_checked_on_the_wire() {
+        // A child claiming more bytes than its parent holds.
+        assert!(decode_xml(&[0x0a, 0x04, 0x2a, 0x10, 0, 0]).is_err());
+        // 10,000 nested elements (XmlNode.element.child.element...), built
+        // from the inside out: refused by the walk, not a deep decode.
+        let mut b: Vec<u8> = Vec::new();
+        for _ in 0..10_000 {
+            b = wrap(0x0a, &wrap(0x2a, &b));
+        }
+        let e = decode_xml(&b).unwrap_err();
+        assert!(e.0.contains("nested"), "{}", e.0);
+    }
+}

@@ -171,9 +171,11 @@ impl Archive {
             return Err(limit(
                 file,
                 "",
-                LimitError::TooLarge {
-                    size: cd_size as usize,
-                    limit: MAX_CENTRAL_DIRECTORY as usize,
+                LimitError::PackageTooLarge {
+                    what: "central directory",
+                    name: "MAX_CENTRAL_DIRECTORY",
+                    size: cd_size,
+                    limit: MAX_CENTRAL_DIRECTORY,
                 },
             ));
         }
@@ -249,9 +251,11 @@ impl Archive {
             return Err(limit(
                 &file,
                 name,
-                LimitError::TooLarge {
-                    size: claimed as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "entry (as its header claims)",
+                    name: "MAX_ENTRY_BYTES",
+                    size: claimed,
+                    limit: MAX_ENTRY_BYTES,
                 },
             ));
         }
@@ -284,14 +288,18 @@ impl Archive {
         let n = out.len() as u64;
         if n > budget {
             let lim = if budget < MAX_ENTRY_BYTES {
-                LimitError::TooLarge {
-                    size: (self.read_total + n) as usize,
-                    limit: self.total_budget as usize,
+                LimitError::PackageTooLarge {
+                    what: "decompression over the audit",
+                    name: "MAX_TOTAL_BYTES",
+                    size: self.read_total + n,
+                    limit: self.total_budget,
                 }
             } else {
-                LimitError::TooLarge {
-                    size: n as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "entry after decompression (more than its header claims)",
+                    name: "MAX_ENTRY_BYTES",
+                    size: n,
+                    limit: MAX_ENTRY_BYTES,
                 }
             };
             return Err(limit(&file, name, lim));
@@ -310,9 +318,11 @@ impl Archive {
             return Err(limit(
                 &file,
                 "APK signing block",
-                LimitError::TooLarge {
-                    size: len as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "signing block",
+                    name: "MAX_ENTRY_BYTES",
+                    size: len,
+                    limit: MAX_ENTRY_BYTES,
                 },
             ));
         }
