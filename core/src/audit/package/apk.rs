@@ -9,6 +9,13 @@
 //! and user CAs trusted below target SDK 24. `targetSdkVersion` defaults to
 //! `minSdkVersion`. A debuggable build also applies `debug-overrides` (from
 //! the file or its `<name>_debug` resource).
+//!
+//! Read as PackageParser reads the manifest: the first `<application>` only
+//! (a second is noted, [`PackageNote::DuplicateApplication`]); framework
+//! attributes by resource id only; reference values (`@bool/x`) through the
+//! resource table's default configuration, noting what does not resolve or
+//! differs by configuration. The NSC's variants for other configurations
+//! (`res/xml-v24/`) that differ are imported too, and noted.
 
 use super::arsc::ResourceTable;
 use super::axml::{self, Event, XmlDoc, attr_id};
