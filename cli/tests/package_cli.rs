@@ -1351,6 +1351,9 @@ fn nsc_variants_by_configuration_are_audited_and_flagged() {
 <network-security-config>
     <domain-config cleartextTrafficPermitted="true">
         <domain includeSubdomains="true">api.example.com</domain>
+        <trust-anchors>
+            <certificates src="@raw/ca"/>
+        </trust-anchors>
     </domain-config>
 </network-security-config>
 "#;
@@ -1406,6 +1409,15 @@ fn nsc_variants_by_configuration_are_audited_and_flagged() {
             .collect();
         assert!(in_v24.contains(&"CLEARTEXT-DOMAIN"), "{in_v24:?}");
         assert!(in_v24.contains(&"PIN-NONE"), "{in_v24:?}");
+        // The anchor both pinned files name is listed once.
+        assert_eq!(
+            v["packages"][0]["bundled_anchors"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "{v}"
+        );
     }
 }
 

@@ -443,7 +443,8 @@ fn read_anchors(
     for d in declared {
         for anchor in d.trust_anchors.iter().flatten() {
             if let AnchorSource::Bundled(n) = &anchor.source {
-                if !names.contains(n) {
+                // Once per package, whichever NSC variant names it.
+                if !names.contains(n) && !pkg.bundled_anchors.iter().any(|b| b.resource == *n) {
                     names.push(n.clone());
                 }
             }
