@@ -295,6 +295,8 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         .iter()
         .map(|c| {
             assert_eq!(c["sha256"], signer.as_str(), "{c}");
+            // Read from the signature block, not verified: said so.
+            assert_eq!(c["verified"], false, "{c}");
             c["scheme"].as_str().unwrap()
         })
         .collect();
@@ -338,15 +340,28 @@ fn nsc_referenced_from_the_manifest_reads_as_its_source() {
         assert!(doc.contains(&signer), "{doc}");
         assert!(doc.contains("jp.example.bank 1.2.3"), "{doc}");
         let (role, signer_role) = if lang == "en" {
-            ("app package", "signing certificate of")
+            ("app package", "signing certificate (read, not verified) of")
         } else {
-            ("アプリパッケージ", "の署名証明書")
+            ("アプリパッケージ", "の署名証明書 (読み取りのみ・未検証)")
         };
         assert!(doc.contains(role), "{doc}");
         assert!(doc.contains(signer_role), "{doc}");
         // The app identity comes from the manifest (Android).
         assert!(doc.contains("`jp.example.bank` (Android"), "{doc}");
     }
+    let text = mamori(&[
+        "audit",
+        "--at",
+        AT,
+        "--fail-on",
+        "never",
+        apk.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains(&format!("signer v2 {signer} (unverified)")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -468,6 +483,25 @@ fn usescleartexttraffic_is_ignored_when_an_nsc_is_present() {
     assert_eq!(v["packages"][0]["uses_cleartext_traffic"], true);
 }
 
+const NSC_ATTR: &str = r#"android:networkSecurityConfig="@xml/network_security_config""#;
+
+/// An app (target SDK 34, `app_attrs` on `<application>`) pinned as
+/// [`nsc_two_pins`] says, with `debug` as its `_debug` companion.
+fn companion_app(app_attrs: &str, debug: &str, ca: &Cert) -> Project {
+    let nsc = nsc_two_pins("");
+    Project::new(
+        &manifest(34, app_attrs),
+        &[
+            ("res/xml/network_security_config.xml", nsc.as_bytes()),
+            (
+                "res/xml/network_security_config_debug.xml",
+                debug.as_bytes(),
+            ),
+            ("res/raw/ca.pem", ca.pem.as_bytes()),
+        ],
+    )
+}
+
 #[test]
 fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
     let ca = root_ca("CA", KeyKind::P256);
@@ -480,19 +514,10 @@ fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
     </debug-overrides>
 </network-security-config>
 "#;
-    let nsc = nsc_two_pins("");
-    let files: [(&str, &[u8]); 3] = [
-        ("res/xml/network_security_config.xml", nsc.as_bytes()),
-        (
-            "res/xml/network_security_config_debug.xml",
-            debug.as_bytes(),
-        ),
-        ("res/raw/ca.pem", ca.pem.as_bytes()),
-    ];
-    let nsc_attr = r#"android:networkSecurityConfig="@xml/network_security_config""#;
-    let p = Project::new(
-        &manifest(34, &format!("{nsc_attr} android:debuggable=\"true\"")),
-        &files,
+    let p = companion_app(
+        &format!("{NSC_ATTR} android:debuggable=\"true\""),
+        debug,
+        &ca,
     );
     let (_, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
     let r = rules(&v);
@@ -528,7 +553,7 @@ fn a_debuggable_build_applies_debug_overrides_from_its_companion() {
         .collect();
     assert_eq!(from_pkg, findings(&src));
     // The release build of the same app: no debuggable finding.
-    let release = Project::new(&manifest(34, nsc_attr), &files);
+    let release = companion_app(NSC_ATTR, debug, &ca);
     let (_, v, _) = audit_json(&[release.apk().to_str().unwrap()]);
     assert!(!rules(&v).contains(&"APP-DEBUGGABLE".to_owned()));
 }
@@ -1167,4 +1192,767 @@ fn allow_backup_true_or_left_out_is_reported() {
             }
         }
     }
+}
+
+/// The bytes of `name` in the zip at `path`.
+fn entry_of(path: &Path, name: &str) -> Vec<u8> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut z.by_name(name).unwrap(), &mut out).unwrap();
+    out
+}
+
+/// A copy of the zip at `path` (at `out`) with the entries named in
+/// `replace` holding other bytes.
+fn rezip(path: &Path, out: &Path, replace: &[(&str, &[u8])]) {
+    let mut src = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut dst = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    for i in 0..src.len() {
+        let mut e = src.by_index(i).unwrap();
+        let name = e.name().to_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if let Some((_, b)) = replace.iter().find(|(n, _)| *n == name) {
+            bytes = b.to_vec();
+        }
+        dst.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        dst.write_all(&bytes).unwrap();
+    }
+    dst.finish().unwrap();
+}
+
+fn with_rule<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+#[test]
+fn a_second_application_element_is_ignored_as_android_does() {
+    // PackageParser reads the first <application> and skips the others:
+    // the second's debuggable and cleartext must not count (review M4).
+    let m = manifest(34, "").replace(
+        "    </application>\n",
+        "    </application>\n    <application android:debuggable=\"true\" android:usesCleartextTraffic=\"true\" android:allowBackup=\"true\"/>\n",
+    );
+    let p = Project::new(&m, &[]);
+    let (code, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let pkg = &v["packages"][0];
+    assert_eq!(pkg["debuggable"], false, "{pkg}");
+    assert_eq!(pkg["allow_backup"], false, "{pkg}");
+    assert_eq!(pkg["uses_cleartext_traffic"], Value::Null, "{pkg}");
+    assert_eq!(pkg["manifest_line"], 5);
+    let r = rules(&v);
+    assert!(!r.contains(&"APP-DEBUGGABLE".to_owned()), "{r:?}");
+    assert!(!r.contains(&"CLEARTEXT-BASE".to_owned()), "{r:?}");
+    let dup = with_rule(&v, "APP-MANIFEST-AMBIGUOUS");
+    assert_eq!(dup.len(), 1, "{v}");
+    // Line 8 of the source manifest; the first is on line 5.
+    assert_eq!(dup[0]["line"], 8);
+    assert!(
+        dup[0]["message"].as_str().unwrap().contains(
+            "a second <application> (line 8) is ignored by Android, which reads the first (line 5)"
+        ),
+        "{}",
+        dup[0]
+    );
+}
+
+#[test]
+fn reference_valued_manifest_attributes_resolve_through_the_resource_table() {
+    // android:debuggable="@bool/dbg" is true through resources.arsc (it was
+    // read as false); usesCleartextTraffic="@bool/ct" is false by default
+    // and true from API 28: noted; allowBackup as a theme attribute cannot
+    // be resolved from the package: noted, never read as false (review M7).
+    let m = manifest(34, "")
+        .replace(
+            r#"android:allowBackup="false""#,
+            r#"android:allowBackup="?android:attr/windowNoTitle""#,
+        )
+        .replace(
+            "        >",
+            r#"        android:debuggable="@bool/dbg" android:usesCleartextTraffic="@bool/ct">"#,
+        );
+    let p = Project::new(
+        &m,
+        &[
+            (
+                "res/values/bools.xml",
+                br#"<resources><bool name="dbg">true</bool><bool name="ct">false</bool></resources>"#,
+            ),
+            (
+                "res/values-v28/bools.xml",
+                br#"<resources><bool name="ct">true</bool></resources>"#,
+            ),
+        ],
+    );
+    for pkg_path in [p.apk(), p.aab()] {
+        let (code, v, err) = audit_json(&[pkg_path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let pkg = &v["packages"][0];
+        assert_eq!(pkg["debuggable"], true, "{pkg}");
+        assert_eq!(pkg["uses_cleartext_traffic"], false, "{pkg}");
+        assert_eq!(pkg["allow_backup"], Value::Null, "{pkg}");
+        assert!(rules(&v).contains(&"APP-DEBUGGABLE".to_owned()), "{v}");
+        let notes: Vec<String> = with_rule(&v, "APP-MANIFEST-AMBIGUOUS")
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains(
+                "android:usesCleartextTraffic is @bool/ct: false in the default configuration, true in others"
+            )),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("android:allowBackup is ?0x01010056, which")),
+            "{notes:?}"
+        );
+    }
+}
+
+#[test]
+fn each_package_follows_its_own_target_sdk() {
+    // Two apps audited together: the one targeting 27 has cleartext by
+    // default, the one targeting 34 does not. One target SDK (the first
+    // package's) was applied to both (review M9).
+    let old = Project::new(&manifest(27, ""), &[]);
+    let new = Project::new(&manifest(34, ""), &[]);
+    let (old_apk, new_apk) = (old.apk(), new.apk());
+    for order in [[&old_apk, &new_apk], [&new_apk, &old_apk]] {
+        let (code, v, err) = audit_json(&[order[0].to_str().unwrap(), order[1].to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let files: Vec<&str> = with_rule(&v, "CLEARTEXT-DEFAULT")
+            .iter()
+            .map(|f| f["file"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            files,
+            [format!("{}!/AndroidManifest.xml", old_apk.display())],
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn nsc_variants_by_configuration_are_audited_and_flagged() {
+    // res/xml-v24/ replaces the default file on API 24+: it drops the pins
+    // (review M6). Both files are audited and the variant is named.
+    let ca = root_ca("CA", KeyKind::P256);
+    let unpinned = r#"<?xml version="1.0" encoding="utf-8"?>
+<network-security-config>
+    <domain-config cleartextTrafficPermitted="true">
+        <domain includeSubdomains="true">api.example.com</domain>
+        <trust-anchors>
+            <certificates src="@raw/ca"/>
+        </trust-anchors>
+    </domain-config>
+</network-security-config>
+"#;
+    let same = nsc_two_pins("");
+    let p = Project::new(
+        &manifest(
+            34,
+            r#"android:networkSecurityConfig="@xml/network_security_config""#,
+        ),
+        &[
+            ("res/xml/network_security_config.xml", same.as_bytes()),
+            (
+                "res/xml-v24/network_security_config.xml",
+                unpinned.as_bytes(),
+            ),
+            // The same content under another qualifier: not a variant worth a finding.
+            ("res/xml-v23/network_security_config.xml", same.as_bytes()),
+            ("res/raw/ca.pem", ca.pem.as_bytes()),
+        ],
+    );
+    for pkg_path in [p.apk(), p.aab()] {
+        let (code, v, err) = audit_json(&[pkg_path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let base = if pkg_path.extension().unwrap() == "aab" {
+            "base/"
+        } else {
+            ""
+        };
+        assert_eq!(
+            v["packages"][0]["network_security_config"],
+            format!("{base}res/xml/network_security_config.xml")
+        );
+        let var = with_rule(&v, "APP-NSC-VARIANT");
+        assert_eq!(var.len(), 1, "{v}");
+        let msg = var[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!(
+                "variants whose content differs: {base}res/xml-v24/network_security_config.xml;"
+            )),
+            "{msg}"
+        );
+        assert!(!msg.contains("xml-v23"), "{msg}");
+        let v24 = format!(
+            "{}!/{base}res/xml-v24/network_security_config.xml",
+            pkg_path.display()
+        );
+        let in_v24: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["file"] == v24.as_str())
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert!(in_v24.contains(&"CLEARTEXT-DOMAIN"), "{in_v24:?}");
+        assert!(in_v24.contains(&"PIN-NONE"), "{in_v24:?}");
+        // The anchor both pinned files name is listed once.
+        assert_eq!(
+            v["packages"][0]["bundled_anchors"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_debug_companion_fails_only_the_debuggable_build() {
+    // Android reads `<name>_debug` only in a debuggable build: a release
+    // build whose companion does not decode audits on, with the companion
+    // listed as ignored (it failed the whole audit: review L4).
+    let ca = root_ca("CA", KeyKind::P256);
+    let debug = "<network-security-config><debug-overrides/></network-security-config>";
+    for debuggable in [false, true] {
+        let attrs = if debuggable {
+            format!("{NSC_ATTR} android:debuggable=\"true\"")
+        } else {
+            NSC_ATTR.to_owned()
+        };
+        let p = companion_app(&attrs, debug, &ca);
+        let apk = p.apk();
+        let broken = p.path("broken.apk");
+        rezip(
+            &apk,
+            &broken,
+            &[(
+                "res/xml/network_security_config_debug.xml",
+                b"\x03\x00\x08\x00garbage",
+            )],
+        );
+        if debuggable {
+            let e = refused(&broken);
+            assert!(e.contains("network_security_config_debug"), "{e}");
+            continue;
+        }
+        let (code, v, err) = audit_json(&[broken.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let ignored = with_rule(&v, "CONFIG-IGNORED");
+        assert_eq!(ignored.len(), 1, "{v}");
+        let m = ignored[0]["message"].as_str().unwrap();
+        assert!(
+            m.contains("network_security_config_debug.xml (read only by debuggable builds: ")
+                && m.contains("malformed binary XML"),
+            "{m}"
+        );
+        // The rest of the audit is the intact package's (whose companion's
+        // overrides are reported).
+        let (_, intact, _) = audit_json(&[apk.to_str().unwrap()]);
+        let without = |v: &Value, rule: &str| -> Vec<Found> {
+            findings(v).into_iter().filter(|f| f.0 != rule).collect()
+        };
+        assert_eq!(
+            without(&v, "CONFIG-IGNORED"),
+            without(&intact, "DEBUG-OVERRIDES")
+        );
+    }
+}
+
+#[test]
+fn raw_anchors_are_read_as_certificate_factory_reads_them() {
+    // CertificateFactory.generateCertificates accepts PEM sequences, DER
+    // certificates back to back and PKCS#7 (DER or PEM): every certificate
+    // counts (review L3). Only the first of two DER certificates was read,
+    // and PKCS#7 was "not a certificate".
+    let a = root_ca("Anchor A", KeyKind::P256);
+    let b = root_ca("Anchor B", KeyKind::P256);
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (dir.path().join("a.pem"), dir.path().join("b.pem"));
+    std::fs::write(&pa, &a.pem).unwrap();
+    std::fs::write(&pb, &b.pem).unwrap();
+    let p7 = |form: &str| {
+        openssl(
+            &[
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                pa.to_str().unwrap(),
+                "-certfile",
+                pb.to_str().unwrap(),
+                "-outform",
+                form,
+            ],
+            b"",
+        )
+    };
+    let mut ders = a.der.to_vec();
+    ders.extend_from_slice(b.der.as_ref());
+    let pems = format!("{}{}", a.pem, b.pem);
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("PEM sequence", pems.into_bytes()),
+        ("DER back to back", ders),
+        ("PKCS#7 DER", p7("DER")),
+        ("PKCS#7 PEM", p7("PEM")),
+    ];
+    for (what, bytes) in cases {
+        let p = pinned_app(34, "");
+        std::fs::write(p.path("res/raw/ca.pem"), &bytes).unwrap();
+        let (code, v, err) = audit_json(&[p.apk().to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}: {err}");
+        let anchor = &v["packages"][0]["bundled_anchors"][0];
+        assert_eq!(anchor["error"], Value::Null, "{what}: {anchor}");
+        let pins: Vec<&str> = anchor["pins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(pins, [a.pin().as_str(), b.pin().as_str()], "{what}");
+    }
+}
+
+#[test]
+fn duplicate_entry_names_are_refused_as_android_refuses_them() {
+    // libziparchive refuses an archive listing a name twice ("Master Key");
+    // the zip crate kept the last copy silently (review L1). The second
+    // copy is written under a name of the same length, then renamed in
+    // place (local and central headers).
+    let (_, real) = compiled_manifest();
+    let z = zip_with(
+        &[
+            ("AndroidManifest.xml", &real),
+            ("AndroidManifesX.xml", b"x"),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    let bytes = std::fs::read(z.path()).unwrap();
+    let mut patched = Vec::new();
+    let mut rest = bytes.as_slice();
+    while let Some(i) = rest.windows(19).position(|w| w == b"AndroidManifesX.xml") {
+        patched.extend_from_slice(&rest[..i]);
+        patched.extend_from_slice(b"AndroidManifest.xml");
+        rest = &rest[i + 19..];
+    }
+    patched.extend_from_slice(rest);
+    std::fs::write(z.path(), &patched).unwrap();
+    let e = refused(z.path());
+    assert!(
+        e.contains("duplicate entry name") && e.contains("\"AndroidManifest.xml\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_ipa_with_several_app_bundles_is_refused() {
+    // An IPA installs one app; which of two bundles the evidence names
+    // would be a guess (the first was audited silently: review M8).
+    let dir = tempfile::tempdir().unwrap();
+    let info = binary_plist(&info_plist(&[PIN_A]));
+    let ipa = dir.path().join("Two.ipa");
+    write_ipa(
+        &ipa,
+        &[
+            ("Payload/Bank.app/Info.plist", info.as_slice()),
+            ("Payload/Other.app/Info.plist", info.as_slice()),
+        ],
+    );
+    let e = refused(&ipa);
+    assert!(
+        e.contains("holds 2 app bundles (Payload/Bank.app/, Payload/Other.app/)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn framework_attributes_count_by_resource_id_only() {
+    // Android matches manifest attributes by resource id: an
+    // android:debuggable whose id is gone from the resource map is not the
+    // attribute (it counted, by name: review M5), and one whose name string
+    // is renamed but keeps its id still is.
+    let p = Project::new(&manifest(34, r#"android:debuggable="true""#), &[]);
+    let apk = p.apk();
+    let axml = entry_of(&apk, "AndroidManifest.xml");
+    // The resource map chunk (type 0x0180) follows the string pool.
+    let map = axml
+        .windows(4)
+        .position(|w| w[..2] == [0x80, 0x01] && w[2..] == [8, 0])
+        .expect("resource map");
+    let size = u32::from_le_bytes(axml[map + 4..map + 8].try_into().unwrap()) as usize;
+    let mut no_id = axml.clone();
+    let mut found = false;
+    for at in (map + 8..map + size).step_by(4) {
+        if no_id[at..at + 4] == 0x0101_000fu32.to_le_bytes() {
+            no_id[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+            found = true;
+        }
+    }
+    assert!(found, "debuggable's id in the resource map");
+    // aapt writes manifest pools as UTF-16.
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let (from, to) = (utf16("debuggable"), utf16("xebuggable"));
+    let at = axml
+        .windows(from.len())
+        .position(|w| w == from.as_slice())
+        .expect("the name string");
+    let mut renamed = axml.clone();
+    renamed[at..at + to.len()].copy_from_slice(&to);
+    for (bytes, debuggable) in [(no_id, false), (renamed, true), (axml, true)] {
+        let out = p.path("patched.apk");
+        rezip(&apk, &out, &[("AndroidManifest.xml", &bytes)]);
+        let (code, v, err) = audit_json(&[out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(v["packages"][0]["debuggable"], debuggable, "{v}");
+    }
+}
+
+#[test]
+fn the_configuration_is_read_before_dex_can_spend_the_budget() {
+    // The decompression budget is shared by the whole audit. DEX was read
+    // before the network security config, so dex files could spend it and
+    // leave the configuration unread: the audit failed (review M3). Here
+    // the budget is cut (load_package_within) so that one 1 MiB dex plus
+    // the configuration's files do not both fit.
+    let ca = root_ca("CA", KeyKind::P256);
+    let p = pinned_app(34, &ca.pem);
+    let apk = p.apk();
+    let dex: Vec<u8> = b"dex\n035\0"
+        .iter()
+        .copied()
+        .chain((0..(1u32 << 20) - 8).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8))
+        .collect();
+    let with_dex = p.path("dex.apk");
+    {
+        let mut src = zip::ZipArchive::new(std::fs::File::open(&apk).unwrap()).unwrap();
+        let mut dst = zip::ZipWriter::new(std::fs::File::create(&with_dex).unwrap());
+        for i in 0..src.len() {
+            dst.raw_copy_file(src.by_index_raw(i).unwrap()).unwrap();
+        }
+        dst.start_file("classes.dex", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        dst.write_all(&dex).unwrap();
+        dst.finish().unwrap();
+    }
+    let size = |name: &str| entry_of(&apk, name).len() as u64;
+    let nsc = size("res/xml/network_security_config.xml");
+    // Enough for the manifest, the table and the dex, and one byte short
+    // of the NSC after them; enough for all the configuration's files and
+    // not the dex.
+    let budget = size("AndroidManifest.xml") + size("resources.arsc") + dex.len() as u64 + nsc - 1;
+    assert!(size("res/raw/ca.pem") < dex.len() as u64);
+    let pkg = mamori::audit::package::load_package_within(&with_dex, budget)
+        .unwrap_or_else(|e| panic!("the configuration fits the budget: {e}"));
+    assert_eq!(
+        pkg.network_security_config.as_deref(),
+        Some("res/xml/network_security_config.xml")
+    );
+    assert_eq!(pkg.bundled_anchors[0].pins, [ca.pin()]);
+    // The full budget reads everything.
+    assert!(mamori::audit::package::load_package(&with_dex).is_ok());
+}
+
+/// One entry of a zip written byte by byte, for what the zip crate's writer
+/// does not produce: sizes that lie, data descriptors, ZIP64 records.
+struct RawEntry {
+    name: String,
+    /// The bytes as stored (deflated when `deflated`).
+    data: Vec<u8>,
+    deflated: bool,
+    crc: u32,
+    /// The uncompressed size the headers declare.
+    size: u64,
+    /// Sizes and CRC after the data (general-purpose flag bit 3).
+    descriptor: bool,
+    /// Sizes and offset in ZIP64 extra fields.
+    zip64: bool,
+}
+
+impl RawEntry {
+    /// `content` stored or deflated, with its true size and CRC.
+    fn of(name: &str, content: &[u8], deflated: bool) -> Self {
+        let data = if deflated {
+            let mut e =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(content).unwrap();
+            e.finish().unwrap()
+        } else {
+            content.to_vec()
+        };
+        let mut crc = flate2::Crc::new();
+        crc.update(content);
+        Self {
+            name: name.to_owned(),
+            data,
+            deflated,
+            crc: crc.sum(),
+            size: content.len() as u64,
+            descriptor: false,
+            zip64: false,
+        }
+    }
+}
+
+/// A zip of `entries`, its end records in ZIP64 form when `zip64_end`.
+fn raw_zip(entries: &[RawEntry], zip64_end: bool) -> Vec<u8> {
+    fn u16le(v: &mut Vec<u8>, x: u16) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u32le(v: &mut Vec<u8>, x: u32) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64le(v: &mut Vec<u8>, x: u64) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for e in entries {
+        let offset = out.len() as u64;
+        let (csize, size) = (e.data.len() as u64, e.size);
+        let version = if e.zip64 { 45 } else { 20 };
+        let flags = if e.descriptor { 8 } else { 0 };
+        let method = if e.deflated { 8 } else { 0 };
+        let small = |x: u64| if e.zip64 { u32::MAX } else { x as u32 };
+        // Local header.
+        u32le(&mut out, 0x0403_4b50);
+        u16le(&mut out, version);
+        u16le(&mut out, flags);
+        u16le(&mut out, method);
+        u32le(&mut out, 0x0021_0000); // 1980-01-01 00:00
+        let (lcrc, lc, lu) = if e.descriptor {
+            (0, 0, 0)
+        } else {
+            (e.crc, small(csize), small(size))
+        };
+        u32le(&mut out, lcrc);
+        u32le(&mut out, lc);
+        u32le(&mut out, lu);
+        u16le(&mut out, e.name.len() as u16);
+        u16le(&mut out, if e.zip64 { 20 } else { 0 });
+        out.extend_from_slice(e.name.as_bytes());
+        if e.zip64 {
+            u16le(&mut out, 1);
+            u16le(&mut out, 16);
+            u64le(&mut out, if e.descriptor { 0 } else { size });
+            u64le(&mut out, if e.descriptor { 0 } else { csize });
+        }
+        out.extend_from_slice(&e.data);
+        if e.descriptor {
+            u32le(&mut out, 0x0807_4b50);
+            u32le(&mut out, e.crc);
+            if e.zip64 {
+                u64le(&mut out, csize);
+                u64le(&mut out, size);
+            } else {
+                u32le(&mut out, csize as u32);
+                u32le(&mut out, size as u32);
+            }
+        }
+        // Central directory record.
+        u32le(&mut central, 0x0201_4b50);
+        u16le(&mut central, version);
+        u16le(&mut central, version);
+        u16le(&mut central, flags);
+        u16le(&mut central, method);
+        u32le(&mut central, 0x0021_0000);
+        u32le(&mut central, e.crc);
+        u32le(&mut central, small(csize));
+        u32le(&mut central, small(size));
+        u16le(&mut central, e.name.len() as u16);
+        u16le(&mut central, if e.zip64 { 28 } else { 0 });
+        u16le(&mut central, 0); // comment
+        u16le(&mut central, 0); // disk
+        u16le(&mut central, 0); // internal attributes
+        u32le(&mut central, 0); // external attributes
+        u32le(&mut central, small(offset));
+        central.extend_from_slice(e.name.as_bytes());
+        if e.zip64 {
+            u16le(&mut central, 1);
+            u16le(&mut central, 24);
+            u64le(&mut central, size);
+            u64le(&mut central, csize);
+            u64le(&mut central, offset);
+        }
+    }
+    let cd_offset = out.len() as u64;
+    let cd_size = central.len() as u64;
+    out.extend_from_slice(&central);
+    let n = entries.len() as u64;
+    if zip64_end {
+        let end64 = out.len() as u64;
+        u32le(&mut out, 0x0606_4b50);
+        u64le(&mut out, 44);
+        u16le(&mut out, 45);
+        u16le(&mut out, 45);
+        u32le(&mut out, 0);
+        u32le(&mut out, 0);
+        u64le(&mut out, n);
+        u64le(&mut out, n);
+        u64le(&mut out, cd_size);
+        u64le(&mut out, cd_offset);
+        u32le(&mut out, 0x0706_4b50);
+        u32le(&mut out, 0);
+        u64le(&mut out, end64);
+        u32le(&mut out, 1);
+    }
+    u32le(&mut out, 0x0605_4b50);
+    u16le(&mut out, 0);
+    u16le(&mut out, 0);
+    let (count, size, offset) = if zip64_end {
+        (u16::MAX, u32::MAX, u32::MAX)
+    } else {
+        (n as u16, cd_size as u32, cd_offset as u32)
+    };
+    u16le(&mut out, count);
+    u16le(&mut out, count);
+    u32le(&mut out, size);
+    u32le(&mut out, offset);
+    u16le(&mut out, 0);
+    out
+}
+
+/// The entries of the zip at `path`: (name, uncompressed bytes).
+fn entries_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+            (e.name().to_owned(), b)
+        })
+        .collect()
+}
+
+#[test]
+fn zip64_and_data_descriptor_entries_read_as_plain_ones() {
+    // The same APK re-laid with ZIP64 extra fields and end records, and
+    // with data descriptors (deflated, sizes after the data, as streaming
+    // writers lay them out): the same package, the same findings.
+    let ca = root_ca("CA", KeyKind::P256);
+    let p = pinned_app(34, &ca.pem);
+    let apk = p.apk();
+    let (_, plain, err) = audit_json(&[apk.to_str().unwrap()]);
+    assert!(err.is_empty(), "{err}");
+    let layouts: [(&str, bool, bool, bool); 3] = [
+        ("zip64", true, false, true),
+        ("descriptor", false, true, false),
+        ("zip64 descriptor", true, true, true),
+    ];
+    for (what, zip64, descriptor, zip64_end) in layouts {
+        let entries: Vec<RawEntry> = entries_of(&apk)
+            .iter()
+            .map(|(n, b)| RawEntry {
+                zip64,
+                descriptor,
+                ..RawEntry::of(n, b, descriptor)
+            })
+            .collect();
+        let out = p.path("relaid.apk");
+        std::fs::write(&out, raw_zip(&entries, zip64_end)).unwrap();
+        let (code, v, err) = audit_json(&[out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}: {err}");
+        assert_eq!(v["packages"][0]["app_id"], "jp.example.bank", "{what}");
+        assert_eq!(
+            v["packages"][0]["bundled_anchors"][0]["pins"][0],
+            ca.pin().as_str(),
+            "{what}"
+        );
+        assert_eq!(findings(&v), findings(&plain), "{what}");
+    }
+}
+
+/// A raw deflate stream that inflates to `n` zero bytes (n > 1) in
+/// ~13 bits per 258 bytes: a fixed-Huffman block of one literal and
+/// length-258, distance-1 copies.
+fn deflate_zeros(n: u64) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        len: u32,
+    }
+    impl Bits {
+        fn put(&mut self, v: u64, n: u32) {
+            self.acc |= v << self.len;
+            self.len += n;
+            while self.len >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.len -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, c: u32, n: u32) {
+            let r = (0..n).fold(0u64, |r, i| r | (u64::from((c >> i) & 1) << (n - 1 - i)));
+            self.put(r, n);
+        }
+    }
+    let mut b = Bits {
+        out: Vec::new(),
+        acc: 0,
+        len: 0,
+    };
+    b.put(1, 1); // final block
+    b.put(1, 2); // fixed Huffman
+    b.code(0x30, 8); // literal 0
+    let mut left = n - 1;
+    while left >= 258 {
+        b.code(0xc5, 8); // length code 285: 258
+        b.code(0, 5); // distance code 0: 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        b.code(0x30, 8);
+    }
+    b.code(0, 7); // end of block
+    b.put(0, 7);
+    b.out
+}
+
+#[test]
+fn a_zip_header_that_lies_about_the_size_is_not_trusted() {
+    // The local and central headers say 100 bytes; the deflate stream
+    // inflates to 80 MiB at a ratio (~160) below MAX_RATIO. The read stops
+    // one byte past MAX_ENTRY_BYTES, whatever the headers claim.
+    let (_, real) = compiled_manifest();
+    let real_size = 80u64 << 20;
+    let bomb = RawEntry {
+        name: "resources.arsc".into(),
+        data: deflate_zeros(real_size),
+        deflated: true,
+        crc: 0,
+        size: 100,
+        descriptor: false,
+        zip64: false,
+    };
+    let ratio = real_size / bomb.data.len() as u64;
+    assert!(ratio < 200 && ratio > 100, "ratio {ratio}");
+    let t = tempfile::Builder::new().suffix(".apk").tempfile().unwrap();
+    std::fs::write(
+        t.path(),
+        raw_zip(
+            &[RawEntry::of("AndroidManifest.xml", &real, true), bomb],
+            false,
+        ),
+    )
+    .unwrap();
+    let e = refused(t.path());
+    assert!(e.contains("resources.arsc"), "{e}");
+    assert!(
+        e.contains("entry after decompression (more than its header claims) of 67108865 bytes exceeds the limit of 67108864 bytes (MAX_ENTRY_BYTES)"),
+        "{e}"
+    );
 }

@@ -54,6 +54,20 @@ pub enum LimitError {
         /// The limit.
         limit: usize,
     },
+    /// A package archive's size limit (`audit::package`: one entry after
+    /// decompression, the whole audit's decompression, the central
+    /// directory, the signing block), named by its constant.
+    #[error("{what} of {size} bytes exceeds the limit of {limit} bytes ({name})")]
+    PackageTooLarge {
+        /// What was measured.
+        what: &'static str,
+        /// The constant's name.
+        name: &'static str,
+        /// The size (as far as it was read).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A zip entry that decompresses more than `limit` times its size (a zip
     /// bomb; package audits, `audit::package`).
     #[error("compression ratio {ratio}:1 exceeds {limit}:1 (MAX_RATIO): a zip bomb?")]

@@ -550,11 +550,14 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
     let chain_rules = ["PIN-CHAIN-MISMATCH", "PIN-LEAF-ONLY-SHORT-LIVED"];
     // Rules about a package itself fire on real APKs built by aapt:
     // cli/tests/package_cli.rs (a_debuggable_build…, a_missing_raw_anchor…,
-    // allow_backup…).
+    // allow_backup…, a_second_application_element…, reference_valued…,
+    // nsc_variants…).
     let package_rules = [
         "APP-ALLOW-BACKUP",
         "APP-ANCHOR-UNREADABLE",
         "APP-DEBUGGABLE",
+        "APP-MANIFEST-AMBIGUOUS",
+        "APP-NSC-VARIANT",
     ];
     for r in audit::rules() {
         assert!(
@@ -570,7 +573,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 47);
+    assert_eq!(all.len(), 49);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

@@ -84,7 +84,8 @@ pub struct AuditArgs {
     /// Warn about pin sets expiring within this many days.
     #[arg(long, default_value_t = 30)]
     pub expiry_days: i64,
-    /// The Android app's target SDK, for the platform-default rules.
+    /// The Android app's target SDK, for the platform-default rules of configuration files
+    /// (a package's configurations always follow its own targetSdkVersion).
     #[arg(long)]
     pub android_target_sdk: Option<u32>,
     /// Read every CONFIG as this format instead of detecting it.
@@ -104,8 +105,9 @@ pub struct AuditArgs {
     pub configs: Vec<PathBuf>,
 }
 
-/// The target SDK the platform-default rules use: the flag when given, else
-/// the first Android package's own.
+/// The target SDK the platform-default rules use for configuration files:
+/// the flag when given, else the first Android package's own. A package's
+/// configurations carry their package's own (`AuditConfig::android_target_sdk`).
 pub(crate) fn target_sdk(flag: Option<u32>, packages: &[AppPackage]) -> Option<u32> {
     flag.or_else(|| {
         packages

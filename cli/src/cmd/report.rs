@@ -72,7 +72,8 @@ pub struct ReportArgs {
     /// Fetch a server's chain: host[:port]. Repeatable.
     #[arg(long = "live", value_name = "HOST[:PORT]")]
     pub live: Vec<String>,
-    /// Android target SDK, for the platform-default rules.
+    /// Android target SDK, for the platform-default rules of configuration files (a
+    /// package's configurations always follow its own targetSdkVersion).
     #[arg(long)]
     pub android_target_sdk: Option<u32>,
     /// Write the document here instead of stdout.

@@ -488,6 +488,12 @@ pub struct AuditConfig {
     pub anchor_files: Vec<String>,
     /// Values of source code that could not be evaluated.
     pub unresolved: Vec<Unresolved>,
+    /// The Android target SDK of the app this configuration ships in, when
+    /// known (a package's `targetSdkVersion`): it decides the platform
+    /// defaults for this configuration, whatever other apps audited with it
+    /// target. `None` for a source file: the audit's option applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub android_target_sdk: Option<u32>,
 }
 
 impl AuditConfig {
@@ -505,6 +511,7 @@ impl AuditConfig {
             ignored: Vec::new(),
             anchor_files: Vec::new(),
             unresolved: Vec::new(),
+            android_target_sdk: None,
         }
     }
 

@@ -64,7 +64,8 @@ fn package_lines(r: &AuditResult) -> String {
         }
         parts.push(format!("sha256 {}", p.sha256));
         for c in &p.signing_certificates {
-            parts.push(format!("signer {} {}", c.scheme, c.sha256));
+            // Read from the signature block, not verified (issue 13, L2).
+            parts.push(format!("signer {} {} (unverified)", c.scheme, c.sha256));
         }
         for h in &p.heuristic_pins {
             let hosts = if h.nearby_hosts.is_empty() {

@@ -205,10 +205,7 @@ pub(crate) fn import_with_companion(
             Ok(Some(d)) => p.cfg.debug_overrides = Some(d),
             Ok(None) => {}
             Err(e) if opts.debuggable => return Err(e),
-            Err(e) => p.cfg.ignored.push(Ignored {
-                name: format!("{cfile} (read only by debuggable builds: {e})"),
-                location: Location::new(cfile, None),
-            }),
+            Err(e) => p.cfg.ignored.push(ignored_companion(cfile, &e)),
         }
     }
     Ok(p.cfg)
@@ -216,6 +213,15 @@ pub(crate) fn import_with_companion(
 
 /// Parses a `_debug.xml` companion: a `network-security-config` whose only
 /// meaningful child is one `debug-overrides`.
+/// A `<name>_debug` companion that does not parse, in a release build:
+/// Android never reads it there, so it is listed as ignored, not refused.
+pub(crate) fn ignored_companion(cfile: &str, why: &dyn std::fmt::Display) -> Ignored {
+    Ignored {
+        name: format!("{cfile} (read only by debuggable builds: {why})"),
+        location: Location::new(cfile, None),
+    }
+}
+
 fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>, ImportError> {
     let doc = parse_xml(text, file)?;
     let (mut p, root) = Parser::open(&doc, file)?;

@@ -22,7 +22,7 @@ mod export;
 mod import;
 
 pub(crate) use export::export;
-pub(crate) use import::{import_file, import_str, import_with_companion};
+pub(crate) use import::{ignored_companion, import_file, import_str, import_with_companion};
 
 /// How to read an NSC file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -256,6 +256,17 @@ impl ResourceTable {
             .map(|e| format!("{}/{}", e.type_name, e.key))
     }
 
+    /// The values of `id`, one per configuration: (default configuration?,
+    /// value).
+    pub(crate) fn values(&self, id: u32) -> Vec<(bool, Value)> {
+        self.entries.get(&id).map_or_else(Vec::new, |e| {
+            e.values
+                .iter()
+                .map(|v| (v.default, v.value.clone()))
+                .collect()
+        })
+    }
+
     /// The id of `type/name`.
     pub(crate) fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
         self.entries

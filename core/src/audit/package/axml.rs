@@ -202,15 +202,6 @@ fn start_element(b: &[u8], c: &Chunk, pool: &StringPool, res_map: &[u32]) -> Res
 }
 
 impl Attr {
-    /// Whether this is the framework attribute `id` (`android:name`): by id
-    /// when the file has one, else by namespace and name.
-    pub(crate) fn is(&self, id: u32, name: &str) -> bool {
-        match self.res_id {
-            Some(r) => r == id,
-            None => self.ns.as_deref() == Some(ANDROID_NS) && self.name == name,
-        }
-    }
-
     /// The name to write back as XML (`android:` prefix for framework ones).
     fn xml_name(&self) -> String {
         let local = if self.name.is_empty() || !is_xml_name(&self.name) {

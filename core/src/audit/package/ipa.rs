@@ -18,7 +18,7 @@
 use plist::Value;
 
 use super::zip::Archive;
-use super::{AppPackage, PackageError, SigningCertificate, entry_location, signing};
+use super::{AppPackage, PackageError, entry_location, signing};
 use crate::audit::apple;
 use crate::audit::model::SourceFormat;
 
@@ -26,17 +26,18 @@ use crate::audit::model::SourceFormat;
 pub(crate) const MAX_PLISTS: usize = 2_000;
 const MAX_PLIST_BYTES: u64 = 1 << 20;
 
-/// `Payload/<Name>.app/` when the archive has its `Info.plist`.
-pub(crate) fn app_dir(a: &Archive) -> Option<String> {
+/// Every `Payload/<Name>.app/` whose `Info.plist` the archive has.
+pub(crate) fn app_dirs(a: &Archive) -> Vec<String> {
     a.names()
         .filter_map(|n| n.strip_suffix("Info.plist"))
         // `Payload/X.appInfo.plist` is not a bundle's Info.plist.
         .filter(|dir| dir.ends_with('/'))
-        .find(|dir| {
+        .filter(|dir| {
             let parts: Vec<&str> = dir.trim_end_matches('/').split('/').collect();
             parts.len() == 2 && parts[0] == "Payload" && parts[1].ends_with(".app")
         })
         .map(str::to_owned)
+        .collect()
 }
 
 fn string(d: &plist::Dictionary, key: &str) -> Option<String> {
@@ -125,14 +126,8 @@ pub(crate) fn read_ipa(
                 .flatten()
                 .filter_map(Value::as_data)
             {
-                let subject = x509_parser::parse_x509_certificate(der)
-                    .map(|(_, c)| c.subject().to_string())
-                    .unwrap_or_default();
-                pkg.signing_certificates.push(SigningCertificate {
-                    scheme: "provisioning".into(),
-                    sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, der)),
-                    subject,
-                });
+                pkg.signing_certificates
+                    .push(signing::describe("provisioning", der));
             }
         }
     }

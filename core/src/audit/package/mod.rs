@@ -65,6 +65,11 @@ pub struct SigningCertificate {
     pub sha256: String,
     /// The certificate's subject.
     pub subject: String,
+    /// Always `false`: the certificate is read from the signature block,
+    /// the signature itself is not checked (Android does that at install
+    /// time). It names the signer the package claims, which a tampered
+    /// file may claim falsely.
+    pub verified: bool,
 }
 
 /// A certificate bundled as a trust anchor (`@raw/...`).
@@ -91,6 +96,47 @@ pub struct HeuristicPin {
     pub pin: String,
     /// Host-like strings next to it in the string table.
     pub nearby_hosts: Vec<String>,
+}
+
+/// Something in a package the audit could not read the way every device
+/// will, or had to leave out; each becomes a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PackageNote {
+    /// A second `<application>` in the manifest: Android's parser reads
+    /// the first and ignores the others.
+    DuplicateApplication {
+        /// The line of the one ignored.
+        line: u32,
+        /// The line of the first, which applies.
+        first_line: u32,
+    },
+    /// A manifest attribute given as a resource reference (`@bool/x`)
+    /// whose value the resource table does not settle: no such resource,
+    /// not a value of the attribute's type, or one that differs by
+    /// configuration (the device's configuration decides).
+    UnresolvedAttribute {
+        /// `android:debuggable`.
+        attribute: String,
+        /// The reference as written (`@bool/debug`, or its id).
+        reference: String,
+        /// The value read, from the default configuration, if any.
+        resolved: Option<String>,
+        /// Values other configurations give it.
+        other_values: Vec<String>,
+    },
+    /// The network security config has variants for other configurations
+    /// (`res/xml-v24/…`) whose content differs from the one in the default
+    /// configuration: a device matching them loads them instead. Each
+    /// variant is audited too.
+    NscVariants {
+        /// The file of the default configuration, the one named as the
+        /// package's `network_security_config`.
+        entry: String,
+        /// The differing variants' files.
+        variants: Vec<String>,
+    },
 }
 
 /// What an audit learned from a package.
@@ -131,6 +177,8 @@ pub struct AppPackage {
     pub heuristic_pins: Vec<HeuristicPin>,
     /// The line of the manifest's `<application>` element.
     pub manifest_line: Option<u32>,
+    /// What the audit could not settle (each is a finding).
+    pub notes: Vec<PackageNote>,
     /// The configurations found, ready for [`crate::audit::audit_packages`].
     #[serde(skip)]
     pub configs: Vec<AuditConfig>,
@@ -156,6 +204,7 @@ impl AppPackage {
             bundled_anchors: Vec::new(),
             heuristic_pins: Vec::new(),
             manifest_line: None,
+            notes: Vec::new(),
             configs: Vec::new(),
         }
     }
@@ -229,6 +278,21 @@ pub enum PackageError {
         /// What was missing.
         reason: String,
     },
+    /// An IPA with more than one `Payload/*.app` bundle. An IPA installs
+    /// one app, and an audit's evidence names one build (its identity,
+    /// version and signer): which bundle the findings belong to would be a
+    /// guess, so the archive is refused rather than one bundle picked.
+    #[error(
+        "{file}: holds {} app bundles ({}): an IPA carries one app; audit each app's own IPA",
+        apps.len(),
+        apps.join(", ")
+    )]
+    SeveralApps {
+        /// The package.
+        file: String,
+        /// The bundles (`Payload/A.app/`).
+        apps: Vec<String>,
+    },
     /// A configuration in the package that its platform would refuse.
     #[error(transparent)]
     Import(#[from] ImportError),
@@ -266,8 +330,16 @@ fn file_sha256(path: &Path, file: &str) -> Result<String, PackageError> {
 /// configurations. `file` is how locations name it (usually the path as
 /// given).
 pub fn load_package(path: &Path) -> Result<AppPackage, PackageError> {
+    load_package_within(path, MAX_TOTAL_BYTES)
+}
+
+/// [`load_package`] with at most `total_bytes` decompressed over the audit
+/// instead of [`MAX_TOTAL_BYTES`]: lets a test show what the budget
+/// reaches without building a 512 MiB package. Not a stable API.
+#[doc(hidden)]
+pub fn load_package_within(path: &Path, total_bytes: u64) -> Result<AppPackage, PackageError> {
     let file = path.display().to_string();
-    let mut archive = zip::Archive::open(path, &file)?;
+    let mut archive = zip::Archive::open(path, &file, total_bytes)?;
     let sha256 = file_sha256(path, &file)?;
     if archive.has(apk::MANIFEST) {
         let mut pkg = AppPackage::new(&file, PackageKind::Apk, sha256);
@@ -279,9 +351,13 @@ pub fn load_package(path: &Path) -> Result<AppPackage, PackageError> {
         proto::read_aab(&mut archive, &mut pkg)?;
         return Ok(pkg);
     }
-    if let Some(app) = ipa::app_dir(&archive) {
+    let apps = ipa::app_dirs(&archive);
+    if apps.len() > 1 {
+        return Err(PackageError::SeveralApps { file, apps });
+    }
+    if let Some(app) = apps.first() {
         let mut pkg = AppPackage::new(&file, PackageKind::Ipa, sha256);
-        ipa::read_ipa(&mut archive, &app, &mut pkg)?;
+        ipa::read_ipa(&mut archive, app, &mut pkg)?;
         return Ok(pkg);
     }
     Err(PackageError::NotAPackage {

@@ -15,7 +15,7 @@ use prost::Message;
 
 use super::apk::{self, Resources};
 use super::axml::{Attr, Event, XmlDoc};
-use super::res::{Malformed, Res, Value, bad};
+use super::res::{CopyBudget, Malformed, Res, Value, bad};
 use super::zip::Archive;
 use super::{AppPackage, PackageError};
 
@@ -211,8 +211,130 @@ fn item_value(item: &Item, raw: &str) -> Value {
     Value::String(raw.to_owned())
 }
 
+/// The messages declared above, for [`decoded_cost`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Msg {
+    XmlNode,
+    XmlElement,
+    XmlAttribute,
+    Item,
+    /// `Reference`, `String`, `RawString`, `FileReference`: a message
+    /// whose field `.0` is a string (0: none, as `Primitive`).
+    Leaf(u32),
+    ResourceTable,
+    Package,
+    Type,
+    Entry,
+    ConfigValue,
+    Value,
+}
+
+/// What a declared field of `m` holds: a nested message (with the bytes
+/// its struct takes when it is a new element of a `Vec`, 0 when it sits
+/// inline in its parent), text, or nothing prost keeps.
+enum Field {
+    Message(Msg, usize),
+    Text,
+    Skip,
+}
+
+fn field(m: Msg, f: u32) -> Field {
+    use std::mem::size_of;
+    match (m, f) {
+        (Msg::XmlNode, 1) => Field::Message(Msg::XmlElement, 0),
+        (Msg::XmlNode, 2) => Field::Text,
+        (Msg::XmlElement, 2 | 3) => Field::Text,
+        (Msg::XmlElement, 4) => Field::Message(Msg::XmlAttribute, size_of::<XmlAttribute>()),
+        (Msg::XmlElement, 5) => Field::Message(Msg::XmlNode, size_of::<XmlNode>()),
+        (Msg::XmlAttribute, 1..=3) => Field::Text,
+        (Msg::XmlAttribute, 6) | (Msg::Value, 4) => Field::Message(Msg::Item, 0),
+        (Msg::Item, 1) => Field::Message(Msg::Leaf(3), 0),
+        (Msg::Item, 2 | 3 | 5) => Field::Message(Msg::Leaf(1), 0),
+        (Msg::Leaf(t), f) if t == f => Field::Text,
+        (Msg::ResourceTable, 2) => Field::Message(Msg::Package, size_of::<Package>()),
+        (Msg::Package, 3) => Field::Message(Msg::Type, size_of::<Type>()),
+        (Msg::Type, 2) | (Msg::Entry, 2) | (Msg::ConfigValue, 1) => Field::Text,
+        (Msg::Type, 3) => Field::Message(Msg::Entry, size_of::<Entry>()),
+        (Msg::Entry, 6) => Field::Message(Msg::ConfigValue, size_of::<ConfigValue>()),
+        (Msg::ConfigValue, 2) => Field::Message(Msg::Value, 0),
+        // Ids, line numbers, primitives: fixed-size fields of their parent.
+        _ => Field::Skip,
+    }
+}
+
+fn varint(b: &[u8], at: &mut usize) -> Res<u64> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let byte = *b
+            .get(*at)
+            .ok_or_else(|| Malformed("varint past the end".into()))?;
+        *at += 1;
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    bad("varint longer than 10 bytes")
+}
+
+/// Checks, before anything is decoded, what prost would allocate decoding
+/// `b` as the message `root` (the structs of the repeated messages and the
+/// text of the strings) against a [`CopyBudget`] of 8 times the input, as
+/// the binary XML, resource table and DEX decoders do. The wire format
+/// lets a 2-byte empty child stand for a whole `XmlNode` (~64 times its
+/// size), so without this a 64 MiB entry could ask for gigabytes. The walk
+/// is iterative, over the wire format only.
+fn decoded_cost(b: &[u8], root: Msg) -> Res<()> {
+    const MAX_FRAMES: usize = 4 * crate::limits::MAX_NESTING_DEPTH;
+    let mut budget = CopyBudget::for_input(b.len());
+    // (message, where it ends)
+    let mut stack: Vec<(Msg, usize)> = vec![(root, b.len())];
+    let mut at = 0usize;
+    while let Some(&(m, end)) = stack.last() {
+        if at >= end {
+            stack.pop();
+            continue;
+        }
+        let key = varint(b, &mut at)?;
+        let (f, wire) = ((key >> 3) as u32, key & 7);
+        match wire {
+            0 => {
+                varint(b, &mut at)?;
+            }
+            1 => at += 8,
+            5 => at += 4,
+            2 => {
+                let n = usize::try_from(varint(b, &mut at)?)
+                    .map_err(|_| Malformed("length beyond memory".into()))?;
+                let e = at.checked_add(n).filter(|&e| e <= end).ok_or_else(|| {
+                    Malformed(format!("{n} bytes at offset {at} past their message"))
+                })?;
+                match field(m, f) {
+                    Field::Message(inner, size) => {
+                        budget.take(size)?;
+                        if stack.len() >= MAX_FRAMES {
+                            return bad("messages nested deeper than MAX_NESTING_DEPTH");
+                        }
+                        stack.push((inner, e));
+                        continue;
+                    }
+                    Field::Text => budget.take(n)?,
+                    Field::Skip => {}
+                }
+                at = e;
+            }
+            w => return bad(format!("wire type {w} at offset {at}")),
+        }
+        if at > end {
+            return bad(format!("field {f} runs past its message"));
+        }
+    }
+    Ok(())
+}
+
 /// Decodes a protobuf `XmlNode` into document events, iteratively.
 pub(crate) fn decode_xml(b: &[u8]) -> Res<XmlDoc> {
+    decoded_cost(b, Msg::XmlNode)?;
     let root = XmlNode::decode(b).map_err(|e| Malformed(e.to_string()))?;
     let mut events = Vec::new();
     // (node, whether its end is due)
@@ -262,15 +384,18 @@ pub(crate) fn decode_xml(b: &[u8]) -> Res<XmlDoc> {
     Ok(XmlDoc { events })
 }
 
-/// `resources.pb` as lookups: (type, name, value in the default or first
-/// configuration) by id.
+/// `resources.pb` as lookups: (type, name, the value in each
+/// configuration, default first) by id.
 #[derive(Debug, Default)]
 pub(crate) struct ProtoTable {
-    entries: HashMap<u32, (String, String, Option<Value>)>,
+    entries: HashMap<u32, ProtoEntry>,
 }
+
+type ProtoEntry = (String, String, Vec<(bool, Value)>);
 
 impl ProtoTable {
     pub(crate) fn parse(b: &[u8]) -> Res<Self> {
+        decoded_cost(b, Msg::ResourceTable)?;
         let t = ResourceTable::decode(b).map_err(|e| Malformed(e.to_string()))?;
         let mut entries = HashMap::new();
         for p in &t.package {
@@ -282,18 +407,18 @@ impl ProtoTable {
                     if pid > 0xff || tid > 0xff || eid > 0xffff {
                         return bad(format!("resource id {pid:x}/{tid:x}/{eid:x} out of range"));
                     }
-                    let cv = e
+                    let mut values: Vec<(bool, Value)> = e
                         .config_value
                         .iter()
-                        .find(|c| c.config.is_empty())
-                        .or_else(|| e.config_value.first());
-                    let value = cv
-                        .and_then(|c| c.value.as_ref())
-                        .and_then(|v| v.item.as_ref())
-                        .map(|i| item_value(i, ""));
+                        .filter_map(|c| {
+                            let item = c.value.as_ref()?.item.as_ref()?;
+                            Some((c.config.is_empty(), item_value(item, "")))
+                        })
+                        .collect();
+                    values.sort_by_key(|(d, _)| !*d);
                     entries.insert(
                         (pid << 24) | (tid << 16) | eid,
-                        (ty.name.clone(), e.name.clone(), value),
+                        (ty.name.clone(), e.name.clone(), values),
                     );
                 }
             }
@@ -316,13 +441,25 @@ impl Resources for ProtoTable {
             }
             seen.push(cur);
             match self.entries.get(&cur) {
-                Some((_, _, Some(Value::String(p)))) => return Ok(format!("base/{p}")),
-                Some((_, _, Some(Value::Reference(n)))) => cur = *n,
-                Some((t, k, _)) => return bad(format!("resource {t}/{k} is not a file")),
+                Some((t, k, v)) => match v.first() {
+                    Some((_, Value::String(p))) => return Ok(self.path(p)),
+                    Some((_, Value::Reference(n))) => cur = *n,
+                    _ => return bad(format!("resource {t}/{k} is not a file")),
+                },
                 None => return bad(format!("resource 0x{cur:08x} is not in the table")),
             }
         }
         bad(format!("resource 0x{id:08x}: too many references"))
+    }
+
+    fn values(&self, id: u32) -> Vec<(bool, Value)> {
+        self.entries
+            .get(&id)
+            .map_or_else(Vec::new, |(_, _, v)| v.clone())
+    }
+
+    fn path(&self, stored: &str) -> String {
+        format!("base/{stored}")
     }
 
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
@@ -347,7 +484,76 @@ pub(crate) fn read_aab(a: &mut Archive, pkg: &mut AppPackage) -> Result<(), Pack
         Some(b) => ProtoTable::parse(&b).map_err(apk::malformed(&file, TABLE, "resource table"))?,
         None => ProtoTable::default(),
     };
+    // The configuration first, DEX last (see `apk::read_apk`).
+    apk::configure(a, pkg, MANIFEST, &manifest, &table, decode_xml)?;
     super::signing::read_apk_signatures(a, pkg)?;
-    super::dex::scan(a, pkg)?;
-    apk::configure(a, pkg, MANIFEST, &manifest, &table, decode_xml)
+    super::dex::scan(a, pkg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A length-delimited field: its key byte, length, body.
+    fn wrap(key: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![key];
+        let mut len = body.len();
+        while len >= 0x80 {
+            out.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `XmlNode { element: XmlElement { name: "a", child: [XmlNode {}; n] } }`:
+    /// each empty child is 2 bytes on the wire.
+    fn empty_children(n: usize) -> Vec<u8> {
+        let mut el = vec![0x1a, 0x01, b'a'];
+        for _ in 0..n {
+            el.extend_from_slice(&[0x2a, 0x00]);
+        }
+        wrap(0x0a, &el)
+    }
+
+    #[test]
+    fn empty_children_cannot_multiply_memory() {
+        // 500,000 empty children: 1 MB on the wire, each a whole XmlNode
+        // once decoded (size_of::<XmlNode>() bytes, ~64 times the 2 bytes):
+        // prost allocated ~70 MB for it before the cost was checked.
+        let n = 500_000;
+        let b = empty_children(n);
+        assert!(n * std::mem::size_of::<XmlNode>() > 32 * b.len());
+        let e = decode_xml(&b).unwrap_err();
+        assert!(e.0.contains("8 times"), "{}", e.0);
+        // A few empty children are fine (and read as nothing).
+        let doc = decode_xml(&empty_children(10)).unwrap();
+        assert_eq!(doc.events.len(), 2);
+    }
+
+    #[test]
+    fn empty_table_entries_cannot_multiply_memory() {
+        // ResourceTable { package: [Package { type: [Type { entry: [Entry {}; n] }] }] }
+        let ty: Vec<u8> = std::iter::repeat_n([0x1a, 0x00], 500_000)
+            .flatten()
+            .collect();
+        let table = wrap(0x12, &wrap(0x1a, &ty));
+        let e = ProtoTable::parse(&table).unwrap_err();
+        assert!(e.0.contains("8 times"), "{}", e.0);
+    }
+
+    #[test]
+    fn nesting_and_lengths_are_checked_on_the_wire() {
+        // A child claiming more bytes than its parent holds.
+        assert!(decode_xml(&[0x0a, 0x04, 0x2a, 0x10, 0, 0]).is_err());
+        // 10,000 nested elements (XmlNode.element.child.element...), built
+        // from the inside out: refused by the walk, not a deep decode.
+        let mut b: Vec<u8> = Vec::new();
+        for _ in 0..10_000 {
+            b = wrap(0x0a, &wrap(0x2a, &b));
+        }
+        let e = decode_xml(&b).unwrap_err();
+        assert!(e.0.contains("nested"), "{}", e.0);
+    }
 }

@@ -137,7 +137,7 @@ fn signing_block(a: &mut Archive) -> Result<Option<Vec<u8>>, PackageError> {
     Ok(Some(block[8..block.len() - 24].to_vec()))
 }
 
-fn describe(scheme: &str, der: &[u8]) -> SigningCertificate {
+pub(crate) fn describe(scheme: &str, der: &[u8]) -> SigningCertificate {
     let subject = x509_parser::parse_x509_certificate(der)
         .map(|(_, c)| c.subject().to_string())
         .unwrap_or_else(|e| format!("(unparsable certificate: {e})"));
@@ -145,6 +145,7 @@ fn describe(scheme: &str, der: &[u8]) -> SigningCertificate {
         scheme: scheme.to_owned(),
         sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, der)),
         subject,
+        verified: false,
     }
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct Archive {
     pub(crate) cd_offset: u64,
     path: std::path::PathBuf,
     read_total: u64,
+    /// What may be decompressed over the audit ([`MAX_TOTAL_BYTES`]).
+    total_budget: u64,
 }
 
 fn zip_err(file: &str, e: impl std::fmt::Display) -> PackageError {
@@ -121,6 +123,29 @@ fn directory_bounds(f: &mut File, file: &str) -> Result<(u64, u64, u64), Package
     Ok((offset, size, entries))
 }
 
+/// The first name the central directory lists twice (read only when the
+/// zip crate's count of distinct names says there is one).
+fn duplicate_name(f: &mut File, offset: u64, size: u64) -> Option<String> {
+    f.seek(SeekFrom::Start(offset)).ok()?;
+    let mut cd = vec![0u8; usize::try_from(size).ok()?];
+    f.read_exact(&mut cd).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut at = 0usize;
+    while cd.get(at..at + 4) == Some(b"PK\x01\x02".as_slice()) {
+        let le16 = |o: usize| {
+            cd.get(at + o..at + o + 2)
+                .map(|s| usize::from(u16::from_le_bytes([s[0], s[1]])))
+        };
+        let (n, m, k) = (le16(28)?, le16(30)?, le16(32)?);
+        let name = cd.get(at + 46..at + 46 + n)?;
+        if !seen.insert(name) {
+            return Some(String::from_utf8_lossy(name).into_owned());
+        }
+        at += 46 + n + m + k;
+    }
+    None
+}
+
 fn io(file: &str, e: std::io::Error) -> PackageError {
     PackageError::Io {
         file: file.to_owned(),
@@ -137,17 +162,20 @@ fn limit(file: &str, entry: &str, limit: LimitError) -> PackageError {
 }
 
 impl Archive {
-    /// Opens `path`, checking the directory's bounds and every entry name.
-    pub(crate) fn open(path: &Path, file: &str) -> Result<Self, PackageError> {
+    /// Opens `path`, checking the directory's bounds and every entry name;
+    /// at most `total_budget` bytes will be decompressed from it.
+    pub(crate) fn open(path: &Path, file: &str, total_budget: u64) -> Result<Self, PackageError> {
         let mut f = File::open(path).map_err(|e| io(file, e))?;
         let (cd_offset, cd_size, entries) = directory_bounds(&mut f, file)?;
         if cd_size > MAX_CENTRAL_DIRECTORY {
             return Err(limit(
                 file,
                 "",
-                LimitError::TooLarge {
-                    size: cd_size as usize,
-                    limit: MAX_CENTRAL_DIRECTORY as usize,
+                LimitError::PackageTooLarge {
+                    what: "central directory",
+                    name: "MAX_CENTRAL_DIRECTORY",
+                    size: cd_size,
+                    limit: MAX_CENTRAL_DIRECTORY,
                 },
             ));
         }
@@ -170,12 +198,28 @@ impl Archive {
                 entry: bad.to_owned(),
             });
         }
+        // The zip crate keeps the last of entries sharing a name; Android's
+        // libziparchive refuses the archive ("Duplicate entry"), since two
+        // tools reading different copies is how the 2013 "Master Key"
+        // signature bypass worked.
+        if (zip.len() as u64) < entries {
+            let mut f = File::open(path).map_err(|e| io(file, e))?;
+            let dup = duplicate_name(&mut f, cd_offset, cd_size).unwrap_or_default();
+            return Err(zip_err(
+                file,
+                format!(
+                    "{} duplicate entry name(s) (first: {dup:?}); Android refuses a package with duplicate entries",
+                    entries - zip.len() as u64
+                ),
+            ));
+        }
         Ok(Self {
             file: file.to_owned(),
             cd_offset,
             path: path.to_owned(),
             zip,
             read_total: 0,
+            total_budget,
         })
     }
 
@@ -207,9 +251,11 @@ impl Archive {
             return Err(limit(
                 &file,
                 name,
-                LimitError::TooLarge {
-                    size: claimed as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "entry (as its header claims)",
+                    name: "MAX_ENTRY_BYTES",
+                    size: claimed,
+                    limit: MAX_ENTRY_BYTES,
                 },
             ));
         }
@@ -228,7 +274,7 @@ impl Archive {
             }
         };
         ratio_cap(claimed)?;
-        let budget = MAX_ENTRY_BYTES.min(MAX_TOTAL_BYTES.saturating_sub(self.read_total));
+        let budget = MAX_ENTRY_BYTES.min(self.total_budget.saturating_sub(self.read_total));
         let mut out = Vec::with_capacity(claimed.min(budget) as usize);
         (&mut e)
             .take(budget + 1)
@@ -242,14 +288,18 @@ impl Archive {
         let n = out.len() as u64;
         if n > budget {
             let lim = if budget < MAX_ENTRY_BYTES {
-                LimitError::TooLarge {
-                    size: (self.read_total + n) as usize,
-                    limit: MAX_TOTAL_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "decompression over the audit",
+                    name: "MAX_TOTAL_BYTES",
+                    size: self.read_total + n,
+                    limit: self.total_budget,
                 }
             } else {
-                LimitError::TooLarge {
-                    size: n as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "entry after decompression (more than its header claims)",
+                    name: "MAX_ENTRY_BYTES",
+                    size: n,
+                    limit: MAX_ENTRY_BYTES,
                 }
             };
             return Err(limit(&file, name, lim));
@@ -268,9 +318,11 @@ impl Archive {
             return Err(limit(
                 &file,
                 "APK signing block",
-                LimitError::TooLarge {
-                    size: len as usize,
-                    limit: MAX_ENTRY_BYTES as usize,
+                LimitError::PackageTooLarge {
+                    what: "signing block",
+                    name: "MAX_ENTRY_BYTES",
+                    size: len,
+                    limit: MAX_ENTRY_BYTES,
                 },
             ));
         }

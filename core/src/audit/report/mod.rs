@@ -334,12 +334,12 @@ fn role_line(role: &InputRole, lang: Lang) -> Line {
         InputRole::Package => text(t(lang, "app package", "アプリパッケージ")),
         InputRole::SigningCertificate(of) => match lang {
             Lang::En => vec![
-                Inline::Text("signing certificate of ".into()),
+                Inline::Text("signing certificate (read, not verified) of ".into()),
                 Inline::Code(of.clone()),
             ],
             Lang::Ja => vec![
                 Inline::Code(of.clone()),
-                Inline::Text(" の署名証明書".into()),
+                Inline::Text(" の署名証明書 (読み取りのみ・未検証)".into()),
             ],
         },
         InputRole::DependsOn(of) => match lang {

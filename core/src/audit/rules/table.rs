@@ -218,6 +218,8 @@ pub(crate) mod id {
     pub(crate) const APP_ANCHOR_UNREADABLE: &str = "APP-ANCHOR-UNREADABLE";
     pub(crate) const APP_ALLOW_BACKUP: &str = "APP-ALLOW-BACKUP";
     pub(crate) const APP_DEBUGGABLE: &str = "APP-DEBUGGABLE";
+    pub(crate) const APP_MANIFEST_AMBIGUOUS: &str = "APP-MANIFEST-AMBIGUOUS";
+    pub(crate) const APP_NSC_VARIANT: &str = "APP-NSC-VARIANT";
     pub(crate) const ATS_EXCEPTION_SUBDOMAINS: &str = "ATS-EXCEPTION-SUBDOMAINS";
     pub(crate) const ATS_GLOBAL_EXCEPTION: &str = "ATS-GLOBAL-EXCEPTION";
     pub(crate) const ATS_LEAF_IDENTITIES_ONLY: &str = "ATS-LEAF-IDENTITIES-ONLY";
@@ -269,6 +271,8 @@ pub(crate) mod id {
         APP_ANCHOR_UNREADABLE,
         APP_ALLOW_BACKUP,
         APP_DEBUGGABLE,
+        APP_MANIFEST_AMBIGUOUS,
+        APP_NSC_VARIANT,
         ATS_EXCEPTION_SUBDOMAINS,
         ATS_GLOBAL_EXCEPTION,
         ATS_LEAF_IDENTITIES_ONLY,

@@ -29,7 +29,9 @@ pub struct AuditOptions {
     pub at: OffsetDateTime,
     /// Warn about expiry this many days ahead.
     pub expiry_days: i64,
-    /// The app's Android target SDK, when known (default-trust rules).
+    /// The app's Android target SDK, when known (default-trust rules), for
+    /// configurations that do not carry their own
+    /// ([`AuditConfig::android_target_sdk`]: those from a package do).
     pub android_target_sdk: Option<u32>,
     /// Chains to check pins against.
     pub chains: Vec<SuppliedChain>,
@@ -119,6 +121,19 @@ fn effective_pins(cfg: &AuditConfig, idx: usize) -> (usize, bool) {
 pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> {
     let mut all = Vec::new();
     for cfg in configs {
+        // A package's configuration follows that package's target SDK (two
+        // apps audited together may target different levels).
+        let own;
+        let opts = match cfg.android_target_sdk {
+            Some(t) if opts.android_target_sdk != Some(t) => {
+                own = AuditOptions {
+                    android_target_sdk: Some(t),
+                    ..opts.clone()
+                };
+                &own
+            }
+            _ => opts,
+        };
         let index = DomainIndex::new(cfg);
         let mut chains_by_entry: HashMap<&str, Vec<usize>> = HashMap::new();
         for (ci, chain) in opts.chains.iter().enumerate() {
