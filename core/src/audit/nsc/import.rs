@@ -436,19 +436,34 @@ impl<'a> Parser<'a> {
             let g = self.cfg.domains[p].group;
             self.group_pin_texts[g].clone()
         });
-        self.group_pin_texts
-            .push(pins.as_ref().map(|p| p.texts.clone()).or(inherited_texts));
-        for (host, include_subdomains, location) in names {
+        self.group_pin_texts.push(
+            pins.as_mut()
+                .map(|p| std::mem::take(&mut p.texts))
+                .or(inherited_texts),
+        );
+        let count = names.len();
+        for (k, (host, include_subdomains, location)) in names.into_iter().enumerate() {
             let mut d = DomainEntry::new(&host, SourceFormat::Nsc, location);
             d.include_subdomains = include_subdomains;
             d.declared = declared.clone();
             d.parent = parent;
             d.group = group;
-            if let Some(p) = &pins {
+            // The last name takes the pin-set; the others copy it.
+            let own = if k + 1 == count {
+                pins.take()
+            } else {
+                pins.as_ref().map(|p| PinSet {
+                    pins: p.pins.clone(),
+                    texts: Vec::new(),
+                    expiry: p.expiry.clone(),
+                    lenient: p.lenient.clone(),
+                })
+            };
+            if let Some(p) = own {
                 d.has_pin_set = true;
-                d.pins = p.pins.clone();
-                d.expiry = p.expiry.clone();
-                d.lenient_pins = p.lenient.clone();
+                d.pins = p.pins;
+                d.expiry = p.expiry;
+                d.lenient_pins = p.lenient;
             }
             if let Some((enforce, declared_attr, loc)) = &tk.enforce {
                 d.trustkit_android = Some(TrustKitAndroid {

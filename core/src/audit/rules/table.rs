@@ -172,11 +172,15 @@ pub fn rules() -> &'static [Rule] {
     })
 }
 
-/// The rule with `id`.
+/// The rule with `id` (through an index built once: every finding looks
+/// its rule up, and a 10 MB configuration yields 100,000 findings).
 pub fn rule(id: &str) -> &'static Rule {
-    rules()
-        .iter()
-        .find(|r| r.id == id)
+    static INDEX: OnceLock<std::collections::HashMap<&'static str, &'static Rule>> =
+        OnceLock::new();
+    INDEX
+        .get_or_init(|| rules().iter().map(|r| (r.id.as_str(), r)).collect())
+        .get(id)
+        .copied()
         .unwrap_or_else(|| panic!("no rule {id}"))
 }
 
