@@ -265,3 +265,74 @@ fn ct_default_depends_on_the_target_sdk() {
     assert!(cfg.ct_required_for(None, Some(37)));
     assert!(!cfg.ct_required_for(cfg.domain_for("partner.example.com"), Some(37)));
 }
+
+/// `<certificateTransparency>` is read from API 36 (Android 16); older
+/// NSC parsers skip unknown elements, so below API 36 the blocks that
+/// require CT do not. One finding per block declaring `enabled="true"`
+/// (nsc-ct-anchors.xml: base-config at line 6, partner.example.com's
+/// domain-config, its domain at line 24), none once minSdkVersion is 36.
+#[test]
+fn ct_element_is_skipped_by_devices_below_api_36() {
+    let cfg = load("nsc-ct-anchors.xml").unwrap();
+    for (min_sdk, devices) in [
+        (
+            None,
+            "devices below API 36 skip the element (the app's minSdkVersion is not known)"
+                .to_owned(),
+        ),
+        (
+            Some(24),
+            "the app's minSdkVersion 24 runs on devices that skip the element".to_owned(),
+        ),
+        (
+            Some(35),
+            "the app's minSdkVersion 35 runs on devices that skip the element".to_owned(),
+        ),
+    ] {
+        let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
+        opts.android_min_sdk = min_sdk;
+        let f = audit::audit(std::slice::from_ref(&cfg), &opts);
+        let got: Vec<(Option<u32>, String)> = f
+            .iter()
+            .filter(|f| f.rule == "CT-IGNORED-BELOW-API-36")
+            .map(|f| (f.location.line, f.detail.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Some(6),
+                    format!(
+                        "base-config declares <certificateTransparency enabled=\"true\"/>; {devices}"
+                    )
+                ),
+                (
+                    Some(24),
+                    format!(
+                        "domain-config partner.example.com declares <certificateTransparency enabled=\"true\"/>; {devices}"
+                    )
+                ),
+            ],
+            "{min_sdk:?}"
+        );
+    }
+    for min_sdk in [36, 37] {
+        let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
+        opts.android_min_sdk = Some(min_sdk);
+        let f = audit::audit(std::slice::from_ref(&cfg), &opts);
+        assert!(
+            f.iter().all(|f| f.rule != "CT-IGNORED-BELOW-API-36"),
+            "{f:#?}"
+        );
+    }
+    // `enabled="false"` is no requirement to lose.
+    let xml = "<network-security-config><base-config><certificateTransparency enabled=\"false\"/>\
+               </base-config></network-security-config>";
+    let off =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    assert!(
+        run(&off, None)
+            .iter()
+            .all(|f| f.rule != "CT-IGNORED-BELOW-API-36")
+    );
+}

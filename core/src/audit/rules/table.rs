@@ -232,6 +232,7 @@ pub(crate) mod id {
     pub(crate) const CLEARTEXT_DOMAIN: &str = "CLEARTEXT-DOMAIN";
     pub(crate) const CONFIG_IGNORED: &str = "CONFIG-IGNORED";
     pub(crate) const CT_DISABLED_BY_ANCHORS: &str = "CT-DISABLED-BY-ANCHORS";
+    pub(crate) const CT_IGNORED_BELOW_API_36: &str = "CT-IGNORED-BELOW-API-36";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
     pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
@@ -283,6 +284,7 @@ pub(crate) mod id {
         CLEARTEXT_DOMAIN,
         CONFIG_IGNORED,
         CT_DISABLED_BY_ANCHORS,
+        CT_IGNORED_BELOW_API_36,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
         OKHTTP_PIN_UNION,

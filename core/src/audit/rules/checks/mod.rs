@@ -31,6 +31,9 @@ pub struct AuditOptions {
     pub expiry_days: i64,
     /// The app's Android target SDK, when known (default-trust rules).
     pub android_target_sdk: Option<u32>,
+    /// The app's Android minimum SDK, when known (which devices skip newer
+    /// NSC elements).
+    pub android_min_sdk: Option<u32>,
     /// Chains to check pins against.
     pub chains: Vec<SuppliedChain>,
     /// Output language of generated details.
@@ -44,6 +47,7 @@ impl AuditOptions {
             at,
             expiry_days: 30,
             android_target_sdk: None,
+            android_min_sdk: None,
             chains: Vec::new(),
             lang: Lang::En,
         }
