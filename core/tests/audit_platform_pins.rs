@@ -336,3 +336,123 @@ fn ct_element_is_skipped_by_devices_below_api_36() {
             .all(|f| f.rule != "CT-IGNORED-BELOW-API-36")
     );
 }
+
+/// An NSC file with TrustKit-Android's `trustkit-config` around `host`
+/// (written as is, between the `<domain>` tags).
+fn trustkit_nsc(domains: &[&str]) -> String {
+    let d: String = domains
+        .iter()
+        .map(|h| format!("<domain includeSubdomains=\"false\">{h}</domain>"))
+        .collect();
+    format!(
+        "<network-security-config><domain-config>{d}<pin-set>\
+         <pin digest=\"SHA-256\">{K87}</pin><pin digest=\"SHA-256\">{PL1}</pin></pin-set>\
+         <trustkit-config enforcePinning=\"true\" disableDefaultReportUri=\"true\"/>\
+         </domain-config></network-security-config>"
+    )
+}
+
+/// TrustKit-Android checks each pinned host with Apache Commons'
+/// `DomainValidator` (no local names) on the `<domain>` text before trimming
+/// it, and throws at initialisation for an invalid one. Android itself only
+/// trims and lower-cases, so these files load on Android without TrustKit.
+#[test]
+fn trustkit_android_refuses_hosts_its_domain_validator_rejects() {
+    let accepted = [
+        "api.example.com",
+        "API.Example.COM",
+        "api.example.com.",
+        "a-b.example.co.jp",
+        "1password.example.com",
+        "bücher.example.de",
+    ];
+    let refused = [
+        " api.example.com",
+        "api.example.com\n",
+        "*.example.com",
+        "192.168.0.1",
+        "localhost",
+        "api.example.notarealtld",
+        "-api.example.com",
+        "api-.example.com",
+        "a_b.example.com",
+        "api..example.com",
+        "api.example.123",
+    ];
+    for h in accepted {
+        let xml = trustkit_nsc(&[h]);
+        let cfg = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+            .unwrap_or_else(|e| panic!("{h:?}: {e}"));
+        assert!(cfg.domains[0].trustkit_android.is_some(), "{h:?}");
+    }
+    for h in refused {
+        let xml = trustkit_nsc(&[h]);
+        let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+            .unwrap_err();
+        assert_eq!(refusal(&e).0, "TrustKit-Android", "{h:?}: {e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("Tried to pin an invalid domain: {h}")),
+            "{h:?}: {e}"
+        );
+        // Android alone reads the same host (trimmed, lower-cased).
+        let android = xml.replace(
+            "<trustkit-config enforcePinning=\"true\" disableDefaultReportUri=\"true\"/>",
+            "",
+        );
+        audit::import_bytes(
+            android.as_bytes(),
+            "n.xml",
+            None,
+            NscOptions::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("Android refuses {h:?}: {e}"));
+    }
+}
+
+/// TrustKit-Android's `readDomainConfig` calls `setHostname` for each
+/// `<domain>` of a domain-config: only the last one gets a TrustKit policy
+/// (and its validation). The others keep Android's pin-set (API 24+) and
+/// are reported as ignored by TrustKit.
+#[test]
+fn trustkit_android_keeps_only_the_last_domain_of_a_domain_config() {
+    let xml = trustkit_nsc(&["first.example.com", "second.example.com"]);
+    let cfg =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let tk: Vec<(&str, bool, usize)> = cfg
+        .domains
+        .iter()
+        .map(|d| (d.host.as_str(), d.trustkit_android.is_some(), d.pins.len()))
+        .collect();
+    assert_eq!(
+        tk,
+        vec![
+            ("first.example.com", false, 2),
+            ("second.example.com", true, 2)
+        ]
+    );
+    let f = run(&cfg, None);
+    let ignored: Vec<&str> = f
+        .iter()
+        .filter(|f| f.rule == "CONFIG-IGNORED")
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(ignored.len(), 1, "{f:#?}");
+    assert!(
+        ignored[0].starts_with("<domain>first.example.com</domain> for TrustKit-Android"),
+        "{}",
+        ignored[0]
+    );
+    // Only the last host is validated by TrustKit: an invalid first one
+    // loads (Android reads it), an invalid last one is refused.
+    let xml = trustkit_nsc(&["*.example.com", "second.example.com"]);
+    audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let xml = trustkit_nsc(&["first.example.com", "*.example.com"]);
+    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("invalid domain: *.example.com"),
+        "{e}"
+    );
+}
