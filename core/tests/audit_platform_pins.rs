@@ -265,3 +265,194 @@ fn ct_default_depends_on_the_target_sdk() {
     assert!(cfg.ct_required_for(None, Some(37)));
     assert!(!cfg.ct_required_for(cfg.domain_for("partner.example.com"), Some(37)));
 }
+
+/// `<certificateTransparency>` is read from API 36 (Android 16); older
+/// NSC parsers skip unknown elements, so below API 36 the blocks that
+/// require CT do not. One finding per block declaring `enabled="true"`
+/// (nsc-ct-anchors.xml: base-config at line 6, partner.example.com's
+/// domain-config, its domain at line 24), none once minSdkVersion is 36.
+#[test]
+fn ct_element_is_skipped_by_devices_below_api_36() {
+    let cfg = load("nsc-ct-anchors.xml").unwrap();
+    for (min_sdk, devices) in [
+        (
+            None,
+            "devices below API 36 skip the element (the app's minSdkVersion is not known)"
+                .to_owned(),
+        ),
+        (
+            Some(24),
+            "the app's minSdkVersion 24 runs on devices that skip the element".to_owned(),
+        ),
+        (
+            Some(35),
+            "the app's minSdkVersion 35 runs on devices that skip the element".to_owned(),
+        ),
+    ] {
+        let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
+        opts.android_min_sdk = min_sdk;
+        let f = audit::audit(std::slice::from_ref(&cfg), &opts);
+        let got: Vec<(Option<u32>, String)> = f
+            .iter()
+            .filter(|f| f.rule == "CT-IGNORED-BELOW-API-36")
+            .map(|f| (f.location.line, f.detail.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Some(6),
+                    format!(
+                        "base-config declares <certificateTransparency enabled=\"true\"/>; {devices}"
+                    )
+                ),
+                (
+                    Some(24),
+                    format!(
+                        "domain-config partner.example.com declares <certificateTransparency enabled=\"true\"/>; {devices}"
+                    )
+                ),
+            ],
+            "{min_sdk:?}"
+        );
+    }
+    for min_sdk in [36, 37] {
+        let mut opts = AuditOptions::at(datetime!(2026-06-01 00:00 UTC));
+        opts.android_min_sdk = Some(min_sdk);
+        let f = audit::audit(std::slice::from_ref(&cfg), &opts);
+        assert!(
+            f.iter().all(|f| f.rule != "CT-IGNORED-BELOW-API-36"),
+            "{f:#?}"
+        );
+    }
+    // `enabled="false"` is no requirement to lose.
+    let xml = "<network-security-config><base-config><certificateTransparency enabled=\"false\"/>\
+               </base-config></network-security-config>";
+    let off =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    assert!(
+        run(&off, None)
+            .iter()
+            .all(|f| f.rule != "CT-IGNORED-BELOW-API-36")
+    );
+}
+
+/// An NSC file with TrustKit-Android's `trustkit-config` around `host`
+/// (written as is, between the `<domain>` tags).
+fn trustkit_nsc(domains: &[&str]) -> String {
+    let d: String = domains
+        .iter()
+        .map(|h| format!("<domain includeSubdomains=\"false\">{h}</domain>"))
+        .collect();
+    format!(
+        "<network-security-config><domain-config>{d}<pin-set>\
+         <pin digest=\"SHA-256\">{K87}</pin><pin digest=\"SHA-256\">{PL1}</pin></pin-set>\
+         <trustkit-config enforcePinning=\"true\" disableDefaultReportUri=\"true\"/>\
+         </domain-config></network-security-config>"
+    )
+}
+
+/// TrustKit-Android checks each pinned host with Apache Commons'
+/// `DomainValidator` (no local names) on the `<domain>` text before trimming
+/// it, and throws at initialisation for an invalid one. Android itself only
+/// trims and lower-cases, so these files load on Android without TrustKit.
+#[test]
+fn trustkit_android_refuses_hosts_its_domain_validator_rejects() {
+    let accepted = [
+        "api.example.com",
+        "API.Example.COM",
+        "api.example.com.",
+        "a-b.example.co.jp",
+        "1password.example.com",
+        "bücher.example.de",
+    ];
+    let refused = [
+        " api.example.com",
+        "api.example.com\n",
+        "*.example.com",
+        "192.168.0.1",
+        "localhost",
+        "api.example.notarealtld",
+        "-api.example.com",
+        "api-.example.com",
+        "a_b.example.com",
+        "api..example.com",
+        "api.example.123",
+    ];
+    for h in accepted {
+        let xml = trustkit_nsc(&[h]);
+        let cfg = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+            .unwrap_or_else(|e| panic!("{h:?}: {e}"));
+        assert!(cfg.domains[0].trustkit_android.is_some(), "{h:?}");
+    }
+    for h in refused {
+        let xml = trustkit_nsc(&[h]);
+        let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+            .unwrap_err();
+        assert_eq!(refusal(&e).0, "TrustKit-Android", "{h:?}: {e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("Tried to pin an invalid domain: {h}")),
+            "{h:?}: {e}"
+        );
+        // Android alone reads the same host (trimmed, lower-cased).
+        let android = xml.replace(
+            "<trustkit-config enforcePinning=\"true\" disableDefaultReportUri=\"true\"/>",
+            "",
+        );
+        audit::import_bytes(
+            android.as_bytes(),
+            "n.xml",
+            None,
+            NscOptions::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("Android refuses {h:?}: {e}"));
+    }
+}
+
+/// TrustKit-Android's `readDomainConfig` calls `setHostname` for each
+/// `<domain>` of a domain-config: only the last one gets a TrustKit policy
+/// (and its validation). The others keep Android's pin-set (API 24+) and
+/// are reported as ignored by TrustKit.
+#[test]
+fn trustkit_android_keeps_only_the_last_domain_of_a_domain_config() {
+    let xml = trustkit_nsc(&["first.example.com", "second.example.com"]);
+    let cfg =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let tk: Vec<(&str, bool, usize)> = cfg
+        .domains
+        .iter()
+        .map(|d| (d.host.as_str(), d.trustkit_android.is_some(), d.pins.len()))
+        .collect();
+    assert_eq!(
+        tk,
+        vec![
+            ("first.example.com", false, 2),
+            ("second.example.com", true, 2)
+        ]
+    );
+    let f = run(&cfg, None);
+    let ignored: Vec<&str> = f
+        .iter()
+        .filter(|f| f.rule == "CONFIG-IGNORED")
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(ignored.len(), 1, "{f:#?}");
+    assert!(
+        ignored[0].starts_with("<domain>first.example.com</domain> for TrustKit-Android"),
+        "{}",
+        ignored[0]
+    );
+    // Only the last host is validated by TrustKit: an invalid first one
+    // loads (Android reads it), an invalid last one is refused.
+    let xml = trustkit_nsc(&["*.example.com", "second.example.com"]);
+    audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let xml = trustkit_nsc(&["first.example.com", "*.example.com"]);
+    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("invalid domain: *.example.com"),
+        "{e}"
+    );
+}

@@ -465,6 +465,15 @@ fn cases() -> Vec<Case> {
             "<certificateTransparency enabled=\"true\"/>",
         )),
     ));
+    v.push(case(
+        "CT-IGNORED-BELOW-API-36",
+        x(nsc(&format!(
+            "<base-config><certificateTransparency enabled=\"true\"/></base-config>{}",
+            pinned("a.example.com", &[A, B], "")
+        ))),
+        "certificate transparency is required only from Android 16 (API 36): base-config declares <certificateTransparency enabled=\"true\"/>; devices below API 36 skip the element (the app's minSdkVersion is not known)",
+        x(good_noexp.clone()),
+    ));
     let tka = |attrs: &str| {
         nsc(&format!(
             "<domain-config><domain>a.example.com</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set><trustkit-config{attrs} disableDefaultReportUri=\"true\"/></domain-config>"
@@ -573,7 +582,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 49);
+    assert_eq!(all.len(), 50);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

@@ -141,11 +141,77 @@ fn build_config_without_and_with_gradle() {
     );
     let u = &both[0].unresolved;
     assert_eq!(u.len(), 1, "{u:#?}");
-    assert!(
-        u[0].hint.contains("several different definitions"),
-        "{}",
-        u[0].hint
+    assert!(u[0].build_config, "{u:#?}");
+    assert_eq!(
+        u[0].hint.replace(&path("").display().to_string(), ""),
+        format!(
+            "BuildConfig.PIN_BACKUP has 2 different values in the build variants given; \
+             the pin in the app depends on the variant built: \
+             \"sha256/{B}\" in defaultConfig (build.gradle:5), \
+             \"sha256/{C}\" in defaultConfig (build.gradle.kts:4)"
+        )
     );
+    let r = rules(&both);
+    assert_eq!(
+        r.iter()
+            .filter(|f| f.0 == "PIN-BUILDCONFIG-ONLY" || f.0 == "SOURCE-UNRESOLVED")
+            .map(|f| (f.0.as_str(), f.1))
+            .collect::<Vec<_>>(),
+        vec![("PIN-BUILDCONFIG-ONLY", Some(4))],
+        "{r:#?}"
+    );
+}
+
+/// A `BuildConfig` field defined per build type (Groovy `buildTypes`) or per
+/// product flavor (Kotlin DSL `create("...")`): AGP generates one
+/// `BuildConfig` per variant, so the pin the app ships depends on the
+/// variant. The audit names each candidate value and where it is defined,
+/// as `PIN-BUILDCONFIG-ONLY` (before: `SOURCE-UNRESOLVED`, "several
+/// different definitions").
+#[test]
+fn build_config_fields_per_build_type_or_flavor_list_each_candidate() {
+    for (gradle, expected) in [
+        (
+            "variants/build.gradle",
+            format!(
+                "\"sha256/{B}\" in buildTypes.debug (variants/build.gradle:7), \
+                 \"sha256/{C}\" in buildTypes.release (variants/build.gradle:11)"
+            ),
+        ),
+        (
+            "variants/build.gradle.kts",
+            format!(
+                "\"sha256/{B}\" in productFlavors.free (variants/build.gradle.kts:9), \
+                 \"sha256/{D}\" in productFlavors.paid (variants/build.gradle.kts:13)"
+            ),
+        ),
+    ] {
+        let cfgs = load(&["BuildConfigPins.kt", gradle]).unwrap();
+        // The agreed field is read; the varying one is not guessed.
+        assert_eq!(
+            rows(&cfgs[0]),
+            vec![row("api.example.com", 4, &[A], false, true)],
+            "{gradle}"
+        );
+        let r = rules(&cfgs);
+        let bc: Vec<_> = r
+            .iter()
+            .filter(|f| f.0 == "PIN-BUILDCONFIG-ONLY" || f.0 == "SOURCE-UNRESOLVED")
+            .collect();
+        assert_eq!(bc.len(), 1, "{gradle}: {r:#?}");
+        assert_eq!(bc[0].0, "PIN-BUILDCONFIG-ONLY", "{gradle}");
+        assert_eq!(bc[0].1, Some(4), "{gradle}");
+        let want = format!(
+            "a pin of api.example.com is `BuildConfig.PIN_BACKUP`: BuildConfig.PIN_BACKUP has 2 \
+             different values in the build variants given; the pin in the app depends on the \
+             variant built: {expected}"
+        );
+        // Locations carry the directory given on the command line.
+        let got = bc[0].2.replace(&path("").display().to_string(), "");
+        assert_eq!(got, want, "{gradle}");
+        // Unknown pins are not a missing backup.
+        assert!(r.iter().all(|f| f.0 != "PIN-BACKUP-MISSING"), "{r:#?}");
+    }
 }
 
 #[test]

@@ -117,6 +117,14 @@ pub(crate) fn target_sdk(flag: Option<u32>, packages: &[AppPackage]) -> Option<u
     })
 }
 
+/// The Android package's minSdkVersion, when a package is audited.
+pub(crate) fn min_sdk(packages: &[AppPackage]) -> Option<u32> {
+    packages
+        .iter()
+        .find(|p| p.kind != PackageKind::Ipa)
+        .and_then(|p| p.min_sdk)
+}
+
 /// Runs `mamori audit`.
 pub fn run(args: AuditArgs) -> u8 {
     let threshold = if args.fail_on.eq_ignore_ascii_case("never") {
@@ -173,6 +181,7 @@ pub fn run(args: AuditArgs) -> u8 {
         at,
         expiry_days: args.expiry_days,
         android_target_sdk: target_sdk(args.android_target_sdk, &packages),
+        android_min_sdk: min_sdk(&packages),
         chains: chains.clone(),
         lang,
     };

@@ -29,7 +29,7 @@ use mamori::device::{DeviceFacts, DevicePolicy};
 use mamori::pinning::PinPolicy;
 use mamori::storage::StorageSettings;
 
-use super::audit::{LangArg, target_sdk};
+use super::audit::{LangArg, min_sdk, target_sdk};
 use crate::output::{bad_input, write_out};
 
 /// Document formats.
@@ -317,6 +317,7 @@ fn build(args: &ReportArgs) -> Result<String, Failure> {
         at,
         expiry_days: 30,
         android_target_sdk: target_sdk(args.android_target_sdk, &packages),
+        android_min_sdk: min_sdk(&packages),
         chains: chains.clone(),
         lang,
     };

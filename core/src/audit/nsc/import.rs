@@ -66,6 +66,9 @@ struct Parser<'a> {
     /// Per group: the effective pin texts, as TrustKit-Android sees them
     /// (`None`: no pin-set, own or inherited).
     group_pin_texts: Vec<Option<Vec<String>>>,
+    /// Per group: the index of its last domain entry and that `<domain>`'s
+    /// text as written (TrustKit-Android keeps only the last one).
+    group_last_domain: Vec<(usize, String)>,
     /// Byte offsets where lines start (roxmltree's `text_pos_at` rescans the
     /// text on every call, which is quadratic on large files).
     line_starts: Vec<usize>,
@@ -252,6 +255,7 @@ impl<'a> Parser<'a> {
             next_group: 0,
             trustkit: false,
             group_pin_texts: Vec::new(),
+            group_last_domain: Vec::new(),
             line_starts: line_starts(doc.input_text()),
         };
         let root = doc.root_element();
@@ -355,6 +359,7 @@ impl<'a> Parser<'a> {
             declared.hsts_enforced = self.bool_attr(n, "hstsEnforced")?;
         }
         let mut names: Vec<(String, bool, Location)> = Vec::new();
+        let mut last_raw = String::new();
         let mut pins: Option<PinSet> = None;
         let mut nested: Vec<Node> = Vec::new();
         let mut tk = parent_tk.clone();
@@ -369,6 +374,7 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     names.push(self.domain(c)?);
+                    c.text().unwrap_or("").clone_into(&mut last_raw);
                 }
                 "trust-anchors" => {
                     if declared.trust_anchors.is_some() {
@@ -442,19 +448,35 @@ impl<'a> Parser<'a> {
             let g = self.cfg.domains[p].group;
             self.group_pin_texts[g].clone()
         });
-        self.group_pin_texts
-            .push(pins.as_ref().map(|p| p.texts.clone()).or(inherited_texts));
-        for (host, include_subdomains, location) in names {
+        self.group_pin_texts.push(
+            pins.as_mut()
+                .map(|p| std::mem::take(&mut p.texts))
+                .or(inherited_texts),
+        );
+        let count = names.len();
+        self.group_last_domain.push((first + count - 1, last_raw));
+        for (k, (host, include_subdomains, location)) in names.into_iter().enumerate() {
             let mut d = DomainEntry::new(&host, SourceFormat::Nsc, location);
             d.include_subdomains = include_subdomains;
             d.declared = declared.clone();
             d.parent = parent;
             d.group = group;
-            if let Some(p) = &pins {
+            // The last name takes the pin-set; the others copy it.
+            let own = if k + 1 == count {
+                pins.take()
+            } else {
+                pins.as_ref().map(|p| PinSet {
+                    pins: p.pins.clone(),
+                    texts: Vec::new(),
+                    expiry: p.expiry.clone(),
+                    lenient: p.lenient.clone(),
+                })
+            };
+            if let Some(p) = own {
                 d.has_pin_set = true;
-                d.pins = p.pins.clone();
-                d.expiry = p.expiry.clone();
-                d.lenient_pins = p.lenient.clone();
+                d.pins = p.pins;
+                d.expiry = p.expiry;
+                d.lenient_pins = p.lenient;
             }
             if let Some((enforce, declared_attr, loc)) = &tk.enforce {
                 d.trustkit_android = Some(TrustKitAndroid {
@@ -610,7 +632,34 @@ impl<'a> Parser<'a> {
             }
             return Ok(());
         }
-        for d in &mut self.cfg.domains {
+        // `readDomainConfig` calls `setHostname` for every `<domain>`: the
+        // last one of a domain-config is the only host TrustKit pins there.
+        let mut kept = vec![false; self.cfg.domains.len()];
+        for (i, raw) in &self.group_last_domain {
+            kept[*i] = true;
+            let d = &self.cfg.domains[*i];
+            if !trustkit_android_valid_host(raw) {
+                return Err(ImportError::refused(
+                    d.location.clone(),
+                    "TrustKit-Android",
+                    format!("Tried to pin an invalid domain: {raw}"),
+                ));
+            }
+        }
+        for (i, d) in self.cfg.domains.iter_mut().enumerate() {
+            if !kept[i] {
+                d.trustkit_android = None;
+                d.report_uris.clear();
+                d.default_report_uri = false;
+                self.cfg.ignored.push(Ignored {
+                    name: format!(
+                        "<domain>{}</domain> for TrustKit-Android, which keeps only the last <domain> of a domain-config (no TrustKit policy or reports for this host; Android's own pin-set still applies from API 24)",
+                        d.host
+                    ),
+                    location: d.location.clone(),
+                });
+                continue;
+            }
             let tk = d.trustkit_android.get_or_insert_with(|| TrustKitAndroid {
                 enforce_pinning: false,
                 enforce_declared: false,
@@ -641,6 +690,49 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// TrustKit-Android's host check (`DomainPinningPolicy`: Apache Commons
+/// `DomainValidator.getInstance(false).isValid`, on the `<domain>` text as
+/// the XML parser returns it, before any trim): after IDN conversion at
+/// most 253 characters; two or more labels of letters, digits and inner
+/// hyphens (at most 63 each), the last starting with a letter, an optional
+/// final dot; and a known top-level domain. No whitespace around the name,
+/// no wildcard, no IP address, no single-label (local) name. TrustKit
+/// checks the TLD against IANA's list of April 2016; Mamori uses the Public
+/// Suffix List's top-level entries, so a TLD delegated since then is
+/// accepted here and refused by TrustKit-Android.
+fn trustkit_android_valid_host(raw: &str) -> bool {
+    let ascii = if raw.is_ascii() {
+        raw.to_owned()
+    } else {
+        match idna::domain_to_ascii_strict(raw) {
+            Ok(a) => a,
+            Err(_) => return false,
+        }
+    };
+    if ascii.len() > 253 {
+        return false;
+    }
+    let name = ascii.strip_suffix('.').unwrap_or(&ascii);
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let label_ok = |l: &str| {
+        let b = l.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    };
+    let tld = labels[labels.len() - 1];
+    if !labels.iter().all(|l| label_ok(l)) || !tld.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let tld = tld.to_ascii_lowercase();
+    psl::suffix(tld.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == tld.as_bytes())
 }
 
 /// `SimpleDateFormat("yyyy-MM-dd")` with `setLenient(false)`: numeric year,

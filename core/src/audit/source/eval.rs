@@ -82,6 +82,10 @@ pub(crate) enum WhyKind {
     Name(String),
     /// A name with several different definitions.
     Ambiguous(String),
+    /// `BuildConfig.NAME` whose `buildConfigField`s give different values
+    /// (build types or flavors): each candidate's value (`None` when it is
+    /// no string) and where it is defined (file index, line).
+    BuildConfigVariants(String, Vec<(Option<String>, usize, u32)>),
     /// A constant defined in terms of itself.
     Cycle(String),
     /// A value over the size or depth bounds.
@@ -107,6 +111,11 @@ impl Why {
             WhyKind::Name(n) => {
                 format!("`{n}` is not a constant of the files given; pass the file that defines it")
             }
+            WhyKind::BuildConfigVariants(n, c) => format!(
+                "BuildConfig.{n} has {} different values in the build variants given; \
+                 the pin in the app depends on the variant built",
+                c.len()
+            ),
             WhyKind::Ambiguous(n) => format!(
                 "`{n}` has several different definitions in the files given (build types or flavors?)"
             ),
@@ -149,6 +158,52 @@ pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Option<Pars
         text,
         lang,
         tree,
+    })
+}
+
+/// Parses files `(name, text, language)` on up to
+/// [`std::thread::available_parallelism`] threads (at most 8), in order.
+/// Parsing is most of the time of reading a source tree (the grammar's own
+/// cost), and files are independent until their declarations are joined.
+pub(crate) fn parse_all<'t>(files: &[(&'t str, &'t str, Lang)]) -> Vec<Option<Parsed<'t>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    if threads == 1 {
+        return files.iter().map(|(n, t, l)| parse(n, t, *l)).collect();
+    }
+    // Contiguous chunks of about equal bytes, so a few large files do not
+    // all land on one thread.
+    let total: usize = files.iter().map(|f| f.1.len()).sum();
+    let per = total.div_ceil(threads).max(1);
+    let mut chunks: Vec<&[(&'t str, &'t str, Lang)]> = Vec::new();
+    let (mut start, mut acc) = (0, 0);
+    for (i, f) in files.iter().enumerate() {
+        acc += f.1.len();
+        if acc >= per {
+            chunks.push(&files[start..=i]);
+            (start, acc) = (i + 1, 0);
+        }
+    }
+    if start < files.len() {
+        chunks.push(&files[start..]);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|(n, t, l)| parse(n, t, *l))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }
 
@@ -547,6 +602,14 @@ impl<'t> Program<'t> {
                 Val::Unknown(w) if matches!(w.kind, WhyKind::Name(_)) => {
                     self.unknown(ctx.file, n, WhyKind::BuildConfig(name.to_owned()))
                 }
+                Val::Unknown(w) if matches!(w.kind, WhyKind::Ambiguous(_)) => {
+                    let c = self.candidates(name, "BuildConfig", (ctx.file, n), depth);
+                    self.unknown(
+                        ctx.file,
+                        n,
+                        WhyKind::BuildConfigVariants(name.to_owned(), c),
+                    )
+                }
                 v => v,
             };
         }
@@ -585,6 +648,38 @@ impl<'t> Program<'t> {
     ) -> Val {
         let last = *quals.last().expect("qualified");
         self.agree(ctx, name, n, depth, Some(last))
+    }
+
+    /// Each definition of `name` in container `within` (at most
+    /// [`MAX_CANDIDATES`]): its string value, if it has one, and where it is.
+    fn candidates(
+        &self,
+        name: &str,
+        within: &str,
+        at: (usize, Node<'t>),
+        depth: usize,
+    ) -> Vec<(Option<String>, usize, u32)> {
+        let Some(cands) = self.bindings.get(name) else {
+            return Vec::new();
+        };
+        let ix = self
+            .in_container
+            .get(name)
+            .and_then(|m| m.get(within))
+            .cloned()
+            .unwrap_or_default();
+        ix.into_iter()
+            .take(MAX_CANDIDATES)
+            .map(|i| {
+                let b = cands[i].clone();
+                let line = b.value.map_or(0, line);
+                let v = match self.eval_binding(&b, name, at, depth) {
+                    Val::Str(s) => Some(s),
+                    _ => None,
+                };
+                (v, b.file, line)
+            })
+            .collect()
     }
 
     /// The value of `name` when every candidate (in container `within`, if

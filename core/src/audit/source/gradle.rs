@@ -17,6 +17,11 @@ pub(crate) struct Field {
     pub value: String,
     /// 1-based line of the call.
     pub line: u32,
+    /// The blocks it is in, outermost first, without `android`:
+    /// `defaultConfig`, `buildTypes.release`, `productFlavors.free`
+    /// (Kotlin DSL `create("free")` / `getByName("release")` named by their
+    /// string).
+    pub variant: String,
 }
 
 #[derive(Debug, PartialEq)]
@@ -128,12 +133,34 @@ pub(crate) fn fields(text: &str) -> (Vec<Field>, Vec<u32>) {
     let toks = tokens(text);
     let mut out = Vec::new();
     let mut unread = Vec::new();
+    // Each `{` and the name of its block (`None`: an unnamed block).
+    let mut blocks: Vec<Option<String>> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
+        match &toks[i].0 {
+            Tok::Punct('{') => {
+                blocks.push(block_name(&toks[..i]));
+                i += 1;
+                continue;
+            }
+            Tok::Punct('}') => {
+                blocks.pop();
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
         if toks[i].0 != Tok::Ident("buildConfigField".into()) {
             i += 1;
             continue;
         }
+        let variant = blocks
+            .iter()
+            .flatten()
+            .filter(|b| *b != "android")
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(".");
         let line = toks[i].1;
         let mut j = i + 1;
         if toks.get(j).map(|t| &t.0) == Some(&Tok::Punct('(')) {
@@ -159,12 +186,50 @@ pub(crate) fn fields(text: &str) -> (Vec<Field>, Vec<u32>) {
                 name: name.clone(),
                 value: value.clone(),
                 line,
+                variant,
             }),
             _ => unread.push(line),
         }
         i = j.max(i + 1);
     }
     (out, unread)
+}
+
+/// The name of the block a `{` opens, from the tokens before it: `release {`,
+/// `create("free") {`, `getByName("release") {` (the string names it).
+fn block_name(before: &[(Tok, u32)]) -> Option<String> {
+    match before.last().map(|t| &t.0) {
+        Some(Tok::Ident(n)) => Some(n.clone()),
+        Some(Tok::Punct(')')) => {
+            // Back to the matching `(`: the first string inside names it.
+            // Bounded: a run of `)` in hostile input costs at most this much.
+            let mut depth = 0usize;
+            for j in (before.len().saturating_sub(256)..before.len()).rev() {
+                match &before[j].0 {
+                    Tok::Punct(')') => depth += 1,
+                    Tok::Punct('(') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            let inside = &before[j + 1..];
+                            if let Some(s) = inside.iter().find_map(|t| match &t.0 {
+                                Tok::Str(Some(s)) => Some(s.clone()),
+                                _ => None,
+                            }) {
+                                return Some(s);
+                            }
+                            return match before[..j].last().map(|t| &t.0) {
+                                Some(Tok::Ident(n)) => Some(n.clone()),
+                                _ => None,
+                            };
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// The generated `BuildConfig.java` for `fields`: one field per line, so
@@ -202,6 +267,7 @@ mod tests {
             (f[1].name.as_str(), f[1].value.as_str(), f[1].line),
             ("HOST", "\"api.example.com\"", 5)
         );
+        assert_eq!(f[1].variant, "defaultConfig");
         let kts = "android {\n    defaultConfig {\n        buildConfigField(\n            \"String\",\n            \"PIN\",\n            \"\\\"sha256/BBBB\\\"\",\n        )\n        buildConfigField(\"String\", \"T\", \"\\\"${pin}\\\"\")\n    }\n}\n";
         let (f, unread) = fields(kts);
         assert_eq!(f.len(), 1);
@@ -219,6 +285,7 @@ mod tests {
             name: "PIN".into(),
             value: "\"a\"\n+ \"b\"".into(),
             line: 9,
+            variant: String::new(),
         }];
         assert_eq!(
             java_source(&f),

@@ -161,25 +161,34 @@ pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportE
     }
     // `buildConfigField`s become a generated BuildConfig.java, as AGP does.
     let mut fields = Vec::new();
-    let mut field_origin: Vec<(String, u32)> = Vec::new();
+    let mut field_origin: Vec<(String, u32, String)> = Vec::new();
     let mut gradle_unread: Vec<Location> = Vec::new();
     for i in inputs.iter().filter(|i| i.kind == Kind::Gradle) {
         let (f, unread) = gradle::fields(&i.text);
-        field_origin.extend(f.iter().map(|x| (i.file.clone(), x.line)));
+        field_origin.extend(
+            f.iter()
+                .map(|x| (i.file.clone(), x.line, x.variant.clone())),
+        );
         fields.extend(f);
         gradle_unread.extend(unread.into_iter().map(|l| Location::new(&i.file, Some(l))));
     }
     let generated = gradle::java_source(&fields);
+    let code: Vec<(&str, &str, Lang)> = inputs
+        .iter()
+        .filter_map(|i| match i.kind {
+            Kind::Code(lang) => Some((i.file.as_str(), i.text.as_str(), lang)),
+            Kind::Gradle => None,
+        })
+        .collect();
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
-    for i in inputs {
-        let Kind::Code(lang) = i.kind else { continue };
-        let p = eval::parse(&i.file, &i.text, lang).ok_or_else(|| ImportError::Syntax {
-            location: Location::new(&i.file, None),
+    for (p, (file, _, _)) in eval::parse_all(&code).into_iter().zip(&code) {
+        let p = p.ok_or_else(|| ImportError::Syntax {
+            location: Location::new(file, None),
             what: "source code",
             reason: "the parser gave no syntax tree".into(),
         })?;
-        names.push(&i.file);
+        names.push(file);
         parsed.push(p);
     }
     let code_files = parsed.len();
@@ -196,17 +205,37 @@ pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportE
                 | "TrustKit"
         )
     });
-    let locate = |w: &Why| -> Location {
-        if w.file >= code_files {
-            // Line n + 2 of the generated class is field n.
-            let (f, l) = field_origin
-                .get((w.line as usize).saturating_sub(2))
-                .cloned()
-                .unwrap_or_else(|| ("build.gradle".into(), 0));
-            Location::new(&f, Some(l))
+    // Where a position is: a code file, or (line n + 2 of the generated
+    // class is field n) the `buildConfigField` and its block.
+    let origin = |file: usize, line: u32| -> (Location, Option<&str>) {
+        if file >= code_files {
+            match field_origin.get((line as usize).saturating_sub(2)) {
+                Some((f, l, v)) => (Location::new(f, Some(*l)), Some(v.as_str())),
+                None => (Location::new("build.gradle", None), None),
+            }
         } else {
-            Location::new(names[w.file], Some(w.line))
+            (Location::new(names[file], Some(line)), None)
         }
+    };
+    let locate = |w: &Why| -> (Location, String) {
+        let loc = origin(w.file, w.line).0;
+        let WhyKind::BuildConfigVariants(_, c) = &w.kind else {
+            return (loc, w.hint());
+        };
+        let each: Vec<String> = c
+            .iter()
+            .map(|(v, f, l)| {
+                let (loc, block) = origin(*f, *l);
+                let v = v
+                    .as_deref()
+                    .map_or("(not a string)".into(), |s| format!("{s:?}"));
+                match block.filter(|b| !b.is_empty()) {
+                    Some(b) => format!("{v} in {b} ({loc})"),
+                    None => format!("{v} ({loc})"),
+                }
+            })
+            .collect();
+        (loc, format!("{}: {}", w.hint(), each.join(", ")))
     };
     let mut out: Vec<Option<AuditConfig>> = (0..code_files).map(|_| None).collect();
     let mut builders: HashMap<(usize, String), usize> = HashMap::new();
@@ -244,13 +273,21 @@ pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportE
     Ok(configs)
 }
 
-fn unresolved(w: &Why, host: Option<&str>, locate: &dyn Fn(&Why) -> Location) -> Unresolved {
+/// Where an unevaluated value is written, and the hint that says where its
+/// value is (for a `BuildConfig` field with variants, each value and where).
+type Locate<'a> = dyn Fn(&Why) -> (Location, String) + 'a;
+
+fn unresolved(w: &Why, host: Option<&str>, locate: &Locate) -> Unresolved {
+    let (location, hint) = locate(w);
     Unresolved {
         expression: w.expr.clone(),
-        location: locate(w),
+        location,
         host: host.map(str::to_owned),
-        build_config: matches!(w.kind, WhyKind::BuildConfig(_)),
-        hint: w.hint(),
+        build_config: matches!(
+            w.kind,
+            WhyKind::BuildConfig(_) | WhyKind::BuildConfigVariants(..)
+        ),
+        hint,
     }
 }
 
@@ -286,7 +323,7 @@ fn okhttp_add<'t>(
     builders: &mut HashMap<(usize, String), usize>,
     indexes: &mut [HashMap<(usize, String), usize>],
     out: &mut [Option<AuditConfig>],
-    locate: &dyn Fn(&Why) -> Location,
+    locate: &Locate,
 ) -> Result<(), ImportError> {
     let p = &prog.files[site.file];
     let index = &mut indexes[site.file];
@@ -390,7 +427,7 @@ fn trustkit_init<'t>(
     prog: &Program<'t>,
     site: &Site<'t>,
     out: &mut [Option<AuditConfig>],
-    locate: &dyn Fn(&Why) -> Location,
+    locate: &Locate,
 ) -> Result<(), ImportError> {
     let p = &prog.files[site.file];
     let n = site.node;
@@ -454,7 +491,7 @@ fn trustkit_dict(
     root: &[(Val, Val, u32)],
     file: &str,
     call: Location,
-    locate: &dyn Fn(&Why) -> Location,
+    locate: &Locate,
 ) -> Result<(), ImportError> {
     let mut top = Dictionary::new();
     let mut lines: HashMap<String, u32> = HashMap::new();
@@ -591,7 +628,7 @@ fn trustkit_dict(
 }
 
 /// A dictionary key as a string (TrustKit constants resolved).
-fn key_str(k: &Val, cfg: &mut AuditConfig, locate: &dyn Fn(&Why) -> Location) -> Option<String> {
+fn key_str(k: &Val, cfg: &mut AuditConfig, locate: &Locate) -> Option<String> {
     match k {
         Val::Str(s) => Some(s.clone()),
         Val::Unknown(w) => {
@@ -614,7 +651,7 @@ fn to_plist(
     v: &Val,
     cfg: &mut AuditConfig,
     mut missing: Option<(&str, &mut Vec<Unresolved>)>,
-    locate: &dyn Fn(&Why) -> Location,
+    locate: &Locate,
 ) -> Option<Value> {
     match v {
         Val::Str(s) => Some(Value::String(s.clone())),

@@ -128,6 +128,7 @@ pub(super) fn certificate_transparency(out: &mut Out, opts: &AuditOptions) {
     if cfg.format != SourceFormat::Nsc {
         return;
     }
+    ct_below_api_36(out, opts);
     let sdk = opts.android_target_sdk;
     let lang = opts.lang;
     let default_cause = || {
@@ -198,6 +199,55 @@ pub(super) fn certificate_transparency(out: &mut Out, opts: &AuditOptions) {
         };
         if parent_ct {
             report(out, format!("domain-config {}", d.host), &d.declared, cause);
+        }
+    }
+}
+
+/// The API level that reads `<certificateTransparency>` (Android 16).
+const CT_ELEMENT_API: u32 = 36;
+
+/// `<certificateTransparency enabled="true">` is read from API 36; older
+/// NSC parsers skip unknown elements (AOSP `XmlConfigSource`), so on older
+/// devices the block does not require CT. Once per block, unless the app's
+/// minSdkVersion is known to be 36 or higher.
+fn ct_below_api_36(out: &mut Out, opts: &AuditOptions) {
+    if opts.android_min_sdk.is_some_and(|m| m >= CT_ELEMENT_API) {
+        return;
+    }
+    let cfg = out.cfg;
+    let devices = match opts.android_min_sdk {
+        Some(m) => ja(
+            opts.lang,
+            format!("the app's minSdkVersion {m} runs on devices that skip the element"),
+            format!("minSdkVersion {m} のアプリはこの要素を読み飛ばす端末でも動きます"),
+        ),
+        None => ja(
+            opts.lang,
+            "devices below API 36 skip the element (the app's minSdkVersion is not known)".into(),
+            "API 36 未満の端末はこの要素を読み飛ばします (minSdkVersion は不明)".into(),
+        ),
+    };
+    let report = |out: &mut Out, block: String, loc: &crate::audit::model::Location| {
+        let detail = ja(
+            opts.lang,
+            format!("{block} declares <certificateTransparency enabled=\"true\"/>; {devices}"),
+            format!("{block} は <certificateTransparency enabled=\"true\"/> を宣言; {devices}"),
+        );
+        out.push(id::CT_IGNORED_BELOW_API_36, loc, None, detail);
+    };
+    if cfg.base.certificate_transparency == Some(true) {
+        let loc = cfg.base_location.clone().unwrap_or_else(|| out.file_loc());
+        report(out, "base-config".into(), &loc);
+    }
+    let mut seen = HashSet::new();
+    for d in &cfg.domains {
+        if seen.insert(d.group) && d.declared.certificate_transparency == Some(true) {
+            report(out, format!("domain-config {}", d.host), &d.location);
+        }
+    }
+    if let Some(o) = &cfg.debug_overrides {
+        if o.declared.certificate_transparency == Some(true) {
+            report(out, "debug-overrides".into(), &o.location);
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct AuditOptions {
     /// configurations that do not carry their own
     /// ([`AuditConfig::android_target_sdk`]: those from a package do).
     pub android_target_sdk: Option<u32>,
+    /// The app's Android minimum SDK, when known (which devices skip newer
+    /// NSC elements).
+    pub android_min_sdk: Option<u32>,
     /// Chains to check pins against.
     pub chains: Vec<SuppliedChain>,
     /// Output language of generated details.
@@ -46,6 +49,7 @@ impl AuditOptions {
             at,
             expiry_days: 30,
             android_target_sdk: None,
+            android_min_sdk: None,
             chains: Vec::new(),
             lang: Lang::En,
         }
@@ -179,7 +183,9 @@ pub fn audit_packages(
 }
 
 fn sort(all: &mut Vec<AuditFinding>) {
-    all.sort_by(|a, b| {
+    // Unstable is deterministic here: findings equal in every compared field
+    // are equal (the guideline follows from the rule) and `dedup` drops them.
+    all.sort_unstable_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.location.cmp(&b.location))
