@@ -3,7 +3,10 @@
 //! by bare rustls-webpki (`verify_for_usage` + name check) and by
 //! `PinVerifier::verify` with a pinned policy, on the same chain in the same
 //! run. The difference is what Mamori adds: host normalisation, rule lookup,
-//! the SPKI hash of every path certificate and the decision record.
+//! the SPKI hash of every path certificate and the decision record. Twice:
+//! with the verifier warmed by earlier connections (its memo of subject
+//! names and SPKI pins filled: a repeated chain) and first-seen (a fresh
+//! verifier per call: every name formatted, every key hashed).
 //!
 //! `cargo bench -p mamori --bench pinning`. Chains come from the shared test
 //! PKI builder (`mamori-tests`): P-256 keys from rcgen; the
@@ -103,9 +106,41 @@ fn bench_chain(cr: &mut Criterion, label: &str, c: &Chain) {
         black_box(d);
     };
 
+    // First-seen: a verifier that never saw any certificate of the chain (its
+    // memo of names and pins empty), so nothing computed for an earlier
+    // connection helps. Verifiers are made ahead, outside the timing, and
+    // dropped outside it too.
+    let policy = pinned_policy(c);
+    let fresh = std::cell::RefCell::new(Vec::<PinVerifier>::new());
+    let used = std::cell::RefCell::new(Vec::<PinVerifier>::new());
+    let refill = |n: usize| {
+        used.borrow_mut().clear();
+        let mut f = fresh.borrow_mut();
+        f.clear();
+        f.extend((0..n).map(|_| PinVerifier::new(policy.clone())));
+    };
+    let mamori_first_seen_once = || {
+        let v = fresh.borrow_mut().pop().expect("a fresh verifier");
+        let d = v.verify(black_box(HOST), 443, black_box(&c.presented), now);
+        assert!(d.pin_matched);
+        black_box(d);
+        used.borrow_mut().push(v);
+    };
+
     let mut group = cr.benchmark_group(format!("pinning/{label}"));
     group.bench_function("webpki_only", |b| b.iter(webpki_once));
     group.bench_function("mamori_pinned", |b| b.iter(mamori_once));
+    group.bench_function("mamori_pinned_first_seen", |b| {
+        b.iter_batched(
+            || PinVerifier::new(policy.clone()),
+            |v| {
+                let d = v.verify(black_box(HOST), 443, black_box(&c.presented), now);
+                assert!(d.pin_matched);
+                (v, d)
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
     group.finish();
 
     // Criterion measures the two functions one after the other; on a shared
@@ -117,13 +152,21 @@ fn bench_chain(cr: &mut Criterion, label: &str, c: &Chain) {
          mamori/webpki = {ratio:.3} (pinning adds {:+.1} %)",
         (ratio - 1.0) * 100.0
     );
+    refill(ROUNDS * BATCH as usize);
+    let (ratio, webpki_us, mamori_us) = paired_ratio(&webpki_once, &mamori_first_seen_once);
+    println!(
+        "pinning/{label} first-seen: paired median webpki {webpki_us:.1} µs, mamori {mamori_us:.1} µs, \
+         mamori/webpki = {ratio:.3} (pinning adds {:+.1} %)",
+        (ratio - 1.0) * 100.0
+    );
 }
+
+const ROUNDS: usize = 300;
+const BATCH: u32 = 10;
 
 /// Median over rounds of (time of `b`) / (time of `a`), each round timing a
 /// short batch of each in alternating order.
 fn paired_ratio(a: &dyn Fn(), b: &dyn Fn()) -> (f64, f64, f64) {
-    const ROUNDS: usize = 300;
-    const BATCH: u32 = 10;
     let time = |f: &dyn Fn()| {
         let t = Instant::now();
         for _ in 0..BATCH {

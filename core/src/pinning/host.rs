@@ -59,6 +59,11 @@ impl Host {
         if s.is_empty() {
             return Err(HostError::Empty);
         }
+        // A name already in canonical form (the usual case) needs no IDNA
+        // processing; it cannot be an IP literal either.
+        if let Some(name) = canonical_ldh(s) {
+            return Ok(Self::Dns(name.to_owned()));
+        }
         let unbracketed = s
             .strip_prefix('[')
             .and_then(|r| r.strip_suffix(']'))
@@ -118,6 +123,32 @@ fn canonical(s: &str) -> Result<Host, HostError> {
         return Err(HostError::AmbiguousNumeric(s.to_owned()));
     }
     normalize_dns(&ascii, s).map(Host::Dns)
+}
+
+/// `s` when it is already what [`canonical`] would make of it, without
+/// running IDNA: lowercase letters, digits and inner hyphens only, labels of
+/// 1 to 63 bytes, 253 bytes at most, no trailing dot, no `--` anywhere (which
+/// leaves `xn--` labels and UTS 46's hyphen rules to IDNA), and a last label
+/// that is not a number (so no IPv4 literal or ambiguous numeric name; an IPv6
+/// literal has a `:`). UTS 46 maps such a name to itself and accepts it in
+/// strict mode, so [`canonical`] returns it unchanged: the test
+/// `canonical_ldh_agrees_with_idna` checks that on generated names. Anything
+/// else takes the full path.
+fn canonical_ldh(s: &str) -> Option<&str> {
+    let ldh_label = |l: &[u8]| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l[0] != b'-'
+            && l[l.len() - 1] != b'-'
+            && l.iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.windows(2).any(|w| w == b"--")
+    };
+    (!s.is_empty()
+        && s.len() <= 253
+        && s.as_bytes().split(|&b| b == b'.').all(ldh_label)
+        && !ends_in_number(s))
+    .then_some(s)
 }
 
 /// The WHATWG URL "ends in a number" test: the last label is all decimal
@@ -315,6 +346,46 @@ mod tests {
         assert!(matches!(Host::parse("a.com/x"), Err(HostError::Path(_))));
         assert!(matches!(Host::parse("a..com"), Err(HostError::Invalid(_))));
         assert!(matches!(Host::parse(""), Err(HostError::Empty)));
+    }
+
+    proptest::proptest! {
+        // The fast path of `Host::parse` is exactly the IDNA path on the names
+        // it takes: same result, and never an IP literal. Labels are drawn
+        // from the characters where the two could disagree (case, `-`, `_`,
+        // digits, `x`/`n` for `xn--`, empty labels, hex numbers).
+        #[test]
+        fn canonical_ldh_agrees_with_idna(
+            labels in proptest::collection::vec("[a-z0-9-]{1,10}|[a-zA-Z0-9xn_-]{0,8}|xn--[a-z0-9-]{0,6}|0x[0-9a-f]{1,3}|[0-9]{1,3}", 1..6)
+        ) {
+            let s = labels.join(".");
+            if let Some(fast) = canonical_ldh(&s) {
+                proptest::prop_assert!(s.parse::<IpAddr>().is_err());
+                proptest::prop_assert_eq!(canonical(&s), Ok(Host::Dns(fast.to_owned())));
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_ldh_leaves_the_hard_cases_to_idna() {
+        for s in [
+            "API.example.com",
+            "xn--bcher-kva.example",
+            "a--b.example",
+            "a.com.",
+            "a..com",
+            "-a.com",
+            "a_b.com",
+            "127.0.0.1",
+            "a.123",
+            "a.0x7f",
+            "",
+        ] {
+            assert_eq!(canonical_ldh(s), None, "{s}");
+        }
+        assert_eq!(canonical_ldh("api.example.com"), Some("api.example.com"));
+        assert_eq!(canonical_ldh("1.a-b.c0"), Some("1.a-b.c0"));
+        let long = format!("{}.com", "a".repeat(64));
+        assert_eq!(canonical_ldh(&long), None);
     }
 
     // The OkHttp CertificatePinnerTest host matrix, as facts.

@@ -108,7 +108,13 @@ impl Pin {
 
 impl fmt::Display for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256/{}", self.base64())
+        // Encoded on the stack: a pin is printed in every decision's reason.
+        let mut b64 = [0u8; 44];
+        let n = STANDARD
+            .encode_slice(self.0, &mut b64)
+            .map_err(|_| fmt::Error)?;
+        f.write_str("sha256/")?;
+        f.write_str(core::str::from_utf8(&b64[..n]).map_err(|_| fmt::Error)?)
     }
 }
 

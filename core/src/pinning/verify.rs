@@ -144,7 +144,7 @@ pub struct PinVerifier {
     /// The PEM of each anchor whose certificate is known (custom anchors).
     anchor_certs: Vec<Option<String>>,
     reporter: Reporter,
-    names: NameCache,
+    memo: Memo,
 }
 
 impl core::fmt::Debug for PinVerifier {
@@ -184,7 +184,7 @@ impl PinVerifier {
             anchor_pins,
             anchor_certs,
             reporter: Reporter::default(),
-            names: NameCache::default(),
+            memo: Memo::default(),
         }
     }
 
@@ -301,19 +301,21 @@ impl PinVerifier {
             })?;
         check_name(&certs[0], host)?;
         let last = certs.len() - 1;
-        let entries = certs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ChainCertificate {
-                position: match i {
-                    0 => CertificatePosition::Leaf,
-                    _ if i == last && c.subject() == c.issuer() => CertificatePosition::Anchor,
-                    _ => CertificatePosition::Intermediate,
-                },
-                subject: self.names.describe(c.subject()),
-                pin: Pin::of_spki(c.subject_public_key_info().as_ref()),
-            })
-            .collect();
+        let entries = self.memo.with(|memo| {
+            certs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ChainCertificate {
+                    position: match i {
+                        0 => CertificatePosition::Leaf,
+                        _ if i == last && c.subject() == c.issuer() => CertificatePosition::Anchor,
+                        _ => CertificatePosition::Intermediate,
+                    },
+                    subject: memo.name(c.subject()),
+                    pin: memo.pin(c.subject_public_key_info().as_ref()),
+                })
+                .collect()
+        });
         // The platform's path is the list given, anchor included when the
         // platform returned it: every certificate of it was used.
         Ok(ValidatedPath {
@@ -351,7 +353,7 @@ impl PinVerifier {
 
         let mut d = PinDecision {
             outcome: PinOutcome::Allow,
-            host: host_s.clone(),
+            host: host_s,
             chain_valid,
             pinned: rule.is_some(),
             pin_matched: false,
@@ -391,7 +393,7 @@ impl PinVerifier {
             return d;
         }
         let Some(rule) = rule else {
-            d.reason = format!("{host_s} is not pinned; the chain is valid");
+            d.reason = format!("{} is not pinned; the chain is valid", d.host);
             return d;
         };
         if let Some(entry) = d.chain.iter().find(|e| rule.pins().contains(&e.pin)) {
@@ -523,21 +525,24 @@ impl PinVerifier {
             .collect();
         // webpki returns a reference into `self.anchors`.
         let anchor_index = self.anchors.iter().position(|a| core::ptr::eq(a, anchor));
-        let mut entries: Vec<ChainCertificate> = path_certs
-            .iter()
-            .map(|(pos, c)| ChainCertificate {
+        let entries = self.memo.with(|memo| {
+            let mut entries = Vec::with_capacity(path_certs.len() + 1);
+            entries.extend(path_certs.iter().map(|(pos, c)| ChainCertificate {
                 position: *pos,
-                subject: self.names.describe(c.subject()),
-                pin: Pin::of_spki(c.subject_public_key_info().as_ref()),
-            })
-            .collect();
-        entries.push(ChainCertificate {
-            position: CertificatePosition::Anchor,
-            subject: self.names.describe(anchor.subject.as_ref()),
-            pin: match anchor_index {
-                Some(i) => self.anchor_pins[i],
-                None => Pin::of_spki(&wrap_der_sequence(anchor.subject_public_key_info.as_ref())),
-            },
+                subject: memo.name(c.subject()),
+                pin: memo.pin(c.subject_public_key_info().as_ref()),
+            }));
+            entries.push(ChainCertificate {
+                position: CertificatePosition::Anchor,
+                subject: memo.name(anchor.subject.as_ref()),
+                pin: match anchor_index {
+                    Some(i) => self.anchor_pins[i],
+                    None => {
+                        Pin::of_spki(&wrap_der_sequence(anchor.subject_public_key_info.as_ref()))
+                    }
+                },
+            });
+            entries
         });
         Ok(ValidatedPath {
             entries,
@@ -608,13 +613,11 @@ impl PinVerifier {
 /// Whether `leaf` is valid for `host` (webpki's RFC 6125 name matching).
 fn check_name(leaf: &EndEntityCert<'_>, host: &Host) -> Result<(), PinFailure> {
     let server_name = match host {
-        Host::Dns(d) => ServerName::try_from(d.as_str())
-            .map_err(|e| {
-                PinFailure::Name(NameError::Other {
-                    detail: e.to_string(),
-                })
-            })?
-            .to_owned(),
+        Host::Dns(d) => ServerName::try_from(d.as_str()).map_err(|e| {
+            PinFailure::Name(NameError::Other {
+                detail: e.to_string(),
+            })
+        })?,
         Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
     };
     leaf.verify_is_valid_for_subject_name(&server_name)
@@ -645,30 +648,59 @@ fn served_index(served: &[CertificateDer<'_>], der: &[u8]) -> Option<usize> {
         .or_else(|| served.iter().position(|c| c.as_ref() == der))
 }
 
-/// Subject names as text, memoised by their DER contents. Formatting a Name
-/// (RFC 4514) costs about 1.5 µs, three times the SHA-256 of a key, and a
-/// client meets the same few names on every connection; without the memo
-/// the decision record would cost more than the pin check it explains.
-/// Bounded: cleared when full.
+/// Subject names as text and SPKI pins, memoised by their DER bytes.
+/// Formatting a Name (RFC 4514) costs about 1.5 µs and the SHA-256 of an
+/// RSA-2048 key about 0.4 µs, while a client meets the same few names and
+/// keys on every connection: without the memo the decision record would
+/// cost more than the pin check it explains. Keys are the exact bytes (a
+/// lookup is one seeded hash and one comparison), so a hit returns what the
+/// computation would; bounded: each table is cleared when full.
 #[derive(Default)]
-struct NameCache(std::sync::Mutex<std::collections::HashMap<Vec<u8>, String>>);
+struct Memo(std::sync::Mutex<MemoTables>);
 
-impl NameCache {
+type MemoMap<V> = std::collections::HashMap<Vec<u8>, V, foldhash::fast::RandomState>;
+
+#[derive(Default)]
+struct MemoTables {
+    names: MemoMap<String>,
+    pins: MemoMap<Pin>,
+}
+
+impl Memo {
     const MAX: usize = 256;
 
+    /// Runs `f` with the tables locked (once per verification).
+    fn with<R>(&self, f: impl FnOnce(&mut MemoTables) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl MemoTables {
     /// The text of a Name given as the contents of its SEQUENCE (webpki's
     /// representation).
-    fn describe(&self, contents: &[u8]) -> String {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = map.get(contents) {
+    fn name(&mut self, contents: &[u8]) -> String {
+        if let Some(s) = self.names.get(contents) {
             return s.clone();
         }
         let text = name_to_string(&wrap_der_sequence(contents));
-        if map.len() >= Self::MAX {
-            map.clear();
+        if self.names.len() >= Memo::MAX {
+            self.names.clear();
         }
-        map.insert(contents.to_vec(), text.clone());
+        self.names.insert(contents.to_vec(), text.clone());
         text
+    }
+
+    /// [`Pin::of_spki`] of a DER SubjectPublicKeyInfo.
+    fn pin(&mut self, spki: &[u8]) -> Pin {
+        if let Some(p) = self.pins.get(spki) {
+            return *p;
+        }
+        let pin = Pin::of_spki(spki);
+        if self.pins.len() >= Memo::MAX {
+            self.pins.clear();
+        }
+        self.pins.insert(spki.to_vec(), pin);
+        pin
     }
 }
 

@@ -277,13 +277,25 @@ private class LoopbackHttpsServer(pki: TestPki) : AutoCloseable {
     }
 }
 
-/** Median time per operation in microseconds over [rounds] rounds of [ops], after [warmup]. */
+/**
+ * Median time per operation in microseconds over [rounds] rounds of [ops], after [warmup]. Both
+ * counts are capped by time (about 2 s of warm-up, 0.4 s per round), so a slow operation on a
+ * loaded machine does not stretch the run to many minutes.
+ */
 internal fun perOp(name: String, warmup: Int = 20_000, ops: Int = 20_000, rounds: Int = 7, op: () -> Unit): Double {
-    repeat(warmup) { op() }
+    val warmupEnd = System.nanoTime() + 2_000_000_000L
+    var warmed = 0
+    while (warmed < warmup && System.nanoTime() < warmupEnd) { op(); warmed++ }
+    val perRound = run {
+        val start = System.nanoTime()
+        repeat(100) { op() }
+        val opNs = (System.nanoTime() - start) / 100.0
+        minOf(ops, maxOf(100, (400_000_000L / opNs).toInt()))
+    }
     val samples = (1..rounds).map {
         val start = System.nanoTime()
-        repeat(ops) { op() }
-        (System.nanoTime() - start) / 1000.0 / ops
+        repeat(perRound) { op() }
+        (System.nanoTime() - start) / 1000.0 / perRound
     }.sorted()
     val median = samples[samples.size / 2]
     println("  %-62s %9.1f µs/op  (rounds: %s)".format(name, median, samples.joinToString(" ") { "%.1f".format(it) }))
