@@ -25,7 +25,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ring::pbkdf2;
 use ring::rand::{SecureRandom, SystemRandom};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::error::{KekError, StorageError};
 use super::store::SecureStore;
@@ -162,6 +162,9 @@ pub enum PasscodeCheck {
     },
 }
 
+/// The verifier state, as sealed JSON in the passcode file. `hash` (the PBKDF2
+/// output, base64) and `salt` are wiped when the state is dropped (NEW-1; the
+/// freed-memory test in `tests/tests/storage_freed_memory.rs` looks for them).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct State {
     kdf: String,
@@ -176,6 +179,18 @@ struct State {
     max_delay_ms: u64,
     wipe_after: Option<u32>,
 }
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.salt.zeroize();
+        self.hash.zeroize();
+    }
+}
+
+/// Room for the verifier state's JSON (about 300 bytes: bounded numbers, a
+/// 24-character salt and a 44-character hash), so that serialising it never
+/// reallocates and leaves a partial copy of the hash in a freed block.
+const STATE_JSON_CAPACITY: usize = 1024;
 
 impl State {
     fn policy(&self) -> PasscodePolicy {
@@ -229,7 +244,12 @@ impl SecureStore {
     }
 
     fn save_passcode(&self, state: &State) -> Result<(), StorageError> {
-        let bytes = Zeroizing::new(serde_json::to_vec(state).expect("state serialises"));
+        let mut bytes = Zeroizing::new(Vec::with_capacity(STATE_JSON_CAPACITY));
+        serde_json::to_writer(&mut *bytes, state).expect("state serialises");
+        debug_assert!(
+            bytes.len() <= STATE_JSON_CAPACITY,
+            "state JSON outgrew its buffer"
+        );
         self.write_sealed(&self.passcode_path(), "passcode", "", &bytes)
     }
 
