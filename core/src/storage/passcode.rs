@@ -17,6 +17,15 @@
 //! can roll the store directory back to an older copy also rolls back the counter
 //! (only a hardware counter prevents that), and moving the clock forward shortens
 //! a lock-out.
+//!
+//! **Locks.** Set, remove and verify serialise on the store's passcode mutex, so
+//! two threads never lose an attempt (two processes cannot share a store: see
+//! `store`). That mutex is held across the KEK calls that read and write the
+//! verifier state (and across PBKDF2): a slow KEK delays other passcode
+//! operations only, never `get`, `put` or a rotation, which do not take it; a KEK
+//! that calls a passcode operation of the same store from inside its own
+//! `wrap`/`unwrap` would wait for itself. The wipe after too many failures runs
+//! after the mutex is released.
 
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -341,7 +350,7 @@ impl SecureStore {
         passcode: &str,
         now: SystemTime,
     ) -> Result<PasscodeCheck, StorageError> {
-        let _guard = self.passcode_lock();
+        let guard = self.passcode_lock();
         let mut state = self.load_passcode()?.ok_or(StorageError::NoPasscode)?;
         let now_ms = unix_ms(now);
         if now_ms < state.locked_until_ms {
@@ -386,8 +395,10 @@ impl SecureStore {
         }
         if let Some(limit) = policy.wipe_after {
             if state.failures >= limit.get() {
-                // A KEK that refuses destruction surfaces as `KekNotDestroyed`,
-                // after the files are gone.
+                // The attempt is persisted; the wipe's `destroy` is a foreign call,
+                // made without the passcode lock. A KEK that refuses destruction
+                // surfaces as `KekNotDestroyed`, after the files are gone.
+                drop(guard);
                 self.wipe()?;
                 return Err(StorageError::Wiped);
             }
