@@ -885,10 +885,21 @@ impl SecureStore {
         for path in self.rotation_files()? {
             Self::prepare_rewrap(&path, from, to, rewrapped)?;
         }
-        if let Some(canary) = read_optional(&self.dir.join(CANARY))? {
-            if let Some(Rewrap::To(bytes)) = Self::rewrapped_file(&canary, to, rewrapped) {
+        let canary_path = self.dir.join(CANARY);
+        let canary = read_optional(&canary_path)?.ok_or_else(|| StorageError::Corrupted {
+            what: canary_path.display().to_string(),
+            reason: "canary missing",
+        })?;
+        match Self::rewrapped_file(&canary, to, rewrapped) {
+            Some(Rewrap::To(bytes)) => {
                 self.check_canary_bytes(store_id, to, true, &bytes)?;
             }
+            // Already under `to`, or a canary no supplied key opens: it must open
+            // with `to` as it is, or the rotation stops here, having written nothing.
+            Some(Rewrap::Already | Rewrap::Skipped) => {
+                self.check_canary_bytes(store_id, to, true, &canary)?;
+            }
+            None => {} // rewritten since step 1: the commit check asks for another round
         }
 
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
