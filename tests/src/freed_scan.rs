@@ -12,6 +12,11 @@
 //! The allocator itself never allocates: the watch list is a fixed array behind
 //! a `std::sync::Mutex` (futex-based on Linux, no allocation), so it can run
 //! inside `dealloc`.
+//!
+//! Some secrets are only known after the code ran (a passcode hash under a
+//! random salt, read back from the store afterwards): between [`record_start`]
+//! and [`record_stop`] every freed block is also copied into a fixed buffer, and
+//! [`rescan_recorded`] searches those copies for the secrets watched since.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
@@ -36,6 +41,25 @@ static NEEDLES: Mutex<Needles> = Mutex::new(Needles {
 });
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HITS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+
+/// Bytes of freed blocks [`record_start`] keeps for [`rescan_recorded`].
+const RECORD_CAP: usize = 4 << 20;
+/// Zero bytes between two recorded blocks, so no window spans two of them.
+const RECORD_GAP: usize = WINDOW;
+
+struct Recorded {
+    len: usize,
+    bytes: [u8; RECORD_CAP],
+    /// More was freed than fits: the rescan must fail, not miss it.
+    overflowed: bool,
+}
+
+static RECORDING: AtomicBool = AtomicBool::new(false);
+static RECORD: Mutex<Recorded> = Mutex::new(Recorded {
+    len: 0,
+    bytes: [0; RECORD_CAP],
+    overflowed: false,
+});
 static SCANNED: AtomicUsize = AtomicUsize::new(0);
 
 /// What kind of secret was found.
@@ -47,18 +71,40 @@ pub enum Secret {
     Plaintext = 1,
     /// The scanner's own self-test.
     SelfTest = 2,
+    /// A passcode, or what is derived from it (the PBKDF2 hash, raw or base64).
+    Passcode = 3,
 }
 
 /// The test's global allocator: [`System`] plus a scan of every freed block.
 pub struct ScanningAllocator;
 
+fn record(block: &[u8]) {
+    let mut r = RECORD.lock().unwrap_or_else(|p| p.into_inner());
+    let at = r.len;
+    if at + block.len() + RECORD_GAP > RECORD_CAP {
+        r.overflowed = true;
+        return;
+    }
+    r.bytes[at..at + block.len()].copy_from_slice(block);
+    r.bytes[at + block.len()..at + block.len() + RECORD_GAP].fill(0);
+    r.len = at + block.len() + RECORD_GAP;
+}
+
 fn scan(block: &[u8]) {
+    if RECORDING.load(Ordering::Relaxed) {
+        record(block);
+    }
     SCANNED.fetch_add(1, Ordering::Relaxed);
     let needles = NEEDLES.lock().unwrap_or_else(|p| p.into_inner());
     let sorted = &needles.sorted[..needles.len];
     if sorted.is_empty() || block.len() < WINDOW {
         return;
     }
+    count_hits(block, sorted);
+}
+
+/// Counts every window of `block` found among the `sorted` needles.
+fn count_hits(block: &[u8], sorted: &[(u128, u8)]) {
     for w in block.windows(WINDOW) {
         let v = u128::from_be_bytes(w.try_into().expect("16-byte window"));
         if let Ok(i) = sorted.binary_search_by(|(n, _)| n.cmp(&v)) {
@@ -127,6 +173,35 @@ pub fn start() {
     }
     SCANNED.store(0, Ordering::Relaxed);
     ACTIVE.store(true, Ordering::SeqCst);
+}
+
+/// Starts keeping a copy of every freed block (scanning must be on: [`start`]),
+/// dropping what an earlier recording kept.
+pub fn record_start() {
+    let mut r = RECORD.lock().unwrap_or_else(|p| p.into_inner());
+    r.len = 0;
+    r.overflowed = false;
+    drop(r);
+    RECORDING.store(true, Ordering::SeqCst);
+}
+
+/// Stops keeping copies.
+pub fn record_stop() {
+    RECORDING.store(false, Ordering::SeqCst);
+}
+
+/// Searches the blocks kept between [`record_start`] and [`record_stop`] for the
+/// secrets watched now (counted by [`hits`] like any other find). Panics if the
+/// recording overflowed.
+pub fn rescan_recorded() {
+    let r = RECORD.lock().unwrap_or_else(|p| p.into_inner());
+    assert!(
+        !r.overflowed,
+        "freed_scan: more than {RECORD_CAP} bytes freed while recording"
+    );
+    let needles = NEEDLES.lock().unwrap_or_else(|p| p.into_inner());
+    let sorted = &needles.sorted[..needles.len];
+    count_hits(&r.bytes[..r.len], sorted);
 }
 
 /// Stops scanning.

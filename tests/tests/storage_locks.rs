@@ -2,6 +2,9 @@
 //! path (a slow KEK does not stall other readers, a KEK that calls back into the
 //! store does not deadlock), and one store directory has one instance at a time,
 //! across threads and across processes (advisory `flock` on `store.lock`).
+//! A KEK rotation holds no in-process lock across its KEK calls either: gets and
+//! puts run during a slow rotation, a KEK that calls back into the store while it
+//! is rotated to does not deadlock, and a put made during the rotation is not lost.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -119,32 +122,16 @@ fn a_kek_that_calls_back_into_the_store_does_not_deadlock() {
     );
 }
 
-/// A KEK whose `wrap` takes a second (a StrongBox call, a biometric prompt).
-struct SlowWrapKek(SoftwareKek);
-
-impl Kek for SlowWrapKek {
-    fn key_id(&self) -> String {
-        self.0.key_id()
-    }
-    fn security_level(&self) -> SecurityLevel {
-        SecurityLevel::Software
-    }
-    fn wrap(&self, dek: &[u8; DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, KekError> {
-        std::thread::sleep(Duration::from_secs(1));
-        self.0.wrap(dek, aad)
-    }
-    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; DEK_LEN]>, KekError> {
-        self.0.unwrap(wrapped, aad)
-    }
-}
-
 #[test]
 fn a_slow_kek_wrap_does_not_stall_reads_of_cached_keys() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
         SecureStore::open(
             dir.path(),
-            Arc::new(SlowWrapKek(SoftwareKek::generate().unwrap())),
+            Arc::new(SlowKek(
+                SoftwareKek::generate().unwrap(),
+                Duration::from_secs(1),
+            )),
             StoreOptions {
                 cache: mamori::storage::CachePolicy {
                     max_seals_per_dek: 1, // every put makes (and wraps) a new key
@@ -169,6 +156,168 @@ fn a_slow_kek_wrap_does_not_stall_reads_of_cached_keys() {
     assert!(
         took < Duration::from_millis(500),
         "reads waited {took:?} for a KEK wrap of another thread"
+    );
+}
+
+fn reentrant_kek(key: u8) -> Arc<ReentrantKek> {
+    Arc::new(ReentrantKek {
+        inner: SoftwareKek::from_bytes(&Zeroizing::new([key; 32])),
+        store: OnceLock::new(),
+        inside: AtomicBool::new(false),
+        reentered: Mutex::new(0),
+    })
+}
+
+#[test]
+fn a_kek_that_calls_back_into_the_store_during_a_rotation_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rotated from one re-entrant KEK (its `unwrap` calls back) to another (its
+    // `wrap` calls back): before the fix the rotation held the store's write lock
+    // across both, and the nested `get` waited for it on the same thread forever.
+    let (old, new) = (reentrant_kek(0x11), reentrant_kek(0x22));
+    let store = Arc::new(SecureStore::open(dir.path(), old.clone(), options()).unwrap());
+    for i in 0..5 {
+        store.clear_key_cache(); // one data key per item: one KEK round trip each
+        store.put(&format!("item{i}"), b"value").unwrap();
+    }
+    store.put("other", b"x").unwrap();
+    store.clear_key_cache();
+    old.store.set(Arc::downgrade(&store)).unwrap();
+    new.store.set(Arc::downgrade(&store)).unwrap();
+    let (s, k) = (store.clone(), new.clone());
+    let report = within(
+        Duration::from_secs(30),
+        "a rotation whose KEKs call back into the store",
+        move || s.rotate_kek(k).unwrap(),
+    );
+    assert!(report.rewrapped >= 6, "{report:?}");
+    assert!(
+        *new.reentered.lock().unwrap() >= 1,
+        "the new KEK never called back"
+    );
+    assert!(
+        *old.reentered.lock().unwrap() >= 1,
+        "the old KEK never called back"
+    );
+    assert_eq!(store.kek_id().unwrap(), new.key_id());
+    drop(store);
+    // Every file, including the one written from inside the KEK during the
+    // rotation, is under the new key: it opens with the new key alone.
+    let plain: Arc<dyn Kek> = Arc::new(SoftwareKek::from_bytes(&Zeroizing::new([0x22; 32])));
+    let store = SecureStore::open(dir.path(), plain, options()).unwrap();
+    for i in 0..5 {
+        assert_eq!(&*store.get(&format!("item{i}")).unwrap(), b"value");
+    }
+    assert_eq!(
+        &*store.get("from-kek").unwrap(),
+        b"written inside a KEK call"
+    );
+}
+
+/// A KEK whose `wrap` and `unwrap` each take the given time (a StrongBox call, a
+/// biometric prompt).
+struct SlowKek(SoftwareKek, Duration);
+
+impl Kek for SlowKek {
+    fn key_id(&self) -> String {
+        self.0.key_id()
+    }
+    fn security_level(&self) -> SecurityLevel {
+        SecurityLevel::Software
+    }
+    fn wrap(&self, dek: &[u8; DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, KekError> {
+        std::thread::sleep(self.1);
+        self.0.wrap(dek, aad)
+    }
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; DEK_LEN]>, KekError> {
+        std::thread::sleep(self.1);
+        self.0.unwrap(wrapped, aad)
+    }
+}
+
+/// Options under which every put makes (and wraps) a fresh data key: one a
+/// rotation running meanwhile has not re-wrapped.
+fn key_per_put() -> StoreOptions {
+    StoreOptions {
+        cache: mamori::storage::CachePolicy {
+            max_seals_per_dek: 1,
+            ..mamori::storage::CachePolicy::default()
+        },
+        ..options()
+    }
+}
+
+#[test]
+fn gets_and_puts_run_during_a_slow_rotation_and_no_put_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let old: Arc<dyn Kek> = Arc::new(SoftwareKek::from_bytes(&Zeroizing::new([0x31; 32])));
+    let store = Arc::new(SecureStore::open(dir.path(), old, key_per_put()).unwrap());
+    for i in 0..3 {
+        store.put(&format!("before{i}"), b"old").unwrap();
+    }
+    assert_eq!(&*store.get("before0").unwrap(), b"old"); // its key is cached now
+    let new_key = || SoftwareKek::from_bytes(&Zeroizing::new([0x32; 32]));
+    let slow = Arc::new(SlowKek(new_key(), Duration::from_millis(400)));
+    let s = store.clone();
+    let rotation = std::thread::spawn(move || s.rotate_kek(slow).unwrap());
+    std::thread::sleep(Duration::from_millis(150)); // the rotation is inside the slow KEK
+    let started = Instant::now();
+    for _ in 0..10 {
+        assert_eq!(&*store.get("before0").unwrap(), b"old");
+    }
+    let reads = started.elapsed();
+    // Puts during the rotation: each under a fresh data key of the old KEK.
+    store.put("during0", b"new").unwrap();
+    store.put("before1", b"replaced").unwrap();
+    let writes = started.elapsed() - reads;
+    let report = rotation.join().unwrap();
+    assert!(
+        reads < Duration::from_millis(300),
+        "10 reads waited {reads:?} for a rotation's KEK calls"
+    );
+    assert!(
+        writes < Duration::from_millis(300),
+        "2 puts waited {writes:?} for a rotation's KEK calls"
+    );
+    // The canary, three items from before, one put during the rotation.
+    assert_eq!(report.rewrapped, 5, "{report:?}");
+    drop(store);
+    // Everything, the puts made during the rotation too, opens under the new key alone.
+    let store = SecureStore::open(dir.path(), Arc::new(new_key()), options()).unwrap();
+    assert_eq!(&*store.get("before0").unwrap(), b"old");
+    assert_eq!(&*store.get("before1").unwrap(), b"replaced");
+    assert_eq!(&*store.get("before2").unwrap(), b"old");
+    assert_eq!(&*store.get("during0").unwrap(), b"new");
+}
+
+#[test]
+fn a_rotation_that_never_settles_fails_typed_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let old: Arc<dyn Kek> = Arc::new(SoftwareKek::from_bytes(&Zeroizing::new([0x41; 32])));
+    let store = Arc::new(SecureStore::open(dir.path(), old.clone(), key_per_put()).unwrap());
+    store.put("item", b"value").unwrap();
+    // Every call of the new KEK writes an item under a fresh data key of the old
+    // one: each round of the rotation finds a key it has not re-wrapped.
+    let churn = reentrant_kek(0x42);
+    churn.store.set(Arc::downgrade(&store)).unwrap();
+    let s = store.clone();
+    let result = within(
+        Duration::from_secs(30),
+        "a rotation under constant writes",
+        move || s.rotate_kek(churn),
+    );
+    match result {
+        Err(StorageError::RotationContended { attempts }) => assert!(attempts >= 2),
+        other => panic!("expected RotationContended, got {other:?}"),
+    }
+    assert_eq!(store.kek_id().unwrap(), old.key_id());
+    assert_eq!(&*store.get("item").unwrap(), b"value");
+    drop(store);
+    let store = SecureStore::open(dir.path(), old, options()).unwrap();
+    assert_eq!(&*store.get("item").unwrap(), b"value");
+    assert_eq!(
+        &*store.get("from-kek").unwrap(),
+        b"written inside a KEK call"
     );
 }
 

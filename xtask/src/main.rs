@@ -31,6 +31,10 @@
 //!   once, then runs every target `cargo fuzz list` names for N seconds (default 4) from its
 //!   seed corpus plus seeds from `../shared/testdata`. A crash fails the step and leaves the
 //!   input in `fuzz/artifacts/<target>/`. Needs cargo-fuzz (`scripts/install-deps.sh`).
+//! - `cargo xtask fuzz-campaign --seconds N`: the longer campaign (not part of `test`): the same
+//!   build and seeds, every target for N seconds one after another, each run's libFuzzer log in
+//!   `fuzz/target/campaign/<target>.log`; a crash does not stop the campaign. Prints a Markdown
+//!   table (executions, seconds, exec/s, coverage, crashes) and fails if any target crashed.
 //! - `cargo xtask test`: everything, fail-fast: fmt, clippy, `cargo test --workspace`,
 //!   fuzz-smoke, kotlin-test, swift-check.
 
@@ -75,6 +79,9 @@ enum Task {
     MobileSize,
     /// Build the fuzz targets once and run each for a few seconds (a crash fails).
     FuzzSmoke(FuzzOpts),
+    /// The longer fuzz campaign: every target for N seconds, then a table of executions,
+    /// exec/s and crashes (a crash fails, after every target ran). Not part of `test`.
+    FuzzCampaign(FuzzOpts),
     /// Everything CI runs: fmt, clippy, cargo test, fuzz-smoke, kotlin-test, swift-check
     /// (fail-fast).
     Test,
@@ -124,6 +131,7 @@ fn main() -> ExitCode {
         Task::Android(opts) => android_task(&opts),
         Task::MobileSize => mobile_size_task(),
         Task::FuzzSmoke(opts) => fuzz_smoke(opts),
+        Task::FuzzCampaign(opts) => fuzz_campaign(opts),
         Task::Test => test_all(),
     };
     match result {
@@ -895,31 +903,172 @@ fn shared_fuzz_seeds() -> Result {
     Ok(())
 }
 
-fn fuzz_smoke(opts: FuzzOpts) -> Result {
+/// Seeds written and targets built: what smoke run and campaign share. Returns the targets.
+fn fuzz_prepare() -> std::result::Result<Vec<String>, Failure> {
     let targets = fuzz_targets()?;
     repo_fuzz_seeds()?;
     shared_fuzz_seeds()?;
     let t = Instant::now();
     run("build the fuzz targets", cargo_fuzz().arg("build"))?;
     eprintln!("xtask: fuzz build {:.1} s", t.elapsed().as_secs_f64());
-    for target in &targets {
-        let corpus = format!("corpus/{target}");
-        std::fs::create_dir_all(repo_root().join("fuzz").join(&corpus))
-            .map_err(|e| Failure(format!("create fuzz/{corpus}: {e}")))?;
+    Ok(targets)
+}
+
+/// `cargo fuzz run <target> corpus/<target> -- -max_total_time=N -timeout=10`.
+fn fuzz_run(target: &str, seconds: u64) -> std::result::Result<Command, Failure> {
+    let corpus = format!("corpus/{target}");
+    std::fs::create_dir_all(repo_root().join("fuzz").join(&corpus))
+        .map_err(|e| Failure(format!("create fuzz/{corpus}: {e}")))?;
+    let mut command = cargo_fuzz();
+    command.args([
+        "run",
+        target,
+        &corpus,
+        "--",
+        &format!("-max_total_time={seconds}"),
+        // One input slower than this is a hang: fail on it too.
+        "-timeout=10",
+    ]);
+    Ok(command)
+}
+
+fn fuzz_smoke(opts: FuzzOpts) -> Result {
+    for target in &fuzz_prepare()? {
         run(
             &format!("fuzz target {target} (crash input in fuzz/artifacts/{target}/)"),
-            cargo_fuzz().args([
-                "run",
-                target,
-                &corpus,
-                "--",
-                &format!("-max_total_time={}", opts.seconds),
-                // One input slower than this is a hang: fail on it too.
-                "-timeout=10",
-            ]),
+            &mut fuzz_run(target, opts.seconds)?,
         )?;
     }
     Ok(())
+}
+
+/// One campaign row, read from libFuzzer's `-print_final_stats=1` lines and its last
+/// `#N DONE`/`#N` status line.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct CampaignRow {
+    executions: Option<u64>,
+    exec_per_sec: Option<u64>,
+    seconds: Option<u64>,
+    coverage: Option<u64>,
+    crashed: bool,
+}
+
+fn campaign_row(log: &str, success: bool) -> CampaignRow {
+    let stat = |name: &str| {
+        log.lines()
+            .filter_map(|l| l.trim().strip_prefix(name)?.trim().parse::<u64>().ok())
+            .next_back()
+    };
+    // `#123456\tDONE   cov: 1892 ft: ...` (or the last `#N ... cov:` line if it stopped early).
+    let status = log
+        .lines()
+        .rfind(|l| l.starts_with('#') && l.contains("cov:"));
+    let field = |line: &str, name: &str| {
+        let mut words = line.split_whitespace();
+        words.find(|w| *w == name)?;
+        words.next()?.parse::<u64>().ok()
+    };
+    CampaignRow {
+        executions: stat("stat::number_of_executed_units:")
+            .or_else(|| status.and_then(|l| l[1..].split_whitespace().next()?.parse().ok())),
+        exec_per_sec: stat("stat::average_exec_per_sec:"),
+        seconds: log
+            .lines()
+            .filter_map(|l| l.strip_prefix("Done ")?.split(" in ").nth(1))
+            .filter_map(|t| t.trim().strip_suffix("second(s)")?.trim().parse().ok())
+            .next_back(),
+        coverage: status.and_then(|l| field(l, "cov:")),
+        crashed: !success,
+    }
+}
+
+/// Where `cargo fuzz build` puts the targets: `fuzz/target/<host triple>/release/`.
+fn fuzz_bin_dir() -> std::result::Result<PathBuf, Failure> {
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .map_err(|e| Failure(format!("cannot run `rustc -vV`: {e}")))?;
+    let info = String::from_utf8_lossy(&out.stdout);
+    let host = info
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or_else(|| Failure("`rustc -vV` names no host triple".into()))?;
+    Ok(repo_root().join("fuzz/target").join(host).join("release"))
+}
+
+fn fuzz_campaign(opts: FuzzOpts) -> Result {
+    let targets = fuzz_prepare()?;
+    let logs = repo_root().join("fuzz/target/campaign");
+    std::fs::create_dir_all(&logs)
+        .map_err(|e| Failure(format!("create {}: {e}", logs.display())))?;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let bin = fuzz_bin_dir()?;
+    for target in &targets {
+        // The binaries of the one build above, run directly (as `cargo fuzz run` does after
+        // its build): a source edit during a long campaign must not rebuild between targets.
+        let corpus = format!("corpus/{target}");
+        let artifacts = format!("artifacts/{target}/");
+        for dir in [&corpus, &artifacts] {
+            std::fs::create_dir_all(repo_root().join("fuzz").join(dir))
+                .map_err(|e| Failure(format!("create fuzz/{dir}: {e}")))?;
+        }
+        let mut command = Command::new(bin.join(target));
+        command.current_dir(repo_root().join("fuzz")).args([
+            &format!("-artifact_prefix={artifacts}"),
+            &format!("-max_total_time={}", opts.seconds),
+            "-timeout=10",
+            "-print_final_stats=1",
+            &corpus,
+        ]);
+        eprintln!("xtask: $ {}", render(&command));
+        let out = command
+            .output()
+            .map_err(|e| Failure(format!("cannot run cargo fuzz for {target}: {e}")))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let path = logs.join(format!("{target}.log"));
+        std::fs::write(&path, log.as_bytes())
+            .map_err(|e| Failure(format!("write {}: {e}", path.display())))?;
+        let row = campaign_row(&log, out.status.success());
+        eprintln!("xtask: {target}: {row:?} (log {})", path.display());
+        rows.push((target.clone(), row));
+    }
+    let show = |v: Option<u64>| v.map_or("?".to_owned(), |v| v.to_string());
+    println!(
+        "{} targets, {} s each, {:.0} s wall time\n",
+        rows.len(),
+        opts.seconds,
+        started.elapsed().as_secs_f64()
+    );
+    println!("| target | executions | seconds | exec/s | coverage (cov) | crashes |");
+    println!("|---|---|---|---|---|---|");
+    for (target, row) in &rows {
+        println!(
+            "| `{target}` | {} | {} | {} | {} | {} |",
+            show(row.executions),
+            show(row.seconds),
+            show(row.exec_per_sec),
+            show(row.coverage),
+            if row.crashed {
+                format!("1 (fuzz/artifacts/{target}/)")
+            } else {
+                "0".to_owned()
+            }
+        );
+    }
+    let crashed: Vec<&str> = rows
+        .iter()
+        .filter(|(_, row)| row.crashed)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if crashed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "fuzz campaign: crash, leak, ASan report or hang in {} (inputs in fuzz/artifacts/)",
+            crashed.join(", ")
+        )))
+    }
 }
 
 fn test_all() -> Result {
@@ -979,6 +1128,44 @@ fn test_all() -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tail of a real libFuzzer run with `-print_final_stats=1` (envelope_header, 61 s).
+    const LIBFUZZER_TAIL: &str =
+        "#262144\tpulse  cov: 69 ft: 118 corp: 15/210b lim: 4096 exec/s: 4681 rss: 48Mb
+#291207\tDONE   cov: 69 ft: 120 corp: 15/212b lim: 4096 exec/s: 4773 rss: 50Mb
+Done 291207 runs in 61 second(s)
+stat::number_of_executed_units: 291207
+stat::average_exec_per_sec:     4773
+stat::new_units_added:          0
+stat::slowest_unit_time_sec:    0
+stat::peak_rss_mb:              50
+";
+
+    #[test]
+    fn campaign_row_reads_libfuzzer_final_stats() {
+        assert_eq!(
+            campaign_row(LIBFUZZER_TAIL, true),
+            CampaignRow {
+                executions: Some(291_207),
+                exec_per_sec: Some(4773),
+                seconds: Some(61),
+                coverage: Some(69),
+                crashed: false,
+            }
+        );
+    }
+
+    #[test]
+    fn campaign_row_of_a_crash_keeps_the_last_status_line() {
+        let log = "#1024\tpulse  cov: 40 ft: 50 corp: 3/9b lim: 4 exec/s: 512 rss: 30Mb
+==42== ERROR: libFuzzer: deadly signal
+";
+        let row = campaign_row(log, false);
+        assert_eq!(row.executions, Some(1024));
+        assert_eq!(row.coverage, Some(40));
+        assert_eq!(row.seconds, None);
+        assert!(row.crashed);
+    }
 
     fn android_opts(args: &[&str]) -> std::result::Result<AndroidOpts, clap::Error> {
         let cli = Cli::try_parse_from(["cargo xtask", "android"].iter().chain(args))?;

@@ -162,6 +162,17 @@ pub enum StorageError {
         /// Id of the key being rotated to.
         to: String,
     },
+    /// A KEK rotation did not settle: in each of `attempts` rounds, writes under
+    /// fresh data keys (or another rotation) landed between re-wrapping the keys
+    /// and the commit. Nothing was changed: the store is still under its old key.
+    /// Retry when the store is quieter.
+    #[error(
+        "the KEK rotation did not settle in {attempts} rounds (concurrent writes under new data keys); the store is unchanged"
+    )]
+    RotationContended {
+        /// Rounds tried.
+        attempts: u32,
+    },
     /// Too many wrong passcodes: verification is refused until the back-off ends.
     #[error("passcode entry locked for another {retry_after:?}")]
     LockedOut {

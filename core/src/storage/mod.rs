@@ -44,7 +44,10 @@ pub use plaintext::Plaintext;
 pub use settings::{
     CacheSettings, KekLevel, KekSettings, PasscodeSettings, StorageSettings, StorageSettingsError,
 };
-pub use store::{MAX_NAME_LEN, RotationReport, SecureStore, StoreOptions, StorePolicy, WipeReport};
+pub use store::{
+    MAX_NAME_LEN, ROTATION_ATTEMPTS, RotationReport, SecureStore, StoreOptions, StorePolicy,
+    WipeReport,
+};
 pub use stream::{
     DEFAULT_SEGMENT_LOG2, SEGMENT_LOG2_RANGE, StreamHeader, decrypt_file, decrypt_stream,
     encrypt_file, encrypt_stream, rewrap_file,

@@ -17,6 +17,15 @@
 //! can roll the store directory back to an older copy also rolls back the counter
 //! (only a hardware counter prevents that), and moving the clock forward shortens
 //! a lock-out.
+//!
+//! **Locks.** Set, remove and verify serialise on the store's passcode mutex, so
+//! two threads never lose an attempt (two processes cannot share a store: see
+//! `store`). That mutex is held across the KEK calls that read and write the
+//! verifier state (and across PBKDF2): a slow KEK delays other passcode
+//! operations only, never `get`, `put` or a rotation, which do not take it; a KEK
+//! that calls a passcode operation of the same store from inside its own
+//! `wrap`/`unwrap` would wait for itself. The wipe after too many failures runs
+//! after the mutex is released.
 
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,7 +34,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ring::pbkdf2;
 use ring::rand::{SecureRandom, SystemRandom};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::error::{KekError, StorageError};
 use super::store::SecureStore;
@@ -162,6 +171,9 @@ pub enum PasscodeCheck {
     },
 }
 
+/// The verifier state, as sealed JSON in the passcode file. `hash` (the PBKDF2
+/// output, base64) and `salt` are wiped when the state is dropped (NEW-1; the
+/// freed-memory test in `tests/tests/storage_freed_memory.rs` looks for them).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct State {
     kdf: String,
@@ -176,6 +188,18 @@ struct State {
     max_delay_ms: u64,
     wipe_after: Option<u32>,
 }
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.salt.zeroize();
+        self.hash.zeroize();
+    }
+}
+
+/// Room for the verifier state's JSON (about 300 bytes: bounded numbers, a
+/// 24-character salt and a 44-character hash), so that serialising it never
+/// reallocates and leaves a partial copy of the hash in a freed block.
+const STATE_JSON_CAPACITY: usize = 1024;
 
 impl State {
     fn policy(&self) -> PasscodePolicy {
@@ -229,7 +253,12 @@ impl SecureStore {
     }
 
     fn save_passcode(&self, state: &State) -> Result<(), StorageError> {
-        let bytes = Zeroizing::new(serde_json::to_vec(state).expect("state serialises"));
+        let mut bytes = Zeroizing::new(Vec::with_capacity(STATE_JSON_CAPACITY));
+        serde_json::to_writer(&mut *bytes, state).expect("state serialises");
+        debug_assert!(
+            bytes.len() <= STATE_JSON_CAPACITY,
+            "state JSON outgrew its buffer"
+        );
         self.write_sealed(&self.passcode_path(), "passcode", "", &bytes)
     }
 
@@ -321,7 +350,7 @@ impl SecureStore {
         passcode: &str,
         now: SystemTime,
     ) -> Result<PasscodeCheck, StorageError> {
-        let _guard = self.passcode_lock();
+        let guard = self.passcode_lock();
         let mut state = self.load_passcode()?.ok_or(StorageError::NoPasscode)?;
         let now_ms = unix_ms(now);
         if now_ms < state.locked_until_ms {
@@ -366,8 +395,10 @@ impl SecureStore {
         }
         if let Some(limit) = policy.wipe_after {
             if state.failures >= limit.get() {
-                // A KEK that refuses destruction surfaces as `KekNotDestroyed`,
-                // after the files are gone.
+                // The attempt is persisted; the wipe's `destroy` is a foreign call,
+                // made without the passcode lock. A KEK that refuses destruction
+                // surfaces as `KekNotDestroyed`, after the files are gone.
+                drop(guard);
                 self.wipe()?;
                 return Err(StorageError::Wiped);
             }

@@ -42,12 +42,25 @@
 //! the lock when the process dies, so a crash leaves no stale lock.
 //!
 //! **Locks and foreign calls.** A KEK may be slow (StrongBox, a biometric prompt)
-//! and may call back into the store. `put` and `get` seal and open without any
-//! store lock held (they take the read lock only to check the key and to write
-//! the file), and the data-key cache mutex is never held across the KEK. Only a
-//! rotation holds the store's write lock across KEK calls: a KEK that calls back
-//! into the same store *during its rotation* waits for the rotation (on the same
-//! thread: forever), and passcode operations hold the passcode lock across theirs.
+//! and may call back into the store. No in-process lock is held across a KEK
+//! call (issue 9 item 12). `put` and `get` seal and open without any store lock
+//! held (they take the read lock only to check the key and to write the file),
+//! and the data-key cache mutex is never held across the KEK. A rotation works in
+//! rounds: it first unwraps and re-wraps every data key the files use with no
+//! lock held (puts and gets go on meanwhile, under the old key), then takes the
+//! write lock and, with no KEK call, commits only if the store is still under the
+//! key it started from and every file's data key was re-wrapped; a put made in
+//! between under a fresh data key makes another round, and after
+//! [`ROTATION_ATTEMPTS`] rounds the rotation fails with
+//! [`StorageError::RotationContended`] having changed nothing. Stream
+//! encryption works on a snapshot of the key, and `wipe` calls `destroy` after
+//! marking the store wiped, with no lock held. Passcode operations serialise on
+//! the passcode mutex (see `passcode`).
+//!
+//! The *cross-process* lock (`store.lock`) is held for the store's whole
+//! lifetime, KEK calls included: that is inherent, since it is what makes one
+//! instance own the directory; it is never taken inside an operation, so a KEK
+//! that calls back into the same instance cannot wait for it.
 //!
 //! **Missing files are never a fresh start.** Only an empty or absent directory
 //! (or the canary alone, left by an interrupted creation) creates a store; a
@@ -82,6 +95,9 @@ const CANARY_PASSCODE: &[u8] = b"mamori canary v2\0passcode=1";
 const STORE_FORMAT: u32 = 1;
 /// Longest item name in bytes (hex-encoded it must fit a 255-byte file name).
 pub const MAX_NAME_LEN: usize = 120;
+/// Rounds a KEK rotation tries before [`StorageError::RotationContended`]: each
+/// round re-wraps the data keys that writes made since the previous one.
+pub const ROTATION_ATTEMPTS: u32 = 4;
 
 /// Which KEKs a store accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +215,21 @@ pub struct WipeReport {
     pub kek_destroyed: bool,
     /// How many files were removed.
     pub files_removed: u64,
+}
+
+/// A rotation's re-wrapped data keys: `(old KEK id, old wrapped key)` to the key
+/// wrapped under the new KEK, or `None` if the old KEK rejected it. Wrapped keys
+/// only: no plaintext key is kept.
+type RewrappedKeys = HashMap<(String, Vec<u8>), Option<Vec<u8>>>;
+
+/// What a rotation's commit does to one file.
+enum Rewrap {
+    /// The new bytes (the key part replaced).
+    To(Vec<u8>),
+    /// Already under the new KEK.
+    Already,
+    /// Damaged (unparsable, or a key no supplied KEK opens): left as it is.
+    Skipped,
 }
 
 struct Inner {
@@ -383,9 +414,13 @@ impl SecureStore {
                 }
             }
         }
+        // Nobody else holds this store yet: no write can make another round.
+        let mut rewrapped = RewrappedKeys::new();
+        if store
+            .try_rotation(&manifest.store_id, &from, &cipher, &cipher, &mut rewrapped)?
+            .is_none()
         {
-            let mut inner = store.inner.write().unwrap_or_else(|p| p.into_inner());
-            store.run_rotation(&mut inner, &manifest, &from, &cipher)?;
+            return Err(StorageError::RotationContended { attempts: 1 });
         }
         let record = store.passcode_record_raw()?;
         store.upgrade_legacy_canary(record)?;
@@ -443,9 +478,22 @@ impl SecureStore {
     }
 
     /// The passcode record in the (authenticated) canary; `None` for a legacy canary.
+    ///
+    /// Opened from a snapshot, with no lock held across the KEK: a rotation that
+    /// committed in between leaves the canary under a newer key than the
+    /// snapshot's, so a key mismatch is read once more from a new snapshot.
     fn passcode_record_raw(&self) -> Result<Option<bool>, StorageError> {
-        let inner = self.read_inner()?;
-        self.check_canary(&inner.store_id, &inner.cipher, false)
+        let (store_id, cipher) = self.snapshot()?;
+        match self.check_canary(&store_id, &cipher, false) {
+            Err(StorageError::KeyInvalidated {
+                reason: KeyLossReason::DifferentKeyId { .. },
+                ..
+            }) => {
+                let (store_id, cipher) = self.snapshot()?;
+                self.check_canary(&store_id, &cipher, false)
+            }
+            other => other,
+        }
     }
 
     /// Whether the store records that a passcode is set (see `passcode`).
@@ -540,11 +588,23 @@ impl SecureStore {
             what: path.display().to_string(),
             reason: "canary missing",
         })?;
+        self.check_canary_bytes(store_id, cipher, uncached, &bytes)
+    }
+
+    /// [`Self::check_canary`] of canary bytes (read, or as a rotation will write them).
+    fn check_canary_bytes(
+        &self,
+        store_id: &str,
+        cipher: &EnvelopeCipher,
+        uncached: bool,
+        bytes: &[u8],
+    ) -> Result<Option<bool>, StorageError> {
+        let path = self.dir.join(CANARY);
         let corrupted = |reason| StorageError::Corrupted {
             what: path.display().to_string(),
             reason,
         };
-        let header = EnvelopeHeader::parse(&bytes).map_err(|_| corrupted("canary unreadable"))?;
+        let header = EnvelopeHeader::parse(bytes).map_err(|_| corrupted("canary unreadable"))?;
         if header.key.kek_id != cipher.kek_id() {
             return Err(key_loss(
                 cipher.kek_id(),
@@ -555,9 +615,9 @@ impl SecureStore {
             ));
         }
         let result = if uncached {
-            cipher.open_uncached(&context(store_id, "canary", ""), &bytes)
+            cipher.open_uncached(&context(store_id, "canary", ""), bytes)
         } else {
-            cipher.open(&context(store_id, "canary", ""), &bytes)
+            cipher.open(&context(store_id, "canary", ""), bytes)
         };
         match result {
             Ok(v) => parse_canary(&v).ok_or_else(|| corrupted("canary has the wrong value")),
@@ -730,26 +790,20 @@ impl SecureStore {
 
     /// Encrypts the file `src` into `dst` in constant memory, bound to this store
     /// and to `label` (the same label must be given to decrypt).
+    ///
+    /// Works on a snapshot of the store's key, with no lock held (the KEK may be
+    /// slow or call back in): a file encrypted while a rotation commits is under
+    /// the old key, like one encrypted just before it ([`Self::rewrap_file`]).
     pub fn encrypt_file(&self, label: &str, src: &Path, dst: &Path) -> Result<u64, StorageError> {
-        let inner = self.read_inner()?;
-        stream::encrypt_file(
-            &inner.cipher,
-            &context(&inner.store_id, "stream", label),
-            src,
-            dst,
-        )
+        let (store_id, cipher) = self.snapshot()?;
+        stream::encrypt_file(&cipher, &context(&store_id, "stream", label), src, dst)
     }
 
     /// Decrypts a file written by [`SecureStore::encrypt_file`] with the same label;
     /// `dst` appears only if the whole stream authenticated.
     pub fn decrypt_file(&self, label: &str, src: &Path, dst: &Path) -> Result<u64, StorageError> {
-        let inner = self.read_inner()?;
-        stream::decrypt_file(
-            &inner.cipher,
-            &context(&inner.store_id, "stream", label),
-            src,
-            dst,
-        )
+        let (store_id, cipher) = self.snapshot()?;
+        stream::decrypt_file(&cipher, &context(&store_id, "stream", label), src, dst)
     }
 
     /// Re-wraps a file written by [`SecureStore::encrypt_file`] under an earlier
@@ -758,9 +812,9 @@ impl SecureStore {
     /// elsewhere call this for each of them while they still hold the old key.
     /// Returns `false` if the file was already under the current KEK.
     pub fn rewrap_file(&self, path: &Path, previous: Arc<dyn Kek>) -> Result<bool, StorageError> {
-        let inner = self.read_inner()?;
+        let (_, cipher) = self.snapshot()?;
         let from = EnvelopeCipher::new(previous, CachePolicy::disabled())?;
-        stream::rewrap_file(&from, &inner.cipher, path)
+        stream::rewrap_file(&from, &cipher, path)
     }
 
     /// Drops cached plaintext data keys now (e.g. when the app goes to background).
@@ -773,40 +827,98 @@ impl SecureStore {
     /// Rotates the store to `new_kek`: every data key is re-wrapped, no payload is
     /// re-encrypted. Crash-safe: an interrupted rotation is finished by
     /// [`SecureStore::open`] with `new_kek` and the old KEK in `previous_keks`.
+    ///
+    /// No lock is held across a KEK call (see the module docs): gets and puts go
+    /// on during the KEK calls, and the commit happens only if nothing changed
+    /// that it would miss. Errors: [`StorageError::RotationContended`] if writes
+    /// under fresh data keys kept landing for [`ROTATION_ATTEMPTS`] rounds (the
+    /// store is unchanged, under its old key); a KEK failure leaves the store
+    /// unchanged too.
     pub fn rotate_kek(&self, new_kek: Arc<dyn Kek>) -> Result<RotationReport, StorageError> {
         self.options_policy.check(new_kek.as_ref())?;
         let new = Arc::new(EnvelopeCipher::new(new_kek, self.cache)?);
-        // One lock for the whole rotation: a concurrent rotation waits and then starts
-        // from the key this one rotated to.
+        let mut rewrapped = RewrappedKeys::new();
+        for _ in 0..ROTATION_ATTEMPTS {
+            // A concurrent rotation that commits first makes this one start again
+            // from the key that one rotated to.
+            let (store_id, old) = self.snapshot()?;
+            if old.kek_id() == new.kek_id() {
+                return Ok(RotationReport::default());
+            }
+            self.verify_canary(&store_id, &old)?;
+            let from = [old.clone()];
+            if let Some(report) = self.try_rotation(&store_id, &from, &new, &old, &mut rewrapped)? {
+                return Ok(report);
+            }
+        }
+        Err(StorageError::RotationContended {
+            attempts: ROTATION_ATTEMPTS,
+        })
+    }
+
+    /// The files a rotation re-wraps: the canary first, then items and the passcode file.
+    fn rotation_files(&self) -> Result<Vec<PathBuf>, StorageError> {
+        let mut files = vec![self.dir.join(CANARY)];
+        files.extend(self.item_files()?.into_iter().map(|(p, _)| p));
+        files.push(self.dir.join(PASSCODE_FILE));
+        Ok(files)
+    }
+
+    /// One round of a rotation of every file from `from` to `to`.
+    ///
+    /// 1. With no lock held, every data key the files use is unwrapped and
+    ///    re-wrapped (the KEK calls; `rewrapped` keeps them across rounds), and
+    ///    the canary as it will be written is opened with `to`, uncached: proof
+    ///    that the new KEK opens what it wrapped.
+    /// 2. Under the write lock, with no KEK call: if the store still holds
+    ///    `expected` and every file's key is in `rewrapped`, the manifest records
+    ///    the rotation, the files are rewritten, the manifest commits. Otherwise
+    ///    nothing is written and `None` asks for another round.
+    fn try_rotation(
+        &self,
+        store_id: &str,
+        from: &[Arc<EnvelopeCipher>],
+        to: &Arc<EnvelopeCipher>,
+        expected: &Arc<EnvelopeCipher>,
+        rewrapped: &mut RewrappedKeys,
+    ) -> Result<Option<RotationReport>, StorageError> {
+        for path in self.rotation_files()? {
+            Self::prepare_rewrap(&path, from, to, rewrapped)?;
+        }
+        let canary_path = self.dir.join(CANARY);
+        let canary = read_optional(&canary_path)?.ok_or_else(|| StorageError::Corrupted {
+            what: canary_path.display().to_string(),
+            reason: "canary missing",
+        })?;
+        match Self::rewrapped_file(&canary, to, rewrapped) {
+            Some(Rewrap::To(bytes)) => {
+                self.check_canary_bytes(store_id, to, true, &bytes)?;
+            }
+            // Already under `to`, or a canary no supplied key opens: it must open
+            // with `to` as it is, or the rotation stops here, having written nothing.
+            Some(Rewrap::Already | Rewrap::Skipped) => {
+                self.check_canary_bytes(store_id, to, true, &canary)?;
+            }
+            None => {} // rewritten since step 1: the commit check asks for another round
+        }
+
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if inner.wiped {
             return Err(StorageError::Wiped);
         }
-        if inner.cipher.kek_id() == new.kek_id() {
-            return Ok(RotationReport::default());
+        if !Arc::ptr_eq(&inner.cipher, expected) {
+            return Ok(None);
         }
-        self.verify_canary(&inner.store_id, &inner.cipher)?;
-        let manifest = Manifest {
-            format: STORE_FORMAT,
-            store_id: inner.store_id.clone(),
-            kek_id: inner.cipher.kek_id().to_owned(),
-            rotating_from: Vec::new(),
-            wiping: false,
-        };
-        let old = inner.cipher.clone();
-        self.run_rotation(&mut inner, &manifest, &[old], &new)
-    }
-
-    /// Rotates every file to `to`; the caller holds the write lock.
-    fn run_rotation(
-        &self,
-        inner: &mut Inner,
-        manifest: &Manifest,
-        from: &[Arc<EnvelopeCipher>],
-        to: &Arc<EnvelopeCipher>,
-    ) -> Result<RotationReport, StorageError> {
-        let store_id = manifest.store_id.clone();
-        // 1. Record every key files may be under, before touching any file.
+        // Every file as it is now (no write runs under the write lock): any key
+        // not re-wrapped yet (a put since step 1) means another round.
+        let files = self.rotation_files()?;
+        for path in &files {
+            if let Some(bytes) = read_optional(path)? {
+                if Self::rewrapped_file(&bytes, to, rewrapped).is_none() {
+                    return Ok(None);
+                }
+            }
+        }
         let mut rotating_from: Vec<String> = from.iter().map(|c| c.kek_id().to_owned()).collect();
         rotating_from.sort();
         rotating_from.dedup();
@@ -814,32 +926,32 @@ impl SecureStore {
             &self.dir,
             &Manifest {
                 format: STORE_FORMAT,
-                store_id: store_id.clone(),
+                store_id: store_id.to_owned(),
                 kek_id: to.kek_id().to_owned(),
                 rotating_from,
                 wiping: false,
             },
         )?;
         let mut report = RotationReport::default();
-        // Re-wrapped DEKs by old wrapped bytes: a DEK shared by many items is
-        // unwrapped and wrapped once.
-        let mut memo: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
-        // 2. The canary first, then prove the new KEK opens what it wrapped.
-        let canary = self.dir.join(CANARY);
-        self.rewrap_envelope_file(&canary, from, to, &mut memo, &mut report)?;
-        self.check_canary(&store_id, to, true)?;
-        // 3. Items and the passcode file.
-        let mut files: Vec<PathBuf> = self.item_files()?.into_iter().map(|(p, _)| p).collect();
-        files.push(self.dir.join(PASSCODE_FILE));
-        for f in files {
-            self.rewrap_envelope_file(&f, from, to, &mut memo, &mut report)?;
+        for path in &files {
+            let Some(bytes) = read_optional(path)? else {
+                continue;
+            };
+            match Self::rewrapped_file(&bytes, to, rewrapped) {
+                Some(Rewrap::To(new)) => {
+                    fsutil::write_bytes_atomically(path, &new)?;
+                    report.rewrapped += 1;
+                }
+                Some(Rewrap::Already) => report.already_rotated += 1,
+                Some(Rewrap::Skipped) => report.skipped_corrupted += 1,
+                None => unreachable!("checked above under the same write lock"),
+            }
         }
-        // 4. Commit.
         Self::write_manifest(
             &self.dir,
             &Manifest {
                 format: STORE_FORMAT,
-                store_id,
+                store_id: store_id.to_owned(),
                 kek_id: to.kek_id().to_owned(),
                 rotating_from: Vec::new(),
                 wiping: false,
@@ -849,51 +961,65 @@ impl SecureStore {
             c.clear_cache();
         }
         inner.cipher = to.clone();
-        Ok(report)
+        Ok(Some(report))
     }
 
-    fn rewrap_envelope_file(
-        &self,
+    /// Step 1 of a rotation round for one file: re-wraps its data key unless done
+    /// before (the KEK calls; no lock held).
+    fn prepare_rewrap(
         path: &Path,
         from: &[Arc<EnvelopeCipher>],
         to: &EnvelopeCipher,
-        memo: &mut HashMap<Vec<u8>, Vec<u8>>,
-        report: &mut RotationReport,
+        rewrapped: &mut RewrappedKeys,
     ) -> Result<(), StorageError> {
         let Some(bytes) = read_optional(path)? else {
             return Ok(());
         };
         let Ok(header) = EnvelopeHeader::parse(&bytes) else {
-            report.skipped_corrupted += 1;
-            return Ok(());
+            return Ok(()); // counted as skipped when committed
         };
-        if header.key.kek_id == to.kek_id() {
-            report.already_rotated += 1;
+        let key = (header.key.kek_id.clone(), header.key.wrapped_dek.clone());
+        if header.key.kek_id == to.kek_id() || rewrapped.contains_key(&key) {
             return Ok(());
         }
         let Some(old) = from.iter().find(|c| c.kek_id() == header.key.kek_id) else {
-            report.skipped_corrupted += 1;
+            rewrapped.insert(key, None); // under a key no supplied KEK is: damaged
             return Ok(());
         };
-        let new_wrapped = match memo.get(&header.key.wrapped_dek) {
-            Some(w) => w.clone(),
-            None => match old.rewrap_key_part(&header.key, to) {
-                Ok(w) => {
-                    memo.insert(header.key.wrapped_dek.clone(), w.clone());
-                    w
-                }
-                Err(StorageError::Kek(KekError::UnwrapFailed)) => {
-                    report.skipped_corrupted += 1;
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            },
+        let new_wrapped = match old.rewrap_key_part(&header.key, to) {
+            Ok(w) => Some(w),
+            Err(StorageError::Kek(KekError::UnwrapFailed)) => None,
+            Err(e) => return Err(e),
         };
-        let rewrapped =
-            super::envelope::replace_key_part(&bytes, &header, to.kek_id(), &new_wrapped);
-        fsutil::write_bytes_atomically(path, &rewrapped)?;
-        report.rewrapped += 1;
+        rewrapped.insert(key, new_wrapped);
         Ok(())
+    }
+
+    /// What committing a rotation does to a file's bytes; `None` if its data key
+    /// has not been re-wrapped yet.
+    fn rewrapped_file(
+        bytes: &[u8],
+        to: &EnvelopeCipher,
+        rewrapped: &RewrappedKeys,
+    ) -> Option<Rewrap> {
+        let Ok(header) = EnvelopeHeader::parse(bytes) else {
+            return Some(Rewrap::Skipped);
+        };
+        if header.key.kek_id == to.kek_id() {
+            return Some(Rewrap::Already);
+        }
+        let key = (header.key.kek_id.clone(), header.key.wrapped_dek.clone());
+        match rewrapped.get(&key) {
+            Some(Some(new_wrapped)) => Some(Rewrap::To(super::envelope::replace_key_part(
+                bytes,
+                &header,
+                to.kek_id(),
+                new_wrapped,
+            ))),
+            // The old KEK rejected it, or no supplied KEK is its key: damaged.
+            Some(None) => Some(Rewrap::Skipped),
+            None => None,
+        }
     }
 
     /// Wipes the store (crypto-shredding): destroys the KEK where supported, then
