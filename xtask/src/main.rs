@@ -446,6 +446,7 @@ fn kotlin_bench(opts: BenchOpts) -> Result {
         "surefire:test@default-test",
         "-Dtest=InitBenchmark",
         "-Dsurefire.failIfNoSpecifiedTests=false",
+        "-Dmamori.failIfNoTests=false",
     ]);
     run(
         "Robolectric initialisation benchmark (bindings/kotlin/android-test)",

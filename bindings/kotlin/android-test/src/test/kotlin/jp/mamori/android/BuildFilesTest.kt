@@ -1,5 +1,6 @@
 package jp.mamori.android
 
+import android.app.Activity
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
@@ -123,7 +124,7 @@ class BuildFilesTest {
         assertEquals("true", launcher.getAttributeNS(ns, "exported"))
         val name = launcher.getAttributeNS(ns, "name").let { if (it.startsWith(".")) namespace + it else it }
         val activity = Class.forName(name, false, javaClass.classLoader)
-        assertTrue("$name is an Activity", android.app.Activity::class.java.isAssignableFrom(activity))
+        assertTrue("$name is an Activity", Activity::class.java.isAssignableFrom(activity))
         assertTrue(elements("uses-permission").any { it.getAttributeNS(ns, "name") == "android.permission.INTERNET" })
         val queried = elements("package").map { it.getAttributeNS(ns, "name") }.toSet()
         assertEquals(jp.mamori.MamoriDevice.knownPackages.toSet(), queried)
