@@ -39,5 +39,7 @@ kotlin {
 
 dependencies {
     implementation("jp.mamori:mamori-android:0.1.0")
+    // The Activity launches coroutines itself; the AAR's copy is not on the app's compile classpath.
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
     implementation("com.squareup.okhttp3:okhttp:5.5.1")
 }

@@ -20,6 +20,9 @@
 //!   `--release-url`, a release package for the distribution repository (see `ios.rs`). Fails
 //!   early, naming every missing prerequisite, anywhere else (e.g. on the Linux build machines).
 //! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
+//!   `--init`: SDK initialisation instead (library load in fresh JVMs, pinning engine, store
+//!   create and open, each beside a JDK contender), on the JVM and under Robolectric, with the
+//!   `mobile` library.
 //! - `cargo xtask android [--abi ABI]... [--no-gradle]`: the Android AAR (cargo-ndk for each
 //!   ABI, 16 KB pages, jniLibs under the target dir, Kotlin bindings, Gradle library module,
 //!   published to `target/android/maven`); fails first naming every missing prerequisite.
@@ -71,7 +74,7 @@ enum Task {
     Ios(ios::IosOpts),
     /// JVM pinning benchmark (release cdylib): checkServerTrusted cost and its share of a
     /// loopback HTTPS request. Prints figures; not part of `test`.
-    KotlinBench,
+    KotlinBench(BenchOpts),
     /// The Android library: cargo-ndk per ABI (16 KB pages), bindings, Gradle AAR published to
     /// target/android/maven. Needs cargo-ndk, the NDK, Gradle and the Android SDK.
     Android(AndroidOpts),
@@ -108,6 +111,14 @@ struct AndroidOpts {
 }
 
 #[derive(clap::Args, Clone, Copy)]
+struct BenchOpts {
+    /// Instead: SDK initialisation (library load, pinning engine, store create and open) with
+    /// the shipped `mobile` library, on the JVM and under Robolectric.
+    #[arg(long)]
+    init: bool,
+}
+
+#[derive(clap::Args, Clone, Copy)]
 struct BuildOpts {
     /// Build the cdylib with the release profile (default: debug, faster to build).
     #[arg(long)]
@@ -127,7 +138,7 @@ fn main() -> ExitCode {
         Task::KotlinTest(opts) => kotlin_test(opts),
         Task::SwiftCheck => swift_check_task(),
         Task::Ios(opts) => ios_task(&opts),
-        Task::KotlinBench => kotlin_bench(),
+        Task::KotlinBench(opts) => kotlin_bench(opts),
         Task::Android(opts) => android_task(&opts),
         Task::MobileSize => mobile_size_task(),
         Task::FuzzSmoke(opts) => fuzz_smoke(opts),
@@ -390,24 +401,65 @@ fn kotlin_test(opts: BuildOpts) -> Result {
     )
 }
 
-fn kotlin_bench() -> Result {
-    let generated = bindings(BuildOpts { release: true })?;
+fn kotlin_bench(opts: BenchOpts) -> Result {
+    // The initialisation benchmark runs on the mobile library: the bindings may come from the
+    // debug one (the same interface).
+    let generated = bindings(BuildOpts {
+        release: !opts.init,
+    })?;
     let root = repo_root();
-    let mut mvn = Command::new("mvn");
-    mvn.current_dir(root.join("bindings/kotlin"))
-        .args(["-B", "-q", "-pl", "jvm", "test-compile", "exec:java"])
-        .arg("-Dexec.mainClass=jp.mamori.bench.PinningBenchmarkKt")
-        .arg("-Dexec.classpathScope=test")
-        .arg(format!("-Dmamori.repo.root={}", root.display()))
-        .arg(format!(
-            "-Djna.library.path={}",
-            generated.lib_dir.display()
-        ))
-        .arg(format!(
-            "-Duniffi.kotlin.dir={}",
-            generated.kotlin.display()
-        ));
-    run("JVM pinning benchmark (bindings/kotlin/jvm)", &mut mvn)
+    let mut lib_dir = generated.lib_dir.clone();
+    if opts.init {
+        // The start-up figures are those of the library an app ships.
+        run(
+            "building the mobile library for the host",
+            cargo().args(mobile_size::BUILD_ARGS),
+        )?;
+        lib_dir = mobile_size::library_path(&target_dir())
+            .parent()
+            .expect("the library is in a directory")
+            .to_path_buf();
+    }
+    let mvn = |args: &[&str]| {
+        let mut mvn = Command::new("mvn");
+        mvn.current_dir(root.join("bindings/kotlin"))
+            .arg("-B")
+            .args(args)
+            .arg(format!("-Dmamori.repo.root={}", root.display()))
+            .arg(format!("-Djna.library.path={}", lib_dir.display()))
+            .arg(format!(
+                "-Duniffi.kotlin.dir={}",
+                generated.kotlin.display()
+            ));
+        mvn
+    };
+    let mut jvm = mvn(&["-q", "-pl", "jvm", "test-compile", "exec:java"]);
+    jvm.arg("-Dexec.mainClass=jp.mamori.bench.PinningBenchmarkKt")
+        .arg("-Dexec.classpathScope=test");
+    if !opts.init {
+        return run("JVM pinning benchmark (bindings/kotlin/jvm)", &mut jvm);
+    }
+    jvm.arg("-Dmamori.bench=init");
+    run(
+        "JVM initialisation benchmark (bindings/kotlin/jvm)",
+        &mut jvm,
+    )?;
+    // The Robolectric one is a JUnit class outside surefire's default name patterns: named
+    // here, in the SDK 34 execution only.
+    let mut robolectric = mvn(&[
+        "-pl",
+        "android-test",
+        "-am",
+        "test-compile",
+        "surefire:test@default-test",
+        "-Dtest=InitBenchmark",
+        "-Dsurefire.failIfNoSpecifiedTests=false",
+        "-Dmamori.failIfNoTests=false",
+    ]);
+    run(
+        "Robolectric initialisation benchmark (bindings/kotlin/android-test)",
+        &mut robolectric,
+    )
 }
 
 fn android_task(opts: &AndroidOpts) -> Result {
@@ -444,11 +496,10 @@ fn android_task(opts: &AndroidOpts) -> Result {
     for abi in &abis {
         ndk.args(["-t", abi]);
     }
-    // 16 KB pages: the linker flag is set per Android target in .cargo/config.toml.
-    ndk.arg("-o")
-        .arg(&jni_libs)
-        .args(["build", "--profile", "mobile", "-p", "mamori-ffi"])
-        .args(["--features", "wipe-freed-memory"]);
+    // 16 KB pages: the linker flag is set per Android target in .cargo/config.toml. The shared
+    // library alone (`rustc --crate-type cdylib`, as `cargo xtask mobile-size` measures it):
+    // built together with the package's `lib` and `staticlib`, it is much larger.
+    ndk.arg("-o").arg(&jni_libs).args(mobile_size::BUILD_ARGS);
     run(
         "building libmamori_ffi.so for Android (cargo ndk)",
         &mut ndk,

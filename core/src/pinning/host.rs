@@ -301,13 +301,65 @@ impl fmt::Display for HostPattern {
     }
 }
 
+/// The bundled list as `build.rs` packed it (deflate).
+const PACKED_LIST: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/public_suffix_list.dat.deflate"));
+
+/// The most bytes the packed list may unpack to (the text is about 150 KB).
+const LIST_MAX_BYTES: usize = 1 << 20;
+
+/// The bundled list's text, unpacked.
+fn unpacked_list() -> String {
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(PACKED_LIST, LIST_MAX_BYTES)
+        .expect("the bundled public suffix list unpacks (tested)");
+    String::from_utf8(bytes).expect("the bundled public suffix list is UTF-8 (tested)")
+}
+
+/// The Public Suffix List, read once from the rules bundled as data.
+///
+/// The list is data rather than code on purpose: `psl` compiles the same rules
+/// into a match tree of about 660 KB, a quarter of the mobile library, where
+/// the text is 150 KB, 45 KB packed, and `publicsuffix`'s reader a few KB
+/// (README, "Size and start-up figures"). It is unpacked and parsed on first
+/// use (policy validation, strict mode), with each internationalised rule also
+/// in its punycode form, as [`Host`] normalises names.
+fn public_suffixes() -> &'static publicsuffix::List {
+    static LIST: std::sync::LazyLock<publicsuffix::List> = std::sync::LazyLock::new(|| {
+        unpacked_list()
+            .parse()
+            .expect("the bundled public suffix list parses (tested)")
+    });
+    &LIST
+}
+
 /// Whether `name` (ASCII, normalised) is itself a public suffix such as `com`,
-/// `co.uk` or `github.io`, per the Public Suffix List compiled into `psl`.
+/// `co.uk` or `github.io`, per the bundled Public Suffix List.
 pub(crate) fn is_public_suffix(name: &str) -> bool {
-    match psl::suffix(name.as_bytes()) {
+    use publicsuffix::Psl;
+    match public_suffixes().suffix(name.as_bytes()) {
         Some(suffix) => suffix.as_bytes() == name.as_bytes(),
         None => true,
     }
+}
+
+/// Whether `tld` (one ASCII label, lower case) is a top-level domain the
+/// bundled list names (not only the list's implicit `*` rule).
+#[cfg(feature = "audit")]
+pub(crate) fn is_listed_tld(tld: &str) -> bool {
+    use publicsuffix::Psl;
+    public_suffixes()
+        .suffix(tld.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == tld.as_bytes())
+}
+
+/// Whether `name` (ASCII, normalised) is a registrable domain: one label in
+/// front of a public suffix (`example.com`, `example.co.uk`).
+#[cfg(feature = "audit")]
+pub(crate) fn is_registrable_domain(name: &str) -> bool {
+    use publicsuffix::Psl;
+    public_suffixes()
+        .domain(name.as_bytes())
+        .is_some_and(|d| d.as_bytes() == name.as_bytes())
 }
 
 #[cfg(test)]
@@ -442,10 +494,79 @@ mod tests {
     }
 
     #[test]
-    fn public_suffixes() {
+    fn public_suffixes_of_the_list() {
         assert!(is_public_suffix("com"));
         assert!(is_public_suffix("co.uk"));
         assert!(!is_public_suffix("example.com"));
         assert!(!is_public_suffix("example.co.uk"));
+        // Private rules count too.
+        assert!(is_public_suffix("github.io"));
+        // Wildcard and exception rules (`*.ck`, `!www.ck`, `*.kawasaki.jp`, `!city.kawasaki.jp`).
+        assert!(is_public_suffix("anything.ck"));
+        assert!(!is_public_suffix("www.ck"));
+        assert!(is_public_suffix("anything.kawasaki.jp"));
+        assert!(!is_public_suffix("city.kawasaki.jp"));
+        // An internationalised rule (公司.cn) in the punycode form `Host` gives.
+        assert!(is_public_suffix("xn--55qx5d.cn"));
+        assert!(!is_public_suffix("xn--85x722f.xn--55qx5d.cn"));
+        // A TLD the list does not name: the implicit `*` rule.
+        assert!(is_public_suffix("mamori-unlisted"));
+        assert!(!is_public_suffix("example.mamori-unlisted"));
+    }
+
+    #[cfg(feature = "audit")]
+    #[test]
+    fn registrable_domains_of_the_list() {
+        assert!(is_registrable_domain("example.com"));
+        assert!(is_registrable_domain("example.co.uk"));
+        assert!(is_registrable_domain("www.ck"));
+        assert!(!is_registrable_domain("api.example.com"));
+        assert!(!is_registrable_domain("co.uk"));
+        assert!(!is_registrable_domain("anything.kawasaki.jp"));
+    }
+
+    #[test]
+    fn the_packed_list_unpacks_to_the_text() {
+        assert_eq!(unpacked_list(), include_str!("public_suffix_list.dat"));
+        assert!(PACKED_LIST.len() * 3 < include_str!("public_suffix_list.dat").len());
+    }
+
+    /// Every rule of the bundled list, and names one and two labels below it,
+    /// get the answers of `psl`, which compiled the same list into code (the
+    /// reference the data replaced in the library; pinned to the list's version).
+    #[test]
+    fn the_bundled_list_answers_as_the_psl_crate() {
+        let reference_suffix = |n: &str| match psl::suffix(n.as_bytes()) {
+            Some(s) => s.as_bytes() == n.as_bytes(),
+            None => true,
+        };
+        let mut names = 0;
+        let mut differ = Vec::new();
+        let rules = include_str!("public_suffix_list.dat")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("//"));
+        for rule in rules {
+            let base = rule.trim_start_matches('!').trim_start_matches("*.");
+            let Ok(Host::Dns(base)) = Host::parse(base) else {
+                panic!("rule {rule:?} is no host name");
+            };
+            for name in [base.clone(), format!("m.{base}"), format!("a.m.{base}")] {
+                names += 1;
+                if is_public_suffix(&name) != reference_suffix(&name) {
+                    differ.push(format!("{name} (suffix)"));
+                }
+                #[cfg(feature = "audit")]
+                if is_registrable_domain(&name) != (psl::domain_str(&name) == Some(name.as_str())) {
+                    differ.push(format!("{name} (registrable)"));
+                }
+            }
+        }
+        assert!(names > 30_000, "{names} names");
+        assert!(
+            differ.is_empty(),
+            "{} of {names} names differ from psl (is the list the pinned psl's?): {:?}",
+            differ.len(),
+            &differ[..differ.len().min(20)]
+        );
     }
 }

@@ -87,7 +87,18 @@ public enum MamoriDevice {
 /// if verdict.decision == .block { showBlockedScreen(verdict.findings) }
 /// ```
 public struct DeviceCollector {
-    public init() {}
+    /// The App ID (`TEAMID.bundle.id`) the app reports as its `app_id` fact, or `nil`.
+    public let appId: String?
+
+    /// - Parameter appId: the app's App ID, `TEAMID.bundle.id` (the policy's `app.ids` and App
+    ///   Attest name apps this way). iOS gives an app its bundle id
+    ///   (`Bundle.main.bundleIdentifier`) but not its Team ID, and a bare bundle id would
+    ///   contradict the App ID an App Attest object proves (`attestation.contradiction.app_id`),
+    ///   so the collector reports only what the app passes here; `nil` leaves the fact unknown,
+    ///   for App Attest to prove on the server.
+    public init(appId: String? = nil) {
+        self.appId = appId
+    }
 
     /// Collects the platform facts (no probes, no evaluation).
     public func platformFacts() -> DeviceFacts {
@@ -113,8 +124,7 @@ public struct DeviceCollector {
             adbEnabled: Self.unknown(),
             installer: Self.unknown(),
             signingCertSha256: Self.unknown(),
-            // The App ID (TEAMID.bundle) is proven by App Attest on the server.
-            appId: Self.unknown(),
+            appId: appId.map { Self.valued($0, api: "DeviceCollector(appId:)") } ?? Self.unknown(),
             indicators: []
         )
     }

@@ -28,6 +28,15 @@ final class DeviceTests: XCTestCase {
         )
     }
 
+    func testAppIdIsReportedOnlyWhenTheAppPassesIt() {
+        let given = DeviceCollector(appId: "ABCDE12345.jp.bank.app").platformFacts().appId
+        XCTAssertEqual(given.state, .present)
+        XCTAssertEqual(given.value, "ABCDE12345.jp.bank.app")
+        XCTAssertEqual(given.evidence.first?.property, "DeviceCollector(appId:)")
+        // No bare bundle id: it would contradict the App ID App Attest proves.
+        XCTAssertEqual(DeviceCollector().platformFacts().appId.state, .unknown)
+    }
+
     func testDayStringIsUtcDate() {
         XCTAssertEqual(MamoriDevice.dayString(day), "2026-11-25")
     }

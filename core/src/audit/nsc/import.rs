@@ -732,7 +732,7 @@ fn trustkit_android_valid_host(raw: &str) -> bool {
         return false;
     }
     let tld = tld.to_ascii_lowercase();
-    psl::suffix(tld.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == tld.as_bytes())
+    crate::pinning::host::is_listed_tld(&tld)
 }
 
 /// `SimpleDateFormat("yyyy-MM-dd")` with `setLenient(false)`: numeric year,

@@ -9,16 +9,12 @@ use std::collections::HashSet;
 
 use crate::audit::model::{DomainEntry, PinScope, SourceFormat};
 use crate::pinning::Pin;
-use crate::pinning::host::is_public_suffix;
+use crate::pinning::host::{is_public_suffix, is_registrable_domain};
 
 /// A digest of one repeated byte: a placeholder, not a key.
 fn is_placeholder(p: &Pin) -> bool {
     let d = p.digest();
     d.iter().all(|b| *b == d[0])
-}
-
-fn registrable(name: &str) -> bool {
-    psl::domain_str(name) == Some(name)
 }
 
 /// Whether a domain is pinned at all, and how far its pins reach.
@@ -33,7 +29,7 @@ pub(super) fn scope(out: &mut Out, d: &DomainEntry, pinned: bool) {
     if wide && pinned {
         if is_public_suffix(base) {
             out.push(id::SUBDOMAINS_PUBLIC_SUFFIX, loc, Some(base), "");
-        } else if registrable(base) {
+        } else if is_registrable_domain(base) {
             out.push(id::SUBDOMAINS_WIDE, loc, Some(host), "");
         }
     }

@@ -64,7 +64,7 @@ class LoginActivity : Activity() {
             },
         )
         scope.launch {
-            val verdict = DeviceCollector(this@LoginActivity).evaluate()
+            val verdict = DeviceCollector(this@LoginActivity, packagesVisible = true).evaluate()
             val findings = verdict.findings.joinToString("\n") { "• ${it.guideline} ${it.rule}: ${it.decision}" }
             runOnUiThread { device.text = "Device: ${verdict.decision}\n$findings" }
         }

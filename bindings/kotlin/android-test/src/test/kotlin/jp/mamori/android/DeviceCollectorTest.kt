@@ -209,4 +209,30 @@ class DeviceCollectorTest {
         assertEquals("DEV-3", lock.guideline)
         assertNull(verdict.findings.firstOrNull { it.rule == "device.screen_lock" && it.guideline != "DEV-3" })
     }
+    @Test
+    fun `the app id is the package name from Context getPackageName`() {
+        val appId = facts().appId
+        assertFact(FactState.PRESENT, appId, context.packageName)
+        // Robolectric's application without a manifest: a name this test did not pass in.
+        assertEquals("org.robolectric.default", appId.value)
+        assertEquals("Context.getPackageName", appId.evidence.single().property)
+    }
+
+    /** The default policy with `[app] ids` set: the package name decides the `app.ids` rule. */
+    private fun appIdsPolicy(vararg ids: String): String {
+        val commented = "# ids = [\"jp.bank.app\", \"ABCDE12345.jp.bank.app\"]"
+        assertTrue("default policy changed", commented in MamoriDevice.defaultPolicy)
+        return MamoriDevice.defaultPolicy.replace(commented, "ids = [${ids.joinToString { "\"$it\"" }}]")
+    }
+
+    @Test
+    fun `a policy's app ids are matched against the collected package name`() {
+        val collector = DeviceCollector(context, packagesVisible = true)
+        val listed = runBlocking { collector.evaluate(appIdsPolicy("jp.bank.app", context.packageName)) }
+        assertNull(listed.findings.firstOrNull { it.rule == "app.ids" })
+        val other = runBlocking { collector.evaluate(appIdsPolicy("jp.bank.app")) }
+        val mismatch = other.findings.single { it.rule == "app.ids" }
+        assertEquals(jp.mamori.ffi.DeviceDecision.BLOCK, mismatch.decision)
+        assertTrue(mismatch.criterion, mismatch.criterion.contains("app id is org.robolectric.default"))
+    }
 }

@@ -82,6 +82,7 @@ public class DeviceCollector @JvmOverloads constructor(
             .adbEnabled(globalFlag(resolver, Settings.Global.ADB_ENABLED), "Settings.Global.ADB_ENABLED")
             .let { b -> installer(pm)?.let { (pkg, api) -> b.installer(pkg, api) } ?: b.installer(null, "PackageManager", known = false) }
             .signingCertSha256(signingCertSha256(pm), "PackageManager.GET_SIGNING_CERTIFICATES")
+            .appId(context.packageName, "Context.getPackageName")
             .build()
     }
 

@@ -46,6 +46,7 @@ fun main() {
     if ("trust" in sections) trustEvaluationBenchmark()
     if ("storage" in sections) storageBenchmark()
     if ("loopback" in sections) loopbackBenchmark()
+    if ("init" in sections) initBenchmark()
 }
 
 /**

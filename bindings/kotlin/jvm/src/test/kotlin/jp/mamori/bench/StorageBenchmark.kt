@@ -106,7 +106,7 @@ internal fun storageBenchmark() {
 }
 
 /** Writes [bytes] to [dir]/[name] as Mamori's store does: temporary file, fsync, rename, fsync of the directory. */
-private fun atomicWrite(dir: Path, name: String, bytes: ByteArray) {
+internal fun atomicWrite(dir: Path, name: String, bytes: ByteArray) {
     val tmp = dir.resolve("$name.tmp")
     FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING).use {
         it.write(java.nio.ByteBuffer.wrap(bytes)); it.force(true)
