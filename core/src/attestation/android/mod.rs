@@ -578,21 +578,19 @@ fn is_self_issued(cert: &X509Certificate<'_>) -> bool {
 /// and leaf (software and older chains), or three certificates. A certificate
 /// after the leaf's position is refused (Google: `CERTIFICATE_AFTER_TARGET`).
 fn check_shape(len: usize, provisioning: Provisioning) -> Result<(), AndroidError> {
-    let fits = match provisioning {
-        Provisioning::Factory => len == 3,
-        Provisioning::Remote => len == 4,
-        Provisioning::Unknown => (2..=3).contains(&len),
+    let (fits, rule) = match provisioning {
+        Provisioning::Factory => (len == 3, "a factory-provisioned chain has 3"),
+        Provisioning::Remote => (len == 4, "a remotely provisioned chain has 4"),
+        Provisioning::Unknown => (
+            (2..=3).contains(&len),
+            "a chain of unknown provisioning has 2 or 3",
+        ),
     };
     if fits {
         return Ok(());
     }
-    let provisioning = match provisioning {
-        Provisioning::Factory => "a factory-provisioned chain has 3",
-        Provisioning::Remote => "a remotely provisioned chain has 4",
-        Provisioning::Unknown => "a chain of unknown provisioning has 2 or 3",
-    };
     Err(AndroidError::ChainShape(format!(
-        "{len} certificates under the root; {provisioning}"
+        "{len} certificates under the root; {rule}"
     )))
 }
 

@@ -487,20 +487,14 @@ fn cose_key_is(cose: &[u8], point: &[u8]) -> Result<(), AppleError> {
         return Err(bad("not a CBOR map"));
     };
     let get = |label: i64| -> Result<&Value, AppleError> {
-        let mut found = map
-            .iter()
-            .filter(|(k, _)| {
-                k.as_integer()
-                    .is_some_and(|i| i128::from(i) == i128::from(label))
-            })
-            .map(|(_, v)| v);
-        let value = found
-            .next()
-            .ok_or_else(|| bad(&format!("no label {label}")))?;
-        if found.next().is_some() {
-            return Err(bad(&format!("label {label} appears twice")));
-        }
-        Ok(value)
+        unique(&map, |k| {
+            k.as_integer()
+                .is_some_and(|i| i128::from(i) == i128::from(label))
+        })
+        .map_err(|e| match e {
+            Lookup::Missing => bad(&format!("no label {label}")),
+            Lookup::Twice => bad(&format!("label {label} appears twice")),
+        })
     };
     let int = |label: i64| -> Result<i128, AppleError> {
         get(label)?
@@ -546,15 +540,26 @@ fn decode_map(input: &[u8]) -> Result<Vec<(Value, Value)>, AppleError> {
 
 /// The value under text key `name`; a key appearing twice is refused.
 fn field<'m>(map: &'m [(Value, Value)], name: &str) -> Result<&'m Value, AppleError> {
-    let mut found = map
-        .iter()
-        .filter(|(k, _)| matches!(k, Value::Text(t) if t == name))
-        .map(|(_, v)| v);
-    let value = found
-        .next()
-        .ok_or_else(|| AppleError::Decode(format!("no {name}")))?;
+    unique(map, |k| matches!(k, Value::Text(t) if t == name)).map_err(|e| match e {
+        Lookup::Missing => AppleError::Decode(format!("no {name}")),
+        Lookup::Twice => AppleError::Decode(format!("{name} appears twice")),
+    })
+}
+
+/// Why [`unique`] found no single value.
+enum Lookup {
+    Missing,
+    Twice,
+}
+
+/// The value of the one entry whose key `is_key` accepts. A key given twice is refused, not
+/// resolved first-wins or last-wins: CBOR decoders disagree on duplicates (RFC 8949 §5.6), so
+/// an object that two verifiers could read differently is not read at all.
+fn unique(map: &[(Value, Value)], is_key: impl Fn(&Value) -> bool) -> Result<&Value, Lookup> {
+    let mut found = map.iter().filter(|(k, _)| is_key(k)).map(|(_, v)| v);
+    let value = found.next().ok_or(Lookup::Missing)?;
     if found.next().is_some() {
-        return Err(AppleError::Decode(format!("{name} appears twice")));
+        return Err(Lookup::Twice);
     }
     Ok(value)
 }
