@@ -116,9 +116,17 @@ pub enum KekError {
     },
 }
 
+/// An exception the foreign KEK threw that is not a `KekError` (a bug in a custom KEK, or a
+/// platform exception it did not translate). uniffi hands over the whole foreign text (a Kotlin
+/// stack trace: class names, file paths, nested messages): only its first line is kept, so no
+/// more than the exception's own message can reach a storage error and the app's logs (LOG-2).
 impl From<uniffi::UnexpectedUniFFICallbackError> for KekError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        KekError::Backend { reason: e.reason }
+        let first = e.reason.lines().next().unwrap_or_default().trim();
+        let reason: String = first.chars().take(200).collect();
+        KekError::Backend {
+            reason: format!("unexpected KEK exception: {reason}"),
+        }
     }
 }
 

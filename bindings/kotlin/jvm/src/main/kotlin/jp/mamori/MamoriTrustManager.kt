@@ -15,6 +15,7 @@ import java.util.logging.Level
 import java.util.logging.Logger
 import javax.net.ssl.ExtendedSSLSession
 import javax.net.ssl.SNIHostName
+import javax.net.ssl.SSLParameters
 import javax.net.ssl.SSLContext
 import javax.net.ssl.SSLEngine
 import javax.net.ssl.SSLSession
@@ -34,7 +35,8 @@ import javax.net.ssl.X509TrustManager
  *
  * The host is taken from the handshake (the peer host the client connected to, else the SNI
  * name), so the same trust manager serves every host of an app; hosts without a pin rule only
- * get chain validation.
+ * get chain validation. When the client sent an SNI name other than the peer host (an app that
+ * connects to an IP address and names the server by SNI), that name's pins are checked too.
  *
  * Use it with OkHttp ([mamoriPinning]) or with `HttpsURLConnection` through [sslContext]:
  * ```
@@ -143,24 +145,29 @@ public class MamoriTrustManager private constructor(
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, socket: Socket?) {
         val session = (socket as? SSLSocket)?.handshakeSession
-        check(chain, authType, hostOf(session), session?.peerPort ?: 0) {
+        val host = hostOf(session)
+        check(chain, authType, host, session?.peerPort ?: 0) {
             if (platform is X509ExtendedTrustManager) {
                 platform.checkServerTrusted(chain, authType, socket)
             } else {
                 platform.checkServerTrusted(chain, authType)
             }
         }
+        otherServerName(session, (socket as? SSLSocket)?.sslParameters, host)?.let { name -> check(chain, authType, name, session?.peerPort ?: 0) {} }
     }
 
     override fun checkServerTrusted(chain: Array<X509Certificate>, authType: String, engine: SSLEngine?) {
         val session = engine?.handshakeSession
-        check(chain, authType, hostOf(session) ?: engine?.peerHost, session?.peerPort ?: engine?.peerPort ?: 0) {
+        val host = hostOf(session) ?: engine?.peerHost
+        val port = session?.peerPort ?: engine?.peerPort ?: 0
+        check(chain, authType, host, port) {
             if (platform is X509ExtendedTrustManager) {
                 platform.checkServerTrusted(chain, authType, engine)
             } else {
                 platform.checkServerTrusted(chain, authType)
             }
         }
+        otherServerName(session, engine?.sslParameters, host)?.let { name -> check(chain, authType, name, port) {} }
     }
 
     /**
@@ -260,9 +267,30 @@ public class MamoriTrustManager private constructor(
         public fun hostOf(session: SSLSession?): String? {
             if (session == null) return null
             session.peerHost?.takeIf { it.isNotEmpty() }?.let { return it }
-            return (session as? ExtendedSSLSession)?.requestedServerNames
+            return serverName(session)
+        }
+
+        /** The SNI host name the client sent in [session], if any. */
+        private fun serverName(session: SSLSession?): String? =
+            (session as? ExtendedSSLSession)?.requestedServerNames
                 ?.firstOrNull { it.type == StandardConstants.SNI_HOST_NAME }
                 ?.let { (it as? SNIHostName)?.asciiName }
+
+        /**
+         * The SNI host name when it names another host than [host] (the peer host checked
+         * first): an app that connects to an address (its own DNS-over-HTTPS, a fixed IP) and
+         * names the server by SNI asks that server to prove the SNI name, so that name's pins
+         * apply too; either host's rule can block (DEV-4).
+         */
+        private fun otherServerName(session: SSLSession?, parameters: SSLParameters?, host: String?): String? {
+            // What the client sends in this handshake (its parameters) first: the handshake
+            // session of a client may still carry the names of the session it tried to resume.
+            val name = parameters?.serverNames?.firstOrNull { it.type == StandardConstants.SNI_HOST_NAME }
+                ?.let { (it as? SNIHostName)?.asciiName }
+                ?: serverName(session)
+                ?: return null
+            fun canonical(h: String) = h.trimEnd('.').lowercase(java.util.Locale.ROOT)
+            return name.takeIf { host == null || canonical(it) != canonical(host) }
         }
     }
 }

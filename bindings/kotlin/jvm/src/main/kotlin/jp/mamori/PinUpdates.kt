@@ -118,12 +118,21 @@ public class PinUpdates private constructor(
      * the coroutine cancels the call.
      *
      * @throws IOException when the server cannot be reached, the TLS handshake fails (for example
-     *   a pin mismatch), or the response is not 2xx or too large: nothing changes.
+     *   a pin mismatch), a redirect leaves HTTPS, or the response is not 2xx or too large:
+     *   nothing changes.
+     * @throws IllegalArgumentException when [url] is not `https://`.
      * @throws PinUpdateException.Refused when the document is refused: nothing changes.
      */
     @Throws(IOException::class, PinUpdateException::class)
     public suspend fun fetch(client: OkHttpClient, url: String): Long {
-        val body = client.newCall(Request.Builder().url(url).build()).await().use { response ->
+        require(url.startsWith("https://", ignoreCase = true)) { "pin updates are fetched over HTTPS only: ${url.substringBefore('?')}" }
+        // A redirect may not leave HTTPS: an update fetched over plain HTTP could be withheld
+        // or replayed by anyone on the path (the signature and the sequence number still hold).
+        val https = client.newBuilder().followSslRedirects(false).build()
+        val body = https.newCall(Request.Builder().url(url).build()).await().use { response ->
+            if (!response.request.url.isHttps) {
+                throw IOException("pin update fetch from ${url.substringBefore('?')} was redirected off HTTPS")
+            }
             if (!response.isSuccessful) {
                 throw IOException("pin update fetch from ${response.request.url.redact()}: HTTP ${response.code}")
             }

@@ -212,6 +212,32 @@ class MamoriTrustManagerTest {
     }
 
     @Test
+    fun `an SNI name other than the connected address is pinned too`() {
+        // Apps that resolve names themselves (DNS over HTTPS, fixed addresses) connect to an IP
+        // and name the server by SNI; before, only the address was looked up and no pin applied.
+        val policy = pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.spare2)))
+        val server = server()
+        val factory = MamoriTrustManager.Builder()
+            .policy(PinningEngine.fromToml(policy))
+            .platformTrustManager(pki.platformTrustManager)
+            .reportListener { reports += it }
+            .build()
+            .sslContext().socketFactory
+        fun handshake(sni: String) {
+            val plain = java.net.Socket("127.0.0.1", server.port)
+            (factory.createSocket(plain, "127.0.0.1", server.port, true) as javax.net.ssl.SSLSocket).use { socket ->
+                socket.sslParameters = socket.sslParameters.apply { serverNames = listOf(javax.net.ssl.SNIHostName(sni)) }
+                socket.startHandshake()
+            }
+        }
+        handshake(UNPINNED_HOST) // neither the address nor that name has a rule
+        assertTrue(reports.isEmpty())
+        val error = assertThrows<SSLHandshakeException> { handshake(PINNED_HOST) }
+        assertNotNull(error.causeOfType<PinningFailureException>(), "$error")
+        assertEquals(PINNED_HOST, reports.single().hostname)
+    }
+
+    @Test
     fun `a throwing report listener never breaks the connection`() {
         val server = server()
         val policy = pki.policy(rule(PINNED_HOST, pin(pki.spare1), reportOnly = true))

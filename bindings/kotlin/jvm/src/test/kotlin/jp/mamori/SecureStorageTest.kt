@@ -136,7 +136,10 @@ class SecureStorageTest {
             // An unexpected exception in the KEK is a failure, never a crash or a silent success.
             s.clearKeyCache()
             kek.crash = true
-            assertThrows<StorageException.KekFailure> { s.get("pin") }
+            val failure = assertThrows<StorageException.KekFailure> { s.get("pin") }
+            // Only the exception's first line crosses (LOG-2): no stack trace, no frames.
+            assertTrue(failure.reason.contains("simulated provider bug"), failure.reason)
+            assertFalse(failure.reason.contains("\n") || failure.reason.contains("SecureStorageTest"), failure.reason)
             kek.crash = false
 
             s.wipe()

@@ -12,6 +12,7 @@ import jp.mamori.android.testing.TestBiometricPrompt
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.SecurityLevel
 import jp.mamori.ffi.StorageException
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.Dispatchers
@@ -317,6 +318,56 @@ class AndroidKeystoreKekTest {
 
         // Outside withUserAuthentication the key is unavailable, not silently opened.
         assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
+        vault.close()
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
+    fun `the negative button ends a per-use operation with a typed error and frees the key`() {
+        // A biometric-only prompt has a negative button; the framework reports a press only to
+        // its listener (never onAuthenticationError). Before, the storage call waited forever
+        // and the key's one-block-at-a-time lock was never released.
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+            Shadow.extract<ShadowBiometricManager>(context.getSystemService(BiometricManager::class.java)).setCanAuthenticate(true)
+        }
+        val kek = builder().userAuthentication(0, KeyProperties.AUTH_BIOMETRIC_STRONG).build()
+        val activity = activity()
+        val first = background { runCatching { kek.withUserAuthentication(activity) { AndroidSecureStorage.open(context, kek, dir) } } }
+        TestBiometricPrompt.awaitNext(0).pressNegative()
+        val error = first.awaitDrivingMainLooper().exceptionOrNull()
+        assertTrue("$error", error is StorageException.KekUnavailable)
+        // The key is free again: the next block runs (and its own prompt is answered).
+        val second = background { kek.withUserAuthentication(activity) { AndroidSecureStorage.open(context, kek, dir).also { it.close() }; 1 } }
+        TestBiometricPrompt.answerUntil({ second.isCompleted }) { it.succeed(keystore) }
+        assertEquals(1, runBlocking { second.await() })
+    }
+
+    @Test
+    fun `a per-use authorisation serves only the block that asked for it`() {
+        val kek = builder().userAuthentication(0).build()
+        val activity = activity()
+        val created = background {
+            kek.withUserAuthentication(activity) { AndroidSecureStorage.open(context, kek, dir).also { it.putString("token", "mine") } }
+        }
+        TestBiometricPrompt.answerUntil({ created.isCompleted }) { it.succeed(keystore) }
+        val vault = runBlocking { created.await() }
+        // While the user's block waits on its prompt, another coroutine (a background sync)
+        // reads the same store: it must not get a prompt of its own on the user's screen.
+        val outsider = CompletableDeferred<Result<String>>()
+        val seen = TestBiometricPrompt.requests.size
+        val users = background {
+            vault.withUserAuthentication(activity) {
+                val other = CoroutineScope(Dispatchers.IO).async { runCatching { vault.getString("token") } }
+                outsider.complete(other.await())
+                getString("token")
+            }
+        }
+        TestBiometricPrompt.idleUntil({ outsider.isCompleted })
+        val outcome = runBlocking { outsider.await() }
+        assertTrue("$outcome", outcome.exceptionOrNull() is StorageException.KekUnavailable)
+        assertEquals("no prompt for the outsider", seen, TestBiometricPrompt.requests.size)
+        assertEquals(1, TestBiometricPrompt.answerUntil({ users.isCompleted }) { it.succeed(keystore) })
+        assertEquals("mine", runBlocking { users.await() })
         vault.close()
     }
 

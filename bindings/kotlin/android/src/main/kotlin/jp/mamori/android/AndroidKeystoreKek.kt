@@ -6,6 +6,7 @@ import android.content.Context
 import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
+import android.os.Looper
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
@@ -16,7 +17,11 @@ import jp.mamori.KeyCacheLimit
 import jp.mamori.ffi.KekException
 import jp.mamori.ffi.KeyEncryptionKey
 import jp.mamori.ffi.SecurityLevel
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.asContextElement
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
@@ -32,6 +37,7 @@ import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.SecretKeyFactory
 import javax.crypto.spec.GCMParameterSpec
+import kotlin.coroutines.EmptyCoroutineContext
 
 /**
  * A key-encryption key in the Android Keystore (guideline DEV-1): an AES-256-GCM key that never
@@ -245,28 +251,45 @@ public class AndroidKeystoreKek private constructor(
             generator.generateKey()
         }
 
-        /** Platform exceptions of key creation -> [KeystoreKekException]. */
+        /**
+         * Platform exceptions of key creation -> [KeystoreKekException]. The platform refuses
+         * user-authentication parameters it cannot honour in `KeyGenerator.init`, as an
+         * `InvalidAlgorithmParameterException` wrapping an `IllegalStateException` (AOSP
+         * `AndroidKeyStoreKeyGeneratorSpi.engineInit`), and again in `generateKey` as the bare
+         * `IllegalStateException` when the device changed in between; both are read here.
+         */
         private inline fun <T> translated(block: () -> T): T =
             try {
                 block()
             } catch (e: KeystoreKekException) {
                 throw e
             } catch (e: IllegalStateException) {
-                // The platform's own check, e.g. the lock screen was removed between our check and generateKey.
-                val message = e.message.orEmpty()
-                when {
-                    "lock screen" in message -> throw KeystoreKekException.SecureLockScreenRequired(alias)
-                    "biometric" in message -> throw KeystoreKekException.BiometricsNotEnrolled(alias)
-                    else -> throw KeystoreKekException.KeystoreFailure("keystore refused to create $alias", e)
-                }
+                throw refusal(e, e)
             } catch (e: GeneralSecurityException) {
+                val cause = generateSequence(e.cause) { it.cause }.take(8).filterIsInstance<IllegalStateException>().firstOrNull()
+                if (cause != null) throw refusal(cause, e)
                 throw KeystoreKekException.KeystoreFailure("keystore: ${e.javaClass.simpleName} for $alias", e)
             } catch (e: ProviderException) {
                 throw KeystoreKekException.KeystoreFailure("keystore: ${e.javaClass.simpleName} for $alias", e)
             }
+
+        /**
+         * The typed error for the platform's own refusal [state] (thrown as [thrown]). The
+         * platform names the cause only in its message ("Secure lock screen must be enabled…",
+         * "At least one biometric must be enrolled…"); an unrecognised one stays a failure.
+         */
+        private fun refusal(state: IllegalStateException, thrown: Exception): KeystoreKekException {
+            val message = state.message.orEmpty().lowercase()
+            return when {
+                "lock screen" in message -> KeystoreKekException.SecureLockScreenRequired(alias)
+                "biometric" in message -> KeystoreKekException.BiometricsNotEnrolled(alias)
+                else -> KeystoreKekException.KeystoreFailure("keystore refused to create $alias", thrown)
+            }
+        }
     }
 
-    private val authorizer = java.util.concurrent.atomic.AtomicReference<Authorizer?>(null)
+    /** The authoriser of the [withUserAuthentication] block running on this thread, if any. */
+    private val currentAuthorizer = ThreadLocal<Authorizer?>()
     private val authorizing = Mutex()
 
     override fun keyId(): String = "android-keystore:$alias"
@@ -334,6 +357,13 @@ public class AndroidKeystoreKek private constructor(
      * `CryptoObject`, and completes with the cipher the user authorised. Storage calls in [block]
      * must run off the main thread (the `AndroidSecureStorage` suspend functions do). One block
      * at a time per key.
+     *
+     * The authorisation belongs to [block] alone: only storage calls made by [block]'s coroutine
+     * and the coroutines it starts (they inherit its context) can show the prompt. A call from
+     * any other coroutine or thread meanwhile (a background sync on the same store) fails with
+     * `KekUnavailable` as it would outside the block, so the user never authorises an operation
+     * they did not start (DEV-3). Cancelling the caller cancels a prompt that is showing; the
+     * storage call then fails with `KekUnavailable`.
      */
     public suspend fun <T> withUserAuthentication(
         activity: Activity,
@@ -342,15 +372,19 @@ public class AndroidKeystoreKek private constructor(
     ): T {
         val auth = userAuth
         require(auth is UserAuth.PerUse) { "withUserAuthentication() is for per-use keys; this key is $auth" }
+        val caller = currentCoroutineContext()[Job]
         return authorizing.withLock {
-            authorizer.set(Authorizer { cipher ->
-                runBlocking { BiometricAuthentication.authenticate(activity, prompt, auth.types, BiometricPrompt.CryptoObject(cipher)) }
-            })
-            try {
-                block()
-            } finally {
-                authorizer.set(null)
+            val authorizer = Authorizer { cipher ->
+                check(Looper.myLooper() != Looper.getMainLooper()) {
+                    "a per-use key's operation on the main thread would wait for a prompt shown there"
+                }
+                // The prompt's coroutine is a child of the caller's job: cancelling the caller
+                // cancels the prompt. Its outcome is caught inside, so a refusal never cancels the caller.
+                runBlocking(caller ?: EmptyCoroutineContext) {
+                    runCatching { BiometricAuthentication.authenticate(activity, prompt, auth.types, BiometricPrompt.CryptoObject(cipher)) }
+                }.getOrThrow()
             }
+            withContext(currentAuthorizer.asContextElement(authorizer)) { block() }
         }
     }
 
@@ -363,12 +397,16 @@ public class AndroidKeystoreKek private constructor(
 
     private fun authorize(cipher: Cipher) {
         if (userAuth !is UserAuth.PerUse) return
-        val current = authorizer.get()
+        val current = currentAuthorizer.get()
             ?: throw KekException.Unavailable("per-use key $alias: run the storage call inside withUserAuthentication(activity)")
         try {
             current.authorize(cipher)
         } catch (e: UserAuthenticationException) {
             throw KekException.Unavailable("user authentication failed: ${e.message}")
+        } catch (e: CancellationException) {
+            throw KekException.Unavailable("user authentication cancelled")
+        } catch (e: IllegalStateException) {
+            throw KekException.Unavailable("per-use key $alias: ${e.message}")
         }
     }
 

@@ -7,8 +7,6 @@ import android.os.Build
 import android.os.CancellationSignal
 import android.security.keystore.KeyProperties
 import kotlinx.coroutines.suspendCancellableCoroutine
-import kotlin.coroutines.resume
-import kotlin.coroutines.resumeWithException
 
 /** What the system authentication dialog says. Shown by the platform, never drawn by Mamori (APP-2). */
 public data class PromptText @JvmOverloads constructor(
@@ -24,8 +22,15 @@ public data class PromptText @JvmOverloads constructor(
  */
 public class UserAuthenticationException(public val errorCode: Int, message: String) : Exception(message) {
     public companion object {
-        /** No framework BiometricPrompt (API < 28). */
+        /** No framework BiometricPrompt (API < 28), or the platform refused to show it. */
         public const val UNSUPPORTED: Int = -1
+
+        /**
+         * The user pressed the prompt's negative button ([PromptText.negativeButton]). The same
+         * value as androidx.biometric's `ERROR_NEGATIVE_BUTTON` (the framework reports the
+         * button only to its listener, with no public code).
+         */
+        public const val NEGATIVE_BUTTON: Int = 13
     }
 }
 
@@ -71,26 +76,44 @@ internal object BiometricAuthentication {
             builder.setDeviceCredentialAllowed(true)
         }
         val executor = activity.mainExecutor
-        if (!credentialInPrompt) builder.setNegativeButton(text.negativeButton, executor) { _, _ -> }
-        val prompt = builder.build()
         return suspendCancellableCoroutine { continuation ->
+            // Every path resumes at most once: the platform may still deliver a callback after
+            // the prompt was cancelled or answered.
+            fun finish(outcome: Result<BiometricPrompt.AuthenticationResult>) {
+                if (continuation.isActive) continuation.resumeWith(outcome)
+            }
+            // The framework prompt (unlike androidx.biometric) reports its negative button only
+            // to this listener, never as onAuthenticationError: without it the call would never end.
+            if (!credentialInPrompt) {
+                builder.setNegativeButton(text.negativeButton, executor) { _, _ ->
+                    finish(Result.failure(UserAuthenticationException(UserAuthenticationException.NEGATIVE_BUTTON, "the user pressed ${text.negativeButton}")))
+                }
+            }
             val cancel = CancellationSignal()
             continuation.invokeOnCancellation { cancel.cancel() }
             val callback = object : BiometricPrompt.AuthenticationCallback() {
                 override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
-                    continuation.resume(result)
+                    finish(Result.success(result))
                 }
 
                 override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
-                    continuation.resumeWithException(UserAuthenticationException(errorCode, errString.toString()))
+                    finish(Result.failure(UserAuthenticationException(errorCode, errString.toString())))
                 }
                 // onAuthenticationFailed (one rejected finger) is not final: the prompt stays up.
             }
             executor.execute {
-                if (crypto == null) {
-                    prompt.authenticate(cancel, executor, callback)
-                } else {
-                    prompt.authenticate(crypto, cancel, executor, callback)
+                // A refusal by the platform (e.g. an IllegalArgumentException for an
+                // authenticator combination this device does not offer) ends the call; thrown on
+                // the main looper it would crash the app and leave the caller waiting.
+                try {
+                    val prompt = builder.build()
+                    if (crypto == null) {
+                        prompt.authenticate(cancel, executor, callback)
+                    } else {
+                        prompt.authenticate(crypto, cancel, executor, callback)
+                    }
+                } catch (e: RuntimeException) {
+                    finish(Result.failure(UserAuthenticationException(UserAuthenticationException.UNSUPPORTED, "BiometricPrompt refused: ${e.javaClass.simpleName}")))
                 }
             }
         }

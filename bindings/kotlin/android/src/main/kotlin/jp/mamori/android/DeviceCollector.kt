@@ -24,7 +24,7 @@ import jp.mamori.ffi.DeviceVerdict
  * its own probes (files, `/proc`, loopback ports) and evaluates the app's device policy.
  *
  * Every call is a `suspend` function that runs off the main thread (Binder calls to
- * PackageManager here run on [Dispatchers.Default]; probes and evaluation on a Rust worker).
+ * PackageManager here are Binder calls and run on [Dispatchers.IO]; probes and evaluation on a Rust worker).
  * An API that cannot answer yields an *unknown* fact, never a clean one.
  *
  * ```
@@ -43,20 +43,20 @@ public class DeviceCollector @JvmOverloads constructor(
     private val context: Context = context.applicationContext
 
     /** Collects the platform facts (no probes, no evaluation). */
-    public suspend fun platformFacts(): DeviceFacts = withContext(Dispatchers.Default) { collect() }
+    public suspend fun platformFacts(): DeviceFacts = withContext(Dispatchers.IO) { collect() }
 
     /** Collects everything and evaluates [policy] (TOML or JSON) as of [at] (use a trusted date). */
     public suspend fun evaluate(
         policy: String = MamoriDevice.defaultPolicy,
         at: LocalDate = LocalDate.now(ZoneOffset.UTC),
     ): DeviceVerdict {
-        val (facts, packages) = withContext(Dispatchers.Default) { collect() to installedPackages() }
+        val (facts, packages) = withContext(Dispatchers.IO) { collect() to installedPackages() }
         return MamoriDevice.evaluate(facts, policy, at, installedPackages = packages)
     }
 
     /** Collects platform facts plus probes, for export with [MamoriDevice.exportFacts]. */
     public suspend fun snapshot(): DeviceFacts {
-        val (facts, packages) = withContext(Dispatchers.Default) { collect() to installedPackages() }
+        val (facts, packages) = withContext(Dispatchers.IO) { collect() to installedPackages() }
         return MamoriDevice.collect(facts, installedPackages = packages)
     }
 

@@ -53,8 +53,9 @@ import javax.crypto.spec.SecretKeySpec
  * - StrongBox: `generateKey` throws `StrongBoxUnavailableException` when [strongBoxAvailable]
  *   is false; the level read back through `KeyInfo` is the one obtained;
  * - user authentication: key creation needs a secure lock screen ([secureLockScreen]) and, for
- *   biometric-only keys, enrolled biometrics ([biometricsEnrolled]) (`IllegalStateException`, as
- *   the platform; before API 30 every per-use key is biometric-only); a time-bound key's `Cipher.init` throws `UserNotAuthenticatedException`
+ *   biometric-only keys, enrolled biometrics ([biometricsEnrolled]) (checked at `KeyGenerator.init`
+ *   as `InvalidAlgorithmParameterException` wrapping the `IllegalStateException`, and again at
+ *   `generateKey` as the bare `IllegalStateException`, as the platform; before API 30 every per-use key is biometric-only); a time-bound key's `Cipher.init` throws `UserNotAuthenticatedException`
  *   outside the window opened by [userAuthenticated]; a per-use key's operation fails
  *   (`IllegalBlockSizeException`) unless that cipher was authorised by [userAuthenticated]
  *   while it was pending (BiometricPrompt with a `CryptoObject`);
@@ -183,26 +184,23 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         override fun engineInit(random: SecureRandom?) = throw IllegalStateException("AndroidKeyStore needs a KeyGenParameterSpec")
         override fun engineInit(keysize: Int, random: SecureRandom?) = throw IllegalStateException("AndroidKeyStore needs a KeyGenParameterSpec")
         override fun engineInit(params: AlgorithmParameterSpec?, random: SecureRandom?) {
-            spec = params as? KeyGenParameterSpec ?: throw InvalidAlgorithmParameterException("not a KeyGenParameterSpec")
+            val asked = params as? KeyGenParameterSpec ?: throw InvalidAlgorithmParameterException("not a KeyGenParameterSpec")
+            // AOSP AndroidKeyStoreKeyGeneratorSpi.engineInit checks the user authentication
+            // parameters ahead of time and wraps the IllegalStateException of that check.
+            try {
+                checkUserAuthentication(asked)
+            } catch (e: IllegalStateException) {
+                throw InvalidAlgorithmParameterException(e)
+            }
+            spec = asked
         }
 
         override fun engineGenerateKey(): SecretKey {
             val spec = checkNotNull(spec) { "not initialised" }
             if (strongBoxAsked(spec) && !strongBoxAvailable) StrongBoxAbsence.fail()
-            if (spec.isUserAuthenticationRequired) {
-                if (!secureLockScreen) {
-                    throw IllegalStateException("Secure lock screen must be enabled to create keys requiring user authentication")
-                }
-                // Before API 30 (no authentication types) a per-use key is biometric-only.
-                val biometricOnly = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-                    spec.userAuthenticationType and KeyProperties.AUTH_DEVICE_CREDENTIAL == 0
-                } else {
-                    spec.userAuthenticationValidityDurationSeconds <= 0
-                }
-                if (biometricOnly && !biometricsEnrolled) {
-                    throw IllegalStateException("At least one biometric must be enrolled to create keys requiring user authentication for every use")
-                }
-            }
+            // The state can change between init and generate (the lock screen removed meanwhile):
+            // the keystore refuses then with the bare IllegalStateException.
+            checkUserAuthentication(spec)
             val size = if (spec.keySize > 0) spec.keySize else 128
             val level = when {
                 !hardwareBacked -> KeyProperties.SECURITY_LEVEL_SOFTWARE
@@ -212,6 +210,23 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             val material = ByteArray(size / 8).also { SecureRandom().nextBytes(it) }
             storedKeys[spec.keystoreAlias] = Entry(spec.keystoreAlias, SecretKeySpec(material, "AES"), spec, level, Date())
             return FakeKeystoreKey(spec.keystoreAlias)
+        }
+
+        /** The platform's refusals of user-authentication parameters (AOSP `addUserAuthArgs`). */
+        private fun checkUserAuthentication(spec: KeyGenParameterSpec) {
+            if (!spec.isUserAuthenticationRequired) return
+            if (!secureLockScreen) {
+                throw IllegalStateException("Secure lock screen must be enabled to create keys requiring user authentication")
+            }
+            // Before API 30 (no authentication types) a per-use key is biometric-only.
+            val biometricOnly = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+                spec.userAuthenticationType and KeyProperties.AUTH_DEVICE_CREDENTIAL == 0
+            } else {
+                spec.userAuthenticationValidityDurationSeconds <= 0
+            }
+            if (biometricOnly && !biometricsEnrolled) {
+                throw IllegalStateException("At least one biometric must be enrolled to create keys requiring user authentication for every use")
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package jp.mamori.android.testing
 
+import android.content.DialogInterface
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
@@ -7,6 +8,7 @@ import android.os.Looper
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Implementation
 import org.robolectric.annotation.Implements
+import org.robolectric.annotation.RealObject
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.Executor
 
@@ -19,12 +21,30 @@ import java.util.concurrent.Executor
  */
 @Implements(className = "android.hardware.biometrics.BiometricPrompt", minSdk = 28) // BiometricPrompt is API 28
 class TestBiometricPrompt {
+    @RealObject
+    private lateinit var prompt: BiometricPrompt
+
     class Request(
         val crypto: BiometricPrompt.CryptoObject?,
         val cancel: CancellationSignal,
         private val executor: Executor,
         private val callback: BiometricPrompt.AuthenticationCallback,
+        private val prompt: BiometricPrompt,
     ) {
+        /**
+         * The user presses the negative button, as the framework handles it: only the
+         * listener given to `Builder.setNegativeButton` runs, on its executor; the
+         * authentication callback hears nothing (AOSP `BiometricPrompt.onDialogDismissed`).
+         */
+        fun pressNegative() {
+            val info = BiometricPrompt::class.java.getDeclaredField("mNegativeButtonInfo").apply { isAccessible = true }.get(prompt)
+                ?: throw AssertionError("this prompt has no negative button")
+            fun <T> field(name: String): T = info.javaClass.getDeclaredField(name).apply { isAccessible = true }.get(info) as T
+            val listenerExecutor: Executor = field("executor")
+            val listener: DialogInterface.OnClickListener = field("listener")
+            listenerExecutor.execute { listener.onClick(null, DialogInterface.BUTTON_NEGATIVE) }
+        }
+
         fun succeed(keystore: FakeAndroidKeyStoreProvider) {
             keystore.userAuthenticated(crypto?.cipher)
             val result = authenticationResult(crypto)
@@ -43,12 +63,12 @@ class TestBiometricPrompt {
         executor: Executor,
         callback: BiometricPrompt.AuthenticationCallback,
     ) {
-        requests += Request(crypto, cancel, executor, callback)
+        requests += Request(crypto, cancel, executor, callback, prompt)
     }
 
     @Implementation
     fun authenticate(cancel: CancellationSignal, executor: Executor, callback: BiometricPrompt.AuthenticationCallback) {
-        requests += Request(null, cancel, executor, callback)
+        requests += Request(null, cancel, executor, callback, prompt)
     }
 
     companion object {
