@@ -1,7 +1,8 @@
 //! Importing and auditing large generated configurations (issue 9, item 7):
 //! an NSC file and a TrustKit XML plist of 10 MB and 50 MB (under
 //! `MAX_INPUT_BYTES`, 64 MiB), each against its parser alone (roxmltree,
-//! the `plist` crate) as the contender measured in the same run. Target:
+//! the `plist` crate) as the contender measured in the same run, and an
+//! OkHttp pin list against splitting its lines into words. Target:
 //! under a second per 10 MB, i.e. linear in the input size.
 
 use std::hint::black_box;
@@ -58,12 +59,30 @@ fn plist(size: usize) -> String {
     s
 }
 
+/// An OkHttp pin list (`pattern sha256/… sha256/…` per line) of about
+/// `size` bytes: one host per line, two pins each.
+fn okhttp_list(size: usize) -> String {
+    let mut s = String::with_capacity(size + 1024);
+    s.push_str("# CertificatePinner pins\n");
+    let mut i = 0;
+    while s.len() < size {
+        s.push_str(&format!(
+            "h{i}.example.com sha256/{} sha256/{}\n",
+            pin(i, 1),
+            pin(i, 2)
+        ));
+        i += 1;
+    }
+    s
+}
+
 fn bench(c: &mut Criterion) {
     let at = time::macros::datetime!(2026-06-01 00:00 UTC);
     let opts = AuditOptions::at(at);
     for (format, make) in [
         (SourceFormat::Nsc, nsc as fn(usize) -> String),
         (SourceFormat::TrustKit, plist),
+        (SourceFormat::OkHttp, okhttp_list),
     ] {
         let mut g = c.benchmark_group(format!("large {}", format.as_str()));
         g.sample_size(10);
@@ -103,6 +122,15 @@ fn bench(c: &mut Criterion) {
                                     .unwrap()
                                     .descendants()
                                     .count(),
+                            );
+                        }
+                        SourceFormat::OkHttp => {
+                            // No parser to compare with: the words of each
+                            // line, which any reader of the list splits.
+                            black_box(
+                                text.lines()
+                                    .map(|l| l.split_whitespace().count())
+                                    .sum::<usize>(),
                             );
                         }
                         _ => {

@@ -264,7 +264,7 @@ fn build(args: &ReportArgs) -> Result<String, Failure> {
             ));
         }
         if let Some(d) = cfg.debug_overrides.as_ref().filter(|d| d.from_companion) {
-            let path = PathBuf::from(&d.location.file);
+            let path = PathBuf::from(&*d.location.file);
             files.push(InputFile::new(
                 &d.location.file,
                 InputRole::DependsOn(name.clone()),

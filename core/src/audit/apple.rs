@@ -19,12 +19,14 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use plist::{Dictionary, Value};
 use time::Date;
 
 use super::base64::Base64Dialect;
 use super::error::ImportError;
+use super::lines::LineIndex;
 use super::model::{
     AfterExpiry, AtsException, AtsSettings, AuditConfig, DomainEntry, Expiry, ExpiryZone,
     LenientPin, Location, PinScope, SourceFormat,
@@ -211,14 +213,15 @@ pub(crate) fn ats_root(d: &Dictionary) -> Option<&Dictionary> {
 /// locating every key and pin of a large plist stays linear in its size
 /// (issue 9, item 7: the former per-key rescan took 32 s on a 4 MB plist).
 struct Lines<'a> {
-    file: &'a str,
+    /// The file name every location shares.
+    file: Arc<str>,
     /// Key text → offsets of its `<key>` elements, in document order.
     keys: HashMap<&'a str, Vec<usize>>,
     /// `(offset, text)` of every `<string>` element, in document order.
     strings: Vec<(usize, &'a str)>,
     /// String text → offsets, built only if a scan falls short.
     string_index: OnceCell<HashMap<&'a str, Vec<usize>>>,
-    line_starts: Vec<usize>,
+    lines: Option<LineIndex>,
 }
 
 /// How many `<string>` elements after a key are compared before the index
@@ -226,13 +229,10 @@ struct Lines<'a> {
 const STRING_SCAN: usize = 64;
 
 impl<'a> Lines<'a> {
-    fn new(text: Option<&'a str>, file: &'a str) -> Self {
+    fn new(text: Option<&'a str>, file: &str) -> Self {
         let mut keys: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut strings = Vec::new();
-        let mut line_starts = Vec::new();
         if let Some(t) = text {
-            line_starts.push(0);
-            line_starts.extend(t.match_indices('\n').map(|(i, _)| i + 1));
             for (open, close) in [("<key>", "</key>"), ("<string>", "</string>")] {
                 let mut rest = 0;
                 while let Some(o) = t[rest..].find(open) {
@@ -252,11 +252,11 @@ impl<'a> Lines<'a> {
             }
         }
         Self {
-            file,
+            file: Arc::from(file),
             keys,
             strings,
             string_index: OnceCell::new(),
-            line_starts,
+            lines: text.map(LineIndex::new),
         }
     }
 
@@ -268,14 +268,14 @@ impl<'a> Lines<'a> {
     /// (a host may appear both under TSKPinnedDomains and NSExceptionDomains).
     fn of_key_in(&self, section: &str, key: &str) -> Location {
         let pos = self.key_offset(section, key);
-        Location::new(self.file, pos.map(|p| self.line_of(p)))
+        Location::in_file(&self.file, pos.and_then(|p| self.line_of(p)))
     }
 
     /// The line of the first `<string>value</string>` after the key that
     /// [`Self::of_key_in`] finds (a pin of a domain), else the key's line.
     fn of_string_in(&self, section: &str, key: &str, value: &str) -> Location {
         let Some(k) = self.key_offset(section, key) else {
-            return Location::new(self.file, None);
+            return Location::in_file(&self.file, None);
         };
         let next = self.strings.partition_point(|(o, _)| *o < k);
         let near = self.strings[next..]
@@ -295,7 +295,7 @@ impl<'a> Lines<'a> {
                 first_after(index.get(value)?, k)
             })
             .unwrap_or(k);
-        Location::new(self.file, Some(self.line_of(pos)))
+        Location::in_file(&self.file, self.line_of(pos))
     }
 
     fn first(&self, name: &str, from: usize) -> Option<usize> {
@@ -311,8 +311,8 @@ impl<'a> Lines<'a> {
         self.first(key, start)
     }
 
-    fn line_of(&self, offset: usize) -> u32 {
-        self.line_starts.partition_point(|s| *s <= offset) as u32
+    fn line_of(&self, offset: usize) -> Option<u32> {
+        Some(self.lines.as_ref()?.line_of(offset))
     }
 }
 

@@ -19,6 +19,7 @@ mod apple;
 mod base64;
 mod chain;
 mod error;
+mod lines;
 mod mamori;
 mod model;
 mod nsc;

@@ -7,6 +7,8 @@
 //! platform's semantics that rules need: whether an expiry is device-local or
 //! UTC, whether report-only exists, which anchors override pins.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -99,20 +101,39 @@ impl Platform {
 }
 
 /// Where something was written: file and 1-based line, when known.
+///
+/// The file name is shared (`Arc<str>`): an importer makes one per file and
+/// every location in that file points at it, so a 10 MB configuration with
+/// hundreds of thousands of elements and findings does not allocate a copy
+/// of its name for each (issue 9, item 7).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Location {
     /// The file, as given on the command line.
-    pub file: String,
+    #[serde(serialize_with = "serialize_str")]
+    pub file: Arc<str>,
     /// 1-based line, when the format has lines (XML, code, XML plists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
 }
 
+fn serialize_str<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
+}
+
 impl Location {
-    /// A location in `file` at `line`.
+    /// A location in `file` at `line` (copies the name: importers keep one
+    /// `Arc<str>` per file and use [`Self::in_file`]).
     pub fn new(file: &str, line: Option<u32>) -> Self {
         Self {
-            file: file.to_owned(),
+            file: Arc::from(file),
+            line,
+        }
+    }
+
+    /// A location at `line` of the shared file name `file` (no allocation).
+    pub fn in_file(file: &Arc<str>, line: Option<u32>) -> Self {
+        Self {
+            file: Arc::clone(file),
             line,
         }
     }

@@ -10,6 +10,7 @@
 //! [`LenientPin`]s, which the audit reports, not as refusals.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::base64::{self, Base64Dialect};
 use super::error::ImportError;
@@ -25,6 +26,7 @@ pub(crate) fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
 pub(crate) fn import_str(text: &str, file: &str) -> Result<AuditConfig, ImportError> {
     let mut cfg = AuditConfig::new(file, SourceFormat::OkHttp);
     let mut index = HashMap::new();
+    let name: Arc<str> = Arc::from(file);
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("");
         let line = line.trim();
@@ -33,7 +35,7 @@ pub(crate) fn import_str(text: &str, file: &str) -> Result<AuditConfig, ImportEr
         }
         let mut words = line.split_whitespace();
         let pattern = words.next().expect("non-empty line").to_owned();
-        let loc = Location::new(file, Some(i as u32 + 1));
+        let loc = Location::in_file(&name, Some(i as u32 + 1));
         let pins: Vec<(String, Location)> = words.map(|w| (w.to_owned(), loc.clone())).collect();
         if pins.is_empty() {
             return Err(ImportError::Syntax {

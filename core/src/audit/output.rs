@@ -200,7 +200,7 @@ fn finding_json(f: &AuditFinding, lang: Lang) -> Value {
         "guideline": f.guideline,
         "mastg": rule.mastg,
         "maswe": rule.maswe,
-        "file": f.location.file,
+        "file": &*f.location.file,
         "line": f.location.line,
         "host": f.host,
         "title": rule.text(lang).title,

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use roxmltree::{Document, Node};
 use time::{Date, Month};
@@ -10,6 +11,7 @@ use time::{Date, Month};
 use super::NscOptions;
 use crate::audit::base64::Base64Dialect;
 use crate::audit::error::ImportError;
+use crate::audit::lines::LineIndex;
 use crate::audit::model::{
     AfterExpiry, AnchorSource, AuditConfig, DebugOverrides, Declared, DeclaredAnchor, DomainEntry,
     Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry, PinScope, SourceFormat,
@@ -55,8 +57,9 @@ struct PinSet {
     lenient: Vec<LenientPin>,
 }
 
-struct Parser<'a> {
-    file: &'a str,
+struct Parser {
+    /// The file name every location shares.
+    file: Arc<str>,
     cfg: AuditConfig,
     seen_domains: HashSet<String>,
     next_group: usize,
@@ -69,15 +72,9 @@ struct Parser<'a> {
     /// Per group: the index of its last domain entry and that `<domain>`'s
     /// text as written (TrustKit-Android keeps only the last one).
     group_last_domain: Vec<(usize, String)>,
-    /// Byte offsets where lines start (roxmltree's `text_pos_at` rescans the
-    /// text on every call, which is quadratic on large files).
-    line_starts: Vec<usize>,
-}
-
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
+    /// Where lines start (roxmltree's `text_pos_at` rescans the text on
+    /// every call, which is quadratic on large files).
+    lines: LineIndex,
 }
 
 fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
@@ -241,22 +238,22 @@ fn companion_overrides(text: &str, file: &str) -> Result<Option<DebugOverrides>,
     Ok(p.cfg.debug_overrides)
 }
 
-impl<'a> Parser<'a> {
+impl Parser {
     /// A parser for `doc`, and its root, which must be
     /// `network-security-config` (Android's first check).
     fn open<'d, 'i>(
         doc: &'d Document<'i>,
-        file: &'a str,
+        file: &str,
     ) -> Result<(Self, Node<'d, 'i>), ImportError> {
         let p = Parser {
-            file,
+            file: Arc::from(file),
             cfg: AuditConfig::new(file, SourceFormat::Nsc),
             seen_domains: HashSet::new(),
             next_group: 0,
             trustkit: false,
             group_pin_texts: Vec::new(),
             group_last_domain: Vec::new(),
-            line_starts: line_starts(doc.input_text()),
+            lines: LineIndex::new(doc.input_text()),
         };
         let root = doc.root_element();
         if root.tag_name().name() != "network-security-config" {
@@ -272,8 +269,7 @@ impl<'a> Parser<'a> {
     }
 
     fn loc(&self, n: Node) -> Location {
-        let line = self.line_starts.partition_point(|s| *s <= n.range().start);
-        Location::new(self.file, Some(line as u32))
+        Location::in_file(&self.file, Some(self.lines.line_of(n.range().start)))
     }
 
     fn ignore(&mut self, name: &str, n: Node) {
