@@ -83,8 +83,8 @@ private fun trustEvaluationBenchmark() {
     for (rsa in listOf(false, true)) {
         val pki = BenchPki(rsa)
         val c = jvmContenders(pki)
-        for ((case, chains) in listOf("repeated chain" to pki.repeated(), "first-seen chain" to pki.firstSeen())) {
-            val result = TrustBench.paired("${pki.label}, $case", c, chains)
+        for ((case, chains, warmupOps) in listOf(Triple("repeated chain", pki.repeated(), 10_000), Triple("first-seen chain", pki.firstSeen(), 2_000))) {
+            val result = TrustBench.paired("${pki.label}, $case", c, chains, warmupOps = warmupOps)
             ratios += "%s, %s: Mamori MAMORI / (platform + OkHttp) = %s; Mamori PLATFORM / (platform + OkHttp) = %s; (platform + OkHttp) / platform = %s".format(
                 pki.label, case,
                 TrustBench.ratioLine(result, MAMORI, OKHTTP),

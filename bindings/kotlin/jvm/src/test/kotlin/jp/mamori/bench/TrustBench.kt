@@ -53,7 +53,9 @@ public object TrustBench {
      * evaluates one batch of the same number of chains from [chains] (called outside the timing:
      * the same chain every time for a repeated chain, new ones for a first-seen chain), the
      * contenders in an order rotated by one each round. The batch size aims at [batchMillis] for
-     * the slowest contender.
+     * the slowest contender. The warm-up runs at least [warmupMillis] and until every contender
+     * ran [warmupOps] times (capped at a minute): on a loaded machine a time alone can end
+     * before the JIT compiled anything, and the rounds would time the interpreter.
      */
     public fun paired(
         title: String,
@@ -62,11 +64,16 @@ public object TrustBench {
         rounds: Int = 11,
         batchMillis: Long = 120,
         warmupMillis: Long = 2_000,
+        warmupOps: Int = 10_000,
     ): Result {
         // Warm-up in slices, interleaved, so the JIT sees every contender before any is timed.
         val slowest = DoubleArray(contenders.size)
-        val warmEnd = System.nanoTime() + warmupMillis * 1_000_000
-        while (System.nanoTime() < warmEnd) {
+        val warmStart = System.nanoTime()
+        val warmEnd = warmStart + warmupMillis * 1_000_000
+        val warmCap = warmStart + 60_000_000_000L
+        var warmed = 0
+        while ((System.nanoTime() < warmEnd || warmed < warmupOps) && System.nanoTime() < warmCap) {
+            warmed += 50
             for ((i, c) in contenders.withIndex()) {
                 val input = chains(50)
                 val start = System.nanoTime()
