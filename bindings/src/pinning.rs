@@ -324,6 +324,23 @@ pub struct PinDecision {
     pub report: Option<PinFailureReport>,
 }
 
+/// The answer of [`PinningEngine::check`]: the decision and how long the same question gets
+/// the same answer, so that a platform facade can reuse an allow without crossing the FFI
+/// again (`MamoriTrustManager` on the JVM and Android).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PinCheck {
+    /// The engine's decision (as [`PinningEngine::verify_with`] returns it).
+    pub decision: PinDecision,
+    /// The time the decision is for, seconds since the Unix epoch.
+    pub checked_at: u64,
+    /// The first time (seconds since the Unix epoch) at which the policy may decide otherwise
+    /// on the same host and chain: the applying rule's pin-set expiry, or the engine's lapse
+    /// (a signed update's report-only downgrade ending), whichever comes first; `None` when
+    /// neither lies ahead. The certificates' own validity is not in it: a caller reusing the
+    /// decision also stops at the chain's earliest `notAfter`.
+    pub policy_changes_at: Option<u64>,
+}
+
 /// The report as JSON in TrustKit's shape (kebab-case keys), ready to upload.
 #[uniffi::export]
 pub fn pin_failure_report_json(report: PinFailureReport) -> String {
@@ -393,6 +410,31 @@ impl PinningEngine {
                 policy: then,
             }),
         })
+    }
+
+    /// The first time after `now` (Unix seconds) at which the policy in force for `host`
+    /// changes what it decides: the end of the engine's lapse, the expiry of the rule's pin set.
+    fn policy_changes_at(&self, host: &str, now: u64) -> Option<u64> {
+        let lapse = self
+            .lapse
+            .as_ref()
+            .map(|l| l.at_unix)
+            .filter(|&at| at > now);
+        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now));
+        let expiry = mamori::pinning::Host::parse(host)
+            .ok()
+            .and_then(|h| {
+                self.verifier_at(at)
+                    .policy()
+                    .rule_for(&h)
+                    .and_then(|r| r.expires())
+            })
+            .and_then(|e| u64::try_from(e.unix_timestamp()).ok())
+            .filter(|&e| e > now);
+        match (lapse, expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The verifier in force at `now`.
@@ -485,6 +527,26 @@ impl PinningEngine {
         });
         self.verifier_at(now)
             .verify_with(validation, &host, port, &chain, now)
+    }
+
+    /// [`Self::verify_with`], with the time the decision is for and the next time the policy
+    /// could decide otherwise ([`PinCheck`]): what a facade needs to reuse an allow for the same
+    /// host and chain without asking again.
+    pub fn check(
+        &self,
+        host: String,
+        port: u16,
+        chain: Vec<Vec<u8>>,
+        validation: ChainValidation,
+        unix_seconds: Option<u64>,
+    ) -> PinCheck {
+        let checked_at = unix_seconds.unwrap_or_else(|| UnixTime::now().as_secs());
+        let policy_changes_at = self.policy_changes_at(&host, checked_at);
+        PinCheck {
+            decision: self.verify_with(host, port, chain, validation, Some(checked_at)),
+            checked_at,
+            policy_changes_at,
+        }
     }
 
     /// The policy's custom trust anchors (private PKI: `anchor_files`, `anchors_pem`), DER.
@@ -608,6 +670,53 @@ pins = ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256/BBBBBBBBB
         // The base engine has no listener, and deriving did not give it one.
         base.verify("api.example.com".into(), 443, junk);
         assert_eq!((*one.0.lock().unwrap(), *two.0.lock().unwrap()), (1, 1));
+    }
+
+    #[test]
+    fn check_names_the_next_time_the_policy_decides_otherwise() {
+        let pinned = PinPolicy::from_toml(
+            r#"
+[trust]
+mozilla_roots = true
+
+[[domain]]
+host = "api.example.com"
+pins = ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="]
+expires = "2030-01-01"
+"#,
+        )
+        .unwrap();
+        let unpinned = PinPolicy::from_toml("[trust]\nmozilla_roots = true\n").unwrap();
+        let expiry = 1_893_456_000; // 2030-01-01T00:00:00Z
+        let at = |engine: &PinningEngine, host: &str, t: u64| {
+            let c = engine.check(host.into(), 443, vec![], ChainValidation::Mamori, Some(t));
+            assert_eq!(c.checked_at, t);
+            c.policy_changes_at
+        };
+        let engine = PinningEngine::new(pinned.clone());
+        assert_eq!(at(&engine, "api.example.com", expiry - 10), Some(expiry));
+        assert_eq!(
+            at(&engine, "api.example.com", expiry),
+            None,
+            "expired: stays so"
+        );
+        assert_eq!(
+            at(&engine, "other.example.com", expiry - 10),
+            None,
+            "no rule"
+        );
+        // A lapse ends the policy in force: its time comes first, then the new policy's own.
+        let lapse = expiry - 1000;
+        let lapsing = PinningEngine::lapsing(unpinned.clone(), lapse, pinned.clone());
+        assert_eq!(at(&lapsing, "api.example.com", lapse - 1), Some(lapse));
+        assert_eq!(at(&lapsing, "api.example.com", lapse), Some(expiry));
+        let late = PinningEngine::lapsing(pinned, expiry + 1000, unpinned);
+        assert_eq!(at(&late, "api.example.com", expiry - 10), Some(expiry));
+        assert_eq!(
+            at(&late, "api.example.com", expiry + 10),
+            Some(expiry + 1000)
+        );
+        assert_eq!(at(&late, "api.example.com", expiry + 1000), None);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   XCFramework (`bindings/swift/MamoriFFIFFI.xcframework`) and the Swift package; with
 //!   `--release-url`, a release package for the distribution repository (see `ios.rs`). Fails
 //!   early, naming every missing prerequisite, anywhere else (e.g. on the Linux build machines).
-//! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only.
+//! - `cargo xtask kotlin-bench`: the JVM pinning benchmark (release cdylib), figures only;
+//!   `--android`: the trust-evaluation one under Robolectric with Conscrypt.
 //!   `--init`: SDK initialisation instead (library load in fresh JVMs, pinning engine, store
 //!   create and open, each beside a JDK contender), on the JVM and under Robolectric, with the
 //!   `mobile` library.
@@ -116,6 +117,10 @@ struct BenchOpts {
     /// the shipped `mobile` library, on the JVM and under Robolectric.
     #[arg(long)]
     init: bool,
+    /// Instead: trust evaluation per handshake under Robolectric SDK 34 with Conscrypt
+    /// (`X509TrustManagerExtensions` as the platform step), release cdylib.
+    #[arg(long, conflicts_with = "init")]
+    android: bool,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -433,6 +438,23 @@ fn kotlin_bench(opts: BenchOpts) -> Result {
             ));
         mvn
     };
+    if opts.android {
+        // A JUnit class outside surefire's default name patterns, as the initialisation one.
+        let mut robolectric = mvn(&[
+            "-pl",
+            "android-test",
+            "-am",
+            "test-compile",
+            "surefire:test@default-test",
+            "-Dtest=TrustBenchmark",
+            "-Dsurefire.failIfNoSpecifiedTests=false",
+            "-Dmamori.failIfNoTests=false",
+        ]);
+        return run(
+            "Robolectric trust-evaluation benchmark with Conscrypt (bindings/kotlin/android-test)",
+            &mut robolectric,
+        );
+    }
     let mut jvm = mvn(&["-q", "-pl", "jvm", "test-compile", "exec:java"]);
     jvm.arg("-Dexec.mainClass=jp.mamori.bench.PinningBenchmarkKt")
         .arg("-Dexec.classpathScope=test");

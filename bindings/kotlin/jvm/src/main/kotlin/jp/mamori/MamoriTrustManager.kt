@@ -11,6 +11,7 @@ import java.net.Socket
 import java.security.KeyStore
 import java.security.cert.CertificateException
 import java.security.cert.X509Certificate
+import java.time.Clock
 import java.util.logging.Level
 import java.util.logging.Logger
 import javax.net.ssl.ExtendedSSLSession
@@ -49,6 +50,13 @@ import javax.net.ssl.X509TrustManager
  *
  * A blocked chain raises [PinningFailureException] (a `CertificateException`) carrying the
  * engine's [PinDecision]: the reason, the chain's pins and the rule's pins.
+ *
+ * The platform check runs on every handshake. The engine's *allow* for a host and the exact
+ * certificates it was given is reused for later handshakes with the same server, without
+ * crossing the FFI again, until the earliest `notAfter` of those certificates or the time the
+ * engine says its policy may decide otherwise (a pin-set expiry, the end of a signed update's
+ * report-only downgrade), whichever comes first; a block or a report is asked of the engine
+ * every time. The rules themselves are only in the engine.
  */
 public class MamoriTrustManager private constructor(
     /** The engine deciding on each chain (with this trust manager's own report listener, if any). */
@@ -57,7 +65,11 @@ public class MamoriTrustManager private constructor(
     private val platformCheck: PlatformTrustCheck?,
     /** Who validates the chain before the pins ([Builder.chainValidation]). */
     public val chainValidation: ChainValidation,
+    private val clock: Clock,
 ) : X509ExtendedTrustManager() {
+    /** The engine's allows for the chains seen, reused while they hold ([DecisionCache]). */
+    private val decisions = DecisionCache()
+
     /** Builds the platform-verified path on the JVM (no host-aware platform check). */
     private val pathBuilder: VerifiedPathBuilder? =
         if (chainValidation == ChainValidation.PLATFORM && platformCheck == null) VerifiedPathBuilder(platform) else null
@@ -81,6 +93,7 @@ public class MamoriTrustManager private constructor(
         private var appInfo: AppInfo = AppInfo()
         private var platformCheck: PlatformTrustCheck? = null
         private var chainValidation: ChainValidation = ChainValidation.MAMORI
+        private var clock: Clock = Clock.systemUTC()
 
         /** The pinning engine (its policy). Required. */
         public fun policy(engine: PinningEngine): Builder = apply { this.engine = engine }
@@ -128,6 +141,13 @@ public class MamoriTrustManager private constructor(
          */
         public fun chainValidation(validation: ChainValidation): Builder = apply { this.chainValidation = validation }
 
+        /**
+         * The clock Mamori's check uses (default: the system clock): the time certificates and
+         * pin sets are checked at, and the time a remembered allow is reused until. The
+         * platform trust manager keeps its own clock.
+         */
+        public fun clock(clock: Clock): Builder = apply { this.clock = clock }
+
         /** App facts reports carry (bundle id, version, platform). None by default (LOG-2). */
         public fun appInfo(appInfo: AppInfo): Builder = apply { this.appInfo = appInfo }
 
@@ -135,7 +155,7 @@ public class MamoriTrustManager private constructor(
         public fun build(): MamoriTrustManager {
             val engine = checkNotNull(engine) { "MamoriTrustManager.Builder: policy(...) is required" }
             val own = listener?.let { engine.withReportListener(SafeListener(it), appInfo) } ?: engine
-            return MamoriTrustManager(own, platform ?: defaultPlatformTrustManager(), platformCheck, chainValidation)
+            return MamoriTrustManager(own, platform ?: defaultPlatformTrustManager(), platformCheck, chainValidation, clock)
         }
     }
 
@@ -231,18 +251,31 @@ public class MamoriTrustManager private constructor(
                     "(use the SSLSocket/SSLEngine variants or checkServerTrusted(chain, authType, host, port))",
             )
         }
-        val toPin: List<X509Certificate> = platformCheck?.verifiedChain(chain, authType, host)
-            ?: run {
-                plainPlatformCheck()
-                pathBuilder?.build(chain) ?: chain.asList()
-            }
-        val decision = engine.verifyWith(
+        val now = clock.millis()
+        // The engine's answer for the same host and certificates is reused while it holds: keyed
+        // by the path the platform returned (Android), else by the chain as presented (on the
+        // JVM the path built from it is a function of the chain and the platform's fixed issuers).
+        val key: List<X509Certificate>
+        val toPin: List<X509Certificate>
+        if (platformCheck != null) {
+            toPin = platformCheck.verifiedChain(chain, authType, host)
+            key = toPin
+            decisions.get(host, key, now)?.let { return it }
+        } else {
+            plainPlatformCheck()
+            key = chain.asList()
+            decisions.get(host, key, now)?.let { return it }
+            toPin = pathBuilder?.build(chain) ?: key
+        }
+        val checked = engine.check(
             host,
             port.coerceIn(0, 65535).toUShort(),
             toPin.map { it.encoded },
             chainValidation,
-            null,
+            Math.floorDiv(now, 1000L).coerceAtLeast(0).toULong(),
         )
+        decisions.put(host, key, toPin, checked)
+        val decision = checked.decision
         if (decision.outcome == PinOutcome.BLOCK) {
             throw PinningFailureException(decision)
         }

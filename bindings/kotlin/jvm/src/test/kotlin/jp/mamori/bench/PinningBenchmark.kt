@@ -13,11 +13,6 @@ import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.CertificatePinner
 import okhttp3.internal.tls.OkHostnameVerifier
-import okhttp3.tls.HandshakeCertificates
-import okhttp3.tls.HeldCertificate
-import java.io.ByteArrayInputStream
-import java.security.KeyPair
-import java.security.cert.CertificateFactory
 import java.io.IOException
 import java.net.InetAddress
 import java.net.Socket
@@ -47,129 +42,94 @@ fun main() {
     if ("storage" in sections) storageBenchmark()
     if ("loopback" in sections) loopbackBenchmark()
     if ("init" in sections) initBenchmark()
+    if ("profile" in sections) profileBenchmark()
+}
+
+/** Where the time of one check goes (P-256 and RSA-2048, repeated chain). */
+private fun profileBenchmark() {
+    for (rsa in listOf(false, true)) {
+        val pki = BenchPki(rsa)
+        val der = pki.chainDer()
+        val tm = pki.platformTrustManager
+        val chain = TrustBench.parse(der)
+        val engine = PinningEngine.fromToml(pki.policyToml())
+        val builder = jp.mamori.VerifiedPathBuilder(tm)
+        val path = builder.build(chain)
+        val pathDer = path.map { it.encoded }
+        println("profile ${if (rsa) "RSA" else "P-256"}")
+        perOp("parse") { TrustBench.parse(der) }
+        perOp("platform check") { tm.checkServerTrusted(chain, pki.authType) }
+        perOp("path builder") { builder.build(chain) }
+        perOp("encoded") { path.map { it.encoded } }
+        perOp("ffi isPinned") { engine.isPinned(PINNED_HOST) }
+        perOp("ffi anchorCertificates") { engine.trustsPublicRoots() }
+        perOp("ffi verifyWith PLATFORM") { engine.verifyWith(PINNED_HOST, 443u, pathDer, ChainValidation.PLATFORM, null) }
+        perOp("ffi verifyWith MAMORI") { engine.verifyWith(PINNED_HOST, 443u, der, ChainValidation.MAMORI, null) }
+        perOp("ffi check PLATFORM") { engine.check(PINNED_HOST, 443u, pathDer, ChainValidation.PLATFORM, null) }
+    }
 }
 
 /**
  * Per-handshake trust evaluation, the chain parsed from DER on every call (as a TLS stack does):
  * the platform trust manager alone, platform + OkHttp (OkHostnameVerifier and the client's
- * `CertificatePinner` with the chain cleaner OkHttp installs), platform + Mamori. For a
- * repeated P-256 chain, a repeated RSA-2048 chain, and a first-seen P-256 chain (a leaf never
- * seen before on every call: no certificate, signature or path cache can help).
+ * `CertificatePinner` with the chain cleaner OkHttp installs), platform + Mamori in each mode.
+ * For a repeated chain and a first-seen one (a leaf never seen before on every call: no
+ * certificate, signature, path or decision cache can help), P-256 and RSA-2048. All contenders
+ * of a case run in the same rounds ([TrustBench.paired]); ratios are per-round pairs.
  */
 private fun trustEvaluationBenchmark() {
-    println("\n== Trust evaluation per handshake (chain parsed from DER on each call) ==")
+    println("\n== Trust evaluation per handshake (chain parsed from DER on each call; certificates: ${TrustBench.certificateProvider}) ==")
     val ratios = mutableListOf<String>()
     for (rsa in listOf(false, true)) {
-        val chainPki = BenchPki(rsa)
-        val label = if (rsa) "RSA-2048" else "ECDSA P-256"
-        println("chain: leaf + intermediate ($label), anchor = test root; pinned host $PINNED_HOST (pin: intermediate)")
-        val der = chainPki.chainDer()
-        val c = chainPki.contenders()
-        val platform = perOp("$label platform X509TrustManager") { c.platform(parse(der)) }
-        val okhttp = perOp("$label platform + OkHttp CertificatePinner") { c.okhttp(parse(der)) }
-        val mamori = perOp("$label platform + Mamori, ChainValidation.MAMORI") { c.mamori(parse(der)) }
-        val mamoriPlatform = perOp("$label platform + Mamori, ChainValidation.PLATFORM") { c.mamoriPlatform(parse(der)) }
-        ratios += "%s repeated chain: Mamori MAMORI / (platform + OkHttp) = %.2fx, Mamori PLATFORM / (platform + OkHttp) = %.2fx; (platform + OkHttp) / platform = %.2fx".format(
-            label, mamori / okhttp, mamoriPlatform / okhttp, okhttp / platform,
-        )
+        val pki = BenchPki(rsa)
+        val c = jvmContenders(pki)
+        for ((case, chains, warmupOps) in listOf(Triple("repeated chain", pki.repeated(), 10_000), Triple("first-seen chain", pki.firstSeen(), 2_000))) {
+            val result = TrustBench.paired("${pki.label}, $case", c, chains, warmupOps = warmupOps)
+            ratios += "%s, %s: Mamori MAMORI / (platform + OkHttp) = %s; Mamori PLATFORM / (platform + OkHttp) = %s; (platform + OkHttp) / platform = %s".format(
+                pki.label, case,
+                TrustBench.ratioLine(result, MAMORI, OKHTTP),
+                TrustBench.ratioLine(result, MAMORI_PLATFORM, OKHTTP),
+                TrustBench.ratioLine(result, OKHTTP, PLATFORM),
+            )
+        }
     }
-    val fresh = BenchPki(rsa = false)
-    val c = fresh.contenders()
-    println("first-seen chain: a new leaf (ECDSA P-256, same issuer) on every call")
-    val platform = perOpFresh("first-seen platform X509TrustManager", fresh) { c.platform(it) }
-    val okhttp = perOpFresh("first-seen platform + OkHttp CertificatePinner", fresh) { c.okhttp(it) }
-    val mamori = perOpFresh("first-seen platform + Mamori, ChainValidation.MAMORI", fresh) { c.mamori(it) }
-    val mamoriPlatform = perOpFresh("first-seen platform + Mamori, ChainValidation.PLATFORM", fresh) { c.mamoriPlatform(it) }
-    ratios += "first-seen chain: Mamori MAMORI / (platform + OkHttp) = %.2fx, Mamori PLATFORM / (platform + OkHttp) = %.2fx; (platform + OkHttp) / platform = %.2fx".format(
-        mamori / okhttp, mamoriPlatform / okhttp, okhttp / platform,
-    )
-    println("ratios:")
+    println("ratios (median of per-round ratios, same rounds):")
     ratios.forEach { println("  $it") }
 }
 
-private val certificateFactory: CertificateFactory = CertificateFactory.getInstance("X.509")
+private const val PLATFORM = "platform X509TrustManager"
+private const val OKHTTP = "platform + OkHttp CertificatePinner"
+private const val MAMORI = "platform + Mamori, ChainValidation.MAMORI"
+private const val MAMORI_PLATFORM = "platform + Mamori, ChainValidation.PLATFORM"
 
-private fun parse(der: List<ByteArray>): Array<X509Certificate> =
-    Array(der.size) { certificateFactory.generateCertificate(ByteArrayInputStream(der[it])) as X509Certificate }
-
-/** Root -> intermediate -> leaf with okhttp-tls, P-256 or RSA-2048 throughout. */
-private class BenchPki(private val rsa: Boolean) {
-    private fun HeldCertificate.Builder.key(): HeldCertificate.Builder = if (rsa) rsa2048() else ecdsa256()
-    val root: HeldCertificate = HeldCertificate.Builder().key().certificateAuthority(1).commonName("Bench Root").build()
-    val intermediate: HeldCertificate =
-        HeldCertificate.Builder().key().certificateAuthority(0).commonName("Bench Intermediate").signedBy(root).build()
-    private val leafKey: KeyPair = HeldCertificate.Builder().key().build().keyPair
-    private var serial = 1L
-
-    /** A leaf for [PINNED_HOST] with the same key and a new serial number: new DER every time. */
-    fun newLeaf(): HeldCertificate = HeldCertificate.Builder()
-        .keyPair(leafKey)
-        .serialNumber(serial++)
-        .commonName(PINNED_HOST)
-        .addSubjectAlternativeName(PINNED_HOST)
-        .signedBy(intermediate)
-        .build()
-
-    fun chainDer(): List<ByteArray> = listOf(newLeaf().certificate.encoded, intermediate.certificate.encoded)
-
-    fun contenders(): Contenders = Contenders(this)
-
-    val platformTrustManager: X509TrustManager =
-        HandshakeCertificates.Builder().addTrustedCertificate(root.certificate).build().trustManager
-    val authType: String = if (rsa) "ECDHE_RSA" else "ECDHE_ECDSA"
-    val pins: List<String> = listOf(CertificatePinner.pin(intermediate.certificate), CertificatePinner.pin(HeldCertificate.Builder().build().certificate))
-}
-
-/** The three ways to evaluate one chain, each as a client would configure it. */
-private class Contenders(private val pki: BenchPki) {
-    private val tm = pki.platformTrustManager
-    private val okHttpPinner: CertificatePinner = OkHttpClient.Builder()
+/** The four ways to evaluate one chain on the JVM, each as a client would configure it. */
+private fun jvmContenders(pki: BenchPki): List<TrustBench.Contender> {
+    val tm = pki.platformTrustManager
+    val okHttpPinner: CertificatePinner = OkHttpClient.Builder()
         .sslSocketFactory(SSLContext.getInstance("TLS").apply { init(null, arrayOf(tm), null) }.socketFactory, tm)
         .certificatePinner(CertificatePinner.Builder().add(PINNED_HOST, *pki.pins.toTypedArray()).build())
         .build()
         .certificatePinner // carries the chain cleaner for tm
-    private val engine = PinningEngine.fromToml(policyToml())
-    private val mamoriTm = MamoriTrustManager.Builder().policy(engine).platformTrustManager(tm).build()
-    private val mamoriPlatformTm = MamoriTrustManager.Builder().policy(engine).platformTrustManager(tm)
+    val engine = PinningEngine.fromToml(pki.policyToml())
+    val mamoriTm = MamoriTrustManager.Builder().policy(engine).platformTrustManager(tm).build()
+    val mamoriPlatformTm = MamoriTrustManager.Builder().policy(engine).platformTrustManager(tm)
         .chainValidation(ChainValidation.PLATFORM)
         .build()
-
-    private fun policyToml(): String = buildString {
-        append("[trust]\nmozilla_roots = false\nanchors_pem = \"\"\"\n").append(pki.root.certificatePem()).append("\"\"\"\n")
-        append(rule(PINNED_HOST, *pki.pins.toTypedArray()))
-    }
-
-    fun platform(chain: Array<X509Certificate>) = tm.checkServerTrusted(chain, pki.authType)
-
-    fun okhttp(chain: Array<X509Certificate>) {
-        tm.checkServerTrusted(chain, pki.authType)
-        check(OkHostnameVerifier.verify(PINNED_HOST, chain[0]))
-        okHttpPinner.check(PINNED_HOST, chain.asList()) // throws on a mismatch
-    }
-
-    fun mamori(chain: Array<X509Certificate>) {
-        check(mamoriTm.checkServerTrusted(chain, pki.authType, PINNED_HOST, 443).pinMatched)
-    }
-
-    fun mamoriPlatform(chain: Array<X509Certificate>) {
-        check(mamoriPlatformTm.checkServerTrusted(chain, pki.authType, PINNED_HOST, 443).pinMatched)
-    }
-}
-
-/** Like [perOp], each call on a chain whose leaf was never seen before (made ahead, outside the timing). */
-private fun perOpFresh(name: String, pki: BenchPki, warmup: Int = 1_000, ops: Int = 1_000, rounds: Int = 5, op: (Array<X509Certificate>) -> Unit): Double {
-    val intermediate = pki.intermediate.certificate.encoded
-    fun batch(n: Int) = List(n) { listOf(pki.newLeaf().certificate.encoded, intermediate) }
-    batch(warmup).forEach { op(parse(it)) }
-    val samples = (1..rounds).map {
-        val chains = batch(ops)
-        val start = System.nanoTime()
-        for (der in chains) op(parse(der))
-        (System.nanoTime() - start) / 1000.0 / ops
-    }.sorted()
-    val median = samples[samples.size / 2]
-    println("  %-62s %9.1f µs/op  (rounds: %s)".format(name, median, samples.joinToString(" ") { "%.1f".format(it) }))
-    return median
+    return listOf(
+        TrustBench.Contender(PLATFORM) { tm.checkServerTrusted(TrustBench.parse(it), pki.authType) },
+        TrustBench.Contender(OKHTTP) {
+            val chain = TrustBench.parse(it)
+            tm.checkServerTrusted(chain, pki.authType)
+            check(OkHostnameVerifier.verify(PINNED_HOST, chain[0]))
+            okHttpPinner.check(PINNED_HOST, chain.asList()) // throws on a mismatch
+        },
+        TrustBench.Contender(MAMORI) {
+            check(mamoriTm.checkServerTrusted(TrustBench.parse(it), pki.authType, PINNED_HOST, 443).pinMatched)
+        },
+        TrustBench.Contender(MAMORI_PLATFORM) {
+            check(mamoriPlatformTm.checkServerTrusted(TrustBench.parse(it), pki.authType, PINNED_HOST, 443).pinMatched)
+        },
+    )
 }
 
 /** The share of Mamori's check in a loopback HTTPS request on a fresh connection (full handshake). */
