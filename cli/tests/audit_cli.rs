@@ -818,3 +818,170 @@ fn audit_reads_sources_and_build_gradle_together() {
     assert_eq!(u.status.code(), Some(1), "{}", stdout(&u));
     assert!(stdout(&u).contains("OKHTTP-PIN-UNION"), "{}", stdout(&u));
 }
+
+/// Review finding 1: `*.` has a wildcard meaning in OkHttp only. Android,
+/// TrustKit and ATS compare names literally, so a wildcard, URL, port or a
+/// leading or trailing dot selects no host: a high finding, never
+/// SUBDOMAINS-WIDE, and `convert` leaves the name out with a note instead
+/// of writing coverage the app never had.
+#[test]
+fn names_no_host_matches_are_reported_and_never_converted() {
+    let dir = repo();
+    let findings = |file: &str| {
+        let o = mamori_in(
+            &dir,
+            &["audit", "--format", "json", "--at", "2026-12-01", file],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["host"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let nsc = findings("tests/data/audit/nsc-unusable-names.xml");
+    let never: Vec<&str> = nsc
+        .iter()
+        .filter(|(r, _)| r == "PIN-DOMAIN-NEVER-MATCHES")
+        .map(|(_, h)| h.as_str())
+        .collect();
+    assert_eq!(
+        never,
+        [
+            "*.example.com",
+            "api.example.com.",
+            "https://pay.example.com",
+            ".login.example.com",
+            "auth.example.com:443"
+        ]
+    );
+    assert!(
+        !nsc.iter().any(|(r, _)| r.starts_with("SUBDOMAINS-")),
+        "{nsc:?}"
+    );
+    // The one real name keeps its pin-set checks; the dead ones get none.
+    assert!(
+        nsc.iter()
+            .filter(|(r, _)| r == "PIN-EXPIRY-FAIL-OPEN")
+            .all(|(_, h)| h == "ok.example.com"),
+        "{nsc:?}"
+    );
+    let apple = findings("tests/data/audit/trustkit-wildcard.plist");
+    let never: Vec<&str> = apple
+        .iter()
+        .filter(|(r, _)| r == "PIN-DOMAIN-NEVER-MATCHES")
+        .map(|(_, h)| h.as_str())
+        .collect();
+    assert_eq!(never, ["*.example.com", "*.example.org"]);
+
+    let o = mamori_in(
+        &dir,
+        &[
+            "convert",
+            "--to",
+            "okhttp",
+            "tests/data/audit/nsc-unusable-names.xml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let pins: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(pins, ["ok.example.com", "ok.example.com"]);
+    assert!(
+        stderr(&o).contains(
+            "note: tests/data/audit/nsc-unusable-names.xml:7: \"*.example.com\" left out: no host matches it"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    for to in ["nsc", "okhttp", "mamori", "trustkit"] {
+        let o = mamori_in(
+            &dir,
+            &[
+                "convert",
+                "--to",
+                to,
+                "tests/data/audit/trustkit-wildcard.plist",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{to}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            !out.contains("example.com") && !out.contains("example.org"),
+            "{to}: {out}"
+        );
+        assert_eq!(
+            stderr(&o).matches("left out: no host matches it").count(),
+            2
+        );
+    }
+}
+
+/// Review finding 3: OkHttp's `findMatchingPins` accepts the pins of every
+/// pattern matching a host. A chain pinned by the wider `**.` pattern
+/// passes OkHttp's check for `api.example.com`, and that host has two
+/// distinct accepted pins: no PIN-CHAIN-MISMATCH, no PIN-BACKUP-MISSING
+/// (the union itself is OKHTTP-PIN-UNION). A host only the wide pattern
+/// covers keeps its own count.
+#[test]
+fn okhttp_checks_use_the_union_of_matching_patterns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki("api.example.com");
+    write(tmp.path(), "chain.pem", pem(&[&pki.leaf_der, &pki.ca_der]));
+    write(
+        tmp.path(),
+        "pins.txt",
+        format!(
+            "**.example.com sha256/{}\napi.example.com sha256/{A}\n*.other.example sha256/{B}\nx.other.example sha256/{A}\n",
+            pki.ca_pin
+        ),
+    );
+    let o = mamori_in(
+        tmp.path(),
+        &[
+            "audit",
+            "--from",
+            "okhttp",
+            "--format",
+            "json",
+            "--at",
+            "2026-12-01",
+            "--chain",
+            "api.example.com=chain.pem",
+            "pins.txt",
+        ],
+    );
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["host"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let has = |r: &str, h: &str| got.iter().any(|(a, b)| a == r && b == h);
+    assert!(!has("PIN-CHAIN-MISMATCH", "api.example.com"), "{got:?}");
+    assert!(!has("PIN-BACKUP-MISSING", "api.example.com"), "{got:?}");
+    assert!(has("OKHTTP-PIN-UNION", "api.example.com"), "{got:?}");
+    // Hosts the `**.` pattern alone covers get one pin: no backup.
+    assert!(has("PIN-BACKUP-MISSING", "**.example.com"), "{got:?}");
+    // `x.other.example` gets its own pin and `*.other.example`'s; the other
+    // hosts of `*.other.example` get only B.
+    assert!(!has("PIN-BACKUP-MISSING", "x.other.example"), "{got:?}");
+    assert!(has("PIN-BACKUP-MISSING", "*.other.example"), "{got:?}");
+}

@@ -290,7 +290,54 @@ pub fn load(
 /// `cfg`'s platform applies only the most specific rule (issue 9, item 10).
 /// `mamori convert --to okhttp` refuses such a policy unless told otherwise.
 pub fn okhttp_widenings(cfg: &AuditConfig) -> Vec<String> {
-    okhttp::export_widenings(cfg)
+    okhttp::export_widenings(&usable_only(cfg).0)
+}
+
+/// `cfg` without the names no host can select on its platform
+/// ([`DomainEntry::unusable_name`]), and a note per name left out: a
+/// conversion must not give `*.example.com` of an NSC file the wildcard
+/// meaning OkHttp would, nor pin hosts the source app never pinned.
+/// Nested NSC configs keep their parent: the first name left of the
+/// parent's block, else the block above it.
+fn usable_only(cfg: &AuditConfig) -> (std::borrow::Cow<'_, AuditConfig>, Vec<String>) {
+    if cfg.domains.iter().all(|d| d.unusable_name().is_none()) {
+        return (std::borrow::Cow::Borrowed(cfg), Vec::new());
+    }
+    let mut notes = Vec::new();
+    let mut new_index = vec![None; cfg.domains.len()];
+    let mut kept = Vec::new();
+    for (i, d) in cfg.domains.iter().enumerate() {
+        match d.unusable_name() {
+            Some(why) => notes.push(format!(
+                "{}: {:?} left out: no host matches it ({why}), so the source pins nothing with it",
+                d.location, d.host
+            )),
+            None => {
+                new_index[i] = Some(kept.len());
+                kept.push(d.clone());
+            }
+        }
+    }
+    let parent_of = |mut p: Option<usize>| {
+        while let Some(i) = p {
+            let g = cfg.domains[i].group;
+            let m = cfg.domains[i].mechanism;
+            if let Some(n) = (0..cfg.domains.len())
+                .filter(|&j| cfg.domains[j].group == g && cfg.domains[j].mechanism == m)
+                .find_map(|j| new_index[j])
+            {
+                return Some(n);
+            }
+            p = cfg.domains[i].parent;
+        }
+        None
+    };
+    for d in &mut kept {
+        d.parent = parent_of(d.parent);
+    }
+    let mut out = cfg.clone();
+    out.domains = kept;
+    (std::borrow::Cow::Owned(out), notes)
 }
 
 /// Output formats of `convert`.
@@ -313,7 +360,10 @@ pub enum ExportFormat {
 /// (the importers keep them out of [`DomainEntry::pins`]) and named in a
 /// note; pins read with leniency are written canonically, with a note.
 pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
+    let (cfg, dropped) = usable_only(cfg);
+    let cfg = cfg.as_ref();
     let (text, mut notes) = export_pins(cfg, to);
+    notes.splice(0..0, dropped);
     let lenient: Vec<String> = cfg
         .domains
         .iter()

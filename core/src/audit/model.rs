@@ -435,6 +435,34 @@ impl DomainEntry {
         }
     }
 
+    /// Why no host can ever select this name, when none can: only OkHttp
+    /// gives `*.`/`**.` a meaning. Android NSC compares the name exactly or
+    /// as a `.`-bounded suffix of the host (AOSP
+    /// `ApplicationConfig.getConfigForHostname`, which strips the host's
+    /// trailing dot, never the name's); TrustKit looks the name up as a
+    /// dictionary key or a parent domain; Apple says not to use wildcard
+    /// domains in `NSPinnedDomains`. A name with `*`, `:` or `/`, or with a
+    /// leading or trailing dot, selects no host on those platforms.
+    pub fn unusable_name(&self) -> Option<&'static str> {
+        if self.mechanism == SourceFormat::OkHttp || self.mechanism == SourceFormat::Mamori {
+            return None;
+        }
+        let h = self.host.as_str();
+        if h.contains('*') {
+            Some("a literal `*`: only OkHttp has wildcard patterns")
+        } else if h.contains('/') || h.contains(':') {
+            Some("a URL, port or path: the platform compares host names only")
+        } else if h.starts_with('.') {
+            Some("a leading dot: no host name begins with one")
+        } else if h.ends_with('.') {
+            Some(
+                "a trailing dot: the host's trailing dot is stripped before the comparison, the name's is not",
+            )
+        } else {
+            None
+        }
+    }
+
     /// The distinct pins, in order (linear: a set remembers those seen).
     pub fn distinct_pins(&self) -> Vec<Pin> {
         let mut seen = std::collections::HashSet::with_capacity(self.pins.len());
@@ -616,7 +644,11 @@ impl AuditConfig {
     /// `includeSubdomains` (OkHttp-style `*.`/`**.` patterns are honoured too).
     pub fn domain_for(&self, host: &str) -> Option<usize> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(i) = self.domains.iter().position(|d| d.host == host) {
+        if let Some(i) = self
+            .domains
+            .iter()
+            .position(|d| d.host == host && d.unusable_name().is_none())
+        {
             return Some(i);
         }
         self.domains
@@ -652,8 +684,14 @@ impl<'a> DomainIndex<'a> {
     /// covering name wins, the last in document order among equals.
     pub(crate) fn domain_for(&self, host: &str) -> Option<usize> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(v) = self.by_host.get(host.as_str()) {
-            return v.first().copied();
+        if let Some(&i) = self
+            .by_host
+            .get(host.as_str())
+            .into_iter()
+            .flatten()
+            .find(|&&i| self.cfg.domains[i].unusable_name().is_none())
+        {
+            return Some(i);
         }
         let mut best: Option<usize> = None;
         let mut suffix = host.as_str();
@@ -683,18 +721,25 @@ impl<'a> DomainIndex<'a> {
     }
 }
 
-/// Whether a domain entry covers `host` (lower case).
+/// Whether a domain entry covers `host` (lower case). `*.`/`**.` are
+/// patterns for OkHttp (and a Mamori policy) only; a name no host can select covers nothing
+/// ([`DomainEntry::unusable_name`]).
 pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
+    if d.unusable_name().is_some() {
+        return false;
+    }
     let below = |base: &str| {
         host.len() > base.len() + 1
             && host.ends_with(base)
             && host.as_bytes()[host.len() - base.len() - 1] == b'.'
     };
-    if let Some(base) = d.host.strip_prefix("**.") {
-        return host == base || below(base);
-    }
-    if let Some(base) = d.host.strip_prefix("*.") {
-        return below(base) && !host[..host.len() - base.len() - 1].contains('.');
+    if matches!(d.mechanism, SourceFormat::OkHttp | SourceFormat::Mamori) {
+        if let Some(base) = d.host.strip_prefix("**.") {
+            return host == base || below(base);
+        }
+        if let Some(base) = d.host.strip_prefix("*.") {
+            return below(base) && !host[..host.len() - base.len() - 1].contains('.');
+        }
     }
     host == d.host || (d.include_subdomains && below(&d.host))
 }

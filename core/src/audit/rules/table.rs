@@ -244,6 +244,7 @@ pub(crate) mod id {
     pub(crate) const PIN_BACKUP_PLACEHOLDER: &str = "PIN-BACKUP-PLACEHOLDER";
     pub(crate) const PIN_BUILDCONFIG_ONLY: &str = "PIN-BUILDCONFIG-ONLY";
     pub(crate) const PIN_CHAIN_MISMATCH: &str = "PIN-CHAIN-MISMATCH";
+    pub(crate) const PIN_DOMAIN_NEVER_MATCHES: &str = "PIN-DOMAIN-NEVER-MATCHES";
     pub(crate) const PIN_DOMAIN_UNPINNED: &str = "PIN-DOMAIN-UNPINNED";
     pub(crate) const PIN_EMPTY_SET: &str = "PIN-EMPTY-SET";
     pub(crate) const PIN_EXPIRED: &str = "PIN-EXPIRED";
@@ -298,6 +299,7 @@ pub(crate) mod id {
         PIN_BACKUP_PLACEHOLDER,
         PIN_BUILDCONFIG_ONLY,
         PIN_CHAIN_MISMATCH,
+        PIN_DOMAIN_NEVER_MATCHES,
         PIN_DOMAIN_UNPINNED,
         PIN_EMPTY_SET,
         PIN_EXPIRED,

@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 use super::id;
 use super::table::{AuditFinding, Lang, Severity, rule};
 use crate::audit::chain::SuppliedChain;
-use crate::audit::model::{AuditConfig, DomainIndex, Location};
+use crate::audit::model::{
+    self as model, AuditConfig, DomainEntry, DomainIndex, Location, SourceFormat,
+};
 use crate::audit::package::AppPackage;
 
 /// What an audit needs besides the configurations.
@@ -67,6 +69,42 @@ struct Out<'a> {
     /// Hosts with pins that could not be read from source (looked up once
     /// per domain, so a set rather than a scan of `cfg.unresolved`).
     unresolved_hosts: std::collections::HashSet<&'a str>,
+    /// The domains by name, to find every OkHttp pattern matching a host
+    /// without a scan per domain.
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Out<'a> {
+    /// The entries of `d`'s pinner (OkHttp) whose pattern matches `host`,
+    /// found by the names that can match it: `host`, its parents, and their
+    /// `*.`/`**.` forms.
+    fn okhttp_matching(&self, d: &DomainEntry, host: &str) -> Vec<&'a DomainEntry> {
+        let cfg = self.cfg;
+        let mut out = Vec::new();
+        let mut suffix = host;
+        loop {
+            for name in [
+                suffix.to_owned(),
+                format!("*.{suffix}"),
+                format!("**.{suffix}"),
+            ] {
+                for &i in self.by_name.get(name.as_str()).into_iter().flatten() {
+                    let e = &cfg.domains[i];
+                    if e.mechanism == SourceFormat::OkHttp
+                        && e.group == d.group
+                        && model::covers(e, host)
+                    {
+                        out.push(e);
+                    }
+                }
+            }
+            match suffix.find('.') {
+                Some(p) => suffix = &suffix[p + 1..],
+                None => break,
+            }
+        }
+        out
+    }
 }
 
 impl Out<'_> {
@@ -157,6 +195,13 @@ pub fn audit(configs: &[AuditConfig], opts: &AuditOptions) -> Vec<AuditFinding> 
                 .iter()
                 .filter_map(|u| u.host.as_deref())
                 .collect(),
+            by_name: {
+                let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
+                for (i, d) in cfg.domains.iter().enumerate() {
+                    m.entry(d.host.as_str()).or_default().push(i);
+                }
+                m
+            },
         };
         check_config(&mut out, opts);
         all.extend(out.findings);
@@ -222,8 +267,9 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
         anchors::domain(out, d, first_of_group, pinned);
         pins::scope(out, d, pinned);
         pins::trustkit_android(out, d);
-        if pin_idx == i && d.has_pin_set {
-            // Pins are checked on the entry that declares them.
+        if pin_idx == i && d.has_pin_set && d.unusable_name().is_none() {
+            // Pins are checked on the entry that declares them (not on a
+            // name no host selects: PIN-DOMAIN-NEVER-MATCHES says why).
             pins::pin_set(out, opts, d);
         }
     }

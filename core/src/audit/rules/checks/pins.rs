@@ -21,6 +21,15 @@ fn is_placeholder(p: &Pin) -> bool {
 pub(super) fn scope(out: &mut Out, d: &DomainEntry, pinned: bool) {
     let host = d.host.as_str();
     let loc = &d.location;
+    if let Some(why) = d.unusable_name() {
+        out.push(
+            id::PIN_DOMAIN_NEVER_MATCHES,
+            loc,
+            Some(host),
+            format!("{host:?} has {why}"),
+        );
+        return;
+    }
     if d.mechanism == SourceFormat::Nsc && !pinned {
         out.push(id::PIN_DOMAIN_UNPINNED, loc, Some(host), "");
     }
@@ -70,7 +79,9 @@ pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
         }
         return;
     }
-    let distinct = d.distinct_pins();
+    // OkHttp accepts the pins of every pattern matching a host (see
+    // OKHTTP-PIN-UNION): a backup may come from a wider pattern.
+    let distinct = chains::accepted_for_all(out, d);
     // ATS has no report-only mode: one identity is always a missing backup.
     if distinct.len() == 1 && !unknown && (d.enforce || d.mechanism == SourceFormat::Ats) {
         out.push(id::PIN_BACKUP_MISSING, loc, Some(host), "");
