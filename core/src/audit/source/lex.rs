@@ -431,10 +431,12 @@ impl<'t> Lexed<'t> {
                     }
                 }
                 Tok::Punct(b';') if depth == 0 => return j + 1,
-                Tok::Ident if depth == 0 && DECL_WORDS.contains(&self.name(j)) => {
-                    if lang == Lang::Swift || self.name(j) != "let" {
-                        return j;
-                    }
+                Tok::Ident
+                    if depth == 0
+                        && DECL_WORDS.contains(&self.name(j))
+                        && (lang == Lang::Swift || self.name(j) != "let") =>
+                {
+                    return j;
                 }
                 _ => {}
             }
