@@ -21,6 +21,7 @@
 
 mod eval;
 mod gradle;
+mod lex;
 
 use std::collections::HashMap;
 
@@ -153,6 +154,12 @@ pub(crate) fn format_of(kind: Kind) -> Option<SourceFormat> {
 /// file that builds a `CertificatePinner` or initialises TrustKit; the other
 /// files (constants, Gradle) only contribute values.
 pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportError> {
+    import_group_as(inputs, true)
+}
+
+/// [`import_group`], parsing only the files that can matter (`lazy`) or
+/// every file (the reference the pre-pass is tested against).
+fn import_group_as(inputs: &[Input], lazy: bool) -> Result<Vec<AuditConfig>, ImportError> {
     for i in inputs {
         crate::limits::check_source(i.text.len()).map_err(|limit| ImportError::Limit {
             file: i.file.clone(),
@@ -173,12 +180,29 @@ pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportE
         gradle_unread.extend(unread.into_iter().map(|l| Location::new(&i.file, Some(l))));
     }
     let generated = gradle::java_source(&fields);
-    let code: Vec<(&str, &str, Lang)> = inputs
+    let all_code: Vec<(&str, &str, Lang)> = inputs
         .iter()
         .filter_map(|i| match i.kind {
             Kind::Code(lang) => Some((i.file.as_str(), i.text.as_str(), lang)),
             Kind::Gradle => None,
         })
+        .collect();
+    // Only the files that can hold a call site or a value one reaches are
+    // parsed (`lex`): the others cannot change the findings.
+    let needed = if lazy {
+        lex::needed(
+            &all_code
+                .iter()
+                .map(|(_, t, l)| (*t, *l))
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        vec![true; all_code.len()]
+    };
+    let code: Vec<(&str, &str, Lang)> = all_code
+        .iter()
+        .zip(needed)
+        .filter_map(|(c, n)| n.then_some(*c))
         .collect();
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
@@ -255,7 +279,11 @@ pub(crate) fn import_group(inputs: &[Input]) -> Result<Vec<AuditConfig>, ImportE
     let mut configs: Vec<AuditConfig> = out.into_iter().flatten().collect();
     if configs.is_empty() {
         return Err(ImportError::UnknownFormat {
-            file: names.join(", "),
+            file: all_code
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+                .join(", "),
             reason: "source code without a CertificatePinner.Builder().add(...) call or a TrustKit initSharedInstance(withConfiguration:) call".into(),
         });
     }
@@ -695,6 +723,85 @@ fn to_plist(
                 None => cfg.unresolved.push(unresolved(w, None, locate)),
             }
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(file: &str, text: &str) -> Input {
+        Input {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            kind: detect(text).unwrap_or(Kind::Code(Lang::Kotlin)),
+        }
+    }
+
+    /// Skipping the files the lexical pre-pass finds cannot matter gives
+    /// exactly the findings (or the error) of parsing every file: each
+    /// fixture alone, all together (names defined several times become
+    /// ambiguous), and with files that reuse their names in other roles.
+    #[test]
+    fn the_pre_pass_changes_no_result() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/audit/source");
+        let mut fixtures: Vec<Input> = Vec::new();
+        for sub in ["", "variants"] {
+            let mut names: Vec<_> = std::fs::read_dir(dir.join(sub))
+                .expect("fixtures")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            names.sort();
+            for p in names {
+                let text = std::fs::read_to_string(&p).expect("utf-8 fixture");
+                fixtures.push(input(&p.display().to_string(), &text));
+            }
+        }
+        assert!(fixtures.len() >= 12, "fixtures found: {}", fixtures.len());
+        let extra = [
+            // Names of the fixtures in unrelated roles: a parameter, a
+            // local, a list that is not a pin list, one-argument adds.
+            input(
+                "Other.kt",
+                "package x.y\nimport a.B\nclass Other(val PIN: String) {\n  fun f(HOST: Int) { val items = mutableListOf<String>(); items.add(\"x\") }\n}\n",
+            ),
+            input(
+                "Other.java",
+                "package x;\nimport a.B;\npublic class Other {\n  static final String PRIMARY = \"sha256/AAAA\";\n  void f(java.util.List<String> l) { l.add(PRIMARY); }\n}\n",
+            ),
+            input(
+                "Headers.kt",
+                "package x\nimport okhttp3.Headers\nfun h() = Headers.Builder().add(\"a\", \"b\").build()\n",
+            ),
+            input(
+                "Unrelated.kt",
+                "package z\nimport a.b\nobject Z { const val NOTHING = \"z\" }\n// CertificatePinner in a comment only\n",
+            ),
+        ];
+        let run = |group: &[&Input], lazy: bool| -> String {
+            let owned: Vec<Input> = group
+                .iter()
+                .map(|i| Input {
+                    file: i.file.clone(),
+                    text: i.text.clone(),
+                    kind: i.kind,
+                })
+                .collect();
+            format!("{:?}", import_group_as(&owned, lazy))
+        };
+        let all: Vec<&Input> = fixtures.iter().chain(&extra).collect();
+        let mut groups: Vec<Vec<&Input>> = all.iter().map(|i| vec![*i]).collect();
+        groups.push(all.clone());
+        groups.push(fixtures.iter().collect());
+        for f in &fixtures {
+            groups.push(std::iter::once(f).chain(&extra).collect());
+        }
+        for g in groups {
+            let names: Vec<&str> = g.iter().map(|i| i.file.as_str()).collect();
+            assert_eq!(run(&g, true), run(&g, false), "group {names:?}");
         }
     }
 }
