@@ -1052,7 +1052,16 @@ impl SecureStore {
             if old.kek_id() == new.kek_id() {
                 return Ok(RotationReport::default());
             }
-            self.verify_canary(&store_id, &old)?;
+            match self.verify_canary(&store_id, &old) {
+                // Another rotation committed since the snapshot: start from its key.
+                Err(StorageError::KeyInvalidated {
+                    reason: KeyLossReason::DifferentKeyId { .. },
+                    ..
+                }) if !Arc::ptr_eq(&self.snapshot()?.1, &old) => continue,
+                other => {
+                    other?;
+                }
+            }
             let from = [old.clone()];
             if let Some(report) = self.try_rotation(&store_id, &from, &new, &old, &mut rewrapped)? {
                 return Ok(report);
