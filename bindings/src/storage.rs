@@ -18,6 +18,104 @@ use mamori::storage as core;
 use mamori::storage::{KeyLossReason, PasscodeCheck, RotationReport, SecurityLevel, WipeReport};
 use zeroize::Zeroizing;
 
+/// An item value crossing the FFI (`ByteArray` in Kotlin, `Data` in Swift):
+/// moved with one copy at most and wiped in bulk when dropped (NEW-1, issue 17).
+///
+/// Why not `Vec<u8>`: uniffi 0.32 serialises a `Vec<u8>` as a sequence, one
+/// `u8` at a time, into a buffer that grows by doubling (every step a
+/// reallocation that the wiping allocator must copy and wipe), and lifts it
+/// back one byte at a time; and a `Zeroizing<Vec<u8>>` wipes one byte at a
+/// time. For a 1 MiB value that cost several times the encryption itself.
+/// `ItemBytes` has the same wire format (a big-endian `i32` length, then the
+/// bytes) and the same type metadata, so the generated Kotlin and Swift are
+/// unchanged: a lifted value is the foreign-filled buffer itself (no copy; the
+/// length prefix is skipped), a lowered one is built in one allocation of the
+/// exact size and one copy.
+pub struct ItemBytes {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl ItemBytes {
+    /// The value.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+impl From<Vec<u8>> for ItemBytes {
+    fn from(buf: Vec<u8>) -> Self {
+        Self { buf, start: 0 }
+    }
+}
+
+impl Drop for ItemBytes {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        // Bulk fills (zeroize's slice impls), contents and spare capacity.
+        self.buf.spare_capacity_mut().zeroize();
+        self.buf.as_mut_slice().zeroize();
+    }
+}
+
+impl std::fmt::Debug for ItemBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ItemBytes({} bytes, redacted)", self.as_slice().len())
+    }
+}
+
+// SAFETY: the wire format and metadata are those of uniffi's own `Vec<u8>`
+// converter (`uniffi_core::ffi_converter_impls`): an `i32` length then the bytes
+// in a `RustBuffer`, lifted from buffers the foreign side got from
+// `rustbuffer_alloc` and lowered into one it frees with `rustbuffer_free`.
+unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for ItemBytes {
+    type FfiType = uniffi::RustBuffer;
+
+    fn lower(obj: Self) -> uniffi::RustBuffer {
+        let mut buf = Vec::with_capacity(4 + obj.as_slice().len());
+        Self::write(obj, &mut buf);
+        uniffi::RustBuffer::from_vec(buf)
+    }
+
+    fn try_lift(v: uniffi::RustBuffer) -> uniffi::Result<Self> {
+        let buf = v.destroy_into_vec();
+        let value = Self { buf, start: 4 };
+        let Some(prefix) = value.buf.first_chunk::<4>() else {
+            uniffi::deps::anyhow::bail!("byte buffer without its length");
+        };
+        let len = usize::try_from(i32::from_be_bytes(*prefix))?;
+        if len != value.buf.len() - 4 {
+            uniffi::deps::anyhow::bail!("byte buffer length {len} does not match its content");
+        }
+        Ok(value)
+    }
+
+    fn write(obj: Self, buf: &mut Vec<u8>) {
+        let bytes = obj.as_slice();
+        let len = i32::try_from(bytes.len()).expect("item values are below 2 GiB");
+        buf.extend_from_slice(&len.to_be_bytes());
+        buf.extend_from_slice(bytes);
+    }
+
+    fn try_read(buf: &mut &[u8]) -> uniffi::Result<Self> {
+        let Some((prefix, rest)) = buf.split_first_chunk::<4>() else {
+            uniffi::deps::anyhow::bail!("byte buffer without its length");
+        };
+        let len = usize::try_from(i32::from_be_bytes(*prefix))?;
+        if rest.len() < len {
+            uniffi::deps::anyhow::bail!("byte buffer shorter than its length {len}");
+        }
+        let (value, rest) = rest.split_at(len);
+        *buf = rest;
+        Ok(Self::from(value.to_vec()))
+    }
+
+    const TYPE_ID_META: uniffi::MetadataBuffer =
+        <Vec<u8> as uniffi::TypeId<crate::UniFfiTag>>::TYPE_ID_META;
+}
+
+uniffi::derive_ffi_traits!(local ItemBytes);
+
 /// Where a key-encryption key lives, from weakest to strongest.
 #[uniffi::remote(Enum)]
 pub enum SecurityLevel {
@@ -273,6 +371,15 @@ pub enum StorageError {
         /// The new key id.
         to: String,
     },
+    /// A KEK rotation did not settle: in each of `attempts` rounds, writes under
+    /// fresh data keys (or another rotation) landed between re-wrapping the keys
+    /// and the commit. Nothing changed: the store is still under its old key.
+    /// Retry when the store is quieter.
+    #[error("the KEK rotation did not settle in {attempts} rounds; the store is unchanged")]
+    RotationContended {
+        /// Rounds tried.
+        attempts: u32,
+    },
     /// Passcode attempts are locked for a while.
     #[error("locked for {retry_after:?}")]
     LockedOut {
@@ -345,6 +452,7 @@ impl From<core::StorageError> for StorageError {
                 reason,
             },
             E::RotationIncomplete { from, to } => Self::RotationIncomplete { from, to },
+            E::RotationContended { attempts } => Self::RotationContended { attempts },
             E::LockedOut { retry_after } => Self::LockedOut { retry_after },
             E::NoPasscode => Self::NoPasscode,
             E::Wiped => Self::Wiped,
@@ -484,14 +592,14 @@ impl SecureStore {
     }
 
     /// Stores `value` under `name` (atomic replace).
-    pub fn put(&self, name: String, value: Vec<u8>) -> Result<(), StorageError> {
-        let value = Zeroizing::new(value);
-        Ok(self.inner.put(&name, &value)?)
+    pub fn put(&self, name: String, value: ItemBytes) -> Result<(), StorageError> {
+        Ok(self.inner.put(&name, value.as_slice())?)
     }
 
-    /// Reads `name`.
-    pub fn get(&self, name: String) -> Result<Vec<u8>, StorageError> {
-        Ok(self.inner.get(&name)?.to_vec())
+    /// Reads `name` (one copy of the plaintext, into the buffer handed to the
+    /// caller; the store's own is wiped).
+    pub fn get(&self, name: String) -> Result<ItemBytes, StorageError> {
+        Ok(ItemBytes::from(self.inner.get(&name)?.to_vec()))
     }
 
     /// Whether `name` exists.
@@ -520,6 +628,10 @@ impl SecureStore {
     }
 
     /// Re-wraps every data key under `new_kek` (no payload is re-encrypted).
+    ///
+    /// Errors: [`StorageError::RotationContended`] when writes under fresh data
+    /// keys kept landing during the rotation (nothing changed; retry later); a
+    /// KEK failure leaves the store unchanged too.
     pub fn rotate_kek(
         &self,
         new_kek: Arc<dyn KeyEncryptionKey>,
@@ -658,8 +770,8 @@ mod tests {
         let d = dir.path().to_str().unwrap().to_owned();
         let (k1, k2) = (kek(), kek());
         let s = SecureStore::open(d.clone(), k1.clone(), vec![], config()).unwrap();
-        s.put("a".into(), b"1".to_vec()).unwrap();
-        assert_eq!(s.get("a".into()).unwrap(), b"1");
+        s.put("a".into(), b"1".to_vec().into()).unwrap();
+        assert_eq!(s.get("a".into()).unwrap().as_slice(), b"1");
         assert!(matches!(
             s.get("b".into()),
             Err(StorageError::NotFound { .. })
@@ -681,10 +793,112 @@ mod tests {
             Err(StorageError::InsecureKek { .. })
         ));
         let s = SecureStore::open(d, k2, vec![], config()).unwrap();
-        assert_eq!(s.get("a".into()).unwrap(), b"1");
+        assert_eq!(s.get("a".into()).unwrap().as_slice(), b"1");
         let w = s.wipe().unwrap();
         assert!(!w.kek_destroyed);
         assert!(matches!(s.get("a".into()), Err(StorageError::Wiped)));
+    }
+
+    /// A new KEK whose every `wrap` first writes an item of the same store under a
+    /// fresh data key of the old one (per-use keys): each rotation round finds a
+    /// data key it has not re-wrapped, so the rotation never settles.
+    struct Churning {
+        kek: TestKek,
+        store: std::sync::OnceLock<std::sync::Weak<SecureStore>>,
+    }
+
+    impl KeyEncryptionKey for Churning {
+        fn key_id(&self) -> String {
+            self.kek.key_id()
+        }
+        fn security_level(&self) -> SecurityLevel {
+            self.kek.security_level()
+        }
+        fn wrap(&self, dek: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError> {
+            if let Some(store) = self.store.get().and_then(std::sync::Weak::upgrade) {
+                store
+                    .put(
+                        "from-kek".into(),
+                        b"written inside a KEK call".to_vec().into(),
+                    )
+                    .map_err(|e| KekError::Backend {
+                        reason: e.to_string(),
+                    })?;
+            }
+            self.kek.wrap(dek, aad)
+        }
+        fn unwrap(&self, wrapped: Vec<u8>, aad: Vec<u8>) -> Result<Vec<u8>, KekError> {
+            self.kek.unwrap(wrapped, aad)
+        }
+        fn delete_key(&self) -> Result<bool, KekError> {
+            Ok(false)
+        }
+    }
+
+    #[test]
+    fn a_rotation_that_never_settles_is_rotation_contended_not_a_kek_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_owned();
+        let old = kek();
+        let per_use = StoreConfig {
+            key_cache: Duration::ZERO,
+            ..config()
+        };
+        let s = SecureStore::open(d.clone(), old.clone(), vec![], per_use.clone()).unwrap();
+        s.put("item".into(), b"value".to_vec().into()).unwrap();
+        let churn = Arc::new(Churning {
+            kek: TestKek(core::SoftwareKek::generate().unwrap()),
+            store: std::sync::OnceLock::new(),
+        });
+        churn.store.set(Arc::downgrade(&s)).unwrap();
+        match s.rotate_kek(churn) {
+            Err(StorageError::RotationContended { attempts }) => assert!(attempts >= 2),
+            other => panic!("expected RotationContended, got {other:?}"),
+        }
+        assert_eq!(s.kek_id().unwrap(), old.key_id());
+        assert_eq!(s.get("item".into()).unwrap().as_slice(), b"value");
+        drop(s);
+        let s = SecureStore::open(d, old, vec![], per_use).unwrap();
+        assert_eq!(s.get("item".into()).unwrap().as_slice(), b"value");
+    }
+
+    #[test]
+    fn item_bytes_cross_the_ffi_exactly_as_uniffis_own_vec_u8() {
+        use uniffi::{Lift, Lower};
+        for value in [
+            vec![],
+            vec![7u8],
+            (0..=255u8).cycle().take(70_000).collect(),
+        ] {
+            // Lowered: the same buffer uniffi's converter makes (what Kotlin and Swift read).
+            let ours = <ItemBytes as Lower<crate::UniFfiTag>>::lower(value.clone().into());
+            let theirs = <Vec<u8> as Lower<crate::UniFfiTag>>::lower(value.clone());
+            assert_eq!(ours.destroy_into_vec(), theirs.destroy_into_vec());
+            // Lifted from the buffer uniffi's converter (the foreign side's format) fills.
+            let wire = <Vec<u8> as Lower<crate::UniFfiTag>>::lower(value.clone());
+            let lifted = <ItemBytes as Lift<crate::UniFfiTag>>::try_lift(wire).unwrap();
+            assert_eq!(lifted.as_slice(), &value[..]);
+            // Read from inside a larger buffer (a record field), leaving the rest.
+            let mut buf = Vec::new();
+            <Vec<u8> as Lower<crate::UniFfiTag>>::write(value.clone(), &mut buf);
+            buf.extend_from_slice(b"next");
+            let mut rest = &buf[..];
+            let read = <ItemBytes as Lift<crate::UniFfiTag>>::try_read(&mut rest).unwrap();
+            assert_eq!((read.as_slice(), rest), (&value[..], &b"next"[..]));
+        }
+        assert_eq!(
+            <ItemBytes as uniffi::TypeId<crate::UniFfiTag>>::TYPE_ID_META.as_ref(),
+            <Vec<u8> as uniffi::TypeId<crate::UniFfiTag>>::TYPE_ID_META.as_ref(),
+        );
+        // A length that does not match the content is refused, never read past.
+        let mut bad = 10i32.to_be_bytes().to_vec();
+        bad.extend_from_slice(b"short");
+        let bad = uniffi::RustBuffer::from_vec(bad);
+        assert!(<ItemBytes as Lift<crate::UniFfiTag>>::try_lift(bad).is_err());
+        let mut short = &[0u8, 0, 0, 9, 1, 2][..];
+        assert!(<ItemBytes as Lift<crate::UniFfiTag>>::try_read(&mut short).is_err());
+        let negative = uniffi::RustBuffer::from_vec((-1i32).to_be_bytes().to_vec());
+        assert!(<ItemBytes as Lift<crate::UniFfiTag>>::try_lift(negative).is_err());
     }
 
     #[test]

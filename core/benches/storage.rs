@@ -2,7 +2,14 @@
 //! same run (1 MiB and 1 KiB, cached DEK), the store's put/get, and the number of
 //! KEK calls per 1,000 store operations with caching on and off.
 //!
+//! The open of 1 MiB and 1 KiB is also measured *paired* against raw ring (the
+//! two alternate within one measurement, `paired median` lines), since on a
+//! loaded machine criterion's one-after-the-other groups move against each other.
+//!
 //! Run: `cargo bench -p mamori --bench storage`.
+
+#[path = "common/paired.rs"]
+mod paired;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -148,6 +155,31 @@ fn compare(c: &mut Criterion, size: usize, label: &str) {
         })
     });
     g.finish();
+
+    // Paired: raw ring on a copy vs the envelope's wiped copy, alternating.
+    let raw_open = || {
+        let mut buf = black_box(&raw_ct).clone();
+        let n = raw
+            .open_in_place(
+                Nonce::assume_unique_for_key([1; 12]),
+                Aad::from(&context[..]),
+                &mut buf,
+            )
+            .unwrap()
+            .len();
+        buf.truncate(n);
+        black_box(buf);
+    };
+    let env_open = || {
+        black_box(env.open(context, black_box(&env_ct)).unwrap());
+    };
+    let batch = if size >= 1 << 20 { 4 } else { 400 };
+    let (ratio, raw_us, env_us) = paired::paired_ratio(&raw_open, &env_open, 200, batch);
+    println!(
+        "aead_{label}/open: paired median raw ring {raw_us:.1} µs, envelope (wiped copy) {env_us:.1} µs, \
+         envelope speed / raw ring = {:.3}x",
+        1.0 / ratio
+    );
 }
 
 fn envelope_1mib(c: &mut Criterion) {

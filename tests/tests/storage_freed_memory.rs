@@ -290,20 +290,21 @@ fn ffi_store(dir: &Path, key_cache: Duration) {
         mamori_ffi::storage::SecureStore::open(d.clone(), k1, vec![], config.clone()).unwrap();
     let values: Vec<_> = (0..4).map(|_| secret_value()).collect();
     for (i, v) in values.iter().enumerate() {
-        store.put(format!("item{i}"), v.to_vec()).unwrap();
+        store.put(format!("item{i}"), v.to_vec().into()).unwrap();
     }
     for (i, v) in values.iter().enumerate() {
         // The returned buffer is the platform's (lifted into a ByteArray / Data):
         // the app wipes it.
-        let got = Zeroizing::new(store.get(format!("item{i}")).unwrap());
-        assert_eq!(*got, **v);
+        // `ItemBytes` wipes itself in bulk when dropped.
+        let got = store.get(format!("item{i}")).unwrap();
+        assert_eq!(got.as_slice(), &***v);
     }
     store.rotate_kek(k2.clone()).unwrap();
     store.clear_key_cache();
     drop(store);
     let store = mamori_ffi::storage::SecureStore::open(d, k2, vec![], config).unwrap();
-    let got = Zeroizing::new(store.get("item1".into()).unwrap());
-    assert_eq!(*got, *values[1]);
+    let got = store.get("item1".into()).unwrap();
+    assert_eq!(got.as_slice(), &**values[1]);
     store.wipe().unwrap();
 }
 

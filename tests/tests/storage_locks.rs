@@ -423,3 +423,232 @@ fn two_processes_guessing_passcodes_lose_no_attempt() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A KEK that, while wrapping or unwrapping, makes a wrong passcode guess on the
+/// store it serves (once per outermost call), as a platform KEK whose callback
+/// runs app code might.
+struct GuessingKek {
+    inner: SoftwareKek,
+    store: OnceLock<Weak<SecureStore>>,
+    inside: AtomicBool,
+    guesses: Mutex<u32>,
+}
+
+impl GuessingKek {
+    fn call_back(&self) {
+        if self.inside.swap(true, Ordering::SeqCst) {
+            return; // the nested operation's own KEK use: do not recurse again
+        }
+        if let Some(store) = self.store.get().and_then(Weak::upgrade) {
+            match store.verify_passcode("wrong inside the KEK", SystemTime::now()) {
+                Ok(PasscodeCheck::Rejected { .. }) => *self.guesses.lock().unwrap() += 1,
+                other => panic!("the nested guess: {other:?}"),
+            }
+        }
+        self.inside.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Kek for GuessingKek {
+    fn key_id(&self) -> String {
+        self.inner.key_id()
+    }
+    fn security_level(&self) -> SecurityLevel {
+        SecurityLevel::Software
+    }
+    fn wrap(&self, dek: &[u8; DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, KekError> {
+        self.call_back();
+        self.inner.wrap(dek, aad)
+    }
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; DEK_LEN]>, KekError> {
+        self.call_back();
+        self.inner.unwrap(wrapped, aad)
+    }
+}
+
+/// No back-off: every attempt is counted and checked.
+fn guessing_policy() -> PasscodePolicy {
+    PasscodePolicy {
+        free_attempts: 100_000,
+        ..PasscodePolicy::fast_for_tests_only()
+    }
+}
+
+fn failures(check: PasscodeCheck) -> u32 {
+    match check {
+        PasscodeCheck::Rejected { failures, .. } => failures,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_kek_that_makes_a_passcode_guess_from_inside_its_call_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let kek = Arc::new(GuessingKek {
+        inner: SoftwareKek::generate().unwrap(),
+        store: OnceLock::new(),
+        inside: AtomicBool::new(false),
+        guesses: Mutex::new(0),
+    });
+    // No key cache: every passcode operation asks the KEK.
+    let store = Arc::new(
+        SecureStore::open(
+            dir.path(),
+            kek.clone(),
+            StoreOptions {
+                cache: mamori::storage::CachePolicy::disabled(),
+                ..options()
+            },
+        )
+        .unwrap(),
+    );
+    store
+        .set_passcode("right passcode", &guessing_policy())
+        .unwrap();
+    kek.store.set(Arc::downgrade(&store)).unwrap();
+    // Before the fix each of these held the passcode mutex across the KEK call,
+    // and the nested guess waited for it on the same thread forever.
+    let s = store.clone();
+    let outer = within(
+        Duration::from_secs(30),
+        "passcode operations whose KEK makes a passcode guess",
+        move || {
+            let mut outer = Vec::new();
+            for _ in 0..3 {
+                outer.push(failures(
+                    s.verify_passcode("wrong outside", SystemTime::now())
+                        .unwrap(),
+                ));
+            }
+            assert_eq!(
+                s.verify_passcode("right passcode", SystemTime::now())
+                    .unwrap(),
+                PasscodeCheck::Verified
+            );
+            s.set_passcode("another passcode", &guessing_policy())
+                .unwrap();
+            assert!(s.remove_passcode().unwrap());
+            outer
+        },
+    );
+    let nested = *kek.guesses.lock().unwrap();
+    assert!(nested >= 3, "the KEK made {nested} guesses");
+    // Every guess counted, nested ones included: the outer guesses' counts grow by
+    // at least the nested guess made during each.
+    assert!(outer.windows(2).all(|w| w[1] >= w[0] + 2), "{outer:?}");
+}
+
+#[test]
+fn concurrent_wrong_guesses_lose_no_increment_even_while_the_store_rotates() {
+    const THREADS: u32 = 6;
+    const PER_THREAD: u32 = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let keks: Vec<Arc<dyn Kek>> = (0..3u8)
+        .map(|i| Arc::new(SoftwareKek::from_bytes(&Zeroizing::new([0x50 + i; 32]))) as _)
+        .collect();
+    let store = Arc::new(SecureStore::open(dir.path(), keks[0].clone(), options()).unwrap());
+    store
+        .set_passcode("right passcode", &guessing_policy())
+        .unwrap();
+    let guessers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let s = store.clone();
+            std::thread::spawn(move || {
+                (0..PER_THREAD)
+                    .map(|i| {
+                        failures(
+                            s.verify_passcode(&format!("wrong {t} {i}"), SystemTime::now())
+                                .unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    // Rotations commit between the steps of the guesses: their held keys go stale
+    // and they start again, counting nothing twice and losing nothing.
+    let mut rotations = 0;
+    for round in 1..=6 {
+        store.rotate_kek(keks[round % 3].clone()).unwrap();
+        rotations += 1;
+    }
+    let mut counts: Vec<u32> = guessers
+        .into_iter()
+        .flat_map(|g| g.join().unwrap())
+        .collect();
+    counts.sort_unstable();
+    let total = THREADS * PER_THREAD;
+    assert_eq!(
+        counts,
+        (1..=total).collect::<Vec<_>>(),
+        "each guess must see its own count ({rotations} rotations)"
+    );
+    assert_eq!(
+        failures(store.verify_passcode("last", SystemTime::now()).unwrap()),
+        total + 1
+    );
+}
+
+/// A KEK that is slow (2 s) only for calls made on one chosen thread.
+struct SlowOnOneThread {
+    inner: SoftwareKek,
+    slow: Mutex<Option<std::thread::ThreadId>>,
+}
+
+impl SlowOnOneThread {
+    fn maybe_sleep(&self) {
+        if *self.slow.lock().unwrap() == Some(std::thread::current().id()) {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Kek for SlowOnOneThread {
+    fn key_id(&self) -> String {
+        self.inner.key_id()
+    }
+    fn security_level(&self) -> SecurityLevel {
+        SecurityLevel::Software
+    }
+    fn wrap(&self, dek: &[u8; DEK_LEN], aad: &[u8]) -> Result<Vec<u8>, KekError> {
+        self.maybe_sleep();
+        self.inner.wrap(dek, aad)
+    }
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; DEK_LEN]>, KekError> {
+        self.maybe_sleep();
+        self.inner.unwrap(wrapped, aad)
+    }
+}
+
+#[test]
+fn a_slow_kek_call_does_not_stall_another_threads_passcode_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let kek = Arc::new(SlowOnOneThread {
+        inner: SoftwareKek::generate().unwrap(),
+        slow: Mutex::new(None),
+    });
+    let store = Arc::new(SecureStore::open(dir.path(), kek.clone(), options()).unwrap());
+    store
+        .set_passcode("right passcode", &guessing_policy())
+        .unwrap();
+    let (s, k) = (store.clone(), kek.clone());
+    let slow = std::thread::spawn(move || {
+        *k.slow.lock().unwrap() = Some(std::thread::current().id());
+        s.clear_key_cache(); // its keys must come from the (slow) KEK
+        failures(s.verify_passcode("wrong", SystemTime::now()).unwrap())
+    });
+    std::thread::sleep(Duration::from_millis(300)); // the slow thread is inside the KEK
+    let started = Instant::now();
+    assert_eq!(
+        store
+            .verify_passcode("right passcode", SystemTime::now())
+            .unwrap(),
+        PasscodeCheck::Verified
+    );
+    let took = started.elapsed();
+    assert_eq!(slow.join().unwrap(), 1);
+    assert!(
+        took < Duration::from_millis(1200),
+        "a passcode check waited {took:?} for another thread's KEK call"
+    );
+}

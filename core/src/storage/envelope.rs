@@ -131,6 +131,21 @@ struct CacheState {
     opened: HashMap<Arc<[u8]>, (Arc<Dek>, Instant)>,
 }
 
+/// A data key held for the length of one operation, with its wrapped form:
+/// sealing and opening under it need no KEK call. The passcode operations get
+/// their keys this way before they take the passcode lock (issue 9 item 12).
+#[derive(Clone)]
+pub(crate) struct HeldKey {
+    dek: Arc<Dek>,
+    wrapped: Arc<[u8]>,
+}
+
+impl fmt::Debug for HeldKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HeldKey(<redacted>)")
+    }
+}
+
 /// Parsed key part of a header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPart {
@@ -382,6 +397,14 @@ impl EnvelopeCipher {
         &self,
         f: impl FnOnce(&Dek, &[u8], [u8; NONCE_SIZE]) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
+        let (dek, wrapped, nonce) = self.sealing_dek()?;
+        f(&dek, &wrapped, nonce)
+    }
+
+    /// The current sealing DEK, its wrapped form and a fresh nonce under it (see
+    /// [`Self::with_sealing_dek`]).
+    #[allow(clippy::type_complexity)]
+    fn sealing_dek(&self) -> Result<(Arc<Dek>, Arc<[u8]>, [u8; NONCE_SIZE]), StorageError> {
         let now = Instant::now();
         let current = {
             let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -395,8 +418,8 @@ impl EnvelopeCipher {
                 _ => None,
             }
         };
-        if let Some((dek, wrapped, nonce)) = current {
-            return f(&dek, &wrapped, nonce);
+        if let Some(current) = current {
+            return Ok(current);
         }
         // A fresh key, wrapped without the lock.
         let bytes = Zeroizing::new(self.random::<DEK_LEN>()?);
@@ -426,7 +449,68 @@ impl EnvelopeCipher {
             );
             st.sealing = Some(sealing);
         }
-        f(&dek, &wrapped, nonce)
+        Ok((dek, wrapped, nonce))
+    }
+
+    /// The data key of `envelope`, held for one operation (a KEK call unless it
+    /// is cached). Errors as [`EnvelopeCipher::open`]'s key part.
+    pub(crate) fn hold_key_of(&self, envelope: &[u8]) -> Result<HeldKey, StorageError> {
+        let header = HeaderRef::parse(envelope)?;
+        self.check_kek(header.kek_id)?;
+        Ok(HeldKey {
+            dek: self.unwrap_dek(header.wrapped)?,
+            wrapped: header.wrapped.into(),
+        })
+    }
+
+    /// The current sealing key (a fresh one, wrapped by the KEK, if none is
+    /// cached), held for one operation.
+    pub(crate) fn hold_sealing_key(&self) -> Result<HeldKey, StorageError> {
+        let (dek, wrapped, _) = self.sealing_dek()?;
+        Ok(HeldKey { dek, wrapped })
+    }
+
+    /// Seals under a held key with a random nonce: no KEK call. The key may have
+    /// sealed other envelopes (it is the key of the file being replaced): random
+    /// 96-bit nonces, as NIST SP 800-38D allows for up to 2^32 messages a key.
+    pub(crate) fn seal_with(
+        &self,
+        key: &HeldKey,
+        context: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StorageError> {
+        let mut out = Vec::new();
+        self.seal_parts(
+            &key.dek,
+            &key.wrapped,
+            self.random()?,
+            context,
+            plaintext,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    /// Opens `envelope` with a held key: no KEK call. `Ok(None)` when the
+    /// envelope is not under that key (rewritten or rotated since it was held).
+    pub(crate) fn open_with(
+        &self,
+        key: &HeldKey,
+        context: &[u8],
+        envelope: &[u8],
+    ) -> Result<Option<Plaintext>, StorageError> {
+        let header = HeaderRef::parse(envelope)?;
+        if header.kek_id != self.kek_id || header.wrapped != &*key.wrapped {
+            return Ok(None);
+        }
+        self.decrypt_copy(
+            &key.dek,
+            header.nonce,
+            header.body_offset,
+            context,
+            envelope,
+        )
+        .map(Some)
     }
 
     fn insert_opened(
@@ -506,24 +590,32 @@ impl EnvelopeCipher {
         out: &mut Vec<u8>,
     ) -> Result<(), StorageError> {
         self.with_sealing_dek(|dek, wrapped, nonce| {
-            let start = out.len();
-            out.reserve(
-                FIXED_HEADER_LEN
-                    + 3
-                    + self.kek_id.len()
-                    + wrapped.len()
-                    + plaintext.len()
-                    + TAG_LEN,
-            );
-            out.extend_from_slice(&ENVELOPE_MAGIC);
-            out.extend_from_slice(&[FORMAT_VERSION, ALG_AES256_GCM, 0]);
-            out.extend_from_slice(&nonce);
-            let aad = payload_aad(&out[start..start + FIXED_HEADER_LEN], context);
-            KeyPart::encode_into(&self.kek_id, wrapped, out);
-            let body = out.len();
-            out.extend_from_slice(plaintext);
-            dek.key.seal_in_place_from(&nonce, &aad, out, body)
+            self.seal_parts(dek, wrapped, nonce, context, plaintext, out)
         })
+    }
+
+    /// Appends the envelope of `plaintext` under `dek` (wrapped as `wrapped`) and `nonce`.
+    fn seal_parts(
+        &self,
+        dek: &Dek,
+        wrapped: &[u8],
+        nonce: [u8; NONCE_SIZE],
+        context: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), StorageError> {
+        let start = out.len();
+        out.reserve(
+            FIXED_HEADER_LEN + 3 + self.kek_id.len() + wrapped.len() + plaintext.len() + TAG_LEN,
+        );
+        out.extend_from_slice(&ENVELOPE_MAGIC);
+        out.extend_from_slice(&[FORMAT_VERSION, ALG_AES256_GCM, 0]);
+        out.extend_from_slice(&nonce);
+        let aad = payload_aad(&out[start..start + FIXED_HEADER_LEN], context);
+        KeyPart::encode_into(&self.kek_id, wrapped, out);
+        let body = out.len();
+        out.extend_from_slice(plaintext);
+        dek.key.seal_in_place_from(&nonce, &aad, out, body)
     }
 
     /// Decrypts an envelope sealed with the same `context` into a new, zeroizing
@@ -567,6 +659,18 @@ impl EnvelopeCipher {
         uncached: bool,
     ) -> Result<Plaintext, StorageError> {
         let (nonce, offset, dek) = self.prepare_open(envelope, uncached)?;
+        self.decrypt_copy(&dek, nonce, offset, context, envelope)
+    }
+
+    /// Copies the ciphertext at `offset` into a zeroizing buffer and decrypts it there.
+    fn decrypt_copy(
+        &self,
+        dek: &Dek,
+        nonce: [u8; NONCE_SIZE],
+        offset: usize,
+        context: &[u8],
+        envelope: &[u8],
+    ) -> Result<Plaintext, StorageError> {
         let aad = payload_aad(&envelope[..FIXED_HEADER_LEN], context);
         let mut buf = Plaintext::new(envelope[offset..].to_vec());
         let len = dek.key.open_in_place(&nonce, &aad, buf.bytes_mut())?.len();

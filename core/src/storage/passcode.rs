@@ -18,14 +18,26 @@
 //! (only a hardware counter prevents that), and moving the clock forward shortens
 //! a lock-out.
 //!
-//! **Locks.** Set, remove and verify serialise on the store's passcode mutex, so
-//! two threads never lose an attempt (two processes cannot share a store: see
-//! `store`). That mutex is held across the KEK calls that read and write the
-//! verifier state (and across PBKDF2): a slow KEK delays other passcode
-//! operations only, never `get`, `put` or a rotation, which do not take it; a KEK
-//! that calls a passcode operation of the same store from inside its own
-//! `wrap`/`unwrap` would wait for itself. The wipe after too many failures runs
-//! after the mutex is released.
+//! **Locks.** No lock is held across a KEK call (issue 9 item 12). Each of set,
+//! remove and verify runs in two steps. Step 1, with no lock held, gets the data
+//! keys it needs from the KEK: the canary's and the passcode file's (or, for a
+//! first passcode, the current sealing key). Step 2 takes the store's passcode
+//! mutex and, with those keys and no foreign call, reads the canary and the
+//! verifier state, checks the lock-out, counts the attempt and writes the state
+//! back atomically under the *same* data key (a fresh random nonce), so that
+//! nothing another thread holds goes stale. If a file is no longer under a held
+//! key (a rotation committed in between, or a concurrent set made the file under
+//! a new key), step 2 writes nothing and the operation starts again from step 1;
+//! after `PASSCODE_ROUNDS` rounds it fails with
+//! [`StorageError::RotationContended`], having counted nothing. Attempts are
+//! counted one at a time under the mutex, so concurrent guesses never lose an
+//! increment (two processes cannot share a store: see `store`). PBKDF2 runs after
+//! the attempt is durable and without the mutex; a success then clears the
+//! failures counted up to and including itself (guesses counted after it stay),
+//! unless the passcode was replaced meanwhile. A KEK may therefore be slow, or
+//! call a passcode operation of the same store from inside its own
+//! `wrap`/`unwrap`, without stalling or deadlocking the others. The wipe after
+//! too many failures runs after the mutex is released.
 
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,7 +49,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::error::{KekError, StorageError};
-use super::store::SecureStore;
+use super::store::{HeldKeys, SecureStore};
 
 const KDF_NAME: &str = "pbkdf2-hmac-sha256";
 
@@ -66,6 +78,20 @@ pub enum PolicyFloors {
 }
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
+/// Rounds a passcode operation tries when the store's key keeps changing under
+/// it (rotations committing between its steps).
+const PASSCODE_ROUNDS: u32 = 8;
+
+/// Which key of the passcode file step 1 of an operation gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKey {
+    /// None (the operation does not read or write the file).
+    None,
+    /// The file's own, if it exists.
+    Existing,
+    /// The file's own, or the current sealing key for a file that does not exist yet.
+    ExistingOrFresh,
+}
 
 /// Parameters of the passcode verifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +243,21 @@ impl State {
     }
 }
 
+/// Parses and checks a verifier state.
+fn parse_state(bytes: &[u8]) -> Result<State, StorageError> {
+    let state: State = serde_json::from_slice(bytes).map_err(|_| StorageError::Corrupted {
+        what: "passcode verifier".into(),
+        reason: "state does not parse",
+    })?;
+    if state.kdf != KDF_NAME || state.iterations == 0 {
+        return Err(StorageError::Corrupted {
+            what: "passcode verifier".into(),
+            reason: "unknown key-derivation parameters",
+        });
+    }
+    Ok(state)
+}
+
 fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -239,27 +280,80 @@ impl SecureStore {
                 reason: "missing although the store records a passcode",
             });
         };
-        let state: State = serde_json::from_slice(&bytes).map_err(|_| StorageError::Corrupted {
-            what: "passcode verifier".into(),
-            reason: "state does not parse",
-        })?;
-        if state.kdf != KDF_NAME || state.iterations == 0 {
-            return Err(StorageError::Corrupted {
-                what: "passcode verifier".into(),
-                reason: "unknown key-derivation parameters",
-            });
-        }
-        Ok(Some(state))
+        parse_state(&bytes).map(Some)
     }
 
-    fn save_passcode(&self, state: &State) -> Result<(), StorageError> {
+    /// Runs one passcode operation in the two steps of the module docs: the keys
+    /// from the KEK with no lock held, then `locked` under the passcode mutex with
+    /// no KEK call. `locked` returns `Ok(None)` when a file is no longer under a
+    /// held key, having written nothing the next round does not write again.
+    fn passcode_op<T>(
+        &self,
+        file_key: FileKey,
+        mut locked: impl FnMut(&HeldKeys) -> Result<Option<T>, StorageError>,
+    ) -> Result<T, StorageError> {
+        let path = self.passcode_path();
+        let path = (file_key != FileKey::None).then_some(path.as_path());
+        for _ in 0..PASSCODE_ROUNDS {
+            let Some(mut keys) = self.hold_keys(path, "passcode verifier")? else {
+                continue;
+            };
+            if file_key == FileKey::ExistingOrFresh && keys.file.is_none() {
+                keys.file = Some(keys.sealing_key()?);
+            }
+            let _guard = self.passcode_lock();
+            if let Some(value) = locked(&keys)? {
+                return Ok(value);
+            }
+        }
+        Err(StorageError::RotationContended {
+            attempts: PASSCODE_ROUNDS,
+        })
+    }
+
+    /// The verifier state, opened with held keys (step 2). `Ok(None)`: a file is
+    /// no longer under its held key.
+    fn load_passcode_with(&self, keys: &HeldKeys) -> Result<Option<Option<State>>, StorageError> {
+        let Some(recorded) = self.passcode_record_with(keys)? else {
+            return Ok(None);
+        };
+        if !recorded {
+            return Ok(Some(None));
+        }
+        let path = self.passcode_path();
+        let missing = || StorageError::Corrupted {
+            what: "passcode verifier".into(),
+            reason: "missing although the store records a passcode",
+        };
+        let Some(key) = &keys.file else {
+            // Written since step 1 found no file: another round.
+            return if path.exists() {
+                Ok(None)
+            } else {
+                Err(missing())
+            };
+        };
+        match self.read_with(keys, key, &path, "passcode", "", "passcode verifier")? {
+            None => Ok(None),
+            Some(None) => Err(missing()),
+            Some(Some(bytes)) => parse_state(&bytes).map(|s| Some(Some(s))),
+        }
+    }
+
+    /// Writes the verifier state under the held key of the passcode file (step 2).
+    /// `Ok(false)`: the store was rotated since step 1; nothing written.
+    fn save_passcode_with(&self, keys: &HeldKeys, state: &State) -> Result<bool, StorageError> {
+        let key = keys
+            .file
+            .as_ref()
+            .expect("operations that write the state hold the file's key");
         let mut bytes = Zeroizing::new(Vec::with_capacity(STATE_JSON_CAPACITY));
         serde_json::to_writer(&mut *bytes, state).expect("state serialises");
         debug_assert!(
             bytes.len() <= STATE_JSON_CAPACITY,
             "state JSON outgrew its buffer"
         );
-        self.write_sealed(&self.passcode_path(), "passcode", "", &bytes)
+        self.write_with(keys, key, &self.passcode_path(), "passcode", "", &bytes)
     }
 
     /// Sets (or replaces) the passcode.
@@ -285,7 +379,7 @@ impl SecureStore {
                 reason: format!("shorter than {} characters", policy.min_length),
             });
         }
-        let _guard = self.passcode_lock();
+        // The hash first, with no lock held (PBKDF2 is slow, and not a KEK call).
         let mut salt = [0u8; SALT_LEN];
         SystemRandom::new().fill(&mut salt).map_err(|_| {
             StorageError::Kek(KekError::Backend {
@@ -313,12 +407,19 @@ impl SecureStore {
             max_delay_ms: policy.max_delay.as_millis() as u64,
             wipe_after: policy.wipe_after.map(NonZeroU32::get),
         };
-        // The file first, then the record: a crash in between reads as no passcode.
-        self.save_passcode(&state)?;
-        if !self.passcode_recorded()? {
-            self.record_passcode(true)?;
-        }
-        Ok(())
+        self.passcode_op(FileKey::ExistingOrFresh, |keys| {
+            let Some(recorded) = self.passcode_record_with(keys)? else {
+                return Ok(None);
+            };
+            // The file first, then the record: a crash in between reads as no passcode.
+            if !self.save_passcode_with(keys, &state)? {
+                return Ok(None);
+            }
+            if !recorded && !self.record_passcode_with(keys, true)? {
+                return Ok(None);
+            }
+            Ok(Some(()))
+        })
     }
 
     /// Whether a passcode is set.
@@ -328,14 +429,17 @@ impl SecureStore {
 
     /// Removes the passcode; returns whether one was set.
     pub fn remove_passcode(&self) -> Result<bool, StorageError> {
-        let _guard = self.passcode_lock();
-        // The record first, then the file: a crash in between reads as no passcode.
-        let recorded = self.passcode_recorded()?;
-        if recorded {
-            self.record_passcode(false)?;
-        }
-        let existed = self.remove_file(&self.passcode_path())?;
-        Ok(recorded && existed)
+        self.passcode_op(FileKey::None, |keys| {
+            let Some(recorded) = self.passcode_record_with(keys)? else {
+                return Ok(None);
+            };
+            // The record first, then the file: a crash in between reads as no passcode.
+            if recorded && !self.record_passcode_with(keys, false)? {
+                return Ok(None);
+            }
+            let existed = self.remove_file(&self.passcode_path())?;
+            Ok(Some(recorded && existed))
+        })
     }
 
     /// Checks `passcode` at time `now`.
@@ -344,27 +448,41 @@ impl SecureStore {
     /// counted), [`StorageError::NoPasscode`], and [`StorageError::Wiped`] when this
     /// failure reached the configured wipe threshold (the store is gone), or
     /// [`StorageError::KekNotDestroyed`] if the store is gone but its KEK refused
-    /// destruction.
+    /// destruction; [`StorageError::RotationContended`] if the store's key kept
+    /// changing under the operation (see the module docs; nothing was counted).
     pub fn verify_passcode(
         &self,
         passcode: &str,
         now: SystemTime,
     ) -> Result<PasscodeCheck, StorageError> {
-        let guard = self.passcode_lock();
-        let mut state = self.load_passcode()?.ok_or(StorageError::NoPasscode)?;
         let now_ms = unix_ms(now);
-        if now_ms < state.locked_until_ms {
-            return Err(StorageError::LockedOut {
-                retry_after: Duration::from_millis(state.locked_until_ms - now_ms),
-            });
-        }
-        let policy = state.policy();
-        // Count the attempt before checking it.
-        state.failures = state.failures.saturating_add(1);
-        let delay = policy.delay_after(state.failures);
-        state.locked_until_ms = now_ms.saturating_add(delay.as_millis() as u64);
-        self.save_passcode(&state)?;
+        // Count the attempt, durably, before it is checked.
+        let (state, policy, delay) = self.passcode_op(FileKey::Existing, |keys| {
+            let Some(state) = self.load_passcode_with(keys)? else {
+                return Ok(None);
+            };
+            let mut state = state.ok_or(StorageError::NoPasscode)?;
+            if now_ms < state.locked_until_ms {
+                return Err(StorageError::LockedOut {
+                    retry_after: Duration::from_millis(state.locked_until_ms - now_ms),
+                });
+            }
+            let policy = state.policy();
+            state.failures = state.failures.saturating_add(1);
+            let delay = policy.delay_after(state.failures);
+            // No lock-out without a delay: a concurrent attempt whose `now` was
+            // taken a moment earlier must not find itself locked out until now.
+            state.locked_until_ms = match delay.is_zero() {
+                true => 0,
+                false => now_ms.saturating_add(delay.as_millis() as u64),
+            };
+            if !self.save_passcode_with(keys, &state)? {
+                return Ok(None);
+            }
+            Ok(Some((state, policy, delay)))
+        })?;
 
+        // Checked with no lock held.
         let salt = B64
             .decode(&state.salt)
             .map_err(|_| StorageError::Corrupted {
@@ -388,9 +506,22 @@ impl SecureStore {
         )
         .is_ok();
         if ok {
-            state.failures = 0;
-            state.locked_until_ms = 0;
-            self.save_passcode(&state)?;
+            self.passcode_op(FileKey::Existing, |keys| {
+                let Some(current) = self.load_passcode_with(keys)? else {
+                    return Ok(None);
+                };
+                // Removed, or replaced by a new passcode, meanwhile: nothing to clear.
+                let Some(mut current) = current.filter(|c| c.salt == state.salt) else {
+                    return Ok(Some(()));
+                };
+                // Clears the failures counted up to and including this attempt;
+                // guesses counted after it (other threads) stay counted.
+                current.failures = current.failures.saturating_sub(state.failures);
+                if current.failures == 0 {
+                    current.locked_until_ms = 0;
+                }
+                Ok(self.save_passcode_with(keys, &current)?.then_some(()))
+            })?;
             return Ok(PasscodeCheck::Verified);
         }
         if let Some(limit) = policy.wipe_after {
@@ -398,7 +529,6 @@ impl SecureStore {
                 // The attempt is persisted; the wipe's `destroy` is a foreign call,
                 // made without the passcode lock. A KEK that refuses destruction
                 // surfaces as `KekNotDestroyed`, after the files are gone.
-                drop(guard);
                 self.wipe()?;
                 return Err(StorageError::Wiped);
             }

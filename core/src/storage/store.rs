@@ -74,7 +74,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use super::envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader};
+use super::envelope::{CachePolicy, EnvelopeCipher, EnvelopeHeader, HeldKey};
 use super::error::{KekError, KeyLossReason, StorageError};
 use super::fsutil::{self, TEMP_PREFIX};
 use super::kek::{Kek, SecurityLevel};
@@ -230,6 +230,25 @@ enum Rewrap {
     Already,
     /// Damaged (unparsable, or a key no supplied KEK opens): left as it is.
     Skipped,
+}
+
+/// The data keys a passcode operation holds, got from the KEK before it takes
+/// the passcode lock (see `passcode`): the canary's and one file's, under the
+/// store id and cipher of one snapshot.
+pub(crate) struct HeldKeys {
+    store_id: String,
+    cipher: Arc<EnvelopeCipher>,
+    canary: HeldKey,
+    /// The key of the file asked for, if it exists.
+    pub(crate) file: Option<HeldKey>,
+}
+
+impl HeldKeys {
+    /// The current sealing key of the held cipher (a KEK call if none is cached),
+    /// for a file that has no key yet.
+    pub(crate) fn sealing_key(&self) -> Result<HeldKey, StorageError> {
+        self.cipher.hold_sealing_key()
+    }
 }
 
 struct Inner {
@@ -604,7 +623,28 @@ impl SecureStore {
             what: path.display().to_string(),
             reason,
         };
-        let header = EnvelopeHeader::parse(bytes).map_err(|_| corrupted("canary unreadable"))?;
+        self.check_canary_header(cipher, bytes)?;
+        let result = if uncached {
+            cipher.open_uncached(&context(store_id, "canary", ""), bytes)
+        } else {
+            cipher.open(&context(store_id, "canary", ""), bytes)
+        };
+        match result {
+            Ok(v) => parse_canary(&v).ok_or_else(|| corrupted("canary has the wrong value")),
+            Err(e) => Err(self.canary_failure(cipher, e)),
+        }
+    }
+
+    /// The canary names `cipher`'s KEK, or the store's key is lost.
+    fn check_canary_header(
+        &self,
+        cipher: &EnvelopeCipher,
+        bytes: &[u8],
+    ) -> Result<(), StorageError> {
+        let header = EnvelopeHeader::parse(bytes).map_err(|_| StorageError::Corrupted {
+            what: self.dir.join(CANARY).display().to_string(),
+            reason: "canary unreadable",
+        })?;
         if header.key.kek_id != cipher.kek_id() {
             return Err(key_loss(
                 cipher.kek_id(),
@@ -614,21 +654,169 @@ impl SecureStore {
                 },
             ));
         }
-        let result = if uncached {
-            cipher.open_uncached(&context(store_id, "canary", ""), bytes)
-        } else {
-            cipher.open(&context(store_id, "canary", ""), bytes)
-        };
-        match result {
-            Ok(v) => parse_canary(&v).ok_or_else(|| corrupted("canary has the wrong value")),
-            Err(StorageError::Kek(KekError::UnwrapFailed)) => {
-                Err(key_loss(cipher.kek_id(), KeyLossReason::CanaryRejected))
+        Ok(())
+    }
+
+    /// What a failure to open the canary means.
+    fn canary_failure(&self, cipher: &EnvelopeCipher, e: StorageError) -> StorageError {
+        match e {
+            StorageError::Kek(KekError::UnwrapFailed) => {
+                key_loss(cipher.kek_id(), KeyLossReason::CanaryRejected)
             }
-            Err(StorageError::AuthenticationFailed | StorageError::Malformed { .. }) => {
-                Err(corrupted("canary failed authentication"))
+            StorageError::AuthenticationFailed | StorageError::Malformed { .. } => {
+                StorageError::Corrupted {
+                    what: self.dir.join(CANARY).display().to_string(),
+                    reason: "canary failed authentication",
+                }
             }
-            Err(e) => Err(classify_kek_failure(cipher.kek_id(), e)),
+            e => classify_kek_failure(cipher.kek_id(), e),
         }
+    }
+
+    /// Step 1 of a passcode operation (no lock held; KEK calls): the data keys of
+    /// the canary and of `path` (none if not asked for or if it does not exist),
+    /// from a snapshot.
+    /// `Ok(None)`: a rotation committed since the snapshot; take another.
+    pub(crate) fn hold_keys(
+        &self,
+        path: Option<&Path>,
+        what: &str,
+    ) -> Result<Option<HeldKeys>, StorageError> {
+        let (store_id, cipher) = self.snapshot()?;
+        let stale = |store: &Self| -> Result<bool, StorageError> {
+            Ok(!Arc::ptr_eq(&store.snapshot()?.1, &cipher))
+        };
+        let canary_path = self.dir.join(CANARY);
+        let canary = read_optional(&canary_path)?.ok_or_else(|| StorageError::Corrupted {
+            what: canary_path.display().to_string(),
+            reason: "canary missing",
+        })?;
+        if let Err(e) = self.check_canary_header(&cipher, &canary) {
+            return if stale(self)? { Ok(None) } else { Err(e) };
+        }
+        let canary = cipher
+            .hold_key_of(&canary)
+            .map_err(|e| self.canary_failure(&cipher, e))?;
+        let file = match path.map(read_optional).transpose()?.flatten() {
+            None => None,
+            Some(bytes) => {
+                let header = EnvelopeHeader::parse(&bytes).map_err(|e| match e {
+                    StorageError::Malformed { reason } => StorageError::Corrupted {
+                        what: what.to_owned(),
+                        reason,
+                    },
+                    other => other,
+                })?;
+                if header.key.kek_id != cipher.kek_id() {
+                    if stale(self)? {
+                        return Ok(None);
+                    }
+                    return Err(StorageError::Corrupted {
+                        what: what.to_owned(),
+                        reason: "the header names a key this store does not use",
+                    });
+                }
+                match cipher.hold_key_of(&bytes) {
+                    Ok(key) => Some(key),
+                    Err(e) => return Err(self.sealed_failure(&store_id, &cipher, what, e)),
+                }
+            }
+        };
+        Ok(Some(HeldKeys {
+            store_id,
+            cipher,
+            canary,
+            file,
+        }))
+    }
+
+    /// Step 2 (under the caller's lock, no KEK call): the passcode record of the
+    /// canary, opened with the held key. `Ok(None)`: the canary is no longer under
+    /// it (a rotation); start again from [`Self::hold_keys`].
+    pub(crate) fn passcode_record_with(
+        &self,
+        keys: &HeldKeys,
+    ) -> Result<Option<bool>, StorageError> {
+        let path = self.dir.join(CANARY);
+        let bytes = read_optional(&path)?.ok_or_else(|| StorageError::Corrupted {
+            what: path.display().to_string(),
+            reason: "canary missing",
+        })?;
+        let opened = keys
+            .cipher
+            .open_with(&keys.canary, &context(&keys.store_id, "canary", ""), &bytes)
+            .map_err(|e| self.canary_failure(&keys.cipher, e))?;
+        let Some(v) = opened else {
+            return Ok(None);
+        };
+        let record = parse_canary(&v).ok_or_else(|| StorageError::Corrupted {
+            what: path.display().to_string(),
+            reason: "canary has the wrong value",
+        })?;
+        Ok(Some(record.unwrap_or(false)))
+    }
+
+    /// Step 2: opens `path` with `key` (held in step 1). `Ok(Some(None))`: no such
+    /// file; `Ok(None)`: the file is no longer under `key`.
+    pub(crate) fn read_with(
+        &self,
+        keys: &HeldKeys,
+        key: &HeldKey,
+        path: &Path,
+        kind: &str,
+        name: &str,
+        what: &str,
+    ) -> Result<Option<Option<Plaintext>>, StorageError> {
+        let Some(bytes) = read_optional(path)? else {
+            return Ok(Some(None));
+        };
+        match keys
+            .cipher
+            .open_with(key, &context(&keys.store_id, kind, name), &bytes)
+        {
+            Ok(opened) => Ok(opened.map(Some)),
+            Err(e) => Err(self.sealed_failure(&keys.store_id, &keys.cipher, what, e)),
+        }
+    }
+
+    /// Step 2: seals `value` with `key` and writes it to `path` atomically, if the
+    /// store is still under the held keys' KEK (`Ok(false)` otherwise: nothing
+    /// written). No KEK call.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn write_with(
+        &self,
+        keys: &HeldKeys,
+        key: &HeldKey,
+        path: &Path,
+        kind: &str,
+        name: &str,
+        value: &[u8],
+    ) -> Result<bool, StorageError> {
+        let sealed = keys
+            .cipher
+            .seal_with(key, &context(&keys.store_id, kind, name), value)?;
+        let inner = self.read_inner()?;
+        if !Arc::ptr_eq(&inner.cipher, &keys.cipher) {
+            return Ok(false);
+        }
+        fsutil::write_bytes_atomically(path, &sealed)?;
+        Ok(true)
+    }
+
+    /// Step 2: rewrites the canary with the passcode record, under its held key.
+    pub(crate) fn record_passcode_with(
+        &self,
+        keys: &HeldKeys,
+        set: bool,
+    ) -> Result<bool, StorageError> {
+        self.write_with(
+            keys,
+            &keys.canary,
+            &self.dir.join(CANARY),
+            "canary",
+            "",
+            canary_value(set),
+        )
     }
 
     fn verify_canary(
@@ -718,16 +906,35 @@ impl SecureStore {
         };
         match cipher.open(&context(&store_id, kind, name), &bytes) {
             Ok(v) => Ok(Some(v)),
-            Err(StorageError::AuthenticationFailed) => Err(corrupted(
-                "authentication failed: altered, or moved from another item",
-            )),
-            Err(StorageError::Kek(KekError::UnwrapFailed)) => {
-                self.check_canary(&store_id, &cipher, true)?;
-                Err(corrupted(
-                    "its wrapped data key was rejected while the store key is fine",
-                ))
+            Err(e) => Err(self.sealed_failure(&store_id, &cipher, what, e)),
+        }
+    }
+
+    /// What a failure to open a sealed file (not the canary) means.
+    fn sealed_failure(
+        &self,
+        store_id: &str,
+        cipher: &EnvelopeCipher,
+        what: &str,
+        e: StorageError,
+    ) -> StorageError {
+        let corrupted = |reason| StorageError::Corrupted {
+            what: what.to_owned(),
+            reason,
+        };
+        match e {
+            StorageError::AuthenticationFailed => {
+                corrupted("authentication failed: altered, or moved from another item")
             }
-            Err(e) => Err(classify_kek_failure(cipher.kek_id(), e)),
+            StorageError::Kek(KekError::UnwrapFailed) => {
+                match self.check_canary(store_id, cipher, true) {
+                    Err(e) => e,
+                    Ok(_) => {
+                        corrupted("its wrapped data key was rejected while the store key is fine")
+                    }
+                }
+            }
+            e => classify_kek_failure(cipher.kek_id(), e),
         }
     }
 
@@ -845,7 +1052,16 @@ impl SecureStore {
             if old.kek_id() == new.kek_id() {
                 return Ok(RotationReport::default());
             }
-            self.verify_canary(&store_id, &old)?;
+            match self.verify_canary(&store_id, &old) {
+                // Another rotation committed since the snapshot: start from its key.
+                Err(StorageError::KeyInvalidated {
+                    reason: KeyLossReason::DifferentKeyId { .. },
+                    ..
+                }) if !Arc::ptr_eq(&self.snapshot()?.1, &old) => continue,
+                other => {
+                    other?;
+                }
+            }
             let from = [old.clone()];
             if let Some(report) = self.try_rotation(&store_id, &from, &new, &old, &mut rewrapped)? {
                 return Ok(report);

@@ -117,6 +117,10 @@ public final class SecureStorage: Sendable {
     }
 
     /// Re-wraps every data key under `newKek` (payloads are not re-encrypted).
+    ///
+    /// Throws `StorageError.RotationContended` when writes under fresh data keys kept
+    /// landing during the rotation: nothing changed (the store is still under its old
+    /// key); retry later. A KEK failure leaves the store unchanged too.
     @discardableResult
     public func rotate(to newKek: KeyEncryptionKey) async throws -> RotationReport {
         let store = self.store

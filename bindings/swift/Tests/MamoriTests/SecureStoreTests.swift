@@ -51,6 +51,31 @@ final class CountingKek: KeyEncryptionKey, @unchecked Sendable {
     }
 }
 
+/// A new KEK whose every `wrap` first writes an item of the store under a fresh data key of the
+/// old one (mirrors the churning KEK of `SecureStorageTest.kt`).
+final class ChurningKek: KeyEncryptionKey, @unchecked Sendable {
+    private let inner: KeyEncryptionKey
+    private weak var storage: SecureStorage?
+
+    init(_ inner: KeyEncryptionKey, storage: SecureStorage) {
+        self.inner = inner
+        self.storage = storage
+    }
+
+    func keyId() -> String { inner.keyId() }
+    func securityLevel() -> SecurityLevel { inner.securityLevel() }
+    func deleteKey() throws -> Bool { try inner.deleteKey() }
+
+    func wrap(dek: Data, aad: Data) throws -> Data {
+        try storage?.set("written inside a KEK call", for: "from-kek")
+        return try inner.wrap(dek: dek, aad: aad)
+    }
+
+    func unwrap(wrapped: Data, aad: Data) throws -> Data {
+        try inner.unwrap(wrapped: wrapped, aad: aad)
+    }
+}
+
 /// Mirrors `SecureStorageTest.kt`, with ``SoftwareKek`` (the Simulator's KEK) for `JvmAesGcmKek`.
 final class SecureStoreTests: XCTestCase {
     private var directory: URL!
@@ -111,6 +136,23 @@ final class SecureStoreTests: XCTestCase {
             XCTAssertEqual(offered, old.keyId())
         }
         XCTAssertEqual(try open(new).string(for: "item9"), "value9")
+    }
+
+    func testARotationThatNeverSettlesIsRotationContendedAndChangesNothing() async throws {
+        let old = SoftwareKek.ephemeral()
+        let storage = try open(old, keyCache: 0)
+        try storage.set("value", for: "item")
+        // Every wrap of the new key first writes an item under a fresh data key of the old one
+        // (per-use keys): each rotation round finds a data key it has not re-wrapped.
+        let churning = ChurningKek(SoftwareKek.ephemeral(), storage: storage)
+        do {
+            try await storage.rotate(to: churning)
+            XCTFail("a rotation under constant writes settled")
+        } catch let StorageError.RotationContended(attempts) {
+            XCTAssertGreaterThanOrEqual(attempts, 2)
+        }
+        XCTAssertEqual(try storage.kekId(), old.keyId())
+        XCTAssertEqual(try storage.string(for: "item"), "value")
     }
 
     func testOpeningWithANewKeyAndTheOldOneAsPreviousRotates() throws {

@@ -120,7 +120,13 @@ public class SecureStorage private constructor(private val store: SecureStore) :
     /** The security level of the store's key. */
     public val securityLevel: SecurityLevel get() = store.securityLevel()
 
-    /** Re-wraps every data key under [newKek]; payloads are not re-encrypted. */
+    /**
+     * Re-wraps every data key under [newKek]; payloads are not re-encrypted.
+     *
+     * @throws StorageException.RotationContended when writes under fresh data keys kept landing
+     *   during the rotation: nothing changed (the store is still under its old key); retry later.
+     *   A KEK failure leaves the store unchanged too.
+     */
     public fun rotate(newKek: KeyEncryptionKey): RotationReport = store.rotateKek(newKek)
 
     /** Crypto-shreds the store: destroys the key, removes the files. The object is unusable afterwards. */

@@ -106,6 +106,32 @@ class SecureStorageTest {
     }
 
     @Test
+    fun `a rotation that never settles is RotationContended and changes nothing`() {
+        val old = JvmAesGcmKek.generate()
+        val store = SecureStorage.builder(dir.resolve("vault"), old)
+            .minSecurityLevel(SecurityLevel.SOFTWARE)
+            .keyCache(Duration.ZERO)
+            .build()
+        store.use { s ->
+            s.putString("item", "value")
+            // Every wrap of the new key first writes an item under a fresh data key of the old one
+            // (per-use keys): each rotation round finds a data key it has not re-wrapped.
+            val newKek = JvmAesGcmKek.generate()
+            val churning = object : KeyEncryptionKey by newKek {
+                override fun wrap(dek: ByteArray, aad: ByteArray): ByteArray {
+                    s.putString("from-kek", "written inside a KEK call")
+                    return newKek.wrap(dek, aad)
+                }
+            }
+            val e = assertThrows<StorageException.RotationContended> { s.rotate(churning) }
+            assertTrue(e.attempts >= 2u, "attempts ${e.attempts}")
+            assertEquals(old.keyId(), s.kekId)
+            assertEquals("value", s.getString("item"))
+        }
+        open(old).use { assertEquals("value", it.getString("item")) }
+    }
+
+    @Test
     fun `typed exceptions reach Kotlin`() {
         val kek = CountingKek(JvmAesGcmKek.generate())
         // The default policy requires a TEE: a software key is refused.

@@ -43,31 +43,35 @@ internal fun storageBenchmark() {
         val jcaKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
         val random = SecureRandom()
         val ratios = mutableListOf<String>()
-        for ((label, size, ops) in listOf(Triple("1 KiB", 1024, 2_000), Triple("1 MiB", 1 shl 20, 100))) {
+        for ((label, size, ops) in listOf(Triple("1 KiB", 1024, 400), Triple("1 MiB", 1 shl 20, 10))) {
             val data = ByteArray(size).also(random::nextBytes)
             val aad = "item".toByteArray()
-            val mamori = perOp("$label Mamori SecureStorage put + get", warmup = ops, ops = ops, rounds = 5) {
-                storage.put("item", data)
-                check(storage.get("item").size == size)
-            }
-            val tinkUs = perOp("$label Tink Aead (AES256_GCM) + atomic file", warmup = ops, ops = ops, rounds = 5) {
-                atomicWrite(dir, "tink.bin", tink.encrypt(data, aad))
-                check(tink.decrypt(Files.readAllBytes(dir.resolve("tink.bin")), aad).size == size)
-            }
-            val jca = perOp("$label javax.crypto AES/GCM + atomic file", warmup = ops, ops = ops, rounds = 5) {
-                val iv = ByteArray(12).also(random::nextBytes)
-                val enc = Cipher.getInstance("AES/GCM/NoPadding").apply {
-                    init(Cipher.ENCRYPT_MODE, jcaKey, GCMParameterSpec(128, iv)); updateAAD(aad)
-                }
-                atomicWrite(dir, "jca.bin", iv + enc.doFinal(data))
-                val sealed = Files.readAllBytes(dir.resolve("jca.bin"))
-                val dec = Cipher.getInstance("AES/GCM/NoPadding").apply {
-                    init(Cipher.DECRYPT_MODE, jcaKey, GCMParameterSpec(128, sealed, 0, 12)); updateAAD(aad)
-                }
-                check(dec.doFinal(sealed, 12, sealed.size - 12).size == size)
-            }
-            ratios += "%s: Tink / Mamori = %.2fx (>= 1: Mamori at least as fast); Mamori / javax.crypto = %.2fx"
-                .format(label, tinkUs / mamori, mamori / jca)
+            val contenders = listOf(
+                "$label Mamori SecureStorage put + get" to {
+                    storage.put("item", data)
+                    check(storage.get("item").size == size)
+                },
+                "$label Tink Aead (AES256_GCM) + atomic file" to {
+                    atomicWrite(dir, "tink.bin", tink.encrypt(data, aad))
+                    check(tink.decrypt(Files.readAllBytes(dir.resolve("tink.bin")), aad).size == size)
+                },
+                "$label javax.crypto AES/GCM + atomic file" to {
+                    val iv = ByteArray(12).also(random::nextBytes)
+                    val enc = Cipher.getInstance("AES/GCM/NoPadding").apply {
+                        init(Cipher.ENCRYPT_MODE, jcaKey, GCMParameterSpec(128, iv)); updateAAD(aad)
+                    }
+                    atomicWrite(dir, "jca.bin", iv + enc.doFinal(data))
+                    val sealed = Files.readAllBytes(dir.resolve("jca.bin"))
+                    val dec = Cipher.getInstance("AES/GCM/NoPadding").apply {
+                        init(Cipher.DECRYPT_MODE, jcaKey, GCMParameterSpec(128, sealed, 0, 12)); updateAAD(aad)
+                    }
+                    check(dec.doFinal(sealed, 12, sealed.size - 12).size == size)
+                },
+            )
+            val (perOpUs, ratio) = interleaved(contenders, opsPerRound = ops, rounds = 25)
+            ratios += ("%s: Tink / Mamori = %.2fx (>= 1: Mamori at least as fast); Mamori / javax.crypto = %.2fx " +
+                "(medians of per-round ratios; per op: Mamori %.1f µs, Tink %.1f µs, javax.crypto %.1f µs)")
+                .format(label, ratio[1], 1 / ratio[2], perOpUs[0], perOpUs[1], perOpUs[2])
         }
 
         println("\n== Storage: 256 MiB file, encrypt + decrypt streaming ==")
@@ -103,6 +107,34 @@ internal fun storageBenchmark() {
     } finally {
         dir.toFile().deleteRecursively()
     }
+}
+
+/**
+ * Runs the contenders interleaved: each round times [opsPerRound] calls of every contender, in an
+ * order that rotates from round to round, so that a change of the machine's load hits all of them
+ * alike. Returns each contender's median µs per op and, per contender, the median over rounds of
+ * (its time / the first contender's time) in the same round.
+ */
+internal fun interleaved(contenders: List<Pair<String, () -> Unit>>, opsPerRound: Int, rounds: Int): Pair<List<Double>, List<Double>> {
+    val warmupEnd = System.nanoTime() + 3_000_000_000L
+    do { contenders.forEach { (_, op) -> repeat(opsPerRound) { op() } } } while (System.nanoTime() < warmupEnd)
+    val times = List(contenders.size) { mutableListOf<Double>() }
+    val ratios = List(contenders.size) { mutableListOf<Double>() }
+    repeat(rounds) { round ->
+        val us = DoubleArray(contenders.size)
+        for (k in contenders.indices) {
+            val i = (k + round) % contenders.size
+            val start = System.nanoTime()
+            repeat(opsPerRound) { contenders[i].second() }
+            us[i] = (System.nanoTime() - start) / 1000.0 / opsPerRound
+        }
+        us.forEachIndexed { i, t -> times[i] += t; ratios[i] += t / us[0] }
+    }
+    fun median(v: List<Double>) = v.sorted()[v.size / 2]
+    contenders.forEachIndexed { i, (name, _) ->
+        println("  %-62s %9.1f µs/op  (median of %d interleaved rounds; / first: %.2f)".format(name, median(times[i]), rounds, median(ratios[i])))
+    }
+    return times.map(::median) to ratios.map(::median)
 }
 
 /** Writes [bytes] to [dir]/[name] as Mamori's store does: temporary file, fsync, rename, fsync of the directory. */
