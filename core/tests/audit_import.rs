@@ -127,6 +127,33 @@ fn trustkit_refusals_use_trustkits_reasons() {
     );
 }
 
+/// `TSKAdditionalTrustAnchors` is read by no current TrustKit (1.6.0 removed
+/// it; 1.5.x read it in debug builds only): ignored, saying so, never taken
+/// as anchors that would change the audit.
+#[test]
+fn trustkit_additional_trust_anchors_are_ignored_as_trustkit_does() {
+    let with = format!(
+        r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"],"TSKAdditionalTrustAnchors":["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"]}}}}}}"#
+    );
+    let cfg = audit::import_bytes(
+        with.as_bytes(),
+        "tk.json",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap();
+    let ignored: Vec<&str> = cfg.ignored.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert!(
+        ignored[0].starts_with("a.example.com: TSKAdditionalTrustAnchors")
+            && ignored[0].contains("1.6.0 removed it")
+            && ignored[0].contains("debug builds"),
+        "{ignored:?}"
+    );
+    assert_eq!(cfg.domains[0].pins.len(), 2);
+}
+
 #[test]
 fn ats_pinned_domains() {
     let cfg = load("ats-pinned.plist").unwrap();

@@ -123,8 +123,9 @@ pub(crate) const TSK_KEYS: &[(&str, &str)] = &[
         TSK_DISABLE_DEFAULT_REPORT_URI,
     ),
     ("kTSKExpirationDate", TSK_EXPIRATION_DATE),
-    // TrustKit 1.7+; not evaluated, so a domain using it lists it as ignored.
-    ("kTSKAdditionalTrustAnchors", "TSKAdditionalTrustAnchors"),
+    // Read only by TrustKit 1.5.0-1.5.2 (debug builds), removed in 1.6.0: a
+    // domain using it lists it as ignored, with that history.
+    ("kTSKAdditionalTrustAnchors", TSK_ADDITIONAL_TRUST_ANCHORS),
     ("kTSKAlgorithmRsa2048", "TSKAlgorithmRsa2048"),
     ("kTSKAlgorithmRsa4096", "TSKAlgorithmRsa4096"),
     ("kTSKAlgorithmEcDsaSecp256r1", "TSKAlgorithmEcDsaSecp256r1"),
@@ -133,6 +134,11 @@ pub(crate) const TSK_KEYS: &[(&str, &str)] = &[
 
 /// `kTSKPinnedDomains`.
 pub(crate) const TSK_PINNED_DOMAINS: &str = "TSKPinnedDomains";
+/// `kTSKAdditionalTrustAnchors`: certificates TrustKit 1.5.0-1.5.2 added to
+/// the system store as extra anchors, and only in debug builds
+/// (`allowsAdditionalTrustAnchors`); TrustKit 1.6.0 removed the key (it did
+/// not work on iOS 11), so every current TrustKit ignores it.
+pub(crate) const TSK_ADDITIONAL_TRUST_ANCHORS: &str = "TSKAdditionalTrustAnchors";
 /// `kTSKPublicKeyHashes`.
 pub(crate) const TSK_PUBLIC_KEY_HASHES: &str = "TSKPublicKeyHashes";
 /// `kTSKEnforcePinning`.
@@ -541,9 +547,18 @@ fn add_trustkit(
             if !TSK_DOMAIN_KEYS.contains(&key.as_str()) {
                 // TrustKit never looks at it; a constant's name used as a
                 // key is the likely mistake, so say which key was meant.
-                let name = match constant_hint(key) {
-                    Some(h) => format!("{name}: {key} ({h})"),
-                    None => format!("{name}: {key}"),
+                let name = if key == TSK_ADDITIONAL_TRUST_ANCHORS
+                    || tsk_string(key) == Some(TSK_ADDITIONAL_TRUST_ANCHORS)
+                {
+                    format!(
+                        "{name}: {key} (TrustKit 1.6.0 removed it; only 1.5.0-1.5.2 read it, and \
+                         only in debug builds, as anchors added to the system store)"
+                    )
+                } else {
+                    match constant_hint(key) {
+                        Some(h) => format!("{name}: {key} ({h})"),
+                        None => format!("{name}: {key}"),
+                    }
                 };
                 cfg.ignored.push(super::model::Ignored {
                     name,
