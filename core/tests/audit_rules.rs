@@ -241,6 +241,16 @@ fn cases() -> Vec<Case> {
             ))),
         ),
         case(
+            "PIN-DOMAIN-NEVER-MATCHES",
+            x(nsc(&format!(
+                "<domain-config><domain includeSubdomains=\"true\">*.example.co.jp</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config>"
+            ))),
+            "\"*.example.co.jp\" has a literal `*`: only OkHttp has wildcard patterns: its pins and settings never apply",
+            x(nsc(&format!(
+                "<domain-config><domain includeSubdomains=\"true\">example.co.jp</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config>"
+            ))),
+        ),
+        case(
             "SUBDOMAINS-WIDE",
             x(nsc(&format!(
                 "<domain-config><domain includeSubdomains=\"true\">example.co.jp</domain><pin-set><pin digest=\"SHA-256\">{A}</pin><pin digest=\"SHA-256\">{B}</pin></pin-set></domain-config>"
@@ -582,7 +592,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 50);
+    assert_eq!(all.len(), 51);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

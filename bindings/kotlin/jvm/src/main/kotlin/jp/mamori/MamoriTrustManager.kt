@@ -57,6 +57,13 @@ import javax.net.ssl.X509TrustManager
  * engine says its policy may decide otherwise (a pin-set expiry, the end of a signed update's
  * report-only downgrade), whichever comes first; a block or a report is asked of the engine
  * every time. The rules themselves are only in the engine.
+ *
+ * A resumed TLS session is not checked again: TLS stacks call no trust manager when they resume
+ * one, so a session made while a rule was report-only (or before a pin update) can be resumed
+ * until the stack's session cache lets it go (about 8 hours on Conscrypt, 24 on the JDK). Each
+ * [sslContext] and each [mamoriPinning] client has its own context and cache: after a pin update
+ * that tightens a rule, build new clients from the new engine, so no old session outlives the
+ * change (a shorter `SSLContext.clientSessionContext.sessionTimeout` bounds it too).
  */
 public class MamoriTrustManager private constructor(
     /** The engine deciding on each chain (with this trust manager's own report listener, if any). */

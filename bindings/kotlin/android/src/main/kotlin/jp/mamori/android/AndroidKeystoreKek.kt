@@ -137,7 +137,18 @@ public class AndroidKeystoreKek private constructor(
             userAuth = if (timeoutSeconds == 0) UserAuth.PerUse(types) else UserAuth.TimeBound(timeoutSeconds, types)
         }
 
-        /** Whether enrolling a new biometric invalidates an auth-bound key (Android default: true). */
+        /**
+         * Asks the Keystore to invalidate an auth-bound key when a new biometric is enrolled
+         * (`KeyGenParameterSpec.setInvalidatedByBiometricEnrollment`; Android's default: true).
+         *
+         * The platform honours it only for keys that biometrics alone can unlock: when the
+         * device credential is among the key's [userAuthentication] types (Mamori's default
+         * types include it) the key is bound to the lock screen and survives a new enrolment,
+         * and before Android 12 it applies only to per-use keys (`timeoutSeconds` 0). An app
+         * whose policy is "a changed biometric set forces a new login" needs
+         * `userAuthentication(0, KeyProperties.AUTH_BIOMETRIC_STRONG)`: then a new enrolment
+         * makes every use fail with `KekException.KeyInvalidated`.
+         */
         public fun invalidatedByBiometricEnrollment(invalidated: Boolean): Builder =
             apply { invalidatedByBiometricEnrollment = invalidated }
 
