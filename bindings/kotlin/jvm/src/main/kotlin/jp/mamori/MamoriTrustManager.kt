@@ -310,11 +310,20 @@ public class MamoriTrustManager private constructor(
             return serverName(session)
         }
 
-        /** The SNI host name the client sent in [session], if any. */
-        private fun serverName(session: SSLSession?): String? =
-            (session as? ExtendedSSLSession)?.requestedServerNames
-                ?.firstOrNull { it.type == StandardConstants.SNI_HOST_NAME }
+        /**
+         * The SNI host name the client sent in [session], if any. Conscrypt's client-side
+         * handshake session does not implement `getRequestedServerNames` (it throws
+         * `UnsupportedOperationException`): no name, then.
+         */
+        private fun serverName(session: SSLSession?): String? {
+            val names = try {
+                (session as? ExtendedSSLSession)?.requestedServerNames
+            } catch (e: UnsupportedOperationException) {
+                null
+            }
+            return names?.firstOrNull { it.type == StandardConstants.SNI_HOST_NAME }
                 ?.let { (it as? SNIHostName)?.asciiName }
+        }
 
         /**
          * The SNI host name when it names another host than [host] (the peer host checked

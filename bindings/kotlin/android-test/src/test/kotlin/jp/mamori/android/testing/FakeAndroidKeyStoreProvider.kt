@@ -109,7 +109,10 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
         if (operation == null) return
         synchronized(pending) {
             val iv = operation.iv
-            val spi = pending.firstOrNull { it.iv().contentEquals(iv) } ?: error("the CryptoObject's cipher is not a pending operation")
+            // The platform binds the token to the prompt's own operation; this double tells
+            // operations apart by IV, and two unwraps of one wrapped key share it: the newest
+            // (the prompt's) is the one, not an operation abandoned earlier without a prompt.
+            val spi = pending.lastOrNull { it.iv().contentEquals(iv) } ?: error("the CryptoObject's cipher is not a pending operation")
             spi.authorized = true
             pending.remove(spi)
         }
