@@ -1072,6 +1072,13 @@ fn okhttp_sha1_pins_are_pins() {
             "{to}: {}",
             stderr(&o)
         );
+        assert!(
+            stderr(&o).contains(
+                "note: pins.txt:1: api.example.com: only SHA-1 pins: the output does not pin this host"
+            ),
+            "{to}: {}",
+            stderr(&o)
+        );
     }
 }
 
@@ -1147,4 +1154,47 @@ fn ats_with_both_identity_lists_needs_a_match_in_each() {
             stderr(&o)
         );
     }
+}
+
+/// Every pattern of an OkHttp pinner keeps its own pins in NSC: the pinner
+/// is one group for OkHttp's pin union, not one `domain-config` (b.example.com
+/// used to be written with a.example.com's pins).
+#[test]
+fn convert_okhttp_to_nsc_keeps_each_patterns_pins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+abc=";
+    write(
+        tmp.path(),
+        "pins.txt",
+        format!("a.example.com sha256/{A} sha256/{B}\nb.example.com sha256/{c} sha256/{A}\n"),
+    );
+    let o = mamori_in(
+        tmp.path(),
+        &["convert", "--from", "okhttp", "--to", "nsc", "pins.txt"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let xml = stdout(&o);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let mut got: Vec<(String, Vec<String>)> = Vec::new();
+    for dc in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("domain-config"))
+    {
+        let pins: Vec<String> = dc
+            .descendants()
+            .filter(|n| n.has_tag_name("pin"))
+            .map(|n| n.text().unwrap().to_owned())
+            .collect();
+        for d in dc.children().filter(|n| n.has_tag_name("domain")) {
+            got.push((d.text().unwrap().to_owned(), pins.clone()));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            ("a.example.com".to_owned(), vec![A.to_owned(), B.to_owned()]),
+            ("b.example.com".to_owned(), vec![c.to_owned(), A.to_owned()]),
+        ],
+        "{xml}"
+    );
 }

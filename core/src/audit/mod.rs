@@ -393,6 +393,12 @@ pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
                 p.location, d.host, p.text
             ));
         }
+        if d.pins.is_empty() && !d.sha1_pins.is_empty() {
+            notes.push(format!(
+                "{}: {}: only SHA-1 pins: the output does not pin this host",
+                d.location, d.host
+            ));
+        }
         if d.pins.iter().any(|p| p.scope == PinScope::Leaf)
             && d.pins.iter().any(|p| p.scope == PinScope::Ca)
         {
