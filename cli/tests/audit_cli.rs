@@ -947,34 +947,8 @@ fn okhttp_checks_use_the_union_of_matching_patterns() {
             pki.ca_pin
         ),
     );
-    let o = mamori_in(
-        tmp.path(),
-        &[
-            "audit",
-            "--from",
-            "okhttp",
-            "--format",
-            "json",
-            "--at",
-            "2026-12-01",
-            "--chain",
-            "api.example.com=chain.pem",
-            "pins.txt",
-        ],
-    );
-    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let got: Vec<(String, String)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["host"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    let has = |r: &str, h: &str| got.iter().any(|(a, b)| a == r && b == h);
+    let got = audit_chain(tmp.path(), "okhttp", "pins.txt");
+    let has = |r: &str, h: &str| got.iter().any(|(a, b, _)| a == r && b == h);
     assert!(!has("PIN-CHAIN-MISMATCH", "api.example.com"), "{got:?}");
     assert!(!has("PIN-BACKUP-MISSING", "api.example.com"), "{got:?}");
     assert!(has("OKHTTP-PIN-UNION", "api.example.com"), "{got:?}");
@@ -984,4 +958,243 @@ fn okhttp_checks_use_the_union_of_matching_patterns() {
     // hosts of `*.other.example` get only B.
     assert!(!has("PIN-BACKUP-MISSING", "x.other.example"), "{got:?}");
     assert!(has("PIN-BACKUP-MISSING", "*.other.example"), "{got:?}");
+}
+
+/// `(rule, host, message)` of `mamori audit --from FROM --format json
+/// --chain api.example.com=chain.pem FILE` in `dir`.
+fn audit_chain(dir: &std::path::Path, from: &str, file: &str) -> Vec<(String, String, String)> {
+    let o = mamori_in(
+        dir,
+        &[
+            "audit",
+            "--from",
+            from,
+            "--format",
+            "json",
+            "--at",
+            "2026-12-01",
+            "--chain",
+            "api.example.com=chain.pem",
+            file,
+        ],
+    );
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {o:?}"));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["host"].as_str().unwrap_or("").to_owned(),
+                f["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The base64 SHA-1 of a certificate's SPKI as OkHttp's `sha1/` pins spell
+/// it, from rcgen's own encoding of the public key (not Mamori's parser).
+fn sha1_pin(key: &[u8]) -> String {
+    use base64::Engine as _;
+    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, key);
+    format!(
+        "sha1/{}",
+        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+    )
+}
+
+/// Review finding 4: OkHttp's `CertificatePinner.check` accepts a `sha1/`
+/// pin equal to the SHA-1 of a certificate's SPKI. A 20-byte `sha1/` pin
+/// is a pin that can match and a backup (OKHTTP-PIN-SHA1 says it is
+/// deprecated); only one that does not decode to 20 bytes never matches.
+/// With a chain, a sha1 pin of the CA key matches; `convert` leaves sha1
+/// pins out with a note.
+#[test]
+fn okhttp_sha1_pins_are_pins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = mamori_tests::root_ca("Audit Test CA", mamori_tests::KeyKind::P256);
+    let leaf = mamori_tests::leaf_cert(&mamori_tests::LeafSpec::new(&["api.example.com"]), &ca);
+    let ca_sha1 = sha1_pin(&rcgen::PublicKeyData::subject_public_key_info(
+        ca.key.as_ref().unwrap(),
+    ));
+    write(tmp.path(), "chain.pem", pem(&[&leaf.der, &ca.der]));
+    // The SHA-1 of a whole certificate, not of its SPKI: matches nothing.
+    let other = sha1_pin(&leaf.der);
+    write(
+        tmp.path(),
+        "pins.txt",
+        format!(
+            "api.example.com {ca_sha1} {other}\npay.example.com sha256/{A} {other}\nshort.example.com sha1/AAAAAAAAAAAAAAAAAAAAAAAAAA== sha256/{B}\n"
+        ),
+    );
+    write(
+        tmp.path(),
+        "stale.txt",
+        format!("api.example.com {other} sha256/{A}\n"),
+    );
+    let audit = |file: &str| audit_chain(tmp.path(), "okhttp", file);
+    let got = audit("pins.txt");
+    let has = |r: &str, h: &str| got.iter().any(|(a, b, _)| a == r && b == h);
+    for h in ["api.example.com", "pay.example.com"] {
+        assert!(!has("PIN-SET-UNMATCHABLE", h), "{got:?}");
+        assert!(!has("PIN-NEVER-MATCHES", h), "{got:?}");
+        assert!(!has("PIN-BACKUP-MISSING", h), "{got:?}");
+    }
+    assert!(!has("PIN-CHAIN-MISMATCH", "api.example.com"), "{got:?}");
+    assert_eq!(
+        got.iter().filter(|f| f.0 == "OKHTTP-PIN-SHA1").count(),
+        3,
+        "{got:?}"
+    );
+    // 19 bytes: never matches, and its host is left with one pin.
+    assert!(has("PIN-NEVER-MATCHES", "short.example.com"), "{got:?}");
+    assert!(has("PIN-BACKUP-MISSING", "short.example.com"), "{got:?}");
+    // A sha1 pin of another key does not match the chain.
+    let got = audit("stale.txt");
+    assert!(
+        got.iter()
+            .any(|(r, h, _)| r == "PIN-CHAIN-MISMATCH" && h == "api.example.com"),
+        "{got:?}"
+    );
+
+    for to in ["nsc", "okhttp", "trustkit", "mamori"] {
+        let o = mamori_in(
+            tmp.path(),
+            &["convert", "--from", "okhttp", "--to", to, "pins.txt"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{to}: {}", stderr(&o));
+        assert!(!stdout(&o).contains(&ca_sha1[5..]), "{to}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "note: pins.txt:1: api.example.com: pin \"{ca_sha1}\" left out: a SHA-1 pin"
+            )),
+            "{to}: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains(
+                "note: pins.txt:1: api.example.com: only SHA-1 pins: the output does not pin this host"
+            ),
+            "{to}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+fn ats_both(host: &str, ca: &[&str], leaf: &[&str]) -> String {
+    let ids = |v: &[&str]| -> String {
+        v.iter()
+            .map(|p| format!("<dict><key>SPKI-SHA256-BASE64</key><string>{p}</string></dict>"))
+            .collect()
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>NSAppTransportSecurity</key><dict><key>NSPinnedDomains</key><dict>\n<key>{host}</key><dict>\n<key>NSPinnedCAIdentities</key><array>{}</array>\n<key>NSPinnedLeafIdentities</key><array>{}</array>\n</dict></dict></dict></dict></plist>\n",
+        ids(ca),
+        ids(leaf)
+    )
+}
+
+/// Review finding 2: Apple, on `NSPinnedDomains`: "If you include both
+/// [NSPinnedCAIdentities and NSPinnedLeafIdentities], then both must produce
+/// a match". A chain whose CA matches but whose leaf matches no leaf
+/// identity fails; each list needs its own backup; `convert` says the
+/// requirement is lost.
+#[test]
+fn ats_with_both_identity_lists_needs_a_match_in_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki("api.example.com");
+    let leaf_pin = mamori::pinning::Pin::of_certificate(&pki.leaf_der)
+        .unwrap()
+        .base64();
+    write(tmp.path(), "chain.pem", pem(&[&pki.leaf_der, &pki.ca_der]));
+    write(
+        tmp.path(),
+        "wrong-leaf.plist",
+        ats_both("api.example.com", &[&pki.ca_pin, A], &[A, B]),
+    );
+    write(
+        tmp.path(),
+        "both.plist",
+        ats_both("api.example.com", &[&pki.ca_pin, A], &[&leaf_pin, B]),
+    );
+    write(
+        tmp.path(),
+        "one-each.plist",
+        ats_both("api.example.com", &[&pki.ca_pin], &[&leaf_pin, B]),
+    );
+    let audit = |file: &str| audit_chain(tmp.path(), "ats", file);
+    let got = audit("wrong-leaf.plist");
+    let mismatch: Vec<_> = got.iter().filter(|f| f.0 == "PIN-CHAIN-MISMATCH").collect();
+    assert_eq!(mismatch.len(), 1, "{got:?}");
+    assert!(
+        mismatch[0]
+            .2
+            .contains("NSPinnedLeafIdentities has no match"),
+        "{got:?}"
+    );
+    let got = audit("both.plist");
+    assert!(!got.iter().any(|f| f.0 == "PIN-CHAIN-MISMATCH"), "{got:?}");
+    assert!(!got.iter().any(|f| f.0 == "PIN-BACKUP-MISSING"), "{got:?}");
+    // Three distinct identities, but one CA identity: no CA backup.
+    let got = audit("one-each.plist");
+    let backup: Vec<_> = got.iter().filter(|f| f.0 == "PIN-BACKUP-MISSING").collect();
+    assert_eq!(backup.len(), 1, "{got:?}");
+    assert!(backup[0].2.contains("NSPinnedCAIdentities"), "{got:?}");
+
+    for to in ["nsc", "okhttp", "trustkit", "mamori"] {
+        let o = mamori_in(
+            tmp.path(),
+            &["convert", "--from", "ats", "--to", to, "both.plist"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{to}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("both-must-match requirement is lost"),
+            "{to}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// Every pattern of an OkHttp pinner keeps its own pins in NSC: the pinner
+/// is one group for OkHttp's pin union, not one `domain-config` (b.example.com
+/// used to be written with a.example.com's pins).
+#[test]
+fn convert_okhttp_to_nsc_keeps_each_patterns_pins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = "NDCIt6TrQnfOk+lquunrmlPQB3K/7CLOCmSS5kW+abc=";
+    write(
+        tmp.path(),
+        "pins.txt",
+        format!("a.example.com sha256/{A} sha256/{B}\nb.example.com sha256/{c} sha256/{A}\n"),
+    );
+    let o = mamori_in(
+        tmp.path(),
+        &["convert", "--from", "okhttp", "--to", "nsc", "pins.txt"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let xml = stdout(&o);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let mut got: Vec<(String, Vec<String>)> = Vec::new();
+    for dc in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("domain-config"))
+    {
+        let pins: Vec<String> = dc
+            .descendants()
+            .filter(|n| n.has_tag_name("pin"))
+            .map(|n| n.text().unwrap().to_owned())
+            .collect();
+        for d in dc.children().filter(|n| n.has_tag_name("domain")) {
+            got.push((d.text().unwrap().to_owned(), pins.clone()));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            ("a.example.com".to_owned(), vec![A.to_owned(), B.to_owned()]),
+            ("b.example.com".to_owned(), vec![c.to_owned(), A.to_owned()]),
+        ],
+        "{xml}"
+    );
 }

@@ -21,11 +21,19 @@ use crate::pinning::Pin;
 use crate::pinning::pin::wrap_der_sequence;
 use crate::pinning::tls::HandshakeSignatures;
 
+/// The SHA-1 of an SPKI, for OkHttp `sha1/` pins (legacy, as OkHttp checks them).
+fn spki_sha1(spki: &[u8]) -> [u8; 20] {
+    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, spki);
+    d.as_ref().try_into().expect("SHA-1 is 20 bytes")
+}
+
 /// One certificate of a chain, as the rules need it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertInfo {
     /// SPKI pin.
     pub pin: Pin,
+    /// SHA-1 of the SPKI (what an OkHttp `sha1/` pin is compared with).
+    pub spki_sha1: [u8; 20],
     /// Subject (RFC 4514).
     pub subject: String,
     /// Validity start.
@@ -112,6 +120,7 @@ impl SuppliedChain {
                 })?;
             certs.push(CertInfo {
                 pin: Pin::of_spki(c.tbs_certificate.subject_pki.raw),
+                spki_sha1: spki_sha1(c.tbs_certificate.subject_pki.raw),
                 subject: c.subject().to_string(),
                 not_before: c.validity().not_before.to_datetime(),
                 not_after: c.validity().not_after.to_datetime(),
@@ -126,11 +135,12 @@ impl SuppliedChain {
             let wrapped_issuer = issuer;
             for root in webpki_roots::TLS_SERVER_ROOTS {
                 if wrap_der_sequence(root.subject.as_ref()) == wrapped_issuer {
-                    let pin =
-                        Pin::of_spki(&wrap_der_sequence(root.subject_public_key_info.as_ref()));
+                    let spki = wrap_der_sequence(root.subject_public_key_info.as_ref());
+                    let pin = Pin::of_spki(&spki);
                     if !certs.iter().any(|c| c.pin == pin) {
                         certs.push(CertInfo {
                             pin,
+                            spki_sha1: spki_sha1(&spki),
                             subject: "(Mozilla root store)".into(),
                             not_before: OffsetDateTime::UNIX_EPOCH,
                             not_after: OffsetDateTime::UNIX_EPOCH,

@@ -39,7 +39,7 @@ pub use error::ImportError;
 pub use model::{
     AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
     DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry,
-    PinScope, Platform, SourceFormat, TrustKitAndroid,
+    PinScope, Platform, Sha1Pin, SourceFormat, TrustKitAndroid,
 };
 pub use nsc::NscOptions;
 pub use rules::{
@@ -386,6 +386,28 @@ pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
         })
         .collect();
     notes.splice(0..0, lenient);
+    for d in cfg.domains.iter().filter(|d| d.has_pin_set) {
+        for p in &d.sha1_pins {
+            notes.push(format!(
+                "{}: {}: pin {:?} left out: a SHA-1 pin, which OkHttp checks (deprecated) and no other format can express",
+                p.location, d.host, p.text
+            ));
+        }
+        if d.pins.is_empty() && !d.sha1_pins.is_empty() {
+            notes.push(format!(
+                "{}: {}: only SHA-1 pins: the output does not pin this host",
+                d.location, d.host
+            ));
+        }
+        if d.pins.iter().any(|p| p.scope == PinScope::Leaf)
+            && d.pins.iter().any(|p| p.scope == PinScope::Ca)
+        {
+            notes.push(format!(
+                "{}: {}: ATS requires a match in NSPinnedLeafIdentities AND in NSPinnedCAIdentities; the output accepts a match of any one pin, so the both-must-match requirement is lost (weaker)",
+                d.location, d.host
+            ));
+        }
+    }
     (text, notes)
 }
 

@@ -211,6 +211,22 @@ pub struct PinEntry {
     pub location: Location,
 }
 
+/// An OkHttp `sha1/` pin: OkHttp's `CertificatePinner.check` compares it
+/// with the SHA-1 of each certificate's SPKI (`"sha1" -> if (pin.hash ==
+/// sha1) return`), so it is a real pin there, but deprecated, and no other
+/// platform (nor a Mamori policy) can express it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sha1Pin {
+    /// The SHA-1 of the SPKI (20 bytes: other lengths never match and are
+    /// [`LenientPin`]s).
+    #[serde(skip)]
+    pub hash: [u8; 20],
+    /// The pin text as written (a public hash, not a secret).
+    pub text: String,
+    /// Where it was written.
+    pub location: Location,
+}
+
 /// A pin whose text the platform read only thanks to its base64 decoder's
 /// leniency, or that can never match. Pins that can match are also in
 /// [`DomainEntry::pins`] (as the platform decoded them); pins that can never
@@ -411,6 +427,8 @@ pub struct DomainEntry {
     pub lenient_pins: Vec<LenientPin>,
     /// TrustKit-Android's settings, when the NSC file carries them.
     pub trustkit_android: Option<TrustKitAndroid>,
+    /// OkHttp `sha1/` pins of 20 bytes (real pins on OkHttp only).
+    pub sha1_pins: Vec<Sha1Pin>,
 }
 
 impl DomainEntry {
@@ -432,6 +450,7 @@ impl DomainEntry {
             location,
             lenient_pins: Vec::new(),
             trustkit_android: None,
+            sha1_pins: Vec::new(),
         }
     }
 
@@ -566,7 +585,9 @@ impl AuditConfig {
 
     /// Whether any domain has pins.
     pub fn has_pins(&self) -> bool {
-        self.domains.iter().any(|d| !d.pins.is_empty())
+        self.domains
+            .iter()
+            .any(|d| !d.pins.is_empty() || !d.sha1_pins.is_empty())
             || self.unresolved.iter().any(|u| u.host.is_some())
     }
 

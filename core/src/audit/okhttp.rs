@@ -6,7 +6,7 @@
 //! OkHttp's refusals are reproduced ("Unexpected pattern", "Invalid pattern",
 //! "pins must start with 'sha256/' or 'sha1/'", "Invalid pin hash"), with
 //! okio's base64 decoder. Pins OkHttp accepts that can never match a SHA-256
-//! SPKI hash (not 32 bytes) and `sha1/` pins are kept as
+//! SPKI hash (not 32 bytes) or a SHA-1 one (not 20) are kept as
 //! [`LenientPin`]s, which the audit reports, not as refusals.
 
 use std::collections::HashMap;
@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use super::base64::{self, Base64Dialect};
 use super::error::ImportError;
-use super::model::{AuditConfig, DomainEntry, LenientPin, Location, PinScope, SourceFormat};
+use super::model::{
+    AuditConfig, DomainEntry, LenientPin, Location, PinScope, Sha1Pin, SourceFormat,
+};
 use crate::pinning::Pin;
 use crate::pinning::host::HostPattern;
 
@@ -71,6 +73,7 @@ pub(crate) fn add(
     let host = parsed.to_string();
     let mut entries = Vec::new();
     let mut lenient_pins = Vec::new();
+    let mut sha1_pins = Vec::new();
     for (p, ploc) in pins {
         if !(p.starts_with("sha256/") || p.starts_with("sha1/")) {
             return Err(refuse(
@@ -90,24 +93,31 @@ pub(crate) fn add(
             let b64 = &p["sha1/".len()..];
             let decoded = base64::decode(Base64Dialect::Okio, b64)
                 .map_err(|_| refuse(ploc.clone(), format!("Invalid pin hash: {p}")))?;
-            lenient_pins.push(LenientPin {
-                text: p.clone(),
-                decoder: Base64Dialect::Okio.decoder_name(),
-                leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
-                decoded_len: decoded.len(),
-                never_matches: Some(
-                    "a sha1/ pin: OkHttp checks SHA-1 SPKI hashes (deprecated), which no other \
-                     platform and no Mamori policy can pin"
-                        .into(),
-                ),
-                location: ploc.clone(),
-            });
+            match <[u8; 20]>::try_from(decoded.bytes.as_slice()) {
+                Ok(hash) => sha1_pins.push(Sha1Pin {
+                    hash,
+                    text: p.clone(),
+                    location: ploc.clone(),
+                }),
+                Err(_) => lenient_pins.push(LenientPin {
+                    text: p.clone(),
+                    decoder: Base64Dialect::Okio.decoder_name(),
+                    leniency: decoded.leniency.iter().map(ToString::to_string).collect(),
+                    decoded_len: decoded.len(),
+                    never_matches: Some(format!(
+                        "a sha1/ pin of {} bytes: an SPKI SHA-1 hash has 20",
+                        decoded.len()
+                    )),
+                    location: ploc.clone(),
+                }),
+            }
         }
     }
     // OkHttp merges every `add` for the same pattern of one pinner into one set.
     if let Some(&i) = index.get(&(group, host.clone())) {
         cfg.domains[i].pins.extend(entries);
         cfg.domains[i].lenient_pins.extend(lenient_pins);
+        cfg.domains[i].sha1_pins.extend(sha1_pins);
         return Ok(host);
     }
     index.insert((group, host.clone()), cfg.domains.len());
@@ -116,6 +126,7 @@ pub(crate) fn add(
     d.has_pin_set = true;
     d.pins = entries;
     d.lenient_pins = lenient_pins;
+    d.sha1_pins = sha1_pins;
     d.group = group;
     cfg.domains.push(d);
     Ok(host)

@@ -1,12 +1,32 @@
 //! Writing a configuration as NSC XML, with notes for what NSC cannot
 //! express.
 
-use crate::audit::model::{AuditConfig, Declared, DomainEntry, ExpiryZone, PinScope};
+use crate::audit::model::{AuditConfig, Declared, DomainEntry, ExpiryZone, PinScope, SourceFormat};
 
 /// Renders a configuration as NSC XML. Domains keep their `domain-config`
 /// grouping and nesting; declared settings are written as declared. Returns
 /// the XML and notes about anything NSC cannot express.
 pub(crate) fn export(cfg: &AuditConfig) -> (String, Vec<String>) {
+    // An OkHttp entry's `group` is its CertificatePinner (for the pin union),
+    // not a block: each pattern has its own pins, so its own domain-config.
+    let owned;
+    let cfg = if cfg
+        .domains
+        .iter()
+        .any(|d| d.mechanism == SourceFormat::OkHttp)
+    {
+        let mut c = cfg.clone();
+        let base = c.domains.iter().map(|d| d.group).max().unwrap_or(0) + 1;
+        for (i, d) in c.domains.iter_mut().enumerate() {
+            if d.mechanism == SourceFormat::OkHttp {
+                d.group = base + i;
+            }
+        }
+        owned = c;
+        &owned
+    } else {
+        cfg
+    };
     let mut notes = Vec::new();
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n");

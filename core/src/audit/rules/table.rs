@@ -237,6 +237,7 @@ pub(crate) mod id {
     pub(crate) const CT_IGNORED_BELOW_API_36: &str = "CT-IGNORED-BELOW-API-36";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const OKHTTP_PIN_SHA1: &str = "OKHTTP-PIN-SHA1";
     pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
     pub(crate) const PIN_BACKUP_EQUALS_PRIMARY: &str = "PIN-BACKUP-EQUALS-PRIMARY";
@@ -292,6 +293,7 @@ pub(crate) mod id {
         CT_IGNORED_BELOW_API_36,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        OKHTTP_PIN_SHA1,
         OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,
         PIN_BACKUP_EQUALS_PRIMARY,

@@ -4,7 +4,7 @@
 //! identities, report-only mode and report URIs. Expiry and live chains have
 //! their own files.
 
-use super::{AuditOptions, Out, chains, expiry, id};
+use super::{AuditOptions, Out, chains, expiry, id, ja};
 use std::collections::HashSet;
 
 use crate::audit::model::{DomainEntry, PinScope, SourceFormat};
@@ -71,7 +71,10 @@ pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
             ),
         }
     }
-    if d.pins.is_empty() {
+    for p in &d.sha1_pins {
+        out.push(id::OKHTTP_PIN_SHA1, &p.location, Some(host), p.text.clone());
+    }
+    if d.pins.is_empty() && d.sha1_pins.is_empty() {
         if dead == 0 && !unknown {
             out.push(id::PIN_EMPTY_SET, loc, Some(host), "");
         } else if dead > 0 && !unknown && d.enforce {
@@ -81,31 +84,60 @@ pub(super) fn pin_set(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     }
     // OkHttp accepts the pins of every pattern matching a host (see
     // OKHTTP-PIN-UNION): a backup may come from a wider pattern.
-    let distinct = chains::accepted_for_all(out, d);
+    let (distinct, sha1) = chains::accepted_for_all(out, d);
     // ATS has no report-only mode: one identity is always a missing backup.
-    if distinct.len() == 1 && !unknown && (d.enforce || d.mechanism == SourceFormat::Ats) {
+    let backup_checked = !unknown && (d.enforce || d.mechanism == SourceFormat::Ats);
+    if distinct.len() + sha1.len() == 1 && backup_checked {
         out.push(id::PIN_BACKUP_MISSING, loc, Some(host), "");
     }
-    let primary = d.pins[0].pin;
-    if d.pins[1..].iter().any(|p| p.pin == primary) {
-        out.push(
-            id::PIN_BACKUP_EQUALS_PRIMARY,
-            &d.pins[0].location,
-            Some(host),
-            primary.to_string(),
-        );
+    // ATS with both lists requires a match in each (Apple: "If you include
+    // both, then both must produce a match"): each list needs its backup.
+    if d.mechanism == SourceFormat::Ats && backup_checked && distinct.len() > 1 {
+        for (scope, key) in [
+            (PinScope::Leaf, "NSPinnedLeafIdentities"),
+            (PinScope::Ca, "NSPinnedCAIdentities"),
+        ] {
+            let of_scope: HashSet<Pin> = d
+                .pins
+                .iter()
+                .filter(|p| p.scope == scope)
+                .map(|p| p.pin)
+                .collect();
+            if of_scope.len() == 1 && d.pins.iter().any(|p| p.scope != scope) {
+                let detail = ja(
+                    opts.lang,
+                    format!(
+                        " in {key}: with both identity lists present ATS requires a match in each"
+                    ),
+                    format!("{key} で (両方のリストがあると ATS はそれぞれでの一致を要求します) "),
+                );
+                out.push(id::PIN_BACKUP_MISSING, loc, Some(host), detail);
+            }
+        }
     }
-    // Sets, not `Vec::contains`: 40,000 pins took 16 s (issue 9, item 7).
-    let mut seen: HashSet<Pin> = HashSet::new();
-    let mut reported: HashSet<Pin> = HashSet::new();
-    for p in &d.pins[1..] {
-        if p.pin != primary && !seen.insert(p.pin) && reported.insert(p.pin) {
+    if let Some(first) = d.pins.first() {
+        // (A set of only OkHttp sha1/ pins has no SHA-256 primary.)
+        let primary = first.pin;
+        if d.pins[1..].iter().any(|p| p.pin == primary) {
             out.push(
-                id::PIN_BACKUP_DUPLICATE,
-                &p.location,
+                id::PIN_BACKUP_EQUALS_PRIMARY,
+                &first.location,
                 Some(host),
-                p.pin.to_string(),
+                primary.to_string(),
             );
+        }
+        // Sets, not `Vec::contains`: 40,000 pins took 16 s (issue 9, item 7).
+        let mut seen: HashSet<Pin> = HashSet::new();
+        let mut reported: HashSet<Pin> = HashSet::new();
+        for p in &d.pins[1..] {
+            if p.pin != primary && !seen.insert(p.pin) && reported.insert(p.pin) {
+                out.push(
+                    id::PIN_BACKUP_DUPLICATE,
+                    &p.location,
+                    Some(host),
+                    p.pin.to_string(),
+                );
+            }
         }
     }
     // Each placeholder once, at its first occurrence.
