@@ -343,6 +343,7 @@ class AndroidKeystoreKekTest {
     }
 
     @Test
+    @Config(sdk = [28, 34]) // BiometricPrompt is API 28
     fun `a per-use authorisation serves only the block that asked for it`() {
         val kek = builder().userAuthentication(0).build()
         val activity = activity()
