@@ -332,18 +332,18 @@ fn okio_decoding_a_pin_that_never_matches_is_kept_as_a_finding_not_a_refusal() {
         ),
         "{e}"
     );
-    // A sha1/ pin works on OkHttp only: kept as a pin that never matches.
+    // A sha1/ pin of 20 bytes is a pin OkHttp checks (`CertificatePinner.check`): kept as
+    // one, not as a pin that never matches.
     let c = kotlin(&format!(
         "    .add(\"a.example.com\", \"sha256/{A}\", \"sha1/2jmj7l5rSw0yVb/vlWAYkK/YBwk=\")"
     ))
     .unwrap();
-    assert!(
-        c.domains[0].lenient_pins[0]
-            .never_matches
-            .as_deref()
-            .unwrap()
-            .contains("sha1/")
+    assert_eq!(c.domains[0].sha1_pins.len(), 1);
+    assert_eq!(
+        c.domains[0].sha1_pins[0].text,
+        "sha1/2jmj7l5rSw0yVb/vlWAYkK/YBwk="
     );
+    assert!(c.domains[0].lenient_pins.is_empty());
 }
 
 #[test]
