@@ -15,7 +15,10 @@
 
 use std::hint::black_box;
 use std::process::Command;
-use std::time::{Duration, Instant};
+#[path = "common/paired.rs"]
+mod paired;
+
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mamori::pinning::{DomainDocument, TrustDocument};
@@ -146,14 +149,16 @@ fn bench_chain(cr: &mut Criterion, label: &str, c: &Chain) {
     // Criterion measures the two functions one after the other; on a shared
     // machine the load changes in between. The ratio is therefore also
     // measured paired: short alternating batches, median of per-round ratios.
-    let (ratio, webpki_us, mamori_us) = paired_ratio(&webpki_once, &mamori_once);
+    let (ratio, webpki_us, mamori_us) =
+        paired::paired_ratio(&webpki_once, &mamori_once, ROUNDS, BATCH);
     println!(
         "pinning/{label}: paired median webpki {webpki_us:.1} µs, mamori {mamori_us:.1} µs, \
          mamori/webpki = {ratio:.3} (pinning adds {:+.1} %)",
         (ratio - 1.0) * 100.0
     );
     refill(ROUNDS * BATCH as usize);
-    let (ratio, webpki_us, mamori_us) = paired_ratio(&webpki_once, &mamori_first_seen_once);
+    let (ratio, webpki_us, mamori_us) =
+        paired::paired_ratio(&webpki_once, &mamori_first_seen_once, ROUNDS, BATCH);
     println!(
         "pinning/{label} first-seen: paired median webpki {webpki_us:.1} µs, mamori {mamori_us:.1} µs, \
          mamori/webpki = {ratio:.3} (pinning adds {:+.1} %)",
@@ -163,37 +168,6 @@ fn bench_chain(cr: &mut Criterion, label: &str, c: &Chain) {
 
 const ROUNDS: usize = 300;
 const BATCH: u32 = 10;
-
-/// Median over rounds of (time of `b`) / (time of `a`), each round timing a
-/// short batch of each in alternating order.
-fn paired_ratio(a: &dyn Fn(), b: &dyn Fn()) -> (f64, f64, f64) {
-    let time = |f: &dyn Fn()| {
-        let t = Instant::now();
-        for _ in 0..BATCH {
-            f();
-        }
-        t.elapsed().as_secs_f64() * 1e6 / f64::from(BATCH)
-    };
-    let (mut ratios, mut ta, mut tb) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (x, y) = if round % 2 == 0 {
-            let x = time(a);
-            (x, time(b))
-        } else {
-            let y = time(b);
-            (time(a), y)
-        };
-        ratios.push(y / x);
-        ta.push(x);
-        tb.push(y);
-    }
-    (median(&mut ratios), median(&mut ta), median(&mut tb))
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn benches(cr: &mut Criterion) {
     bench_chain(cr, "p256", &chain(KeyKind::P256));
