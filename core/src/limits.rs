@@ -16,6 +16,8 @@
 //! | [`MAX_NESTING_DEPTH`] | 128 levels | NSC XML elements, plist (XML and binary) arrays/dicts, TOML and JSON arrays/tables of pin policies, device policies and device facts |
 //! | [`MAX_INPUT_BYTES`] | 64 MiB | every importer's input |
 //! | [`MAX_SOURCE_BYTES`] | 16 MiB | each Kotlin, Java, Swift, Objective-C or Gradle file read by `audit` (a syntax tree takes about 10 times the text) |
+//! | [`MAX_PARSE_STEPS_PER_BYTE`], [`PARSE_STEPS_BASE`] | 16 per byte + 20,000 | tree-sitter parse actions on each source file (real code takes 0.8 to 1.9 per byte) |
+//! | [`PARSE_SECONDS_BASE`], [`PARSE_SECONDS_PER_MIB`] | 5 s + 1 s per MiB | wall-clock time of each source file's parse, a backstop for the step budget |
 //! | [`MAX_XML_NODES`] | 4,000,000 | NSC XML nodes (roxmltree's `nodes_limit`) |
 //! | [`MAX_PLIST_EVENTS`] | 4,000,000 | plist values after expanding shared binary-plist references |
 //! | `audit::package` `MAX_ENTRIES`, `MAX_ENTRY_BYTES`, `MAX_TOTAL_BYTES`, `MAX_RATIO` | 500,000 entries, 64 MiB, 512 MiB, 200:1 | APK / AAB / IPA archives (zip) |
@@ -30,6 +32,23 @@ pub const MAX_NESTING_DEPTH: usize = 128;
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
 /// The largest source-code file accepted by the audit, in bytes (16 MiB).
 pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+/// Parse actions the grammar may take per byte of a source file. Real Kotlin,
+/// Java, Swift and Objective-C take about one action per byte (0.8 to 1.3
+/// measured on 300 files on this machine; 1.9 on Swift templates full of
+/// `{% %}` the grammar recovers from; at most 2.7 on the fuzz corpus); tree-sitter's
+/// error recovery on some garbled texts takes 50,000 per byte (990 bytes of
+/// Kotlin: 48 million actions, 107 s), so without a budget a 1 KB file hangs
+/// the audit.
+pub const MAX_PARSE_STEPS_PER_BYTE: u64 = 16;
+/// Parse actions every source file may take whatever its size.
+pub const PARSE_STEPS_BASE: u64 = 20_000;
+/// Seconds every source file's parse may take whatever its size: a backstop
+/// for the step budget (tree-sitter actions whose lexing scans far), so the
+/// bound holds whatever the text. A well-formed 10 MB file parses in about
+/// 1.5 s here.
+pub const PARSE_SECONDS_BASE: u64 = 5;
+/// Further seconds of parsing per MiB of source.
+pub const PARSE_SECONDS_PER_MIB: u64 = 1;
 /// The most XML nodes (elements, text, comments...) accepted in one document.
 pub const MAX_XML_NODES: u32 = 4_000_000;
 /// The most plist values accepted, counting every use of a shared object in
@@ -85,6 +104,22 @@ pub enum LimitError {
         /// The limit.
         limit: usize,
     },
+    /// A source file whose parse spent its budget
+    /// ([`MAX_PARSE_STEPS_PER_BYTE`] and [`PARSE_STEPS_BASE`] parse actions,
+    /// or [`PARSE_SECONDS_BASE`] and [`PARSE_SECONDS_PER_MIB`] seconds):
+    /// the grammar's error recovery does not settle on this text.
+    #[error(
+        "parsing {size} bytes of source spent its budget of {steps} parse actions or {seconds} s \
+         (MAX_PARSE_STEPS_PER_BYTE, PARSE_SECONDS_PER_MIB): the text is not code the grammar recovers from"
+    )]
+    ParseBudget {
+        /// The file's size.
+        size: usize,
+        /// The step budget.
+        steps: u64,
+        /// The time budget, in seconds.
+        seconds: u64,
+    },
     /// More nodes or values than [`MAX_XML_NODES`] / [`MAX_PLIST_EVENTS`].
     #[error("more than {limit} {what} ({name}) is refused")]
     TooMany {
@@ -122,6 +157,16 @@ pub(crate) fn check_source(len: usize) -> Result<(), LimitError> {
         });
     }
     Ok(())
+}
+
+/// The parse budget of a source file of `len` bytes: (parse actions,
+/// wall-clock time).
+#[cfg(feature = "source")]
+pub(crate) fn parse_budget(len: usize) -> (u64, std::time::Duration) {
+    let len = len as u64;
+    let steps = PARSE_STEPS_BASE.saturating_add(len.saturating_mul(MAX_PARSE_STEPS_PER_BYTE));
+    let secs = PARSE_SECONDS_BASE + len.div_ceil(1 << 20) * PARSE_SECONDS_PER_MIB;
+    (steps, std::time::Duration::from_secs(secs))
 }
 
 /// Size and nesting of a JSON text: `[` and `{` outside strings. Malformed

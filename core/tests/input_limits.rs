@@ -10,7 +10,9 @@ use std::process::Command;
 
 use mamori::audit::{self, ImportError, NscOptions};
 use mamori::device::{DeviceFacts, DevicePolicy, FactsError, PolicyError as DevicePolicyError};
-use mamori::limits::{LimitError, MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
+use mamori::limits::{
+    LimitError, MAX_INPUT_BYTES, MAX_NESTING_DEPTH, MAX_PARSE_STEPS_PER_BYTE, PARSE_STEPS_BASE,
+};
 use mamori::pinning::{PinPolicy, ProblemKind};
 
 const CHILD: &str = "MAMORI_INPUT_LIMITS_CHILD";
@@ -218,4 +220,34 @@ fn realistic_nesting_still_parses() {
         DeviceFacts::from_json(&json),
         Err(FactsError::Limit(_))
     ));
+}
+
+/// A fuzzer's find (issue 9): 990 bytes of garbled Kotlin on which
+/// tree-sitter's error recovery took 48 million parse actions (107 s in a
+/// release build) before a budget existed. It is refused with the budget
+/// named, whether read as OkHttp code or detected.
+#[test]
+fn a_source_file_the_grammar_cannot_recover_from_spends_its_parse_budget() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/audit/source/hostile/garbled-recovery.kt"
+    );
+    let text = std::fs::read(path).unwrap();
+    for from in [Some(audit::SourceFormat::OkHttp), None] {
+        let r = audit::import_bytes(&text, "Garbled.kt", from, NscOptions::default(), None);
+        match r {
+            Err(ImportError::Limit {
+                limit: limit @ LimitError::ParseBudget { size, steps, .. },
+                ..
+            }) => {
+                assert_eq!(size, text.len());
+                assert_eq!(
+                    steps,
+                    PARSE_STEPS_BASE + MAX_PARSE_STEPS_PER_BYTE * text.len() as u64
+                );
+                assert!(limit.to_string().contains("MAX_PARSE_STEPS_PER_BYTE"));
+            }
+            other => panic!("{from:?}: expected the parse budget, got {other:.300?}"),
+        }
+    }
 }

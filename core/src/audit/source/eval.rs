@@ -148,24 +148,60 @@ pub(crate) struct Parsed<'t> {
     pub tree: Tree,
 }
 
-/// Parses `text`; `None` when the grammar gives no tree.
-pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Option<Parsed<'t>> {
+/// Why a file has no syntax tree.
+pub(crate) enum Unparsed {
+    /// The grammar gave none.
+    NoTree,
+    /// The parse spent its budget ([`crate::limits::parse_budget`]).
+    Budget(crate::limits::LimitError),
+}
+
+/// Parses `text` within its budget of parse actions and time
+/// ([`crate::limits::parse_budget`]): tree-sitter's error recovery can take
+/// tens of thousands of actions per byte on garbled text.
+pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Parsed<'t>, Unparsed> {
     let mut p = tree_sitter::Parser::new();
-    p.set_language(&lang.grammar()).ok()?;
-    let tree = p.parse(text, None)?;
-    Some(Parsed {
-        name,
-        text,
-        lang,
-        tree,
-    })
+    p.set_language(&lang.grammar())
+        .map_err(|_| Unparsed::NoTree)?;
+    let (steps, time) = crate::limits::parse_budget(text.len());
+    let start = std::time::Instant::now();
+    // tree-sitter calls back every 100 parse actions (`OP_COUNT_PER_PARSER_TIMEOUT_CHECK`).
+    let (mut calls, max_calls) = (0u64, steps.div_ceil(100));
+    let mut spent = false;
+    let mut progress = |_: &tree_sitter::ParseState| {
+        calls += 1;
+        spent = calls > max_calls || start.elapsed() > time;
+        spent
+    };
+    let bytes = text.as_bytes();
+    let tree = p.parse_with_options(
+        &mut |i, _| bytes.get(i..).unwrap_or_default(),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)),
+    );
+    match tree {
+        Some(tree) => Ok(Parsed {
+            name,
+            text,
+            lang,
+            tree,
+        }),
+        None if spent => Err(Unparsed::Budget(crate::limits::LimitError::ParseBudget {
+            size: text.len(),
+            steps,
+            seconds: time.as_secs(),
+        })),
+        None => Err(Unparsed::NoTree),
+    }
 }
 
 /// Parses files `(name, text, language)` on up to
 /// [`std::thread::available_parallelism`] threads (at most 8), in order.
 /// Parsing is most of the time of reading a source tree (the grammar's own
 /// cost), and files are independent until their declarations are joined.
-pub(crate) fn parse_all<'t>(files: &[(&'t str, &'t str, Lang)]) -> Vec<Option<Parsed<'t>>> {
+pub(crate) fn parse_all<'t>(
+    files: &[(&'t str, &'t str, Lang)],
+) -> Vec<Result<Parsed<'t>, Unparsed>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8)

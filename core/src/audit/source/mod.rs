@@ -206,18 +206,27 @@ fn import_group_as(inputs: &[Input], lazy: bool) -> Result<Vec<AuditConfig>, Imp
         .collect();
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
-    for (p, (file, _, _)) in eval::parse_all(&code).into_iter().zip(&code) {
-        let p = p.ok_or_else(|| ImportError::Syntax {
+    let unparsed = |file: &str, why| match why {
+        eval::Unparsed::NoTree => ImportError::Syntax {
             location: Location::new(file, None),
             what: "source code",
             reason: "the parser gave no syntax tree".into(),
-        })?;
+        },
+        eval::Unparsed::Budget(limit) => ImportError::Limit {
+            file: file.into(),
+            limit,
+        },
+    };
+    for (p, (file, _, _)) in eval::parse_all(&code).into_iter().zip(&code) {
         names.push(file);
-        parsed.push(p);
+        parsed.push(p.map_err(|why| unparsed(file, why))?);
     }
     let code_files = parsed.len();
     if !fields.is_empty() {
-        parsed.push(eval::parse("BuildConfig.java", &generated, Lang::Java).expect("Java parses"));
+        // Generated from string literals, so it parses; a budget spent on a
+        // huge one is still an error, never a panic.
+        let p = eval::parse("BuildConfig.java", &generated, Lang::Java);
+        parsed.push(p.map_err(|why| unparsed("BuildConfig.java", why))?);
     }
     let prog = Program::build(&parsed, &|name| {
         matches!(
