@@ -108,7 +108,7 @@ struct SecurityFailure {
 ///
 /// `@unchecked Sendable`: `SecKey` and `LAContext` are not `Sendable`; the only mutable state
 /// (the bound context, its key reference and the unlock time) is read and written under `lock`.
-public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
+public final class SecureEnclaveKek: KeyEncryptionKey, KeyCacheLimit, @unchecked Sendable {
     /// How the enclave key is protected.
     public struct Options: Sendable {
         /// When the key may be used.
@@ -154,6 +154,22 @@ public final class SecureEnclaveKek: KeyEncryptionKey, @unchecked Sendable {
             flags.isDisjoint(with: [.userPresence, .devicePasscode])
                 ? .deviceOwnerAuthenticationWithBiometrics
                 : .deviceOwnerAuthentication
+        }
+    }
+
+    /// ``Options/keyCacheLimit``.
+    public var keyCacheLimit: TimeInterval { options.keyCacheLimit }
+
+    /// Whether the store's cached data keys may serve a call now (DEV-3): never for a per-use
+    /// key outside its block, and for a key that requires user authentication only inside the
+    /// window of the last ``unlock(reason:context:)``, exactly as ``unwrap(wrapped:aad:)``
+    /// decides; always for a key without user authentication.
+    public var keyCacheUsable: Bool {
+        locked {
+            if options.isPerUse { return inAuthenticatedBlock }
+            guard options.requiresUserAuthentication else { return true }
+            guard let at = unlockedAt else { return false }
+            return Date().timeIntervalSince(at) < options.authenticationValidity
         }
     }
 

@@ -2,6 +2,33 @@ import Foundation
 import LocalAuthentication
 import MamoriFFI
 
+/// A ``KeyEncryptionKey`` whose use is bound to user authentication (DEV-3) caps and vetoes the
+/// store's data-key cache, so a cached plaintext data key never serves a call the key itself
+/// would refuse (mirrors Kotlin's `KeyCacheLimit`). ``SecureEnclaveKek`` conforms.
+public protocol KeyCacheLimit: Sendable {
+    /// The longest a store may keep a data key this key unwrapped, in seconds (`.infinity`: no
+    /// limit, 0: no cache). Counts from the unwrap.
+    var keyCacheLimit: TimeInterval { get }
+    /// Whether data keys the store already holds may serve a call now. ``SecureStorage`` asks
+    /// before every call and drops its cache on `false`, so the call goes to the key, which
+    /// answers as it would uncached (e.g. `KekError.Unavailable` once the authentication window
+    /// closed). Called on the caller's thread: keep it cheap.
+    var keyCacheUsable: Bool { get }
+}
+
+/// The current key's ``KeyCacheLimit``, replaced by a rotation.
+private final class CacheGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: KeyCacheLimit?
+
+    init(_ value: KeyCacheLimit?) { self.value = value }
+
+    var current: KeyCacheLimit? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
+}
+
 /// An encrypted, crash-safe key-value store in an app directory (guideline DEV-1, NEW-1, DATA-2).
 ///
 /// Values are sealed in Rust (AES-256-GCM) under data keys that only the ``KeyEncryptionKey``
@@ -17,7 +44,15 @@ import MamoriFFI
 /// disk: from the main actor use ``AsyncSecureStorage``, which runs each call off the calling
 /// thread. `Sendable`: its only stored property is the (thread-safe) Rust store.
 public final class SecureStorage: Sendable {
-    private let store: SecureStore
+    private let inner: SecureStore
+    private let cacheGuard: CacheGuard
+
+    /// The store, its data-key cache dropped first when the key says cached keys may not serve
+    /// now (``KeyCacheLimit/keyCacheUsable``).
+    private var store: SecureStore {
+        if cacheGuard.current?.keyCacheUsable == false { inner.clearKeyCache() }
+        return inner
+    }
 
     /// Opens or creates the store in `directory` under `kek`.
     ///
@@ -36,9 +71,10 @@ public final class SecureStorage: Sendable {
         minSecurityLevel: SecurityLevel = .tee,
         keyCache: TimeInterval = 600
     ) throws {
-        let limit = (kek as? SecureEnclaveKek)?.options.keyCacheLimit ?? .infinity
+        let limit = (kek as? KeyCacheLimit)?.keyCacheLimit ?? .infinity
         let config = StoreConfig(minSecurityLevel: minSecurityLevel, keyCache: min(keyCache, limit))
-        store = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
+        inner = try SecureStore.open(dir: directory.path, kek: kek, previousKeks: previousKeks, config: config)
+        cacheGuard = CacheGuard(kek as? KeyCacheLimit)
     }
 
     /// Opens the store off the calling thread (opening unwraps the canary: it reaches the key).
@@ -124,7 +160,9 @@ public final class SecureStorage: Sendable {
     @discardableResult
     public func rotate(to newKek: KeyEncryptionKey) async throws -> RotationReport {
         let store = self.store
-        return try await Task.detached { try store.rotateKek(newKek: newKek) }.value
+        let report = try await Task.detached { try store.rotateKek(newKek: newKek) }.value
+        cacheGuard.current = newKek as? KeyCacheLimit
+        return report
     }
 
     /// Crypto-shreds the store: deletes the key, removes the files.
@@ -135,7 +173,7 @@ public final class SecureStorage: Sendable {
 
     /// Drops cached plaintext data keys (call when the app enters the background).
     public func clearKeyCache() {
-        store.clearKeyCache()
+        inner.clearKeyCache()
     }
 
     /// Encrypts the file at `source` into `destination` in constant memory.

@@ -51,6 +51,29 @@ final class CountingKek: KeyEncryptionKey, @unchecked Sendable {
     }
 }
 
+/// A platform key whose authentication window can close (mirrors `WindowKek` in
+/// `SecureStorageTest.kt`).
+final class WindowKek: KeyEncryptionKey, KeyCacheLimit, @unchecked Sendable {
+    let counting: CountingKek
+    private let lock = NSLock()
+    private var isUsable = true
+
+    init(_ counting: CountingKek) { self.counting = counting }
+
+    var usable: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return isUsable }
+        set { lock.lock(); isUsable = newValue; lock.unlock() }
+    }
+    var keyCacheLimit: TimeInterval { .infinity }
+    var keyCacheUsable: Bool { usable }
+
+    func keyId() -> String { counting.keyId() }
+    func securityLevel() -> SecurityLevel { counting.securityLevel() }
+    func deleteKey() throws -> Bool { try counting.deleteKey() }
+    func wrap(dek: Data, aad: Data) throws -> Data { try counting.wrap(dek: dek, aad: aad) }
+    func unwrap(wrapped: Data, aad: Data) throws -> Data { try counting.unwrap(wrapped: wrapped, aad: aad) }
+}
+
 /// A new KEK whose every `wrap` first writes an item of the store under a fresh data key of the
 /// old one (mirrors the churning KEK of `SecureStorageTest.kt`).
 final class ChurningKek: KeyEncryptionKey, @unchecked Sendable {
@@ -230,6 +253,29 @@ final class SecureStoreTests: XCTestCase {
         }
         XCTAssertEqual(atOpen, 1, "canary unwrap")
         XCTAssertEqual(kek.calls - atOpen, 1, "one wrap for 1,000 operations")
+    }
+
+    func testAKekThatSaysItsCacheMayNotServeNowMakesEveryCallAskItThenTheCacheServesAgain() throws {
+        let base = SoftwareKek.ephemeral()
+        try open(base).set("t", for: "token")
+        let kek = WindowKek(CountingKek(base))
+        let storage = try open(kek)
+        XCTAssertEqual(try storage.string(for: "token"), "t")
+        let warm = kek.counting.calls
+        for _ in 0..<3 { XCTAssertEqual(try storage.string(for: "token"), "t") }
+        XCTAssertEqual(kek.counting.calls, warm, "served from the cache")
+        kek.usable = false
+        kek.counting.locked = true
+        for _ in 0..<3 {
+            XCTAssertThrowsError(try storage.string(for: "token")) { error in
+                guard case StorageError.KekUnavailable = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertEqual(kek.counting.calls, warm + 3, "each call asked the key, which refused")
+        kek.usable = true
+        kek.counting.locked = false
+        for _ in 0..<3 { XCTAssertEqual(try storage.string(for: "token"), "t") }
+        XCTAssertEqual(kek.counting.calls, warm + 4, "one unwrap, then the cache again")
     }
 
     func testASubSecondKeyCacheIsKeptNotTruncatedToZero() throws {

@@ -21,6 +21,16 @@ import java.time.Instant
 public interface KeyCacheLimit {
     /** The longest the store may keep a data key this KEK unwrapped; null for no limit. */
     public val keyCacheLimit: Duration?
+
+    /**
+     * Whether data keys the store already holds may still serve a call now. [SecureStorage]
+     * asks before every call and drops its cache on false, so the call goes to the KEK, which
+     * answers as the platform does (e.g. `KekUnavailable` once a time-bound key's
+     * authentication window has closed, or while the device is locked for a key that needs it
+     * unlocked). [keyCacheLimit] counts from the unwrap; this counts from what the platform
+     * counts from. Called on the caller's thread: keep it cheap. Default: always.
+     */
+    public fun keyCacheUsable(): Boolean = true
 }
 
 /**
@@ -42,7 +52,20 @@ public interface KeyCacheLimit {
  * storage.putString("refresh_token", token)
  * ```
  */
-public class SecureStorage private constructor(private val store: SecureStore) : AutoCloseable {
+public class SecureStorage private constructor(
+    private val inner: SecureStore,
+    kek: KeyEncryptionKey,
+) : AutoCloseable {
+    /** The KEK's say on the data-key cache ([KeyCacheLimit.keyCacheUsable]); follows [rotate]. */
+    @Volatile private var cacheGuard: KeyCacheLimit? = kek as? KeyCacheLimit
+
+    /** The store, its cache dropped first when the KEK says cached keys may not serve now. */
+    private val store: SecureStore
+        get() {
+            if (cacheGuard?.keyCacheUsable() == false) inner.clearKeyCache()
+            return inner
+        }
+
     /** Builds a [SecureStorage]; see [SecureStorage.builder]. */
     public class Builder internal constructor(private val dir: Path, private val kek: KeyEncryptionKey) {
         private val previous = mutableListOf<KeyEncryptionKey>()
@@ -81,7 +104,7 @@ public class SecureStorage private constructor(private val store: SecureStore) :
                 )
                 else -> limit
             }
-            return SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, effective)))
+            return SecureStorage(SecureStore.open(dir.toString(), kek, previous.toList(), StoreConfig(minLevel, effective)), kek)
         }
     }
 
@@ -127,13 +150,14 @@ public class SecureStorage private constructor(private val store: SecureStore) :
      *   during the rotation: nothing changed (the store is still under its old key); retry later.
      *   A KEK failure leaves the store unchanged too.
      */
-    public fun rotate(newKek: KeyEncryptionKey): RotationReport = store.rotateKek(newKek)
+    public fun rotate(newKek: KeyEncryptionKey): RotationReport =
+        store.rotateKek(newKek).also { cacheGuard = newKek as? KeyCacheLimit }
 
     /** Crypto-shreds the store: destroys the key, removes the files. The object is unusable afterwards. */
     public fun wipe(): WipeReport = store.wipe()
 
     /** Drops cached plaintext data keys (call when the app goes to background). */
-    public fun clearKeyCache(): Unit = store.clearKeyCache()
+    public fun clearKeyCache(): Unit = inner.clearKeyCache()
 
     /** Encrypts the file [src] into [dst] in constant memory; [label] must be given again to decrypt. */
     public fun encryptFile(label: String, src: Path, dst: Path): Long = store.encryptFile(label, src.toString(), dst.toString()).toLong()
@@ -181,7 +205,7 @@ public class SecureStorage private constructor(private val store: SecureStore) :
         public fun remove(): Boolean = store.removePasscode()
     }
 
-    override fun close(): Unit = store.close()
+    override fun close(): Unit = inner.close()
 
     public companion object {
         /** The data-key cache of a KEK without [KeyCacheLimit]. */

@@ -190,6 +190,33 @@ class SecureStorageTest {
     }
 
     @Test
+    fun `a KEK that says its cache may not serve now makes every call ask it, then the cache serves again`() {
+        val base = JvmAesGcmKek.generate()
+        open(base).use { it.putString("token", "t") }
+        // A platform KEK whose authentication window closed (or whose device locked).
+        class WindowKek(val counting: CountingKek) : KeyEncryptionKey by counting, KeyCacheLimit {
+            @Volatile var usable = true
+            override val keyCacheLimit: Duration? = null
+            override fun keyCacheUsable(): Boolean = usable
+        }
+        val kek = WindowKek(CountingKek(base))
+        open(kek).use { s ->
+            assertEquals("t", s.getString("token"))
+            val warm = kek.counting.calls.get()
+            repeat(3) { assertEquals("t", s.getString("token")) }
+            assertEquals(warm, kek.counting.calls.get(), "served from the cache")
+            kek.usable = false
+            kek.counting.locked = true
+            repeat(3) { assertThrows<StorageException.KekUnavailable> { s.getString("token") } }
+            assertEquals(warm + 3, kek.counting.calls.get(), "each call asked the KEK, which refused")
+            kek.usable = true
+            kek.counting.locked = false
+            repeat(3) { assertEquals("t", s.getString("token")) }
+            assertEquals(warm + 4, kek.counting.calls.get(), "one unwrap, then the cache again")
+        }
+    }
+
+    @Test
     fun `a sub-second key cache is kept, not truncated to zero`() {
         val base = JvmAesGcmKek.generate()
         open(base).close()

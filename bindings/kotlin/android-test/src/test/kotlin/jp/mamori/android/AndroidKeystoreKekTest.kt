@@ -277,6 +277,65 @@ class AndroidKeystoreKekTest {
 
     @Test
     @Config(sdk = [28, 34])
+    fun `a time-bound key's cached data key expires with the authentication window, not a timeout after the unwrap`() {
+        val kek = builder().userAuthentication(1).build()
+        val activity = activity()
+        val unlocked = background { kek.unlock(activity) }
+        TestBiometricPrompt.awaitNext(0).succeed(keystore)
+        unlocked.awaitDrivingMainLooper()
+        val authenticated = System.nanoTime()
+        // The store is created, and its data key made (and cached), well inside the window...
+        Thread.sleep(600)
+        open(kek).use { vault ->
+            runBlocking { vault.putString("token", "inside the window") }
+            assertEquals("inside the window", runBlocking { vault.getString("token") })
+            // ...and the window, which counts from the authentication, closes before a cache
+            // age of one timeout after that unwrap would: the platform refuses the key now, so
+            // the store must not answer from memory (DEV-3).
+            while (System.nanoTime() - authenticated < 1_300_000_000L) Thread.sleep(50)
+            assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
+            // Unlocking again opens a new window.
+            val again = background { vault.unlock(activity) }
+            TestBiometricPrompt.awaitNext(1).succeed(keystore)
+            again.awaitDrivingMainLooper()
+            assertEquals("inside the window", runBlocking { vault.getString("token") })
+        }
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
+    fun `a time-bound key authenticated outside unlock caches nothing, the Keystore decides each use`() {
+        val kek = builder().userAuthentication(1).build()
+        // The app authenticated the user its own way: the store cannot know when the window opened.
+        keystore.userAuthenticated()
+        val authenticated = System.nanoTime()
+        Thread.sleep(600)
+        open(kek).use { vault ->
+            runBlocking { vault.putString("token", "t") }
+            assertEquals("t", runBlocking { vault.getString("token") })
+            while (System.nanoTime() - authenticated < 1_300_000_000L) Thread.sleep(50)
+            assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
+        }
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
+    fun `an unlockedDeviceRequired key's cached data key is not served while the device is locked`() {
+        val keyguard = shadowOf(context.getSystemService(KeyguardManager::class.java))
+        val kek = builder().unlockedDeviceRequired(true).build()
+        open(kek).use { vault ->
+            runBlocking { vault.putString("token", "t") }
+            assertEquals("t", runBlocking { vault.getString("token") })
+            keyguard.setIsDeviceLocked(true)
+            assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
+            assertThrows(StorageException.KekUnavailable::class.java) { vault.storage.getString("token") }
+            keyguard.setIsDeviceLocked(false)
+            assertEquals("t", runBlocking { vault.getString("token") })
+        }
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
     fun `a cancelled prompt is a UserAuthenticationException and the key stays locked`() {
         val kek = builder().userAuthentication(300).build()
         val activity = activity()

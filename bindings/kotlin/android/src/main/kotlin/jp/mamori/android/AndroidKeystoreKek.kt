@@ -62,7 +62,11 @@ import kotlin.coroutines.EmptyCoroutineContext
  * - user authentication (DEV-3, see [Builder.userAuthentication]): a time-bound key is opened by
  *   [unlock], a per-use key only inside [withUserAuthentication], whose `BiometricPrompt`
  *   authorises the very `Cipher` that unwraps. The store's data-key cache follows the mode
- *   ([keyCacheLimit]): none for per-use keys, at most the timeout for time-bound ones.
+ *   ([keyCacheLimit], [keyCacheUsable]): none for per-use keys; for a time-bound key only
+ *   inside the window of the last [unlock] (counted from its prompt, as the platform counts from
+ *   the authentication), none when the user authenticated some other way; none while the device
+ *   is locked for an [Builder.unlockedDeviceRequired] key. A cached data key therefore never
+ *   serves a call the Keystore would refuse.
  *
  * Keystore calls can take hundreds of milliseconds (StrongBox): build with [Builder.create]
  * (suspend, off the main thread) or call [Builder.build] from a background thread.
@@ -82,6 +86,8 @@ public class AndroidKeystoreKek private constructor(
     private val level: SecurityLevel,
     /** Whether StrongBox was requested but unavailable, so the key lives in the TEE. */
     public val strongBoxFellBack: Boolean,
+    /** For an `unlockedDeviceRequired` key (API 28+): whether the device is locked now. */
+    private val deviceLocked: (() -> Boolean)?,
 ) : KeyEncryptionKey, KeyCacheLimit {
 
     /** How a key is bound to user authentication (guideline DEV-3). */
@@ -170,7 +176,7 @@ public class AndroidKeystoreKek private constructor(
                 val info = keyInfo(keyStore)
                 val differences = differences(info)
                 if (differences.isNotEmpty()) throw KeystoreKekException.OptionsMismatch(alias, differences)
-                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info, generatedInStrongBox = false), strongBoxFellBack = false)
+                return@translated AndroidKeystoreKek(alias, userAuth, levelOf(info, generatedInStrongBox = false), strongBoxFellBack = false, lockCheck())
             }
             checkAuthPreconditions()
             // Before API 28 there is no StrongBox to ask for: a request for it falls back at once.
@@ -185,7 +191,14 @@ public class AndroidKeystoreKek private constructor(
                 generate(strongBox = false)
             }
             val inStrongBox = preferStrongBox && !fellBack
-            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore), inStrongBox), fellBack)
+            AndroidKeystoreKek(alias, userAuth, levelOf(keyInfo(keyStore), inStrongBox), fellBack, lockCheck())
+        }
+
+        /** `KeyguardManager.isDeviceLocked` for an `unlockedDeviceRequired` key (the option is API 28+). */
+        private fun lockCheck(): (() -> Boolean)? {
+            if (!unlockedDeviceRequired || Build.VERSION.SDK_INT < Build.VERSION_CODES.P) return null
+            val keyguard = context.getSystemService(KeyguardManager::class.java)
+            return { keyguard.isDeviceLocked }
         }
 
         private fun keyInfo(keyStore: KeyStore): KeyInfo {
@@ -320,6 +333,30 @@ public class AndroidKeystoreKek private constructor(
             is UserAuth.PerUse -> Duration.ZERO
         }
 
+    /** When the last successful [unlock] showed its prompt ([System.nanoTime]); null before one. */
+    @Volatile private var unlockedAt: Long? = null
+
+    /**
+     * Whether the store's cached data keys may serve a call now (DEV-3), as the Keystore would
+     * let the key itself: not while the device is locked for an `unlockedDeviceRequired` key,
+     * and for a time-bound key only inside the window of the last [unlock], counted from when
+     * its prompt was shown (never later than the platform's own count, which starts at the
+     * authentication). A time-bound key authenticated some other way (the app's own prompt or
+     * `KeyguardManager` confirmation) gets no cache: the store cannot know when that window
+     * opened, so each use asks the Keystore, which knows.
+     */
+    override fun keyCacheUsable(): Boolean {
+        if (deviceLocked?.invoke() == true) return false
+        return when (val auth = userAuth) {
+            UserAuth.None -> true
+            is UserAuth.PerUse -> false
+            is UserAuth.TimeBound -> {
+                val since = unlockedAt ?: return false
+                System.nanoTime() - since < auth.timeoutSeconds * 1_000_000_000L
+            }
+        }
+    }
+
     override fun wrap(dek: ByteArray, aad: ByteArray): ByteArray = guarded {
         try {
             val cipher = Cipher.getInstance(TRANSFORMATION)
@@ -359,7 +396,9 @@ public class AndroidKeystoreKek private constructor(
     public suspend fun unlock(activity: Activity, prompt: PromptText = PromptText()) {
         val auth = userAuth
         require(auth is UserAuth.TimeBound) { "unlock() is for time-bound keys; this key is $auth" }
+        val shown = System.nanoTime()
         BiometricAuthentication.authenticate(activity, prompt, auth.types, crypto = null)
+        unlockedAt = shown
     }
 
     /**

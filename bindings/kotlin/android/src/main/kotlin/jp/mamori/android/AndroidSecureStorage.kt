@@ -13,8 +13,9 @@ import java.io.File
  * on [Dispatchers.IO], because each may reach the Keystore (tens to hundreds of milliseconds,
  * more with StrongBox) and the disk. Safe to call from `Dispatchers.Main`.
  *
- * The data-key cache follows the key's user authentication ([AndroidKeystoreKek.keyCacheLimit]):
- * none for a per-use key, at most the timeout for a time-bound key.
+ * The data-key cache follows the key's user authentication ([AndroidKeystoreKek.keyCacheUsable]):
+ * none for a per-use key, only inside the [unlock] window for a time-bound key, none while the
+ * device is locked for an `unlockedDeviceRequired` key.
  *
  * ```kotlin
  * val kek = AndroidKeystoreKek.Builder(context, "vault").userAuthentication(300).create()

@@ -1,5 +1,6 @@
 package jp.mamori.android.testing
 
+import android.app.KeyguardManager
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
@@ -34,6 +35,7 @@ import javax.crypto.SecretKey
 import javax.crypto.SecretKeyFactorySpi
 import javax.crypto.spec.GCMParameterSpec
 import javax.crypto.spec.SecretKeySpec
+import org.robolectric.RuntimeEnvironment
 
 /**
  * **TEST DOUBLE of the Android platform**, never of Mamori: a JCA `Provider` named
@@ -59,6 +61,8 @@ import javax.crypto.spec.SecretKeySpec
  *   outside the window opened by [userAuthenticated]; a per-use key's operation fails
  *   (`IllegalBlockSizeException`) unless that cipher was authorised by [userAuthenticated]
  *   while it was pending (BiometricPrompt with a `CryptoObject`);
+ * - an `unlockedDeviceRequired` key's `Cipher.init` throws `UserNotAuthenticatedException`
+ *   while `KeyguardManager.isDeviceLocked` (API 28+);
  * - [invalidate] makes `Cipher.init` throw `KeyPermanentlyInvalidatedException` (new biometric
  *   enrolled, lock screen removed);
  * - EC key pairs (`KeyPairGenerator.getInstance("EC", "AndroidKeyStore")` with a
@@ -131,6 +135,10 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
     fun rewriteCreationDate(alias: String, date: Date) {
         entry(alias).created = date
     }
+
+    /** What the (Robolectric-shadowed) `KeyguardManager` says. */
+    private fun deviceLocked(): Boolean =
+        RuntimeEnvironment.getApplication().getSystemService(KeyguardManager::class.java).isDeviceLocked
 
     fun entry(alias: String): Entry = storedKeys[alias] ?: error("no key $alias")
 
@@ -316,6 +324,10 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             lastOperationThread = Thread.currentThread()
             val e = storedKeys[fake.alias] ?: throw InvalidKeyException("key ${fake.alias} was deleted")
             if (e.invalidated) throw KeyPermanentlyInvalidatedException()
+            // API 28+: an unlockedDeviceRequired key is unusable while the device is locked.
+            if (Build.VERSION.SDK_INT >= 28 && e.spec.isUnlockedDeviceRequired && deviceLocked()) {
+                throw UserNotAuthenticatedException()
+            }
             if (e.spec.isUserAuthenticationRequired && !e.perUse) {
                 val since = lastUserAuthMillis
                 val window = e.spec.userAuthenticationValidityDurationSeconds * 1000L
