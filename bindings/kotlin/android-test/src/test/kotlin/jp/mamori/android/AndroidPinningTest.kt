@@ -1,10 +1,12 @@
 package jp.mamori.android
 
 import jp.mamori.LoopbackDns
+import jp.mamori.MamoriHostnameVerifier
 import jp.mamori.PINNED_HOST
 import jp.mamori.PinningFailureException
 import jp.mamori.TestPki
 import jp.mamori.causeOfType
+import jp.mamori.mamoriPinning
 import jp.mamori.ffi.PinOutcome
 import jp.mamori.ffi.PinningEngine
 import jp.mamori.pin
@@ -16,6 +18,7 @@ import okhttp3.Request
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertSame
 import org.junit.Assert.assertThrows
 import org.junit.Assert.assertTrue
 import org.junit.Test
@@ -115,6 +118,36 @@ class AndroidPinningTest {
             listOf(pki.leaf.certificate, pki.intermediate.certificate, pki.root.certificate),
             chain,
         )
+    }
+
+    @Test
+    fun `mamoriPinning pins an OkHttp client on Conscrypt, allowing the right pins and blocking others`() {
+        fun client(engine: PinningEngine): OkHttpClient {
+            val trustManager = AndroidPinning.trustManager(engine, conscryptTrusting(pki))
+            val client = OkHttpClient.Builder()
+                .dns(LoopbackDns)
+                .connectionPool(ConnectionPool(0, 1, TimeUnit.SECONDS))
+                .mamoriPinning(trustManager)
+                .build()
+            assertSame(trustManager, client.x509TrustManager)
+            assertSame(MamoriHostnameVerifier, client.hostnameVerifier)
+            return client
+        }
+        fun call(client: OkHttpClient, server: MockWebServer): String =
+            client.newCall(Request.Builder().url("https://$PINNED_HOST:${server.port}/").build()).execute().use { it.body.string() }
+
+        val good = server()
+        val allowed = client(PinningEngine.fromToml(pki.policy(rule(PINNED_HOST, pin(pki.intermediate), pin(pki.spare1)))))
+        assertEquals("ok", call(allowed, good))
+        assertEquals(1, good.requestCount)
+
+        val bad = server()
+        val blocked = client(PinningEngine.fromToml(pki.policy(rule(PINNED_HOST, pin(pki.spare1), pin(pki.spare2)))))
+        val error = assertThrows(SSLHandshakeException::class.java) { call(blocked, bad) }
+        val failure = error.causeOfType<PinningFailureException>()
+            ?: throw AssertionError("the cause chain must hold PinningFailureException", error)
+        assertEquals(PinOutcome.BLOCK, failure.decision.outcome)
+        assertEquals(0, bad.requestCount)
     }
 
     @Test

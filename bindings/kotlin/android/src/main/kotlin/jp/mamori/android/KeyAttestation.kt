@@ -8,6 +8,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import java.security.KeyPairGenerator
 import java.security.KeyStore
+import java.security.ProviderException
 import java.security.spec.ECGenParameterSpec
 import java.util.Base64
 
@@ -64,7 +65,10 @@ class KeyAttestation private constructor(
      *
      * @throws IllegalArgumentException for an empty challenge or one over 128 bytes (the
      *   keystore's limit).
-     * @throws java.security.GeneralSecurityException when the keystore refuses.
+     * @throws java.security.GeneralSecurityException when the keystore refuses (e.g.
+     *   `KeyStoreException`, `InvalidAlgorithmParameterException`), and
+     *   [java.security.ProviderException] when its daemon fails (StrongBox being unavailable is
+     *   not one: the key is then made in the TEE and [Attestation] says so).
      */
     suspend fun attest(challenge: ByteArray): Attestation = withContext(Dispatchers.IO) { attestBlocking(challenge) }
 
@@ -76,7 +80,11 @@ class KeyAttestation private constructor(
         val strongBox = try {
             generate(challenge, wantStrongBox)
             wantStrongBox
-        } catch (e: StrongBoxUnavailableException) {
+        } catch (e: ProviderException) {
+            // StrongBoxUnavailableException (a ProviderException) is API 28: catching it by type
+            // makes this class fail verification on API 26-27 (lint NewApi), so it is tested
+            // inside, as AndroidKeystoreKek does.
+            if (!wantStrongBox || e !is StrongBoxUnavailableException) throw e
             generate(challenge, false)
             false
         }
