@@ -400,28 +400,25 @@ impl<'t> Lexed<'t> {
     /// The end of a Java or Objective-C declaration: the `;` at its depth
     /// (or the closer of the block it is in).
     fn statement_end(&self, i: usize) -> usize {
-        let mut depth = 0i64;
-        for j in i..self.toks.len() {
-            match self.toks[j].0 {
-                Tok::Punct(b'(' | b'[' | b'{') => depth += 1,
-                Tok::Punct(b')' | b']' | b'}') => {
-                    depth -= 1;
-                    if depth < 0 {
-                        return j;
-                    }
-                }
-                Tok::Punct(b';') if depth == 0 => return j + 1,
-                _ => {}
-            }
-        }
-        self.toks.len()
+        self.end_at_depth(i, |_| false)
     }
 
     /// The end of a Kotlin or Swift declaration: the next declaration word
     /// at its depth, a `;` there, or the closer of its block.
     fn decl_end(&self, i: usize, lang: Lang) -> usize {
+        self.end_at_depth(i + 1, |j| {
+            self.toks[j].0 == Tok::Ident
+                && DECL_WORDS.contains(&self.name(j))
+                && (lang == Lang::Swift || self.name(j) != "let")
+        })
+    }
+
+    /// Scans from `from` at bracket depth 0: ends before the closer of the
+    /// enclosing block, after a `;`, or before a token `stop` accepts (at
+    /// depth 0); else at the end of the file.
+    fn end_at_depth(&self, from: usize, stop: impl Fn(usize) -> bool) -> usize {
         let mut depth = 0i64;
-        for j in i + 1..self.toks.len() {
+        for j in from..self.toks.len() {
             match self.toks[j].0 {
                 Tok::Punct(b'(' | b'[' | b'{') => depth += 1,
                 Tok::Punct(b')' | b']' | b'}') => {
@@ -431,13 +428,7 @@ impl<'t> Lexed<'t> {
                     }
                 }
                 Tok::Punct(b';') if depth == 0 => return j + 1,
-                Tok::Ident
-                    if depth == 0
-                        && DECL_WORDS.contains(&self.name(j))
-                        && (lang == Lang::Swift || self.name(j) != "let") =>
-                {
-                    return j;
-                }
+                _ if depth == 0 && stop(j) => return j,
                 _ => {}
             }
         }
