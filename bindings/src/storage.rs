@@ -599,7 +599,9 @@ impl SecureStore {
     /// Reads `name` (one copy of the plaintext, into the buffer handed to the
     /// caller; the store's own is wiped).
     pub fn get(&self, name: String) -> Result<ItemBytes, StorageError> {
-        Ok(ItemBytes::from(self.inner.get(&name)?.to_vec()))
+        // The decrypted buffer itself, moved (not copied): ItemBytes wipes it.
+        let mut value: Zeroizing<Vec<u8>> = self.inner.get(&name)?.into();
+        Ok(ItemBytes::from(std::mem::take(&mut *value)))
     }
 
     /// Whether `name` exists.

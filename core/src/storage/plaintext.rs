@@ -68,6 +68,14 @@ impl Drop for Plaintext {
 
 impl ZeroizeOnDrop for Plaintext {}
 
+/// Moves the bytes, without a copy, into a container that wipes them too
+/// (for a layer that hands them on in its own wiped buffer, such as the FFI).
+impl From<Plaintext> for zeroize::Zeroizing<Vec<u8>> {
+    fn from(mut p: Plaintext) -> Self {
+        zeroize::Zeroizing::new(std::mem::take(&mut p.0))
+    }
+}
+
 impl fmt::Debug for Plaintext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Plaintext({} bytes, redacted)", self.0.len())
@@ -87,6 +95,15 @@ mod tests {
         p.zeroize();
         assert!(p.is_empty());
         assert_eq!(p.capacity(), 64, "wiped where it lies, not reallocated");
+    }
+
+    #[test]
+    fn moving_into_zeroizing_keeps_the_allocation() {
+        let p = Plaintext::new(b"secret".to_vec());
+        let at = p.as_ptr();
+        let z: zeroize::Zeroizing<Vec<u8>> = p.into();
+        assert_eq!(z.as_ptr(), at, "moved, not copied");
+        assert_eq!(*z, b"secret");
     }
 
     #[test]
