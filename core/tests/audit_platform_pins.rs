@@ -456,3 +456,72 @@ fn trustkit_android_keeps_only_the_last_domain_of_a_domain_config() {
         "{e}"
     );
 }
+
+/// NSC booleans as aapt2 compiles them (`TYPE_ANY`: colour, boolean,
+/// integer, else a string) and `getAttributeBooleanValue` reads them
+/// (integer `!= 0`, anything else the attribute's default): review finding 5.
+#[test]
+fn nsc_booleans_are_read_as_aapt2_and_android_read_them() {
+    let cfg = load("nsc-booleans.xml").unwrap();
+    // "fAlse" is a string: the default, cleartext permitted.
+    assert_eq!(cfg.base.cleartext_permitted, Some(true));
+    // overridePins="yes": the context's default (false outside debug-overrides).
+    assert_eq!(
+        cfg.base.trust_anchors.as_ref().unwrap()[0].override_pins,
+        None
+    );
+    let d = |h: &str| cfg.domains.iter().find(|d| d.host == h).unwrap();
+    assert_eq!(
+        d("api.example.com").declared.cleartext_permitted,
+        Some(false)
+    );
+    assert_eq!(d("api.example.com").declared.hsts_enforced, Some(true));
+    assert!(!d("api.example.com").include_subdomains);
+    assert!(d("cdn.example.com").include_subdomains);
+    assert!(d("img.example.com").include_subdomains);
+    // "#000" is the colour 0xff000000: true.
+    assert_eq!(
+        d("legacy.example.com").declared.cleartext_permitted,
+        Some(true)
+    );
+    // <certificateTransparency/> without `enabled` switches CT off.
+    assert_eq!(
+        d("legacy.example.com").declared.certificate_transparency,
+        Some(false)
+    );
+    assert!(!cfg.ct_required_for(cfg.domain_for("legacy.example.com"), Some(37)));
+    assert!(cfg.ct_required_for(cfg.domain_for("api.example.com"), Some(37)));
+    let f = run(&cfg, None);
+    assert_eq!(of(&f, "CLEARTEXT-BASE"), vec![(Some(4), None)]);
+    assert_eq!(
+        of(&f, "CLEARTEXT-DOMAIN"),
+        vec![(Some(19), Some("legacy.example.com".to_owned()))]
+    );
+    let nb: Vec<(Option<u32>, String)> = f
+        .iter()
+        .filter(|f| f.rule == "NSC-NOT-BOOLEAN")
+        .map(|f| (f.location.line, f.detail.clone()))
+        .collect();
+    assert_eq!(
+        nb,
+        vec![
+            (Some(4), "base-config@cleartextTrafficPermitted=\"fAlse\" is not a boolean: aapt2 compiles it to a string, so Android applies the attribute's default, true".to_owned()),
+            (Some(6), "certificates@overridePins=\"yes\" is not a boolean: aapt2 compiles it to a string, so Android applies the default, as if it were not written".to_owned()),
+            (Some(9), "domain-config@cleartextTrafficPermitted=\"0\" is not a boolean: aapt2 compiles it to the integer 0x0, which Android reads as false".to_owned()),
+            (Some(9), "domain-config@hstsEnforced=\"1\" is not a boolean: aapt2 compiles it to the integer 0x1, which Android reads as true".to_owned()),
+            (Some(10), "domain@includeSubdomains=\"no\" is not a boolean: aapt2 compiles it to a string, so Android applies the attribute's default, false".to_owned()),
+            (Some(11), "domain@includeSubdomains=\"0x1\" is not a boolean: aapt2 compiles it to the integer 0x1, which Android reads as true".to_owned()),
+            (Some(18), "domain-config@cleartextTrafficPermitted=\"#000\" is not a boolean: aapt2 compiles it to the integer 0xff000000, which Android reads as true".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn a_ct_element_without_enabled_is_an_explicit_false() {
+    let xml = "<network-security-config><base-config><certificateTransparency/>\
+               </base-config></network-security-config>";
+    let cfg =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    assert_eq!(cfg.base.certificate_transparency, Some(false));
+    assert!(!cfg.ct_required_for(None, Some(37)));
+}

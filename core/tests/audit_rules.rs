@@ -526,6 +526,18 @@ fn cases() -> Vec<Case> {
         kt(&both),
     ));
     v.push(case(
+        "NSC-NOT-BOOLEAN",
+        x(nsc(&format!(
+            "<base-config cleartextTrafficPermitted=\"no\"/>{}",
+            pinned("a.example.com", &[A, B], "")
+        ))),
+        "base-config@cleartextTrafficPermitted=\"no\" is not a boolean: aapt2 compiles it to a string, so Android applies the attribute's default, true",
+        x(nsc(&format!(
+            "<base-config cleartextTrafficPermitted=\"False\"/>{}",
+            pinned("a.example.com", &[A, B], "")
+        ))),
+    ));
+    v.push(case(
         "PIN-DOMAIN-NEVER-MATCHES",
         x(nsc(&pinned("*.example.com", &[A, B], ""))),
         "\"*.example.com\" has a literal `*`: only OkHttp has wildcard patterns: its pins and settings never apply",
@@ -596,7 +608,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 52);
+    assert_eq!(all.len(), 53);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

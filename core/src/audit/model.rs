@@ -513,6 +513,27 @@ pub struct Ignored {
     pub location: Location,
 }
 
+/// An NSC boolean attribute whose text is not one of aapt2's booleans
+/// (`true`, `TRUE`, `True`, `false`, `FALSE`, `False`, trimmed). aapt2
+/// compiles an attribute without namespace as any type (a colour, an
+/// integer, a float, else a string), and Android's
+/// `XmlResourceParser.getAttributeBooleanValue` reads an integer-typed value
+/// as `data != 0` and anything else as the attribute's default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotBoolean {
+    /// `element@attribute`, e.g. `base-config@cleartextTrafficPermitted`.
+    pub attribute: String,
+    /// The value as written.
+    pub text: String,
+    /// What Android reads: `None` when the context's default applies and
+    /// Mamori keeps the attribute as not declared (`overridePins`).
+    pub read_as: Option<bool>,
+    /// How it is read, in words.
+    pub how: String,
+    /// Where it was written.
+    pub location: Location,
+}
+
 /// A value in source code that Mamori could not evaluate (OkHttp or TrustKit
 /// configured in code): a function's result, a resource, a `BuildConfig`
 /// field without its `build.gradle`, a name defined in a file not given.
@@ -556,6 +577,8 @@ pub struct AuditConfig {
     pub anchor_files: Vec<String>,
     /// Values of source code that could not be evaluated.
     pub unresolved: Vec<Unresolved>,
+    /// NSC boolean attributes written as something else.
+    pub not_boolean: Vec<NotBoolean>,
     /// The Android target SDK of the app this configuration ships in, when
     /// known (a package's `targetSdkVersion`): it decides the platform
     /// defaults for this configuration, whatever other apps audited with it
@@ -579,6 +602,7 @@ impl AuditConfig {
             ignored: Vec::new(),
             anchor_files: Vec::new(),
             unresolved: Vec::new(),
+            not_boolean: Vec::new(),
             android_target_sdk: None,
         }
     }

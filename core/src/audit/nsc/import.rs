@@ -295,16 +295,45 @@ impl Parser {
         }
     }
 
-    fn bool_attr(&self, n: Node, name: &str) -> Result<Option<bool>, ImportError> {
-        match n.attribute(name) {
-            None => Ok(None),
-            Some(v) if v.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(refuse(
-                self.loc(n),
-                format!("{name}=\"{v}\" is not a boolean (true or false)"),
-            )),
-        }
+    /// A boolean attribute as Android reads it: aapt2 compiles the text
+    /// ([`aapt_any`]) and `getAttributeBooleanValue(…, default)` reads an
+    /// integer-typed value as `data != 0`, anything else as `default`.
+    /// `None` when the attribute is absent, or when it is not a boolean and
+    /// `default` is `None` (the context decides, as for an absent one).
+    /// A value that is not one of aapt2's booleans is kept in
+    /// [`AuditConfig::not_boolean`].
+    fn bool_attr(&mut self, n: Node, name: &str, default: Option<bool>) -> Option<bool> {
+        let text = n.attribute(name)?;
+        let (read_as, how) = match aapt_any(text) {
+            Aapt::Bool(b) => return Some(b),
+            Aapt::Int(data) => (
+                Some(data != 0),
+                format!(
+                    "aapt2 compiles it to the integer {data:#x}, which Android reads as {}",
+                    data != 0
+                ),
+            ),
+            Aapt::Other(what) => (
+                default,
+                match default {
+                    Some(d) => format!(
+                        "aapt2 compiles it to {what}, so Android applies the attribute's default, {d}"
+                    ),
+                    None => format!(
+                        "aapt2 compiles it to {what}, so Android applies the default, as if it were not written"
+                    ),
+                },
+            ),
+        };
+        let location = self.loc(n);
+        self.cfg.not_boolean.push(crate::audit::model::NotBoolean {
+            attribute: format!("{}@{name}", n.tag_name().name()),
+            text: text.to_owned(),
+            read_as,
+            how,
+            location,
+        });
+        read_as
     }
 
     fn debug_overrides(
@@ -351,8 +380,12 @@ impl Parser {
             _ => self.check_attrs(n, &["cleartextTrafficPermitted", "hstsEnforced"]),
         }
         if kind != Kind::Debug {
-            declared.cleartext_permitted = self.bool_attr(n, "cleartextTrafficPermitted")?;
-            declared.hsts_enforced = self.bool_attr(n, "hstsEnforced")?;
+            // AOSP `parseConfigEntry`: the defaults are
+            // `DEFAULT_CLEARTEXT_TRAFFIC_PERMITTED` (true) and
+            // `DEFAULT_HSTS_ENFORCED` (false); a written attribute is set.
+            declared.cleartext_permitted =
+                self.bool_attr(n, "cleartextTrafficPermitted", Some(true));
+            declared.hsts_enforced = self.bool_attr(n, "hstsEnforced", Some(false));
         }
         let mut names: Vec<(String, bool, Location)> = Vec::new();
         let mut last_raw = String::new();
@@ -404,7 +437,10 @@ impl Parser {
                 }
                 "certificateTransparency" => {
                     self.check_attrs(c, &["enabled"]);
-                    declared.certificate_transparency = self.bool_attr(c, "enabled")?;
+                    // `getAttributeBooleanValue(null, "enabled", false)`:
+                    // the element without the attribute switches CT off.
+                    declared.certificate_transparency =
+                        Some(self.bool_attr(c, "enabled", Some(false)).unwrap_or(false));
                 }
                 "trustkit-config" if kind == Kind::Domain => {
                     // Android skips this element; TrustKit-Android reads it
@@ -505,7 +541,9 @@ impl Parser {
         if !self.seen_domains.insert(name.clone()) {
             return Err(refuse(loc, format!("Duplicate domain name {name}")));
         }
-        let include = self.bool_attr(n, "includeSubdomains")?.unwrap_or(false);
+        let include = self
+            .bool_attr(n, "includeSubdomains", Some(false))
+            .unwrap_or(false);
         Ok((name, include, loc))
     }
 
@@ -519,7 +557,8 @@ impl Parser {
             }
             self.check_attrs(c, &["src", "overridePins"]);
             let loc = self.loc(c);
-            let override_pins = self.bool_attr(c, "overridePins")?;
+            // The default depends on the block (true in debug-overrides).
+            let override_pins = self.bool_attr(c, "overridePins", None);
             let source = match c.attribute("src").map(str::trim) {
                 None => return Err(refuse(loc, "certificates element missing src attribute")),
                 Some("system") => AnchorSource::System,
@@ -729,6 +768,83 @@ fn trustkit_android_valid_host(raw: &str) -> bool {
     }
     let tld = tld.to_ascii_lowercase();
     crate::pinning::host::is_listed_tld(&tld)
+}
+
+/// What aapt2 makes of an attribute value without namespace: it parses it
+/// as any type (`ResourceUtils::TryParseItemForAttribute` with `TYPE_ANY`:
+/// `@null`/`@empty`, a reference, a colour, a boolean, an integer, a float,
+/// else a string). Only the integer types matter to
+/// `getAttributeBooleanValue`.
+#[derive(Debug, PartialEq, Eq)]
+enum Aapt {
+    /// `true`/`TRUE`/`True`/`false`/`FALSE`/`False` (`ParseBool`).
+    Bool(bool),
+    /// An integer-typed value: a decimal or hex integer, or a colour.
+    Int(u32),
+    /// Any other type, named.
+    Other(&'static str),
+}
+
+fn aapt_any(v: &str) -> Aapt {
+    // aapt2's `TrimWhitespace` (C `isspace`).
+    let t = v.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'));
+    if t == "@null" || t == "@empty" {
+        return Aapt::Other("a null value");
+    }
+    if t.starts_with('@') || t.starts_with('?') {
+        return Aapt::Other("a reference, which the parser does not resolve");
+    }
+    if let Some(hex) = t.strip_prefix('#') {
+        // `TryParseColor`: #rgb, #argb, #rrggbb, #aarrggbb.
+        if matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let digits: Vec<u32> = hex.chars().filter_map(|c| c.to_digit(16)).collect();
+            let mut argb = if hex.len() % 3 == 0 { 0xff00_0000 } else { 0 };
+            let short = hex.len() <= 4;
+            let n = digits.len();
+            for (k, d) in digits.iter().enumerate() {
+                let shift = if short {
+                    8 * (n - 1 - k)
+                } else {
+                    4 * (n - 1 - k)
+                };
+                let d = if short { d * 0x11 } else { *d };
+                argb |= d << shift;
+            }
+            return Aapt::Int(argb);
+        }
+    }
+    match t {
+        "true" | "TRUE" | "True" => return Aapt::Bool(true),
+        "false" | "FALSE" | "False" => return Aapt::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = string_to_int(t) {
+        return Aapt::Int(i);
+    }
+    if t.parse::<f32>().is_ok() && t.bytes().any(|b| b.is_ascii_digit()) {
+        return Aapt::Other("a float");
+    }
+    let unit = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    if unit.len() < t.len() && !unit.is_empty() && unit.parse::<f32>().is_ok() {
+        return Aapt::Other("a dimension or fraction");
+    }
+    Aapt::Other("a string")
+}
+
+/// `ResTable::stringToInt` on trimmed text: decimal (an optional `-`,
+/// within `i32`) or `0x` hex (within `u32`), the 32-bit data word.
+fn string_to_int(t: &str) -> Option<u32> {
+    if let Some(hex) = t.strip_prefix("0x") {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<i32>().ok().map(|i| i as u32)
 }
 
 /// `SimpleDateFormat("yyyy-MM-dd")` with `setLenient(false)`: numeric year,

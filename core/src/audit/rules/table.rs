@@ -237,6 +237,7 @@ pub(crate) mod id {
     pub(crate) const CT_IGNORED_BELOW_API_36: &str = "CT-IGNORED-BELOW-API-36";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const NSC_NOT_BOOLEAN: &str = "NSC-NOT-BOOLEAN";
     pub(crate) const OKHTTP_PIN_SHA1: &str = "OKHTTP-PIN-SHA1";
     pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
@@ -293,6 +294,7 @@ pub(crate) mod id {
         CT_IGNORED_BELOW_API_36,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        NSC_NOT_BOOLEAN,
         OKHTTP_PIN_SHA1,
         OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,

@@ -250,6 +250,13 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     for ig in &cfg.ignored {
         out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
     }
+    for nb in &cfg.not_boolean {
+        let detail = format!(
+            "{}=\"{}\" is not a boolean: {}",
+            nb.attribute, nb.text, nb.how
+        );
+        out.push(id::NSC_NOT_BOOLEAN, &nb.location, None, detail);
+    }
     source::unresolved(out);
     source::okhttp_union(out);
     cleartext::base(out, opts);
