@@ -224,14 +224,79 @@ fn trustkit_android_refuses_an_enforced_single_pin() {
     assert!(e.to_string().contains("Less than two pins"), "{e}");
 }
 
+/// TrustKit-Android skips a `domain-config` without a pin-set (own or
+/// inherited) and refuses only an empty pin-set that is enforced (review
+/// finding 8).
 #[test]
-fn trustkit_android_fails_on_a_domain_config_without_pin_set() {
+fn trustkit_android_skips_a_domain_config_without_pin_set() {
+    let cfg = load("nsc-trustkit-android-no-pin-set.xml").unwrap();
+    let d = |h: &str| cfg.domains.iter().find(|d| d.host == h).unwrap();
+    assert!(
+        d("api.example.com")
+            .trustkit_android
+            .as_ref()
+            .unwrap()
+            .enforce_pinning
+    );
+    // Not for pinning: no TrustKit policy, no reports, and its host
+    // (invalid for TrustKit's DomainValidator) is never checked.
+    let local = d("localhost");
+    assert!(local.trustkit_android.is_none());
+    assert!(!local.default_report_uri && local.report_uris.is_empty());
+    // An empty pin-set not enforced is a policy without pins.
+    let staging = d("staging.example.com");
+    assert!(staging.has_pin_set && staging.pins.is_empty());
+    assert!(staging.trustkit_android.is_some());
+    assert!(staging.default_report_uri);
+    let f = run(&cfg, None);
+    assert_eq!(
+        of(&f, "TRUSTKIT-ANDROID-NOT-ENFORCED"),
+        vec![(Some(21), Some("staging.example.com".to_owned()))]
+    );
+}
+
+fn import_nsc(xml: &str) -> Result<AuditConfig, ImportError> {
+    audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
+}
+
+#[test]
+fn trustkit_android_refuses_an_enforced_empty_pin_set() {
     let xml = "<network-security-config><domain-config><domain>a.example.com</domain>\
-               <trustkit-config enforcePinning=\"false\"/></domain-config>\
+               <pin-set></pin-set><trustkit-config enforcePinning=\"true\"/></domain-config>\
                </network-security-config>";
-    let e = audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None)
-        .unwrap_err();
-    assert!(e.to_string().contains("has no pin-set"), "{e}");
+    let e = import_nsc(xml).unwrap_err();
+    assert_eq!(refusal(&e).0, "TrustKit-Android");
+    assert!(
+        e.to_string().contains(
+            "An empty pin-set was supplied for domain a.example.com with the enforcePinning set to true"
+        ),
+        "{e}"
+    );
+    // Android alone reads it (an empty pin-set: no pinning).
+    let plain = xml.replace("<trustkit-config enforcePinning=\"true\"/>", "");
+    assert!(import_nsc(&plain).is_ok());
+}
+
+#[test]
+fn trustkit_android_requires_the_digest_spelt_sha_256() {
+    // Android compares the digest case-insensitively; TrustKit-Android's
+    // parser with `equals("SHA-256")`, and throws on anything else.
+    let xml = format!(
+        "<network-security-config><domain-config><domain>a.example.com</domain>\
+         <pin-set><pin digest=\"sha-256\">{K87}</pin><pin digest=\"SHA-256\">{PL1}</pin></pin-set>\
+         <trustkit-config enforcePinning=\"true\"/></domain-config></network-security-config>"
+    );
+    let e = import_nsc(&xml).unwrap_err();
+    assert_eq!(refusal(&e).0, "TrustKit-Android");
+    assert!(
+        e.to_string().contains("Unexpected digest value: sha-256"),
+        "{e}"
+    );
+    let plain = xml.replace("<trustkit-config enforcePinning=\"true\"/>", "");
+    assert_eq!(
+        pins(&import_nsc(&plain).unwrap(), "a.example.com"),
+        vec![K87, PL1]
+    );
 }
 
 #[test]

@@ -72,6 +72,10 @@ struct Parser {
     /// Per group: the index of its last domain entry and that `<domain>`'s
     /// text as written (TrustKit-Android keeps only the last one).
     group_last_domain: Vec<(usize, String)>,
+    /// The first `<pin>` whose `digest` is not exactly `SHA-256`: Android
+    /// compares it case-insensitively, TrustKit-Android's
+    /// `TrustKitConfigurationParser.readPinSet` with `equals`.
+    tk_bad_digest: Option<(Location, String)>,
     /// Where lines start (roxmltree's `text_pos_at` rescans the text on
     /// every call, which is quadratic on large files).
     lines: LineIndex,
@@ -253,6 +257,7 @@ impl Parser {
             trustkit: false,
             group_pin_texts: Vec::new(),
             group_last_domain: Vec::new(),
+            tk_bad_digest: None,
             lines: LineIndex::new(doc.input_text()),
         };
         let root = doc.root_element();
@@ -621,6 +626,9 @@ impl Parser {
                     ),
                 ));
             }
+            if let (None, Some(d)) = (&self.tk_bad_digest, digest.filter(|d| *d != "SHA-256")) {
+                self.tk_bad_digest = Some((loc.clone(), d.to_owned()));
+            }
             if c.children().any(|x| x.is_element()) {
                 return Err(refuse(loc, "pin contains additional elements"));
             }
@@ -653,13 +661,15 @@ impl Parser {
     }
 
     /// TrustKit-Android's own reading of the file, when it carries
-    /// `trustkit-config`: TrustKit builds a policy for every
-    /// `domain-config`, with `enforcePinning` false by default, the vendor
-    /// report URI unless `disableDefaultReportUri`, and refuses (throws at
-    /// `TrustKit.initializeWithNetworkSecurityConfiguration`) an enforced
-    /// policy with fewer than two distinct pin strings, or a domain-config
-    /// without a pin-set (own or inherited: a `NullPointerException` in
-    /// `DomainPinningPolicy`).
+    /// `trustkit-config`: TrustKit reads every `pin-set` (throwing on a
+    /// `digest` that is not exactly `SHA-256`), and builds a policy for every
+    /// `domain-config` with a pin-set, own or inherited (one without is
+    /// skipped: `DomainPinningPolicy.Builder.build` returns null), in
+    /// document order, with `enforcePinning` false by default and the vendor
+    /// report URI unless `disableDefaultReportUri`. Building a policy throws
+    /// (at `TrustKit.initializeWithNetworkSecurityConfiguration`) on an
+    /// invalid host, an empty pin-set that is enforced, or an enforced
+    /// policy with fewer than two distinct pin strings.
     fn trustkit_android(&mut self) -> Result<(), ImportError> {
         if !self.trustkit {
             for d in &mut self.cfg.domains {
@@ -667,25 +677,31 @@ impl Parser {
             }
             return Ok(());
         }
+        let tk_refuse = |loc: &Location, reason: String| {
+            ImportError::refused(loc.clone(), "TrustKit-Android", reason)
+        };
+        if let Some((loc, digest)) = &self.tk_bad_digest {
+            return Err(tk_refuse(loc, format!("Unexpected digest value: {digest}")));
+        }
         // `readDomainConfig` calls `setHostname` for every `<domain>`: the
         // last one of a domain-config is the only host TrustKit pins there.
         let mut kept = vec![false; self.cfg.domains.len()];
-        for (i, raw) in &self.group_last_domain {
+        for (i, _) in &self.group_last_domain {
             kept[*i] = true;
-            let d = &self.cfg.domains[*i];
-            if !trustkit_android_valid_host(raw) {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
-                    format!("Tried to pin an invalid domain: {raw}"),
-                ));
-            }
         }
+        let last_raw: std::collections::HashMap<usize, &str> = self
+            .group_last_domain
+            .iter()
+            .map(|(i, raw)| (*i, raw.as_str()))
+            .collect();
         for (i, d) in self.cfg.domains.iter_mut().enumerate() {
-            if !kept[i] {
+            let texts = self.group_pin_texts[d.group].as_ref();
+            if !kept[i] || texts.is_none() {
                 d.trustkit_android = None;
                 d.report_uris.clear();
                 d.default_report_uri = false;
+            }
+            if !kept[i] {
                 self.cfg.ignored.push(Ignored {
                     name: format!(
                         "<domain>{}</domain> for TrustKit-Android, which keeps only the last <domain> of a domain-config (no TrustKit policy or reports for this host; Android's own pin-set still applies from API 24)",
@@ -695,27 +711,36 @@ impl Parser {
                 });
                 continue;
             }
+            let Some(texts) = texts else {
+                // No pin-set, own or inherited: no TrustKit policy.
+                continue;
+            };
+            let raw = last_raw.get(&i).copied().unwrap_or_default();
+            if !trustkit_android_valid_host(raw) {
+                return Err(tk_refuse(
+                    &d.location,
+                    format!("Tried to pin an invalid domain: {raw}"),
+                ));
+            }
             let tk = d.trustkit_android.get_or_insert_with(|| TrustKitAndroid {
                 enforce_pinning: false,
                 enforce_declared: false,
                 location: d.location.clone(),
             });
             let enforce = tk.enforce_pinning;
-            let Some(texts) = &self.group_pin_texts[d.group] else {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
+            let distinct: HashSet<&String> = texts.iter().collect();
+            if enforce && distinct.is_empty() {
+                return Err(tk_refuse(
+                    &d.location,
                     format!(
-                        "the domain-config of {} has no pin-set (own or inherited); TrustKit-Android's DomainPinningPolicy fails on it",
+                        "An empty pin-set was supplied for domain {} with the enforcePinning set to true. An empty pin-set disables pinning and can't be use with enforcePinning set to true.",
                         d.host
                     ),
                 ));
-            };
-            let distinct: HashSet<&String> = texts.iter().collect();
+            }
             if enforce && distinct.len() < 2 {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
+                return Err(tk_refuse(
+                    &d.location,
                     format!(
                         "Less than two pins were supplied for domain {}. This might brick your App",
                         d.host
