@@ -590,3 +590,101 @@ fn a_ct_element_without_enabled_is_an_explicit_false() {
     assert_eq!(cfg.base.certificate_transparency, Some(false));
     assert!(!cfg.ct_required_for(None, Some(37)));
 }
+
+/// TrustKit's `kTSKExcludeSubdomainFromParentPolicy`, read with `boolValue`:
+/// the host is not pinned (no empty pin set, no PIN-EMPTY-SET), needs a
+/// parent policy, and formats that cannot exclude it say so (review
+/// finding 7).
+#[test]
+fn trustkit_exclusion_is_an_unpinned_host_under_a_parent_policy() {
+    let cfg = load("trustkit-exclude.plist").unwrap();
+    let d = |h: &str| cfg.domains.iter().find(|d| d.host == h).unwrap();
+    let cdn = d("cdn.example.com");
+    assert!(cdn.excluded_from_parent && !cdn.has_pin_set && cdn.pins.is_empty());
+    assert!(!d("api.example.com").excluded_from_parent);
+    assert_eq!(pins(&cfg, "api.example.com"), vec![K87, NDC]);
+    // The exact key wins: the excluded host's entry, without pins.
+    assert_eq!(cfg.domain_for("cdn.example.com"), Some(1));
+    let f = run(&cfg, None);
+    assert_eq!(
+        of(&f, "TRUSTKIT-EXCLUDED-SUBDOMAIN"),
+        vec![(Some(20), Some("cdn.example.com".to_owned()))]
+    );
+    assert!(of(&f, "PIN-EMPTY-SET").is_empty(), "{f:#?}");
+    // NSC can say it exactly: a domain-config without pin-set wins over
+    // the parent's includeSubdomains.
+    let (xml, notes) = audit::export(&cfg, ExportFormat::Nsc);
+    assert!(
+        xml.contains(
+            "<domain-config>\n        <domain includeSubdomains=\"false\">cdn.example.com</domain>\n    </domain-config>"
+        ),
+        "{xml}"
+    );
+    assert!(
+        notes.iter().all(|n| !n.contains("cdn.example.com")),
+        "{notes:?}"
+    );
+    let back =
+        audit::import_bytes(xml.as_bytes(), "n.xml", None, NscOptions::default(), None).unwrap();
+    let i = back.domain_for("cdn.example.com").unwrap();
+    assert!(back.domains[i].pins.is_empty() && !back.domains[i].has_pin_set);
+    // OkHttp unions every matching pattern: `**.example.com` pins it.
+    for to in [ExportFormat::OkHttp, ExportFormat::MamoriToml] {
+        let (_, notes) = audit::export(&cfg, to);
+        assert!(
+            notes.iter().any(|n| n
+                .contains("cdn.example.com: excluded from its parent's TrustKit policy")
+                && n.contains("stricter")),
+            "{to:?}: {notes:?}"
+        );
+    }
+    // A TrustKit round trip keeps the exclusion.
+    let (plist, _) = audit::export(&cfg, ExportFormat::TrustKit);
+    let again = audit::import_bytes(
+        plist.as_bytes(),
+        "t.plist",
+        None,
+        NscOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert!(
+        again
+            .domains
+            .iter()
+            .any(|d| d.host == "cdn.example.com" && d.excluded_from_parent)
+    );
+}
+
+#[test]
+fn trustkit_refuses_an_exclusion_without_a_parent_policy() {
+    let json = format!(
+        r#"{{"TSKConfiguration":{{"TSKPinnedDomains":{{
+            "example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"]}},
+            "cdn.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true}}}}}}}}"#
+    );
+    // example.com does not include subdomains: no parent policy.
+    let e = audit::import_bytes(json.as_bytes(), "t.json", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert_eq!(refusal(&e).0, "TrustKit");
+    assert!(
+        e.to_string().contains(
+            "TSKExcludeSubdomainFromParentPolicy for domain cdn.example.com but could not find a policy for a parent domain"
+        ),
+        "{e}"
+    );
+    let with_parent = json.replace(
+        "\"example.com\":{",
+        "\"example.com\":{\"TSKIncludeSubdomains\":true,",
+    );
+    assert!(
+        audit::import_bytes(
+            with_parent.as_bytes(),
+            "t.json",
+            None,
+            NscOptions::default(),
+            None
+        )
+        .is_ok()
+    );
+}

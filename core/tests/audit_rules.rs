@@ -538,6 +538,17 @@ fn cases() -> Vec<Case> {
         ))),
     ));
     v.push(case(
+        "TRUSTKIT-EXCLUDED-SUBDOMAIN",
+        vec![(
+            "t.json",
+            format!(
+                r#"{{"TSKPinnedDomains":{{"example.com":{{"TSKPublicKeyHashes":["{A}","{B}"],"TSKIncludeSubdomains":true}},"cdn.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true}}}}}}"#
+            ),
+        )],
+        "cdn.example.com is excluded from its parent domain's pinning policy (TSKExcludeSubdomainFromParentPolicy): TrustKit does not pin it",
+        vec![("t.json", tk("example.com", &[A, B], ""))],
+    ));
+    v.push(case(
         "PIN-DOMAIN-NEVER-MATCHES",
         x(nsc(&pinned("*.example.com", &[A, B], ""))),
         "\"*.example.com\" has a literal `*`: only OkHttp has wildcard patterns: its pins and settings never apply",
@@ -608,7 +619,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 53);
+    assert_eq!(all.len(), 54);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

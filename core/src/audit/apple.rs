@@ -421,7 +421,12 @@ fn add_trustkit(
         d.group = cfg.domains.len();
         // TrustKit reads the exclusion first: a subdomain taken out of its
         // parent's policy is not pinned, and may carry no other key.
-        if let Some(Value::Boolean(true)) = dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+        let exclude = match dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+            None => false,
+            Some(v) => ns_bool_value(v)
+                .ok_or_else(|| no_bool_value(&loc, TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY))?,
+        };
+        if exclude {
             if dc.len() > 1 {
                 return Err(ImportError::refused(
                     loc,
@@ -431,9 +436,10 @@ fn add_trustkit(
                     ),
                 ));
             }
-            // An explicit empty pin set: no pinning for this host.
-            d.has_pin_set = true;
-            d.enforce = false;
+            // Not pinned: TrustKit's validator skips a host whose policy
+            // (the exact key wins) is an exclusion. Its parent is checked
+            // once every domain is read.
+            d.excluded_from_parent = true;
             cfg.domains.push(d);
             continue;
         }
@@ -568,7 +574,62 @@ fn add_trustkit(
         }
         cfg.domains.push(d);
     }
+    // TrustKit's last check: an excluded subdomain needs a parent policy,
+    // looked up for `"a" + name` so that its own entry is not found.
+    for d in cfg
+        .domains
+        .iter()
+        .filter(|d| d.excluded_from_parent && d.mechanism == SourceFormat::TrustKit)
+    {
+        let probe = format!("a{}", d.host);
+        let parent = cfg.domains.iter().any(|p| {
+            p.mechanism == SourceFormat::TrustKit
+                && !p.excluded_from_parent
+                && super::model::covers(p, &probe)
+        });
+        if !parent {
+            return Err(ImportError::refused(
+                d.location.clone(),
+                "TrustKit",
+                format!(
+                    "TrustKit was initialized with TSKExcludeSubdomainFromParentPolicy for domain {} but could not find a policy for a parent domain",
+                    d.host
+                ),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// `-[NSObject boolValue]` as TrustKit calls it on a configuration value:
+/// an `NSNumber` is true when non-zero; an `NSString` when, after leading
+/// whitespace and an optional sign and zeros, it starts with `Y`, `y`,
+/// `T`, `t` or a digit 1-9 (Apple's `NSString.boolValue`). Other types have
+/// no `boolValue` (TrustKit raises: `None`).
+pub(crate) fn ns_bool_value(v: &Value) -> Option<bool> {
+    match v {
+        Value::Boolean(b) => Some(*b),
+        // An integer beyond i64 is a large unsigned one: non-zero.
+        Value::Integer(i) => Some(i.as_signed().is_none_or(|n| n != 0)),
+        Value::Real(r) => Some(*r != 0.0),
+        Value::String(s) => {
+            let t = s.trim_start_matches(|c: char| c.is_whitespace());
+            let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+            let t = t.trim_start_matches('0');
+            Some(t.starts_with([
+                'Y', 'y', 'T', 't', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+            ]))
+        }
+        _ => None,
+    }
+}
+
+fn no_bool_value(loc: &Location, key: &str) -> ImportError {
+    ImportError::refused(
+        loc.clone(),
+        "TrustKit",
+        format!("{key} must be a boolean, a number or a string (TrustKit calls boolValue on it)"),
+    )
 }
 
 /// `yyyy-MM-dd`, as TrustKit's formatter reads it (Mamori's own grammar).
@@ -839,11 +900,9 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                     .is_some_and(|l| l.ends_with('.'))
         })
     };
-    for d in cfg
-        .domains
-        .iter()
-        .filter(|d| d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
-    {
+    for d in cfg.domains.iter().filter(|d| {
+        d.excluded_from_parent || (d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
+    }) {
         let mut e = Dictionary::new();
         e.insert(
             TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY.into(),

@@ -386,6 +386,22 @@ pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
         })
         .collect();
     notes.splice(0..0, lenient);
+    if matches!(
+        to,
+        ExportFormat::OkHttp | ExportFormat::MamoriToml | ExportFormat::MamoriJson
+    ) {
+        for d in cfg.domains.iter().filter(|d| d.excluded_from_parent) {
+            notes.push(format!(
+                "{}: {}: excluded from its parent's TrustKit policy (TSKExcludeSubdomainFromParentPolicy), so not pinned by the source; {} cannot exclude a host from a rule covering its subdomains, so the output pins it with the parent's pins (stricter: connections to it fail if its server uses other keys)",
+                d.location,
+                d.host,
+                match to {
+                    ExportFormat::OkHttp => "OkHttp",
+                    _ => "a Mamori policy",
+                }
+            ));
+        }
+    }
     for d in cfg.domains.iter().filter(|d| d.has_pin_set) {
         for p in &d.sha1_pins {
             notes.push(format!(

@@ -429,6 +429,11 @@ pub struct DomainEntry {
     pub trustkit_android: Option<TrustKitAndroid>,
     /// OkHttp `sha1/` pins of 20 bytes (real pins on OkHttp only).
     pub sha1_pins: Vec<Sha1Pin>,
+    /// TrustKit `kTSKExcludeSubdomainFromParentPolicy`: the host is taken
+    /// out of the policy of a parent that includes subdomains, and is not
+    /// pinned (no pin set of its own).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub excluded_from_parent: bool,
 }
 
 impl DomainEntry {
@@ -451,6 +456,7 @@ impl DomainEntry {
             lenient_pins: Vec::new(),
             trustkit_android: None,
             sha1_pins: Vec::new(),
+            excluded_from_parent: false,
         }
     }
 

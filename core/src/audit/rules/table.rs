@@ -270,6 +270,7 @@ pub(crate) mod id {
     pub(crate) const TRUST_USER_CA: &str = "TRUST-USER-CA";
     pub(crate) const TRUST_USER_CA_DEFAULT: &str = "TRUST-USER-CA-DEFAULT";
     pub(crate) const TRUSTKIT_ANDROID_NOT_ENFORCED: &str = "TRUSTKIT-ANDROID-NOT-ENFORCED";
+    pub(crate) const TRUSTKIT_EXCLUDED_SUBDOMAIN: &str = "TRUSTKIT-EXCLUDED-SUBDOMAIN";
     pub(crate) const XPLAT_PINS_DIFFER: &str = "XPLAT-PINS-DIFFER";
     pub(crate) const XPLAT_UNPINNED: &str = "XPLAT-UNPINNED";
 
@@ -327,6 +328,7 @@ pub(crate) mod id {
         TRUST_USER_CA,
         TRUST_USER_CA_DEFAULT,
         TRUSTKIT_ANDROID_NOT_ENFORCED,
+        TRUSTKIT_EXCLUDED_SUBDOMAIN,
         XPLAT_PINS_DIFFER,
         XPLAT_UNPINNED,
     ];

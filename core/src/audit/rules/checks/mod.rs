@@ -272,6 +272,14 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
             cleartext::domain(out, opts, d);
         }
         anchors::domain(out, d, first_of_group, pinned);
+        if d.excluded_from_parent {
+            out.push(
+                id::TRUSTKIT_EXCLUDED_SUBDOMAIN,
+                &d.location,
+                Some(&d.host),
+                "",
+            );
+        }
         pins::scope(out, d, pinned);
         pins::trustkit_android(out, d);
         if pin_idx == i && d.has_pin_set && d.unusable_name().is_none() {
