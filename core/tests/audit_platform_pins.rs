@@ -688,3 +688,104 @@ fn trustkit_refuses_an_exclusion_without_a_parent_policy() {
         .is_ok()
     );
 }
+
+/// TrustKit's booleans (`boolValue`), expiry (`NSDateFormatter`, nil when
+/// it does not parse) and pin minimum (2 when enforcing, else 1): review
+/// finding 9.
+#[test]
+fn trustkit_reads_booleans_with_boolvalue_and_unparsed_dates_as_no_expiry() {
+    let cfg = load("trustkit-boolvalue.plist").unwrap();
+    let d = |h: &str| cfg.domains.iter().find(|d| d.host == h).unwrap();
+    let a = d("a.example.com");
+    assert!(!a.enforce, "<integer>0</integer> is NO");
+    assert!(a.expiry.is_none(), "05/01/2027 is nil: no expiry");
+    let b = d("b.example.com");
+    assert!(b.include_subdomains && !b.enforce && !b.default_report_uri);
+    assert_eq!(
+        b.expiry.as_ref().unwrap().at,
+        datetime!(2027-06-01 00:00 UTC),
+        "ICU reads one-digit months and days"
+    );
+    let c = d("c.example.com");
+    assert!(!c.enforce && c.expiry.is_none());
+    assert_eq!(pins(&cfg, "c.example.com"), vec![K87]);
+    let f = run(&cfg, None);
+    let ignored: Vec<(Option<u32>, String)> = f
+        .iter()
+        .filter(|f| f.rule == "CONFIG-IGNORED")
+        .map(|f| (f.location.line, f.detail.clone()))
+        .collect();
+    assert_eq!(
+        ignored,
+        vec![
+            (Some(11), "a.example.com: TSKExpirationDate \"05/01/2027\" (not a yyyy-MM-dd date: TrustKit's NSDateFormatter returns nil, so these pins never expire)".to_owned()),
+            (Some(39), "c.example.com: TSKExpirationDate \"2027-06-01T00:00:00Z\" (not a yyyy-MM-dd date: TrustKit's NSDateFormatter returns nil, so these pins never expire)".to_owned()),
+        ]
+    );
+    assert_eq!(
+        of(&f, "PIN-NO-EXPIRY"),
+        vec![
+            (Some(11), Some("a.example.com".to_owned())),
+            (Some(39), Some("c.example.com".to_owned()))
+        ]
+    );
+}
+
+fn trustkit_json(domains: &str) -> String {
+    format!(r#"{{"TSKConfiguration":{{"TSKPinnedDomains":{{{domains}}}}}}}"#)
+}
+
+fn trustkit_refusal(domains: &str) -> String {
+    let json = trustkit_json(domains);
+    let e = audit::import_bytes(json.as_bytes(), "t.json", None, NscOptions::default(), None)
+        .unwrap_err();
+    assert_eq!(refusal(&e).0, "TrustKit", "{e}");
+    e.to_string()
+}
+
+#[test]
+fn trustkit_refuses_what_parse_configuration_refuses() {
+    let two = format!(r#""TSKPublicKeyHashes":["{K87}","{PL1}"]"#);
+    assert!(trustkit_refusal("").contains("TrustKit was initialized with no pinned domains"));
+    // GetRegistryLength == 0: no known public suffix, not ASCII, too long.
+    let long = format!("{}.example.com", "a".repeat(250));
+    for host in [
+        "localhost",
+        "api.internal",
+        "10.0.0.1",
+        "bücher.de",
+        "API.EXAMPLE.COM",
+        long.as_str(),
+    ] {
+        let e = trustkit_refusal(&format!(r#""{host}":{{{two}}}"#));
+        assert!(
+            e.contains(&format!(
+                "TrustKit was initialized with an invalid domain {host}"
+            )),
+            "{e}"
+        );
+    }
+    // Not enforcing still needs one pin; none at all (no TSKPublicKeyHashes) is refused.
+    let e = trustkit_refusal(r#""a.example.com":{"TSKEnforcePinning":false}"#);
+    assert!(
+        e.contains("TrustKit was initialized with less than 1 pins (ie. no backup pins) for domain a.example.com"),
+        "{e}"
+    );
+    // A value with no boolValue (an array) makes TrustKit raise.
+    let e = trustkit_refusal(&format!(
+        r#""a.example.com":{{{two},"TSKIncludeSubdomains":[]}}"#
+    ));
+    assert!(
+        e.contains("TSKIncludeSubdomains must be a boolean, a number or a string"),
+        "{e}"
+    );
+    // What TrustKit accepts: a known suffix, a final dot.
+    for host in ["a.example.co.uk", "a.example.com."] {
+        let json = trustkit_json(&format!(r#""{host}":{{{two}}}"#));
+        assert!(
+            audit::import_bytes(json.as_bytes(), "t.json", None, NscOptions::default(), None)
+                .is_ok(),
+            "{host}"
+        );
+    }
+}

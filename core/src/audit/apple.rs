@@ -407,8 +407,25 @@ fn add_trustkit(
             with_hints("TSKPinnedDomains must be a dictionary".into(), tk),
         ));
     };
+    if domains.is_empty() {
+        return Err(ImportError::refused(
+            loc,
+            "TrustKit",
+            "TrustKit was initialized with no pinned domains",
+        ));
+    }
     for (host, v) in domains {
         let loc = lines.of_key_in(TSK_PINNED_DOMAINS, host);
+        // `GetRegistryLength` on the key as written: 0 for a name longer
+        // than 255 bytes, non-ASCII, or without a known public suffix
+        // (`localhost`, `api.internal`, an IP address).
+        if !trustkit_registry_known(host) {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!("TrustKit was initialized with an invalid domain {host}"),
+            ));
+        }
         let Value::Dictionary(dc) = v else {
             return Err(ImportError::refused(
                 loc,
@@ -443,13 +460,7 @@ fn add_trustkit(
             cfg.domains.push(d);
             continue;
         }
-        d.include_subdomains = bool_of(
-            dc.get(TSK_INCLUDE_SUBDOMAINS),
-            TSK_INCLUDE_SUBDOMAINS,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(false);
+        d.include_subdomains = tk_bool(dc, TSK_INCLUDE_SUBDOMAINS, &loc)?.unwrap_or(false);
         if d.include_subdomains && is_public_suffix(&name) {
             return Err(ImportError::refused(
                 loc,
@@ -459,31 +470,13 @@ fn add_trustkit(
                 ),
             ));
         }
-        d.enforce = bool_of(
-            dc.get(TSK_ENFORCE_PINNING),
-            TSK_ENFORCE_PINNING,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(true);
+        d.enforce = tk_bool(dc, TSK_ENFORCE_PINNING, &loc)?.unwrap_or(true);
         let hashes = string_list(
             dc.get(TSK_PUBLIC_KEY_HASHES),
             TSK_PUBLIC_KEY_HASHES,
             &loc,
             "TrustKit",
         )?;
-        if !dc.contains_key(TSK_PUBLIC_KEY_HASHES) {
-            return Err(ImportError::refused(
-                loc,
-                "TrustKit",
-                with_hints(
-                    format!(
-                        "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}: no TSKPublicKeyHashes"
-                    ),
-                    dc,
-                ),
-            ));
-        }
         let mut distinct = BTreeSet::new();
         for h in &hashes {
             // TrustKit: `initWithBase64EncodedString:h options:0`, then a
@@ -509,43 +502,52 @@ fn add_trustkit(
             d.lenient_pins.extend(lenient);
         }
         d.has_pin_set = true;
-        if d.enforce && distinct.len() < 2 {
+        // An absent TSKPublicKeyHashes is no pins; one pin is enough only
+        // when not enforcing.
+        let required = if d.enforce { 2 } else { 1 };
+        if distinct.len() < required {
             return Err(ImportError::refused(
                 loc,
                 "TrustKit",
-                format!(
-                    "TrustKit was initialized with less than two pins (ie. no backup pins) for domain {name}. This might brick your App"
+                with_hints(
+                    format!(
+                        "TrustKit was initialized with less than {required} pins (ie. no backup pins) for domain {name}. This might brick your App"
+                    ),
+                    dc,
                 ),
             ));
         }
         if let Some(v) = dc.get(TSK_EXPIRATION_DATE) {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Date(dt) => {
-                    let st: std::time::SystemTime = (*dt).into();
-                    let odt = time::OffsetDateTime::from(st);
-                    format!("{}", odt.date())
-                }
-                _ => String::new(),
+            // `-[NSDateFormatter dateFromString:]` with `yyyy-MM-dd` in UTC;
+            // nil (no expiry: the pins never expire) when it does not parse.
+            let Value::String(text) = v else {
+                return Err(ImportError::refused(
+                    loc,
+                    "TrustKit",
+                    format!(
+                        "{TSK_EXPIRATION_DATE} of {name} must be a string: TrustKit passes it to -[NSDateFormatter dateFromString:]"
+                    ),
+                ));
             };
-            let date = parse_ymd(&text).ok_or_else(|| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: TSKExpirationDate {text:?} is not yyyy-MM-dd"))
-            })?;
-            d.expiry = Some(Expiry {
-                text,
-                at: date.midnight().assume_utc(),
-                zone: ExpiryZone::Utc,
-                after: AfterExpiry::FailOpenSilent,
-            });
+            match parse_trustkit_date(text) {
+                Some(date) => {
+                    d.expiry = Some(Expiry {
+                        text: text.clone(),
+                        at: date.midnight().assume_utc(),
+                        zone: ExpiryZone::Utc,
+                        after: AfterExpiry::FailOpenSilent,
+                    })
+                }
+                None => cfg.ignored.push(super::model::Ignored {
+                    name: format!(
+                        "{name}: {TSK_EXPIRATION_DATE} {text:?} (not a yyyy-MM-dd date: TrustKit's NSDateFormatter returns nil, so these pins never expire)"
+                    ),
+                    location: loc.clone(),
+                }),
+            }
         }
         d.report_uris = string_list(dc.get(TSK_REPORT_URIS), TSK_REPORT_URIS, &loc, "TrustKit")?;
-        let disable_default = bool_of(
-            dc.get(TSK_DISABLE_DEFAULT_REPORT_URI),
-            TSK_DISABLE_DEFAULT_REPORT_URI,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(false);
+        let disable_default = tk_bool(dc, TSK_DISABLE_DEFAULT_REPORT_URI, &loc)?.unwrap_or(false);
         // TrustKit also reports to its vendor's endpoint
         // (https://overmind.datatheorem.com/trustkit/report) unless disabled.
         d.default_report_uri = !disable_default;
@@ -632,9 +634,39 @@ fn no_bool_value(loc: &Location, key: &str) -> ImportError {
     )
 }
 
-/// `yyyy-MM-dd`, as TrustKit's formatter reads it (Mamori's own grammar).
-fn parse_ymd(text: &str) -> Option<Date> {
-    crate::date::parse_date(text.trim()).ok()
+/// TrustKit's `NSDateFormatter` (`yyyy-MM-dd`, UTC, not lenient) as ICU
+/// parses it: the whole text, digits for the year, `-`, a month of one or
+/// two digits, `-`, a day of one or two digits that exists in that month.
+/// No whitespace, sign or time.
+fn parse_trustkit_date(text: &str) -> Option<Date> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some() || !digits(y, 6) || !digits(m, 2) || !digits(d, 2) {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+/// A TrustKit domain setting read with `boolValue` ([`ns_bool_value`]).
+fn tk_bool(dc: &Dictionary, key: &str, loc: &Location) -> Result<Option<bool>, ImportError> {
+    dc.get(key)
+        .map(|v| ns_bool_value(v).ok_or_else(|| no_bool_value(loc, key)))
+        .transpose()
+}
+
+/// `GetRegistryLength(name) != 0` (TrustKit's domain_registry, built from
+/// the Public Suffix List): at most 255 bytes, ASCII, and a suffix the list
+/// names, compared case-sensitively as its trie does.
+fn trustkit_registry_known(name: &str) -> bool {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    name.len() <= 255
+        && name.is_ascii()
+        && !trimmed.is_empty()
+        && crate::pinning::host::has_known_suffix(trimmed)
 }
 
 /// Imports App Transport Security settings and `NSPinnedDomains`.
