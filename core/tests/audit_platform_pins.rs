@@ -789,3 +789,41 @@ fn trustkit_refuses_what_parse_configuration_refuses() {
         );
     }
 }
+
+/// ATS `NSIncludesSubdomains` reaches one label below the domain, not
+/// deeper (Apple's NSIncludesSubdomains page): review finding 6.
+#[test]
+fn ats_includes_subdomains_covers_exactly_one_more_label() {
+    let cfg = load("ats-subdomains.plist").unwrap();
+    assert_eq!(cfg.domain_for("example.com"), Some(0));
+    assert_eq!(cfg.domain_for("math.example.com"), Some(0));
+    assert_eq!(cfg.domain_for("advanced.math.example.com"), None);
+    // OkHttp and a Mamori policy say "exactly one label" with `*.`.
+    let (txt, notes) = audit::export(&cfg, ExportFormat::OkHttp);
+    assert!(
+        txt.contains(&format!("example.com sha256/{K87}\n")),
+        "{txt}"
+    );
+    assert!(
+        txt.contains(&format!("*.example.com sha256/{K87}\n")),
+        "{txt}"
+    );
+    assert!(!txt.contains("**."), "{txt}");
+    assert!(notes.iter().any(|n| n.contains("exactly one more label; written as example.com and *.example.com")), "{notes:?}");
+    let (toml, _) = audit::export(&cfg, ExportFormat::MamoriToml);
+    let policy =
+        audit::import_bytes(toml.as_bytes(), "p.toml", None, NscOptions::default(), None).unwrap();
+    assert!(policy.domain_for("math.example.com").is_some(), "{toml}");
+    assert!(
+        policy.domain_for("advanced.math.example.com").is_none(),
+        "{toml}"
+    );
+    // NSC only has every depth: wider, with a note.
+    let (_, notes) = audit::export(&cfg, ExportFormat::Nsc);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("covers every depth (wider")),
+        "{notes:?}"
+    );
+}

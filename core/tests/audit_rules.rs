@@ -363,7 +363,7 @@ fn cases() -> Vec<Case> {
             j(ats(
                 r#""NSExceptionDomains":{"a.example.com":{"NSIncludesSubdomains":true,"NSExceptionAllowsInsecureHTTPLoads":true}}"#,
             )),
-            "a.example.com: the ATS exception applies to every subdomain",
+            "a.example.com: the ATS exception applies to its subdomains too (those one label below it)",
             j(ats(
                 r#""NSExceptionDomains":{"a.example.com":{"NSIncludesSubdomains":false,"NSExceptionAllowsInsecureHTTPLoads":true}}"#,
             )),
@@ -379,8 +379,24 @@ fn cases() -> Vec<Case> {
         case(
             "XPLAT-UNPINNED",
             vec![
-                ("t.xml", good.clone()),
-                ("t.json", r#"{"TSKPinnedDomains":{}}"#.to_owned()),
+                (
+                    "t.xml",
+                    nsc(&format!(
+                        "{}{}",
+                        pinned("a.example.com", &[A, B], " expiration=\"2027-01-01\""),
+                        pinned("b.example.com", &[A, B], " expiration=\"2027-01-01\"")
+                    )),
+                ),
+                // TrustKit refuses an empty TSKPinnedDomains: iOS pins
+                // b.example.com only.
+                (
+                    "t.json",
+                    tk(
+                        "b.example.com",
+                        &[A, B],
+                        r#","TSKDisableDefaultReportUri":true"#,
+                    ),
+                ),
             ],
             "a.example.com is pinned on Android but not on iOS",
             vec![

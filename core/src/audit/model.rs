@@ -792,6 +792,13 @@ pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
             return below(base) && !host[..host.len() - base.len() - 1].contains('.');
         }
     }
+    if d.mechanism == SourceFormat::Ats && d.include_subdomains {
+        // Apple: `NSIncludesSubdomains` applies "to all subdomains of the
+        // domain that have one additional path component" (not to
+        // `advanced.math.example.com` for `example.com`).
+        return host == d.host
+            || (below(&d.host) && !host[..host.len() - d.host.len() - 1].contains('.'));
+    }
     host == d.host || (d.include_subdomains && below(&d.host))
 }
 
