@@ -488,6 +488,12 @@ impl DomainEntry {
         }
     }
 
+    /// Whether the entry has a pin that can match: a SHA-256 pin, or an
+    /// OkHttp `sha1/` pin (which OkHttp checks).
+    pub fn is_pinned(&self) -> bool {
+        !self.pins.is_empty() || !self.sha1_pins.is_empty()
+    }
+
     /// The distinct pins, in order (linear: a set remembers those seen).
     pub fn distinct_pins(&self) -> Vec<Pin> {
         let mut seen = std::collections::HashSet::with_capacity(self.pins.len());
@@ -615,9 +621,7 @@ impl AuditConfig {
 
     /// Whether any domain has pins.
     pub fn has_pins(&self) -> bool {
-        self.domains
-            .iter()
-            .any(|d| !d.pins.is_empty() || !d.sha1_pins.is_empty())
+        self.domains.iter().any(DomainEntry::is_pinned)
             || self.unresolved.iter().any(|u| u.host.is_some())
     }
 
