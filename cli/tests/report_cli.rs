@@ -485,8 +485,7 @@ fn a_host_with_only_sha1_okhttp_pins_is_pinned_in_the_report_and_comparison() {
     write(
         tmp.path(),
         "pins.txt",
-        "a.example.com sha1/sBFctHESptDWli2yIHtOVZJ3in4= sha1/AAECAwQFBgcICQoLDA0ODxAREhM=\n"
-            .to_owned(),
+        "a.example.com sha1/sBFctHESptDWli2yIHtOVZJ3in4= sha1/AAECAwQFBgcICQoLDA0ODxAREhM=\n",
     );
     write(
         tmp.path(),
