@@ -827,3 +827,87 @@ fn ats_includes_subdomains_covers_exactly_one_more_label() {
         "{notes:?}"
     );
 }
+
+/// AOSP `XmlConfigSource` details (review finding 10): `src="wfa"` (the
+/// Wi-Fi Alliance store, which does not switch CT off), `src` compared
+/// exactly, `certificateTransparency` refused in debug-overrides, comments
+/// inside `<pin>` and `<domain>` (aapt2 drops them), and an expiry with a
+/// sign refused by `SimpleDateFormat`.
+#[test]
+fn nsc_reads_src_ct_comments_and_dates_as_xml_config_source_does() {
+    let wrap = |body: &str| format!("<network-security-config>{body}</network-security-config>");
+    let anchors = |src: &str| {
+        wrap(&format!(
+            "<base-config><trust-anchors><certificates src=\"{src}\"/></trust-anchors></base-config>"
+        ))
+    };
+    let cfg = import_nsc(&anchors("wfa")).unwrap();
+    assert_eq!(
+        cfg.base.trust_anchors.as_ref().unwrap()[0].source,
+        mamori::audit::AnchorSource::Wfa
+    );
+    assert!(cfg.ct_required_for(None, Some(37)));
+    assert!(
+        !import_nsc(&anchors("user"))
+            .unwrap()
+            .ct_required_for(None, Some(37))
+    );
+    for src in [" system", "System", "managed"] {
+        let e = import_nsc(&anchors(src)).unwrap_err();
+        assert!(
+            e.to_string().contains("Unknown certificates src"),
+            "{src}: {e}"
+        );
+    }
+    // A reference is parsed on trimmed text.
+    assert!(import_nsc(&anchors(" @raw/ca ")).is_ok());
+
+    let debug =
+        wrap("<debug-overrides><certificateTransparency enabled=\"false\"/></debug-overrides>");
+    let e = audit::import_bytes(
+        debug.as_bytes(),
+        "n.xml",
+        None,
+        NscOptions { debuggable: true },
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("certificateTransparency not allowed in debug-overrides"),
+        "{e}"
+    );
+    // A release build never reads debug-overrides: listed as ignored.
+    let cfg = import_nsc(&debug).unwrap();
+    assert!(cfg.debug_overrides.is_none());
+    assert!(
+        cfg.ignored
+            .iter()
+            .any(|i| i.name.contains("certificateTransparency not allowed"))
+    );
+
+    let (k1, k2) = K87.split_at(20);
+    let commented = wrap(&format!(
+        "<domain-config><domain><!-- the API -->api.example.com</domain><pin-set>\
+         <pin digest=\"SHA-256\"><!-- current -->{K87}</pin>\
+         <pin digest=\"SHA-256\">{k1}<!-- split -->{k2}</pin></pin-set></domain-config>"
+    ));
+    let cfg = import_nsc(&commented).unwrap();
+    assert_eq!(pins(&cfg, "api.example.com"), vec![K87]);
+    assert_eq!(cfg.domains[0].pins.len(), 2);
+
+    let dated = |date: &str| {
+        wrap(&format!(
+            "<domain-config><domain>a.example.com</domain><pin-set expiration=\"{date}\">\
+             <pin digest=\"SHA-256\">{K87}</pin><pin digest=\"SHA-256\">{PL1}</pin></pin-set></domain-config>"
+        ))
+    };
+    for bad in ["+2027-01-01", " 2027-01-01", "2027-+1-01"] {
+        let e = import_nsc(&dated(bad)).unwrap_err();
+        assert!(
+            e.to_string().contains("Invalid expiration date in pin-set"),
+            "{bad:?}: {e}"
+        );
+    }
+    assert!(import_nsc(&dated("2027-1-5")).is_ok());
+}

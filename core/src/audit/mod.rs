@@ -412,10 +412,12 @@ pub enum ExportFormat {
 /// note; pins read with leniency are written canonically, with a note.
 pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
     let (cfg, mut dropped) = usable_only(cfg);
-    let (cfg, one_label) = ats_one_label(cfg.as_ref(), to);
-    dropped.extend(one_label);
     let cfg = cfg.as_ref();
-    let (text, mut notes) = export_pins(cfg, to);
+    // The written rules may split an entry; the notes below are about the
+    // source's entries, once each.
+    let (rules, one_label) = ats_one_label(cfg, to);
+    dropped.extend(one_label);
+    let (text, mut notes) = export_pins(rules.as_ref(), to);
     notes.splice(0..0, dropped);
     let lenient: Vec<String> = cfg
         .domains

@@ -325,6 +325,9 @@ pub enum AnchorSource {
     User,
     /// Certificates bundled with the app (`@raw/name` in NSC, a file in Mamori).
     Bundled(String),
+    /// NSC `src="wfa"`: the Wi-Fi Alliance (Passpoint) CA store of AOSP's
+    /// `WfaCertificateSource`.
+    Wfa,
 }
 
 impl AnchorSource {
@@ -334,7 +337,15 @@ impl AnchorSource {
             Self::System => "system".into(),
             Self::User => "user".into(),
             Self::Bundled(n) => n.clone(),
+            Self::Wfa => "wfa".into(),
         }
+    }
+
+    /// Whether these anchors switch certificate transparency off (AOSP
+    /// `CertificatesEntryRef.disableCT`: the user store and inline
+    /// certificates; the system and Wi-Fi Alliance stores do not).
+    pub fn disables_ct(&self) -> bool {
+        matches!(self, Self::User | Self::Bundled(_))
     }
 }
 
@@ -819,7 +830,7 @@ impl Declared {
         self.trust_anchors
             .iter()
             .flatten()
-            .any(|a| a.source != AnchorSource::System)
+            .any(|a| a.source.disables_ct())
             .then_some(false)
     }
 }

@@ -408,7 +408,7 @@ impl Parser {
                         ));
                     }
                     names.push(self.domain(c)?);
-                    c.text().unwrap_or("").clone_into(&mut last_raw);
+                    last_raw = element_text(c);
                 }
                 "trust-anchors" => {
                     if declared.trust_anchors.is_some() {
@@ -441,6 +441,12 @@ impl Parser {
                     nested.push(c);
                 }
                 "certificateTransparency" => {
+                    if kind == Kind::Debug {
+                        return Err(refuse(
+                            self.loc(c),
+                            "certificateTransparency not allowed in debug-overrides",
+                        ));
+                    }
                     self.check_attrs(c, &["enabled"]);
                     // `getAttributeBooleanValue(null, "enabled", false)`:
                     // the element without the attribute switches CT off.
@@ -539,7 +545,7 @@ impl Parser {
         if n.children().any(|c| c.is_element()) {
             return Err(refuse(loc, "domain contains additional elements"));
         }
-        let name = n.text().unwrap_or("").trim().to_lowercase();
+        let name = element_text(n).trim().to_lowercase();
         if name.is_empty() {
             return Err(refuse(loc, "Domain name missing"));
         }
@@ -564,11 +570,17 @@ impl Parser {
             let loc = self.loc(c);
             // The default depends on the block (true in debug-overrides).
             let override_pins = self.bool_attr(c, "overridePins", None);
-            let source = match c.attribute("src").map(str::trim) {
+            // AOSP `parseCertificatesEntry`: a reference (aapt2 parses the
+            // trimmed text) is a resource; otherwise the string is compared
+            // exactly, untrimmed, with `system`, `user` and `wfa`.
+            let source = match c.attribute("src") {
                 None => return Err(refuse(loc, "certificates element missing src attribute")),
+                Some(s) if s.trim().starts_with('@') && s.trim().len() > 1 => {
+                    AnchorSource::Bundled(s.trim().to_owned())
+                }
                 Some("system") => AnchorSource::System,
                 Some("user") => AnchorSource::User,
-                Some(s) if s.starts_with('@') && s.len() > 1 => AnchorSource::Bundled(s.to_owned()),
+                Some("wfa") => AnchorSource::Wfa,
                 Some(other) => {
                     return Err(refuse(
                         loc,
@@ -632,7 +644,8 @@ impl Parser {
             if c.children().any(|x| x.is_element()) {
                 return Err(refuse(loc, "pin contains additional elements"));
             }
-            let text = c.text().unwrap_or("");
+            let text = element_text(c);
+            let text = text.as_str();
             if text.is_empty() {
                 return Err(refuse(loc, "Missing pin digest"));
             }
@@ -795,6 +808,16 @@ fn trustkit_android_valid_host(raw: &str) -> bool {
     crate::pinning::host::is_listed_tld(&tld)
 }
 
+/// An element's text as Android reads it: aapt2 drops comments (and
+/// processing instructions) when it compiles the file, so the text on both
+/// sides of a comment is one text node.
+fn element_text(n: Node) -> String {
+    n.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect()
+}
+
 /// What aapt2 makes of an attribute value without namespace: it parses it
 /// as any type (`ResourceUtils::TryParseItemForAttribute` with `TYPE_ANY`:
 /// `@null`/`@empty`, a reference, a colour, a boolean, an integer, a float,
@@ -876,10 +899,15 @@ fn string_to_int(t: &str) -> Option<u32> {
 /// month and day separated by `-`, month and day in range. (Java would ignore
 /// trailing text after the day; Mamori refuses it, as Lint does.)
 fn parse_android_date(text: &str) -> Option<Date> {
-    let mut parts = text.trim().split('-');
-    let y: i32 = parts.next()?.parse().ok()?;
-    let m: u8 = parts.next()?.parse().ok()?;
-    let d: u8 = parts.next()?.parse().ok()?;
+    // Digits only: `SimpleDateFormat` reads no sign and no whitespace.
+    let mut parts = text.split('-');
+    let mut field = || {
+        let p = parts.next()?;
+        (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then_some(p)
+    };
+    let y: i32 = field()?.parse().ok()?;
+    let m: u8 = field()?.parse().ok()?;
+    let d: u8 = field()?.parse().ok()?;
     if parts.next().is_some() {
         return None;
     }
