@@ -911,3 +911,74 @@ fn nsc_reads_src_ct_comments_and_dates_as_xml_config_source_does() {
     }
     assert!(import_nsc(&dated("2027-1-5")).is_ok());
 }
+
+fn okhttp_list(text: &str) -> Result<AuditConfig, ImportError> {
+    audit::import_bytes(
+        text.as_bytes(),
+        "pins.txt",
+        Some(SourceFormat::OkHttp),
+        NscOptions::default(),
+        None,
+    )
+}
+
+/// OkHttp patterns through `toCanonicalHost` (review finding 11): IPv6 in
+/// brackets, names OkHttp's IDNA accepts, a kept trailing dot; a name with
+/// a space refused; `.add(host)` without pins adds nothing.
+#[test]
+fn okhttp_patterns_are_canonicalised_as_okhttp_does() {
+    let two = format!("sha256/{K87} sha256/{PL1}");
+    for (pattern, stored) in [
+        ("[::1]", "::1"),
+        ("[::ffff:1.2.3.4]", "1.2.3.4"),
+        ("1.2.3.4.5", "1.2.3.4.5"),
+        ("-a.example.com", "-a.example.com"),
+        ("API.Example.com", "api.example.com"),
+        ("*.bücher.de", "*.xn--bcher-kva.de"),
+        ("api.example.com.", "api.example.com."),
+    ] {
+        let cfg =
+            okhttp_list(&format!("{pattern} {two}\n")).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        assert_eq!(cfg.domains[0].host, stored, "{pattern}");
+    }
+    // The trailing dot is kept, not merged: it selects no ordinary host.
+    let cfg = okhttp_list(&format!("api.example.com. {two}\n")).unwrap();
+    assert_eq!(cfg.domain_for("api.example.com"), None);
+    assert_eq!(of(&run(&cfg, None), "PIN-DOMAIN-NEVER-MATCHES").len(), 1);
+    for bad in [
+        ".example.com",
+        "a..example.com",
+        &format!("{}.com", "a".repeat(64)),
+    ] {
+        let e = okhttp_list(&format!("{bad} {two}\n")).unwrap_err();
+        assert!(e.to_string().contains("Invalid pattern"), "{bad}: {e}");
+    }
+    // In code, a space inside the literal is OkHttp's refusal too.
+    let kt = |body: &str| {
+        format!(
+            "import okhttp3.CertificatePinner\n\nval pinner = CertificatePinner.Builder()\n{body}\n    .build()\n"
+        )
+    };
+    let src = kt(&format!(
+        "    .add(\" api.example.com\", \"sha256/{K87}\", \"sha256/{PL1}\")"
+    ));
+    let e =
+        audit::import_bytes(src.as_bytes(), "P.kt", None, NscOptions::default(), None).unwrap_err();
+    assert!(
+        e.to_string().contains("Invalid pattern:  api.example.com"),
+        "{e}"
+    );
+    let src = kt(&format!(
+        "    .add(\"a.example.com\", \"sha256/{K87}\", \"sha256/{PL1}\")\n    .add(\"b.example.com\")"
+    ));
+    let cfg =
+        audit::import_bytes(src.as_bytes(), "P.kt", None, NscOptions::default(), None).unwrap();
+    assert!(cfg.domains.iter().all(|d| d.host != "b.example.com"));
+    assert!(
+        cfg.ignored
+            .iter()
+            .any(|i| i.name.contains("add(\"b.example.com\") without pins")),
+        "{:?}",
+        cfg.ignored
+    );
+}

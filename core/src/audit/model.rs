@@ -480,6 +480,11 @@ impl DomainEntry {
     /// domains in `NSPinnedDomains`. A name with `*`, `:` or `/`, or with a
     /// leading or trailing dot, selects no host on those platforms.
     pub fn unusable_name(&self) -> Option<&'static str> {
+        if self.mechanism == SourceFormat::OkHttp && self.host.ends_with('.') {
+            return Some(
+                "a trailing dot: OkHttp keeps it, so the pattern matches only a URL whose host is written with a trailing dot",
+            );
+        }
         if self.mechanism == SourceFormat::OkHttp || self.mechanism == SourceFormat::Mamori {
             return None;
         }

@@ -429,8 +429,21 @@ fn okhttp_add<'t>(
             }
         }
     }
-    if args.len() < 2 {
-        return Err(super::okhttp::refuse(loc, "add() needs at least one pin"));
+    if pins.is_empty() && unknown.is_empty() {
+        // `add(pattern, vararg pins)` loops over the pins: with none it
+        // adds nothing and does not even check the pattern.
+        cfg.ignored.push(crate::audit::model::Ignored {
+            name: format!(
+                "add({}) without pins (OkHttp adds nothing: the host is not pinned)",
+                hosts
+                    .iter()
+                    .map(|h| format!("{h:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            location: loc,
+        });
+        return Ok(());
     }
     for h in &hosts {
         let host = super::okhttp::add(cfg, h, &pins, loc.clone(), group, index)?;
