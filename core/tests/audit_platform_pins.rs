@@ -982,3 +982,40 @@ fn okhttp_patterns_are_canonicalised_as_okhttp_does() {
         cfg.ignored
     );
 }
+
+/// iOS refuses no Info.plist at install: an identity without the
+/// (case-sensitive) `SPKI-SHA256-BASE64` key never matches, a pinned
+/// domain without identities is an empty pin set (review finding 12).
+#[test]
+fn ats_malformed_identities_are_findings_not_refusals() {
+    let cfg = load("ats-malformed-identities.plist").unwrap();
+    assert_eq!(pins(&cfg, "api.example.com"), vec![K87]);
+    let cdn = cfg
+        .domains
+        .iter()
+        .find(|d| d.host == "cdn.example.com")
+        .unwrap();
+    assert!(cdn.has_pin_set && cdn.pins.is_empty());
+    let f = run(&cfg, None);
+    assert_eq!(
+        of(&f, "PIN-NEVER-MATCHES"),
+        vec![(Some(21), Some("api.example.com".to_owned()))]
+    );
+    let detail = &f
+        .iter()
+        .find(|f| f.rule == "PIN-NEVER-MATCHES")
+        .unwrap()
+        .detail;
+    assert!(
+        detail.contains("keys are case-sensitive; it has \"SPKI-SHA256-Base64\""),
+        "{detail}"
+    );
+    assert_eq!(
+        of(&f, "PIN-EMPTY-SET"),
+        vec![(Some(25), Some("cdn.example.com".to_owned()))]
+    );
+    assert_eq!(
+        of(&f, "PIN-BACKUP-MISSING"),
+        vec![(Some(11), Some("api.example.com".to_owned()))]
+    );
+}

@@ -780,14 +780,45 @@ fn add_ats(
                     let b64 = match item {
                         Value::Dictionary(i) => match i.get("SPKI-SHA256-BASE64") {
                             Some(Value::String(s)) => s.clone(),
-                            _ => {
-                                return Err(ImportError::refused(
-                                    loc,
-                                    "ATS",
-                                    format!(
-                                        "an entry of {key} for {name} lacks SPKI-SHA256-BASE64"
+                            // iOS refuses nothing at install: an identity
+                            // without the (case-sensitive) key gives ATS no
+                            // digest, so it can never match.
+                            other => {
+                                let found = i
+                                    .keys()
+                                    .map(|k| format!("{k:?}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
+                                let why = match other {
+                                    Some(_) => "its SPKI-SHA256-BASE64 is not a string".to_owned(),
+                                    None if found.is_empty() => {
+                                        "the identity dictionary has no SPKI-SHA256-BASE64 key"
+                                            .to_owned()
+                                    }
+                                    None => format!(
+                                        "the identity dictionary has no SPKI-SHA256-BASE64 key (keys are case-sensitive; it has {found})"
                                     ),
-                                ));
+                                };
+                                // The digest under a misspelt key, if any.
+                                let text = i
+                                    .values()
+                                    .find_map(Value::as_string)
+                                    .unwrap_or_default()
+                                    .to_owned();
+                                let loc = if text.is_empty() {
+                                    loc.clone()
+                                } else {
+                                    lines.of_string_in("NSPinnedDomains", host, &text)
+                                };
+                                d.lenient_pins.push(LenientPin {
+                                    text,
+                                    decoder: "ATS's NSPinnedDomains reader",
+                                    leniency: Vec::new(),
+                                    decoded_len: 0,
+                                    never_matches: Some(why),
+                                    location: loc,
+                                });
+                                continue;
                             }
                         },
                         _ => {
@@ -808,15 +839,9 @@ fn add_ats(
                     d.lenient_pins.extend(lenient);
                 }
             }
-            if d.pins.is_empty() && d.lenient_pins.is_empty() {
-                return Err(ImportError::refused(
-                    loc,
-                    "ATS",
-                    format!(
-                        "{name}: a pinned domain needs NSPinnedCAIdentities or NSPinnedLeafIdentities"
-                    ),
-                ));
-            }
+            // Apple: "You must include this key or the NSPinnedCAIdentities
+            // key or both"; iOS does not refuse the app without them, so a
+            // domain with neither is an empty pin set (PIN-EMPTY-SET).
             d.has_pin_set = true;
             cfg.domains.push(d);
         }
