@@ -1019,3 +1019,23 @@ fn ats_malformed_identities_are_findings_not_refusals() {
         vec![(Some(11), Some("api.example.com".to_owned()))]
     );
 }
+
+/// TrustKit looks `TSKPinnedDomains` keys up as written: a key with
+/// surrounding whitespace selects no host (review finding 9).
+#[test]
+fn a_trustkit_key_with_whitespace_selects_no_host() {
+    let json = trustkit_json(&format!(
+        r#"" api.example.com":{{"TSKPublicKeyHashes":["{K87}","{PL1}"]}}"#
+    ));
+    let cfg =
+        audit::import_bytes(json.as_bytes(), "t.json", None, NscOptions::default(), None).unwrap();
+    assert_eq!(cfg.domains[0].host, " api.example.com");
+    assert_eq!(cfg.domain_for("api.example.com"), None);
+    let f = run(&cfg, None);
+    let d = &f
+        .iter()
+        .find(|f| f.rule == "PIN-DOMAIN-NEVER-MATCHES")
+        .unwrap()
+        .detail;
+    assert!(d.contains("surrounding whitespace"), "{d}");
+}

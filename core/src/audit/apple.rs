@@ -433,7 +433,9 @@ fn add_trustkit(
                 format!("the entry for {host} must be a dictionary"),
             ));
         };
-        let name = host.trim().to_lowercase();
+        // TrustKit looks keys up as written: surrounding whitespace is kept
+        // (such a key selects no host: `DomainEntry::unusable_name`).
+        let name = host.to_lowercase();
         let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
         d.group = cfg.domains.len();
         // TrustKit reads the exclusion first: a subdomain taken out of its

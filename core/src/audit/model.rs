@@ -489,6 +489,10 @@ impl DomainEntry {
             return None;
         }
         let h = self.host.as_str();
+        if h.trim() != h {
+            // Only TrustKit keeps it (NSC and ATS names are trimmed at load).
+            return Some("surrounding whitespace: TrustKit compares the key as written");
+        }
         if h.contains('*') {
             Some("a literal `*`: only OkHttp has wildcard patterns")
         } else if h.contains('/') || h.contains(':') {

@@ -569,7 +569,7 @@ fn trustkit_dict(
             let Some(host) = key_str(dk, cfg, locate) else {
                 continue;
             };
-            lines.insert(host.trim().to_lowercase(), *dl);
+            lines.insert(host.to_lowercase(), *dl);
             let Val::Dict(entries) = dv else {
                 match dv {
                     Val::Unknown(w) => cfg.unresolved.push(unresolved(w, Some(&host), locate)),
@@ -593,11 +593,8 @@ fn trustkit_dict(
                 dd.insert(host, Value::Dictionary(e));
             } else {
                 let loc = Location::new(file, Some(*dl));
-                let mut d = DomainEntry::new(
-                    &host.trim().to_lowercase(),
-                    SourceFormat::TrustKit,
-                    loc.clone(),
-                );
+                let mut d =
+                    DomainEntry::new(&host.to_lowercase(), SourceFormat::TrustKit, loc.clone());
                 d.has_pin_set = true;
                 d.include_subdomains = e
                     .get(apple::TSK_INCLUDE_SUBDOMAINS)
