@@ -1039,3 +1039,32 @@ fn a_trustkit_key_with_whitespace_selects_no_host() {
         .detail;
     assert!(d.contains("surrounding whitespace"), "{d}");
 }
+
+/// TrustKit-Android reads `enforcePinning` with `Boolean.parseBoolean` on
+/// the compiled attribute: aapt2 types ` True ` as the boolean true (so
+/// "true"), and `1` as an integer (so "1", false).
+#[test]
+fn trustkit_android_reads_enforce_pinning_as_compiled() {
+    for (value, enforced) in [
+        (" True ", true),
+        ("tRuE", true),
+        ("1", false),
+        ("yes", false),
+    ] {
+        let xml = format!(
+            "<network-security-config><domain-config><domain>a.example.com</domain>\
+             <pin-set><pin digest=\"SHA-256\">{K87}</pin><pin digest=\"SHA-256\">{PL1}</pin></pin-set>\
+             <trustkit-config enforcePinning=\"{value}\"/></domain-config></network-security-config>"
+        );
+        let cfg = import_nsc(&xml).unwrap();
+        assert_eq!(
+            cfg.domains[0]
+                .trustkit_android
+                .as_ref()
+                .unwrap()
+                .enforce_pinning,
+            enforced,
+            "{value:?}"
+        );
+    }
+}

@@ -459,7 +459,13 @@ impl Parser {
                     // false) and never refuses a value.
                     self.check_attrs(c, &["enforcePinning", "disableDefaultReportUri"]);
                     self.trustkit = true;
-                    let parse = |v: &str| v.eq_ignore_ascii_case("true");
+                    // On the compiled value: `getAttributeValue` gives a
+                    // boolean aapt2 typed (` True `) as "true", an
+                    // integer as its digits (false), a string as written.
+                    let parse = |v: &str| match aapt_any(v) {
+                        Aapt::Bool(b) => b,
+                        _ => v.eq_ignore_ascii_case("true"),
+                    };
                     let loc = self.loc(c);
                     tk.enforce = Some(match c.attribute("enforcePinning") {
                         Some(v) => (parse(v), true, loc),
