@@ -517,6 +517,18 @@ fn a_host_with_only_sha1_okhttp_pins_is_pinned_in_the_report_and_comparison() {
         ],
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let pinned: Vec<(&str, u64)> = v["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["format"].as_str().unwrap(),
+                c["pinned_domains"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pinned, [("okhttp", 1), ("trustkit", 1)], "{v}");
     let rules: Vec<(&str, &str)> = v["findings"]
         .as_array()
         .unwrap()
