@@ -1956,3 +1956,69 @@ fn a_zip_header_that_lies_about_the_size_is_not_trusted() {
         "{e}"
     );
 }
+
+#[test]
+fn nsc_booleans_compiled_by_aapt2_read_as_their_source() {
+    // aapt2 compiles attributes without namespace as any type: "1" to an
+    // integer, "#0000" to a colour (0), "no" stays a string. Android reads
+    // integers as `!= 0` and strings as the default (review finding 5):
+    // the package and its source give the same findings.
+    let nsc = format!(
+        r##"<?xml version="1.0" encoding="utf-8"?>
+<network-security-config>
+    <base-config cleartextTrafficPermitted="no"/>
+    <domain-config cleartextTrafficPermitted="#0000" hstsEnforced="1">
+        <domain includeSubdomains="1">api.example.com</domain>
+        <pin-set expiration="2027-06-01">
+            <pin digest="SHA-256">{PIN_A}</pin>
+            <pin digest="SHA-256">{PIN_B}</pin>
+        </pin-set>
+    </domain-config>
+</network-security-config>
+"##
+    );
+    let p = Project::new(
+        &manifest(
+            34,
+            r#"android:networkSecurityConfig="@xml/network_security_config""#,
+        ),
+        &[("res/xml/network_security_config.xml", nsc.as_bytes())],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("network_security_config.xml");
+    std::fs::write(&src, &nsc).unwrap();
+    let (code, v, err) = audit_json(&["--android-target-sdk", "34", src.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let from_source: Vec<Found> = findings(&v)
+        .into_iter()
+        .filter(|f| f.0 == "NSC-NOT-BOOLEAN" || f.0.starts_with("CLEARTEXT"))
+        .collect();
+    assert_eq!(
+        from_source
+            .iter()
+            .map(|f| (f.0.as_str(), f.2))
+            .collect::<Vec<_>>(),
+        [
+            ("CLEARTEXT-BASE", Some(3)),
+            ("NSC-NOT-BOOLEAN", Some(3)),
+            ("NSC-NOT-BOOLEAN", Some(4)),
+            ("NSC-NOT-BOOLEAN", Some(4)),
+            ("NSC-NOT-BOOLEAN", Some(5)),
+        ],
+        "{from_source:#?}"
+    );
+    let lines = |v: &Value| -> Vec<(String, Option<u64>)> {
+        findings(v)
+            .into_iter()
+            .filter(|f| f.0 == "NSC-NOT-BOOLEAN" || f.0.starts_with("CLEARTEXT"))
+            .map(|f| (f.0, f.2))
+            .collect()
+    };
+    for pkg in [p.apk(), p.aab()] {
+        let (code, pv, err) = audit_json(&[pkg.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        // "#0000" is the colour 0: cleartext off for the domain, as in the
+        // source; "1" is the integer 1.
+        assert_eq!(lines(&pv), lines(&v), "{pv}");
+    }
+}

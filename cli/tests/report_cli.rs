@@ -475,3 +475,73 @@ fn nothing_to_report_on_is_bad_usage() {
         stderr(&o)
     );
 }
+
+/// A host pinned by OkHttp `sha1/` pins only is pinned (OkHttp checks
+/// them): the report's host table and DEV-4 count it, and the
+/// cross-platform comparison does not call it unpinned on Android.
+#[test]
+fn a_host_with_only_sha1_okhttp_pins_is_pinned_in_the_report_and_comparison() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "pins.txt",
+        "a.example.com sha1/sBFctHESptDWli2yIHtOVZJ3in4= sha1/AAECAwQFBgcICQoLDA0ODxAREhM=\n",
+    );
+    write(
+        tmp.path(),
+        "tk.json",
+        format!(
+            r#"{{"TSKPinnedDomains":{{"a.example.com":{{"TSKPublicKeyHashes":["{A}","{B}"],"TSKDisableDefaultReportUri":true}}}}}}"#
+        ),
+    );
+    let md = ok(&report(tmp.path(), &["pins.txt", "tk.json"]));
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `a.example.com` |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(!row.contains("not pinned"), "{row}");
+    assert!(row.matches("2 pins").count() == 2, "{row}");
+    assert!(md.contains("2 pinned domain entries"), "{md}");
+    let o = mamori_in(
+        tmp.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--at",
+            "2026-06-01",
+            "--fail-on",
+            "never",
+            "pins.txt",
+            "tk.json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let pinned: Vec<(&str, u64)> = v["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["format"].as_str().unwrap(),
+                c["pinned_domains"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pinned, [("okhttp", 1), ("trustkit", 1)], "{v}");
+    let rules: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("XPLAT"))
+        .map(|f| (f["rule"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [(
+            "XPLAT-PINS-DIFFER",
+            "a.example.com: Android pins 0 key(s) and 2 by SHA-1 (not comparable with SHA-256 pins), iOS 2 key(s), 0 in common"
+        )],
+        "{v}"
+    );
+}

@@ -363,7 +363,7 @@ fn cases() -> Vec<Case> {
             j(ats(
                 r#""NSExceptionDomains":{"a.example.com":{"NSIncludesSubdomains":true,"NSExceptionAllowsInsecureHTTPLoads":true}}"#,
             )),
-            "a.example.com: the ATS exception applies to every subdomain",
+            "a.example.com: the ATS exception applies to its subdomains too (those one label below it)",
             j(ats(
                 r#""NSExceptionDomains":{"a.example.com":{"NSIncludesSubdomains":false,"NSExceptionAllowsInsecureHTTPLoads":true}}"#,
             )),
@@ -379,8 +379,24 @@ fn cases() -> Vec<Case> {
         case(
             "XPLAT-UNPINNED",
             vec![
-                ("t.xml", good.clone()),
-                ("t.json", r#"{"TSKPinnedDomains":{}}"#.to_owned()),
+                (
+                    "t.xml",
+                    nsc(&format!(
+                        "{}{}",
+                        pinned("a.example.com", &[A, B], " expiration=\"2027-01-01\""),
+                        pinned("b.example.com", &[A, B], " expiration=\"2027-01-01\"")
+                    )),
+                ),
+                // TrustKit refuses an empty TSKPinnedDomains: iOS pins
+                // b.example.com only.
+                (
+                    "t.json",
+                    tk(
+                        "b.example.com",
+                        &[A, B],
+                        r#","TSKDisableDefaultReportUri":true"#,
+                    ),
+                ),
             ],
             "a.example.com is pinned on Android but not on iOS",
             vec![
@@ -526,6 +542,29 @@ fn cases() -> Vec<Case> {
         kt(&both),
     ));
     v.push(case(
+        "NSC-NOT-BOOLEAN",
+        x(nsc(&format!(
+            "<base-config cleartextTrafficPermitted=\"no\"/>{}",
+            pinned("a.example.com", &[A, B], "")
+        ))),
+        "base-config@cleartextTrafficPermitted=\"no\" is not a boolean: aapt2 compiles it to a string, so Android applies the attribute's default, true",
+        x(nsc(&format!(
+            "<base-config cleartextTrafficPermitted=\"False\"/>{}",
+            pinned("a.example.com", &[A, B], "")
+        ))),
+    ));
+    v.push(case(
+        "TRUSTKIT-EXCLUDED-SUBDOMAIN",
+        vec![(
+            "t.json",
+            format!(
+                r#"{{"TSKPinnedDomains":{{"example.com":{{"TSKPublicKeyHashes":["{A}","{B}"],"TSKIncludeSubdomains":true}},"cdn.example.com":{{"kSKExcludeSubdomainFromParentPolicy":true}}}}}}"#
+            ),
+        )],
+        "cdn.example.com is excluded from its parent domain's pinning policy (TSKExcludeSubdomainFromParentPolicy): TrustKit does not pin it",
+        vec![("t.json", tk("example.com", &[A, B], ""))],
+    ));
+    v.push(case(
         "PIN-DOMAIN-NEVER-MATCHES",
         x(nsc(&pinned("*.example.com", &[A, B], ""))),
         "\"*.example.com\" has a literal `*`: only OkHttp has wildcard patterns: its pins and settings never apply",
@@ -596,7 +635,7 @@ fn every_rule_triggers_with_its_message_and_not_on_the_clean_config() {
 #[test]
 fn rule_table_is_complete_in_both_languages() {
     let all = audit::rules();
-    assert_eq!(all.len(), 52);
+    assert_eq!(all.len(), 54);
     let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();

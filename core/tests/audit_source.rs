@@ -528,3 +528,17 @@ fn a_variable_initialised_with_a_builder_chain_is_the_same_pinner() {
     let groups: Vec<usize> = cfgs[0].domains.iter().map(|d| d.group).collect();
     assert!(groups.iter().all(|g| *g == groups[0]), "{groups:?}");
 }
+
+#[test]
+fn trustkit_objc_number_literals_are_read_with_boolvalue() {
+    // `@0` / `@1` are NSNumbers: TrustKit's boolValue reads them as NO / YES
+    // (review finding 9; Mamori refused "must be a boolean").
+    let objc = format!(
+        "#import <TrustKit/TrustKit.h>\nvoid setup(void) {{\n  NSDictionary *c = @{{ kTSKPinnedDomains: @{{ @\"a.example.com\": @{{ kTSKIncludeSubdomains: @1, kTSKEnforcePinning: @0, kTSKPublicKeyHashes: @[ @\"{A}\", @\"{B}\" ] }} }} }};\n  [TrustKit initSharedInstanceWithConfiguration:c];\n}}\n"
+    );
+    let c = import_text(&objc, "B.m").unwrap();
+    assert_eq!(
+        rows(&c),
+        vec![row("a.example.com", 3, &[A, B], true, false)]
+    );
+}

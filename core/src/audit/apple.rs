@@ -407,8 +407,25 @@ fn add_trustkit(
             with_hints("TSKPinnedDomains must be a dictionary".into(), tk),
         ));
     };
+    if domains.is_empty() {
+        return Err(ImportError::refused(
+            loc,
+            "TrustKit",
+            "TrustKit was initialized with no pinned domains",
+        ));
+    }
     for (host, v) in domains {
         let loc = lines.of_key_in(TSK_PINNED_DOMAINS, host);
+        // `GetRegistryLength` on the key as written: 0 for a name longer
+        // than 255 bytes, non-ASCII, or without a known public suffix
+        // (`localhost`, `api.internal`, an IP address).
+        if !trustkit_registry_known(host) {
+            return Err(ImportError::refused(
+                loc,
+                "TrustKit",
+                format!("TrustKit was initialized with an invalid domain {host}"),
+            ));
+        }
         let Value::Dictionary(dc) = v else {
             return Err(ImportError::refused(
                 loc,
@@ -416,12 +433,19 @@ fn add_trustkit(
                 format!("the entry for {host} must be a dictionary"),
             ));
         };
-        let name = host.trim().to_lowercase();
+        // TrustKit looks keys up as written: surrounding whitespace is kept
+        // (such a key selects no host: `DomainEntry::unusable_name`).
+        let name = host.to_lowercase();
         let mut d = DomainEntry::new(&name, SourceFormat::TrustKit, loc.clone());
         d.group = cfg.domains.len();
         // TrustKit reads the exclusion first: a subdomain taken out of its
         // parent's policy is not pinned, and may carry no other key.
-        if let Some(Value::Boolean(true)) = dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+        let exclude = match dc.get(TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY) {
+            None => false,
+            Some(v) => ns_bool_value(v)
+                .ok_or_else(|| no_bool_value(&loc, TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY))?,
+        };
+        if exclude {
             if dc.len() > 1 {
                 return Err(ImportError::refused(
                     loc,
@@ -431,19 +455,14 @@ fn add_trustkit(
                     ),
                 ));
             }
-            // An explicit empty pin set: no pinning for this host.
-            d.has_pin_set = true;
-            d.enforce = false;
+            // Not pinned: TrustKit's validator skips a host whose policy
+            // (the exact key wins) is an exclusion. Its parent is checked
+            // once every domain is read.
+            d.excluded_from_parent = true;
             cfg.domains.push(d);
             continue;
         }
-        d.include_subdomains = bool_of(
-            dc.get(TSK_INCLUDE_SUBDOMAINS),
-            TSK_INCLUDE_SUBDOMAINS,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(false);
+        d.include_subdomains = tk_bool(dc, TSK_INCLUDE_SUBDOMAINS, &loc)?.unwrap_or(false);
         if d.include_subdomains && is_public_suffix(&name) {
             return Err(ImportError::refused(
                 loc,
@@ -453,31 +472,13 @@ fn add_trustkit(
                 ),
             ));
         }
-        d.enforce = bool_of(
-            dc.get(TSK_ENFORCE_PINNING),
-            TSK_ENFORCE_PINNING,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(true);
+        d.enforce = tk_bool(dc, TSK_ENFORCE_PINNING, &loc)?.unwrap_or(true);
         let hashes = string_list(
             dc.get(TSK_PUBLIC_KEY_HASHES),
             TSK_PUBLIC_KEY_HASHES,
             &loc,
             "TrustKit",
         )?;
-        if !dc.contains_key(TSK_PUBLIC_KEY_HASHES) {
-            return Err(ImportError::refused(
-                loc,
-                "TrustKit",
-                with_hints(
-                    format!(
-                        "TrustKit was initialized with an invalid value for kTSKPublicKeyHashes for domain {name}: no TSKPublicKeyHashes"
-                    ),
-                    dc,
-                ),
-            ));
-        }
         let mut distinct = BTreeSet::new();
         for h in &hashes {
             // TrustKit: `initWithBase64EncodedString:h options:0`, then a
@@ -503,43 +504,52 @@ fn add_trustkit(
             d.lenient_pins.extend(lenient);
         }
         d.has_pin_set = true;
-        if d.enforce && distinct.len() < 2 {
+        // An absent TSKPublicKeyHashes is no pins; one pin is enough only
+        // when not enforcing.
+        let required = if d.enforce { 2 } else { 1 };
+        if distinct.len() < required {
             return Err(ImportError::refused(
                 loc,
                 "TrustKit",
-                format!(
-                    "TrustKit was initialized with less than two pins (ie. no backup pins) for domain {name}. This might brick your App"
+                with_hints(
+                    format!(
+                        "TrustKit was initialized with less than {required} pins (ie. no backup pins) for domain {name}. This might brick your App"
+                    ),
+                    dc,
                 ),
             ));
         }
         if let Some(v) = dc.get(TSK_EXPIRATION_DATE) {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Date(dt) => {
-                    let st: std::time::SystemTime = (*dt).into();
-                    let odt = time::OffsetDateTime::from(st);
-                    format!("{}", odt.date())
-                }
-                _ => String::new(),
+            // `-[NSDateFormatter dateFromString:]` with `yyyy-MM-dd` in UTC;
+            // nil (no expiry: the pins never expire) when it does not parse.
+            let Value::String(text) = v else {
+                return Err(ImportError::refused(
+                    loc,
+                    "TrustKit",
+                    format!(
+                        "{TSK_EXPIRATION_DATE} of {name} must be a string: TrustKit passes it to -[NSDateFormatter dateFromString:]"
+                    ),
+                ));
             };
-            let date = parse_ymd(&text).ok_or_else(|| {
-                ImportError::refused(loc.clone(), "TrustKit", format!("TrustKit was initialized with an invalid value for kTSKExpirationDate for domain {name}: TSKExpirationDate {text:?} is not yyyy-MM-dd"))
-            })?;
-            d.expiry = Some(Expiry {
-                text,
-                at: date.midnight().assume_utc(),
-                zone: ExpiryZone::Utc,
-                after: AfterExpiry::FailOpenSilent,
-            });
+            match parse_trustkit_date(text) {
+                Some(date) => {
+                    d.expiry = Some(Expiry {
+                        text: text.clone(),
+                        at: date.midnight().assume_utc(),
+                        zone: ExpiryZone::Utc,
+                        after: AfterExpiry::FailOpenSilent,
+                    })
+                }
+                None => cfg.ignored.push(super::model::Ignored {
+                    name: format!(
+                        "{name}: {TSK_EXPIRATION_DATE} {text:?} (not a yyyy-MM-dd date: TrustKit's NSDateFormatter returns nil, so these pins never expire)"
+                    ),
+                    location: loc.clone(),
+                }),
+            }
         }
         d.report_uris = string_list(dc.get(TSK_REPORT_URIS), TSK_REPORT_URIS, &loc, "TrustKit")?;
-        let disable_default = bool_of(
-            dc.get(TSK_DISABLE_DEFAULT_REPORT_URI),
-            TSK_DISABLE_DEFAULT_REPORT_URI,
-            &loc,
-            "TrustKit",
-        )?
-        .unwrap_or(false);
+        let disable_default = tk_bool(dc, TSK_DISABLE_DEFAULT_REPORT_URI, &loc)?.unwrap_or(false);
         // TrustKit also reports to its vendor's endpoint
         // (https://overmind.datatheorem.com/trustkit/report) unless disabled.
         d.default_report_uri = !disable_default;
@@ -568,12 +578,97 @@ fn add_trustkit(
         }
         cfg.domains.push(d);
     }
+    // TrustKit's last check: an excluded subdomain needs a parent policy,
+    // looked up for `"a" + name` so that its own entry is not found.
+    for d in cfg
+        .domains
+        .iter()
+        .filter(|d| d.excluded_from_parent && d.mechanism == SourceFormat::TrustKit)
+    {
+        let probe = format!("a{}", d.host);
+        let parent = cfg.domains.iter().any(|p| {
+            p.mechanism == SourceFormat::TrustKit
+                && !p.excluded_from_parent
+                && super::model::covers(p, &probe)
+        });
+        if !parent {
+            return Err(ImportError::refused(
+                d.location.clone(),
+                "TrustKit",
+                format!(
+                    "TrustKit was initialized with TSKExcludeSubdomainFromParentPolicy for domain {} but could not find a policy for a parent domain",
+                    d.host
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
-/// `yyyy-MM-dd`, as TrustKit's formatter reads it (Mamori's own grammar).
-fn parse_ymd(text: &str) -> Option<Date> {
-    crate::date::parse_date(text.trim()).ok()
+/// `-[NSObject boolValue]` as TrustKit calls it on a configuration value:
+/// an `NSNumber` is true when non-zero; an `NSString` when, after leading
+/// whitespace and an optional sign and zeros, it starts with `Y`, `y`,
+/// `T`, `t` or a digit 1-9 (Apple's `NSString.boolValue`). Other types have
+/// no `boolValue` (TrustKit raises: `None`).
+pub(crate) fn ns_bool_value(v: &Value) -> Option<bool> {
+    match v {
+        Value::Boolean(b) => Some(*b),
+        // An integer beyond i64 is a large unsigned one: non-zero.
+        Value::Integer(i) => Some(i.as_signed().is_none_or(|n| n != 0)),
+        Value::Real(r) => Some(*r != 0.0),
+        Value::String(s) => {
+            let t = s.trim_start_matches(|c: char| c.is_whitespace());
+            let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+            let t = t.trim_start_matches('0');
+            Some(t.starts_with([
+                'Y', 'y', 'T', 't', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+            ]))
+        }
+        _ => None,
+    }
+}
+
+fn no_bool_value(loc: &Location, key: &str) -> ImportError {
+    ImportError::refused(
+        loc.clone(),
+        "TrustKit",
+        format!("{key} must be a boolean, a number or a string (TrustKit calls boolValue on it)"),
+    )
+}
+
+/// TrustKit's `NSDateFormatter` (`yyyy-MM-dd`, UTC, not lenient) as ICU
+/// parses it: the whole text, digits for the year, `-`, a month of one or
+/// two digits, `-`, a day of one or two digits that exists in that month.
+/// No whitespace, sign or time.
+fn parse_trustkit_date(text: &str) -> Option<Date> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some() || !digits(y, 6) || !digits(m, 2) || !digits(d, 2) {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+/// A TrustKit domain setting read with `boolValue` ([`ns_bool_value`]).
+fn tk_bool(dc: &Dictionary, key: &str, loc: &Location) -> Result<Option<bool>, ImportError> {
+    dc.get(key)
+        .map(|v| ns_bool_value(v).ok_or_else(|| no_bool_value(loc, key)))
+        .transpose()
+}
+
+/// `GetRegistryLength(name) != 0` (TrustKit's domain_registry, built from
+/// the Public Suffix List): at most 255 bytes, ASCII, and a suffix the list
+/// names, compared case-sensitively as its trie does.
+fn trustkit_registry_known(name: &str) -> bool {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    name.len() <= 255
+        && name.is_ascii()
+        && !trimmed.is_empty()
+        && crate::pinning::host::has_known_suffix(trimmed)
 }
 
 /// Imports App Transport Security settings and `NSPinnedDomains`.
@@ -687,14 +782,45 @@ fn add_ats(
                     let b64 = match item {
                         Value::Dictionary(i) => match i.get("SPKI-SHA256-BASE64") {
                             Some(Value::String(s)) => s.clone(),
-                            _ => {
-                                return Err(ImportError::refused(
-                                    loc,
-                                    "ATS",
-                                    format!(
-                                        "an entry of {key} for {name} lacks SPKI-SHA256-BASE64"
+                            // iOS refuses nothing at install: an identity
+                            // without the (case-sensitive) key gives ATS no
+                            // digest, so it can never match.
+                            other => {
+                                let found = i
+                                    .keys()
+                                    .map(|k| format!("{k:?}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
+                                let why = match other {
+                                    Some(_) => "its SPKI-SHA256-BASE64 is not a string".to_owned(),
+                                    None if found.is_empty() => {
+                                        "the identity dictionary has no SPKI-SHA256-BASE64 key"
+                                            .to_owned()
+                                    }
+                                    None => format!(
+                                        "the identity dictionary has no SPKI-SHA256-BASE64 key (keys are case-sensitive; it has {found})"
                                     ),
-                                ));
+                                };
+                                // The digest under a misspelt key, if any.
+                                let text = i
+                                    .values()
+                                    .find_map(Value::as_string)
+                                    .unwrap_or_default()
+                                    .to_owned();
+                                let loc = if text.is_empty() {
+                                    loc.clone()
+                                } else {
+                                    lines.of_string_in("NSPinnedDomains", host, &text)
+                                };
+                                d.lenient_pins.push(LenientPin {
+                                    text,
+                                    decoder: "ATS's NSPinnedDomains reader",
+                                    leniency: Vec::new(),
+                                    decoded_len: 0,
+                                    never_matches: Some(why),
+                                    location: loc,
+                                });
+                                continue;
                             }
                         },
                         _ => {
@@ -715,15 +841,9 @@ fn add_ats(
                     d.lenient_pins.extend(lenient);
                 }
             }
-            if d.pins.is_empty() && d.lenient_pins.is_empty() {
-                return Err(ImportError::refused(
-                    loc,
-                    "ATS",
-                    format!(
-                        "{name}: a pinned domain needs NSPinnedCAIdentities or NSPinnedLeafIdentities"
-                    ),
-                ));
-            }
+            // Apple: "You must include this key or the NSPinnedCAIdentities
+            // key or both"; iOS does not refuse the app without them, so a
+            // domain with neither is an empty pin set (PIN-EMPTY-SET).
             d.has_pin_set = true;
             cfg.domains.push(d);
         }
@@ -839,11 +959,9 @@ pub(crate) fn export_trustkit(cfg: &AuditConfig) -> (String, Vec<String>) {
                     .is_some_and(|l| l.ends_with('.'))
         })
     };
-    for d in cfg
-        .domains
-        .iter()
-        .filter(|d| d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
-    {
+    for d in cfg.domains.iter().filter(|d| {
+        d.excluded_from_parent || (d.has_pin_set && d.pins.is_empty() && pinned_parent(&d.host))
+    }) {
         let mut e = Dictionary::new();
         e.insert(
             TSK_EXCLUDE_SUBDOMAIN_FROM_PARENT_POLICY.into(),

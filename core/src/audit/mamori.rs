@@ -132,6 +132,9 @@ pub(crate) fn export(cfg: &AuditConfig) -> (PolicyDocument, Vec<String>) {
             AnchorSource::System => system = true,
             AnchorSource::User => user = true,
             AnchorSource::Bundled(n) => files.push(n.clone()),
+            AnchorSource::Wfa => notes.push(
+                "the Wi-Fi Alliance CA store (src=\"wfa\") is trusted by the source; a Mamori policy has no such store".into(),
+            ),
         }
     }
     if user

@@ -38,8 +38,8 @@ pub use chain::{CertInfo, ChainError, SuppliedChain};
 pub use error::ImportError;
 pub use model::{
     AfterExpiry, AnchorSource, AtsException, AtsSettings, AuditConfig, DebugOverrides, Declared,
-    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, PinEntry,
-    PinScope, Platform, Sha1Pin, SourceFormat, TrustKitAndroid,
+    DeclaredAnchor, DomainEntry, Expiry, ExpiryZone, Ignored, LenientPin, Location, NotBoolean,
+    PinEntry, PinScope, Platform, Sha1Pin, SourceFormat, TrustKitAndroid,
 };
 pub use nsc::NscOptions;
 pub use rules::{
@@ -299,6 +299,57 @@ pub fn okhttp_widenings(cfg: &AuditConfig) -> Vec<String> {
 /// meaning OkHttp would, nor pin hosts the source app never pinned.
 /// Nested NSC configs keep their parent: the first name left of the
 /// parent's block, else the block above it.
+/// ATS `NSIncludesSubdomains` covers the domain and names exactly one label
+/// below it. OkHttp and a Mamori policy say so with two rules (`host` and
+/// `*.host`); NSC and TrustKit only have "every depth", which is wider.
+fn ats_one_label(
+    cfg: &AuditConfig,
+    to: ExportFormat,
+) -> (std::borrow::Cow<'_, AuditConfig>, Vec<String>) {
+    let ats = |d: &DomainEntry| d.mechanism == SourceFormat::Ats && d.include_subdomains;
+    if !cfg.domains.iter().any(ats) {
+        return (std::borrow::Cow::Borrowed(cfg), Vec::new());
+    }
+    let mut notes = Vec::new();
+    let split = matches!(
+        to,
+        ExportFormat::OkHttp | ExportFormat::MamoriToml | ExportFormat::MamoriJson
+    );
+    let mut out = cfg.clone();
+    out.domains.clear();
+    for d in &cfg.domains {
+        if !ats(d) {
+            out.domains.push(d.clone());
+            continue;
+        }
+        if split {
+            notes.push(format!(
+                "{}: {}: ATS NSIncludesSubdomains covers exactly one more label; written as {} and *.{}",
+                d.location, d.host, d.host, d.host
+            ));
+            let mut exact = d.clone();
+            exact.include_subdomains = false;
+            let mut one = exact.clone();
+            one.host = format!("*.{}", d.host);
+            out.domains.push(exact);
+            out.domains.push(one);
+        } else {
+            notes.push(format!(
+                "{}: {}: ATS NSIncludesSubdomains covers exactly one more label; the output's subdomain flag covers every depth (wider: deeper names are pinned too)",
+                d.location, d.host
+            ));
+            out.domains.push(d.clone());
+        }
+    }
+    if split {
+        // Indices moved: nested parents are NSC's only, never ATS's.
+        for d in &mut out.domains {
+            d.parent = None;
+        }
+    }
+    (std::borrow::Cow::Owned(out), notes)
+}
+
 fn usable_only(cfg: &AuditConfig) -> (std::borrow::Cow<'_, AuditConfig>, Vec<String>) {
     if cfg.domains.iter().all(|d| d.unusable_name().is_none()) {
         return (std::borrow::Cow::Borrowed(cfg), Vec::new());
@@ -360,9 +411,13 @@ pub enum ExportFormat {
 /// (the importers keep them out of [`DomainEntry::pins`]) and named in a
 /// note; pins read with leniency are written canonically, with a note.
 pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
-    let (cfg, dropped) = usable_only(cfg);
+    let (cfg, mut dropped) = usable_only(cfg);
     let cfg = cfg.as_ref();
-    let (text, mut notes) = export_pins(cfg, to);
+    // The written rules may split an entry; the notes below are about the
+    // source's entries, once each.
+    let (rules, one_label) = ats_one_label(cfg, to);
+    dropped.extend(one_label);
+    let (text, mut notes) = export_pins(rules.as_ref(), to);
     notes.splice(0..0, dropped);
     let lenient: Vec<String> = cfg
         .domains
@@ -386,6 +441,22 @@ pub fn export(cfg: &AuditConfig, to: ExportFormat) -> (String, Vec<String>) {
         })
         .collect();
     notes.splice(0..0, lenient);
+    if matches!(
+        to,
+        ExportFormat::OkHttp | ExportFormat::MamoriToml | ExportFormat::MamoriJson
+    ) {
+        for d in cfg.domains.iter().filter(|d| d.excluded_from_parent) {
+            notes.push(format!(
+                "{}: {}: excluded from its parent's TrustKit policy (TSKExcludeSubdomainFromParentPolicy), so not pinned by the source; {} cannot exclude a host from a rule covering its subdomains, so the output pins it with the parent's pins (stricter: connections to it fail if its server uses other keys)",
+                d.location,
+                d.host,
+                match to {
+                    ExportFormat::OkHttp => "OkHttp",
+                    _ => "a Mamori policy",
+                }
+            ));
+        }
+    }
     for d in cfg.domains.iter().filter(|d| d.has_pin_set) {
         for p in &d.sha1_pins {
             notes.push(format!(

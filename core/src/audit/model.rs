@@ -325,6 +325,9 @@ pub enum AnchorSource {
     User,
     /// Certificates bundled with the app (`@raw/name` in NSC, a file in Mamori).
     Bundled(String),
+    /// NSC `src="wfa"`: the Wi-Fi Alliance (Passpoint) CA store of AOSP's
+    /// `WfaCertificateSource`.
+    Wfa,
 }
 
 impl AnchorSource {
@@ -334,7 +337,15 @@ impl AnchorSource {
             Self::System => "system".into(),
             Self::User => "user".into(),
             Self::Bundled(n) => n.clone(),
+            Self::Wfa => "wfa".into(),
         }
+    }
+
+    /// Whether these anchors switch certificate transparency off (AOSP
+    /// `CertificatesEntryRef.disableCT`: the user store and inline
+    /// certificates; the system and Wi-Fi Alliance stores do not).
+    pub fn disables_ct(&self) -> bool {
+        matches!(self, Self::User | Self::Bundled(_))
     }
 }
 
@@ -429,6 +440,11 @@ pub struct DomainEntry {
     pub trustkit_android: Option<TrustKitAndroid>,
     /// OkHttp `sha1/` pins of 20 bytes (real pins on OkHttp only).
     pub sha1_pins: Vec<Sha1Pin>,
+    /// TrustKit `kTSKExcludeSubdomainFromParentPolicy`: the host is taken
+    /// out of the policy of a parent that includes subdomains, and is not
+    /// pinned (no pin set of its own).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub excluded_from_parent: bool,
 }
 
 impl DomainEntry {
@@ -451,6 +467,7 @@ impl DomainEntry {
             lenient_pins: Vec::new(),
             trustkit_android: None,
             sha1_pins: Vec::new(),
+            excluded_from_parent: false,
         }
     }
 
@@ -463,10 +480,19 @@ impl DomainEntry {
     /// domains in `NSPinnedDomains`. A name with `*`, `:` or `/`, or with a
     /// leading or trailing dot, selects no host on those platforms.
     pub fn unusable_name(&self) -> Option<&'static str> {
+        if self.mechanism == SourceFormat::OkHttp && self.host.ends_with('.') {
+            return Some(
+                "a trailing dot: OkHttp keeps it, so the pattern matches only a URL whose host is written with a trailing dot",
+            );
+        }
         if self.mechanism == SourceFormat::OkHttp || self.mechanism == SourceFormat::Mamori {
             return None;
         }
         let h = self.host.as_str();
+        if h.trim() != h {
+            // Only TrustKit keeps it (NSC and ATS names are trimmed at load).
+            return Some("surrounding whitespace: TrustKit compares the key as written");
+        }
         if h.contains('*') {
             Some("a literal `*`: only OkHttp has wildcard patterns")
         } else if h.contains('/') || h.contains(':') {
@@ -480,6 +506,12 @@ impl DomainEntry {
         } else {
             None
         }
+    }
+
+    /// Whether the entry has a pin that can match: a SHA-256 pin, or an
+    /// OkHttp `sha1/` pin (which OkHttp checks).
+    pub fn is_pinned(&self) -> bool {
+        !self.pins.is_empty() || !self.sha1_pins.is_empty()
     }
 
     /// The distinct pins, in order (linear: a set remembers those seen).
@@ -509,6 +541,27 @@ pub struct DebugOverrides {
 pub struct Ignored {
     /// The element or attribute name.
     pub name: String,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// An NSC boolean attribute whose text is not one of aapt2's booleans
+/// (`true`, `TRUE`, `True`, `false`, `FALSE`, `False`, trimmed). aapt2
+/// compiles an attribute without namespace as any type (a colour, an
+/// integer, a float, else a string), and Android's
+/// `XmlResourceParser.getAttributeBooleanValue` reads an integer-typed value
+/// as `data != 0` and anything else as the attribute's default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotBoolean {
+    /// `element@attribute`, e.g. `base-config@cleartextTrafficPermitted`.
+    pub attribute: String,
+    /// The value as written.
+    pub text: String,
+    /// What Android reads: `None` when the context's default applies and
+    /// Mamori keeps the attribute as not declared (`overridePins`).
+    pub read_as: Option<bool>,
+    /// How it is read, in words.
+    pub how: String,
     /// Where it was written.
     pub location: Location,
 }
@@ -556,6 +609,8 @@ pub struct AuditConfig {
     pub anchor_files: Vec<String>,
     /// Values of source code that could not be evaluated.
     pub unresolved: Vec<Unresolved>,
+    /// NSC boolean attributes written as something else.
+    pub not_boolean: Vec<NotBoolean>,
     /// The Android target SDK of the app this configuration ships in, when
     /// known (a package's `targetSdkVersion`): it decides the platform
     /// defaults for this configuration, whatever other apps audited with it
@@ -579,15 +634,14 @@ impl AuditConfig {
             ignored: Vec::new(),
             anchor_files: Vec::new(),
             unresolved: Vec::new(),
+            not_boolean: Vec::new(),
             android_target_sdk: None,
         }
     }
 
     /// Whether any domain has pins.
     pub fn has_pins(&self) -> bool {
-        self.domains
-            .iter()
-            .any(|d| !d.pins.is_empty() || !d.sha1_pins.is_empty())
+        self.domains.iter().any(DomainEntry::is_pinned)
             || self.unresolved.iter().any(|u| u.host.is_some())
     }
 
@@ -762,6 +816,13 @@ pub(crate) fn covers(d: &DomainEntry, host: &str) -> bool {
             return below(base) && !host[..host.len() - base.len() - 1].contains('.');
         }
     }
+    if d.mechanism == SourceFormat::Ats && d.include_subdomains {
+        // Apple: `NSIncludesSubdomains` applies "to all subdomains of the
+        // domain that have one additional path component" (not to
+        // `advanced.math.example.com` for `example.com`).
+        return host == d.host
+            || (below(&d.host) && !host[..host.len() - d.host.len() - 1].contains('.'));
+    }
     host == d.host || (d.include_subdomains && below(&d.host))
 }
 
@@ -778,7 +839,7 @@ impl Declared {
         self.trust_anchors
             .iter()
             .flatten()
-            .any(|a| a.source != AnchorSource::System)
+            .any(|a| a.source.disables_ct())
             .then_some(false)
     }
 }

@@ -18,7 +18,6 @@ use super::model::{
     AuditConfig, DomainEntry, LenientPin, Location, PinScope, Sha1Pin, SourceFormat,
 };
 use crate::pinning::Pin;
-use crate::pinning::host::HostPattern;
 
 pub(crate) fn refuse(loc: Location, reason: impl Into<String>) -> ImportError {
     ImportError::refused(loc, "OkHttp", reason)
@@ -68,9 +67,8 @@ pub(crate) fn add(
     if !ok_wildcard {
         return Err(refuse(loc, format!("Unexpected pattern: {pattern}")));
     }
-    let parsed = HostPattern::parse(pattern, false)
-        .map_err(|e| refuse(loc.clone(), format!("Invalid pattern: {pattern} ({e})")))?;
-    let host = parsed.to_string();
+    let host = to_canonical_host(pattern)
+        .ok_or_else(|| refuse(loc.clone(), format!("Invalid pattern: {pattern}")))?;
     let mut entries = Vec::new();
     let mut lenient_pins = Vec::new();
     let mut sha1_pins = Vec::new();
@@ -130,6 +128,41 @@ pub(crate) fn add(
     d.group = group;
     cfg.domains.push(d);
     Ok(host)
+}
+
+/// OkHttp's `String.toCanonicalHost()` on a pattern: an address with `:` is
+/// IPv6 (brackets dropped, written in canonical form, or as IPv4 when
+/// IPv4-mapped); anything else goes through IDNA (lower case, punycode) and
+/// must then have no control, space or `#%/:?@[\]` characters, labels of
+/// 1 to 63 characters and 1 to 253 in all. A final dot is kept (the pattern
+/// then matches only a host written with one); a leading hyphen, a digit
+/// label or five numeric labels are accepted, as OkHttp accepts them.
+fn to_canonical_host(host: &str) -> Option<String> {
+    if host.contains(':') {
+        let inner = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let ip: std::net::Ipv6Addr = inner.parse().ok()?;
+        return Some(match ip.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => ip.to_string(),
+        });
+    }
+    let ascii = idna::domain_to_ascii(host).ok()?;
+    if ascii
+        .bytes()
+        .any(|c| c <= 0x1f || c >= 0x7f || b" #%/:?@[\\]".contains(&c))
+    {
+        return None;
+    }
+    if !(1..=253).contains(&ascii.len()) {
+        return None;
+    }
+    let body = ascii.strip_suffix('.').unwrap_or(&ascii);
+    body.split('.')
+        .all(|l| (1..=63).contains(&l.len()))
+        .then_some(ascii)
 }
 
 /// Renders the pinned domains as an OkHttp pin list (`pattern pin` lines).

@@ -278,7 +278,7 @@ pub fn write_json(r: &AuditResult, w: &mut dyn Write) -> io::Result<()> {
                     "format": c.format,
                     "platform": c.platform,
                     "domains": c.domains.len(),
-                    "pinned_domains": c.domains.iter().filter(|d| !d.pins.is_empty()).count(),
+                    "pinned_domains": c.domains.iter().filter(|d| d.is_pinned()).count(),
                 })
             }))
         }),

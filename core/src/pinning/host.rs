@@ -352,6 +352,16 @@ pub(crate) fn is_listed_tld(tld: &str) -> bool {
         .is_some_and(|s| s.is_known() && s.as_bytes() == tld.as_bytes())
 }
 
+/// Whether the bundled list has a rule for `name`'s suffix (not only the
+/// implicit `*` rule): `localhost`, `api.internal` and IP addresses have none.
+#[cfg(feature = "audit")]
+pub(crate) fn has_known_suffix(name: &str) -> bool {
+    use publicsuffix::Psl;
+    public_suffixes()
+        .suffix(name.as_bytes())
+        .is_some_and(|s| s.is_known())
+}
+
 /// Whether `name` (ASCII, normalised) is a registrable domain: one label in
 /// front of a public suffix (`example.com`, `example.co.uk`).
 #[cfg(feature = "audit")]

@@ -72,6 +72,10 @@ struct Parser {
     /// Per group: the index of its last domain entry and that `<domain>`'s
     /// text as written (TrustKit-Android keeps only the last one).
     group_last_domain: Vec<(usize, String)>,
+    /// The first `<pin>` whose `digest` is not exactly `SHA-256`: Android
+    /// compares it case-insensitively, TrustKit-Android's
+    /// `TrustKitConfigurationParser.readPinSet` with `equals`.
+    tk_bad_digest: Option<(Location, String)>,
     /// Where lines start (roxmltree's `text_pos_at` rescans the text on
     /// every call, which is quadratic on large files).
     lines: LineIndex,
@@ -253,6 +257,7 @@ impl Parser {
             trustkit: false,
             group_pin_texts: Vec::new(),
             group_last_domain: Vec::new(),
+            tk_bad_digest: None,
             lines: LineIndex::new(doc.input_text()),
         };
         let root = doc.root_element();
@@ -295,16 +300,45 @@ impl Parser {
         }
     }
 
-    fn bool_attr(&self, n: Node, name: &str) -> Result<Option<bool>, ImportError> {
-        match n.attribute(name) {
-            None => Ok(None),
-            Some(v) if v.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(refuse(
-                self.loc(n),
-                format!("{name}=\"{v}\" is not a boolean (true or false)"),
-            )),
-        }
+    /// A boolean attribute as Android reads it: aapt2 compiles the text
+    /// ([`aapt_any`]) and `getAttributeBooleanValue(…, default)` reads an
+    /// integer-typed value as `data != 0`, anything else as `default`.
+    /// `None` when the attribute is absent, or when it is not a boolean and
+    /// `default` is `None` (the context decides, as for an absent one).
+    /// A value that is not one of aapt2's booleans is kept in
+    /// [`AuditConfig::not_boolean`].
+    fn bool_attr(&mut self, n: Node, name: &str, default: Option<bool>) -> Option<bool> {
+        let text = n.attribute(name)?;
+        let (read_as, how) = match aapt_any(text) {
+            Aapt::Bool(b) => return Some(b),
+            Aapt::Int(data) => (
+                Some(data != 0),
+                format!(
+                    "aapt2 compiles it to the integer {data:#x}, which Android reads as {}",
+                    data != 0
+                ),
+            ),
+            Aapt::Other(what) => (
+                default,
+                match default {
+                    Some(d) => format!(
+                        "aapt2 compiles it to {what}, so Android applies the attribute's default, {d}"
+                    ),
+                    None => format!(
+                        "aapt2 compiles it to {what}, so Android applies the default, as if it were not written"
+                    ),
+                },
+            ),
+        };
+        let location = self.loc(n);
+        self.cfg.not_boolean.push(crate::audit::model::NotBoolean {
+            attribute: format!("{}@{name}", n.tag_name().name()),
+            text: text.to_owned(),
+            read_as,
+            how,
+            location,
+        });
+        read_as
     }
 
     fn debug_overrides(
@@ -351,8 +385,12 @@ impl Parser {
             _ => self.check_attrs(n, &["cleartextTrafficPermitted", "hstsEnforced"]),
         }
         if kind != Kind::Debug {
-            declared.cleartext_permitted = self.bool_attr(n, "cleartextTrafficPermitted")?;
-            declared.hsts_enforced = self.bool_attr(n, "hstsEnforced")?;
+            // AOSP `parseConfigEntry`: the defaults are
+            // `DEFAULT_CLEARTEXT_TRAFFIC_PERMITTED` (true) and
+            // `DEFAULT_HSTS_ENFORCED` (false); a written attribute is set.
+            declared.cleartext_permitted =
+                self.bool_attr(n, "cleartextTrafficPermitted", Some(true));
+            declared.hsts_enforced = self.bool_attr(n, "hstsEnforced", Some(false));
         }
         let mut names: Vec<(String, bool, Location)> = Vec::new();
         let mut last_raw = String::new();
@@ -370,7 +408,7 @@ impl Parser {
                         ));
                     }
                     names.push(self.domain(c)?);
-                    c.text().unwrap_or("").clone_into(&mut last_raw);
+                    last_raw = element_text(c);
                 }
                 "trust-anchors" => {
                     if declared.trust_anchors.is_some() {
@@ -403,8 +441,17 @@ impl Parser {
                     nested.push(c);
                 }
                 "certificateTransparency" => {
+                    if kind == Kind::Debug {
+                        return Err(refuse(
+                            self.loc(c),
+                            "certificateTransparency not allowed in debug-overrides",
+                        ));
+                    }
                     self.check_attrs(c, &["enabled"]);
-                    declared.certificate_transparency = self.bool_attr(c, "enabled")?;
+                    // `getAttributeBooleanValue(null, "enabled", false)`:
+                    // the element without the attribute switches CT off.
+                    declared.certificate_transparency =
+                        Some(self.bool_attr(c, "enabled", Some(false)).unwrap_or(false));
                 }
                 "trustkit-config" if kind == Kind::Domain => {
                     // Android skips this element; TrustKit-Android reads it
@@ -412,7 +459,13 @@ impl Parser {
                     // false) and never refuses a value.
                     self.check_attrs(c, &["enforcePinning", "disableDefaultReportUri"]);
                     self.trustkit = true;
-                    let parse = |v: &str| v.eq_ignore_ascii_case("true");
+                    // On the compiled value: `getAttributeValue` gives a
+                    // boolean aapt2 typed (` True `) as "true", an
+                    // integer as its digits (false), a string as written.
+                    let parse = |v: &str| match aapt_any(v) {
+                        Aapt::Bool(b) => b,
+                        _ => v.eq_ignore_ascii_case("true"),
+                    };
                     let loc = self.loc(c);
                     tk.enforce = Some(match c.attribute("enforcePinning") {
                         Some(v) => (parse(v), true, loc),
@@ -498,14 +551,16 @@ impl Parser {
         if n.children().any(|c| c.is_element()) {
             return Err(refuse(loc, "domain contains additional elements"));
         }
-        let name = n.text().unwrap_or("").trim().to_lowercase();
+        let name = element_text(n).trim().to_lowercase();
         if name.is_empty() {
             return Err(refuse(loc, "Domain name missing"));
         }
         if !self.seen_domains.insert(name.clone()) {
             return Err(refuse(loc, format!("Duplicate domain name {name}")));
         }
-        let include = self.bool_attr(n, "includeSubdomains")?.unwrap_or(false);
+        let include = self
+            .bool_attr(n, "includeSubdomains", Some(false))
+            .unwrap_or(false);
         Ok((name, include, loc))
     }
 
@@ -519,12 +574,19 @@ impl Parser {
             }
             self.check_attrs(c, &["src", "overridePins"]);
             let loc = self.loc(c);
-            let override_pins = self.bool_attr(c, "overridePins")?;
-            let source = match c.attribute("src").map(str::trim) {
+            // The default depends on the block (true in debug-overrides).
+            let override_pins = self.bool_attr(c, "overridePins", None);
+            // AOSP `parseCertificatesEntry`: a reference (aapt2 parses the
+            // trimmed text) is a resource; otherwise the string is compared
+            // exactly, untrimmed, with `system`, `user` and `wfa`.
+            let source = match c.attribute("src") {
                 None => return Err(refuse(loc, "certificates element missing src attribute")),
+                Some(s) if s.trim().starts_with('@') && s.trim().len() > 1 => {
+                    AnchorSource::Bundled(s.trim().to_owned())
+                }
                 Some("system") => AnchorSource::System,
                 Some("user") => AnchorSource::User,
-                Some(s) if s.starts_with('@') && s.len() > 1 => AnchorSource::Bundled(s.to_owned()),
+                Some("wfa") => AnchorSource::Wfa,
                 Some(other) => {
                     return Err(refuse(
                         loc,
@@ -582,10 +644,14 @@ impl Parser {
                     ),
                 ));
             }
+            if let (None, Some(d)) = (&self.tk_bad_digest, digest.filter(|d| *d != "SHA-256")) {
+                self.tk_bad_digest = Some((loc.clone(), d.to_owned()));
+            }
             if c.children().any(|x| x.is_element()) {
                 return Err(refuse(loc, "pin contains additional elements"));
             }
-            let text = c.text().unwrap_or("");
+            let text = element_text(c);
+            let text = text.as_str();
             if text.is_empty() {
                 return Err(refuse(loc, "Missing pin digest"));
             }
@@ -614,13 +680,15 @@ impl Parser {
     }
 
     /// TrustKit-Android's own reading of the file, when it carries
-    /// `trustkit-config`: TrustKit builds a policy for every
-    /// `domain-config`, with `enforcePinning` false by default, the vendor
-    /// report URI unless `disableDefaultReportUri`, and refuses (throws at
-    /// `TrustKit.initializeWithNetworkSecurityConfiguration`) an enforced
-    /// policy with fewer than two distinct pin strings, or a domain-config
-    /// without a pin-set (own or inherited: a `NullPointerException` in
-    /// `DomainPinningPolicy`).
+    /// `trustkit-config`: TrustKit reads every `pin-set` (throwing on a
+    /// `digest` that is not exactly `SHA-256`), and builds a policy for every
+    /// `domain-config` with a pin-set, own or inherited (one without is
+    /// skipped: `DomainPinningPolicy.Builder.build` returns null), in
+    /// document order, with `enforcePinning` false by default and the vendor
+    /// report URI unless `disableDefaultReportUri`. Building a policy throws
+    /// (at `TrustKit.initializeWithNetworkSecurityConfiguration`) on an
+    /// invalid host, an empty pin-set that is enforced, or an enforced
+    /// policy with fewer than two distinct pin strings.
     fn trustkit_android(&mut self) -> Result<(), ImportError> {
         if !self.trustkit {
             for d in &mut self.cfg.domains {
@@ -628,25 +696,31 @@ impl Parser {
             }
             return Ok(());
         }
+        let tk_refuse = |loc: &Location, reason: String| {
+            ImportError::refused(loc.clone(), "TrustKit-Android", reason)
+        };
+        if let Some((loc, digest)) = &self.tk_bad_digest {
+            return Err(tk_refuse(loc, format!("Unexpected digest value: {digest}")));
+        }
         // `readDomainConfig` calls `setHostname` for every `<domain>`: the
         // last one of a domain-config is the only host TrustKit pins there.
         let mut kept = vec![false; self.cfg.domains.len()];
-        for (i, raw) in &self.group_last_domain {
+        for (i, _) in &self.group_last_domain {
             kept[*i] = true;
-            let d = &self.cfg.domains[*i];
-            if !trustkit_android_valid_host(raw) {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
-                    format!("Tried to pin an invalid domain: {raw}"),
-                ));
-            }
         }
+        let last_raw: std::collections::HashMap<usize, &str> = self
+            .group_last_domain
+            .iter()
+            .map(|(i, raw)| (*i, raw.as_str()))
+            .collect();
         for (i, d) in self.cfg.domains.iter_mut().enumerate() {
-            if !kept[i] {
+            let texts = self.group_pin_texts[d.group].as_ref();
+            if !kept[i] || texts.is_none() {
                 d.trustkit_android = None;
                 d.report_uris.clear();
                 d.default_report_uri = false;
+            }
+            if !kept[i] {
                 self.cfg.ignored.push(Ignored {
                     name: format!(
                         "<domain>{}</domain> for TrustKit-Android, which keeps only the last <domain> of a domain-config (no TrustKit policy or reports for this host; Android's own pin-set still applies from API 24)",
@@ -656,27 +730,36 @@ impl Parser {
                 });
                 continue;
             }
+            let Some(texts) = texts else {
+                // No pin-set, own or inherited: no TrustKit policy.
+                continue;
+            };
+            let raw = last_raw.get(&i).copied().unwrap_or_default();
+            if !trustkit_android_valid_host(raw) {
+                return Err(tk_refuse(
+                    &d.location,
+                    format!("Tried to pin an invalid domain: {raw}"),
+                ));
+            }
             let tk = d.trustkit_android.get_or_insert_with(|| TrustKitAndroid {
                 enforce_pinning: false,
                 enforce_declared: false,
                 location: d.location.clone(),
             });
             let enforce = tk.enforce_pinning;
-            let Some(texts) = &self.group_pin_texts[d.group] else {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
+            let distinct: HashSet<&String> = texts.iter().collect();
+            if enforce && distinct.is_empty() {
+                return Err(tk_refuse(
+                    &d.location,
                     format!(
-                        "the domain-config of {} has no pin-set (own or inherited); TrustKit-Android's DomainPinningPolicy fails on it",
+                        "An empty pin-set was supplied for domain {} with the enforcePinning set to true. An empty pin-set disables pinning and can't be use with enforcePinning set to true.",
                         d.host
                     ),
                 ));
-            };
-            let distinct: HashSet<&String> = texts.iter().collect();
+            }
             if enforce && distinct.len() < 2 {
-                return Err(ImportError::refused(
-                    d.location.clone(),
-                    "TrustKit-Android",
+                return Err(tk_refuse(
+                    &d.location,
                     format!(
                         "Less than two pins were supplied for domain {}. This might brick your App",
                         d.host
@@ -731,14 +814,106 @@ fn trustkit_android_valid_host(raw: &str) -> bool {
     crate::pinning::host::is_listed_tld(&tld)
 }
 
+/// An element's text as Android reads it: aapt2 drops comments (and
+/// processing instructions) when it compiles the file, so the text on both
+/// sides of a comment is one text node.
+fn element_text(n: Node) -> String {
+    n.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect()
+}
+
+/// What aapt2 makes of an attribute value without namespace: it parses it
+/// as any type (`ResourceUtils::TryParseItemForAttribute` with `TYPE_ANY`:
+/// `@null`/`@empty`, a reference, a colour, a boolean, an integer, a float,
+/// else a string). Only the integer types matter to
+/// `getAttributeBooleanValue`.
+#[derive(Debug, PartialEq, Eq)]
+enum Aapt {
+    /// `true`/`TRUE`/`True`/`false`/`FALSE`/`False` (`ParseBool`).
+    Bool(bool),
+    /// An integer-typed value: a decimal or hex integer, or a colour.
+    Int(u32),
+    /// Any other type, named.
+    Other(&'static str),
+}
+
+fn aapt_any(v: &str) -> Aapt {
+    // aapt2's `TrimWhitespace` (C `isspace`).
+    let t = v.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'));
+    if t == "@null" || t == "@empty" {
+        return Aapt::Other("a null value");
+    }
+    if t.starts_with('@') || t.starts_with('?') {
+        return Aapt::Other("a reference, which the parser does not resolve");
+    }
+    if let Some(hex) = t.strip_prefix('#') {
+        // `TryParseColor`: #rgb, #argb, #rrggbb, #aarrggbb.
+        if matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let digits: Vec<u32> = hex.chars().filter_map(|c| c.to_digit(16)).collect();
+            let mut argb = if hex.len() % 3 == 0 { 0xff00_0000 } else { 0 };
+            let short = hex.len() <= 4;
+            let n = digits.len();
+            for (k, d) in digits.iter().enumerate() {
+                let shift = if short {
+                    8 * (n - 1 - k)
+                } else {
+                    4 * (n - 1 - k)
+                };
+                let d = if short { d * 0x11 } else { *d };
+                argb |= d << shift;
+            }
+            return Aapt::Int(argb);
+        }
+    }
+    match t {
+        "true" | "TRUE" | "True" => return Aapt::Bool(true),
+        "false" | "FALSE" | "False" => return Aapt::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = string_to_int(t) {
+        return Aapt::Int(i);
+    }
+    if t.parse::<f32>().is_ok() && t.bytes().any(|b| b.is_ascii_digit()) {
+        return Aapt::Other("a float");
+    }
+    let unit = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    if unit.len() < t.len() && !unit.is_empty() && unit.parse::<f32>().is_ok() {
+        return Aapt::Other("a dimension or fraction");
+    }
+    Aapt::Other("a string")
+}
+
+/// `ResTable::stringToInt` on trimmed text: decimal (an optional `-`,
+/// within `i32`) or `0x` hex (within `u32`), the 32-bit data word.
+fn string_to_int(t: &str) -> Option<u32> {
+    if let Some(hex) = t.strip_prefix("0x") {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<i32>().ok().map(|i| i as u32)
+}
+
 /// `SimpleDateFormat("yyyy-MM-dd")` with `setLenient(false)`: numeric year,
 /// month and day separated by `-`, month and day in range. (Java would ignore
 /// trailing text after the day; Mamori refuses it, as Lint does.)
 fn parse_android_date(text: &str) -> Option<Date> {
-    let mut parts = text.trim().split('-');
-    let y: i32 = parts.next()?.parse().ok()?;
-    let m: u8 = parts.next()?.parse().ok()?;
-    let d: u8 = parts.next()?.parse().ok()?;
+    // Digits only: `SimpleDateFormat` reads no sign and no whitespace.
+    let mut parts = text.split('-');
+    let mut field = || {
+        let p = parts.next()?;
+        (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then_some(p)
+    };
+    let y: i32 = field()?.parse().ok()?;
+    let m: u8 = field()?.parse().ok()?;
+    let d: u8 = field()?.parse().ok()?;
     if parts.next().is_some() {
         return None;
     }

@@ -354,6 +354,10 @@ impl Value {
             Self::Attribute(id) => format!("?0x{id:08x}"),
             Self::Int(i) => i.to_string(),
             Self::Bool(v) => v.to_string(),
+            // Colours (`TYPE_INT_COLOR_*`) as aapt writes them: the text
+            // compiles back to the same integer, which is what Android's
+            // `getAttributeBooleanValue` reads (NSC booleans).
+            Self::Other(0x1c..=0x1f, d) => format!("#{d:08x}"),
             Self::Other(t, d) => format!("(type 0x{t:02x})0x{d:x}"),
             Self::Null => String::new(),
         }

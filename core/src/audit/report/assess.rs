@@ -140,7 +140,7 @@ pub(super) fn assess(id: GuidelineId, r: &ReportInput, fs: &[&AuditFinding]) -> 
                 let pinned: usize = r
                     .configs
                     .iter()
-                    .map(|c| c.domains.iter().filter(|d| !d.pins.is_empty()).count())
+                    .map(|c| c.domains.iter().filter(|d| d.is_pinned()).count())
                     .sum();
                 evidence.push(text(match lang {
                     Lang::En => format!(

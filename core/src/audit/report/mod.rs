@@ -380,9 +380,10 @@ fn host_table(r: &ReportInput) -> Option<Block> {
                     .find_map(|c| c.domain_for(h).map(|i| &c.domains[i]));
                 row.push(match entry {
                     None => text(t(lang, "not configured", "設定なし")),
-                    Some(d) if d.pins.is_empty() => text(t(lang, "not pinned", "ピンなし")),
+                    Some(d) if !d.is_pinned() => text(t(lang, "not pinned", "ピンなし")),
                     Some(d) => {
-                        let n = d.distinct_pins().len();
+                        // OkHttp's sha1/ pins are pins OkHttp checks.
+                        let n = d.distinct_pins().len() + d.sha1_pins.len();
                         let mut cell = vec![Inline::Text(match lang {
                             Lang::En => format!("{n} pin{}", if n == 1 { "" } else { "s" }),
                             Lang::Ja => format!("ピン {n} 個"),

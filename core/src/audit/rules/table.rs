@@ -237,6 +237,7 @@ pub(crate) mod id {
     pub(crate) const CT_IGNORED_BELOW_API_36: &str = "CT-IGNORED-BELOW-API-36";
     pub(crate) const DEBUG_OVERRIDES: &str = "DEBUG-OVERRIDES";
     pub(crate) const EXPIRY_TIMEZONE: &str = "EXPIRY-TIMEZONE";
+    pub(crate) const NSC_NOT_BOOLEAN: &str = "NSC-NOT-BOOLEAN";
     pub(crate) const OKHTTP_PIN_SHA1: &str = "OKHTTP-PIN-SHA1";
     pub(crate) const OKHTTP_PIN_UNION: &str = "OKHTTP-PIN-UNION";
     pub(crate) const PIN_BACKUP_DUPLICATE: &str = "PIN-BACKUP-DUPLICATE";
@@ -269,6 +270,7 @@ pub(crate) mod id {
     pub(crate) const TRUST_USER_CA: &str = "TRUST-USER-CA";
     pub(crate) const TRUST_USER_CA_DEFAULT: &str = "TRUST-USER-CA-DEFAULT";
     pub(crate) const TRUSTKIT_ANDROID_NOT_ENFORCED: &str = "TRUSTKIT-ANDROID-NOT-ENFORCED";
+    pub(crate) const TRUSTKIT_EXCLUDED_SUBDOMAIN: &str = "TRUSTKIT-EXCLUDED-SUBDOMAIN";
     pub(crate) const XPLAT_PINS_DIFFER: &str = "XPLAT-PINS-DIFFER";
     pub(crate) const XPLAT_UNPINNED: &str = "XPLAT-UNPINNED";
 
@@ -293,6 +295,7 @@ pub(crate) mod id {
         CT_IGNORED_BELOW_API_36,
         DEBUG_OVERRIDES,
         EXPIRY_TIMEZONE,
+        NSC_NOT_BOOLEAN,
         OKHTTP_PIN_SHA1,
         OKHTTP_PIN_UNION,
         PIN_BACKUP_DUPLICATE,
@@ -325,6 +328,7 @@ pub(crate) mod id {
         TRUST_USER_CA,
         TRUST_USER_CA_DEFAULT,
         TRUSTKIT_ANDROID_NOT_ENFORCED,
+        TRUSTKIT_EXCLUDED_SUBDOMAIN,
         XPLAT_PINS_DIFFER,
         XPLAT_UNPINNED,
     ];

@@ -429,8 +429,21 @@ fn okhttp_add<'t>(
             }
         }
     }
-    if args.len() < 2 {
-        return Err(super::okhttp::refuse(loc, "add() needs at least one pin"));
+    if pins.is_empty() && unknown.is_empty() {
+        // `add(pattern, vararg pins)` loops over the pins: with none it
+        // adds nothing and does not even check the pattern.
+        cfg.ignored.push(crate::audit::model::Ignored {
+            name: format!(
+                "add({}) without pins (OkHttp adds nothing: the host is not pinned)",
+                hosts
+                    .iter()
+                    .map(|h| format!("{h:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            location: loc,
+        });
+        return Ok(());
     }
     for h in &hosts {
         let host = super::okhttp::add(cfg, h, &pins, loc.clone(), group, index)?;
@@ -556,7 +569,7 @@ fn trustkit_dict(
             let Some(host) = key_str(dk, cfg, locate) else {
                 continue;
             };
-            lines.insert(host.trim().to_lowercase(), *dl);
+            lines.insert(host.to_lowercase(), *dl);
             let Val::Dict(entries) = dv else {
                 match dv {
                     Val::Unknown(w) => cfg.unresolved.push(unresolved(w, Some(&host), locate)),
@@ -580,11 +593,8 @@ fn trustkit_dict(
                 dd.insert(host, Value::Dictionary(e));
             } else {
                 let loc = Location::new(file, Some(*dl));
-                let mut d = DomainEntry::new(
-                    &host.trim().to_lowercase(),
-                    SourceFormat::TrustKit,
-                    loc.clone(),
-                );
+                let mut d =
+                    DomainEntry::new(&host.to_lowercase(), SourceFormat::TrustKit, loc.clone());
                 d.has_pin_set = true;
                 d.include_subdomains = e
                     .get(apple::TSK_INCLUDE_SUBDOMAINS)

@@ -149,7 +149,7 @@ pub(super) fn certificate_transparency(out: &mut Out, opts: &AuditOptions) {
             .trust_anchors
             .iter()
             .flatten()
-            .find(|a| a.source != AnchorSource::System)
+            .find(|a| a.source.disables_ct())
         else {
             return;
         };

@@ -27,7 +27,7 @@ pub(super) fn base(out: &mut Out, opts: &AuditOptions) {
 /// A domain that declares cleartext permitted.
 pub(super) fn domain(out: &mut Out, opts: &AuditOptions, d: &DomainEntry) {
     if d.declared.cleartext_permitted == Some(true) {
-        let extra = although_pinned(opts, !d.pins.is_empty());
+        let extra = although_pinned(opts, d.is_pinned());
         out.push(id::CLEARTEXT_DOMAIN, &d.location, Some(&d.host), extra);
     }
 }

@@ -27,8 +27,16 @@ fn platform_name(p: Platform, lang: Lang) -> &'static str {
     }
 }
 
-/// A pinned host on one side: host, pins, expiry (date, zone), location.
-type PinnedEntry = (String, Vec<Pin>, Option<(String, ExpiryZone)>, Location);
+/// A pinned host on one side: host, pins, expiry (date, zone), location,
+/// and the number of OkHttp `sha1/` pins (real pins, not comparable with
+/// the other side's SHA-256 ones).
+type PinnedEntry = (
+    String,
+    Vec<Pin>,
+    Option<(String, ExpiryZone)>,
+    Location,
+    usize,
+);
 
 pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<AuditFinding>) {
     let lang = opts.lang;
@@ -54,7 +62,7 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
             for (i, d) in c.domains.iter().enumerate() {
                 let (pi, has) = effective_pins(c, i);
                 let pd = &c.domains[pi];
-                if has && !pd.pins.is_empty() {
+                if has && pd.is_pinned() {
                     v.push((
                         d.host.clone(),
                         pd.distinct_pins(),
@@ -62,6 +70,7 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
                             .as_ref()
                             .map(|e| (e.at.date().to_string(), e.zone)),
                         d.location.clone(),
+                        pd.sha1_pins.len(),
                     ));
                 }
             }
@@ -79,7 +88,7 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
                 index.domain_for(host.trim_start_matches("**.").trim_start_matches("*."))
             {
                 let (pi, has) = effective_pins(c, idx);
-                if has && !c.domains[pi].pins.is_empty() {
+                if has && c.domains[pi].is_pinned() {
                     return Some(c.domains[pi].distinct_pins());
                 }
             }
@@ -96,7 +105,7 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
             Platform::Android,
         ),
     ] {
-        for (host, pins, _, loc) in mine.iter() {
+        for (host, pins, _, loc, sha1) in mine.iter() {
             match covered(other, other_index, host) {
                 None => {
                     let detail = ja(
@@ -120,19 +129,26 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
                     let mut y = theirs.clone();
                     y.sort();
                     if x != y {
+                        let common = x.iter().filter(|p| y.contains(p)).count();
+                        let (sha1_en, sha1_ja) = if *sha1 > 0 {
+                            (
+                                format!(" and {sha1} by SHA-1 (not comparable with SHA-256 pins)"),
+                                format!(" (他に SHA-1 で {sha1} 個、SHA-256 のピンとは比較不能)"),
+                            )
+                        } else {
+                            (String::new(), String::new())
+                        };
                         let detail = ja(
                             lang,
                             format!(
-                                "Android pins {} key(s), iOS {} key(s), {} in common",
+                                "Android pins {} key(s){sha1_en}, iOS {} key(s), {common} in common",
                                 x.len(),
                                 y.len(),
-                                x.iter().filter(|p| y.contains(p)).count()
                             ),
                             format!(
-                                "Android は {} 個、iOS は {} 個の鍵をピン留めし、共通は {} 個です",
+                                "Android は {} 個{sha1_ja}、iOS は {} 個の鍵をピン留めし、共通は {common} 個です",
                                 x.len(),
                                 y.len(),
-                                x.iter().filter(|p| y.contains(p)).count()
                             ),
                         );
                         push(out, id::XPLAT_PINS_DIFFER, loc, host, detail);
@@ -148,8 +164,8 @@ pub(super) fn check(configs: &[AuditConfig], opts: &AuditOptions, out: &mut Vec<
     for e in &i {
         ios_by_host.entry(e.0.as_str()).or_default().push(e);
     }
-    for (host, _, ea, loc) in &a {
-        for (_, _, eb, _) in ios_by_host.get(host.as_str()).into_iter().flatten() {
+    for (host, _, ea, loc, _) in &a {
+        for (_, _, eb, _, _) in ios_by_host.get(host.as_str()).into_iter().flatten() {
             if let (Some((da, za)), Some((db, zb))) = (ea, eb) {
                 if da == db && za == zb {
                     continue;

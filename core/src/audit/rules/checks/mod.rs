@@ -250,6 +250,13 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
     for ig in &cfg.ignored {
         out.push(id::CONFIG_IGNORED, &ig.location, None, ig.name.clone());
     }
+    for nb in &cfg.not_boolean {
+        let detail = format!(
+            "{}=\"{}\" is not a boolean: {}",
+            nb.attribute, nb.text, nb.how
+        );
+        out.push(id::NSC_NOT_BOOLEAN, &nb.location, None, detail);
+    }
     source::unresolved(out);
     source::okhttp_union(out);
     cleartext::base(out, opts);
@@ -265,6 +272,14 @@ fn check_config(out: &mut Out, opts: &AuditOptions) {
             cleartext::domain(out, opts, d);
         }
         anchors::domain(out, d, first_of_group, pinned);
+        if d.excluded_from_parent {
+            out.push(
+                id::TRUSTKIT_EXCLUDED_SUBDOMAIN,
+                &d.location,
+                Some(&d.host),
+                "",
+            );
+        }
         pins::scope(out, d, pinned);
         pins::trustkit_android(out, d);
         if pin_idx == i && d.has_pin_set && d.unusable_name().is_none() {
