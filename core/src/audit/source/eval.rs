@@ -291,6 +291,10 @@ pub(crate) struct Program<'t> {
     pub sites: Vec<Site<'t>>,
     memo: std::cell::RefCell<HashMap<(usize, usize), Val>>,
     active: std::cell::RefCell<Vec<(usize, usize)>>,
+    /// [`Program::builder_root`] of every chain node walked.
+    builder_roots: std::cell::RefCell<HashMap<(usize, usize), Option<Node<'t>>>>,
+    /// [`Program::chain_root_name`] of every chain node walked.
+    chain_names: std::cell::RefCell<HashMap<(usize, usize), Option<&'t str>>>,
 }
 
 fn text<'t>(p: &Parsed<'t>, n: Node) -> &'t str {
@@ -376,6 +380,8 @@ impl<'t> Program<'t> {
             sites: Vec::new(),
             memo: Default::default(),
             active: Default::default(),
+            builder_roots: Default::default(),
+            chain_names: Default::default(),
         };
         for (fi, p) in files.iter().enumerate() {
             prog.walk(fi, p, want);
@@ -557,11 +563,25 @@ impl<'t> Program<'t> {
             .map(|b| {
                 // `val b = CertificatePinner.Builder().add(...)`: the same
                 // pinner as the chain it starts with.
-                match b.value.and_then(|v| builder_root(&self.files[b.file], v)) {
+                match b.value.and_then(|v| self.builder_root(b.file, v)) {
                     Some(root) => builder_key(b.file, root),
                     None => format!("var:{}:{}:{name}", b.file, b.path.join(".")),
                 }
             })
+    }
+
+    /// The `CertificatePinner.Builder()` construction (Kotlin call or Java
+    /// `new`) at the root of the call chain `n` of file `file`, if any.
+    pub(crate) fn builder_root(&self, file: usize, n: Node<'t>) -> Option<Node<'t>> {
+        let p = &self.files[file];
+        memo_walk(&self.builder_roots, file, n, |cur| builder_step(p, cur))
+    }
+
+    /// The innermost name at the root of a receiver chain (`b` in
+    /// `b.add(..).add(..)`) in file `file`.
+    pub(crate) fn chain_root_name(&self, file: usize, n: Node<'t>) -> Option<&'t str> {
+        let p = &self.files[file];
+        memo_walk(&self.chain_names, file, n, |cur| chain_step(p, cur))
     }
 
     /// The binding of `name` seen from `path`: the innermost whose container
@@ -1361,31 +1381,70 @@ fn implicit_receiver<'t>(p: &Parsed<'t>, n: Node<'t>) -> Option<Node<'t>> {
 
 /// Whether an expression is (a chain on) a `CertificatePinner.Builder()`
 /// construction; returns the construction node. Iterative over the chain.
-pub(crate) fn builder_root<'t>(p: &Parsed<'t>, n: Node<'t>) -> Option<Node<'t>> {
-    let mut cur = n;
-    loop {
-        match (p.lang, cur.kind()) {
-            (Lang::Kotlin, "call_expression") => {
-                let f = cur.named_child(0)?;
-                let t = text(p, f);
-                if f.kind() != "navigation_expression" || t.ends_with("CertificatePinner.Builder") {
-                    return (t == "CertificatePinner.Builder"
+fn builder_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, Node<'t>> {
+    let next = |n: Option<Node<'t>>| n.map_or(Step::Done(None), Step::Next);
+    match (p.lang, cur.kind()) {
+        (Lang::Kotlin, "call_expression") => {
+            let Some(f) = cur.named_child(0) else {
+                return Step::Done(None);
+            };
+            let t = text(p, f);
+            if f.kind() != "navigation_expression" || t.ends_with("CertificatePinner.Builder") {
+                return Step::Done(
+                    (t == "CertificatePinner.Builder"
                         || t.ends_with(".CertificatePinner.Builder")
                         || t == "Builder")
-                        .then_some(cur);
-                }
-                cur = f.named_child(0)?;
+                        .then_some(cur),
+                );
             }
-            (Lang::Kotlin, "navigation_expression") => cur = cur.named_child(0)?,
-            (Lang::Java, "method_invocation") => cur = cur.child_by_field_name("object")?,
-            (Lang::Java, "object_creation_expression") => {
-                let t = text(p, cur.child_by_field_name("type")?);
-                return (t.ends_with("CertificatePinner.Builder") || t == "Builder").then_some(cur);
-            }
-            (_, "parenthesized_expression") => cur = cur.named_child(0)?,
-            _ => return None,
+            next(f.named_child(0))
         }
+        (Lang::Kotlin, "navigation_expression") => next(cur.named_child(0)),
+        (Lang::Java, "method_invocation") => next(cur.child_by_field_name("object")),
+        (Lang::Java, "object_creation_expression") => {
+            let Some(t) = cur.child_by_field_name("type").map(|t| text(p, t)) else {
+                return Step::Done(None);
+            };
+            Step::Done((t.ends_with("CertificatePinner.Builder") || t == "Builder").then_some(cur))
+        }
+        (_, "parenthesized_expression") => next(cur.named_child(0)),
+        _ => Step::Done(None),
     }
+}
+
+/// One step of a walk down a receiver chain: go on at a node, or the answer.
+enum Step<'t, T> {
+    Next(Node<'t>),
+    Done(Option<T>),
+}
+
+/// Walks from `n` with `step` until an answer, remembering it in `memo` for
+/// every node on the way (keyed by file and node id): every `.add` of a
+/// chain of N asks about the same tail, which is then walked once, not N
+/// times (issue 9: `Builder().add(..)` repeated 10,000 times took 20 s).
+fn memo_walk<'t, T: Copy>(
+    memo: &std::cell::RefCell<HashMap<(usize, usize), Option<T>>>,
+    file: usize,
+    n: Node<'t>,
+    step: impl Fn(Node<'t>) -> Step<'t, T>,
+) -> Option<T> {
+    let mut memo = memo.borrow_mut();
+    let mut path = Vec::new();
+    let mut cur = n;
+    let answer = loop {
+        if let Some(known) = memo.get(&(file, cur.id())) {
+            break *known;
+        }
+        path.push(cur.id());
+        match step(cur) {
+            Step::Next(next) => cur = next,
+            Step::Done(answer) => break answer,
+        }
+    };
+    for id in path {
+        memo.insert((file, id), answer);
+    }
+    answer
 }
 
 /// The key of the pinner a `CertificatePinner.Builder()` construction starts.
@@ -1407,22 +1466,20 @@ pub(crate) fn receiver<'t>(p: &Parsed<'t>, call: Node<'t>) -> Option<Node<'t>> {
 
 /// The innermost name at the root of a receiver chain (`b` in
 /// `b.add(..).add(..)`), iteratively.
-pub(crate) fn chain_root_name<'t>(p: &Parsed<'t>, n: Node<'t>) -> Option<&'t str> {
-    let mut cur = n;
-    loop {
-        match cur.kind() {
-            "identifier" | "simple_identifier" => return Some(text(p, cur)),
-            "this_expression" | "this" => return Some("this"),
-            "call_expression" | "method_invocation" | "navigation_expression" => {
-                cur = receiver(p, cur).or_else(|| {
-                    (cur.kind() == "navigation_expression")
-                        .then(|| cur.named_child(0))
-                        .flatten()
-                })?;
-            }
-            "parenthesized_expression" => cur = cur.named_child(0)?,
-            _ => return None,
-        }
+fn chain_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, &'t str> {
+    let next = |n: Option<Node<'t>>| n.map_or(Step::Done(None), Step::Next);
+    match cur.kind() {
+        "identifier" | "simple_identifier" => Step::Done(Some(text(p, cur))),
+        "this_expression" | "this" => Step::Done(Some("this")),
+        "call_expression" | "method_invocation" | "navigation_expression" => next(
+            receiver(p, cur).or_else(|| {
+                (cur.kind() == "navigation_expression")
+                    .then(|| cur.named_child(0))
+                    .flatten()
+            }),
+        ),
+        "parenthesized_expression" => next(cur.named_child(0)),
+        _ => Step::Done(None),
     }
 }
 

@@ -44,6 +44,43 @@ enum Tok {
 pub(crate) struct Lexed<'t> {
     text: &'t str,
     toks: Vec<(Tok, Range<usize>)>,
+    /// For each opener (`(`, `[`, `{`), the closer that ends its group (any
+    /// closer: the depth counting of the scans below); `NONE` when the group
+    /// never closes. For each closer, its opener, or `NONE`.
+    mate: Vec<u32>,
+    /// For each opener, whether a `,` or `*` stands directly inside its group.
+    wide: Vec<bool>,
+}
+
+/// No matching bracket.
+const NONE: u32 = u32::MAX;
+
+/// The bracket tables of [`Lexed`], from one pass with a stack: every scan
+/// that would count depth jumps over a group instead, so each is linear in
+/// the tokens at its own depth (issue 9: the scans used to walk to the end of
+/// the file once per declaration, quadratic on unclosed brackets).
+fn brackets(toks: &[(Tok, Range<usize>)]) -> (Vec<u32>, Vec<bool>) {
+    let mut mate = vec![NONE; toks.len()];
+    let mut wide = vec![false; toks.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for (j, (k, _)) in toks.iter().enumerate() {
+        match k {
+            Tok::Punct(b'(' | b'[' | b'{') => stack.push(j),
+            Tok::Punct(b')' | b']' | b'}') => {
+                if let Some(o) = stack.pop() {
+                    mate[o] = j as u32;
+                    mate[j] = o as u32;
+                }
+            }
+            Tok::Punct(b',' | b'*') => {
+                if let Some(&o) = stack.last() {
+                    wide[o] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    (mate, wide)
 }
 
 /// Where the tokenizer is: code (with the brace or parenthesis depth at
@@ -244,7 +281,13 @@ pub(crate) fn lex(text: &str, lang: Lang) -> Lexed<'_> {
             }
         }
     }
-    Lexed { text, toks }
+    let (mate, wide) = brackets(&toks);
+    Lexed {
+        text,
+        toks,
+        mate,
+        wide,
+    }
 }
 
 /// `#"`, `##"`...: a Swift raw string opens here.
@@ -286,6 +329,13 @@ const JAVA_NOT_TYPES: &[&str] = &[
     "goto",
 ];
 
+/// The ends of declarations from each token ([`Lexed::ends`]).
+struct Ends {
+    statement: Vec<usize>,
+    decl: Vec<usize>,
+    line: Vec<usize>,
+}
+
 impl<'t> Lexed<'t> {
     fn name(&self, i: usize) -> &'t str {
         &self.text[self.toks[i].1.clone()]
@@ -317,6 +367,7 @@ impl<'t> Lexed<'t> {
     fn declarations(&self, lang: Lang) -> Vec<(&'t str, Range<usize>)> {
         let mut out = Vec::new();
         let toks = &self.toks;
+        let ends = self.ends(lang);
         for i in 0..toks.len() {
             if toks[i].0 != Tok::Ident {
                 continue;
@@ -336,7 +387,7 @@ impl<'t> Lexed<'t> {
                     if starts {
                         // The names up to `=`, `:`, `by`, a line break or a
                         // bracket: `val X`, `val String.x`, `let x`.
-                        let end = self.decl_end(i, lang);
+                        let end = ends.decl[i + 1];
                         let mut j = i + 1;
                         while j < toks.len() {
                             match toks[j].0 {
@@ -371,7 +422,7 @@ impl<'t> Lexed<'t> {
                             matches!(q, b';' | b',' | b'[') || (q == b'=' && !double(b'='))
                         });
                     if (declared && typed) || later {
-                        out.push((w, i..self.statement_end(i)));
+                        out.push((w, i..ends.statement[i]));
                     }
                 }
                 Lang::ObjC => {
@@ -379,17 +430,9 @@ impl<'t> Lexed<'t> {
                         .prev_code(i)
                         .is_some_and(|p| self.name(p) == "define" && toks[p].0 == Tok::Ident);
                     if after_define {
-                        let end = (i..toks.len())
-                            .find(|&j| {
-                                self.is(j, Tok::Newline)
-                                    && !self.prev_code(j).is_some_and(|p| {
-                                        self.is(p, Tok::Punct(b'\\')) && p + 1 == j
-                                    })
-                            })
-                            .unwrap_or(toks.len());
-                        out.push((w, i..end));
+                        out.push((w, i..ends.line[i]));
                     } else if followed(b'=') && !double(b'=') {
-                        out.push((w, i..self.statement_end(i)));
+                        out.push((w, i..ends.statement[i]));
                     }
                 }
             }
@@ -397,42 +440,52 @@ impl<'t> Lexed<'t> {
         out
     }
 
-    /// The end of a Java or Objective-C declaration: the `;` at its depth
-    /// (or the closer of the block it is in).
-    fn statement_end(&self, i: usize) -> usize {
-        self.end_at_depth(i, |_| false)
-    }
-
-    /// The end of a Kotlin or Swift declaration: the next declaration word
-    /// at its depth, a `;` there, or the closer of its block.
-    fn decl_end(&self, i: usize, lang: Lang) -> usize {
-        self.end_at_depth(i + 1, |j| {
-            self.toks[j].0 == Tok::Ident
-                && DECL_WORDS.contains(&self.name(j))
-                && (lang == Lang::Swift || self.name(j) != "let")
-        })
-    }
-
-    /// Scans from `from` at bracket depth 0: ends before the closer of the
-    /// enclosing block, after a `;`, or before a token `stop` accepts (at
-    /// depth 0); else at the end of the file.
-    fn end_at_depth(&self, from: usize, stop: impl Fn(usize) -> bool) -> usize {
-        let mut depth = 0i64;
-        for j in from..self.toks.len() {
-            match self.toks[j].0 {
-                Tok::Punct(b'(' | b'[' | b'{') => depth += 1,
-                Tok::Punct(b')' | b']' | b'}') => {
-                    depth -= 1;
-                    if depth < 0 {
-                        return j;
-                    }
+    /// Where the declarations starting at each token end, for all tokens at
+    /// once (right to left, jumping over closed groups), so that reading the
+    /// declarations is linear whatever their nesting:
+    /// - `statement[i]`: a Java or Objective-C declaration from `i`: after the
+    ///   `;` at its depth, or at the closer of the block it is in;
+    /// - `decl[i]`: a Kotlin or Swift declaration whose body starts at `i`: the
+    ///   next declaration word at its depth, after a `;` there, or at the
+    ///   closer of its block;
+    /// - `line[i]`: the end of the Objective-C line from `i` (a line break not
+    ///   escaped by a `\\` just before it).
+    ///
+    /// An opener whose group never closes ends every scan through it at the
+    /// end of the file (the depth never comes back).
+    fn ends(&self, lang: Lang) -> Ends {
+        let n = self.toks.len();
+        let mut ends = Ends {
+            statement: vec![n; n + 1],
+            decl: vec![n; n + 1],
+            line: vec![n; n + 1],
+        };
+        for j in (0..n).rev() {
+            let (statement, decl) = match self.toks[j].0 {
+                Tok::Punct(b'(' | b'[' | b'{') => match self.mate[j] {
+                    NONE => (n, n),
+                    c => (ends.statement[c as usize + 1], ends.decl[c as usize + 1]),
+                },
+                Tok::Punct(b')' | b']' | b'}') => (j, j),
+                Tok::Punct(b';') => (j + 1, j + 1),
+                Tok::Ident
+                    if DECL_WORDS.contains(&self.name(j))
+                        && (lang == Lang::Swift || self.name(j) != "let") =>
+                {
+                    (ends.statement[j + 1], j)
                 }
-                Tok::Punct(b';') if depth == 0 => return j + 1,
-                _ if depth == 0 && stop(j) => return j,
-                _ => {}
-            }
+                _ => (ends.statement[j + 1], ends.decl[j + 1]),
+            };
+            ends.statement[j] = statement;
+            ends.decl[j] = decl;
+            let escaped = j > 0 && self.is(j - 1, Tok::Punct(b'\\'));
+            ends.line[j] = if self.is(j, Tok::Newline) && !escaped {
+                j
+            } else {
+                ends.line[j + 1]
+            };
         }
-        self.toks.len()
+        ends
     }
 
     /// `add` calls: for each, whether it has two or more arguments (or a
@@ -441,6 +494,8 @@ impl<'t> Lexed<'t> {
     fn add_calls(&self) -> Vec<(bool, Option<&'t str>)> {
         let toks = &self.toks;
         let mut out = Vec::new();
+        // Shared tails of receiver chains: `b.add(..).add(..)` walks each link once.
+        let mut roots: HashMap<usize, Option<&'t str>> = HashMap::new();
         for i in 0..toks.len() {
             if toks[i].0 != Tok::Ident || self.name(i) != "add" {
                 continue;
@@ -451,35 +506,19 @@ impl<'t> Lexed<'t> {
             let shaped = match toks[open].0 {
                 // `add<T>(...)`: not read; counted as OkHttp's shape.
                 Tok::Punct(b'<') => true,
-                Tok::Punct(b'(') => {
-                    let mut depth = 0i64;
-                    let mut wide = false;
-                    for (k, _) in &toks[open..] {
-                        match k {
-                            Tok::Punct(b'(' | b'[' | b'{') => depth += 1,
-                            Tok::Punct(b')' | b']' | b'}') => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            Tok::Punct(b',' | b'*') if depth == 1 => wide = true,
-                            _ => {}
-                        }
-                    }
-                    wide
-                }
+                Tok::Punct(b'(') => self.wide[open],
                 _ => continue,
             };
-            out.push((shaped, self.chain_root(i)));
+            out.push((shaped, self.chain_root(i, &mut roots)));
         }
         out
     }
 
     /// The name at the root of the receiver chain before token `i`
     /// (`b` in `b.x().add`); `None` when there is no receiver, `Some("")`
-    /// when the root is not a name (`(expr).add`).
-    fn chain_root(&self, i: usize) -> Option<&'t str> {
+    /// when the root is not a name (`(expr).add`). `memo` holds, for each
+    /// link already walked, the name the rest of its chain ends at.
+    fn chain_root(&self, i: usize, memo: &mut HashMap<usize, Option<&'t str>>) -> Option<&'t str> {
         let toks = &self.toks;
         // The `.` (or `?.`) before token `j`, and the token before it.
         let dot_before = |j: usize| -> Option<usize> {
@@ -489,42 +528,41 @@ impl<'t> Lexed<'t> {
             }
             (toks[p].0 == Tok::Punct(b'.')).then_some(p)
         };
+        // Each step from link `x` sets the root to the name before it (or ""
+        // for a group with no name before it); the answer is what the last
+        // step set. Walk to a link already known, then fill the path in.
         let mut k = self.prev_code(dot_before(i)?);
-        let mut root = "";
+        let mut path: Vec<(usize, &'t str)> = Vec::new();
+        let mut tail: Option<&'t str> = None;
         while let Some(x) = k {
-            let head = match toks[x].0 {
-                Tok::Ident => x,
+            if let Some(known) = memo.get(&x) {
+                tail = *known;
+                break;
+            }
+            let (head, root) = match toks[x].0 {
+                Tok::Ident => (x, self.name(x)),
                 Tok::Punct(b')' | b']') => {
-                    // Skip the balanced group back to its opener.
-                    let mut depth = 0i64;
-                    let mut y = x;
-                    loop {
-                        match toks[y].0 {
-                            Tok::Punct(b')' | b']' | b'}') => depth += 1,
-                            Tok::Punct(b'(' | b'[' | b'{') => depth -= 1,
-                            _ => {}
-                        }
-                        if depth == 0 || y == 0 {
-                            break;
-                        }
-                        y -= 1;
-                    }
+                    // Jump over the balanced group back to its opener.
+                    let y = match self.mate[x] {
+                        NONE => 0,
+                        o => o as usize,
+                    };
                     match self.prev_code(y) {
-                        Some(p) if toks[p].0 == Tok::Ident => p,
-                        _ => {
-                            root = "";
-                            y
-                        }
+                        Some(p) if toks[p].0 == Tok::Ident => (p, self.name(p)),
+                        _ => (y, ""),
                     }
                 }
                 _ => break,
             };
-            if toks[head].0 == Tok::Ident {
-                root = self.name(head);
-            }
+            path.push((x, root));
             k = dot_before(head).and_then(|d| self.prev_code(d));
         }
-        Some(root)
+        for &(x, root) in path.iter().rev() {
+            let answer = tail.or(Some(root));
+            memo.insert(x, answer);
+            tail = answer;
+        }
+        Some(tail.unwrap_or(""))
     }
 }
 
@@ -534,13 +572,17 @@ fn can_seed(lexed: &Lexed, text: &str, lang: Lang, pinner_names: &HashSet<&str>)
     match lang {
         Lang::Swift | Lang::ObjC => lexed.idents().any(|w| w == "TrustKit"),
         Lang::Kotlin | Lang::Java => {
+            // Whether the file names a pinner at all: asked once, not per call.
+            let mut names_a_pinner: Option<bool> = None;
             text.contains("CertificatePinner")
                 || lexed.idents().any(|w| w == "Builder")
                 || lexed.add_calls().into_iter().any(|(shaped, root)| {
                     shaped
                         || match root {
                             // No receiver: an enclosing `apply`/`with` names it.
-                            None => lexed.idents().any(|w| pinner_names.contains(w)),
+                            None => *names_a_pinner.get_or_insert_with(|| {
+                                lexed.idents().any(|w| pinner_names.contains(w))
+                            }),
                             Some(r) => pinner_names.contains(r),
                         }
                 })
@@ -581,6 +623,10 @@ pub(crate) fn needed(files: &[(&str, Lang)]) -> Vec<bool> {
             work.extend(x.idents());
         }
     }
+    // Each token's name is pushed at most once: declarations' ranges nest and
+    // overlap (an unclosed bracket makes every later one reach the end of the
+    // file), so pushing each range whole was quadratic in time and memory.
+    let mut unread: Vec<Unread> = lexed.iter().map(|x| Unread::new(x.toks.len())).collect();
     while let Some(name) = work.pop() {
         if !seen.insert(name) {
             continue;
@@ -588,15 +634,48 @@ pub(crate) fn needed(files: &[(&str, Lang)]) -> Vec<bool> {
         for (f, r) in by_name.get(name).into_iter().flatten() {
             need[*f] = true;
             let x = &lexed[*f];
-            work.extend(
-                x.toks[r.clone()]
-                    .iter()
-                    .filter(|(k, _)| *k == Tok::Ident)
-                    .map(|(_, r)| &x.text[r.clone()]),
-            );
+            let mut j = unread[*f].next(r.start);
+            while j < r.end {
+                if x.toks[j].0 == Tok::Ident {
+                    work.push(x.name(j));
+                }
+                unread[*f].read(j);
+                j = unread[*f].next(j + 1);
+            }
         }
     }
     need
+}
+
+/// The tokens of a file not read yet, as "next unread token from `i`" with
+/// path compression (a disjoint-set forest over positions): reading every
+/// range costs about the tokens read, not the ranges' total length.
+struct Unread(Vec<usize>);
+
+impl Unread {
+    fn new(len: usize) -> Self {
+        Self((0..=len).collect())
+    }
+
+    /// The first unread token at or after `i` (the token count when none).
+    fn next(&mut self, i: usize) -> usize {
+        let mut root = i.min(self.0.len() - 1);
+        while self.0[root] != root {
+            root = self.0[root];
+        }
+        let mut cur = i.min(self.0.len() - 1);
+        while self.0[cur] != root {
+            let up = self.0[cur];
+            self.0[cur] = root;
+            cur = up;
+        }
+        root
+    }
+
+    /// Marks token `i` read.
+    fn read(&mut self, i: usize) {
+        self.0[i] = i + 1;
+    }
 }
 
 #[cfg(test)]

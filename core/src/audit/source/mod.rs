@@ -370,14 +370,19 @@ fn okhttp_add<'t>(
     // parameter of that type, the receiver of an `apply { }`, or (for an
     // unknown receiver) pins that look like OkHttp pins.
     let key = match eval::receiver(p, site.node) {
-        Some(r) => match eval::builder_root(p, r) {
+        Some(r) => match prog.builder_root(site.file, r) {
             Some(root) => Some(eval::builder_key(site.file, root)),
-            None => eval::chain_root_name(p, r).and_then(|n| prog.pinner_variable(site, n)),
+            None => prog
+                .chain_root_name(site.file, r)
+                .and_then(|n| prog.pinner_variable(site, n)),
         },
         None => site.implicit_builder.and_then(|b| {
-            eval::builder_root(p, b)
+            prog.builder_root(site.file, b)
                 .map(|root| eval::builder_key(site.file, root))
-                .or_else(|| eval::chain_root_name(p, b).and_then(|n| prog.pinner_variable(site, n)))
+                .or_else(|| {
+                    prog.chain_root_name(site.file, b)
+                        .and_then(|n| prog.pinner_variable(site, n))
+                })
         }),
     };
     let key = match key {
