@@ -269,6 +269,32 @@ fn mamori_policy() {
 }
 
 #[test]
+fn mamori_policy_domain_lines_in_every_string_spelling() {
+    // Each domain's line comes from one scan of the quoted strings: TOML
+    // basic and literal strings, JSON strings; a quote in a comment or an
+    // earlier mention of the host in a comment does not move it.
+    let pins = format!("[\"sha256/{K87}\", \"sha256/{PL1}\"]");
+    let toml = format!(
+        "# the host's \"a.example.com\" rule comes later; don't move it\n\n[[domain]]\nhost = \"a.example.com\"\npins = {pins}\n\n[[domain]]\nhost = 'b.example.com'\npins = {pins}\n"
+    );
+    let json = format!(
+        "{{\n  \"domain\": [\n    {{\"host\": \"a.example.com\", \"pins\": {pins}}},\n\n    {{\"host\": \"b.example.com\", \"pins\": {pins}}}\n  ]\n}}\n"
+    );
+    for (text, name, lines) in [(toml, "p.toml", [4, 8]), (json, "p.json", [3, 5])] {
+        let cfg = audit::import_bytes(
+            text.as_bytes(),
+            name,
+            Some(SourceFormat::Mamori),
+            NscOptions::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got: Vec<_> = cfg.domains.iter().map(|d| d.location.line).collect();
+        assert_eq!(got, lines.map(Some), "{name}:\n{text}");
+    }
+}
+
+#[test]
 fn detection_and_unknown_formats() {
     for (name, f) in [
         ("trustkit-info.plist", SourceFormat::TrustKit),

@@ -5,6 +5,7 @@
 //! [`PolicyDocument`] and validates it too: anything Mamori would refuse (a
 //! single pin, for instance) is returned as a note.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::error::ImportError;
@@ -54,12 +55,13 @@ pub(crate) fn import_str(
             location: Location::new(file, None),
         });
     }
+    let strings = QuotedStrings::new(text);
     if let Some(t) = &doc.trust {
         for f in &t.anchor_files {
             anchors.push(DeclaredAnchor {
                 source: AnchorSource::Bundled(f.clone()),
                 override_pins: None,
-                location: Location::new(file, line_of(text, f)),
+                location: Location::new(file, strings.line_of(f)),
             });
             cfg.anchor_files.push(f.clone());
         }
@@ -73,7 +75,7 @@ pub(crate) fn import_str(
     }
     cfg.base.trust_anchors = Some(anchors);
     for (i, (rule, d)) in policy.domains().iter().zip(&doc.domains).enumerate() {
-        let loc = Location::new(file, line_of(text, &format!("\"{}\"", d.host)));
+        let loc = Location::new(file, strings.line_of(&d.host));
         let host = d.host.trim().to_lowercase();
         let mut e = DomainEntry::new(&host, SourceFormat::Mamori, loc.clone());
         e.group = i;
@@ -114,6 +116,47 @@ pub(crate) fn import_str(
 pub(crate) fn line_of(text: &str, needle: &str) -> Option<u32> {
     text.find(needle)
         .map(|pos| text[..pos].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
+}
+
+/// The line of each quoted string of a TOML or JSON text (`"…"` or `'…'`,
+/// first occurrence), from one scan. Finding each domain's host by
+/// searching the text from its start was quadratic in the domains (issue 9,
+/// item 7). Neither format lets a one-line string span lines, so the scan
+/// is per line, and a `#` outside a string starts a TOML comment; the text
+/// between quotes is kept as written (escapes are not decoded: a host
+/// spelled with escapes has no line, as before).
+struct QuotedStrings<'a>(HashMap<&'a str, u32>);
+
+impl<'a> QuotedStrings<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut first = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let b = line.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                match b[i] {
+                    b'#' => break,
+                    q @ (b'"' | b'\'') => {
+                        let start = i + 1;
+                        let mut j = start;
+                        while j < b.len() && b[j] != q {
+                            j += if q == b'"' && b[j] == b'\\' { 2 } else { 1 };
+                        }
+                        let end = j.min(b.len());
+                        // Quotes are ASCII: both ends are char boundaries.
+                        first.entry(&line[start..end]).or_insert(n as u32 + 1);
+                        i = end + 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        Self(first)
+    }
+
+    fn line_of(&self, s: &str) -> Option<u32> {
+        self.0.get(s).copied()
+    }
 }
 
 /// Builds a Mamori policy document from a configuration. Returns the document

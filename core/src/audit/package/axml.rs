@@ -17,7 +17,10 @@
 //! the lines they had in the source, so the NSC importer's findings carry the
 //! developer's own line numbers.
 
-use super::res::{Chunk, Malformed, Res, StringPool, Value, bad, chunk_type, u16_at, u32_at};
+use super::res::{
+    Chunk, CopyBudget, Malformed, Res, StringPool, Value, bad, chunk_type, u16_at, u32_at,
+    value_type,
+};
 
 /// The Android resource namespace.
 pub(crate) const ANDROID_NS: &str = "http://schemas.android.com/apk/res/android";
@@ -80,7 +83,7 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
     let mut res_map: Vec<u32> = Vec::new();
     let mut events = Vec::new();
     let mut depth = 0usize;
-    let mut budget = super::res::CopyBudget::for_input(b.len());
+    let mut budget = CopyBudget::for_input(b.len());
     let mut at = root.body();
     while at < root.end() {
         if root.end() - at < 8 {
@@ -113,17 +116,7 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
                         crate::limits::MAX_NESTING_DEPTH
                     ));
                 }
-                let e = start_element(b, &c, pool, &res_map)?;
-                if let Event::Start { name, attrs, .. } = &e {
-                    let text: usize = attrs
-                        .iter()
-                        .map(|a| {
-                            a.ns.as_ref().map_or(0, String::len) + a.name.len() + a.value.text_len()
-                        })
-                        .sum();
-                    budget.take(name.len() + text)?;
-                }
-                events.push(e);
+                events.push(start_element(b, &c, pool, &res_map, &mut budget)?);
             }
             chunk_type::XML_END_ELEMENT => {
                 if depth == 0 {
@@ -158,7 +151,17 @@ pub(crate) fn decode(b: &[u8]) -> Res<XmlDoc> {
     Ok(XmlDoc { events })
 }
 
-fn start_element(b: &[u8], c: &Chunk, pool: &StringPool, res_map: &[u32]) -> Res<Event> {
+/// Decodes one element, spending `budget` on each string *before* copying
+/// it: 65,535 attributes naming one long pool string once copied gigabytes
+/// (an abort on allocation failure) before the element's cost was checked.
+fn start_element(
+    b: &[u8],
+    c: &Chunk,
+    pool: &StringPool,
+    res_map: &[u32],
+    budget: &mut CopyBudget,
+) -> Res<Event> {
+    let len = |idx: u32| pool.get(idx).map_or(0, str::len);
     // ResXMLTree_node: header, lineNumber, comment; then ResXMLTree_attrExt.
     c.need_header(16)?;
     let line = u32_at(b, c.start + 8)?;
@@ -170,6 +173,7 @@ fn start_element(b: &[u8], c: &Chunk, pool: &StringPool, res_map: &[u32]) -> Res
     if attr_count > 0 && attr_size < 20 {
         return bad(format!("attribute size {attr_size} (at least 20)"));
     }
+    budget.take(len(name_idx))?;
     let name = pool
         .get(name_idx)
         .ok_or_else(|| Malformed(format!("element name string {name_idx} not in the pool")))?
@@ -183,6 +187,16 @@ fn start_element(b: &[u8], c: &Chunk, pool: &StringPool, res_map: &[u32]) -> Res
         let ns = u32_at(b, a)?;
         let an = u32_at(b, a + 4)?;
         let raw = u32_at(b, a + 8)?;
+        // What the lines below copy: the namespace, the name, and the
+        // value's string (its data index when it names a pool string,
+        // else the raw value for a string or null type).
+        let (kind, data) = (b.get(a + 15).copied(), u32_at(b, a + 16)?);
+        let value_len = match kind {
+            Some(value_type::STRING) if pool.get(data).is_some() => len(data),
+            Some(value_type::STRING | value_type::NULL) => len(raw),
+            _ => 0,
+        };
+        budget.take(len(ns) + len(an) + value_len)?;
         let mut value = Value::read(b, a + 12, pool)?;
         // A string-typed attribute keeps its text in rawValue.
         if matches!(value, Value::Other(0x03, _)) || value == Value::Null {

@@ -27,7 +27,7 @@ mod statements;
 use ring::digest;
 use time::OffsetDateTime;
 
-use super::model::{AuditConfig, Platform};
+use super::model::{AuditConfig, DomainIndex, Platform};
 use super::rules::{AuditFinding, Lang, Severity};
 use crate::device::DevicePolicy;
 use crate::guideline::GuidelineId;
@@ -352,14 +352,19 @@ fn role_line(role: &InputRole, lang: Lang) -> Line {
 /// The per-host table: host × Android / iOS / Mamori.
 fn host_table(r: &ReportInput) -> Option<Block> {
     let lang = r.lang;
+    // Linear in the domains (issue 9, item 7): a set for the hosts seen and
+    // an index per configuration for the rule of each host (a `Vec` search
+    // and `domain_for`'s scan of every domain made the table quadratic).
     let mut hosts: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in r.configs {
         for d in &c.domains {
-            if !hosts.contains(&d.host.as_str()) {
+            if seen.insert(d.host.as_str()) {
                 hosts.push(&d.host);
             }
         }
     }
+    let indexes: Vec<DomainIndex> = r.configs.iter().map(DomainIndex::new).collect();
     if hosts.is_empty() {
         return None;
     }
@@ -376,8 +381,9 @@ fn host_table(r: &ReportInput) -> Option<Block> {
                 let entry = r
                     .configs
                     .iter()
-                    .filter(|c| c.platform == *p)
-                    .find_map(|c| c.domain_for(h).map(|i| &c.domains[i]));
+                    .zip(&indexes)
+                    .filter(|(c, _)| c.platform == *p)
+                    .find_map(|(c, index)| index.domain_for(h).map(|i| &c.domains[i]));
                 row.push(match entry {
                     None => text(t(lang, "not configured", "設定なし")),
                     Some(d) if !d.is_pinned() => text(t(lang, "not pinned", "ピンなし")),
