@@ -18,7 +18,14 @@
 //! - Mamori policy: each domain's line found by searching the text from its
 //!   start and counting the newlines before the match (8,000 domains,
 //!   1.3 MB: 152 s in a debug build, 2,000: 7.7 s; found by the fuzzing
-//!   round's audit, not by the fuzzer, whose inputs stay under 4 KB).
+//!   round's audit, not by the fuzzer, whose inputs stay under 4 KB);
+//! - a `CertificatePinner.Builder()` chain of N `.add(` calls: each call
+//!   walked the chain below it to find its builder (10,000 calls: 20 s;
+//!   found by an adversarial review);
+//! - a Java declaration of N declarators (`int a0, a1, ...;`): the evaluator
+//!   searched the whole declaration's text for `CertificatePinner` once per
+//!   declarator (14.31x at these sizes before the fix), and the lexical
+//!   pre-pass scanned from each declarator to the `;`.
 //!
 //! The counts are instructions of the whole import and audit, so a quadratic
 //! loop put back anywhere on that path fails the test, not only where these
@@ -58,6 +65,42 @@ fn okhttp_source(n: usize) -> String {
         ));
     }
     s.push_str("        return b.build()\n    }\n}\n");
+    s
+}
+
+/// One `CertificatePinner.Builder()` chain of `n` `.add(` calls: every call
+/// walked the whole chain below it to find its builder (10,000 calls: 20 s).
+fn okhttp_chain(n: usize) -> String {
+    let mut s = String::from(
+        "package com.example.net\n\nimport okhttp3.CertificatePinner\n\nval pinner = CertificatePinner.Builder()\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "    .add(\"h{i}.api.example.com\", \"sha256/{}\", \"sha256/{}\")\n",
+            pin(i, 1),
+            pin(i, 2)
+        ));
+    }
+    s.push_str("    .build()\n");
+    s
+}
+
+/// A Java pinner next to one declaration of `n` declarators
+/// (`int a0, a1, ...;`): the lexical pre-pass scanned from every declarator
+/// to the `;`.
+fn java_declarators(n: usize) -> String {
+    let mut s = String::from(
+        "import okhttp3.CertificatePinner;\n\nclass Pins {\n    static final CertificatePinner PINNER = new CertificatePinner.Builder()\n        .add(\"api.example.com\", \"sha256/",
+    );
+    s.push_str(&format!(
+        "{}\", \"sha256/{}\")\n        .build();\n    int a",
+        pin(0, 1),
+        pin(0, 2)
+    ));
+    for i in 0..n {
+        s.push_str(&format!(",\n        a{i}"));
+    }
+    s.push_str(";\n}\n");
     s
 }
 
@@ -113,6 +156,8 @@ fn mamori_policy(n: usize) -> String {
 fn case(name: &str) -> (fn(usize) -> String, &'static str, SourceFormat) {
     match name {
         "okhttp" => (okhttp_source, "Client.kt", SourceFormat::OkHttp),
+        "chain" => (okhttp_chain, "Pinner.kt", SourceFormat::OkHttp),
+        "declarators" => (java_declarators, "Pins.java", SourceFormat::OkHttp),
         "plist" => (trustkit_plist, "Info.plist", SourceFormat::TrustKit),
         "pins" => (many_pins, "pins.txt", SourceFormat::OkHttp),
         "mamori" | "report" => (mamori_policy, "policy.toml", SourceFormat::Mamori),
@@ -265,6 +310,16 @@ fn assert_linear(name: &str, n: usize) {
 #[test]
 fn okhttp_source_lines_are_found_in_linear_work() {
     assert_linear("okhttp", 250);
+}
+
+#[test]
+fn a_long_builder_chain_is_read_in_linear_work() {
+    assert_linear("chain", 250);
+}
+
+#[test]
+fn the_lexical_pre_pass_is_linear_in_the_declarators() {
+    assert_linear("declarators", 1_000);
 }
 
 #[test]

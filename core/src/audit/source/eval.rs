@@ -463,8 +463,19 @@ impl<'t> Program<'t> {
     }
 
     fn declare(&mut self, fi: usize, p: &'t Parsed<'t>, node: Node<'t>, path: &Rc<Vec<String>>) {
+        // Whether the declaration mentions the type, once per declaration: a
+        // Java declaration of N declarators (`int a, b, ...;`) searched its
+        // whole text N times.
+        let mut typed: Option<(usize, bool)> = None;
         let mut add = |name: &str, value: Option<Node<'t>>, decl: Node<'t>| {
-            let pinner_typed = text(p, decl).contains("CertificatePinner");
+            let pinner_typed = match typed {
+                Some((id, t)) if id == decl.id() => t,
+                _ => {
+                    let t = text(p, decl).contains("CertificatePinner");
+                    typed = Some((decl.id(), t));
+                    t
+                }
+            };
             let list = self.bindings.entry(name.to_owned()).or_default();
             let i = list.len();
             list.push(Binding {
@@ -1471,13 +1482,13 @@ fn chain_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, &'t str> {
     match cur.kind() {
         "identifier" | "simple_identifier" => Step::Done(Some(text(p, cur))),
         "this_expression" | "this" => Step::Done(Some("this")),
-        "call_expression" | "method_invocation" | "navigation_expression" => next(
-            receiver(p, cur).or_else(|| {
+        "call_expression" | "method_invocation" | "navigation_expression" => {
+            next(receiver(p, cur).or_else(|| {
                 (cur.kind() == "navigation_expression")
                     .then(|| cur.named_child(0))
                     .flatten()
-            }),
-        ),
+            }))
+        }
         "parenthesized_expression" => next(cur.named_child(0)),
         _ => Step::Done(None),
     }
