@@ -600,8 +600,7 @@ impl SecureStore {
     /// caller; the store's own is wiped).
     pub fn get(&self, name: String) -> Result<ItemBytes, StorageError> {
         // The decrypted buffer itself, moved (not copied): ItemBytes wipes it.
-        let mut value: Zeroizing<Vec<u8>> = self.inner.get(&name)?.into();
-        Ok(ItemBytes::from(std::mem::take(&mut *value)))
+        Ok(ItemBytes::from(self.inner.get(&name)?.into_ffi_buffer()))
     }
 
     /// Whether `name` exists.

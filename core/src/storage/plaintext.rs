@@ -68,11 +68,15 @@ impl Drop for Plaintext {
 
 impl ZeroizeOnDrop for Plaintext {}
 
-/// Moves the bytes, without a copy, into a container that wipes them too
-/// (for a layer that hands them on in its own wiped buffer, such as the FFI).
-impl From<Plaintext> for zeroize::Zeroizing<Vec<u8>> {
-    fn from(mut p: Plaintext) -> Self {
-        zeroize::Zeroizing::new(std::mem::take(&mut p.0))
+impl Plaintext {
+    /// The bytes, moved out without a copy, for the FFI layer's own wiped
+    /// buffer (`mamori-ffi`'s `ItemBytes`). The caller takes over wiping them,
+    /// contents and spare capacity, and must not grow the vector (a
+    /// reallocation would leave an unwiped copy). Not for other uses: keep
+    /// the `Plaintext`.
+    #[doc(hidden)]
+    pub fn into_ffi_buffer(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
     }
 }
 
@@ -98,12 +102,12 @@ mod tests {
     }
 
     #[test]
-    fn moving_into_zeroizing_keeps_the_allocation() {
+    fn the_ffi_buffer_is_the_allocation_itself() {
         let p = Plaintext::new(b"secret".to_vec());
         let at = p.as_ptr();
-        let z: zeroize::Zeroizing<Vec<u8>> = p.into();
-        assert_eq!(z.as_ptr(), at, "moved, not copied");
-        assert_eq!(*z, b"secret");
+        let v = p.into_ffi_buffer();
+        assert_eq!(v.as_ptr(), at, "moved, not copied");
+        assert_eq!(v, b"secret");
     }
 
     #[test]

@@ -36,6 +36,7 @@ import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
+import org.robolectric.shadows.ShadowSystemClock
 import org.robolectric.shadow.api.Shadow
 import org.robolectric.shadows.ShadowBiometricManager
 import java.io.File
@@ -278,21 +279,20 @@ class AndroidKeystoreKekTest {
     @Test
     @Config(sdk = [28, 34])
     fun `a time-bound key's cached data key expires with the authentication window, not a timeout after the unwrap`() {
-        val kek = builder().userAuthentication(1).build()
+        val kek = builder().userAuthentication(10).build()
         val activity = activity()
         val unlocked = background { kek.unlock(activity) }
         TestBiometricPrompt.awaitNext(0).succeed(keystore)
         unlocked.awaitDrivingMainLooper()
-        val authenticated = System.nanoTime()
         // The store is created, and its data key made (and cached), well inside the window...
-        Thread.sleep(600)
+        ShadowSystemClock.advanceBy(Duration.ofSeconds(6))
         open(kek).use { vault ->
             runBlocking { vault.putString("token", "inside the window") }
             assertEquals("inside the window", runBlocking { vault.getString("token") })
             // ...and the window, which counts from the authentication, closes before a cache
             // age of one timeout after that unwrap would: the platform refuses the key now, so
             // the store must not answer from memory (DEV-3).
-            while (System.nanoTime() - authenticated < 1_300_000_000L) Thread.sleep(50)
+            ShadowSystemClock.advanceBy(Duration.ofSeconds(5))
             assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
             // Unlocking again opens a new window.
             val again = background { vault.unlock(activity) }
@@ -304,16 +304,33 @@ class AndroidKeystoreKekTest {
 
     @Test
     @Config(sdk = [28, 34])
-    fun `a time-bound key authenticated outside unlock caches nothing, the Keystore decides each use`() {
-        val kek = builder().userAuthentication(1).build()
-        // The app authenticated the user its own way: the store cannot know when the window opened.
-        keystore.userAuthenticated()
-        val authenticated = System.nanoTime()
-        Thread.sleep(600)
+    fun `deep sleep counts towards a time-bound key's window, as the Keystore counts it`() {
+        val kek = builder().userAuthentication(300).build()
+        val activity = activity()
+        val unlocked = background { kek.unlock(activity) }
+        TestBiometricPrompt.awaitNext(0).succeed(keystore)
+        unlocked.awaitDrivingMainLooper()
         open(kek).use { vault ->
             runBlocking { vault.putString("token", "t") }
             assertEquals("t", runBlocking { vault.getString("token") })
-            while (System.nanoTime() - authenticated < 1_300_000_000L) Thread.sleep(50)
+            // The phone sleeps for an hour with the app alive: the monotonic clock stands
+            // still, the boot-time clock (the Keystore's) does not.
+            ShadowSystemClock.simulateDeepSleep(Duration.ofHours(1))
+            assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
+        }
+    }
+
+    @Test
+    @Config(sdk = [28, 34])
+    fun `a time-bound key authenticated outside unlock caches nothing, the Keystore decides each use`() {
+        val kek = builder().userAuthentication(10).build()
+        // The app authenticated the user its own way: the store cannot know when the window opened.
+        keystore.userAuthenticated()
+        ShadowSystemClock.advanceBy(Duration.ofSeconds(6))
+        open(kek).use { vault ->
+            runBlocking { vault.putString("token", "t") }
+            assertEquals("t", runBlocking { vault.getString("token") })
+            ShadowSystemClock.advanceBy(Duration.ofSeconds(5))
             assertThrows(StorageException.KekUnavailable::class.java) { runBlocking { vault.getString("token") } }
         }
     }

@@ -7,6 +7,7 @@ import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.Looper
+import android.os.SystemClock
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
@@ -333,7 +334,12 @@ public class AndroidKeystoreKek private constructor(
             is UserAuth.PerUse -> Duration.ZERO
         }
 
-    /** When the last successful [unlock] showed its prompt ([System.nanoTime]); null before one. */
+    /**
+     * When the last successful [unlock] showed its prompt (`SystemClock.elapsedRealtimeNanos`,
+     * which keeps counting in deep sleep as the Keystore's own clock does; `System.nanoTime`
+     * stops there, so a phone asleep for an hour would still look inside a 5-minute window).
+     * Null before one.
+     */
     @Volatile private var unlockedAt: Long? = null
 
     /**
@@ -352,7 +358,7 @@ public class AndroidKeystoreKek private constructor(
             is UserAuth.PerUse -> false
             is UserAuth.TimeBound -> {
                 val since = unlockedAt ?: return false
-                System.nanoTime() - since < auth.timeoutSeconds * 1_000_000_000L
+                SystemClock.elapsedRealtimeNanos() - since < auth.timeoutSeconds * 1_000_000_000L
             }
         }
     }
@@ -396,7 +402,7 @@ public class AndroidKeystoreKek private constructor(
     public suspend fun unlock(activity: Activity, prompt: PromptText = PromptText()) {
         val auth = userAuth
         require(auth is UserAuth.TimeBound) { "unlock() is for time-bound keys; this key is $auth" }
-        val shown = System.nanoTime()
+        val shown = SystemClock.elapsedRealtimeNanos()
         BiometricAuthentication.authenticate(activity, prompt, auth.types, crypto = null)
         unlockedAt = shown
     }

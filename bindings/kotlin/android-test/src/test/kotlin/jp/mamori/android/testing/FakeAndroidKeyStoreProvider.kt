@@ -2,6 +2,7 @@ package jp.mamori.android.testing
 
 import android.app.KeyguardManager
 import android.os.Build
+import android.os.SystemClock
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
@@ -109,7 +110,7 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
      * pending per-use operation, as the platform binds the authentication token to it.
      */
     fun userAuthenticated(operation: Cipher? = null) {
-        lastUserAuthMillis = System.currentTimeMillis()
+        lastUserAuthMillis = SystemClock.elapsedRealtime()
         if (operation == null) return
         synchronized(pending) {
             val iv = operation.iv
@@ -331,7 +332,9 @@ class FakeAndroidKeyStoreProvider private constructor() : Provider("AndroidKeySt
             if (e.spec.isUserAuthenticationRequired && !e.perUse) {
                 val since = lastUserAuthMillis
                 val window = e.spec.userAuthenticationValidityDurationSeconds * 1000L
-                if (since == null || System.currentTimeMillis() - since > window) throw UserNotAuthenticatedException()
+                // The keystore counts the window on the boot-time clock, which keeps running in
+                // deep sleep (Robolectric's SystemClock: tests move it with ShadowSystemClock).
+                if (since == null || SystemClock.elapsedRealtime() - since > window) throw UserNotAuthenticatedException()
             }
             val iv = when (opmode) {
                 Cipher.ENCRYPT_MODE -> {
