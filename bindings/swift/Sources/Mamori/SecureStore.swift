@@ -3,8 +3,9 @@ import LocalAuthentication
 import MamoriFFI
 
 /// A ``KeyEncryptionKey`` whose use is bound to user authentication (DEV-3) caps and vetoes the
-/// store's data-key cache, so a cached plaintext data key never serves a call the key itself
-/// would refuse (mirrors Kotlin's `KeyCacheLimit`). ``SecureEnclaveKek`` conforms.
+/// store's data-key cache, so a cached plaintext data key does not serve a call the key itself
+/// would refuse for its authentication window (mirrors Kotlin's `KeyCacheLimit`).
+/// ``SecureEnclaveKek`` conforms.
 public protocol KeyCacheLimit: Sendable {
     /// The longest a store may keep a data key this key unwrapped, in seconds (`.infinity`: no
     /// limit, 0: no cache). Counts from the unwrap.

@@ -66,8 +66,9 @@ import kotlin.coroutines.EmptyCoroutineContext
  *   ([keyCacheLimit], [keyCacheUsable]): none for per-use keys; for a time-bound key only
  *   inside the window of the last [unlock] (counted from its prompt, as the platform counts from
  *   the authentication), none when the user authenticated some other way; none while the device
- *   is locked for an [Builder.unlockedDeviceRequired] key. A cached data key therefore never
- *   serves a call the Keystore would refuse.
+ *   is locked for an [Builder.unlockedDeviceRequired] key. A cached data key therefore does not
+ *   serve a call the Keystore would refuse for its window or the lock state; a key invalidated
+ *   meanwhile (a new biometric enrolment) is noticed at the next Keystore call, within the window.
  *
  * Keystore calls can take hundreds of milliseconds (StrongBox): build with [Builder.create]
  * (suspend, off the main thread) or call [Builder.build] from a background thread.
