@@ -18,6 +18,7 @@
 //! | [`MAX_SOURCE_BYTES`] | 16 MiB | each Kotlin, Java, Swift, Objective-C or Gradle file read by `audit` (a syntax tree takes about 10 times the text) |
 //! | [`MAX_PARSE_STEPS_PER_BYTE`], [`PARSE_STEPS_BASE`] | 16 per byte + 20,000 | tree-sitter parse actions on each source file (real code takes 0.8 to 1.9 per byte) |
 //! | [`PARSE_SECONDS_BASE`], [`PARSE_SECONDS_PER_MIB`] | 60 s + 10 s per MiB | wall-clock time of each source file's parse, a backstop for the step budget (generous: a loaded machine or valgrind must not refuse real code) |
+//! | [`MAX_UNCLOSED_BRACKETS`] | 256 | brackets a source file leaves unclosed (tree-sitter's recovery slows with each) |
 //! | [`MAX_XML_NODES`] | 4,000,000 | NSC XML nodes (roxmltree's `nodes_limit`) |
 //! | [`MAX_PLIST_EVENTS`] | 4,000,000 | plist values after expanding shared binary-plist references |
 //! | `audit::package` `MAX_ENTRIES`, `MAX_ENTRY_BYTES`, `MAX_TOTAL_BYTES`, `MAX_RATIO` | 500,000 entries, 64 MiB, 512 MiB, 200:1 | APK / AAB / IPA archives (zip) |
@@ -53,6 +54,11 @@ pub const PARSE_STEPS_BASE: u64 = 20_000;
 pub const PARSE_SECONDS_BASE: u64 = 60;
 /// Further seconds of parsing per MiB of source.
 pub const PARSE_SECONDS_PER_MIB: u64 = 10;
+/// The most brackets a source file may leave unclosed before it is parsed.
+/// Code a compiler accepts leaves none; tree-sitter's error recovery slows
+/// with each (superlinearly: 2,500 unclosed `(` in 25 KB took 1.2 s, 5,000
+/// in 50 KB 3.6 s), in few parse actions, so the step budget does not see it.
+pub const MAX_UNCLOSED_BRACKETS: usize = 256;
 /// The most XML nodes (elements, text, comments...) accepted in one document.
 pub const MAX_XML_NODES: u32 = 4_000_000;
 /// The most plist values accepted, counting every use of a shared object in
@@ -123,6 +129,17 @@ pub enum LimitError {
         steps: u64,
         /// The time budget, in seconds.
         seconds: u64,
+    },
+    /// A source file with more than [`MAX_UNCLOSED_BRACKETS`] brackets that
+    /// never close: not code a compiler accepts, and slow to recover from.
+    #[error(
+        "{unclosed} brackets never close (more than {limit}, MAX_UNCLOSED_BRACKETS): not code a compiler accepts"
+    )]
+    Unbalanced {
+        /// The brackets left open.
+        unclosed: usize,
+        /// The limit.
+        limit: usize,
     },
     /// More nodes or values than [`MAX_XML_NODES`] / [`MAX_PLIST_EVENTS`].
     #[error("more than {limit} {what} ({name}) is refused")]

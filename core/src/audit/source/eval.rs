@@ -152,7 +152,8 @@ pub(crate) struct Parsed<'t> {
 pub(crate) enum Unparsed {
     /// The grammar gave none.
     NoTree,
-    /// The parse spent its budget ([`crate::limits::parse_budget`]).
+    /// The parse spent its budget ([`crate::limits::parse_budget`]), or
+    /// the text leaves too many brackets open to be worth parsing.
     Budget(crate::limits::LimitError),
 }
 
@@ -160,6 +161,13 @@ pub(crate) enum Unparsed {
 /// ([`crate::limits::parse_budget`]): tree-sitter's error recovery can take
 /// tens of thousands of actions per byte on garbled text.
 pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Parsed<'t>, Unparsed> {
+    let unclosed = super::lex::unclosed(text, lang);
+    if unclosed > crate::limits::MAX_UNCLOSED_BRACKETS {
+        return Err(Unparsed::Budget(crate::limits::LimitError::Unbalanced {
+            unclosed,
+            limit: crate::limits::MAX_UNCLOSED_BRACKETS,
+        }));
+    }
     let mut p = tree_sitter::Parser::new();
     p.set_language(&lang.grammar())
         .map_err(|_| Unparsed::NoTree)?;
