@@ -24,6 +24,7 @@ use super::zip::Archive;
 use super::{AppPackage, BundledAnchor, PackageError, PackageNote, entry_location, signing};
 use crate::audit::model::{AnchorSource, AuditConfig, Location, SourceFormat};
 use crate::audit::nsc::{self, NscOptions};
+use std::collections::{HashMap, HashSet};
 
 /// Where an APK keeps its manifest.
 pub(crate) const MANIFEST: &str = "AndroidManifest.xml";
@@ -36,6 +37,8 @@ pub(crate) trait Resources {
     fn file(&self, id: u32) -> Res<String>;
     /// The id of `type/name`.
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32>;
+    /// The ids of several `type/name`s, from one pass over the table.
+    fn ids_of(&self, wanted: &[(&str, &str)]) -> Vec<Option<u32>>;
     /// The values of an id, one per configuration: (whether it is the
     /// default configuration, the value).
     fn values(&self, id: u32) -> Vec<(bool, Value)>;
@@ -55,6 +58,9 @@ impl Resources for ResourceTable {
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
         ResourceTable::id_of(self, type_name, key)
     }
+    fn ids_of(&self, wanted: &[(&str, &str)]) -> Vec<Option<u32>> {
+        ResourceTable::ids_of(self, wanted)
+    }
     fn values(&self, id: u32) -> Vec<(bool, Value)> {
         ResourceTable::values(self, id)
     }
@@ -64,6 +70,22 @@ impl Resources for ResourceTable {
     fn entry(&self) -> &'static str {
         "resources.arsc"
     }
+}
+
+/// For each of `wanted` (`type`, `name`), the smallest id among `entries`
+/// (`(id, type, name)`) with that type and name: one pass over the table
+/// whatever the number of names.
+pub(crate) fn ids_by_name<'e>(
+    entries: impl Iterator<Item = (u32, &'e str, &'e str)>,
+    wanted: &[(&str, &str)],
+) -> Vec<Option<u32>> {
+    let mut index: HashMap<(&str, &str), Option<u32>> = wanted.iter().map(|w| (*w, None)).collect();
+    for (id, t, k) in entries {
+        if let Some(best) = index.get_mut(&(t, k)) {
+            *best = Some(best.map_or(id, |b| b.min(id)));
+        }
+    }
+    wanted.iter().map(|w| index[w]).collect()
 }
 
 /// A value as the device reads it: references followed (at most
@@ -436,32 +458,43 @@ fn read_anchors(
     cfg: &AuditConfig,
     res: &dyn Resources,
 ) -> Result<(), PackageError> {
+    // Once per package, whichever NSC variant names it (sets, and one pass
+    // over the resource table for all names: an NSC can name many anchors).
     let mut names: Vec<String> = Vec::new();
+    let mut listed: HashSet<String> = pkg
+        .bundled_anchors
+        .iter()
+        .map(|b| b.resource.clone())
+        .collect();
     let declared = std::iter::once(&cfg.base)
         .chain(cfg.domains.iter().map(|d| &d.declared))
         .chain(cfg.debug_overrides.iter().map(|d| &d.declared));
     for d in declared {
         for anchor in d.trust_anchors.iter().flatten() {
             if let AnchorSource::Bundled(n) = &anchor.source {
-                // Once per package, whichever NSC variant names it.
-                if !names.contains(n) && !pkg.bundled_anchors.iter().any(|b| b.resource == *n) {
+                if listed.insert(n.clone()) {
                     names.push(n.clone());
                 }
             }
         }
     }
-    for name in names {
+    let wanted: Vec<(&str, &str)> = names
+        .iter()
+        .map(|name| {
+            name.strip_prefix('@')
+                .and_then(|n| n.split_once('/'))
+                .unwrap_or(("", ""))
+        })
+        .collect();
+    let ids = res.ids_of(&wanted);
+    for (name, id) in names.iter().cloned().zip(ids) {
         let mut anchor = BundledAnchor {
             resource: name.clone(),
             entry: None,
             pins: Vec::new(),
             error: None,
         };
-        let found = name
-            .strip_prefix('@')
-            .and_then(|n| n.split_once('/'))
-            .and_then(|(t, k)| res.id_of(t, k))
-            .map(|id| res.file(id));
+        let found = id.map(|id| res.file(id));
         match found {
             None => anchor.error = Some("no such resource in the package".into()),
             Some(Err(Malformed(m))) => anchor.error = Some(m),
@@ -524,4 +557,30 @@ fn certificates(bytes: &[u8]) -> Result<Vec<String>, String> {
                 .map_err(|e| format!("not a certificate: {e}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_by_name_gives_the_smallest_id_of_each_name_in_one_pass() {
+        let entries = [
+            (0x7f02_0001, "raw", "b"),
+            (0x7f02_0000, "raw", "a"),
+            (0x7f03_0000, "xml", "a"),
+            (0x7f01_0009, "raw", "a"),
+        ];
+        let ids = super::ids_by_name(
+            entries.into_iter(),
+            &[("raw", "a"), ("raw", "missing"), ("xml", "a"), ("raw", "a")],
+        );
+        assert_eq!(
+            ids,
+            [
+                Some(0x7f01_0009),
+                None,
+                Some(0x7f03_0000),
+                Some(0x7f01_0009)
+            ]
+        );
+    }
 }

@@ -267,6 +267,17 @@ impl ResourceTable {
         })
     }
 
+    /// The ids of several `type/name`s from one pass over the table (the
+    /// smallest id of each, as [`ResourceTable::id_of`]).
+    pub(crate) fn ids_of(&self, wanted: &[(&str, &str)]) -> Vec<Option<u32>> {
+        super::apk::ids_by_name(
+            self.entries
+                .iter()
+                .map(|(id, e)| (*id, e.type_name.as_str(), e.key.as_str())),
+            wanted,
+        )
+    }
+
     /// The id of `type/name`.
     pub(crate) fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
         self.entries

@@ -462,6 +462,15 @@ impl Resources for ProtoTable {
         format!("base/{stored}")
     }
 
+    fn ids_of(&self, wanted: &[(&str, &str)]) -> Vec<Option<u32>> {
+        super::apk::ids_by_name(
+            self.entries
+                .iter()
+                .map(|(id, (t, k, _))| (*id, t.as_str(), k.as_str())),
+            wanted,
+        )
+    }
+
     fn id_of(&self, type_name: &str, key: &str) -> Option<u32> {
         self.entries
             .iter()
