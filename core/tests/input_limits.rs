@@ -289,3 +289,37 @@ fn a_source_file_with_hundreds_of_unclosed_brackets_is_refused_before_parsing() 
     .expect("a few unclosed brackets are still read");
     assert!(!cfg.domains.is_empty());
 }
+
+/// Files given together are one import: the file that spends its budget
+/// stops the others' parses and its error is the group's, whichever order
+/// the files come in.
+#[test]
+fn a_hostile_file_among_others_fails_the_group_with_its_own_budget_error() {
+    let garbled = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/audit/source/hostile/garbled-recovery.kt"
+    ))
+    .unwrap();
+    let mut big =
+        String::from("package a.b\n\nimport okhttp3.CertificatePinner\n\nobject Pins {\n");
+    for i in 0..20_000 {
+        big.push_str(&format!("    const val P{i} = \"sha256/{i}\"\n"));
+    }
+    big.push_str("}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("A.kt"), dir.path().join("Garbled.kt"));
+    std::fs::write(&a, big).unwrap();
+    std::fs::write(&b, &garbled).unwrap();
+    for paths in [vec![a.clone(), b.clone()], vec![b.clone(), a.clone()]] {
+        match audit::load_all(&paths, None, NscOptions::default()) {
+            Err(ImportError::Limit {
+                file,
+                limit: LimitError::ParseBudget { size, .. },
+            }) => {
+                assert!(file.ends_with("Garbled.kt"), "{file}");
+                assert_eq!(size, garbled.len());
+            }
+            other => panic!("expected Garbled.kt's parse budget, got {other:.300?}"),
+        }
+    }
+}

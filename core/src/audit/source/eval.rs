@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tree_sitter::{Node, Tree};
 
@@ -155,14 +156,26 @@ pub(crate) enum Unparsed {
     /// The parse spent its budget ([`crate::limits::parse_budget`]), or
     /// the text leaves too many brackets open to be worth parsing.
     Budget(crate::limits::LimitError),
+    /// Stopped because another file of the group spent its budget (the
+    /// group's import fails with that file's error).
+    Cancelled,
 }
 
 /// Parses `text` within its budget of parse actions and time
 /// ([`crate::limits::parse_budget`]): tree-sitter's error recovery can take
 /// tens of thousands of actions per byte on garbled text.
-pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Parsed<'t>, Unparsed> {
+/// `stop` is shared by the files of one import: the first to fail sets it,
+/// and the others stop at their next progress check instead of spending
+/// their own budgets on an import that already failed.
+pub(crate) fn parse<'t>(
+    name: &'t str,
+    text: &'t str,
+    lang: Lang,
+    stop: &AtomicBool,
+) -> Result<Parsed<'t>, Unparsed> {
     let unclosed = super::lex::unclosed(text, lang);
     if unclosed > crate::limits::MAX_UNCLOSED_BRACKETS {
+        stop.store(true, Ordering::Relaxed);
         return Err(Unparsed::Budget(crate::limits::LimitError::Unbalanced {
             unclosed,
             limit: crate::limits::MAX_UNCLOSED_BRACKETS,
@@ -179,7 +192,10 @@ pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Pars
     let mut progress = |_: &tree_sitter::ParseState| {
         calls += 1;
         spent = calls > max_calls || start.elapsed() > time;
-        spent
+        if spent {
+            stop.store(true, Ordering::Relaxed);
+        }
+        spent || stop.load(Ordering::Relaxed)
     };
     let bytes = text.as_bytes();
     let tree = p.parse_with_options(
@@ -199,6 +215,7 @@ pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Pars
             steps,
             seconds: time.as_secs(),
         })),
+        None if stop.load(Ordering::Relaxed) => Err(Unparsed::Cancelled),
         None => Err(Unparsed::NoTree),
     }
 }
@@ -210,12 +227,16 @@ pub(crate) fn parse<'t>(name: &'t str, text: &'t str, lang: Lang) -> Result<Pars
 pub(crate) fn parse_all<'t>(
     files: &[(&'t str, &'t str, Lang)],
 ) -> Vec<Result<Parsed<'t>, Unparsed>> {
+    let stop = AtomicBool::new(false);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8)
         .min(files.len().max(1));
     if threads == 1 {
-        return files.iter().map(|(n, t, l)| parse(n, t, *l)).collect();
+        return files
+            .iter()
+            .map(|(n, t, l)| parse(n, t, *l, &stop))
+            .collect();
     }
     // Contiguous chunks of about equal bytes, so a few large files do not
     // all land on one thread.
@@ -233,13 +254,14 @@ pub(crate) fn parse_all<'t>(
     if start < files.len() {
         chunks.push(&files[start..]);
     }
+    let stop = &stop;
     std::thread::scope(|s| {
         let handles: Vec<_> = chunks
             .into_iter()
             .map(|c| {
                 s.spawn(move || {
                     c.iter()
-                        .map(|(n, t, l)| parse(n, t, *l))
+                        .map(|(n, t, l)| parse(n, t, *l, stop))
                         .collect::<Vec<_>>()
                 })
             })

@@ -207,7 +207,7 @@ fn import_group_as(inputs: &[Input], lazy: bool) -> Result<Vec<AuditConfig>, Imp
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     let unparsed = |file: &str, why| match why {
-        eval::Unparsed::NoTree => ImportError::Syntax {
+        eval::Unparsed::NoTree | eval::Unparsed::Cancelled => ImportError::Syntax {
             location: Location::new(file, None),
             what: "source code",
             reason: "the parser gave no syntax tree".into(),
@@ -217,7 +217,23 @@ fn import_group_as(inputs: &[Input], lazy: bool) -> Result<Vec<AuditConfig>, Imp
             limit,
         },
     };
-    for (p, (file, _, _)) in eval::parse_all(&code).into_iter().zip(&code) {
+    let results = eval::parse_all(&code);
+    // A file that spent its budget stopped the others (`Cancelled`): its
+    // error is the group's, whatever the order.
+    if let Some((file, why)) = results
+        .iter()
+        .zip(&code)
+        .find_map(|(r, (file, _, _))| match r {
+            Err(eval::Unparsed::Budget(limit)) => Some((file, limit.clone())),
+            _ => None,
+        })
+    {
+        return Err(ImportError::Limit {
+            file: (*file).into(),
+            limit: why,
+        });
+    }
+    for (p, (file, _, _)) in results.into_iter().zip(&code) {
         names.push(file);
         parsed.push(p.map_err(|why| unparsed(file, why))?);
     }
@@ -225,7 +241,12 @@ fn import_group_as(inputs: &[Input], lazy: bool) -> Result<Vec<AuditConfig>, Imp
     if !fields.is_empty() {
         // Generated from string literals, so it parses; a budget spent on a
         // huge one is still an error, never a panic.
-        let p = eval::parse("BuildConfig.java", &generated, Lang::Java);
+        let p = eval::parse(
+            "BuildConfig.java",
+            &generated,
+            Lang::Java,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
         parsed.push(p.map_err(|why| unparsed("BuildConfig.java", why))?);
     }
     let prog = Program::build(&parsed, &|name| {
