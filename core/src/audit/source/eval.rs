@@ -1423,7 +1423,6 @@ fn implicit_receiver<'t>(p: &Parsed<'t>, n: Node<'t>) -> Option<Node<'t>> {
 /// Whether an expression is (a chain on) a `CertificatePinner.Builder()`
 /// construction; returns the construction node. Iterative over the chain.
 fn builder_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, Node<'t>> {
-    let next = |n: Option<Node<'t>>| n.map_or(Step::Done(None), Step::Next);
     match (p.lang, cur.kind()) {
         (Lang::Kotlin, "call_expression") => {
             let Some(f) = cur.named_child(0) else {
@@ -1457,6 +1456,11 @@ fn builder_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, Node<'t>> {
 enum Step<'t, T> {
     Next(Node<'t>),
     Done(Option<T>),
+}
+
+/// Go on at `n`; no node, no answer.
+fn next<'t, T>(n: Option<Node<'t>>) -> Step<'t, T> {
+    n.map_or(Step::Done(None), Step::Next)
 }
 
 /// Walks from `n` with `step` until an answer, remembering it in `memo` for
@@ -1508,7 +1512,6 @@ pub(crate) fn receiver<'t>(p: &Parsed<'t>, call: Node<'t>) -> Option<Node<'t>> {
 /// The innermost name at the root of a receiver chain (`b` in
 /// `b.add(..).add(..)`), iteratively.
 fn chain_step<'t>(p: &Parsed<'t>, cur: Node<'t>) -> Step<'t, &'t str> {
-    let next = |n: Option<Node<'t>>| n.map_or(Step::Done(None), Step::Next);
     match cur.kind() {
         "identifier" | "simple_identifier" => Step::Done(Some(text(p, cur))),
         "this_expression" | "this" => Step::Done(Some("this")),
